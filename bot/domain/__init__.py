@@ -1,0 +1,43 @@
+"""Platform-neutral facts and messages: what adapters translate to and render from."""
+
+from __future__ import annotations
+
+from bot.domain.events import (
+    ChoiceMade,
+    CommandInvoked,
+    Event,
+    MemberJoined,
+    MemberLeft,
+    MessageDeleted,
+    MessageEdited,
+    MessagePosted,
+    ReactionAdded,
+    ReactionRemoved,
+    ThreadCreated,
+)
+from bot.domain.model import ChannelRef, Community, Member, community_key
+from bot.domain.posts import Choice, Mention, Post, SentMessage, mention_marker, strip_markers
+
+__all__ = [
+    "ChannelRef",
+    "Choice",
+    "ChoiceMade",
+    "CommandInvoked",
+    "Community",
+    "Event",
+    "Member",
+    "MemberJoined",
+    "MemberLeft",
+    "Mention",
+    "MessageDeleted",
+    "MessageEdited",
+    "MessagePosted",
+    "Post",
+    "ReactionAdded",
+    "ReactionRemoved",
+    "SentMessage",
+    "ThreadCreated",
+    "community_key",
+    "mention_marker",
+    "strip_markers",
+]

@@ -1,0 +1,143 @@
+"""Domain events: past-tense facts translated from platform payloads.
+
+Events carry no raw payload and no link back to the adapter that produced them.
+Every event has a platform event id, unique within its community, so duplicate
+deliveries can be recognised and stored once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+
+from bot.domain.model import Member
+
+_NO_OPTIONS: Mapping[str, str] = MappingProxyType({})
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Event:
+    """Something that happened in a community."""
+
+    event_id: str
+    community: str
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MessagePosted(Event):
+    """A member posted a message (in a channel or a thread, maybe as a reply)."""
+
+    member: Member
+    channel_id: str
+    message_id: str
+    thread_id: str | None = None
+    reply_to: str | None = None
+    text: str | None = None
+    mentions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MessageEdited(Event):
+    """A member edited one of their messages."""
+
+    member: Member
+    channel_id: str
+    message_id: str
+    thread_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MessageDeleted(Event):
+    """A message was deleted; the author is not always known."""
+
+    channel_id: str
+    message_id: str
+    member_id: str | None = None
+    thread_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReactionAdded(Event):
+    """A member reacted to a message."""
+
+    member: Member
+    channel_id: str
+    message_id: str
+    emoji: str
+    thread_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReactionRemoved(Event):
+    """A member took a reaction back."""
+
+    member: Member
+    channel_id: str
+    message_id: str
+    emoji: str
+    thread_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MemberJoined(Event):
+    """A member joined the community."""
+
+    member: Member
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MemberLeft(Event):
+    """A member left (or was removed from) the community."""
+
+    member_id: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ThreadCreated(Event):
+    """A member opened a thread."""
+
+    member: Member
+    channel_id: str
+    thread_id: str
+    parent_message_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CommandInvoked(Event):
+    """A member ran `/terreau <group> <action> ...`.
+
+    Platforms with typed options (Discord) fill `options`; text platforms (Slack,
+    console) pass the words after the action in `args`, and the command registry
+    binds them to the declared options.
+    """
+
+    member: Member
+    channel_id: str
+    group: str
+    action: str
+    args: tuple[str, ...] = ()
+    options: Mapping[str, str] = field(default=_NO_OPTIONS)
+    interaction_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ChoiceMade(Event):
+    """A member clicked a button or picked an option carrying a stable choice id.
+
+    The id has the shape `feature:object:choice`, so any process can route the
+    click, after any restart, without remembering the message it came from.
+    """
+
+    member: Member
+    channel_id: str
+    message_id: str
+    choice_id: str
+    interaction_id: str | None = None
+
+    @property
+    def feature(self) -> str:
+        """Return the feature part of the choice id."""
+        return self.choice_id.split(":", 1)[0]

@@ -1,0 +1,53 @@
+"""Who and where: communities, members and channels as the core sees them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+def community_key(platform: str, platform_id: str) -> str:
+    """Return the key naming a community across the whole deployment (`platform:id`)."""
+    return f"{platform}:{platform_id}"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Community:
+    """A Discord guild, a Slack workspace or the local console community."""
+
+    platform: str
+    id: str
+    name: str
+    language: str = "en"
+    timezone: str = "UTC"
+
+    @property
+    def key(self) -> str:
+        """Return the deployment-wide key of this community."""
+        return community_key(self.platform, self.id)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Member:
+    """A member as the platform reported them at the time of an event.
+
+    `is_admin` is the platform's own notion of a server manager (Discord Manage
+    Server, Slack admin or owner); `roles` holds role or user-group ids, which the
+    core matches against the configured moderator roles.
+    """
+
+    id: str
+    display_name: str
+    is_bot: bool = False
+    is_admin: bool = False
+    roles: frozenset[str] = field(default_factory=frozenset)
+    joined_at: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ChannelRef:
+    """Where to post: a channel, optionally a thread inside it."""
+
+    community: str
+    channel_id: str
+    thread_id: str | None = None

@@ -1,0 +1,87 @@
+"""The ports the core talks through: a chat platform and a clock."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from bot.domain import ChannelRef, ChoiceMade, CommandInvoked, Event, Member, Post, SentMessage
+
+EventSink = Callable[[Event], Awaitable[None]]
+"""Where an adapter delivers each translated event (the dispatcher)."""
+
+
+class PlatformError(Exception):
+    """A platform refused or failed a request."""
+
+
+class Unsupported(PlatformError):
+    """The platform lacks a capability (threads, buttons, images, DMs); the core degrades."""
+
+
+class RateLimited(PlatformError):
+    """The platform asked us to slow down."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"rate limited, retry after {retry_after:.1f}s")
+        self.retry_after = retry_after
+
+
+class Forbidden(PlatformError):
+    """The bot lacks a permission (or a member closed their direct messages)."""
+
+
+class NotFound(PlatformError):
+    """The channel, message or member no longer exists."""
+
+
+class Unavailable(PlatformError):
+    """The platform failed on its side (5xx, gateway down); the request may be retried."""
+
+
+class ChatPlatform(Protocol):
+    """One chat platform connection serving one or more communities."""
+
+    name: str
+
+    async def start(self, sink: EventSink) -> None:
+        """Connect and start delivering translated events to `sink`."""
+
+    async def stop(self) -> None:
+        """Disconnect and release every resource `start` acquired."""
+
+    async def send(self, where: ChannelRef, post: Post, *, nonce: str) -> SentMessage:
+        """Post a message; `nonce` lets the platform drop a retried duplicate."""
+
+    async def update(self, message: SentMessage, post: Post) -> None:
+        """Replace the content of a message the bot sent (e.g. when a poll closes)."""
+
+    async def open_thread(self, message: SentMessage, title: str) -> SentMessage:
+        """Open a thread on a message the bot sent and return where to post in it."""
+
+    async def respond(
+        self, to: CommandInvoked | ChoiceMade, post: Post, *, private: bool = True
+    ) -> None:
+        """Answer a command or a click; `private` shows it to the member alone."""
+
+    async def send_direct(self, community: str, member_id: str, post: Post) -> SentMessage:
+        """Send a direct message; the core calls this only for members who opted in."""
+
+    async def fetch_member(self, community: str, member_id: str) -> Member | None:
+        """Return a member as the platform knows them now, or None if they left."""
+
+    async def list_members(
+        self, community: str, *, after: str | None = None, limit: int = 1000
+    ) -> Sequence[Member]:
+        """Return one page of members, ordered by id, starting after `after`."""
+
+
+class Clock(Protocol):
+    """Time as the core sees it; injected so tests and demos control it."""
+
+    def now(self) -> datetime:
+        """Return the current instant as an aware UTC datetime."""
+
+    async def sleep_until(self, moment: datetime) -> None:
+        """Return once `now()` has reached `moment`."""

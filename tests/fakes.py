@@ -1,0 +1,122 @@
+"""Hand-written test doubles for the core's ports."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.domain import ChannelRef, ChoiceMade, CommandInvoked, Member, Post, SentMessage
+from bot.ports import EventSink, Forbidden
+
+
+class ManualClock:
+    """A clock that moves only when a test advances it."""
+
+    def __init__(self, start: datetime) -> None:
+        self._now = start
+        self._changed = asyncio.Condition()
+
+    def now(self) -> datetime:
+        return self._now
+
+    async def sleep_until(self, moment: datetime) -> None:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self._now >= moment)
+
+    async def set(self, moment: datetime) -> None:
+        """Jump to `moment` and wake every sleeper whose time has come."""
+        async with self._changed:
+            self._now = moment
+            self._changed.notify_all()
+        for _ in range(20):
+            await asyncio.sleep(0)
+
+    async def advance(self, delta: timedelta) -> None:
+        await self.set(self._now + delta)
+
+
+@dataclass
+class Sent:
+    """One thing the fake platform was asked to show."""
+
+    kind: str
+    where: ChannelRef | None
+    post: Post
+    message: SentMessage | None = None
+    nonce: str | None = None
+    private: bool = False
+    member_id: str | None = None
+
+
+@dataclass
+class FakePlatform:
+    """Records every send; members and failures are set up by the test."""
+
+    name: str = "fake"
+    sent: list[Sent] = field(default_factory=list)
+    members: dict[str, dict[str, Member]] = field(default_factory=dict)
+    dm_closed: set[str] = field(default_factory=set)
+    sink: EventSink | None = None
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    async def start(self, sink: EventSink) -> None:
+        self.sink = sink
+
+    async def stop(self) -> None:
+        self.sink = None
+
+    async def send(self, where: ChannelRef, post: Post, *, nonce: str) -> SentMessage:
+        for item in self.sent:
+            if item.nonce == nonce and item.message is not None:
+                return item.message
+        message = SentMessage(
+            community=where.community,
+            channel_id=where.channel_id,
+            message_id=f"m{next(self._ids)}",
+            thread_id=where.thread_id,
+        )
+        self.sent.append(Sent("send", where, post, message, nonce))
+        return message
+
+    async def update(self, message: SentMessage, post: Post) -> None:
+        self.sent.append(Sent("update", None, post, message))
+
+    async def open_thread(self, message: SentMessage, title: str) -> SentMessage:
+        thread = SentMessage(
+            community=message.community,
+            channel_id=message.channel_id,
+            message_id=message.message_id,
+            thread_id=f"t{message.message_id}",
+        )
+        self.sent.append(Sent("thread", None, Post(text=title), thread))
+        return thread
+
+    async def respond(
+        self, to: CommandInvoked | ChoiceMade, post: Post, *, private: bool = True
+    ) -> None:
+        where = ChannelRef(community=to.community, channel_id=to.channel_id)
+        self.sent.append(Sent("respond", where, post, private=private, member_id=to.member.id))
+
+    async def send_direct(self, community: str, member_id: str, post: Post) -> SentMessage:
+        if member_id in self.dm_closed:
+            raise Forbidden(f"{member_id} does not accept direct messages")
+        message = SentMessage(
+            community=community, channel_id=f"dm-{member_id}", message_id=f"m{next(self._ids)}"
+        )
+        self.sent.append(Sent("direct", None, post, message, member_id=member_id))
+        return message
+
+    async def fetch_member(self, community: str, member_id: str) -> Member | None:
+        return self.members.get(community, {}).get(member_id)
+
+    async def list_members(
+        self, community: str, *, after: str | None = None, limit: int = 1000
+    ) -> Sequence[Member]:
+        ordered = sorted(self.members.get(community, {}).values(), key=lambda m: m.id)
+        return [m for m in ordered if after is None or m.id > after][:limit]
+
+    def posts(self, kind: str = "send") -> list[Post]:
+        return [item.post for item in self.sent if item.kind == kind]
