@@ -119,7 +119,7 @@ class CommandInvoked(Event):
     group: str
     action: str
     args: tuple[str, ...] = ()
-    options: Mapping[str, str] = field(default=_NO_OPTIONS)
+    options: Mapping[str, str] = field(default_factory=lambda: _NO_OPTIONS)
     interaction_id: str | None = None
 
 

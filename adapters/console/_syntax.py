@@ -1,0 +1,370 @@
+"""The console's line syntax: one typed line into one parsed command, nothing more.
+
+Parsing knows nothing of the session (who is present, which messages exist);
+`translate` checks the parsed command against the session and builds events.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+log = logging.getLogger(__name__)
+
+NAME = re.compile(r"[A-Za-z0-9_.-]{1,32}")
+RESERVED_NAMES = frozenset({"everyone", "here", "channel"})
+
+_PREFIX = re.compile(r"^([A-Za-z0-9_.-]{1,32})>(?:\s+(.*))?$", re.DOTALL)
+_DURATION = re.compile(r"^(?:(\d{1,6})d)?(?:(\d{1,6})h)?(?:(\d{1,6})m)?(?:(\d{1,6})s)?$")
+_SHORTCODE = re.compile(r"^:([a-z0-9_+-]+):$")
+
+# The shortcodes people type most; any other `:name:` is kept as written.
+SHORTCODES = {
+    "thumbsup": "👍",
+    "+1": "👍",
+    "thumbsdown": "👎",
+    "-1": "👎",
+    "heart": "❤️",
+    "tada": "🎉",
+    "smile": "😄",
+    "joy": "😂",
+    "laughing": "😆",
+    "wink": "😉",
+    "eyes": "👀",
+    "fire": "🔥",
+    "clap": "👏",
+    "rocket": "🚀",
+    "star": "⭐",
+    "sparkles": "✨",
+    "pray": "🙏",
+    "wave": "👋",
+    "100": "💯",
+    "thinking": "🤔",
+    "white_check_mark": "✅",
+    "x": "❌",
+    "seedling": "🌱",
+    "coffee": "☕",
+}
+
+
+class LineError(ValueError):
+    """A line the console cannot understand; the message says why."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Say:
+    """Post `text` in the current channel."""
+
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RunCommand:
+    """Run `/terreau <group> <action> <args...>`."""
+
+    group: str
+    action: str
+    args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Reply:
+    """Reply to message `number` with `text`."""
+
+    number: int
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class React:
+    """Add (or, with `remove`, take back) a reaction on message `number`."""
+
+    number: int
+    emoji: str
+    remove: bool = False
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Choose:
+    """Click choice `choice` (1-based) of message `number`."""
+
+    number: int
+    choice: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PostInThread:
+    """Post `text` in the thread of message `number`, opening one if needed."""
+
+    number: int
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Edit:
+    """Edit message `number`."""
+
+    number: int
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Delete:
+    """Delete message `number`."""
+
+    number: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SwitchChannel:
+    """Make `channel` the current channel."""
+
+    channel: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SwitchSpeaker:
+    """Make `name` the default speaker."""
+
+    name: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Join:
+    """Have `name` join the community."""
+
+    name: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Leave:
+    """Have `name` leave the community."""
+
+    name: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Wait:
+    """Pause reading until the clock has moved on by `duration`."""
+
+    duration: timedelta
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Quit:
+    """Stop reading input."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ShowHelp:
+    """Print the console help."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Nothing:
+    """A blank line or a comment."""
+
+
+MemberAction = Say | RunCommand | Reply | React | Choose | PostInThread | Edit | Delete
+SessionAction = SwitchChannel | SwitchSpeaker | Join | Leave | Wait | Quit | ShowHelp | Nothing
+Action = MemberAction | SessionAction
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Line:
+    """A parsed line: what to do and, for member actions, who explicitly does it."""
+
+    action: Action
+    speaker: str | None = None
+    body: str = ""
+
+
+def parse_name(word: str) -> str:
+    """Return `word` if it is a valid member name, else raise `LineError`."""
+    if NAME.fullmatch(word) is None:
+        raise LineError(f"invalid member name {word!r} (letters, digits, _ . -; 1 to 32)")
+    if word in RESERVED_NAMES:
+        raise LineError(f"{word!r} is reserved and cannot be a member name")
+    return word
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse `2h`, `30m`, `3d`, `45s` or a combination such as `1h30m`."""
+    match = _DURATION.fullmatch(text)
+    if not text or match is None:
+        raise LineError(f"invalid duration {text!r} (examples: 45s, 30m, 2h, 1h30m, 3d)")
+    days, hours, minutes, seconds = (int(part) if part else 0 for part in match.groups())
+    duration = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    if duration <= timedelta(0):
+        raise LineError(f"duration {text!r} must be longer than zero")
+    return duration
+
+
+def parse_emoji(text: str) -> str:
+    """Turn a known `:shortcode:` into its emoji; keep anything else as typed."""
+    match = _SHORTCODE.fullmatch(text)
+    if match is not None:
+        return SHORTCODES.get(match.group(1), text)
+    return text
+
+
+def parse_line(text: str) -> Line:
+    """Parse one input line; raise `LineError` when it makes no sense."""
+    stripped = text.strip()
+    if not stripped or stripped.startswith("#"):
+        return Line(action=Nothing())
+    speaker: str | None = None
+    body = stripped
+    prefix = _PREFIX.match(stripped)
+    if prefix is not None:
+        speaker = parse_name(prefix.group(1))
+        body = (prefix.group(2) or "").strip()
+        if not body:
+            raise LineError(f"{speaker}> says nothing")
+    action = _parse_body(body)
+    if speaker is not None and not isinstance(action, MemberAction):
+        raise LineError(f"'{speaker}>' cannot prefix {body.split()[0]}")
+    return Line(action=action, speaker=speaker, body=body)
+
+
+def _parse_body(body: str) -> Action:
+    if not body.startswith("/"):
+        return Say(text=body)
+    word, _, rest = body.partition(" ")
+    rest = rest.strip()
+    parser = _COMMANDS.get(word.lower())
+    if parser is None:
+        raise LineError(f"unknown command {word} (type /help)")
+    return parser(word, rest)
+
+
+def _terreau(word: str, rest: str) -> Action:
+    try:
+        words = shlex.split(rest)
+    except ValueError as error:
+        raise LineError(f"{word}: {error}") from None
+    if not words or words[0].lower() == "help":
+        return RunCommand(group="help", action="", args=tuple(words[1:]))
+    group = words[0].lower()
+    # The action stays as typed: for a group without actions it is the first argument.
+    action = words[1] if len(words) > 1 else ""
+    return RunCommand(group=group, action=action, args=tuple(words[2:]))
+
+
+def _number(word: str, text: str) -> int:
+    digits = text.removeprefix("#")
+    if not digits.isdecimal() or not digits.isascii():
+        raise LineError(f"{word}: {text!r} is not a message number")
+    return int(digits)
+
+
+def _number_and_text(word: str, rest: str) -> tuple[int, str]:
+    first, _, text = rest.partition(" ")
+    if not first:
+        raise LineError(f"{word} needs a message number")
+    number = _number(word, first)
+    if not text.strip():
+        raise LineError(f"{word} {first} needs some text")
+    return number, text.strip()
+
+
+def _single(word: str, rest: str, what: str) -> str:
+    parts = rest.split()
+    if len(parts) != 1:
+        raise LineError(f"{word} takes exactly one {what}")
+    return parts[0]
+
+
+def _reply(word: str, rest: str) -> Action:
+    number, text = _number_and_text(word, rest)
+    return Reply(number=number, text=text)
+
+
+def _react(word: str, rest: str) -> Action:
+    parts = rest.split()
+    if len(parts) != 2:
+        raise LineError(f"{word} takes a message number and one emoji")
+    return React(
+        number=_number(word, parts[0]),
+        emoji=parse_emoji(parts[1]),
+        remove=word.lower() == "/unreact",
+    )
+
+
+def _choose(word: str, rest: str) -> Action:
+    parts = rest.split()
+    if len(parts) != 2 or not parts[1].isdecimal() or not parts[1].isascii():
+        raise LineError(f"{word} takes a message number and a choice number")
+    choice = int(parts[1])
+    if choice < 1:
+        raise LineError(f"{word}: choices are numbered from 1")
+    return Choose(number=_number(word, parts[0]), choice=choice)
+
+
+def _thread(word: str, rest: str) -> Action:
+    number, text = _number_and_text(word, rest)
+    return PostInThread(number=number, text=text)
+
+
+def _edit(word: str, rest: str) -> Action:
+    number, text = _number_and_text(word, rest)
+    return Edit(number=number, text=text)
+
+
+def _delete(word: str, rest: str) -> Action:
+    return Delete(number=_number(word, _single(word, rest, "message number")))
+
+
+def _in(word: str, rest: str) -> Action:
+    return SwitchChannel(channel=_single(word, rest, "channel").removeprefix("#"))
+
+
+def _as(word: str, rest: str) -> Action:
+    return SwitchSpeaker(name=parse_name(_single(word, rest, "member name")))
+
+
+def _join(word: str, rest: str) -> Action:
+    return Join(name=parse_name(_single(word, rest, "member name")))
+
+
+def _leave(word: str, rest: str) -> Action:
+    return Leave(name=parse_name(_single(word, rest, "member name")))
+
+
+def _wait(word: str, rest: str) -> Action:
+    return Wait(duration=parse_duration(_single(word, rest, "duration")))
+
+
+_Parser = Callable[[str, str], Action]
+
+
+def _bare(action: Action) -> _Parser:
+    def parse(word: str, rest: str) -> Action:
+        if rest:
+            raise LineError(f"{word} takes no arguments")
+        return action
+
+    return parse
+
+
+_COMMANDS: dict[str, _Parser] = {
+    "/terreau": _terreau,
+    "/reply": _reply,
+    "/react": _react,
+    "/unreact": _react,
+    "/choose": _choose,
+    "/thread": _thread,
+    "/edit": _edit,
+    "/delete": _delete,
+    "/in": _in,
+    "/as": _as,
+    "/join": _join,
+    "/leave": _leave,
+    "/wait": _wait,
+    "/quit": _bare(Quit()),
+    "/help": _bare(ShowHelp()),
+}
