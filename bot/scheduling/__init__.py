@@ -1,0 +1,23 @@
+"""Scheduling: cron on wall-clock time and a fan-out scheduler; the only user of APScheduler."""
+
+from __future__ import annotations
+
+from bot.scheduling._cron import (
+    CATCH_UP_HORIZON,
+    CronError,
+    CronSchedule,
+    next_fire_times,
+    parse_cron,
+)
+from bot.scheduling._scheduler import Job, RunHistory, Scheduler
+
+__all__ = [
+    "CATCH_UP_HORIZON",
+    "CronError",
+    "CronSchedule",
+    "Job",
+    "RunHistory",
+    "Scheduler",
+    "next_fire_times",
+    "parse_cron",
+]
