@@ -1,0 +1,310 @@
+"""The validated shape of the operator config file: frozen pydantic models with defaults."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from bot._config_checks import community_key_findings, ritual_findings, suggestion
+from bot._config_errors import format_path
+from bot.domain import Community, community_key
+from bot.scheduling import CronError, parse_cron
+
+REFERENCE_ERROR = "config_reference"
+"""Error type of the cross-key rules, which the loader reports from the raw file instead."""
+
+DEFAULT_PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+DATABASE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+MAX_SHARDS = 65_536
+
+_SLUG = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
+_CONSOLE_NAME = re.compile(r"[\w.-]+")
+_URL_PASSWORD = re.compile(r"^[^:/]+://[^/@]*:[^/@]+@")
+_DISCORD_ID = re.compile(r"[0-9]{15,21}")
+_SLACK_ID = re.compile(r"[TE][A-Z0-9]{2,}")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _slug(value: str) -> str:
+    if not _SLUG.fullmatch(value):
+        raise ValueError(f'expected a slug (lowercase letters, digits, "-" or "_"), got "{value}"')
+    return value
+
+
+def _url(value: str, schemes: tuple[str, ...]) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in schemes or not parts.netloc:
+        wanted = " or ".join(f"{scheme}://" for scheme in schemes)
+        raise ValueError(f'expected a {wanted} URL, got "{value}"')
+    return value
+
+
+def _console_name(value: str) -> str:
+    if not _CONSOLE_NAME.fullmatch(value):
+        raise ValueError(f'expected one word (letters, digits, "_", "-" or "."), got "{value}"')
+    return value
+
+
+Slug = Annotated[StrictStr, AfterValidator(_slug)]
+ConsoleName = Annotated[StrictStr, AfterValidator(_console_name)]
+NonEmpty = Annotated[StrictStr, Field(min_length=1)]
+
+
+class ConsoleSettings(_Model):
+    """The local terminal community: who you speak as, and who moderates."""
+
+    member: ConsoleName = "you"
+    moderators: tuple[ConsoleName, ...] = ("you",)
+
+
+class DiscordSettings(_Model):
+    """The Discord gateway connection, enabled when DISCORD_TOKEN is set."""
+
+    api_base: StrictStr = "https://discord.com/api/v10"
+    gateway_url: StrictStr = "wss://gateway.discord.gg"
+    shard_count: StrictInt = Field(default=1, ge=1, le=MAX_SHARDS)
+    shard_ids: tuple[StrictInt, ...] = (0,)
+    message_content: StrictBool = False
+    members_intent: StrictBool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _all_shards_by_default(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "shard_ids" not in data:
+            count = data.get("shard_count")
+            if isinstance(count, int) and not isinstance(count, bool) and 1 <= count <= MAX_SHARDS:
+                return {**data, "shard_ids": list(range(count))}
+        return data
+
+    @field_validator("api_base")
+    @classmethod
+    def _api_base(cls, value: str) -> str:
+        return _url(value, ("https", "http"))
+
+    @field_validator("gateway_url")
+    @classmethod
+    def _gateway_url(cls, value: str) -> str:
+        return _url(value, ("wss", "ws"))
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _shard_ids(cls, value: tuple[int, ...], info: ValidationInfo) -> tuple[int, ...]:
+        if not value:
+            raise ValueError("list at least one shard id")
+        count = info.data.get("shard_count")
+        problems: list[str] = []
+        for shard in dict.fromkeys(value):
+            if shard < 0:
+                problems.append(f"shard id {shard} is negative")
+            elif count is not None and shard >= count:
+                problems.append(f"shard id {shard} is not below shard_count {count}")
+        problems.extend(
+            f"shard id {shard} is listed twice"
+            for shard in sorted(set(value))
+            if value.count(shard) > 1
+        )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
+
+class SlackSettings(_Model):
+    """The Slack connection (Socket Mode or HTTP), enabled when SLACK_BOT_TOKEN is set."""
+
+    api_base: StrictStr = "https://slack.com/api/"
+    mode: Literal["socket", "http"] = "socket"
+    http_host: NonEmpty = "127.0.0.1"
+    http_port: StrictInt = Field(default=3000, ge=1, le=65535)
+
+    @field_validator("api_base")
+    @classmethod
+    def _api_base(cls, value: str) -> str:
+        # The Slack SDK appends method names to this base, so it must end with "/".
+        return _url(value, ("https", "http")).rstrip("/") + "/"
+
+
+class SchedulerSettings(_Model):
+    """How many scheduled runs may execute at once."""
+
+    workers: StrictInt = Field(default=32, ge=1)
+
+
+class IngestSettings(_Model):
+    """Batching of the interaction log, and whether message text is kept."""
+
+    batch_size: StrictInt = Field(default=500, ge=1)
+    flush_interval_ms: StrictInt = Field(default=200, ge=1)
+    queue_size: StrictInt = Field(default=10_000, ge=1)
+    store_content: StrictBool = False
+
+    @field_validator("queue_size")
+    @classmethod
+    def _queue_holds_a_batch(cls, value: int, info: ValidationInfo) -> int:
+        batch = info.data.get("batch_size")
+        if batch is not None and value < batch:
+            raise ValueError(f"must be at least batch_size ({batch}), got {value}")
+        return value
+
+
+class RitualConfig(_Model):
+    """A scheduled post: when (cron in the community's timezone), where, and from which pool."""
+
+    name: Slug
+    channel: StrictStr
+    cron: StrictStr
+    pool: Slug
+    thread: StrictBool = False
+    grace_minutes: StrictInt = Field(default=120, ge=0)
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        try:
+            parse_cron(value)
+        except CronError as error:
+            raise ValueError(f'invalid cron expression "{value}": {error}') from None
+        return value
+
+
+class PostsConfig(_Model):
+    """The community's rituals, and when a ritual stops talking to an empty room."""
+
+    dead_channel_after: StrictInt = Field(default=3, ge=0)
+    schedules: tuple[RitualConfig, ...] = ()
+
+
+class CommunityConfig(_Model):
+    """One community the bot serves, with its language, timezone, channels and rituals."""
+
+    platform: Literal["console", "discord", "slack"]
+    id: StrictStr
+    name: NonEmpty
+    language: Literal["en", "fr"] = "en"
+    timezone: StrictStr = "UTC"
+    moderator_roles: tuple[NonEmpty, ...] = ()
+    channels: dict[Slug, NonEmpty] = Field(default_factory=dict)
+    posts: PostsConfig = PostsConfig()
+
+    @property
+    def key(self) -> str:
+        """Return the deployment-wide key of this community (`platform:id`)."""
+        return community_key(self.platform, self.id)
+
+    def community(self) -> Community:
+        """Return the domain view of this community."""
+        return Community(
+            platform=self.platform,
+            id=self.id,
+            name=self.name,
+            language=self.language,
+            timezone=self.timezone,
+        )
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str, info: ValidationInfo) -> str:
+        platform = info.data.get("platform")
+        if platform == "discord" and not _DISCORD_ID.fullmatch(value):
+            raise ValueError(
+                f'a Discord server id is a number like "123456789012345678", got "{value}"'
+            )
+        if platform == "slack" and not _SLACK_ID.fullmatch(value):
+            raise ValueError(f'a Slack workspace id looks like "T0123ABCD", got "{value}"')
+        if platform == "console":
+            _slug(value)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            hint = suggestion(value, sorted(available_timezones()), quote='"')
+            raise ValueError(f'unknown timezone "{value}"{hint}') from None
+        return value
+
+    @model_validator(mode="after")
+    def _references(self) -> Self:
+        _raise_findings(ritual_findings(self.model_dump()))
+        return self
+
+
+class Settings(_Model):
+    """The whole operator configuration, without secrets (those come from the environment)."""
+
+    config_path: Path | None = None
+    database_url: StrictStr = "sqlite+aiosqlite:///terreau.db"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    prompts_dir: Path = DEFAULT_PROMPTS_DIR
+    console: ConsoleSettings = ConsoleSettings()
+    discord: DiscordSettings = DiscordSettings()
+    slack: SlackSettings = SlackSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
+    ingest: IngestSettings = IngestSettings()
+    communities: tuple[CommunityConfig, ...] = Field(min_length=1)
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if _URL_PASSWORD.match(value):
+            raise ValueError(
+                "remove the password from database_url: secrets are never read from the config "
+                "file; set the TERREAU_DATABASE_PASSWORD environment variable"
+            )
+        try:
+            driver = make_url(value).drivername
+        except ArgumentError:
+            raise ValueError(f'invalid database URL "{value}"') from None
+        if driver not in DATABASE_DRIVERS:
+            wanted = " or ".join(f"{name}://" for name in DATABASE_DRIVERS)
+            raise ValueError(f'unsupported database driver "{driver}" (use {wanted})')
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("prompts_dir")
+    @classmethod
+    def _prompts_dir(cls, value: Path, info: ValidationInfo) -> Path:
+        config_path = info.data.get("config_path")
+        if not value.is_absolute() and config_path is not None:
+            value = config_path.parent / value
+        if not value.is_dir():
+            raise ValueError(f"directory not found: {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_communities(self) -> Self:
+        _raise_findings(community_key_findings([c.model_dump() for c in self.communities]))
+        return self
+
+
+def _raise_findings(findings: list[tuple[tuple[str | int, ...], str]]) -> None:
+    if findings:
+        message = "; ".join(f"{format_path(path)}: {text}" for path, text in findings)
+        raise PydanticCustomError(REFERENCE_ERROR, "{message}", {"message": message})
