@@ -120,7 +120,8 @@ def _header(frame: Frame) -> str:
     if frame.direct_to is not None:
         audience = f"(DM to {_clean(frame.direct_to)}) "
     elif frame.private_to is not None:
-        audience = f"(only {_clean(frame.private_to)} sees) "
+        verb = "see" if frame.private_to == "you" else "sees"
+        audience = f"(only {_clean(frame.private_to)} {verb}) "
     author = _clean(frame.author)
     if frame.reply_to is not None:
         author += f" (reply to #{frame.reply_to})"

@@ -16,7 +16,16 @@ from bot.domain.events import (
     ThreadCreated,
 )
 from bot.domain.model import ChannelRef, Community, Member, community_key
-from bot.domain.posts import Choice, Mention, Post, SentMessage, mention_marker, strip_markers
+from bot.domain.posts import (
+    Choice,
+    Mention,
+    Post,
+    SentMessage,
+    mention_marker,
+    post_from_dict,
+    post_to_dict,
+    strip_markers,
+)
 
 __all__ = [
     "ChannelRef",
@@ -39,5 +48,7 @@ __all__ = [
     "ThreadCreated",
     "community_key",
     "mention_marker",
+    "post_from_dict",
+    "post_to_dict",
     "strip_markers",
 ]

@@ -10,8 +10,9 @@ a mention, let alone `@everyone`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 _OPEN = "\ue000"
 _CLOSE = "\ue001"
@@ -83,3 +84,25 @@ class SentMessage:
     channel_id: str
     message_id: str
     thread_id: str | None = None
+
+
+def post_to_dict(post: Post) -> dict[str, object]:
+    """Return a JSON-ready form of `post`, as the outbox stores it."""
+    return {
+        "text": post.text,
+        "mentions": [[m.member_id, m.display_name] for m in post.mentions],
+        "choices": [[c.id, c.label] for c in post.choices],
+        "image_path": post.image_path,
+        "thread_title": post.thread_title,
+    }
+
+
+def post_from_dict(data: Mapping[str, Any]) -> Post:
+    """Rebuild a post stored by `post_to_dict`."""
+    return Post(
+        text=str(data["text"]),
+        mentions=tuple(Mention(member_id=i, display_name=n) for i, n in data.get("mentions", ())),
+        choices=tuple(Choice(id=i, label=label) for i, label in data.get("choices", ())),
+        image_path=data.get("image_path"),
+        thread_title=data.get("thread_title"),
+    )

@@ -74,7 +74,8 @@ def test_the_example_files_load() -> None:
     assert community.key == "console:demo"
     assert community.timezone == "Europe/Paris"
     assert community.channels == {"general": "general", "moderators": "mods"}
-    (ritual,) = community.posts.schedules
+    ritual, *others = community.posts.schedules
+    assert [other.name for other in others] == ["tip", "working-on"]
     assert ritual == RitualConfig(
         name="question-of-the-week",
         channel="general",

@@ -1,0 +1,225 @@
+"""The composition root: config in, a running bot out.
+
+Everything is wired here and only here: storage, the interaction log, the
+scheduler, the command registry, the features and the platform adapters.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.commands import CommandContext, CommandProblem, CommandRegistry, is_moderator
+from bot.config import CommunityConfig, Settings
+from bot.delivery import Delivery
+from bot.dispatch import Dispatcher
+from bot.domain import ChannelRef, ChoiceMade, CommandInvoked, Event, Post
+from bot.features import FEATURES
+from bot.ports import ChatPlatform, Clock, PlatformError
+from bot.prompts import Catalog, Prompts
+from bot.scheduling import Scheduler
+from bot.storage import CommunityDirectory, Database, InteractionRecorder, InteractionWriter
+
+log = logging.getLogger(__name__)
+
+ChoiceHandler = Callable[[ChoiceMade], Awaitable[None]]
+
+
+class _LedgerHistory:
+    """The scheduler's view of the run ledger: when did a job last run."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    async def last_run(self, job_id: str) -> datetime | None:
+        """Return the latest scheduled instant claimed for `job_id`."""
+        async with self._database.transaction() as uow:
+            return await uow.ledger.last_run(job_id)
+
+
+@dataclass(kw_only=True, eq=False)
+class App:
+    """One running Terreau: the services every feature reaches through `setup(app)`."""
+
+    settings: Settings
+    clock: Clock
+    database: Database
+    prompts: Prompts
+    platforms: Mapping[str, ChatPlatform]
+    communities: dict[str, CommunityConfig]
+    writer: InteractionWriter
+    scheduler: Scheduler
+    delivery: Delivery
+    dispatcher: Dispatcher = field(default_factory=Dispatcher)
+    commands: CommandRegistry = field(default_factory=CommandRegistry)
+    community_ids: dict[str, int] = field(default_factory=dict)
+    choice_handlers: dict[str, ChoiceHandler] = field(default_factory=dict)
+    _started: bool = False
+
+    def community_id(self, key: str) -> int:
+        """Return the database id of a configured community."""
+        return self.community_ids[key]
+
+    def catalog(self, community_key: str) -> Catalog:
+        """Return the prompts in the community's language."""
+        return self.prompts.catalog(self.communities[community_key].language)
+
+    def platform(self, community_key: str) -> ChatPlatform:
+        """Return the adapter serving a community."""
+        return self.platforms[self.communities[community_key].platform]
+
+    def channel(self, community_key: str, purpose: str) -> ChannelRef:
+        """Return the channel configured for `purpose` (config validation guarantees it)."""
+        channel = self.channel_if_configured(community_key, purpose)
+        if channel is None:
+            raise KeyError(f"{community_key} has no channel for purpose {purpose!r}")
+        return channel
+
+    def channel_if_configured(self, community_key: str, purpose: str) -> ChannelRef | None:
+        """Return the channel configured for an optional purpose such as `moderators`."""
+        channel_id = self.communities[community_key].channels.get(purpose)
+        if channel_id is None:
+            return None
+        return ChannelRef(community=community_key, channel_id=channel_id)
+
+    def on_choice(self, feature: str, handler: ChoiceHandler) -> None:
+        """Route clicks whose choice id starts with `feature:` to `handler`."""
+        if feature in self.choice_handlers:
+            raise ValueError(f"choices of {feature!r} already have a handler")
+        self.choice_handlers[feature] = handler
+
+    async def reply(
+        self,
+        event: CommandInvoked | ChoiceMade,
+        key: str,
+        *,
+        private: bool = True,
+        **variables: object,
+    ) -> None:
+        """Answer a command or click with the prompt `key`, privately by default."""
+        await self.respond(event, self._render(event, key, variables), private=private)
+
+    def _render(
+        self, event: CommandInvoked | ChoiceMade, key: str, variables: Mapping[str, object]
+    ) -> Post:
+        catalog = self.catalog(event.community)
+        return catalog.post(key, member=event.member.display_name, **variables)
+
+    async def respond(
+        self, event: CommandInvoked | ChoiceMade, post: Post, *, private: bool = True
+    ) -> None:
+        """Answer a command or click with a ready-made post."""
+        try:
+            await self.platform(event.community).respond(event, post, private=private)
+        except PlatformError as error:
+            log.warning("could not answer %s in %s: %s", event.event_id, event.community, error)
+
+    async def start(self) -> None:
+        """Start the log writer, finish pending sends, start the scheduler and platforms."""
+        await self.writer.start()
+        await self.delivery.deliver_pending()
+        await self.scheduler.start()
+        for platform in self.platforms.values():
+            await platform.start(self.dispatcher.dispatch)
+        self._started = True
+        log.info(
+            "Terreau started: %d communities, %d scheduled jobs, platforms: %s",
+            len(self.communities),
+            len(self.scheduler.jobs()),
+            ", ".join(sorted(self.platforms)) or "none",
+        )
+
+    async def stop(self) -> None:
+        """Stop platforms, scheduler and writer (flushing the log), then close storage."""
+        for platform in self.platforms.values():
+            try:
+                await platform.stop()
+            except Exception:
+                log.exception("stopping %s failed", platform.name)
+        await self.scheduler.stop()
+        await self.writer.stop()
+        await self.database.close()
+        self._started = False
+
+    async def _run_command(self, event: CommandInvoked) -> None:
+        community = self.communities.get(event.community)
+        if community is None:
+            return
+        moderator = is_moderator(event.member, community.moderator_roles)
+        try:
+            command, options = self.commands.bind(event, moderator=moderator)
+        except CommandProblem as problem:
+            await self.respond(event, self._render(event, problem.key, problem.variables))
+            return
+        context = CommandContext(
+            event=event, options=options, reply=functools.partial(self.reply, event)
+        )
+        try:
+            await command.handler(context)
+        except Exception:
+            log.exception("/terreau %s failed for %s", command.name, event.community)
+            await self.reply(event, "messages.commands.failed", command=command.usage())
+
+    async def _route_choice(self, event: ChoiceMade) -> None:
+        handler = self.choice_handlers.get(event.feature)
+        if handler is None:
+            log.info("click on %r has no handler (feature removed?)", event.choice_id)
+            await self.reply(event, "messages.choices.expired")
+            return
+        await handler(event)
+
+
+async def create_app(
+    settings: Settings,
+    *,
+    database: Database,
+    prompts: Prompts,
+    platforms: Mapping[str, ChatPlatform],
+    clock: Clock,
+) -> App:
+    """Wire every service and feature for `settings`; call `start()` to run it."""
+    communities = {community.key: community for community in settings.communities}
+    missing = sorted({c.platform for c in communities.values()} - set(platforms))
+    if missing:
+        raise ValueError(f"no adapter running for platform(s): {', '.join(missing)}")
+    directory = CommunityDirectory(database)
+    community_ids = {
+        community.key: await directory.ensure(community.community())
+        for community in communities.values()
+    }
+    writer = InteractionWriter(
+        database,
+        batch_size=settings.ingest.batch_size,
+        flush_interval=settings.ingest.flush_interval_ms / 1000,
+        queue_size=settings.ingest.queue_size,
+    )
+
+    def platform_for(community_key: str) -> ChatPlatform:
+        return platforms[communities[community_key].platform]
+
+    delivery = Delivery(database, platform_for, clock)
+    app = App(
+        settings=settings,
+        clock=clock,
+        database=database,
+        prompts=prompts,
+        platforms=platforms,
+        communities=communities,
+        writer=writer,
+        scheduler=Scheduler(
+            clock, history=_LedgerHistory(database), workers=settings.scheduler.workers
+        ),
+        delivery=delivery,
+        community_ids=community_ids,
+    )
+    store_content = settings.ingest.store_content
+    recorder = InteractionRecorder(writer, directory, store_content=lambda _key: store_content)
+    app.dispatcher.subscribe(Event, recorder.record)
+    app.dispatcher.subscribe(CommandInvoked, app._run_command)
+    app.dispatcher.subscribe(ChoiceMade, app._route_choice)
+    for feature in FEATURES:
+        feature.setup(app)
+    return app

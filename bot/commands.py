@@ -1,0 +1,247 @@
+"""The `/terreau <group> <action>` command tree: declaration, binding, permission.
+
+Features declare their commands here; adapters only deliver `CommandInvoked`
+events. Permission is decided by the core on every call, from the member the
+platform reported and the community's configured moderator roles.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.domain import CommandInvoked, Member
+
+
+class Permission(enum.Enum):
+    """Who may run a command."""
+
+    MEMBER = "member"
+    MODERATOR = "moderator"
+
+
+class OptionKind(enum.Enum):
+    """How an option's words are read."""
+
+    TEXT = "text"
+    INTEGER = "integer"
+    MEMBER = "member"
+    CHOICE = "choice"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Option:
+    """One option of a command; `rest` takes every remaining word."""
+
+    name: str
+    kind: OptionKind = OptionKind.TEXT
+    required: bool = True
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    rest: bool = False
+
+    def usage(self) -> str:
+        """Return `<name>` for a required option and `[name]` for an optional one."""
+        return f"<{self.name}>" if self.required else f"[{self.name}]"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CommandContext:
+    """What a command handler receives: the call, its bound options, and how to answer."""
+
+    event: CommandInvoked
+    options: Mapping[str, Any]
+    reply: Callable[..., Awaitable[None]]
+
+
+CommandHandler = Callable[[CommandContext], Awaitable[None]]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Command:
+    """A declared `/terreau <group> <action>` command."""
+
+    group: str
+    action: str
+    handler: CommandHandler
+    options: tuple[Option, ...] = ()
+    permission: Permission = Permission.MEMBER
+
+    @property
+    def name(self) -> str:
+        """Return `group action`."""
+        return f"{self.group} {self.action}".strip()
+
+    def usage(self) -> str:
+        """Return the usage line, e.g. `/terreau posts now <ritual>`."""
+        words = ["/terreau", self.group, self.action, *(o.usage() for o in self.options)]
+        return " ".join(word for word in words if word)
+
+
+class CommandProblem(Exception):
+    """A call that cannot run; `key` names the message in prompts/ that explains why."""
+
+    def __init__(
+        self, *, key: str, variables: Mapping[str, object] | None = None, group: str | None = None
+    ) -> None:
+        super().__init__(key)
+        self.key = key
+        self.variables = dict(variables or {})
+        self.group = group
+
+
+_MENTION = re.compile(r"^<@!?([A-Za-z0-9]+)(?:\|[^>]*)?>$")
+
+
+def member_reference(word: str) -> str:
+    """Return the member id in `@name`, `<@U123>`, `<@U123|name>` or a bare id."""
+    match = _MENTION.match(word)
+    if match:
+        return match.group(1)
+    return word.removeprefix("@")
+
+
+def is_moderator(member: Member, moderator_roles: Sequence[str]) -> bool:
+    """Return whether the platform or the configured roles make `member` a moderator."""
+    return member.is_admin or not member.roles.isdisjoint(moderator_roles)
+
+
+class CommandRegistry:
+    """Every command features declared, and the binding of a call to one of them."""
+
+    def __init__(self) -> None:
+        self._commands: dict[tuple[str, str], Command] = {}
+
+    def register(self, command: Command) -> None:
+        """Declare a command; declaring the same name twice is a programming error."""
+        key = (command.group, command.action)
+        if key in self._commands:
+            raise ValueError(f"command /terreau {command.name} is declared twice")
+        self._commands[key] = command
+
+    def __iter__(self) -> Iterator[Command]:
+        return iter(sorted(self._commands.values(), key=lambda c: (c.group, c.action)))
+
+    def groups(self) -> list[str]:
+        """Return the groups that have at least one command, sorted."""
+        return sorted({command.group for command in self._commands.values()})
+
+    def in_group(self, group: str) -> list[Command]:
+        """Return the commands of `group`, sorted by action."""
+        return [command for command in self if command.group == group]
+
+    def bind(self, event: CommandInvoked, *, moderator: bool) -> tuple[Command, dict[str, Any]]:
+        """Resolve a call to its command and typed options, or raise `CommandProblem`."""
+        command = self._commands.get((event.group, event.action))
+        args = event.args
+        if command is None and (event.group, "") in self._commands:
+            command = self._commands[(event.group, "")]
+            args = (event.action, *event.args) if event.action else event.args
+        if command is None:
+            if event.group in self.groups():
+                raise CommandProblem(
+                    key="messages.commands.unknown_action",
+                    variables={"group": event.group, "action": event.action},
+                    group=event.group,
+                )
+            raise CommandProblem(
+                key="messages.commands.unknown_group", variables={"group": event.group}
+            )
+        if command.permission is Permission.MODERATOR and not moderator:
+            raise CommandProblem(
+                key="messages.commands.moderators_only",
+                variables={"command": command.usage()},
+            )
+        if event.options:
+            return command, _bind_named(command, event.options)
+        return command, _bind_words(command, args)
+
+
+def _bind_words(command: Command, words: Sequence[str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    remaining = list(words)
+    for option in command.options:
+        if not remaining:
+            break
+        if option.rest:
+            values[option.name] = " ".join(remaining)
+            remaining = []
+        else:
+            values[option.name] = remaining.pop(0)
+    if remaining:
+        raise CommandProblem(
+            key="messages.commands.too_many_words",
+            variables={"usage": command.usage(), "extra": " ".join(remaining)},
+            group=command.group,
+        )
+    return _convert(command, values)
+
+
+def _bind_named(command: Command, given: Mapping[str, str]) -> dict[str, Any]:
+    known = {option.name for option in command.options}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        raise CommandProblem(
+            key="messages.commands.unknown_option",
+            variables={"usage": command.usage(), "option": unknown[0]},
+            group=command.group,
+        )
+    return _convert(command, dict(given))
+
+
+def _convert(command: Command, raw: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for option in command.options:
+        word = raw.get(option.name, "").strip()
+        if not word:
+            if option.required:
+                raise CommandProblem(
+                    key="messages.commands.missing_option",
+                    variables={"usage": command.usage(), "option": option.name},
+                    group=command.group,
+                )
+            values[option.name] = None
+            continue
+        values[option.name] = _read(command, option, word)
+    return values
+
+
+def _read(command: Command, option: Option, word: str) -> object:
+    if option.kind is OptionKind.INTEGER:
+        try:
+            number = int(word)
+        except ValueError:
+            number = None
+        low = option.minimum if option.minimum is not None else -(2**63)
+        high = option.maximum if option.maximum is not None else 2**63
+        if number is None or not low <= number <= high:
+            raise CommandProblem(
+                key="messages.commands.bad_integer",
+                variables={
+                    "usage": command.usage(),
+                    "option": option.name,
+                    "value": word,
+                    "minimum": option.minimum,
+                    "maximum": option.maximum,
+                },
+                group=command.group,
+            ) from None
+        return number
+    if option.kind is OptionKind.MEMBER:
+        return member_reference(word)
+    if option.kind is OptionKind.CHOICE and word.lower() not in option.choices:
+        raise CommandProblem(
+            key="messages.commands.bad_choice",
+            variables={
+                "usage": command.usage(),
+                "option": option.name,
+                "value": word,
+                "choices": ", ".join(option.choices),
+            },
+            group=command.group,
+        )
+    return word.lower() if option.kind is OptionKind.CHOICE else word

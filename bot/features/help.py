@@ -1,0 +1,51 @@
+"""`/terreau help [topic]`: the command tree, from what features declared."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.commands import Command, CommandContext, Option
+from bot.prompts import Catalog
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+
+def setup(app: App) -> None:
+    """Declare `/terreau help`."""
+
+    async def show_help(ctx: CommandContext) -> None:
+        topic = ctx.options.get("topic")
+        catalog = app.catalog(ctx.event.community)
+        await ctx.reply("messages.help.body", **help_variables(app, catalog, topic))
+
+    app.commands.register(
+        Command(
+            group="help",
+            action="",
+            handler=show_help,
+            options=(Option(name="topic", required=False),),
+        )
+    )
+
+
+def help_variables(app: App, catalog: Catalog, topic: str | None) -> dict[str, object]:
+    """Return what the help template shows: every group, or one group's commands."""
+    groups = [
+        {"name": group, "description": catalog.text(f"commands.{group}.help")}
+        for group in app.commands.groups()
+        if group != "help"
+    ]
+    chosen = topic.lower() if topic else None
+    if chosen is None or chosen not in {group["name"] for group in groups}:
+        return {"group": None, "groups": groups, "commands": [], "topic": topic}
+    commands = [
+        {"usage": command.usage(), "description": catalog.text(_help_key(command))}
+        for command in app.commands.in_group(chosen)
+    ]
+    return {"group": chosen, "groups": groups, "commands": commands, "topic": topic}
+
+
+def _help_key(command: Command) -> str:
+    parts = ("commands", command.group, command.action, "help")
+    return ".".join(part for part in parts if part)

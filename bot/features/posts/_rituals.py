@@ -1,0 +1,273 @@
+"""Running a ritual: claim the run, pick fresh content, queue the post, send it."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from bot.config import CommunityConfig, RitualConfig
+from bot.domain import Post
+from bot.scheduling import Job, next_fire_times, parse_cron
+from bot.storage import UnitOfWork
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+
+
+def job_id(community_key: str, ritual: str) -> str:
+    """Return the deterministic scheduler and ledger id of a ritual."""
+    return f"posts:{community_key}:{ritual}"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RitualStatus:
+    """A ritual as moderators see it in `/terreau posts list`."""
+
+    ritual: RitualConfig
+    next_run: datetime | None
+    paused: bool
+    reason: str | None
+
+
+class Rituals:
+    """Every community's rituals: scheduled runs, manual posts, pause and resume."""
+
+    def __init__(self, app: App) -> None:
+        self._app = app
+
+    def schedule_all(self) -> None:
+        """Add one scheduler job per configured ritual."""
+        for community in self._app.communities.values():
+            for ritual in community.posts.schedules:
+                self._app.scheduler.add(
+                    Job(
+                        id=job_id(community.key, ritual.name),
+                        community=community.key,
+                        schedule=parse_cron(ritual.cron),
+                        timezone=community.timezone,
+                        grace=timedelta(minutes=ritual.grace_minutes),
+                        run=functools.partial(self.run_scheduled, community.key, ritual.name),
+                    )
+                )
+
+    def find(self, community: CommunityConfig, name: str) -> RitualConfig | None:
+        """Return the ritual called `name` in `community`, if any."""
+        return next((r for r in community.posts.schedules if r.name == name), None)
+
+    async def statuses(self, community: CommunityConfig) -> list[RitualStatus]:
+        """Return each ritual of `community` with its next run and pause state."""
+        community_id = self._app.community_id(community.key)
+        async with self._app.database.transaction() as uow:
+            states = {state.name: state for state in await uow.rituals.all(community_id)}
+        now = self._app.clock.now()
+        result = []
+        for ritual in community.posts.schedules:
+            state = states.get(ritual.name)
+            paused = state is not None and state.paused
+            upcoming = next_fire_times(
+                parse_cron(ritual.cron), ZoneInfo(community.timezone), now, 1
+            )
+            result.append(
+                RitualStatus(
+                    ritual=ritual,
+                    next_run=None if paused or not upcoming else upcoming[0],
+                    paused=paused,
+                    reason=state.paused_reason if state is not None and paused else None,
+                )
+            )
+        return result
+
+    async def run_scheduled(self, community_key: str, name: str, scheduled_for: datetime) -> None:
+        """Run one scheduled occurrence, at most once ever (the run ledger decides)."""
+        community = self._app.communities[community_key]
+        ritual = self.find(community, name)
+        if ritual is None:
+            return
+        job = job_id(community_key, name)
+        community_id = self._app.community_id(community_key)
+        async with self._app.database.transaction() as uow:
+            state = await uow.rituals.get(community_id, name)
+        if state is not None and state.paused:
+            async with self._app.database.transaction() as uow:
+                if await uow.ledger.claim(job, scheduled_for):
+                    await uow.ledger.finish(job, scheduled_for, "skipped", "paused")
+            log.info("%s: paused (%s), run at %s skipped", job, state.paused_reason, scheduled_for)
+            return
+        resumed_at = state.updated_at if state is not None else None
+        silent = await self._silent_posts(community_id, job, community, resumed_at)
+        if silent is not None:
+            await self._pause_dead_channel(community, ritual, scheduled_for, silent)
+            return
+        async with self._app.database.transaction() as uow:
+            if not await uow.ledger.claim(job, scheduled_for):
+                log.debug("%s at %s already ran", job, scheduled_for)
+                return
+            outbox_id = await self._queue_post(
+                uow,
+                community,
+                ritual,
+                nonce=f"{job}@{scheduled_for:%Y%m%dT%H%M%SZ}",
+                scheduled_for=scheduled_for,
+            )
+            await uow.ledger.finish(job, scheduled_for, "done")
+        await self._app.delivery.deliver(outbox_id)
+
+    async def post_now(self, community: CommunityConfig, ritual: RitualConfig, nonce: str) -> bool:
+        """Post the ritual's next content at once (a moderator asked); False if it failed."""
+        async with self._app.database.transaction() as uow:
+            outbox_id = await self._queue_post(uow, community, ritual, nonce=nonce)
+        return await self._app.delivery.deliver(outbox_id) is not None
+
+    async def set_paused(
+        self, community: CommunityConfig, ritual: RitualConfig, paused: bool, by: str | None
+    ) -> bool:
+        """Pause or resume a ritual; return False when it was already in that state."""
+        community_id = self._app.community_id(community.key)
+        async with self._app.database.transaction() as uow:
+            state = await uow.rituals.get(community_id, ritual.name)
+            if (state is not None and state.paused) == paused:
+                return False
+            await uow.rituals.set_paused(
+                community_id,
+                ritual.name,
+                paused=paused,
+                reason="moderator" if paused else None,
+                by=by,
+                at=self._app.clock.now(),
+            )
+        log.info(
+            "%s %s by %s", job_id(community.key, ritual.name), "paused" if paused else "resumed", by
+        )
+        return True
+
+    async def _queue_post(
+        self,
+        uow: UnitOfWork,
+        community: CommunityConfig,
+        ritual: RitualConfig,
+        *,
+        nonce: str,
+        scheduled_for: datetime | None = None,
+    ) -> int:
+        catalog = self._app.catalog(community.key)
+        pool = catalog.pool(ritual.pool)
+        job = job_id(community.key, ritual.name)
+        community_id = self._app.community_id(community.key)
+        item_id = await uow.rotation.pick(
+            community_id,
+            pool.name,
+            [item.id for item in pool.items],
+            seed=job,
+            at=self._app.clock.now(),
+        )
+        post = catalog.render_item(pool.name, item_id)
+        if ritual.thread:
+            local = self._app.clock.now().astimezone(ZoneInfo(community.timezone))
+            title = catalog.text(
+                "messages.posts.thread_title",
+                title=catalog.text_of_title(pool.name),
+                date=local.date(),
+            )
+            post = Post(
+                text=post.text,
+                mentions=post.mentions,
+                choices=post.choices,
+                image_path=post.image_path,
+                thread_title=title,
+            )
+        where = self._app.channel(community.key, ritual.channel)
+        return await self._app.delivery.enqueue(
+            uow,
+            community_id=community_id,
+            where=where,
+            post=post,
+            nonce=nonce,
+            job_id=job,
+            scheduled_for=scheduled_for,
+        )
+
+    async def _silent_posts(
+        self, community_id: int, job: str, community: CommunityConfig, since: datetime | None
+    ) -> int | None:
+        """Return N when the last N posts (N = dead_channel_after) all drew no reply."""
+        limit = community.posts.dead_channel_after
+        if limit <= 0:
+            return None
+        await self._app.writer.flush()
+        async with self._app.database.transaction() as uow:
+            recent = [
+                row
+                for row in await uow.outbox.recent_for_job(job, limit)
+                if since is None or (row.sent_at is not None and row.sent_at > since)
+            ]
+            if len(recent) < limit:
+                return None
+            until = self._app.clock.now()
+            for row in recent:
+                if row.sent_at is None or row.message_id is None:
+                    continue
+                responses = await uow.interactions.count_responses(
+                    community_id,
+                    channel_id=row.channel_id,
+                    message_id=row.message_id,
+                    thread_id=row.sent_thread_id,
+                    since=row.sent_at,
+                    until=until,
+                )
+                if responses:
+                    return None
+                until = row.sent_at
+        return limit
+
+    async def _pause_dead_channel(
+        self,
+        community: CommunityConfig,
+        ritual: RitualConfig,
+        scheduled_for: datetime,
+        silent: int,
+    ) -> None:
+        job = job_id(community.key, ritual.name)
+        community_id = self._app.community_id(community.key)
+        moderators = self._app.channel_if_configured(community.key, "moderators")
+        outbox_id = None
+        async with self._app.database.transaction() as uow:
+            if not await uow.ledger.claim(job, scheduled_for):
+                return
+            await uow.ledger.finish(job, scheduled_for, "skipped", "dead channel")
+            await uow.rituals.set_paused(
+                community_id,
+                ritual.name,
+                paused=True,
+                reason="dead_channel",
+                by=None,
+                at=self._app.clock.now(),
+            )
+            if moderators is not None:
+                notice = self._app.catalog(community.key).post(
+                    "messages.posts.dead_channel",
+                    ritual=ritual.name,
+                    count=silent,
+                    channel=ritual.channel,
+                )
+                outbox_id = await self._app.delivery.enqueue(
+                    uow,
+                    community_id=community_id,
+                    where=moderators,
+                    post=notice,
+                    nonce=f"{job}@{scheduled_for:%Y%m%dT%H%M%SZ}:paused",
+                    scheduled_for=scheduled_for,
+                )
+        log.warning(
+            "%s paused itself: its last %d posts drew no reply%s",
+            job,
+            silent,
+            "" if moderators else " (no moderators channel configured to tell)",
+        )
+        if outbox_id is not None:
+            await self._app.delivery.deliver(outbox_id)

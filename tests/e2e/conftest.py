@@ -1,0 +1,128 @@
+"""A whole Terreau on SQLite, a fake platform and a manual clock."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.app import App, create_app
+from bot.config import parse_settings
+from bot.domain import CommandInvoked, Member, MessagePosted
+from bot.prompts import Prompts
+from bot.storage import Database
+from bot.storage.migrate import upgrade
+from tests.fakes import FakePlatform, ManualClock
+
+PROMPTS = Prompts.load(Path(__file__).parents[2] / "prompts")
+
+CONFIG = """
+[[communities]]
+platform = "console"
+id = "demo"
+name = "Demo"
+timezone = "Europe/Paris"
+channels = {{ general = "general", moderators = "mods" }}
+
+[communities.posts]
+dead_channel_after = {dead_after}
+
+[[communities.posts.schedules]]
+name = "question"
+channel = "general"
+cron = "0 9 * * 1"
+pool = "discussion"
+thread = {thread}
+grace_minutes = 120
+"""
+
+KEY = "console:demo"
+MOD = Member(id="mod", display_name="Mo", is_admin=True)
+ALICE = Member(id="alice", display_name="Alice")
+_ids = itertools.count(1)
+
+# Monday 23 November 2026, 08:59 in Paris (UTC+1).
+BEFORE = datetime(2026, 11, 23, 7, 59, tzinfo=UTC)
+AT_NINE = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+class Terreau:
+    """Starts and restarts apps on one database, as an operator would."""
+
+    def __init__(self, url: str, path: Path) -> None:
+        self.url = url
+        self.path = path
+        self.app: App | None = None
+        self.platform = FakePlatform(name="console")
+        self.clock = ManualClock(BEFORE)
+
+    async def start(self, *, dead_after: int = 3, thread: bool = False) -> App:
+        settings = parse_settings(
+            CONFIG.format(dead_after=dead_after, thread=str(thread).lower()),
+            self.path / "terreau.toml",
+        )
+        database = await Database.connect(self.url, clock=self.clock)
+        self.platform = FakePlatform(name="console")
+        self.app = await create_app(
+            settings,
+            database=database,
+            prompts=PROMPTS,
+            platforms={"console": self.platform},
+            clock=self.clock,
+        )
+        await self.app.start()
+        await self.app.scheduler.idle()
+        return self.app
+
+    async def stop(self) -> None:
+        if self.app is not None:
+            await self.app.stop()
+            self.app = None
+
+    async def at(self, moment: datetime) -> None:
+        await self.clock.set(moment)
+        assert self.app is not None
+        await self.app.scheduler.idle()
+
+    async def say(self, member: Member, **fields: object) -> None:
+        assert self.platform.sink is not None
+        event = MessagePosted(
+            event_id=f"e{next(_ids)}",
+            community=KEY,
+            occurred_at=self.clock.now(),
+            member=member,
+            channel_id=str(fields.pop("channel_id", "general")),
+            message_id=f"u{next(_ids)}",
+            **fields,  # type: ignore[arg-type]
+        )
+        await self.platform.sink(event)
+
+    async def command(self, member: Member, group: str, action: str, *args: str) -> None:
+        assert self.platform.sink is not None
+        await self.platform.sink(
+            CommandInvoked(
+                event_id=f"e{next(_ids)}",
+                community=KEY,
+                occurred_at=self.clock.now(),
+                member=member,
+                channel_id="general",
+                group=group,
+                action=action,
+                args=args,
+            )
+        )
+
+
+@pytest.fixture
+async def terreau(tmp_path: Path) -> AsyncIterator[Terreau]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'terreau.db'}"
+    await upgrade(url)
+    bot = Terreau(url, tmp_path)
+    yield bot
+    await bot.stop()
+
+
+Starter = Callable[..., Awaitable[App]]
