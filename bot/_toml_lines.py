@@ -1,10 +1,14 @@
-"""Where each key of a TOML document sits, for error messages that name a line.
+"""Where each key of a TOML document is written, for error messages that name a line.
 
-`tomllib` returns plain dictionaries without positions. This scanner walks a
-document that `tomllib` has already accepted and records, for every key path
-(table names, dotted keys, array indices), the line of the key and the line
-where a string value's text starts, so a template error on line 3 of a
+`tomllib` returns plain dictionaries without positions. `Locator` walks a document
+that `tomllib` has already accepted (table headers, arrays of tables with their
+indexes, dotted and quoted keys, the elements of arrays and inline tables, skipping
+strings and comments) and records, for every key path, the line of its key and the
+line where a string value's text starts, so a template error on line 3 of a
 multi-line string can be reported at its real line in the file.
+
+A key path is placed at its first mention: a table that a header or a dotted key
+implies (`a` for `[a.b]`) is placed there, even if `[a]` comes later.
 """
 
 from __future__ import annotations
@@ -13,11 +17,14 @@ import bisect
 import logging
 import re
 import tomllib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 
 log = logging.getLogger(__name__)
 
-KeyPath = tuple[str | int, ...]
+Key = str | int
+KeyPath = tuple[Key, ...]
 
 _SPACE = " \t"
 _BLANK = " \t\r\n"
@@ -41,9 +48,30 @@ def syntax_error_line(error: tomllib.TOMLDecodeError, source: str) -> int:
     return source.count("\n") + 1
 
 
-def locate(source: str) -> dict[KeyPath, Location]:
-    """Map every key path of an already valid TOML document to its location."""
-    return _Scanner(source).run()
+class Locator:
+    """The locations of the key paths written in one TOML document."""
+
+    def __init__(self, source: str) -> None:
+        self._found = _Scanner(source).run()
+
+    def find(self, path: Sequence[Key]) -> Location | None:
+        """Return the location of `path`, or of its nearest written ancestor, or None."""
+        probe = tuple(path)
+        while probe:
+            found = self._found.get(probe)
+            if found is not None:
+                return found
+            probe = probe[:-1]
+        return None
+
+    def line_of(self, path: Sequence[Key]) -> int | None:
+        """Return the line of `path`, or of its nearest written ancestor, or None."""
+        found = self.find(path)
+        return None if found is None else found.line
+
+    def paths(self) -> Mapping[KeyPath, Location]:
+        """Return every located key path with its location (for inspection and tests)."""
+        return MappingProxyType(self._found)
 
 
 def _parse_key(raw: str) -> tuple[str, ...]:
@@ -85,7 +113,14 @@ class _Scanner:
         return bisect.bisect_right(self._starts, pos)
 
     def _record(self, path: KeyPath, line: int, text_line: int | None = None) -> None:
-        self._found.setdefault(path, Location(line=line, text_line=text_line or line))
+        """Record where `path` is written; its first mention wins."""
+        location = Location(line=line, text_line=line if text_line is None else text_line)
+        self._found.setdefault(path, location)
+
+    def _record_tables(self, path: KeyPath, start: int, line: int) -> None:
+        """Record the tables that `path` implies (`a` and `a.b` for `a.b.c`) from depth `start`."""
+        for depth in range(start, len(path)):
+            self._record(path[:depth], line)
 
     def _skip(self, pos: int, chars: str, *, comments: bool) -> int:
         while pos < self._n:
@@ -115,23 +150,27 @@ class _Scanner:
         start = pos + (2 if is_array else 1)
         end = self._key_end(start, "]")
         keys = _parse_key(self._s[start:end])
+        line = self._line(pos)
         resolved: KeyPath = ()
         for name in keys[:-1]:
             resolved += (name,)
             if resolved in self._arrays:
                 resolved += (self._arrays[resolved] - 1,)
         resolved += (keys[-1],)
+        self._record_tables(resolved, 1, line)
+        self._record(resolved, line)
         if is_array:
-            self._record(resolved, self._line(pos))
             self._arrays[resolved] = self._arrays.get(resolved, 0) + 1
             resolved += (self._arrays[resolved] - 1,)
-        self._record(resolved, self._line(pos))
+            self._record(resolved, line)
         return end + (2 if is_array else 1), resolved
 
     def _pair(self, pos: int, prefix: KeyPath) -> int:
         equals = self._key_end(pos, "=")
-        keys = _parse_key(self._s[pos:equals])
-        return self._value(equals + 1, prefix + keys, self._line(pos))
+        path = prefix + _parse_key(self._s[pos:equals])
+        line = self._line(pos)
+        self._record_tables(path, len(prefix) + 1, line)
+        return self._value(equals + 1, path, line)
 
     def _value(self, pos: int, path: KeyPath, line: int) -> int:
         pos = self._skip(pos, _SPACE, comments=False)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping, Sequence
 
-from bot._config_errors import KeyPath, format_path
 from bot._secret_patterns import SECRET_KEY, token_env_var
+from bot._toml_lines import KeyPath
+from bot.config._errors import format_path
 from bot.domain import community_key
 
 Finding = tuple[KeyPath, str]

@@ -1,15 +1,4 @@
-"""Every user-facing sentence and content pool, loaded from `prompts/<lang>/*.toml`.
-
-A file is a namespace named after its stem: the string at `[posts.list] help` in
-`commands.toml` is `commands.posts.list.help`. Content pools live under a
-top-level `[pools.<name>]` table in any file. Everything is validated and
-compiled once, at start-up; `PromptError` lists every problem at once.
-
-Strings are Jinja templates rendered in an immutable sandbox with strict
-undefined variables. Member-supplied values are only ever variables: strings
-lose any mention-marker characters, and `Mention` values (or lists of them)
-become explicit mentions of the resulting `Post`.
-"""
+"""Loaded prompts: each language's catalog of strings and pools, and loading them all."""
 
 from __future__ import annotations
 
@@ -22,25 +11,13 @@ from types import MappingProxyType
 
 from jinja2 import Template
 
-from bot._prompt_checks import CompiledLanguage, compare_languages, compile_language
-from bot._prompt_files import LanguageSource, read_language
-from bot._prompt_problems import Problem, PromptError, PromptLookupError, RenderError
-from bot._prompt_render import DEFAULT_MAX_LENGTH, Renderer, cap
 from bot.domain import Post
+from bot.prompts._checks import CompiledLanguage, compare_languages, compile_language
+from bot.prompts._files import LanguageSource, read_language
+from bot.prompts._problems import Problem, PromptError, PromptLookupError
+from bot.prompts._render import DEFAULT_MAX_LENGTH, Renderer, cap
 
 log = logging.getLogger(__name__)
-
-__all__ = [
-    "DEFAULT_MAX_LENGTH",
-    "Catalog",
-    "ContentItem",
-    "Pool",
-    "Problem",
-    "PromptError",
-    "PromptLookupError",
-    "Prompts",
-    "RenderError",
-]
 
 REFERENCE_LANGUAGE = "en"
 

@@ -1,9 +1,4 @@
-"""The operator config file (TOML) as frozen, validated settings; secrets come from the env.
-
-A bad file never starts the bot: `load_settings` raises one `ConfigError` that lists every
-problem with its key path and line, e.g.
-`line 23, communities[1].posts.schedules[0].cron: invalid cron expression ...`.
-"""
+"""Reading the config file: TOML syntax, models, cross-key rules, each problem with its line."""
 
 from __future__ import annotations
 
@@ -19,46 +14,16 @@ from typing import Any, get_args
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from bot._config_checks import (
+from bot._toml_lines import KeyPath, Locator
+from bot.config._checks import (
     Finding,
     community_key_findings,
     ritual_findings,
     secret_findings,
     suggestion,
 )
-from bot._config_errors import ConfigError, ConfigProblem, KeyPath, format_path
-from bot._config_models import (
-    REFERENCE_ERROR,
-    CommunityConfig,
-    ConsoleSettings,
-    DiscordSettings,
-    IngestSettings,
-    PostsConfig,
-    RitualConfig,
-    SchedulerSettings,
-    Settings,
-    SlackSettings,
-)
-from bot._config_secrets import Secrets, check_secrets
-from bot._toml_locate import Locator
-
-__all__ = [
-    "CommunityConfig",
-    "ConfigError",
-    "ConfigProblem",
-    "ConsoleSettings",
-    "DiscordSettings",
-    "IngestSettings",
-    "PostsConfig",
-    "RitualConfig",
-    "SchedulerSettings",
-    "Secrets",
-    "Settings",
-    "SlackSettings",
-    "check_secrets",
-    "load_settings",
-    "parse_settings",
-]
+from bot.config._errors import ConfigError, ConfigProblem, format_path
+from bot.config._models import REFERENCE_ERROR, Settings
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-KeyPath = tuple[str | int, ...]
-
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 

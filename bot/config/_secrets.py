@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from bot._config_errors import ConfigError, ConfigProblem
-from bot._config_models import Settings
+from bot.config._errors import ConfigError, ConfigProblem
+from bot.config._models import Settings
 
 
 @dataclass(frozen=True, kw_only=True, slots=True, repr=False)

@@ -21,8 +21,8 @@ from jinja2 import StrictUndefined, Template, UndefinedError, nodes, pass_contex
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from bot._prompt_problems import PromptLookupError, RenderError
 from bot.domain import Mention, Post, mention_marker, strip_markers
+from bot.prompts._problems import PromptLookupError, RenderError
 
 log = logging.getLogger(__name__)
 

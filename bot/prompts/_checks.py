@@ -17,9 +17,9 @@ from jinja2.sandbox import (
     UNSAFE_METHOD_ATTRIBUTES,
 )
 
-from bot._prompt_files import LanguageSource, PoolSource
-from bot._prompt_problems import Problem
-from bot._prompt_render import Renderer
+from bot.prompts._files import LanguageSource, PoolSource
+from bot.prompts._problems import Problem, file_and_line
+from bot.prompts._render import Renderer
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +204,10 @@ def compare_languages(
                 Problem(
                     file=_counterpart(first.file, language),
                     key=key,
-                    message=f"missing in {language!r}; defined in {_at(first.file, first.line)}",
+                    message=(
+                        f"missing in {language!r}; "
+                        f"defined in {file_and_line(first.file, first.line)}"
+                    ),
                 )
             )
         entries: list[tuple[str, Compiled, _Located]] = [
@@ -226,7 +229,7 @@ def compare_languages(
                     key=f"pools.{name}",
                     message=(
                         f"pool missing in {language!r}; "
-                        f"defined in {_at(first_pool.file, first_pool.line)}"
+                        f"defined in {file_and_line(first_pool.file, first_pool.line)}"
                     ),
                 )
             )
@@ -286,7 +289,7 @@ def _compare_variables(
                 line=where.line,
                 message=(
                     f"placeholders differ from {base_language!r} "
-                    f"({_at(base_where.file, base_where.line)}): {base_language} uses "
+                    f"({file_and_line(base_where.file, base_where.line)}): {base_language} uses "
                     f"{_names(base.variables)}, {language} uses {_names(other.variables)}"
                 ),
             )
@@ -300,7 +303,3 @@ def _names(variables: frozenset[str]) -> str:
 def _counterpart(file: Path, language: str) -> Path:
     """Return where `file` would live in another language's folder."""
     return file.parent.parent / language / file.name
-
-
-def _at(file: Path, line: int | None) -> str:
-    return str(file) if line is None else f"{file}:{line}"

@@ -10,6 +10,11 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 
+def file_and_line(file: Path, line: int | None) -> str:
+    """Spell a place in the prompt files as `file:line`, or `file` when the line is unknown."""
+    return str(file) if line is None else f"{file}:{line}"
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Problem:
     """One thing wrong in the prompt files: where (file, key, line) and what."""
@@ -20,7 +25,7 @@ class Problem:
     line: int | None = None
 
     def __str__(self) -> str:
-        where = str(self.file) if self.line is None else f"{self.file}:{self.line}"
+        where = file_and_line(self.file, self.line)
         if self.key is not None:
             where = f"{where}: {self.key}"
         return f"{where}: {self.message}"

@@ -2,7 +2,7 @@
 
 This pass checks the shape of each file (TOML syntax, allowed value types, pool
 and item fields, id format, duplicates). Templates and the comparison between
-languages are checked afterwards, in `_prompt_checks`.
+languages are checked afterwards, in `_checks`.
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot._prompt_problems import Problem
-from bot._toml_lines import KeyPath, Location, locate, syntax_error_line
+from bot._toml_lines import KeyPath, Locator, syntax_error_line
+from bot.prompts._problems import Problem, file_and_line
 
 log = logging.getLogger(__name__)
 
@@ -114,11 +114,11 @@ def _read_file(path: Path, result: LanguageSource, problems: list[Problem]) -> N
         result.broken_pools = True
         return
     try:
-        locations = locate(text)
+        locator = Locator(text)
     except tomllib.TOMLDecodeError as exc:  # the scanner misread a valid file
         log.warning("%s: cannot locate keys (%s); problems will have no line numbers", path, exc)
-        locations = {}
-    reader = _FileReader(path=path, stem=stem, locations=locations, problems=problems)
+        locator = Locator("")
+    reader = _FileReader(path=path, stem=stem, locator=locator, problems=problems)
     for name, value in document.items():
         if name == POOLS:
             reader.pools(value, result)
@@ -130,19 +130,11 @@ def _read_file(path: Path, result: LanguageSource, problems: list[Problem]) -> N
 class _FileReader:
     path: Path
     stem: str
-    locations: Mapping[KeyPath, Location]
+    locator: Locator
     problems: list[Problem]
 
-    def _where(self, path: KeyPath) -> Location | None:
-        while path:
-            if path in self.locations:
-                return self.locations[path]
-            path = path[:-1]
-        return None
-
     def _problem(self, path: KeyPath, key: str | None, message: str) -> None:
-        where = self._where(path)
-        line = None if where is None else where.line
+        line = self.locator.line_of(path)
         self.problems.append(Problem(file=self.path, key=key, line=line, message=message))
 
     def _key(self, path: KeyPath) -> str:
@@ -163,11 +155,13 @@ class _FileReader:
             return
         if key in result.strings:
             other = result.strings[key]
-            self._problem(path, key, f"defined twice; also in {_at(other.file, other.line)}")
+            self._problem(
+                path, key, f"defined twice; also in {file_and_line(other.file, other.line)}"
+            )
             return
         if not value.strip():
             self._problem(path, key, "empty text")
-        where = self._where(path)
+        where = self.locator.find(path)
         result.strings[key] = StringSource(
             key=key,
             source=value,
@@ -189,7 +183,7 @@ class _FileReader:
                 self._problem(
                     (POOLS, name),
                     f"pools.{name}",
-                    f"pool defined twice; also in {_at(other.file, other.line)}",
+                    f"pool defined twice; also in {file_and_line(other.file, other.line)}",
                 )
                 continue
             result.pools[name] = pool
@@ -232,19 +226,17 @@ class _FileReader:
                 )
                 continue
             if isinstance(raw_id, str):
-                where = self._where(item_path)
-                seen[raw_id] = None if where is None else where.line
+                seen[raw_id] = self.locator.line_of(item_path)
             item = self._item(item_path, label, raw)
             if item is not None:
                 items.append(item)
-        where = self._where(path)
-        title_where = self._where((*path, "title"))
+        title_where = self.locator.find((*path, "title"))
         return PoolSource(
             name=name,
             title=title,
             items=tuple(items),
             file=self.path,
-            line=None if where is None else where.line,
+            line=self.locator.line_of(path),
             title_line=None if title_where is None else title_where.text_line,
         )
 
@@ -273,17 +265,12 @@ class _FileReader:
         if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
             self._problem((*path, "tags"), where, "'tags' must be a list of non-empty strings")
             tags = []
-        item_where = self._where(path)
-        text_where = self._where((*path, "text"))
+        text_where = self.locator.find((*path, "text"))
         return ItemSource(
             id=item_id,
             text=text,
             tags=tuple(tags),
             file=self.path,
-            line=None if item_where is None else item_where.line,
+            line=self.locator.line_of(path),
             text_line=None if text_where is None else text_where.text_line,
         )
-
-
-def _at(file: Path, line: int | None) -> str:
-    return str(file) if line is None else f"{file}:{line}"

@@ -24,15 +24,15 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from bot._config_checks import community_key_findings, ritual_findings, suggestion
-from bot._config_errors import format_path
+from bot.config._checks import community_key_findings, ritual_findings, suggestion
+from bot.config._errors import format_path
 from bot.domain import Community, community_key
 from bot.scheduling import CronError, parse_cron
 
 REFERENCE_ERROR = "config_reference"
 """Error type of the cross-key rules, which the loader reports from the raw file instead."""
 
-DEFAULT_PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+DEFAULT_PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 DATABASE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 MAX_SHARDS = 65_536
 
