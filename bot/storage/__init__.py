@@ -1,0 +1,47 @@
+"""Storage: models, engine setup, repositories, batched ingest and migrations."""
+
+from __future__ import annotations
+
+from bot.storage._event_rows import InteractionRow, interaction_from_event
+from bot.storage._types import UTCDateTime
+from bot.storage.database import DEFAULT_URL, Database, DatabaseUnavailable
+from bot.storage.directory import CommunityDirectory
+from bot.storage.ingest import InteractionRecorder, InteractionWriter, WriterStats
+from bot.storage.migrate import SchemaOutdated, require_current_schema, schema_status, upgrade
+from bot.storage.models import Base
+from bot.storage.records import (
+    ActivityDay,
+    ChannelRecord,
+    CommunityRecord,
+    LedgerEntry,
+    MemberRecord,
+    OutboxEntry,
+    RitualState,
+)
+from bot.storage.unit_of_work import UnitOfWork
+
+__all__ = [
+    "DEFAULT_URL",
+    "ActivityDay",
+    "Base",
+    "ChannelRecord",
+    "CommunityDirectory",
+    "CommunityRecord",
+    "Database",
+    "DatabaseUnavailable",
+    "InteractionRecorder",
+    "InteractionRow",
+    "InteractionWriter",
+    "LedgerEntry",
+    "MemberRecord",
+    "OutboxEntry",
+    "RitualState",
+    "SchemaOutdated",
+    "UTCDateTime",
+    "UnitOfWork",
+    "WriterStats",
+    "interaction_from_event",
+    "require_current_schema",
+    "schema_status",
+    "upgrade",
+]

@@ -1,0 +1,193 @@
+"""Engine setup: one `Database` per process, each transaction a unit of work.
+
+SQLite (the default) runs in WAL mode with a busy timeout and foreign keys on, and
+write transactions open with `BEGIN IMMEDIATE` so a write never fails half-way
+when SQLite upgrades a read lock. Writes from this process are also queued on an
+asyncio lock, so they wait their turn instead of spinning on the busy timeout.
+PostgreSQL (`postgresql+asyncpg://`) needs none of this.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from bot.clock import SystemClock
+from bot.ports import Clock
+from bot.storage.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+DEFAULT_URL = "sqlite+aiosqlite:///terreau.db"
+"""Where Terreau keeps its data when the operator names no database."""
+
+_READ_ONLY = "terreau_read_only"
+_active: ContextVar[tuple[Database, asyncio.Task[Any] | None] | None] = ContextVar(
+    "terreau_active_transaction", default=None
+)
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not be opened or reached."""
+
+
+class Database:
+    """A connection pool plus the rules for opening transactions on it."""
+
+    def __init__(self, engine: AsyncEngine, *, clock: Clock, serialize: bool) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._write_lock = asyncio.Lock() if serialize else None
+        self._memory = _is_memory(engine.url)
+
+    @classmethod
+    async def connect(
+        cls,
+        url: str = DEFAULT_URL,
+        *,
+        clock: Clock | None = None,
+        busy_timeout: float = 10.0,
+        echo: bool = False,
+    ) -> Database:
+        """Open (and check) the database at `url`; SQLite and PostgreSQL are supported."""
+        parsed = make_url(url)
+        backend = parsed.get_backend_name()
+        if backend == "sqlite":
+            _check_sqlite_directory(parsed)
+            engine = _sqlite_engine(parsed, busy_timeout=busy_timeout, echo=echo)
+        elif backend == "postgresql":
+            engine = create_async_engine(parsed, echo=echo, pool_pre_ping=True)
+        else:
+            raise DatabaseUnavailable(
+                f"unsupported database URL {_safe(parsed)}: use sqlite+aiosqlite:///path "
+                "or postgresql+asyncpg://user@host/dbname"
+            )
+        database = cls(engine, clock=clock or SystemClock(), serialize=backend == "sqlite")
+        try:
+            async with database._connection(read_only=True) as connection:
+                await connection.exec_driver_sql("SELECT 1")
+        except (SQLAlchemyError, OSError) as exc:
+            await engine.dispose()
+            raise DatabaseUnavailable(f"cannot open database {_safe(parsed)}: {exc}") from exc
+        log.info("database %s opened", _safe(parsed))
+        return database
+
+    @property
+    def dialect(self) -> str:
+        """Return the backend name: `sqlite` or `postgresql`."""
+        return self._engine.dialect.name
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """Return the underlying engine (migrations and schema tools use it)."""
+        return self._engine
+
+    @property
+    def clock(self) -> Clock:
+        """Return the clock repositories use for timestamps the caller did not give."""
+        return self._clock
+
+    @property
+    def url(self) -> str:
+        """Return the database URL with any password hidden."""
+        return _safe(self._engine.url)
+
+    async def close(self) -> None:
+        """Close every pooled connection."""
+        await self._engine.dispose()
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[UnitOfWork]:
+        """Open a write transaction: commit when the block succeeds, roll back on error."""
+        async with self._connection(read_only=False) as connection, connection.begin():
+            yield UnitOfWork(connection, self._clock)
+
+    @contextlib.asynccontextmanager
+    async def read(self) -> AsyncIterator[UnitOfWork]:
+        """Open a read-only snapshot (rolled back at the end); it never blocks writers."""
+        async with self._connection(read_only=True) as connection:
+            transaction = await connection.begin()
+            try:
+                yield UnitOfWork(connection, self._clock)
+            finally:
+                await transaction.rollback()
+
+    @contextlib.asynccontextmanager
+    async def _connection(self, *, read_only: bool) -> AsyncIterator[AsyncConnection]:
+        current = _active.get()
+        task = asyncio.current_task()
+        if current is not None and current[0] is self and current[1] is task:
+            raise RuntimeError(
+                f"nested transaction on {self.url}: finish the current unit of work first "
+                "(one task holds at most one transaction)"
+            )
+        lock = self._write_lock if (self._memory or not read_only) else None
+        async with contextlib.AsyncExitStack() as stack:
+            if lock is not None:
+                await stack.enter_async_context(lock)
+            connection = await stack.enter_async_context(self._engine.connect())
+            if read_only:
+                await connection.execution_options(**{_READ_ONLY: True})
+            token = _active.set((self, task))
+            try:
+                yield connection
+            finally:
+                _active.reset(token)
+
+
+def _sqlite_engine(url: URL, *, busy_timeout: float, echo: bool) -> AsyncEngine:
+    engine = create_async_engine(url, echo=echo, connect_args={"timeout": busy_timeout})
+    busy_ms = int(busy_timeout * 1000)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the driver; `_on_begin` emits BEGIN.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute("PRAGMA journal_mode = WAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(_READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _check_sqlite_directory(url: URL) -> None:
+    database = url.database or ""
+    if _is_memory(url) or database.startswith("file:"):
+        return
+    directory = Path(database).expanduser().resolve().parent
+    if not directory.is_dir():
+        raise DatabaseUnavailable(
+            f"cannot open database {_safe(url)}: directory {directory} does not exist"
+        )
+
+
+def _is_memory(url: URL) -> bool:
+    if url.get_backend_name() != "sqlite":
+        return False
+    database = url.database or ""
+    return database in ("", ":memory:") or "mode=memory" in str(url.query)
+
+
+def _safe(url: URL) -> str:
+    return url.render_as_string(hide_password=True)

@@ -1,0 +1,257 @@
+"""Batched ingest of the interaction log: one writer task, never one commit per event.
+
+Rows wait in a bounded queue (a full queue makes `submit` wait: backpressure,
+nothing is dropped) and are written `batch_size` at a time, or after
+`flush_interval` seconds, or on `flush()` and `stop()`. A batch is one
+transaction; a failed batch is retried with bounded backoff until it commits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
+
+from bot.domain import Event
+from bot.storage._batch import BatchStatements, store_batch
+from bot.storage._event_rows import InteractionRow, interaction_from_event
+from bot.storage.database import Database
+from bot.storage.directory import CommunityDirectory
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "InteractionRecorder",
+    "InteractionRow",
+    "InteractionWriter",
+    "WriterStats",
+    "interaction_from_event",
+]
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class WriterStats:
+    """Counters since the writer started."""
+
+    submitted: int
+    inserted: int
+    duplicates: int
+    rejected: int
+    batches: int
+    retries: int
+
+
+class InteractionWriter:
+    """The single task that appends interaction rows to the log in batches."""
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        batch_size: int = 500,
+        flush_interval: float = 0.2,
+        queue_size: int = 10_000,
+        max_backoff: float = 5.0,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        if batch_size < 1 or queue_size < 1:
+            raise ValueError("batch_size and queue_size must be at least 1")
+        if flush_interval < 0 or max_backoff <= 0:
+            raise ValueError("flush_interval must be >= 0 and max_backoff > 0")
+        self._database = database
+        self._batch_size = batch_size
+        self._flush_interval = flush_interval
+        self._max_backoff = max_backoff
+        self._sleep = sleep
+        self._queue: asyncio.Queue[InteractionRow] = asyncio.Queue(maxsize=queue_size)
+        self._statements = BatchStatements(database.dialect)
+        self._arrived = asyncio.Event()
+        self._urgent = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._submitted = 0
+        self._done = 0
+        self._flush_target = 0
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._counts = {"inserted": 0, "duplicates": 0, "rejected": 0, "batches": 0, "retries": 0}
+
+    @property
+    def stats(self) -> WriterStats:
+        """Return a snapshot of the writer's counters."""
+        return WriterStats(submitted=self._submitted, **self._counts)
+
+    async def start(self) -> None:
+        """Start the writer task."""
+        if self._task is not None:
+            raise RuntimeError("the interaction writer is already started")
+        self._task = asyncio.create_task(self._run(), name="terreau-interaction-writer")
+
+    async def submit(self, row: InteractionRow) -> None:
+        """Queue a row; waits while the queue is full."""
+        if self._task is None or self._stopping:
+            raise RuntimeError("the interaction writer is not running (start() it first)")
+        await self._queue.put(row)
+        self._submitted += 1
+        self._arrived.set()
+        if self._queue.qsize() >= self._batch_size:
+            self._urgent.set()
+
+    async def flush(self) -> None:
+        """Return once every row submitted so far is committed."""
+        target = self._submitted
+        if self._done >= target:
+            return
+        self._ensure_running()
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append((target, waiter))
+        self._flush_target = max(self._flush_target, target)
+        self._arrived.set()
+        self._urgent.set()
+        await waiter
+
+    async def stop(self) -> None:
+        """Write every queued row, then stop the task."""
+        if self._task is None:
+            return
+        self._stopping = True
+        self._arrived.set()
+        self._urgent.set()
+        task, self._task = self._task, None
+        await task
+        log.info("interaction writer stopped: %s", self.stats)
+
+    def _ensure_running(self) -> None:
+        if self._task is None or self._task.done():
+            raise RuntimeError("the interaction writer is not running (start() it first)")
+
+    async def _run(self) -> None:
+        while True:
+            if self._queue.empty():
+                if self._stopping:
+                    return
+                self._arrived.clear()
+                await self._arrived.wait()
+                continue
+            if not self._should_write_now():
+                await self._wait_for_batch()
+            batch = [
+                self._queue.get_nowait() for _ in range(min(self._batch_size, self._queue.qsize()))
+            ]
+            await self._write(batch)
+            self._done += len(batch)
+            self._wake_flushers()
+
+    def _should_write_now(self) -> bool:
+        return (
+            self._stopping
+            or self._queue.qsize() >= self._batch_size
+            or self._flush_target > self._done
+        )
+
+    async def _wait_for_batch(self) -> None:
+        self._urgent.clear()
+        if self._should_write_now():
+            return
+        timer = asyncio.ensure_future(self._sleep(self._flush_interval))
+        urgent = asyncio.ensure_future(self._urgent.wait())
+        try:
+            await asyncio.wait((timer, urgent), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            timer.cancel()
+            urgent.cancel()
+
+    def _wake_flushers(self) -> None:
+        still: list[tuple[int, asyncio.Future[None]]] = []
+        for target, waiter in self._waiters:
+            if target <= self._done:
+                if not waiter.done():
+                    waiter.set_result(None)
+            else:
+                still.append((target, waiter))
+        self._waiters = still
+
+    async def _write(self, batch: Sequence[InteractionRow]) -> None:
+        attempt = 0
+        while True:
+            try:
+                async with self._database.transaction() as uow:
+                    result = await store_batch(uow.connection, self._statements, batch)
+            except (IntegrityError, DataError) as exc:
+                await self._split(batch, exc)
+                return
+            except DBAPIError as exc:
+                # Locked, disconnected, or a schema the operator must migrate: the rows
+                # are fine, so wait and try again.
+                attempt += 1
+                await self._back_off(len(batch), attempt, exc)
+            except StatementError as exc:
+                # A value the driver could not take (e.g. a naive datetime).
+                await self._split(batch, exc)
+                return
+            except Exception as exc:
+                attempt += 1
+                log.exception("unexpected error writing %d interaction rows", len(batch))
+                await self._back_off(len(batch), attempt, exc)
+            else:
+                self._counts["batches"] += 1
+                self._counts["inserted"] += result.inserted
+                self._counts["duplicates"] += result.duplicates
+                return
+
+    async def _back_off(self, size: int, attempt: int, exc: Exception) -> None:
+        delay = min(self._max_backoff, 0.05 * 2 ** min(attempt - 1, 16))
+        self._counts["retries"] += 1
+        log.warning(
+            "interaction batch of %d rows failed (attempt %d), retrying in %.2fs: %s",
+            size,
+            attempt,
+            delay,
+            exc,
+        )
+        await self._sleep(delay)
+
+    async def _split(self, batch: Sequence[InteractionRow], exc: Exception) -> None:
+        """Isolate rows the database refuses for good; write every other row."""
+        if len(batch) == 1:
+            row = batch[0]
+            self._counts["rejected"] += 1
+            log.error(
+                "interaction %r of community %d refused by the database, not stored: %s",
+                row.event_id,
+                row.community_id,
+                exc,
+            )
+            return
+        log.warning("interaction batch of %d rows refused, splitting it: %s", len(batch), exc)
+        middle = len(batch) // 2
+        await self._write(batch[:middle])
+        await self._write(batch[middle:])
+
+
+class InteractionRecorder:
+    """Event sink that logs each event through the writer (the dispatcher calls it)."""
+
+    def __init__(
+        self,
+        writer: InteractionWriter,
+        directory: CommunityDirectory,
+        *,
+        store_content: Callable[[str], bool] = lambda _key: False,
+    ) -> None:
+        self._writer = writer
+        self._directory = directory
+        self._store_content = store_content
+
+    async def record(self, event: Event) -> None:
+        """Queue the log row of `event`, if it has one."""
+        community_id = await self._directory.id_for(event.community)
+        row = interaction_from_event(
+            event, community_id, store_content=self._store_content(event.community)
+        )
+        if row is not None:
+            await self._writer.submit(row)

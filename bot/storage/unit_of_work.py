@@ -1,0 +1,77 @@
+"""The unit of work: one transaction and the repositories that act inside it."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.ports import Clock
+from bot.storage._interactions import Interactions
+from bot.storage._rotation import Rotation
+from bot.storage.repositories import (
+    Channels,
+    Communities,
+    Ledger,
+    Members,
+    OptOuts,
+    Outbox,
+    Rituals,
+)
+
+
+class UnitOfWork:
+    """Repositories sharing one open transaction; `Database.transaction()` yields it.
+
+    `connection` is public so a feature with its own tables can run its own
+    statements in the same transaction.
+    """
+
+    def __init__(self, connection: AsyncConnection, clock: Clock) -> None:
+        self.connection = connection
+        self.clock = clock
+
+    @cached_property
+    def communities(self) -> Communities:
+        """Return the communities repository."""
+        return Communities(self.connection, self.clock)
+
+    @cached_property
+    def members(self) -> Members:
+        """Return the members repository."""
+        return Members(self.connection, self.clock)
+
+    @cached_property
+    def channels(self) -> Channels:
+        """Return the channels repository."""
+        return Channels(self.connection, self.clock)
+
+    @cached_property
+    def ledger(self) -> Ledger:
+        """Return the run ledger."""
+        return Ledger(self.connection, self.clock)
+
+    @cached_property
+    def outbox(self) -> Outbox:
+        """Return the outbox."""
+        return Outbox(self.connection, self.clock)
+
+    @cached_property
+    def rituals(self) -> Rituals:
+        """Return the ritual state repository."""
+        return Rituals(self.connection, self.clock)
+
+    @cached_property
+    def rotation(self) -> Rotation:
+        """Return the content rotation repository."""
+        return Rotation(self.connection, self.clock)
+
+    @cached_property
+    def optouts(self) -> OptOuts:
+        """Return the opt-outs repository."""
+        return OptOuts(self.connection, self.clock)
+
+    @cached_property
+    def interactions(self) -> Interactions:
+        """Return the interaction log queries."""
+        return Interactions(self.connection, self.clock)

@@ -1,0 +1,1 @@
+"""Alembic migrations of Terreau's database (see bot/storage/migrate.py)."""

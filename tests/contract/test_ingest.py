@@ -1,0 +1,258 @@
+"""The batched interaction writer: batches, duplicates, rollups, backpressure, retries."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.storage import Database, InteractionRow, InteractionWriter
+from bot.storage.models import InteractionLogRow
+from tests.contract.conftest import T0, at, message_row
+
+
+class FakeTimer:
+    """Stands in for asyncio.sleep: a call returns only when the test fires the timer."""
+
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+        self._release = asyncio.Event()
+        self._called = asyncio.Condition()
+
+    async def __call__(self, seconds: float) -> None:
+        release = self._release
+        async with self._called:
+            self.calls.append(seconds)
+            self._called.notify_all()
+        await release.wait()
+
+    async def wait_calls(self, count: int) -> None:
+        async with self._called:
+            await self._called.wait_for(lambda: len(self.calls) >= count)
+
+    def fire(self) -> None:
+        self._release.set()
+        self._release = asyncio.Event()
+
+
+async def stored_events(database: Database) -> list[str]:
+    async with database.read() as uow:
+        result = await uow.connection.execute(
+            select(InteractionLogRow.event_id).order_by(InteractionLogRow.id)
+        )
+        return list(result.scalars())
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Yield to the event loop (never sleeping) until `condition` holds; 10 s safety net."""
+    async with asyncio.timeout(10):
+        while not condition():  # noqa: ASYNC110 (a test probe, bounded by the timeout)
+            await asyncio.sleep(0)
+
+
+async def submit_all(writer: InteractionWriter, rows: Iterable[InteractionRow]) -> None:
+    for row in rows:
+        await writer.submit(row)
+
+
+async def test_batches_are_written_when_full(database: Database, community_id: int) -> None:
+    timer = FakeTimer()
+    writer = InteractionWriter(database, batch_size=3, flush_interval=0.2, sleep=timer)
+    await writer.start()
+    await submit_all(writer, (message_row(community_id, f"e{n}") for n in range(7)))
+    await timer.wait_calls(1)  # two full batches are written before waiting on the 7th row
+    assert await stored_events(database) == [f"e{n}" for n in range(6)]
+    assert writer.stats.batches == 2
+    assert timer.calls == [0.2]
+    await writer.stop()
+    assert await stored_events(database) == [f"e{n}" for n in range(7)]
+
+
+async def test_a_partial_batch_is_written_when_the_interval_passes(
+    database: Database, community_id: int
+) -> None:
+    timer = FakeTimer()
+    writer = InteractionWriter(database, batch_size=500, sleep=timer)
+    await writer.start()
+    await submit_all(writer, (message_row(community_id, f"e{n}") for n in range(3)))
+    await timer.wait_calls(1)
+    assert await stored_events(database) == []
+    timer.fire()
+    await until(lambda: writer.stats.batches == 1)  # no flush(): the timer alone triggers it
+    assert await stored_events(database) == ["e0", "e1", "e2"]
+    await writer.stop()
+    assert timer.calls == [0.2]
+
+
+async def test_flush_returns_once_everything_submitted_is_committed(
+    database: Database, community_id: int
+) -> None:
+    writer = InteractionWriter(database, batch_size=500, sleep=FakeTimer())
+    await writer.start()
+    await submit_all(writer, (message_row(community_id, f"e{n}") for n in range(5)))
+    await writer.flush()
+    assert len(await stored_events(database)) == 5
+    await writer.flush()
+    await writer.stop()
+
+
+async def test_stop_writes_what_is_queued(database: Database, community_id: int) -> None:
+    writer = InteractionWriter(database, batch_size=2, sleep=FakeTimer())
+    await writer.start()
+    await submit_all(writer, (message_row(community_id, f"e{n}") for n in range(5)))
+    await writer.stop()
+    assert len(await stored_events(database)) == 5
+    assert writer.stats.inserted == 5
+    with pytest.raises(RuntimeError, match="not running"):
+        await writer.submit(message_row(community_id, "after"))
+
+
+async def test_duplicates_are_stored_once_and_counted_once(
+    database: Database, community_id: int
+) -> None:
+    writer = InteractionWriter(database, batch_size=500, sleep=FakeTimer())
+    await writer.start()
+    first = [
+        message_row(community_id, "e1", member="alice"),
+        message_row(community_id, "e1", member="alice"),  # redelivered within a batch
+        message_row(community_id, "e2", member="alice", kind="reply", reply_to="m-e0"),
+        message_row(community_id, "e3", member="alice", kind="reaction"),
+    ]
+    await submit_all(writer, first)
+    await writer.flush()
+    await submit_all(writer, [first[0], first[2], message_row(community_id, "e4", member="bob")])
+    await writer.stop()
+    assert await stored_events(database) == ["e1", "e2", "e3", "e4"]
+    assert (writer.stats.inserted, writer.stats.duplicates) == (4, 3)
+    async with database.read() as uow:
+        days = await uow.interactions.daily_activity(community_id, T0.date(), date(2025, 3, 4))
+    counts = {(d.member_id, d.messages, d.replies, d.reactions, d.other) for d in days}
+    assert counts == {("alice", 1, 1, 1, 0), ("bob", 1, 0, 0, 0)}
+
+
+async def test_bots_are_logged_but_left_out_of_rollups(
+    database: Database, community_id: int
+) -> None:
+    writer = InteractionWriter(database, sleep=FakeTimer())
+    await writer.start()
+    await writer.submit(message_row(community_id, "e1", member="robot", bot=True))
+    await writer.submit(message_row(community_id, "e2", member="alice", kind="edit"))
+    await writer.submit(message_row(community_id, "e3", member="alice", kind="join"))
+    await writer.stop()
+    assert await stored_events(database) == ["e1", "e2", "e3"]
+    async with database.read() as uow:
+        days = await uow.interactions.daily_activity(community_id, T0.date(), date(2025, 3, 4))
+        robot = await uow.members.get(community_id, "robot")
+    assert [(d.member_id, d.messages, d.other) for d in days] == [("alice", 0, 1)]
+    assert robot is not None
+    assert robot.is_bot
+
+
+async def test_the_writer_keeps_members_current(database: Database, community_id: int) -> None:
+    writer = InteractionWriter(database, sleep=FakeTimer())
+    await writer.start()
+    join = InteractionRow(
+        community_id=community_id,
+        event_id="j1",
+        kind="join",
+        occurred_at=at(0),
+        member_id="carol",
+        member_name="Carol",
+        joined_at=at(0),
+    )
+    await writer.submit(join)
+    await writer.submit(message_row(community_id, "e1", member="carol", minutes=30))
+    await writer.flush()
+    async with database.read() as uow:
+        carol = await uow.members.get(community_id, "carol")
+    assert carol is not None
+    assert (carol.joined_at, carol.first_seen_at, carol.last_seen_at, carol.left_at) == (
+        at(0),
+        at(0),
+        at(30),
+        None,
+    )
+    leave = InteractionRow(
+        community_id=community_id,
+        event_id="l1",
+        kind="leave",
+        occurred_at=at(60),
+        member_id="carol",
+    )
+    await writer.submit(leave)
+    await writer.stop()
+    async with database.read() as uow:
+        gone = await uow.members.get(community_id, "carol")
+        present = await uow.members.present(community_id)
+    assert gone is not None
+    assert gone.left_at == at(60)
+    assert present == []
+
+
+async def test_a_full_queue_makes_submit_wait(database: Database, community_id: int) -> None:
+    writer = InteractionWriter(database, batch_size=10, queue_size=2, sleep=FakeTimer())
+    await writer.start()
+    await submit_all(writer, (message_row(community_id, f"e{n}") for n in range(2)))
+    blocked = asyncio.create_task(writer.submit(message_row(community_id, "e2")))
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert not blocked.done()
+    await writer.flush()
+    await blocked
+    await writer.stop()
+    assert await stored_events(database) == ["e0", "e1", "e2"]
+
+
+async def test_rows_the_database_refuses_do_not_sink_the_batch(
+    database: Database, community_id: int
+) -> None:
+    writer = InteractionWriter(database, sleep=FakeTimer())
+    await writer.start()
+    rows = [message_row(community_id, f"e{n}") for n in range(5)]
+    rows.insert(2, message_row(community_id + 1000, "orphan"))  # no such community
+    await submit_all(writer, rows)
+    await writer.stop()
+    assert await stored_events(database) == [f"e{n}" for n in range(5)]
+    assert writer.stats.rejected == 1
+
+
+async def test_a_locked_sqlite_database_is_retried_until_the_batch_commits(
+    tmp_path: Path, database: Database, database_url: str, community_id: int
+) -> None:
+    if database.dialect != "sqlite":
+        pytest.skip("database locks are a SQLite matter")
+    impatient = await Database.connect(database_url, busy_timeout=0)
+    holder = await Database.connect(database_url)
+    locked, release = asyncio.Event(), asyncio.Event()
+
+    async def hold_the_write_lock() -> None:
+        async with holder.transaction():
+            locked.set()
+            await release.wait()
+
+    holding = asyncio.create_task(hold_the_write_lock())
+    await locked.wait()
+    delays: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        delays.append(seconds)
+        if len(delays) == 3:
+            release.set()
+            await holding
+
+    writer = InteractionWriter(impatient, sleep=sleep, max_backoff=0.1)
+    try:
+        await writer.start()
+        await writer.submit(message_row(community_id, "e1"))
+        await writer.flush()
+        await writer.stop()
+    finally:
+        await holder.close()
+        await impatient.close()
+    assert delays == [0.05, 0.1, 0.1]
+    assert writer.stats.retries == 3
+    assert await stored_events(database) == ["e1"]
