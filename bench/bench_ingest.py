@@ -1,0 +1,217 @@
+"""Interactions per second through dispatch and the batched writer, against the storage limit.
+
+For each backend (SQLite always; PostgreSQL when TERREAU_TEST_POSTGRES_URL is set or
+--postgres URL is given) on a freshly migrated database:
+
+1. pipeline: N events go through `Dispatcher.dispatch` -> `InteractionRecorder` ->
+   `InteractionWriter` (batches, rollups, members), timed until `flush()` returns;
+2. storage limit: the same N rows, as plain tuples, in ONE `executemany` of a bare
+   INSERT into the same table (same indexes and constraints) in one transaction;
+3. commit per event: a naive writer that commits each row on its own (measured on a
+   smaller sample, reported per second).
+
+Run: .venv/bin/python bench/bench_ingest.py [--events 200000] [--postgres URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.dispatch import Dispatcher
+from bot.domain import Community, Event, Member, MessagePosted, ReactionAdded
+from bot.storage import (
+    CommunityDirectory,
+    Database,
+    InteractionRecorder,
+    InteractionWriter,
+    interaction_from_event,
+    upgrade,
+)
+
+START = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+COLUMNS = (
+    "community_id, event_id, kind, channel_id, thread_id, member_id, message_id, "
+    "reply_to, target, occurred_at, meta, content"
+)
+
+
+def make_events(count: int, community: str, seed: int = 7) -> list[Event]:
+    """A realistic mix: messages, replies and reactions from 5,000 members in 20 channels."""
+    rng = random.Random(seed)
+    members = [Member(id=f"m{i}", display_name=f"member {i}") for i in range(5_000)]
+    events: list[Event] = []
+    for i in range(count):
+        member = members[min(int(rng.paretovariate(1.2)) - 1, len(members) - 1)]
+        when = START + timedelta(seconds=i * 3)
+        channel = f"c{rng.randrange(20)}"
+        roll = rng.random()
+        if roll < 0.55:
+            events.append(
+                MessagePosted(
+                    event_id=f"e{i}",
+                    community=community,
+                    occurred_at=when,
+                    member=member,
+                    channel_id=channel,
+                    message_id=f"msg{i}",
+                    reply_to=f"msg{rng.randrange(i)}" if i and roll < 0.2 else None,
+                )
+            )
+        else:
+            events.append(
+                ReactionAdded(
+                    event_id=f"e{i}",
+                    community=community,
+                    occurred_at=when,
+                    member=member,
+                    channel_id=channel,
+                    message_id=f"msg{rng.randrange(max(i, 1))}",
+                    emoji="👍",
+                )
+            )
+    return events
+
+
+async def fresh(url: str) -> None:
+    if url.startswith("postgresql"):
+        engine = create_async_engine(url)
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+        await engine.dispose()
+    else:
+        path = Path(url.split("///", 1)[1])
+        for suffix in ("", "-wal", "-shm"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+    await upgrade(url)
+
+
+async def pipeline(url: str, events: list[Event], community: Community) -> float:
+    await fresh(url)
+    database = await Database.connect(url)
+    directory = CommunityDirectory(database)
+    await directory.ensure(community)
+    writer = InteractionWriter(database, batch_size=1000, flush_interval=0.2, queue_size=20_000)
+    dispatcher = Dispatcher()
+    dispatcher.subscribe(Event, InteractionRecorder(writer, directory).record)
+    await writer.start()
+    began = time.perf_counter()
+    for event in events:
+        await dispatcher.dispatch(event)
+    await writer.flush()
+    elapsed = time.perf_counter() - began
+    await writer.stop()
+    stats = writer.stats
+    assert stats.inserted == len(events), stats
+    await database.close()
+    return len(events) / elapsed
+
+
+def raw_rows(events: list[Event], community_id: int, postgres: bool) -> list[tuple[object, ...]]:
+    rows = []
+    for event in events:
+        row = interaction_from_event(event, community_id, store_content=False)
+        assert row is not None
+        at = row.occurred_at if postgres else row.occurred_at.strftime("%Y-%m-%d %H:%M:%S.%f")
+        rows.append(
+            (
+                row.community_id,
+                row.event_id,
+                row.kind,
+                row.channel_id,
+                row.thread_id,
+                row.member_id,
+                row.message_id,
+                row.reply_to,
+                row.target,
+                at.replace(tzinfo=None) if isinstance(at, datetime) else at,
+                None,
+                None,
+            )
+        )
+    return rows
+
+
+async def storage_limit(url: str, events: list[Event], community: Community) -> float:
+    await fresh(url)
+    database = await Database.connect(url)
+    community_id = await CommunityDirectory(database).ensure(community)
+    await database.close()
+    postgres = url.startswith("postgresql")
+    rows = raw_rows(events, community_id, postgres)
+    marks = ", ".join(f"${i}" for i in range(1, 13)) if postgres else ", ".join("?" * 12)
+    sql = f"INSERT INTO interactions ({COLUMNS}) VALUES ({marks})"
+    engine = create_async_engine(url)
+    async with engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        driver = raw.driver_connection
+        began = time.perf_counter()
+        if postgres:
+            async with driver.transaction():
+                await driver.executemany(sql, rows)
+        else:
+            await driver.execute("BEGIN IMMEDIATE")
+            await driver.executemany(sql, rows)
+            await driver.commit()
+        elapsed = time.perf_counter() - began
+    await engine.dispose()
+    return len(rows) / elapsed
+
+
+async def commit_per_event(url: str, events: list[Event], community: Community) -> float:
+    await fresh(url)
+    database = await Database.connect(url)
+    directory = CommunityDirectory(database)
+    await directory.ensure(community)
+    writer = InteractionWriter(database, batch_size=1, flush_interval=0, queue_size=1)
+    recorder = InteractionRecorder(writer, directory)
+    await writer.start()
+    began = time.perf_counter()
+    for event in events:
+        await recorder.record(event)
+        await writer.flush()
+    elapsed = time.perf_counter() - began
+    await writer.stop()
+    await database.close()
+    return len(events) / elapsed
+
+
+async def measure(name: str, url: str, count: int, naive: int) -> None:
+    community = Community(platform="discord", id="1", name="bench")
+    events = make_events(count, community.key)
+    rate = await pipeline(url, events, community)
+    limit = await storage_limit(url, events, community)
+    slow = await commit_per_event(url, events[:naive], community)
+    print(
+        f"{name:10} pipeline {rate:>9,.0f}/s | bare executemany {limit:>9,.0f}/s | "
+        f"ratio {rate / limit:.2f} | commit per event {slow:>7,.0f}/s | "
+        f"{rate / slow:>5.0f}x faster"
+    )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--naive-events", type=int, default=3_000)
+    parser.add_argument("--postgres", default=os.environ.get("TERREAU_TEST_POSTGRES_URL"))
+    args = parser.parse_args()
+    print(f"{args.events:,} events (55% messages, 45% reactions), 5,000 members, 20 channels")
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+        await measure("SQLite", url, args.events, args.naive_events)
+    if args.postgres:
+        await measure("PostgreSQL", args.postgres, args.events, args.naive_events)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
