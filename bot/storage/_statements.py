@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import case, func
-from sqlalchemy.sql.dml import ReturningInsert
+from sqlalchemy import ARRAY, BigInteger, Date, bindparam, case, cast, func
+from sqlalchemy import select as select_
 
 from bot.storage._base import Upsert, insert_for
+from bot.storage._interactions import human
 from bot.storage.models import ActivityDailyRow, InteractionLogRow, MemberRow
 
 _members = MemberRow.__table__.c
@@ -41,23 +40,43 @@ def member_seen_upsert(dialect: str) -> Upsert:
     )
 
 
-def activity_upsert(dialect: str) -> Upsert:
-    """Add per-member daily counts to the rollup (parameters: the table's columns)."""
-    stmt = insert_for(dialect, ActivityDailyRow.__table__)
+ROLLUP_KINDS = {
+    "messages": ("message",),
+    "replies": ("reply",),
+    "reactions": ("reaction",),
+    "other": ("thread", "command", "choice", "edit"),
+}
+"""Which kinds each daily rollup counter adds up; other kinds are not activity."""
+
+ROLLUP_COLUMN = {kind: index for index, kinds in enumerate(ROLLUP_KINDS.values()) for kind in kinds}
+"""The rollup counter (0 messages, 1 replies, 2 reactions, 3 other) of each counted kind."""
+
+
+def activity_rollup() -> Upsert:
+    """Add the human activity of the PostgreSQL log rows `:ids` to the daily rollups.
+
+    Days are UTC days; bots and kinds that are not activity are left out.
+    """
+    day = cast(func.timezone("UTC", _log.occurred_at), Date)
+    counts = [
+        func.sum(case((_log.kind.in_(kinds), 1), else_=0)).label(name)
+        for name, kinds in ROLLUP_KINDS.items()
+    ]
+    rows = (
+        select_(_log.community_id, _log.member_id, day.label("day"), *counts)
+        .where(
+            _log.id == func.any(bindparam("ids", type_=ARRAY(BigInteger()))),
+            _log.member_id.is_not(None),
+            _log.kind.in_(list(ROLLUP_COLUMN)),
+            human(),
+        )
+        .group_by(_log.community_id, _log.member_id, day)
+    )
+    stmt = insert_for("postgresql", ActivityDailyRow.__table__).from_select(
+        ["community_id", "member_id", "day", *ROLLUP_KINDS], rows
+    )
     new = stmt.excluded
     return stmt.on_conflict_do_update(
         index_elements=[_activity.community_id, _activity.member_id, _activity.day],
-        set_={
-            "messages": _activity.messages + new.messages,
-            "replies": _activity.replies + new.replies,
-            "reactions": _activity.reactions + new.reactions,
-            "other": _activity.other + new.other,
-        },
+        set_={name: _activity[name] + new[name] for name in ROLLUP_KINDS},
     )
-
-
-def interaction_insert(dialect: str) -> ReturningInsert[Any]:
-    """Insert log rows, skipping known event ids, returning the ids actually inserted."""
-    stmt = insert_for(dialect, InteractionLogRow.__table__)
-    keys = [_log.community_id, _log.event_id]
-    return stmt.on_conflict_do_nothing(index_elements=keys).returning(*keys)

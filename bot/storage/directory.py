@@ -33,6 +33,10 @@ class CommunityDirectory:
         self._ids[community.key] = community_id
         return community_id
 
+    def cached(self, key: str) -> int | None:
+        """Return the id of community `key` if it is already known, without waiting."""
+        return self._ids.get(key)
+
     async def id_for(self, key: str) -> int:
         """Return the id of community `key`, storing it (named after its id) if unknown."""
         cached = self._ids.get(key)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
 from bot.domain import Event
-from bot.storage._batch import BatchStatements, store_batch
+from bot.storage._batch import BatchStore
 from bot.storage._event_rows import InteractionRow, interaction_from_event
 from bot.storage.database import Database
 from bot.storage.directory import CommunityDirectory
@@ -68,8 +69,10 @@ class InteractionWriter:
         self._flush_interval = flush_interval
         self._max_backoff = max_backoff
         self._sleep = sleep
-        self._queue: asyncio.Queue[InteractionRow] = asyncio.Queue(maxsize=queue_size)
-        self._statements = BatchStatements(database.dialect)
+        self._capacity = queue_size
+        self._rows: deque[InteractionRow] = deque()
+        self._space = asyncio.Event()
+        self._store = BatchStore(database.dialect)
         self._arrived = asyncio.Event()
         self._urgent = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -93,13 +96,23 @@ class InteractionWriter:
 
     async def submit(self, row: InteractionRow) -> None:
         """Queue a row; waits while the queue is full."""
+        while not self.offer(row):
+            self._space.clear()
+            await self._space.wait()
+
+    def offer(self, row: InteractionRow) -> bool:
+        """Queue a row if there is room and return True; False when the queue is full."""
         if self._task is None or self._stopping:
             raise RuntimeError("the interaction writer is not running (start() it first)")
-        await self._queue.put(row)
+        rows = self._rows
+        if len(rows) >= self._capacity:
+            return False
+        rows.append(row)
         self._submitted += 1
         self._arrived.set()
-        if self._queue.qsize() >= self._batch_size:
+        if len(rows) >= self._batch_size:
             self._urgent.set()
+        return True
 
     async def flush(self) -> None:
         """Return once every row submitted so far is committed."""
@@ -123,6 +136,7 @@ class InteractionWriter:
         self._urgent.set()
         task, self._task = self._task, None
         await task
+        self._space.set()
         log.info("interaction writer stopped: %s", self.stats)
 
     def _ensure_running(self) -> None:
@@ -131,7 +145,7 @@ class InteractionWriter:
 
     async def _run(self) -> None:
         while True:
-            if self._queue.empty():
+            if not self._rows:
                 if self._stopping:
                     return
                 self._arrived.clear()
@@ -139,18 +153,15 @@ class InteractionWriter:
                 continue
             if not self._should_write_now():
                 await self._wait_for_batch()
-            batch = [
-                self._queue.get_nowait() for _ in range(min(self._batch_size, self._queue.qsize()))
-            ]
+            batch = [self._rows.popleft() for _ in range(min(self._batch_size, len(self._rows)))]
             await self._write(batch)
+            self._space.set()
             self._done += len(batch)
             self._wake_flushers()
 
     def _should_write_now(self) -> bool:
         return (
-            self._stopping
-            or self._queue.qsize() >= self._batch_size
-            or self._flush_target > self._done
+            self._stopping or len(self._rows) >= self._batch_size or self._flush_target > self._done
         )
 
     async def _wait_for_batch(self) -> None:
@@ -180,7 +191,8 @@ class InteractionWriter:
         while True:
             try:
                 async with self._database.transaction() as uow:
-                    result = await store_batch(uow.connection, self._statements, batch)
+                    # Producers refill the queue while the database takes the rows.
+                    result = await self._store.store(uow.connection, batch, self._space.set)
             except (IntegrityError, DataError) as exc:
                 await self._split(batch, exc)
                 return
@@ -190,7 +202,7 @@ class InteractionWriter:
                 attempt += 1
                 await self._back_off(len(batch), attempt, exc)
             except StatementError as exc:
-                # A value the driver could not take (e.g. a naive datetime).
+                # A value SQLAlchemy could not convert for the driver.
                 await self._split(batch, exc)
                 return
             except Exception as exc:
@@ -198,6 +210,8 @@ class InteractionWriter:
                 log.exception("unexpected error writing %d interaction rows", len(batch))
                 await self._back_off(len(batch), attempt, exc)
             else:
+                self._store.committed(result)
+                self._counts["rejected"] += result.refused
                 self._counts["batches"] += 1
                 self._counts["inserted"] += result.inserted
                 self._counts["duplicates"] += result.duplicates
@@ -249,9 +263,10 @@ class InteractionRecorder:
 
     async def record(self, event: Event) -> None:
         """Queue the log row of `event`, if it has one."""
-        community_id = await self._directory.id_for(event.community)
-        row = interaction_from_event(
-            event, community_id, store_content=self._store_content(event.community)
-        )
-        if row is not None:
+        key = event.community
+        community_id = self._directory.cached(key)
+        if community_id is None:
+            community_id = await self._directory.id_for(key)
+        row = interaction_from_event(event, community_id, store_content=self._store_content(key))
+        if row is not None and not self._writer.offer(row):
             await self._writer.submit(row)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -256,3 +256,110 @@ async def test_a_locked_sqlite_database_is_retried_until_the_batch_commits(
     assert delays == [0.05, 0.1, 0.1]
     assert writer.stats.retries == 3
     assert await stored_events(database) == ["e1"]
+
+
+async def test_rows_with_naive_times_are_refused_alone(
+    database: Database, community_id: int
+) -> None:
+    writer = InteractionWriter(database, sleep=FakeTimer())
+    await writer.start()
+    naive = message_row(community_id, "naive")._replace(occurred_at=datetime(2025, 3, 3, 9))  # noqa: DTZ001
+    await submit_all(
+        writer, [message_row(community_id, "e1"), naive, message_row(community_id, "e2")]
+    )
+    await writer.stop()
+    assert await stored_events(database) == ["e1", "e2"]
+    assert writer.stats.rejected == 1
+
+
+async def test_large_batches_with_known_events_count_each_new_row_once(
+    database: Database, community_id: int
+) -> None:
+    writer = InteractionWriter(database, batch_size=2500, queue_size=5000, sleep=FakeTimer())
+    await writer.start()
+    await submit_all(writer, (message_row(community_id, f"e{n}") for n in range(0, 2500, 2)))
+    await writer.flush()
+    await submit_all(
+        writer, (message_row(community_id, f"e{n}", member=f"m{n % 7}") for n in range(2500))
+    )
+    await writer.stop()
+    assert len(await stored_events(database)) == 2500
+    assert (writer.stats.inserted, writer.stats.duplicates) == (2500, 1250)
+    async with database.read() as uow:
+        days = await uow.interactions.daily_activity(community_id, T0.date(), date(2025, 3, 4))
+    assert sum(day.messages for day in days) == 2500
+    assert {day.member_id for day in days} == {"alice"} | {f"m{n}" for n in range(7)}
+
+
+async def test_members_written_elsewhere_keep_their_widest_window(
+    database: Database, community_id: int
+) -> None:
+    async with database.transaction() as uow:
+        await uow.members.upsert_seen(community_id, "alice", "Alice", at=at(10))
+    writer = InteractionWriter(database, sleep=FakeTimer())
+    await writer.start()
+    await writer.submit(message_row(community_id, "e1", member="alice", minutes=5))
+    await writer.submit(message_row(community_id, "e2", member="alice", minutes=20))
+    await writer.stop()
+    async with database.read() as uow:
+        alice = await uow.members.get(community_id, "alice")
+    assert alice is not None
+    assert (alice.first_seen_at, alice.last_seen_at, alice.display_name) == (
+        at(5),
+        at(20),
+        "Alice",
+    )
+
+
+async def test_offer_refuses_when_full_instead_of_waiting(
+    database: Database, community_id: int
+) -> None:
+    writer = InteractionWriter(database, batch_size=10, queue_size=1, sleep=FakeTimer())
+    await writer.start()
+    assert writer.offer(message_row(community_id, "e1"))
+    assert not writer.offer(message_row(community_id, "e2"))
+    await writer.stop()
+    assert await stored_events(database) == ["e1"]
+
+
+async def test_the_recorder_logs_events_of_unknown_communities_too(database: Database) -> None:
+    from bot.domain import Community, Member, MessagePosted
+    from bot.storage import CommunityDirectory, InteractionRecorder
+
+    directory = CommunityDirectory(database)
+    writer = InteractionWriter(database, sleep=FakeTimer())
+    recorder = InteractionRecorder(writer, directory, store_content=lambda key: key == "slack:T9")
+    await writer.start()
+    alice = Member(id="u1", display_name="Alice")
+    for community, event_id in (("discord:42", "d1"), ("slack:T9", "s1"), ("discord:42", "d2")):
+        await recorder.record(
+            MessagePosted(
+                event_id=event_id,
+                community=community,
+                occurred_at=T0,
+                member=alice,
+                channel_id="c",
+                message_id=event_id,
+                text="hello",
+            )
+        )
+    await writer.stop()
+    assert directory.cached("discord:42") is not None
+    async with database.read() as uow:
+        stored = await uow.communities.get("discord:42")
+        contents = dict(
+            (
+                await uow.connection.execute(
+                    select(InteractionLogRow.event_id, InteractionLogRow.content)
+                )
+            ).all()
+        )
+    assert stored is not None
+    assert stored.name == "42"
+    assert contents == {"d1": None, "s1": "hello", "d2": None}
+    renamed = await directory.ensure(Community(platform="discord", id="42", name="Guild"))
+    assert renamed == stored.id
+    async with database.read() as uow:
+        again = await uow.communities.get("discord:42")
+    assert again is not None
+    assert again.name == "Guild"

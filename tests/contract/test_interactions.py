@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.storage import Database, InteractionWriter
+from bot.storage import Database, InteractionRow, InteractionWriter
 from tests.contract.conftest import T0, at, message_row
 
 
-async def ingest(database: Database, rows: list) -> None:  # type: ignore[type-arg]
+async def ingest(database: Database, rows: list[InteractionRow]) -> None:
     writer = InteractionWriter(database)
     await writer.start()
     for row in rows:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -12,9 +12,17 @@ from tests.contract.conftest import T0, at, clock_of
 PAYLOAD = {"post": {"text": "Bonjour \ue0000\ue001", "mentions": [["u1", "Ana"]]}, "thread": "Q"}
 
 
-async def add(database: Database, community: int, nonce: str, **kwargs: object) -> int:
+async def add(
+    database: Database,
+    community: int,
+    nonce: str,
+    job_id: str | None = None,
+    scheduled_for: datetime | None = None,
+) -> int:
     async with database.transaction() as uow:
-        return await uow.outbox.add(community, nonce, "general", None, PAYLOAD, **kwargs)  # type: ignore[arg-type]
+        return await uow.outbox.add(
+            community, nonce, "general", None, PAYLOAD, job_id=job_id, scheduled_for=scheduled_for
+        )
 
 
 async def test_lifecycle_pending_then_sent(database: Database, community_id: int) -> None:
