@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.dispatch import Dispatcher
@@ -199,6 +201,22 @@ async def measure(name: str, url: str, count: int, naive: int) -> None:
     )
 
 
+@contextlib.asynccontextmanager
+async def scratch_database(server_url: str) -> AsyncIterator[str]:
+    """Create a throwaway database next to `server_url`'s and drop it afterwards."""
+    url = make_url(server_url)
+    name = f"terreau_bench_{os.getpid()}"
+    admin = create_async_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=200_000)
@@ -210,7 +228,8 @@ async def main() -> None:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
         await measure("SQLite", url, args.events, args.naive_events)
     if args.postgres:
-        await measure("PostgreSQL", args.postgres, args.events, args.naive_events)
+        async with scratch_database(args.postgres) as url:
+            await measure("PostgreSQL", url, args.events, args.naive_events)
 
 
 if __name__ == "__main__":
