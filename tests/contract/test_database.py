@@ -74,6 +74,7 @@ async def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_busy_timeout(tmp_pa
             assert (await pragma("PRAGMA journal_mode")).scalar() == "wal"
             assert (await pragma("PRAGMA foreign_keys")).scalar() == 1
             assert (await pragma("PRAGMA busy_timeout")).scalar() == 3000
+            assert (await pragma("PRAGMA synchronous")).scalar() == 1  # NORMAL
     finally:
         await database.close()
 
