@@ -53,15 +53,17 @@ class App:
     writer: InteractionWriter
     scheduler: Scheduler
     delivery: Delivery
+    directory: CommunityDirectory
     dispatcher: Dispatcher = field(default_factory=Dispatcher)
     commands: CommandRegistry = field(default_factory=CommandRegistry)
-    community_ids: dict[str, int] = field(default_factory=dict)
     choice_handlers: dict[str, ChoiceHandler] = field(default_factory=dict)
-    _started: bool = False
 
     def community_id(self, key: str) -> int:
-        """Return the database id of a configured community."""
-        return self.community_ids[key]
+        """Return the database id of a configured community (stored at start-up)."""
+        community_id = self.directory.cached(key)
+        if community_id is None:
+            raise KeyError(f"community {key} is not configured")
+        return community_id
 
     def catalog(self, community_key: str) -> Catalog:
         """Return the prompts in the community's language."""
@@ -124,7 +126,6 @@ class App:
         await self.scheduler.start()
         for platform in self.platforms.values():
             await platform.start(self.dispatcher.dispatch)
-        self._started = True
         log.info(
             "Terreau started: %d communities, %d scheduled jobs, platforms: %s",
             len(self.communities),
@@ -142,7 +143,6 @@ class App:
         await self.scheduler.stop()
         await self.writer.stop()
         await self.database.close()
-        self._started = False
 
     async def _run_command(self, event: CommandInvoked) -> None:
         community = self.communities.get(event.community)
@@ -186,10 +186,8 @@ async def create_app(
     if missing:
         raise ValueError(f"no adapter running for platform(s): {', '.join(missing)}")
     directory = CommunityDirectory(database)
-    community_ids = {
-        community.key: await directory.ensure(community.community())
-        for community in communities.values()
-    }
+    for community in communities.values():
+        await directory.ensure(community.community())
     writer = InteractionWriter(
         database,
         batch_size=settings.ingest.batch_size,
@@ -213,7 +211,7 @@ async def create_app(
             clock, history=_LedgerHistory(database), workers=settings.scheduler.workers
         ),
         delivery=delivery,
-        community_ids=community_ids,
+        directory=directory,
     )
     store_content = settings.ingest.store_content
     recorder = InteractionRecorder(writer, directory, store_content=lambda _key: store_content)

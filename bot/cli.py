@@ -22,7 +22,7 @@ from bot.ports import ChatPlatform, Clock
 from bot.prompts import PromptError, Prompts
 from bot.scheduling import next_fire_times, parse_cron
 from bot.storage import Database
-from bot.storage.migrate import SchemaOutdated, schema_status, upgrade
+from bot.storage.migrate import SchemaOutdated, require_current_schema, schema_status, upgrade
 
 if TYPE_CHECKING:
     from adapters.console import ConsoleAdapter, LineSource
@@ -184,9 +184,7 @@ async def _run(
     args: argparse.Namespace, settings: Settings, prompts: Prompts, secrets: Secrets
 ) -> int:
     url = secrets.database_url(settings.database_url)
-    current, head = await schema_status(url)
-    if current != head:
-        raise SchemaOutdated(current, head)
+    await require_current_schema(url)
     clock: Clock = SystemClock()
     if args.speed != 1.0 or args.start is not None:
         start = args.start

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -123,6 +123,3 @@ async def terreau(tmp_path: Path) -> AsyncIterator[Terreau]:
     bot = Terreau(url, tmp_path)
     yield bot
     await bot.stop()
-
-
-Starter = Callable[..., Awaitable[App]]

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config import CommunityConfig, RitualConfig
 from bot.domain import Post
-from bot.scheduling import Job, next_fire_times, parse_cron
+from bot.scheduling import Job, parse_cron
 from bot.storage import UnitOfWork
 
 if TYPE_CHECKING:
@@ -65,14 +65,11 @@ class Rituals:
         community_id = self._app.community_id(community.key)
         async with self._app.database.transaction() as uow:
             states = {state.name: state for state in await uow.rituals.all(community_id)}
-        now = self._app.clock.now()
         result = []
         for ritual in community.posts.schedules:
             state = states.get(ritual.name)
             paused = state is not None and state.paused
-            upcoming = next_fire_times(
-                parse_cron(ritual.cron), ZoneInfo(community.timezone), now, 1
-            )
+            upcoming = self._app.scheduler.next_runs(job_id(community.key, ritual.name), 1)
             result.append(
                 RitualStatus(
                     ritual=ritual,
