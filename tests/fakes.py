@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -59,6 +59,8 @@ class FakePlatform:
     sent: list[Sent] = field(default_factory=list)
     members: dict[str, dict[str, Member]] = field(default_factory=dict)
     dm_closed: set[str] = field(default_factory=set)
+    failures: list[Exception] = field(default_factory=list)
+    attempts: int = 0
     sink: EventSink | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -69,6 +71,9 @@ class FakePlatform:
         self.sink = None
 
     async def send(self, where: ChannelRef, post: Post, *, nonce: str) -> SentMessage:
+        self.attempts += 1
+        if self.failures:
+            raise self.failures.pop(0)
         for item in self.sent:
             if item.nonce == nonce and item.message is not None:
                 return item.message
@@ -120,3 +125,10 @@ class FakePlatform:
 
     def posts(self, kind: str = "send") -> list[Post]:
         return [item.post for item in self.sent if item.kind == kind]
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Return once `condition()` holds (work done in other tasks or threads); 30 s safety net."""
+    async with asyncio.timeout(30):
+        while not condition():  # noqa: ASYNC110 (a bounded test probe, not a real-time wait)
+            await asyncio.sleep(0.001)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 
@@ -13,6 +13,7 @@ from sqlalchemy import select
 from bot.storage import Database, InteractionRow, InteractionWriter
 from bot.storage.models import InteractionLogRow
 from tests.contract.conftest import T0, at, message_row
+from tests.fakes import until
 
 
 class FakeTimer:
@@ -45,13 +46,6 @@ async def stored_events(database: Database) -> list[str]:
             select(InteractionLogRow.event_id).order_by(InteractionLogRow.id)
         )
         return list(result.scalars())
-
-
-async def until(condition: Callable[[], bool]) -> None:
-    """Yield to the event loop (never sleeping) until `condition` holds; 10 s safety net."""
-    async with asyncio.timeout(10):
-        while not condition():  # noqa: ASYNC110 (a test probe, bounded by the timeout)
-            await asyncio.sleep(0)
 
 
 async def submit_all(writer: InteractionWriter, rows: Iterable[InteractionRow]) -> None:
