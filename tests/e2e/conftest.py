@@ -11,7 +11,7 @@ import pytest
 
 from bot.app import App, create_app
 from bot.config import parse_settings
-from bot.domain import CommandInvoked, Member, MessagePosted
+from bot.domain import ChoiceMade, CommandInvoked, Event, Member, MessagePosted
 from bot.prompts import Prompts
 from bot.storage import Database
 from bot.storage.migrate import upgrade
@@ -59,9 +59,10 @@ class Terreau:
         self.platform = FakePlatform(name="console")
         self.clock = ManualClock(BEFORE)
 
-    async def start(self, *, dead_after: int = 3, thread: bool = False) -> App:
+    async def start(self, *, dead_after: int = 3, thread: bool = False, extra: str = "") -> App:
+        """Start an app; `extra` is TOML appended to the community (e.g. `[communities.games]`)."""
         settings = parse_settings(
-            CONFIG.format(dead_after=dead_after, thread=str(thread).lower()),
+            CONFIG.format(dead_after=dead_after, thread=str(thread).lower()) + extra,
             self.path / "terreau.toml",
         )
         database = await Database.connect(self.url, clock=self.clock)
@@ -114,6 +115,31 @@ class Terreau:
                 args=args,
             )
         )
+
+    async def choose(self, member: Member, choice_id: str, *, message_id: str = "m1") -> None:
+        """Click the button `choice_id` as `member`."""
+        await self.deliver(
+            ChoiceMade(
+                event_id=f"e{next(_ids)}",
+                community=KEY,
+                occurred_at=self.clock.now(),
+                member=member,
+                channel_id="general",
+                message_id=message_id,
+                choice_id=choice_id,
+                interaction_id=f"i{next(_ids)}",
+            )
+        )
+
+    async def deliver(self, event: Event) -> None:
+        """Hand any domain event to the app, as an adapter would."""
+        assert self.platform.sink is not None
+        await self.platform.sink(event)
+
+
+def next_id(prefix: str = "e") -> str:
+    """Return a fresh id for an event or message in a test."""
+    return f"{prefix}{next(_ids)}"
 
 
 @pytest.fixture
