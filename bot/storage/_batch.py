@@ -9,6 +9,8 @@ more than `SEEN_REFRESH` ago), so `members.last_seen_at` may lag by that much.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,9 +21,11 @@ from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage import _postgres_batch, _sqlite_batch
-from bot.storage._event_rows import InteractionRow
+from bot.storage._event_rows import InteractionRow, MemberKey, members_of
+from bot.storage._sqlite_thread import ConnectionStatements, SqliteThread
 from bot.storage._statements import member_seen_upsert
 from bot.storage._types import UTCDateTime
+from bot.storage.database import Database
 from bot.storage.models import MemberRow
 
 log = logging.getLogger(__name__)
@@ -45,7 +49,6 @@ _LEFT = (
     update(MemberRow).where(*_SAME_MEMBER).values(left_at=bindparam("b_at", type_=UTCDateTime()))
 )
 
-MemberKey = tuple[int, str]
 Seen = tuple[str, bool, datetime]
 
 
@@ -59,29 +62,35 @@ class BatchResult:
     seen: dict[MemberKey, Seen]
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PreparedBatch:
+    """A batch checked and turned into statements, ready to write (and to retry)."""
+
+    rows: Sequence[InteractionRow]
+    refused: int
+    sqlite: _sqlite_batch.Prepared | None
+
+
 class BatchStore:
     """Writes the batches of one writer: statements built once, members written sparingly.
 
     The member cache holds only what the database already has, so a member seen
-    moments ago under the same name is not rewritten.
+    moments ago under the same name is not rewritten. On a SQLite file the
+    batches run on a connection and thread of their own (see `_sqlite_thread`).
     """
 
-    def __init__(self, dialect: str) -> None:
-        self._sqlite = dialect == "sqlite"
-        self._members = member_seen_upsert(dialect)
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._sqlite = database.dialect == "sqlite"
+        self._members = member_seen_upsert(database.dialect)
         self._seen: dict[MemberKey, Seen] = {}
+        path = database.sqlite_file
+        self._thread = (
+            SqliteThread(path, busy_timeout=database.busy_timeout) if path is not None else None
+        )
 
-    async def store(
-        self,
-        connection: AsyncConnection,
-        rows: Sequence[InteractionRow],
-        release: Callable[[], None] = lambda: None,
-    ) -> BatchResult:
-        """Insert `rows` (skipping known event ids) and roll up the ones that were new.
-
-        `release` is called once the rows are handed to the database, so the
-        caller can let producers refill its queue while the database works.
-        """
+    def prepare(self, rows: Sequence[InteractionRow]) -> PreparedBatch:
+        """Check a batch and build its statements: pure Python, done before the write."""
         valid = [row for row in rows if row.occurred_at.utcoffset() is not None]
         for row in rows:
             if row.occurred_at.utcoffset() is None:
@@ -90,30 +99,44 @@ class BatchStore:
                     row.event_id,
                     row.community_id,
                 )
-        new: list[InteractionRow] = []
-        if valid and self._sqlite:
-            new = await _sqlite_batch.insert_rows(connection, valid, release)
-            await _sqlite_batch.add_activity(connection, new)
-        elif valid:
-            new, ids = await _postgres_batch.insert_rows(connection, valid, release)
-            if ids:
-                await _postgres_batch.add_activity(connection, ids)
+        sqlite = _sqlite_batch.prepare(valid, self._stale) if self._sqlite else None
+        return PreparedBatch(rows=valid, refused=len(rows) - len(valid), sqlite=sqlite)
+
+    async def write(
+        self, batch: PreparedBatch, release: Callable[[], None] = lambda: None
+    ) -> BatchResult:
+        """Insert a prepared batch in one transaction, skipping known event ids.
+
+        `release` is called once the rows are handed to the database, so the
+        caller can let producers refill its queue while the database works.
+        """
+        valid = batch.rows
+        if batch.sqlite is None:
+            async with self._database.transaction() as uow:
+                new, members = await self._postgres(uow.connection, valid, release)
         else:
-            release()
-        seen, joins, leaves = _members_of(new)
-        members = [params for key, params in seen.items() if self._stale(key, params)]
-        if members and self._sqlite:
-            await _sqlite_batch.upsert_members(connection, members)
-        elif members:
-            await connection.execute(self._members, members)
-        if joins:
-            await connection.execute(_JOINED, joins)
-        if leaves:
-            await connection.execute(_LEFT, leaves)
+            store = functools.partial(_sqlite_batch.store, prepared=batch.sqlite, stale=self._stale)
+            if self._thread is not None:
+                # Producers resume once SQLite has the rows: on the thread, SQLite
+                # runs without the GIL while the event loop queues the next events.
+                loop = asyncio.get_running_loop()
+
+                def started() -> None:
+                    loop.call_soon_threadsafe(release)
+
+                async with self._database.write_turn():
+                    new, members = await self._thread.run(
+                        lambda statements: store(statements, started=started)
+                    )
+            else:
+                async with self._database.transaction() as uow:
+                    new, members = await uow.connection.run_sync(
+                        lambda connection: store(ConnectionStatements(connection), started=release)
+                    )
         return BatchResult(
             inserted=len(new),
             duplicates=len(valid) - len(new),
-            refused=len(rows) - len(valid),
+            refused=batch.refused,
             seen={
                 (p["community_id"], p["member_id"]): (
                     p["display_name"],
@@ -123,6 +146,33 @@ class BatchStore:
                 for p in members
             },
         )
+
+    async def close(self) -> None:
+        """Release the writer's own SQLite connection, if it has one."""
+        if self._thread is not None:
+            await self._thread.close()
+
+    async def _postgres(
+        self,
+        connection: AsyncConnection,
+        rows: Sequence[InteractionRow],
+        release: Callable[[], None],
+    ) -> tuple[list[InteractionRow], list[dict[str, Any]]]:
+        if not rows:
+            release()
+            return [], []
+        new, ids = await _postgres_batch.insert_rows(connection, rows, release)
+        if ids:
+            await _postgres_batch.add_activity(connection, ids)
+        seen, joins, leaves = members_of(new)
+        members = [params for key, params in seen.items() if self._stale(key, params)]
+        if members:
+            await connection.execute(self._members, members)
+        if joins:
+            await connection.execute(_JOINED, joins)
+        if leaves:
+            await connection.execute(_LEFT, leaves)
+        return new, members
 
     def committed(self, result: BatchResult) -> None:
         """Remember the members a committed batch wrote."""
@@ -139,51 +189,3 @@ class BatchStore:
             or known[1] != params["is_bot"]
             or params["last_seen_at"] - known[2] >= SEEN_REFRESH
         )
-
-
-def _members_of(
-    rows: Sequence[InteractionRow],
-) -> tuple[dict[MemberKey, dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-    """Return the members seen in `rows`, and the joins and leaves that end the batch."""
-    seen: dict[MemberKey, dict[str, Any]] = {}
-    membership: dict[MemberKey, InteractionRow] = {}
-    for row in rows:
-        if row.member_id is None:
-            continue
-        member = (row.community_id, row.member_id)
-        if row.member_name is not None:
-            entry = seen.get(member)
-            if entry is None:
-                seen[member] = {
-                    "community_id": row.community_id,
-                    "member_id": row.member_id,
-                    "display_name": row.member_name,
-                    "is_bot": row.is_bot,
-                    "joined_at": row.joined_at,
-                    "left_at": None,
-                    "first_seen_at": row.occurred_at,
-                    "last_seen_at": row.occurred_at,
-                }
-            elif row.occurred_at >= entry["last_seen_at"]:
-                entry["last_seen_at"] = row.occurred_at
-                entry["display_name"] = row.member_name
-                entry["is_bot"] = row.is_bot
-                if row.joined_at is not None:
-                    entry["joined_at"] = row.joined_at
-            elif row.occurred_at < entry["first_seen_at"]:
-                entry["first_seen_at"] = row.occurred_at
-        if row.kind in ("join", "leave"):
-            latest = membership.get(member)
-            if latest is None or row.occurred_at >= latest.occurred_at:
-                membership[member] = row
-    joins = [
-        {"b_community": c, "b_member": m, "b_at": row.joined_at or row.occurred_at}
-        for (c, m), row in membership.items()
-        if row.kind == "join"
-    ]
-    leaves = [
-        {"b_community": c, "b_member": m, "b_at": row.occurred_at}
-        for (c, m), row in membership.items()
-        if row.kind == "leave"
-    ]
-    return seen, joins, leaves

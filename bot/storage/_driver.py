@@ -29,18 +29,19 @@ async def translated(call: Awaitable[T], statement: str) -> T:
     """
     try:
         return await call
-    except (asyncpg.IntegrityConstraintViolationError, sqlite3.IntegrityError) as exc:
-        raise IntegrityError(statement, None, exc) from exc
-    except asyncpg.DataError as exc:
-        raise DataError(statement, None, exc) from exc
-    except asyncpg.InterfaceError as exc:
-        # asyncpg's client-side DataError (a value it cannot encode) is a ValueError.
-        if isinstance(exc, ValueError):
-            raise DataError(statement, None, exc) from exc
-        raise DBAPIError(statement, None, exc) from exc
-    except (sqlite3.ProgrammingError, sqlite3.InterfaceError) as exc:
-        if "binding" in str(exc):
-            raise DataError(statement, None, exc) from exc
-        raise DBAPIError(statement, None, exc) from exc
-    except (asyncpg.PostgresError, sqlite3.Error) as exc:
-        raise DBAPIError(statement, None, exc) from exc
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, sqlite3.Error) as exc:
+        raise as_sqlalchemy_error(exc, statement) from exc
+
+
+def as_sqlalchemy_error(exc: Exception, statement: str) -> DBAPIError:
+    """Return the SQLAlchemy error its own calls would raise for this driver error."""
+    if isinstance(exc, asyncpg.IntegrityConstraintViolationError | sqlite3.IntegrityError):
+        return IntegrityError(statement, None, exc)
+    if isinstance(exc, asyncpg.DataError):
+        return DataError(statement, None, exc)
+    # asyncpg's client-side DataError (a value it cannot encode) is a ValueError.
+    if isinstance(exc, asyncpg.InterfaceError) and isinstance(exc, ValueError):
+        return DataError(statement, None, exc)
+    if isinstance(exc, sqlite3.ProgrammingError | sqlite3.InterfaceError) and "binding" in str(exc):
+        return DataError(statement, None, exc)
+    return DBAPIError(statement, None, exc)

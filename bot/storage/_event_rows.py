@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -183,3 +183,58 @@ def _member_row(
         joined_at=member.joined_at,
         **fields,
     )
+
+
+MemberKey = tuple[int, str]
+
+
+def members_of(
+    rows: Sequence[InteractionRow],
+) -> tuple[dict[MemberKey, dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Return the members seen in `rows`, and the joins and leaves that end the batch.
+
+    Members are keyed by (community_id, member_id); their parameters are those of
+    `member_seen_upsert`, and joins and leaves those of the writer's membership updates.
+    """
+    seen: dict[MemberKey, dict[str, Any]] = {}
+    membership: dict[MemberKey, InteractionRow] = {}
+    for row in rows:
+        if row.member_id is None:
+            continue
+        member = (row.community_id, row.member_id)
+        if row.member_name is not None:
+            entry = seen.get(member)
+            if entry is None:
+                seen[member] = {
+                    "community_id": row.community_id,
+                    "member_id": row.member_id,
+                    "display_name": row.member_name,
+                    "is_bot": row.is_bot,
+                    "joined_at": row.joined_at,
+                    "left_at": None,
+                    "first_seen_at": row.occurred_at,
+                    "last_seen_at": row.occurred_at,
+                }
+            elif row.occurred_at >= entry["last_seen_at"]:
+                entry["last_seen_at"] = row.occurred_at
+                entry["display_name"] = row.member_name
+                entry["is_bot"] = row.is_bot
+                if row.joined_at is not None:
+                    entry["joined_at"] = row.joined_at
+            elif row.occurred_at < entry["first_seen_at"]:
+                entry["first_seen_at"] = row.occurred_at
+        if row.kind in ("join", "leave"):
+            latest = membership.get(member)
+            if latest is None or row.occurred_at >= latest.occurred_at:
+                membership[member] = row
+    joins = [
+        {"b_community": c, "b_member": m, "b_at": row.joined_at or row.occurred_at}
+        for (c, m), row in membership.items()
+        if row.kind == "join"
+    ]
+    leaves = [
+        {"b_community": c, "b_member": m, "b_at": row.occurred_at}
+        for (c, m), row in membership.items()
+        if row.kind == "leave"
+    ]
+    return seen, joins, leaves

@@ -1,9 +1,11 @@
-"""A batch of log rows on SQLite, through the driver: few statements, no per-row overhead.
+"""A batch of log rows on SQLite: every statement of the batch in one synchronous call.
 
-Each statement carries many rows (one multi-row INSERT), so SQLite works on the
-whole batch in one call that releases the GIL, while the event loop goes on
-queueing events. Values are written exactly as the column types would write
-them (UTC timestamps as text, JSON as text), so rows read back like any other.
+The whole batch (log rows, daily rollups, members) runs as one function on the
+thread that owns the SQLite connection, so the event loop pays one hop a batch
+and goes on queueing events while SQLite works (it releases the GIL while it
+steps). Each statement carries many rows. Values are written exactly as the
+column types would write them (UTC timestamps as text, JSON as text), so rows
+read back like any other.
 """
 
 from __future__ import annotations
@@ -11,21 +13,98 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from bot.storage._driver import driver_of, translated
-from bot.storage._event_rows import InteractionRow
+from bot.storage._event_rows import InteractionRow, MemberKey, members_of
 from bot.storage._statements import ROLLUP_COLUMN
-from bot.storage.models import InteractionLogRow
 
-_log = InteractionLogRow.__table__.c
 _ROWS_PER_INSERT = 1000
 """12 values a row: well under SQLite's default limit of 32,766 variables a statement."""
 _ROWS_PER_UPSERT = 4000
+
+_JOINED = (
+    "UPDATE members SET joined_at = ?, left_at = NULL WHERE community_id = ? AND member_id = ?"
+)
+_LEFT = "UPDATE members SET left_at = ? WHERE community_id = ? AND member_id = ?"
+
+
+class Statements(Protocol):
+    """Runs statements inside the batch's open transaction."""
+
+    def execute(self, sql: str, values: Sequence[Any]) -> tuple[int, int]:
+        """Run one statement; return its affected-row count and last inserted id."""
+
+    def fetch(self, sql: str, values: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """Run one query and return its rows."""
+
+
+Stale = Callable[[MemberKey, dict[str, Any]], bool]
+Chunks = list[tuple[str, list[Any]]]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Prepared:
+    """A batch's statements and values, built before the database is touched.
+
+    The rollups and members are built as if every row is new, which is the rule;
+    when the database skips some rows, they are built again for the rest.
+    """
+
+    rows: Sequence[InteractionRow]
+    inserts: Chunks
+    activity: Chunks
+    members: list[dict[str, Any]]
+    joins: list[dict[str, Any]]
+    leaves: list[dict[str, Any]]
+
+
+def prepare(rows: Sequence[InteractionRow], stale: Stale) -> Prepared:
+    """Build every statement of a batch; pure Python, so it runs off the database thread."""
+    inserts: Chunks = []
+    for start in range(0, len(rows), _ROWS_PER_INSERT):
+        chunk = rows[start : start + _ROWS_PER_INSERT]
+        inserts.append((_insert_sql(len(chunk)), [v for row in chunk for v in _values(row)]))
+    seen, joins, leaves = members_of(rows)
+    return Prepared(
+        rows=rows,
+        inserts=inserts,
+        activity=_activity(rows),
+        members=[params for key, params in seen.items() if stale(key, params)],
+        joins=joins,
+        leaves=leaves,
+    )
+
+
+def store(
+    statements: Statements, prepared: Prepared, stale: Stale, started: Callable[[], None]
+) -> tuple[list[InteractionRow], list[dict[str, Any]]]:
+    """Write a prepared batch; return the rows that were new and the members written.
+
+    Rollups and members count only rows the database actually inserted, so a
+    duplicate delivery is stored and counted once. `stale` says which seen
+    members need writing. `started` is called as the first rows go to SQLite.
+    """
+    started()
+    new = _insert_rows(statements, prepared)
+    if len(new) != len(prepared.rows):
+        prepared = replace(prepare(new, stale), inserts=[])
+    for sql, values in prepared.activity:
+        statements.execute(sql, values)
+    members = prepared.members
+    for start in range(0, len(members), _ROWS_PER_UPSERT):
+        chunk = members[start : start + _ROWS_PER_UPSERT]
+        statements.execute(_members_sql(len(chunk)), [v for m in chunk for v in _member_values(m)])
+    for join in prepared.joins:
+        statements.execute(
+            _JOINED, (_utc_text(join["b_at"]), join["b_community"], join["b_member"])
+        )
+    for leave in prepared.leaves:
+        statements.execute(
+            _LEFT, (_utc_text(leave["b_at"]), leave["b_community"], leave["b_member"])
+        )
+    return new, members
 
 
 @functools.lru_cache(maxsize=8)
@@ -64,36 +143,30 @@ def _activity_sql(count: int) -> str:
     )
 
 
-async def insert_rows(
-    connection: AsyncConnection, rows: Sequence[InteractionRow], release: Callable[[], None]
-) -> list[InteractionRow]:
+def _insert_rows(statements: Statements, prepared: Prepared) -> list[InteractionRow]:
     """Insert rows, skipping known event ids, and return the rows that were new.
 
-    `release` is called just before the first INSERT goes to SQLite. The batch
-    holds SQLite's write lock (BEGIN IMMEDIATE), so the rows it inserts get
-    consecutive ids ending at the last one inserted: when some rows were skipped,
-    those ids tell the new rows apart.
+    The batch holds SQLite's write lock (BEGIN IMMEDIATE), so the rows it inserts
+    get consecutive ids ending at the last one inserted: when some rows were
+    skipped, those ids tell the new rows apart.
     """
-    driver = await driver_of(connection)
+    rows = prepared.rows
     inserted = 0
     last_id = 0
-    for start in range(0, len(rows), _ROWS_PER_INSERT):
-        chunk = rows[start : start + _ROWS_PER_INSERT]
-        sql = _insert_sql(len(chunk))
-        values = [value for row in chunk for value in _values(row)]
-        if not start:
-            release()
-        cursor = await translated(driver.execute(sql, values), sql)
-        if cursor.rowcount > 0:
-            inserted += cursor.rowcount
-            last_id = cursor.lastrowid
-        await cursor.close()
+    for sql, values in prepared.inserts:
+        count, last = statements.execute(sql, values)
+        if count > 0:
+            inserted += count
+            last_id = last
     if inserted == len(rows):
         return list(rows)
     if not inserted:
         return []
-    fresh = select(_log.community_id, _log.event_id).where(_log.id > last_id - inserted)
-    keys = {(row.community_id, row.event_id) for row in await connection.execute(fresh)}
+    keys = set(
+        statements.fetch(
+            "SELECT community_id, event_id FROM interactions WHERE id > ?", (last_id - inserted,)
+        )
+    )
     new: list[InteractionRow] = []
     for row in rows:
         key = (row.community_id, row.event_id)
@@ -103,8 +176,8 @@ async def insert_rows(
     return new
 
 
-async def add_activity(connection: AsyncConnection, rows: Sequence[InteractionRow]) -> None:
-    """Add the human activity of new log rows to the daily rollups (UTC days)."""
+def _activity(rows: Sequence[InteractionRow]) -> Chunks:
+    """Return the upserts adding the human activity of rows to the daily rollups (UTC days)."""
     counts: dict[tuple[int, str, str], list[int]] = {}
     days: dict[date, str] = {}
     for row in rows:
@@ -123,39 +196,30 @@ async def add_activity(connection: AsyncConnection, rows: Sequence[InteractionRo
         if tally is None:
             tally = counts[key] = [0, 0, 0, 0]
         tally[column] += 1
-    if not counts:
-        return
-    driver = await driver_of(connection)
     entries = list(counts.items())
-    for start in range(0, len(entries), _ROWS_PER_UPSERT):
-        chunk = entries[start : start + _ROWS_PER_UPSERT]
-        sql = _activity_sql(len(chunk))
-        values = [value for key, tally in chunk for value in (*key, *tally)]
-        cursor = await translated(driver.execute(sql, values), sql)
-        await cursor.close()
+    return [
+        (
+            _activity_sql(len(chunk)),
+            [value for key, tally in chunk for value in (*key, *tally)],
+        )
+        for chunk in (
+            entries[start : start + _ROWS_PER_UPSERT]
+            for start in range(0, len(entries), _ROWS_PER_UPSERT)
+        )
+    ]
 
 
-async def upsert_members(connection: AsyncConnection, members: Sequence[dict[str, Any]]) -> None:
-    """Insert or refresh members, as `member_seen_upsert` does (same parameters)."""
-    driver = await driver_of(connection)
-    for start in range(0, len(members), _ROWS_PER_UPSERT):
-        chunk = members[start : start + _ROWS_PER_UPSERT]
-        sql = _members_sql(len(chunk))
-        values = [
-            value
-            for member in chunk
-            for value in (
-                member["community_id"],
-                member["member_id"],
-                member["display_name"],
-                1 if member["is_bot"] else 0,
-                None if member["joined_at"] is None else _utc_text(member["joined_at"]),
-                _utc_text(member["first_seen_at"]),
-                _utc_text(member["last_seen_at"]),
-            )
-        ]
-        cursor = await translated(driver.execute(sql, values), sql)
-        await cursor.close()
+def _member_values(member: dict[str, Any]) -> tuple[Any, ...]:
+    """Return the values of one member for the members upsert (`member_seen_upsert`'s)."""
+    return (
+        member["community_id"],
+        member["member_id"],
+        member["display_name"],
+        1 if member["is_bot"] else 0,
+        None if member["joined_at"] is None else _utc_text(member["joined_at"]),
+        _utc_text(member["first_seen_at"]),
+        _utc_text(member["last_seen_at"]),
+    )
 
 
 def _utc_text(moment: datetime) -> str:

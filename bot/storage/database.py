@@ -44,11 +44,14 @@ class DatabaseUnavailable(Exception):
 class Database:
     """A connection pool plus the rules for opening transactions on it."""
 
-    def __init__(self, engine: AsyncEngine, *, clock: Clock, serialize: bool) -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, clock: Clock, serialize: bool, busy_timeout: float = 10.0
+    ) -> None:
         self._engine = engine
         self._clock = clock
         self._write_lock = asyncio.Lock() if serialize else None
         self._memory = _is_memory(engine.url)
+        self._busy_timeout = busy_timeout
 
     @classmethod
     async def connect(
@@ -72,7 +75,12 @@ class Database:
                 f"unsupported database URL {_safe(parsed)}: use sqlite+aiosqlite:///path "
                 "or postgresql+asyncpg://user@host/dbname"
             )
-        database = cls(engine, clock=clock or SystemClock(), serialize=backend == "sqlite")
+        database = cls(
+            engine,
+            clock=clock or SystemClock(),
+            serialize=backend == "sqlite",
+            busy_timeout=busy_timeout,
+        )
         try:
             async with database._connection(read_only=True) as connection:
                 await connection.exec_driver_sql("SELECT 1")
@@ -96,6 +104,29 @@ class Database:
     def clock(self) -> Clock:
         """Return the clock repositories use for timestamps the caller did not give."""
         return self._clock
+
+    @property
+    def sqlite_file(self) -> str | None:
+        """Return the path of a SQLite database file; None for memory or other backends."""
+        url = self._engine.url
+        if url.get_backend_name() != "sqlite" or self._memory:
+            return None
+        database = url.database or ""
+        return None if database.startswith("file:") else database
+
+    @property
+    def busy_timeout(self) -> float:
+        """Return how long a SQLite write waits for another connection's lock, in seconds."""
+        return self._busy_timeout
+
+    @contextlib.asynccontextmanager
+    async def write_turn(self) -> AsyncIterator[None]:
+        """Hold this process's turn to write, for writes made on a connection of their own."""
+        if self._write_lock is None:
+            yield
+            return
+        async with self._write_lock:
+            yield
 
     @property
     def url(self) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
 from bot.domain import Event
-from bot.storage._batch import BatchStore
+from bot.storage._batch import BatchStore, PreparedBatch
 from bot.storage._event_rows import InteractionRow, interaction_from_event
 from bot.storage.database import Database
 from bot.storage.directory import CommunityDirectory
@@ -64,7 +64,6 @@ class InteractionWriter:
             raise ValueError("batch_size and queue_size must be at least 1")
         if flush_interval < 0 or max_backoff <= 0:
             raise ValueError("flush_interval must be >= 0 and max_backoff > 0")
-        self._database = database
         self._batch_size = batch_size
         self._flush_interval = flush_interval
         self._max_backoff = max_backoff
@@ -72,7 +71,7 @@ class InteractionWriter:
         self._capacity = queue_size
         self._rows: deque[InteractionRow] = deque()
         self._space = asyncio.Event()
-        self._store = BatchStore(database.dialect)
+        self._store = BatchStore(database)
         self._arrived = asyncio.Event()
         self._urgent = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -135,7 +134,10 @@ class InteractionWriter:
         self._arrived.set()
         self._urgent.set()
         task, self._task = self._task, None
-        await task
+        try:
+            await task
+        finally:
+            await self._store.close()
         self._space.set()
         log.info("interaction writer stopped: %s", self.stats)
 
@@ -144,24 +146,44 @@ class InteractionWriter:
             raise RuntimeError("the interaction writer is not running (start() it first)")
 
     async def _run(self) -> None:
+        ready: tuple[list[InteractionRow], PreparedBatch] | None = None
         while True:
-            if not self._rows:
-                if self._stopping:
-                    return
-                self._arrived.clear()
-                await self._arrived.wait()
-                continue
-            if not self._should_write_now():
-                await self._wait_for_batch()
-            batch = [self._rows.popleft() for _ in range(min(self._batch_size, len(self._rows)))]
-            await self._write(batch)
-            self._space.set()
+            if ready is None:
+                if not self._rows:
+                    if self._stopping:
+                        return
+                    self._arrived.clear()
+                    await self._arrived.wait()
+                    continue
+                if not self._should_write_now():
+                    await self._wait_for_batch()
+                batch = self._take()
+                ready = (batch, self._store.prepare(batch))
+            batch, prepared = ready
+            ready = None
+
+            def release(written: int = len(batch)) -> None:
+                # Called once the database has the rows. Producers wake now, not
+                # before: woken earlier, they would hold the GIL the database
+                # thread needs. The next batch is prepared while this one is written.
+                nonlocal ready
+                self._space.set()
+                if ready is None and self._rows and self._should_write_now(pending=written):
+                    following = self._take()
+                    ready = (following, self._store.prepare(following))
+
+            await self._write(batch, prepared, release)
             self._done += len(batch)
             self._wake_flushers()
 
-    def _should_write_now(self) -> bool:
+    def _take(self) -> list[InteractionRow]:
+        return [self._rows.popleft() for _ in range(min(self._batch_size, len(self._rows)))]
+
+    def _should_write_now(self, *, pending: int = 0) -> bool:
         return (
-            self._stopping or len(self._rows) >= self._batch_size or self._flush_target > self._done
+            self._stopping
+            or len(self._rows) >= self._batch_size
+            or self._flush_target > self._done + pending
         )
 
     async def _wait_for_batch(self) -> None:
@@ -186,13 +208,19 @@ class InteractionWriter:
                 still.append((target, waiter))
         self._waiters = still
 
-    async def _write(self, batch: Sequence[InteractionRow]) -> None:
+    async def _write(
+        self,
+        batch: Sequence[InteractionRow],
+        prepared: PreparedBatch | None = None,
+        release: Callable[[], None] | None = None,
+    ) -> None:
         attempt = 0
+        if prepared is None:
+            prepared = self._store.prepare(batch)
         while True:
             try:
-                async with self._database.transaction() as uow:
-                    # Producers refill the queue while the database takes the rows.
-                    result = await self._store.store(uow.connection, batch, self._space.set)
+                # Producers refill the queue while the database takes the rows.
+                result = await self._store.write(prepared, release or self._space.set)
             except (IntegrityError, DataError) as exc:
                 await self._split(batch, exc)
                 return
@@ -218,6 +246,7 @@ class InteractionWriter:
                 return
 
     async def _back_off(self, size: int, attempt: int, exc: Exception) -> None:
+        self._space.set()
         delay = min(self._max_backoff, 0.05 * 2 ** min(attempt - 1, 16))
         self._counts["retries"] += 1
         log.warning(
@@ -231,6 +260,7 @@ class InteractionWriter:
 
     async def _split(self, batch: Sequence[InteractionRow], exc: Exception) -> None:
         """Isolate rows the database refuses for good; write every other row."""
+        self._space.set()
         if len(batch) == 1:
             row = batch[0]
             self._counts["rejected"] += 1

@@ -357,3 +357,73 @@ async def test_the_recorder_logs_events_of_unknown_communities_too(database: Dat
         again = await uow.communities.get("discord:42")
     assert again is not None
     assert again.name == "Guild"
+
+
+async def _scenario(url: str) -> tuple[list[tuple[object, ...]], ...]:
+    """Write duplicates, replies, reactions, a join and a leave; return what is stored."""
+    from bot.storage import Base
+    from bot.storage.models import ActivityDailyRow, MemberRow
+
+    database = await Database.connect(url)
+    try:
+        async with database.engine.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all)
+        async with database.transaction() as uow:
+            community = await uow.communities.ensure("fake:g", "fake", "g", "G")
+        writer = InteractionWriter(database, batch_size=3, sleep=FakeTimer())
+        await writer.start()
+        rows = [
+            message_row(community, "e1", member="alice"),
+            message_row(community, "e1", member="alice"),
+            message_row(community, "e2", member="bob", kind="reply", reply_to="m-e1", minutes=1),
+            message_row(community, "e3", member="alice", kind="reaction", minutes=2),
+            message_row(community, "e4", member="carol", kind="join", minutes=3),
+            message_row(community, "e5", member="bob", kind="leave", minutes=4),
+            message_row(community, "e2", member="bob", kind="reply", reply_to="m-e1", minutes=1),
+        ]
+        await submit_all(writer, rows)
+        await writer.stop()
+        async with database.read() as uow:
+            log = await uow.connection.execute(
+                select(
+                    InteractionLogRow.event_id, InteractionLogRow.kind, InteractionLogRow.member_id
+                ).order_by(InteractionLogRow.id)
+            )
+            activity = await uow.connection.execute(
+                select(
+                    ActivityDailyRow.member_id,
+                    ActivityDailyRow.messages,
+                    ActivityDailyRow.replies,
+                    ActivityDailyRow.reactions,
+                ).order_by(ActivityDailyRow.member_id)
+            )
+            members = await uow.connection.execute(
+                select(
+                    MemberRow.member_id,
+                    MemberRow.joined_at,
+                    MemberRow.left_at,
+                    MemberRow.last_seen_at,
+                ).order_by(MemberRow.member_id)
+            )
+            return (
+                [tuple(row) for row in log],
+                [tuple(row) for row in activity],
+                [tuple(row) for row in members],
+            )
+    finally:
+        await database.close()
+
+
+async def test_in_memory_sqlite_stores_batches_as_a_database_file_does(tmp_path: Path) -> None:
+    # A file gets the writer's own connection and thread; memory goes through the pool.
+    on_file = await _scenario(f"sqlite+aiosqlite:///{tmp_path / 'file.db'}")
+    in_memory = await _scenario("sqlite+aiosqlite://")
+    assert in_memory == on_file
+    log, activity, members = on_file
+    assert [event for event, _, _ in log] == ["e1", "e2", "e3", "e4", "e5"]
+    assert activity == [("alice", 1, 0, 1), ("bob", 0, 1, 0)]
+    assert [(member, left is not None) for member, _, left, _ in members] == [
+        ("alice", False),
+        ("bob", True),
+        ("carol", False),
+    ]
