@@ -7,8 +7,11 @@ For each backend (SQLite always; PostgreSQL when TERREAU_TEST_POSTGRES_URL is se
    `InteractionWriter` (batches, rollups, members), timed until `flush()` returns;
 2. storage limit: the same N rows, as plain tuples, in ONE `executemany` of a bare
    INSERT into the same table (same indexes and constraints) in one transaction;
-3. commit per event: a naive writer that commits each row on its own (measured on a
-   smaller sample, reported per second).
+3. commit per event, naive: each event in a unit of work of its own (the log row, its
+   daily rollup and the member, through SQLAlchemy Core), as a writer without batches
+   would do it (measured on a smaller sample, reported per second);
+4. commit per event, this writer: the batched writer forced to batches of one row and
+   flushed after every event (same sample).
 
 Run: .venv/bin/python bench/bench_ingest.py [--events 200000] [--postgres URL]
 """
@@ -39,6 +42,9 @@ from bot.storage import (
     interaction_from_event,
     upgrade,
 )
+from bot.storage._base import insert_for
+from bot.storage._statements import ROLLUP_COLUMN, member_seen_upsert
+from bot.storage.models import ActivityDailyRow, InteractionLogRow
 
 START = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 COLUMNS = (
@@ -170,7 +176,68 @@ async def storage_limit(url: str, events: list[Event], community: Community) -> 
     return len(rows) / elapsed
 
 
-async def commit_per_event(url: str, events: list[Event], community: Community) -> float:
+async def naive_per_event(url: str, events: list[Event], community: Community) -> float:
+    await fresh(url)
+    database = await Database.connect(url)
+    community_id = await CommunityDirectory(database).ensure(community)
+    dialect = database.dialect
+    log = insert_for(dialect, InteractionLogRow.__table__).on_conflict_do_nothing()
+    new = insert_for(dialect, ActivityDailyRow.__table__)
+    rollup = new.on_conflict_do_update(
+        index_elements=["community_id", "member_id", "day"],
+        set_={
+            column: ActivityDailyRow.__table__.c[column] + new.excluded[column]
+            for column in ("messages", "replies", "reactions")
+        },
+    )
+    members = member_seen_upsert(dialect)
+    began = time.perf_counter()
+    for event in events:
+        row = interaction_from_event(event, community_id, store_content=False)
+        assert row is not None
+        async with database.transaction() as uow:
+            await uow.connection.execute(
+                log,
+                {
+                    "community_id": row.community_id,
+                    "event_id": row.event_id,
+                    "kind": row.kind,
+                    "channel_id": row.channel_id,
+                    "member_id": row.member_id,
+                    "message_id": row.message_id,
+                    "reply_to": row.reply_to,
+                    "occurred_at": row.occurred_at,
+                },
+            )
+            counts = {"messages": 0, "replies": 0, "reactions": 0, "other": 0}
+            counts[("messages", "replies", "reactions", "other")[ROLLUP_COLUMN[row.kind]]] = 1
+            await uow.connection.execute(
+                rollup,
+                {
+                    "community_id": row.community_id,
+                    "member_id": row.member_id,
+                    "day": row.occurred_at.date(),
+                    **counts,
+                },
+            )
+            await uow.connection.execute(
+                members,
+                {
+                    "community_id": row.community_id,
+                    "member_id": row.member_id,
+                    "display_name": row.member_name,
+                    "is_bot": False,
+                    "joined_at": None,
+                    "first_seen_at": row.occurred_at,
+                    "last_seen_at": row.occurred_at,
+                },
+            )
+    elapsed = time.perf_counter() - began
+    await database.close()
+    return len(events) / elapsed
+
+
+async def writer_per_event(url: str, events: list[Event], community: Community) -> float:
     await fresh(url)
     database = await Database.connect(url)
     directory = CommunityDirectory(database)
@@ -188,16 +255,17 @@ async def commit_per_event(url: str, events: list[Event], community: Community) 
     return len(events) / elapsed
 
 
-async def measure(name: str, url: str, count: int, naive: int) -> None:
+async def measure(name: str, url: str, count: int, sample: int) -> None:
     community = Community(platform="discord", id="1", name="bench")
     events = make_events(count, community.key)
     rate = await pipeline(url, events, community)
     limit = await storage_limit(url, events, community)
-    slow = await commit_per_event(url, events[:naive], community)
+    naive = await naive_per_event(url, events[:sample], community)
+    single = await writer_per_event(url, events[:sample], community)
     print(
         f"{name:10} pipeline {rate:>9,.0f}/s | bare executemany {limit:>9,.0f}/s | "
-        f"ratio {rate / limit:.2f} | commit per event {slow:>7,.0f}/s | "
-        f"{rate / slow:>5.0f}x faster"
+        f"ratio {rate / limit:.2f} | commit per event: naive {naive:>7,.0f}/s "
+        f"({rate / naive:.0f}x), this writer {single:>7,.0f}/s ({rate / single:.0f}x)"
     )
 
 
