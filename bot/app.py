@@ -18,6 +18,7 @@ from bot.delivery import Delivery
 from bot.dispatch import Dispatcher
 from bot.domain import ChannelRef, ChoiceMade, CommandInvoked, Event, Post
 from bot.features import FEATURES
+from bot.personal_data import PersonalData
 from bot.ports import ChatPlatform, Clock, PlatformError
 from bot.prompts import Catalog, Prompts
 from bot.scheduling import Scheduler
@@ -57,6 +58,7 @@ class App:
     dispatcher: Dispatcher = field(default_factory=Dispatcher)
     commands: CommandRegistry = field(default_factory=CommandRegistry)
     choice_handlers: dict[str, ChoiceHandler] = field(default_factory=dict)
+    personal_data: list[PersonalData] = field(default_factory=list)
 
     def community_id(self, key: str) -> int:
         """Return the database id of a configured community (stored at start-up)."""
@@ -92,6 +94,15 @@ class App:
         if feature in self.choice_handlers:
             raise ValueError(f"choices of {feature!r} already have a handler")
         self.choice_handlers[feature] = handler
+
+    def holds_personal_data(self, *kinds: PersonalData) -> None:
+        """Declare tables that hold data about members, for members' data requests."""
+        known = {kind.name for kind in self.personal_data}
+        for kind in kinds:
+            if kind.name in known:
+                raise ValueError(f"personal data {kind.name!r} is already declared")
+            known.add(kind.name)
+            self.personal_data.append(kind)
 
     async def reply(
         self,
@@ -179,11 +190,16 @@ async def create_app(
     prompts: Prompts,
     platforms: Mapping[str, ChatPlatform],
     clock: Clock,
+    offline: bool = False,
 ) -> App:
-    """Wire every service and feature for `settings`; call `start()` to run it."""
+    """Wire every service and feature for `settings`; call `start()` to run it.
+
+    An `offline` app is never started: command-line tools use it to reach the
+    features' storage and declarations without any platform.
+    """
     communities = {community.key: community for community in settings.communities}
     missing = sorted({c.platform for c in communities.values()} - set(platforms))
-    if missing:
+    if missing and not offline:
         raise ValueError(f"no adapter running for platform(s): {', '.join(missing)}")
     directory = CommunityDirectory(database)
     for community in communities.values():

@@ -1,4 +1,4 @@
-"""`terreau run | check | db upgrade`: the operator's command line."""
+"""`terreau run | check | db upgrade | privacy`: the operator's command line."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from zoneinfo import ZoneInfo
 
+from bot import cli_privacy
 from bot.app import create_app
 from bot.clock import FastClock, SystemClock
 from bot.config import ConfigError, Secrets, Settings, load_settings
-from bot.logs import configure_logging
+from bot.logs import close_log_file, configure_logging
 from bot.ports import ChatPlatform, Clock
 from bot.prompts import PromptError, Prompts
 from bot.scheduling import next_fire_times, parse_cron
@@ -45,10 +46,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check(args.config, sys.stdout)
         if args.command == "db":
             return asyncio.run(_db_upgrade(args.config))
+        if args.command == "privacy":
+            return _privacy(args)
         settings, prompts = _load(args.config)
         secrets = Secrets.from_env(os.environ)
         _log_for_run(args, settings, secrets)
-        return asyncio.run(_run(args, settings, prompts, secrets))
+        try:
+            return asyncio.run(_run(args, settings, prompts, secrets))
+        finally:
+            close_log_file()
     except (ConfigError, PromptError, SchemaOutdated, StartupError) as error:
         print(error, file=sys.stderr)
         return EXIT_INVALID
@@ -102,7 +108,19 @@ def _parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     with_config(db_commands.add_parser("upgrade", help="migrate the database to this version"))
+    cli_privacy.add_parser(commands, with_config)
     return parser
+
+
+def _privacy(args: argparse.Namespace) -> int:
+    settings, prompts = _load(args.config)
+    secrets = Secrets.from_env(os.environ)
+    configure_logging(settings.log_level, secrets.values())
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    url = secrets.database_url(settings.database_url)
+    return asyncio.run(
+        cli_privacy.run(args, settings, prompts, url, out=sys.stdout, answers=sys.stdin)
+    )
 
 
 def _load(config: Path) -> tuple[Settings, Prompts]:
@@ -246,7 +264,8 @@ def _platforms(
         source = lines_from_stdin()
     console = ConsoleAdapter(
         community=community.community(),
-        channels=community.channels,
+        # The console is a local chat: it has a #general even when no channel is configured.
+        channels=community.channels or {"general": "general"},
         clock=clock,
         input=source,
         output=sys.stdout,

@@ -79,3 +79,15 @@ def configure_logging(level: str, secrets: Iterable[str], *, stream: TextIO | No
             each.removeFilter(old_filter)
         each.addFilter(redaction)
     root.setLevel(name)
+
+
+def close_log_file() -> None:
+    """Stop logging to a file `configure_logging` was given, and close that file."""
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if isinstance(h, _TerreauHandler)]:
+        stream = handler.stream
+        if stream in (sys.stderr, sys.stdout):
+            continue
+        root.removeHandler(handler)
+        handler.close()
+        stream.close()

@@ -54,12 +54,14 @@ def format_when(moment: datetime, tz: tzinfo) -> str:
 
 
 def render_post(post: Post, frame: Frame) -> str:
-    """Render a bot post: explicit mentions as `@name`, then image and choices."""
+    """Render a bot post: explicit mentions as `@name`, then image, file and choices."""
     text = "".join(
         _clean(part) if isinstance(part, str) else f"@{_clean(part.display_name)}"
         for part in post.segments()
     )
-    return _render(text, frame, image_path=post.image_path, choices=post.choices)
+    return _render(
+        text, frame, image_path=post.image_path, file_path=post.file_path, choices=post.choices
+    )
 
 
 def render_member_message(text: str, frame: Frame) -> str:
@@ -96,6 +98,7 @@ def _render(
     frame: Frame,
     *,
     image_path: str | None = None,
+    file_path: str | None = None,
     choices: Sequence[Choice] = (),
 ) -> str:
     indent = _THREAD if frame.thread_of is not None else ""
@@ -105,6 +108,8 @@ def _render(
     lines.extend(f"{body_indent}{line}" for line in rest)
     if image_path is not None:
         lines.append(f"{body_indent}[image: {_clean(image_path)}]")
+    if file_path is not None:
+        lines.append(f"{body_indent}[file: {_clean(file_path)}]")
     lines.extend(_choice_lines(choices, " " * len(indent) + "  "))
     return "\n".join(lines)
 

@@ -20,6 +20,7 @@ from bot.config._models import (
     Settings,
     SlackSettings,
 )
+from bot.config._privacy import PrivacyConfig
 from bot.config._secrets import Secrets, check_secrets
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "DiscordSettings",
     "IngestSettings",
     "PostsConfig",
+    "PrivacyConfig",
     "RitualConfig",
     "SchedulerSettings",
     "Secrets",

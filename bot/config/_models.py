@@ -10,8 +10,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     StrictBool,
     StrictInt,
@@ -24,8 +22,10 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.config._base import _Model
 from bot.config._checks import community_key_findings, ritual_findings, suggestion
 from bot.config._errors import format_path
+from bot.config._privacy import PrivacyConfig
 from bot.domain import Community, community_key
 from bot.scheduling import CronError, parse_cron
 
@@ -41,10 +41,6 @@ _CONSOLE_NAME = re.compile(r"[\w.-]+")
 _URL_PASSWORD = re.compile(r"^[^:/]+://[^/@]*:[^/@]+@")
 _DISCORD_ID = re.compile(r"[0-9]{15,21}")
 _SLACK_ID = re.compile(r"[TE][A-Z0-9]{2,}")
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 def _slug(value: str) -> str:
@@ -206,6 +202,7 @@ class CommunityConfig(_Model):
     moderator_roles: tuple[NonEmpty, ...] = ()
     channels: dict[Slug, NonEmpty] = Field(default_factory=dict)
     posts: PostsConfig = PostsConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
 
     @property
     def key(self) -> str:
@@ -264,6 +261,7 @@ class Settings(_Model):
     slack: SlackSettings = SlackSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     ingest: IngestSettings = IngestSettings()
+    export_dir: Path = Path("exports")
     communities: tuple[CommunityConfig, ...] = Field(min_length=1)
 
     @field_validator("database_url")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from bot.domain.events import (
+    BotAdded,
+    BotRemoved,
     ChoiceMade,
     CommandInvoked,
     Event,
@@ -28,6 +30,8 @@ from bot.domain.posts import (
 )
 
 __all__ = [
+    "BotAdded",
+    "BotRemoved",
     "ChannelRef",
     "Choice",
     "ChoiceMade",

@@ -141,3 +141,13 @@ class ChoiceMade(Event):
     def feature(self) -> str:
         """Return the feature part of the choice id."""
         return self.choice_id.split(":", 1)[0]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BotRemoved(Event):
+    """Terreau was removed from the community (kicked, app uninstalled, token revoked)."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BotAdded(Event):
+    """Terreau was added to the community again, or found it still serves it."""

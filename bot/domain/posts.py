@@ -48,13 +48,18 @@ class Choice:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Post:
-    """A message the core wants shown: text, explicit mentions, choices, an image."""
+    """A message the core wants shown: text, explicit mentions, choices, an image, a file.
+
+    `image_path` is a picture shown with the message; `file_path` a document the
+    member downloads (a data export, a report).
+    """
 
     text: str
     mentions: tuple[Mention, ...] = ()
     choices: tuple[Choice, ...] = ()
     image_path: str | None = None
     thread_title: str | None = None
+    file_path: str | None = None
 
     def segments(self) -> Iterator[str | Mention]:
         """Yield the text split into plain strings and the mentions between them."""
@@ -94,6 +99,7 @@ def post_to_dict(post: Post) -> dict[str, object]:
         "choices": [[c.id, c.label] for c in post.choices],
         "image_path": post.image_path,
         "thread_title": post.thread_title,
+        "file_path": post.file_path,
     }
 
 
@@ -105,4 +111,5 @@ def post_from_dict(data: Mapping[str, Any]) -> Post:
         choices=tuple(Choice(id=i, label=label) for i, label in data.get("choices", ())),
         image_path=data.get("image_path"),
         thread_title=data.get("thread_title"),
+        file_path=data.get("file_path"),
     )

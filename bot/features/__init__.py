@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.features import help, posts
+from bot.features import help, posts, privacy
 
-FEATURES = (help, posts)
+FEATURES = (help, posts, privacy)
 
 __all__ = ["FEATURES"]

@@ -9,6 +9,7 @@ from bot.storage.directory import CommunityDirectory
 from bot.storage.ingest import InteractionRecorder, InteractionWriter, WriterStats
 from bot.storage.migrate import SchemaOutdated, require_current_schema, schema_status, upgrade
 from bot.storage.models import Base
+from bot.storage.privacy import AuditEntry, MemberTable, Privacy
 from bot.storage.records import (
     ActivityDay,
     ChannelRecord,
@@ -23,6 +24,7 @@ from bot.storage.unit_of_work import UnitOfWork
 __all__ = [
     "DEFAULT_URL",
     "ActivityDay",
+    "AuditEntry",
     "Base",
     "ChannelRecord",
     "CommunityDirectory",
@@ -34,7 +36,9 @@ __all__ = [
     "InteractionWriter",
     "LedgerEntry",
     "MemberRecord",
+    "MemberTable",
     "OutboxEntry",
+    "Privacy",
     "RitualState",
     "SchemaOutdated",
     "UTCDateTime",

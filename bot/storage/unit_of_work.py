@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.ports import Clock
 from bot.storage._interactions import Interactions
 from bot.storage._rotation import Rotation
+from bot.storage.privacy import Privacy
 from bot.storage.repositories import (
     Channels,
     Communities,
@@ -75,3 +76,8 @@ class UnitOfWork:
     def interactions(self) -> Interactions:
         """Return the interaction log queries."""
         return Interactions(self.connection, self.clock)
+
+    @cached_property
+    def privacy(self) -> Privacy:
+        """Return the members' data rights and retention repository."""
+        return Privacy(self.connection, self.clock)

@@ -20,6 +20,8 @@ from tests.fakes import FakePlatform, ManualClock
 PROMPTS = Prompts.load(Path(__file__).parents[2] / "prompts")
 
 CONFIG = """
+export_dir = "{exports}"
+
 [[communities]]
 platform = "console"
 id = "demo"
@@ -62,7 +64,12 @@ class Terreau:
     async def start(self, *, dead_after: int = 3, thread: bool = False, extra: str = "") -> App:
         """Start an app; `extra` is TOML appended to the community (e.g. `[communities.games]`)."""
         settings = parse_settings(
-            CONFIG.format(dead_after=dead_after, thread=str(thread).lower()) + extra,
+            CONFIG.format(
+                dead_after=dead_after,
+                thread=str(thread).lower(),
+                exports=self.path / "exports",
+            )
+            + extra,
             self.path / "terreau.toml",
         )
         database = await Database.connect(self.url, clock=self.clock)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 from dataclasses import dataclass
@@ -10,7 +11,6 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.config import CommunityConfig, RitualConfig
-from bot.domain import Post
 from bot.scheduling import Job, parse_cron
 from bot.storage import UnitOfWork
 
@@ -171,13 +171,7 @@ class Rituals:
                 title=catalog.text_of_title(pool.name),
                 date=local.date(),
             )
-            post = Post(
-                text=post.text,
-                mentions=post.mentions,
-                choices=post.choices,
-                image_path=post.image_path,
-                thread_title=title,
-            )
+            post = dataclasses.replace(post, thread_title=title)
         where = self._app.channel(community.key, ritual.channel)
         return await self._app.delivery.enqueue(
             uow,

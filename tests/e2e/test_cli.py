@@ -1,0 +1,121 @@
+"""The command line as operators use it: check, db upgrade, run a script, privacy requests."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+CONFIG = """
+database_url = "sqlite+aiosqlite:///{db}"
+export_dir = "{exports}"
+
+[[communities]]
+platform = "console"
+id = "demo"
+name = "Demo"
+"""
+
+SCRIPT = """\
+alice> hello everyone!
+bob> hi alice
+alice> /react 2 👍
+"""
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "terreau.toml"
+    path.write_text(
+        CONFIG.format(db=tmp_path / "terreau.db", exports=tmp_path / "exports"), encoding="utf-8"
+    )
+    return path
+
+
+def run(*argv: str) -> int:
+    return main(list(argv))
+
+
+def test_check_accepts_a_valid_config_and_refuses_a_broken_one(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run("check", "--config", str(config)) == 0
+    assert "valid (1 communities" in capsys.readouterr().out
+    broken = tmp_path / "broken.toml"
+    broken.write_text(config.read_text() + 'timezone = "Mars/Olympus"\n', encoding="utf-8")
+    assert run("check", "--config", str(broken)) == 2
+    assert "timezone" in capsys.readouterr().err
+
+
+def test_run_refuses_an_outdated_schema_and_names_the_fix(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run("run", "--config", str(config), "--script", "/dev/null") == 2
+    assert "terreau db upgrade" in capsys.readouterr().err
+
+
+def scripted_community(config: Path, tmp_path: Path) -> None:
+    script = tmp_path / "chat.script"
+    script.write_text(SCRIPT, encoding="utf-8")
+    assert run("db", "upgrade", "--config", str(config)) == 0
+    log = tmp_path / "terreau.log"
+    assert run("run", "--config", str(config), "--script", str(script), "--log-file", str(log)) == 0
+
+
+def test_an_operator_exports_a_members_data(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scripted_community(config, tmp_path)
+    out = tmp_path / "alice.json"
+    code = run(
+        "privacy", "export", "--config", str(config), "--community", "console:demo",
+        "--member", "alice", "--out", str(out),
+    )  # fmt: skip
+    assert code == 0
+    assert str(out) in capsys.readouterr().out
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert [row["kind"] for row in document["data"]["interactions"]] == [
+        "join",
+        "message",
+        "reaction",
+    ]
+
+
+def test_an_operator_erases_a_members_data_after_confirming(
+    config: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    scripted_community(config, tmp_path)
+    base = ["privacy", "forget", "--config", str(config), "--community", "console:demo"]
+    monkeypatch.setattr("sys.stdin", io.StringIO("no\n"))
+    assert run(*base, "--member", "alice") == 1
+    assert "Nothing was erased." in capsys.readouterr().out
+    assert run(*base, "--member", "alice", "--yes") == 0
+    assert (
+        "Erased 5 rows (interactions: 3, daily_activity: 1, profile: 1)" in capsys.readouterr().out
+    )
+    out = tmp_path / "after.json"
+    run(
+        "privacy", "export", "--config", str(config), "--community", "console:demo",
+        "--member", "alice", "--out", str(out),
+    )  # fmt: skip
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert all(rows == [] for rows in document["data"].values())
+
+
+def test_a_privacy_request_names_an_unknown_community(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run("db", "upgrade", "--config", str(config)) == 0
+    code = run(
+        "privacy", "forget", "--config", str(config), "--community", "discord:1",
+        "--member", "alice", "--yes",
+    )  # fmt: skip
+    assert code == 2
+    assert "unknown community 'discord:1' (known: console:demo)" in capsys.readouterr().err
