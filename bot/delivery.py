@@ -82,9 +82,25 @@ class Delivery:
         return sent
 
     async def deliver(self, outbox_id: int) -> SentMessage | None:
-        """Send one outbox row; return what the platform answered, or None if it failed."""
+        """Send one outbox row; return what the platform answered, or None if it failed.
+
+        A row already sent (the same nonce queued again, e.g. a command redelivered
+        after a restart) is not sent twice: its recorded message is returned.
+        """
+        outcome = await self.attempt(outbox_id)
+        return outcome if isinstance(outcome, SentMessage) else None
+
+    async def attempt(self, outbox_id: int) -> SentMessage | PlatformError | None:
+        """Like `deliver`, but return the platform's final error instead of None."""
         async with self._database.transaction() as uow:
             row = await uow.outbox.get(outbox_id)
+        if row is not None and row.status == "sent" and row.message_id is not None:
+            return SentMessage(
+                community=row.community_key,
+                channel_id=row.channel_id,
+                message_id=row.message_id,
+                thread_id=row.sent_thread_id,
+            )
         if row is None or row.status != "pending":
             return None
         community = str(row.payload["community"])
@@ -104,7 +120,7 @@ class Delivery:
             )
             async with self._database.transaction() as uow:
                 await uow.outbox.mark_failed(outbox_id, f"{type(error).__name__}: {error}")
-            return None
+            return error
         if post.thread_title:
             try:
                 message = await platform.open_thread(message, post.thread_title)

@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import StrictUndefined, Template, UndefinedError, nodes, pass_context
 from jinja2.runtime import Context
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from bot.domain import Mention, Post, mention_marker, strip_markers
+from bot.prompts._budget import BUDGET, Budget, BudgetedSandbox, guard_loops, install
 from bot.prompts._problems import PromptLookupError, RenderError
 
 log = logging.getLogger(__name__)
@@ -127,7 +127,7 @@ class Renderer:
         self.max_length = max_length
         self.formats: dict[str, Template] = {}
         is_one = _plural_rule(language)
-        env = ImmutableSandboxedEnvironment(
+        env = BudgetedSandbox(
             undefined=StrictUndefined,
             autoescape=False,
             finalize=_finalize,
@@ -135,6 +135,7 @@ class Renderer:
             lstrip_blocks=True,
         )
         env.globals["plural"] = lambda count, one, other: one if is_one(count) else other
+        install(env)
         for style in DATE_STYLES:
             env.filters[style] = self._date_filter(style)
         self.env = env
@@ -150,8 +151,11 @@ class Renderer:
         return self.env.parse(source)
 
     def compile(self, tree: nodes.Template) -> Template:
-        """Compile a parsed template; raises `jinja2.TemplateSyntaxError` on bad filters."""
-        return self.env.from_string(tree)
+        """Compile a parsed template (its loops on the render budget).
+
+        Raises `jinja2.TemplateSyntaxError` on bad filters.
+        """
+        return self.env.from_string(guard_loops(tree))
 
     def render(
         self, key: str, templates: Sequence[Template], variables: Mapping[str, object]
@@ -160,6 +164,7 @@ class Renderer:
         registry = _Mentions()
         context = {name: _prepare(value, registry) for name, value in variables.items()}
         context[REGISTRY] = registry
+        context[BUDGET] = Budget()
         try:
             pieces = [template.render(context) for template in templates]
         except UndefinedError as exc:

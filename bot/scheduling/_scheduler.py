@@ -28,6 +28,7 @@ from bot.scheduling._cron import (
     fires_between,
     next_fire_times,
 )
+from bot.scheduling._retries import RetryQueue
 
 if TYPE_CHECKING:
     from bot.ports import Clock
@@ -43,7 +44,8 @@ class Job:
 
     `run` receives the scheduled instant (aware UTC) and must claim it in the run
     ledger itself, in the same transaction as its effects: the scheduler may, in
-    rare cases, hand the same instant out twice.
+    rare cases, hand the same instant out twice, and tries a run that raised again
+    a little later (see `_retries`) while it is still within `grace`.
     """
 
     id: str
@@ -114,7 +116,8 @@ class Scheduler:
         self._heap: list[tuple[datetime, int, _GroupKey]] = []
         self._tokens = itertools.count()
         self._pending: dict[str, Job] = {}  # jobs whose missed runs are not yet looked at
-        self._queue: asyncio.Queue[tuple[Job, datetime]] | None = None
+        self._queue: asyncio.Queue[tuple[Job, datetime, int]] | None = None
+        self._retries = RetryQueue()
         self._outstanding = 0  # runs queued or running
         self._timer: asyncio.Task[None] | None = None
         self._workers: list[asyncio.Task[None]] = []
@@ -216,6 +219,7 @@ class Scheduler:
             self._workers.clear()
             self._pending.clear()
             self._heap.clear()
+            self._retries.clear()
             self._queue = None
             self._outstanding = 0
             self._timer_busy = False
@@ -260,12 +264,15 @@ class Scheduler:
         if self._timer is None:
             return True
         due = self._next_due()
+        retry = self._retries.next_at()
+        now = self._clock.now()
         return (
             not self._timer_busy
             and not self._wake.is_set()
             and not self._pending
             and self._outstanding == 0
-            and (due is None or due > self._clock.now())
+            and (due is None or due > now)
+            and (retry is None or retry > now)
         )
 
     def _timer_done(self, task: asyncio.Task[None]) -> None:
@@ -281,7 +288,13 @@ class Scheduler:
             if self._pending:
                 await self._catch_up()
             await self._fan_out()
+            for retry in self._retries.due(self._clock.now()):
+                if self._jobs.get(retry.job.id) is retry.job:
+                    await self._enqueue(retry.job, retry.scheduled_for, retry.attempt)
             due = self._next_due()
+            retry_at = self._retries.next_at()
+            if retry_at is not None and (due is None or retry_at < due):
+                due = retry_at
             self._timer_busy = False
             self._changed.set()
             await self._sleep(due)
@@ -362,11 +375,11 @@ class Scheduler:
                     missed[-1].isoformat(),
                 )
 
-    async def _enqueue(self, job: Job, scheduled_for: datetime) -> None:
+    async def _enqueue(self, job: Job, scheduled_for: datetime, attempt: int = 0) -> None:
         assert self._queue is not None
         self._outstanding += 1
         try:
-            await self._queue.put((job, scheduled_for))
+            await self._queue.put((job, scheduled_for, attempt))
         except BaseException:
             self._outstanding -= 1
             raise
@@ -379,17 +392,17 @@ class Scheduler:
         me = asyncio.current_task()
         assert me is not None
         while not self._stopping:
-            job, scheduled_for = await queue.get()
+            job, scheduled_for, attempt = await queue.get()
             self._busy.add(me)
             try:
-                await self._run(job, scheduled_for)
+                await self._run(job, scheduled_for, attempt)
             finally:
                 self._busy.discard(me)
                 queue.task_done()
                 self._outstanding -= 1
                 self._changed.set()
 
-    async def _run(self, job: Job, scheduled_for: datetime) -> None:
+    async def _run(self, job: Job, scheduled_for: datetime, attempt: int = 0) -> None:
         if self._jobs.get(job.id) is not job:
             log.info("job %s: removed before its run at %s", job.id, scheduled_for.isoformat())
             return
@@ -412,3 +425,7 @@ class Scheduler:
             log.error("job %s: run at %s cancelled itself", job.id, scheduled_for.isoformat())
         except Exception:
             log.exception("job %s: run at %s failed", job.id, scheduled_for.isoformat())
+            if not self._stopping and self._retries.plan(
+                job, scheduled_for, attempt, self._clock.now()
+            ):
+                self._wake.set()

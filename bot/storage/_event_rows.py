@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
@@ -26,6 +27,24 @@ log = logging.getLogger(__name__)
 
 BOT_META: Mapping[str, Any] = MappingProxyType({"bot": True})
 """The `meta` of rows caused by a bot: kept in the log, left out of rollups and counts."""
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def storable(text: str | None) -> str | None:
+    """Return `text` as UTF-8 can hold it: lone surrogates become U+FFFD, all else is kept.
+
+    Platforms send JSON, where an escaped lone surrogate is valid; such a string
+    cannot be encoded, and the database would refuse the whole row.
+    """
+    if text is None or text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+    return text
 
 
 class InteractionRow(NamedTuple):
@@ -79,8 +98,8 @@ def interaction_from_event(
             reply_to=event.reply_to,
             occurred_at=event.occurred_at,
             meta=BOT_META if member.is_bot else None,
-            content=event.text if store_content else None,
-            member_name=member.display_name,
+            content=storable(event.text) if store_content else None,
+            member_name=storable(member.display_name),
             joined_at=member.joined_at,
         )
     if isinstance(event, ReactionAdded | ReactionRemoved):
@@ -96,7 +115,7 @@ def interaction_from_event(
             target=event.emoji,
             occurred_at=event.occurred_at,
             meta=BOT_META if member.is_bot else None,
-            member_name=member.display_name,
+            member_name=storable(member.display_name),
             joined_at=member.joined_at,
         )
     return _other_event(event, community_id)
@@ -179,7 +198,7 @@ def _member_row(
         member_id=member.id,
         occurred_at=event.occurred_at,
         meta=BOT_META if member.is_bot else None,
-        member_name=member.display_name,
+        member_name=storable(member.display_name),
         joined_at=member.joined_at,
         **fields,
     )

@@ -221,7 +221,9 @@ class InteractionWriter:
             try:
                 # Producers refill the queue while the database takes the rows.
                 result = await self._store.write(prepared, release or self._space.set)
-            except (IntegrityError, DataError) as exc:
+            except (IntegrityError, DataError, UnicodeError) as exc:
+                # Rows the database refuses, or text no driver can encode: retrying
+                # would fail the same way for ever, so find them and write the rest.
                 await self._split(batch, exc)
                 return
             except DBAPIError as exc:

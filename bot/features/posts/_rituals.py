@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.config import CommunityConfig, RitualConfig
+from bot.ports import Forbidden, NotFound
 from bot.scheduling import Job, parse_cron
 from bot.storage import UnitOfWork
 
@@ -101,19 +102,23 @@ class Rituals:
         if silent is not None:
             await self._pause_dead_channel(community, ritual, scheduled_for, silent)
             return
+        nonce = f"{job}@{scheduled_for:%Y%m%dT%H%M%SZ}"
         async with self._app.database.transaction() as uow:
             if not await uow.ledger.claim(job, scheduled_for):
-                log.debug("%s at %s already ran", job, scheduled_for)
-                return
-            outbox_id = await self._queue_post(
-                uow,
-                community,
-                ritual,
-                nonce=f"{job}@{scheduled_for:%Y%m%dT%H%M%SZ}",
-                scheduled_for=scheduled_for,
-            )
-            await uow.ledger.finish(job, scheduled_for, "done")
-        await self._app.delivery.deliver(outbox_id)
+                queued = await uow.outbox.by_nonce(nonce)
+                if queued is None or queued.status != "pending":
+                    log.debug("%s at %s already ran", job, scheduled_for)
+                    return
+                # Claimed and queued, but the send did not happen (a retried run).
+                outbox_id = queued.id
+            else:
+                outbox_id = await self._queue_post(
+                    uow, community, ritual, nonce=nonce, scheduled_for=scheduled_for
+                )
+                await uow.ledger.finish(job, scheduled_for, "done")
+        outcome = await self._app.delivery.attempt(outbox_id)
+        if isinstance(outcome, Forbidden | NotFound):
+            await self._tell_refused(community, ritual, scheduled_for, outcome)
 
     async def post_now(self, community: CommunityConfig, ritual: RitualConfig, nonce: str) -> bool:
         """Post the ritual's next content at once (a moderator asked); False if it failed."""
@@ -215,6 +220,42 @@ class Rituals:
                     return None
                 until = row.sent_at
         return limit
+
+    async def _tell_refused(
+        self,
+        community: CommunityConfig,
+        ritual: RitualConfig,
+        scheduled_for: datetime,
+        error: Forbidden | NotFound,
+    ) -> None:
+        """Tell the moderators a ritual's channel refused its post (retrying cannot help)."""
+        job = job_id(community.key, ritual.name)
+        moderators = self._app.channel_if_configured(community.key, "moderators")
+        log.warning(
+            "%s: the platform refused the post of %s (%s)%s",
+            job,
+            scheduled_for.isoformat(),
+            error,
+            "" if moderators else "; no moderators channel configured to tell",
+        )
+        if moderators is None or moderators == self._app.channel(community.key, ritual.channel):
+            return
+        notice = self._app.catalog(community.key).post(
+            "messages.posts.refused",
+            ritual=ritual.name,
+            channel=ritual.channel,
+            reason="forbidden" if isinstance(error, Forbidden) else "not_found",
+        )
+        async with self._app.database.transaction() as uow:
+            outbox_id = await self._app.delivery.enqueue(
+                uow,
+                community_id=self._app.community_id(community.key),
+                where=moderators,
+                post=notice,
+                nonce=f"{job}@{scheduled_for:%Y%m%dT%H%M%SZ}:refused",
+                scheduled_for=scheduled_for,
+            )
+        await self._app.delivery.deliver(outbox_id)
 
     async def _pause_dead_channel(
         self,

@@ -1,0 +1,205 @@
+"""Platform events delivered more than once, or out of order."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import pytest
+
+from adapters.console.translate import Context, translate_line
+from bot.domain import (
+    CommandInvoked,
+    MemberJoined,
+    MemberLeft,
+    MessageDeleted,
+    MessageEdited,
+    ReactionAdded,
+    ReactionRemoved,
+    ThreadCreated,
+)
+from tests.faults.conftest import ALICE, BEFORE, BOB, KEY, MOD, FaultBot, message, next_id
+
+
+async def test_an_event_delivered_four_times_is_stored_and_counted_once(
+    fault_bot: FaultBot,
+) -> None:
+    """Nothing doubled: one interaction row, one member row, and a daily rollup of one
+    message, however many times the platform delivers the same event, including once
+    more after a restart (when only the database remembers it).
+    """
+    app = await fault_bot.start()
+    event = message(ALICE, BEFORE, text="hello")
+    for _ in range(4):
+        await fault_bot.deliver(event)
+    assert app.dispatcher.duplicates == 3
+    await fault_bot.stop()
+    await fault_bot.start()
+    await fault_bot.deliver(event)
+    await fault_bot.flush()
+    assert fault_bot.rows("SELECT event_id, kind, member_id FROM interactions") == [
+        (event.event_id, "message", "alice")
+    ]
+    assert fault_bot.rows("SELECT member_id, messages FROM activity_daily") == [("alice", 1)]
+    assert fault_bot.rows("SELECT member_id FROM members") == [("alice",)]
+
+
+async def test_a_command_delivered_four_times_posts_once(fault_bot: FaultBot) -> None:
+    """One effect: `/terreau posts now` delivered four times (and again after a restart)
+    leaves one outbox row, sent, one post on the platform and one logged command.
+    """
+    await fault_bot.start()
+    event_id = await fault_bot.command(MOD, "posts", "now", "question")
+    assert len(fault_bot.platform.posts()) == 1
+    first_reply = fault_bot.platform.posts("respond")[-1].text
+    assert "Posted" in first_reply
+    await fault_bot.flush()
+    [row] = fault_bot.rows("SELECT event_id FROM interactions WHERE kind = 'command'")
+    assert row == (event_id,)
+
+    # Redeliver the very same event, through the same dispatcher and after a restart.
+    again = CommandInvoked(
+        event_id=event_id,
+        community=KEY,
+        occurred_at=fault_bot.clock.now(),
+        member=MOD,
+        channel_id="general",
+        group="posts",
+        action="now",
+        args=("question",),
+    )
+    for _ in range(3):
+        await fault_bot.deliver(again)
+    assert len(fault_bot.platform.posts()) == 1
+    await fault_bot.stop()
+    await fault_bot.start()
+    await fault_bot.deliver(again)
+    assert fault_bot.platform.posts() == []  # the restarted platform double posted nothing
+    # The repeat finds the post already sent: the moderator is not told it failed.
+    assert "Posted" in fault_bot.platform.posts("respond")[-1].text
+    await fault_bot.flush()
+    assert fault_bot.rows("SELECT status FROM outbox") == [("sent",)]
+    assert len(fault_bot.rows("SELECT * FROM interactions WHERE kind = 'command'")) == 1
+
+
+async def test_console_lines_translated_and_delivered_four_times_count_once(
+    fault_bot: FaultBot,
+) -> None:
+    """Through the console adapter's translate path: the same line, translated against
+    the same session state and delivered four times, stores one join and one message.
+    """
+    await fault_bot.start()
+    context = Context(
+        community=KEY,
+        channels={"general": "general", "moderators": "mods"},
+        channel_id="general",
+        speaker="you",
+        moderators=("you",),
+        members={},
+        messages={},
+        next_number=1,
+        event_prefix="console-fixed",
+        next_event=1,
+        now=fault_bot.clock.now(),
+    )
+    for _ in range(4):
+        outcome = translate_line("carol> hello @everyone", context)
+        assert outcome.error is None
+        for event in outcome.events:
+            await fault_bot.deliver(event)
+    await fault_bot.flush()
+    assert fault_bot.rows("SELECT kind, member_id FROM interactions ORDER BY id") == [
+        ("join", "carol"),
+        ("message", "carol"),
+    ]
+    assert fault_bot.rows("SELECT member_id, messages FROM activity_daily") == [("carol", 1)]
+
+
+async def test_events_out_of_order_are_stored_without_a_crash(
+    fault_bot: FaultBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Nothing dropped: a reply before its parent, an edit before its message, a
+    reaction (and its removal, first) on a message nobody saw, a thread post before the
+    thread, a delete of an unknown message, a leave before the join: every event gets
+    its row, in the order received, and no handler fails.
+    """
+    caplog.set_level(logging.WARNING)
+    await fault_bot.start()
+    now = fault_bot.clock.now()
+    parent = next_id("u")
+    events = [
+        message(BOB, now, reply_to=parent, text="yes!"),
+        MessageEdited(
+            event_id=next_id(),
+            community=KEY,
+            occurred_at=now,
+            member=ALICE,
+            channel_id="general",
+            message_id=parent,
+        ),
+        ReactionRemoved(
+            event_id=next_id(),
+            community=KEY,
+            occurred_at=now,
+            member=BOB,
+            channel_id="general",
+            message_id="never-seen",
+            emoji="👍",
+        ),
+        ReactionAdded(
+            event_id=next_id(),
+            community=KEY,
+            occurred_at=now,
+            member=BOB,
+            channel_id="general",
+            message_id="never-seen",
+            emoji="👍",
+        ),
+        message(BOB, now, thread_id="t-later", text="in a thread not opened yet"),
+        MessageDeleted(
+            event_id=next_id(), community=KEY, occurred_at=now, channel_id="general", message_id="x"
+        ),
+        MemberLeft(event_id=next_id(), community=KEY, occurred_at=now, member_id="dave"),
+        MemberJoined(
+            event_id=next_id(),
+            community=KEY,
+            occurred_at=now - timedelta(minutes=5),
+            member=ALICE,
+        ),
+        ThreadCreated(
+            event_id=next_id(),
+            community=KEY,
+            occurred_at=now,
+            member=ALICE,
+            channel_id="general",
+            thread_id="t-later",
+            parent_message_id=parent,
+        ),
+        message(ALICE, now - timedelta(minutes=1), message_id=parent, text="shall we?"),
+    ]
+    for event in events:
+        await fault_bot.deliver(event)
+    await fault_bot.flush()
+    rows = fault_bot.rows("SELECT event_id, kind FROM interactions ORDER BY id")
+    assert [event_id for event_id, _ in rows] == [event.event_id for event in events]
+    assert [kind for _, kind in rows] == [
+        "reply",
+        "edit",
+        "reaction_removed",
+        "reaction",
+        "reply",
+        "delete",
+        "leave",
+        "join",
+        "thread",
+        "message",
+    ]
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert fault_bot.rows("SELECT member_id FROM members ORDER BY member_id") == [
+        ("alice",),
+        ("bob",),
+    ]
+    # The early reply is counted as an answer to its parent once both are stored.
+    assert fault_bot.rows(
+        "SELECT count(*) FROM interactions WHERE reply_to = ? OR message_id = ?", parent, parent
+    ) == [(4,)]
