@@ -18,6 +18,7 @@ from bot import cli_privacy
 from bot.app import create_app
 from bot.clock import FastClock, SystemClock
 from bot.config import ConfigError, Secrets, Settings, load_settings
+from bot.features.games import describe, load_content
 from bot.logs import close_log_file, configure_logging
 from bot.ports import ChatPlatform, Clock
 from bot.prompts import PromptError, Prompts
@@ -129,6 +130,7 @@ def _load(config: Path) -> tuple[Settings, Prompts]:
     problems = content_problems(settings, prompts)
     if problems:
         raise ConfigError(config, problems)
+    load_content(settings)  # trivia and polls: raises PromptError naming file, line and field
     return settings, prompts
 
 
@@ -151,6 +153,7 @@ def content_problems(settings: Settings, prompts: Prompts) -> list[tuple[str, st
 
 def _check(config: Path, out: TextIO) -> int:
     settings, prompts = _load(config)
+    contents = load_content(settings)
     now = datetime.now(UTC)
     print(
         f"{config}: valid ({len(settings.communities)} communities, prompts in "
@@ -163,6 +166,12 @@ def _check(config: Path, out: TextIO) -> int:
             f"\n{community.key}  {community.name!r}  ({community.language}, {community.timezone})",
             file=out,
         )
+        if community.games.enabled:
+            print(f"  games: {describe(contents[community.key])}", file=out)
+            for game in community.games.schedules:
+                runs = next_fire_times(parse_cron(game.cron), zone, now, 3)
+                shown = ", ".join(r.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z") for r in runs)
+                print(f"  game {game.name}: {game.game}, '{game.cron}', next: {shown}", file=out)
         if not community.posts.schedules:
             print("  no scheduled posts", file=out)
         for ritual in community.posts.schedules:

@@ -8,6 +8,7 @@ problem with its key path and line, e.g.
 from __future__ import annotations
 
 from bot.config._errors import ConfigError, ConfigProblem
+from bot.config._games import GameScheduleConfig, GamesConfig
 from bot.config._load import load_settings, parse_settings
 from bot.config._models import (
     CommunityConfig,
@@ -29,6 +30,8 @@ __all__ = [
     "ConfigProblem",
     "ConsoleSettings",
     "DiscordSettings",
+    "GameScheduleConfig",
+    "GamesConfig",
     "IngestSettings",
     "PostsConfig",
     "PrivacyConfig",

@@ -23,6 +23,7 @@ from bot.config._checks import (
     suggestion,
 )
 from bot.config._errors import ConfigError, ConfigProblem, format_path
+from bot.config._games import games_findings
 from bot.config._models import REFERENCE_ERROR, Settings
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,7 @@ def _file_findings(data: Mapping[str, Any]) -> list[Finding]:
             if isinstance(community, Mapping):
                 findings.extend(
                     (("communities", index, *where), message)
-                    for where, message in ritual_findings(community)
+                    for where, message in ritual_findings(community) + games_findings(community)
                 )
     return findings
 

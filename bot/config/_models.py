@@ -25,6 +25,7 @@ from sqlalchemy.exc import ArgumentError
 from bot.config._base import _Model
 from bot.config._checks import community_key_findings, ritual_findings, suggestion
 from bot.config._errors import format_path
+from bot.config._games import GamesConfig, games_findings
 from bot.config._privacy import PrivacyConfig
 from bot.domain import Community, community_key
 from bot.scheduling import CronError, parse_cron
@@ -203,6 +204,7 @@ class CommunityConfig(_Model):
     channels: dict[Slug, NonEmpty] = Field(default_factory=dict)
     posts: PostsConfig = PostsConfig()
     privacy: PrivacyConfig = PrivacyConfig()
+    games: GamesConfig = GamesConfig()
 
     @property
     def key(self) -> str:
@@ -245,7 +247,8 @@ class CommunityConfig(_Model):
 
     @model_validator(mode="after")
     def _references(self) -> Self:
-        _raise_findings(ritual_findings(self.model_dump()))
+        dump = self.model_dump()
+        _raise_findings(ritual_findings(dump) + games_findings(dump))
         return self
 
 

@@ -352,15 +352,19 @@ class Scheduler:
                 if last is not None and last.tzinfo is None:
                     log.error("job %s: run history gave a naive time %s; no catch-up", job.id, last)
                     continue
-            if key not in fires:
-                # Runs at or after the group's planned due belong to the timer.
-                until = now if group.due is None else min(now, group.due - _SECOND)
-                fires[key] = fires_between(job.schedule, group.zone, now - CATCH_UP_HORIZON, until)
+            # Runs at or after the group's planned due belong to the timer.
+            until = now if group.due is None else min(now, group.due - _SECOND)
             if last is None:
                 # A job that never ran (a new ritual, a first deployment) missed nothing
-                # before now; only a run still within its grace is owed.
-                missed = [fire for fire in fires[key] if now - fire <= job.grace][-1:]
+                # before now; only a run still within its grace is owed. Looking no
+                # further back keeps a minute job from walking a month of minutes.
+                since = now - job.grace - _SECOND
+                within = fires_between(job.schedule, group.zone, since, until)
+                missed = [fire for fire in within if now - fire <= job.grace][-1:]
             else:
+                if key not in fires:
+                    horizon = now - CATCH_UP_HORIZON
+                    fires[key] = fires_between(job.schedule, group.zone, horizon, until)
                 missed = fires[key][bisect_right(fires[key], last) :]
             if not missed:
                 continue

@@ -6,6 +6,7 @@ from bot.storage._event_rows import InteractionRow, interaction_from_event
 from bot.storage._types import UTCDateTime
 from bot.storage.database import DEFAULT_URL, Database, DatabaseUnavailable
 from bot.storage.directory import CommunityDirectory
+from bot.storage.games import Games, NewScore, PollRecord, QuestionRecord, ScoreLine
 from bot.storage.ingest import InteractionRecorder, InteractionWriter, WriterStats
 from bot.storage.migrate import SchemaOutdated, require_current_schema, schema_status, upgrade
 from bot.storage.models import Base
@@ -31,16 +32,21 @@ __all__ = [
     "CommunityRecord",
     "Database",
     "DatabaseUnavailable",
+    "Games",
     "InteractionRecorder",
     "InteractionRow",
     "InteractionWriter",
     "LedgerEntry",
     "MemberRecord",
     "MemberTable",
+    "NewScore",
     "OutboxEntry",
+    "PollRecord",
     "Privacy",
+    "QuestionRecord",
     "RitualState",
     "SchemaOutdated",
+    "ScoreLine",
     "UTCDateTime",
     "UnitOfWork",
     "WriterStats",

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.ports import Clock
 from bot.storage._interactions import Interactions
 from bot.storage._rotation import Rotation
+from bot.storage.games import Games
 from bot.storage.privacy import Privacy
 from bot.storage.repositories import (
     Channels,
@@ -81,3 +82,8 @@ class UnitOfWork:
     def privacy(self) -> Privacy:
         """Return the members' data rights and retention repository."""
         return Privacy(self.connection, self.clock)
+
+    @cached_property
+    def games(self) -> Games:
+        """Return the games repository (rounds, polls, votes, scores)."""
+        return Games(self.connection, self.clock)

@@ -34,7 +34,7 @@ COMMAND_TREE: dict[str, dict[str, tuple[str, ...]]] = {
     "game": {
         "trivia": ("category", "questions"),
         "poll": ("question", "options"),
-        "twotruths": (),
+        "twotruths": ("truth1", "truth2", "lie"),
         "leaderboard": ("season",),
     },
     "election": {

@@ -1,0 +1,143 @@
+"""Games: trivia rounds, quick polls, two truths and a lie, and seasonal leaderboards."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from bot.commands import is_moderator
+from bot.config import GameScheduleConfig
+from bot.domain import ChoiceMade, MessagePosted
+from bot.features.games._answers import matches, normalize
+from bot.features.games._board import Leaderboards, season_job_id
+from bot.features.games._commands import declare_commands
+from bot.features.games._content import describe, load_content
+from bot.features.games._context import GameContext
+from bot.features.games._library import (
+    GameContent,
+    PollItem,
+    TriviaQuestion,
+)
+from bot.features.games._polls import Polls
+from bot.features.games._seasons import Season, season_at, season_named
+from bot.features.games._timer import TIMER_JOB, GameTimer
+from bot.features.games._trivia import Trivia
+from bot.features.games._twotruths import REVEAL, TwoTruths
+from bot.scheduling import Job, parse_cron
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "TIMER_JOB",
+    "GameContent",
+    "PollItem",
+    "Season",
+    "TriviaQuestion",
+    "describe",
+    "load_content",
+    "matches",
+    "normalize",
+    "schedule_job_id",
+    "season_at",
+    "season_job_id",
+    "season_named",
+    "setup",
+]
+
+
+def schedule_job_id(key: str, name: str) -> str:
+    """Return the scheduler and ledger id of a scheduled game."""
+    return f"games:{key}:{name}"
+
+
+def setup(app: App) -> None:
+    """Load and check the content, schedule the timer and games, declare `/terreau game`."""
+    context = GameContext(app, load_content(app.settings))
+    trivia = Trivia(context)
+    polls = Polls(context)
+    twotruths = TwoTruths(context)
+    boards = Leaderboards(context)
+    GameTimer(context, trivia, polls, twotruths).schedule()
+    boards.schedule_all()
+    _schedule_games(app, trivia, polls)
+    declare_commands(app, trivia, polls, twotruths, boards)
+    app.dispatcher.subscribe(MessagePosted, trivia.answer_message)
+
+    async def route(event: ChoiceMade) -> None:
+        parts = event.choice_id.split(":")
+        target = parts[1] if len(parts) == 3 else ""
+        kind, number, choice = target[:1], target[1:], parts[-1]
+        if not number.isdecimal() or not (choice.isdecimal() or choice == REVEAL):
+            await app.reply(event, "messages.choices.expired")
+            return
+        community = app.communities.get(event.community)
+        if community is None:
+            return
+        if not community.games.enabled:
+            await app.reply(event, "games.disabled")
+            return
+        game_id = int(number)
+        if kind == "t" and choice == REVEAL:
+            moderator = is_moderator(event.member, community.moderator_roles)
+            await twotruths.reveal(event, game_id, moderator=moderator)
+        elif kind == "q" and choice.isdecimal():
+            await trivia.answer_choice(event, game_id, int(choice))
+        elif kind == "p" and choice.isdecimal():
+            await polls.vote(event, game_id, int(choice))
+        elif kind == "t" and choice.isdecimal():
+            await twotruths.guess(event, game_id, int(choice))
+        else:
+            await app.reply(event, "messages.choices.expired")
+
+    app.on_choice("game", route)
+
+
+def _schedule_games(app: App, trivia: Trivia, polls: Polls) -> None:
+    for key, community in app.communities.items():
+        games = community.games
+        if not games.enabled:
+            continue
+        for schedule in games.schedules:
+            job = schedule_job_id(key, schedule.name)
+            app.scheduler.add(
+                Job(
+                    id=job,
+                    community=key,
+                    schedule=parse_cron(schedule.cron),
+                    timezone=community.timezone,
+                    grace=timedelta(minutes=schedule.grace_minutes),
+                    run=functools.partial(_run_scheduled, app, trivia, polls, key, schedule, job),
+                )
+            )
+
+
+async def _run_scheduled(
+    app: App,
+    trivia: Trivia,
+    polls: Polls,
+    key: str,
+    schedule: GameScheduleConfig,
+    job: str,
+    scheduled_for: datetime,
+) -> None:
+    purpose = schedule.channel or app.communities[key].games.channel
+    assert purpose is not None  # config validation guarantees a channel
+    channel_id = app.channel(key, purpose).channel_id
+    claim = (job, scheduled_for)
+    if schedule.game == "trivia":
+        started = await trivia.start(
+            key,
+            channel_id,
+            category=schedule.category,
+            count=schedule.questions,
+            started_by=None,
+            claim=claim,
+        )
+        log.info("%s at %s: %s", job, scheduled_for.isoformat(), started.value)
+    else:
+        await polls.start_from_content(key, channel_id, kind=schedule.kind, claim=claim)

@@ -1,0 +1,15 @@
+"""The games repository: every statement the games run, inside the caller's transaction."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.storage.games._polls import PollQueries
+from bot.storage.games._rounds import RoundQueries
+from bot.storage.games._scores import ScoreQueries
+
+log = logging.getLogger(__name__)
+
+
+class Games(RoundQueries, PollQueries, ScoreQueries):
+    """Rounds, questions, answers, polls, votes and scores of every community."""
