@@ -6,6 +6,14 @@ from bot.storage._event_rows import InteractionRow, interaction_from_event
 from bot.storage._types import UTCDateTime
 from bot.storage.database import DEFAULT_URL, Database, DatabaseUnavailable
 from bot.storage.directory import CommunityDirectory
+from bot.storage.election import (
+    AuditEntry,
+    ElectionRecord,
+    Elections,
+    NominationRecord,
+    VoteRecord,
+    WinnerRecord,
+)
 from bot.storage.ingest import InteractionRecorder, InteractionWriter, WriterStats
 from bot.storage.migrate import SchemaOutdated, require_current_schema, schema_status, upgrade
 from bot.storage.models import Base
@@ -23,22 +31,28 @@ from bot.storage.unit_of_work import UnitOfWork
 __all__ = [
     "DEFAULT_URL",
     "ActivityDay",
+    "AuditEntry",
     "Base",
     "ChannelRecord",
     "CommunityDirectory",
     "CommunityRecord",
     "Database",
     "DatabaseUnavailable",
+    "ElectionRecord",
+    "Elections",
     "InteractionRecorder",
     "InteractionRow",
     "InteractionWriter",
     "LedgerEntry",
     "MemberRecord",
+    "NominationRecord",
     "OutboxEntry",
     "RitualState",
     "SchemaOutdated",
     "UTCDateTime",
     "UnitOfWork",
+    "VoteRecord",
+    "WinnerRecord",
     "WriterStats",
     "interaction_from_event",
     "require_current_schema",

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.ports import Clock
 from bot.storage._interactions import Interactions
 from bot.storage._rotation import Rotation
+from bot.storage.election import Elections
 from bot.storage.repositories import (
     Channels,
     Communities,
@@ -75,3 +76,8 @@ class UnitOfWork:
     def interactions(self) -> Interactions:
         """Return the interaction log queries."""
         return Interactions(self.connection, self.clock)
+
+    @cached_property
+    def elections(self) -> Elections:
+        """Return the member-of-the-month repository."""
+        return Elections(self.connection, self.clock)
