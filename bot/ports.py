@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.domain import ChannelRef, ChoiceMade, CommandInvoked, Event, Member, Post, SentMessage
 
@@ -85,3 +85,11 @@ class Clock(Protocol):
 
     async def sleep_until(self, moment: datetime) -> None:
         """Return once `now()` has reached `moment`."""
+
+
+@runtime_checkable
+class RoleManager(Protocol):
+    """An optional platform capability: giving a role to members (Discord roles)."""
+
+    async def set_role(self, community: str, role_id: str, member_ids: Sequence[str]) -> None:
+        """Make `member_ids` the only holders of `role_id`, taking it from everyone else."""

@@ -132,3 +132,13 @@ async def until(condition: Callable[[], bool]) -> None:
     async with asyncio.timeout(30):
         while not condition():  # noqa: ASYNC110 (a bounded test probe, not a real-time wait)
             await asyncio.sleep(0.001)
+
+
+@dataclass
+class FakeRolePlatform(FakePlatform):
+    """A fake platform that can also give roles, as Discord can."""
+
+    roles: dict[str, set[str]] = field(default_factory=dict)
+
+    async def set_role(self, community: str, role_id: str, member_ids: Sequence[str]) -> None:
+        self.roles[role_id] = set(member_ids)

@@ -27,6 +27,7 @@ from adapters.console.render import (
     render_member_message,
     render_number,
     render_post,
+    render_role_change,
     render_thread_opened,
 )
 from adapters.console.translate import (
@@ -349,6 +350,27 @@ class ConsoleAdapter:
         self._check_community(community)
         ordered = sorted(self._members.values(), key=lambda member: member.id)
         return [member for member in ordered if after is None or member.id > after][:limit]
+
+    async def set_role(self, community: str, role_id: str, member_ids: Sequence[str]) -> None:
+        """Make `member_ids` the only console members holding `role_id`, and say so."""
+        self._check_community(community)
+        missing = [member_id for member_id in member_ids if member_id not in self._members]
+        if missing:
+            raise NotFound(f"console community {community} has no member {missing[0]!r}")
+        given: list[str] = []
+        taken: list[str] = []
+        for member_id, member in sorted(self._members.items()):
+            holds = role_id in member.roles
+            if member_id in member_ids and not holds:
+                roles = member.roles | {role_id}
+                given.append(member.display_name)
+            elif member_id not in member_ids and holds:
+                roles = member.roles - {role_id}
+                taken.append(member.display_name)
+            else:
+                continue
+            self._members[member_id] = dataclasses.replace(member, roles=frozenset(roles))
+        self._write(render_role_change(role_id, given, taken, when=self._clock.now(), tz=self._tz))
 
     # Bookkeeping.
 

@@ -77,6 +77,18 @@ def render_thread_opened(
     return f"{_THREAD}{place} {author} opened a thread: {_clean(title)}"
 
 
+def render_role_change(
+    role: str, given: Sequence[str], taken: Sequence[str], *, when: datetime, tz: tzinfo
+) -> str:
+    """Render the notice that a role changed hands (the member of the month's)."""
+    parts = []
+    if given:
+        parts.append(f"given to {', '.join(_clean(name) for name in given)}")
+    if taken:
+        parts.append(f"taken from {', '.join(_clean(name) for name in taken)}")
+    return f"[{format_when(when, tz)}] role {_clean(role)}: {'; '.join(parts) or 'unchanged'}"
+
+
 def render_echo(line: str, *, when: datetime, tz: tzinfo, channel_id: str) -> str:
     """Render an input line for a script transcript."""
     return f"[{format_when(when, tz)} #{channel_id}] {_clean(line)}"

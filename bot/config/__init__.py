@@ -7,6 +7,7 @@ problem with its key path and line, e.g.
 
 from __future__ import annotations
 
+from bot.config._election import ElectionConfig
 from bot.config._errors import ConfigError, ConfigProblem
 from bot.config._games import GameScheduleConfig, GamesConfig
 from bot.config._load import load_settings, parse_settings
@@ -30,6 +31,7 @@ __all__ = [
     "ConfigProblem",
     "ConsoleSettings",
     "DiscordSettings",
+    "ElectionConfig",
     "GameScheduleConfig",
     "GamesConfig",
     "IngestSettings",

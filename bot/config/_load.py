@@ -22,6 +22,7 @@ from bot.config._checks import (
     secret_findings,
     suggestion,
 )
+from bot.config._election import election_findings
 from bot.config._errors import ConfigError, ConfigProblem, format_path
 from bot.config._games import games_findings
 from bot.config._models import REFERENCE_ERROR, Settings
@@ -104,7 +105,9 @@ def _file_findings(data: Mapping[str, Any]) -> list[Finding]:
             if isinstance(community, Mapping):
                 findings.extend(
                     (("communities", index, *where), message)
-                    for where, message in ritual_findings(community) + games_findings(community)
+                    for where, message in ritual_findings(community)
+                    + games_findings(community)
+                    + election_findings(community)
                 )
     return findings
 

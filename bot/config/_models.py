@@ -24,6 +24,7 @@ from sqlalchemy.exc import ArgumentError
 
 from bot.config._base import _Model
 from bot.config._checks import community_key_findings, ritual_findings, suggestion
+from bot.config._election import ElectionConfig, election_findings
 from bot.config._errors import format_path
 from bot.config._games import GamesConfig, games_findings
 from bot.config._privacy import PrivacyConfig
@@ -205,6 +206,7 @@ class CommunityConfig(_Model):
     posts: PostsConfig = PostsConfig()
     privacy: PrivacyConfig = PrivacyConfig()
     games: GamesConfig = GamesConfig()
+    election: ElectionConfig = ElectionConfig()
 
     @property
     def key(self) -> str:
@@ -248,7 +250,7 @@ class CommunityConfig(_Model):
     @model_validator(mode="after")
     def _references(self) -> Self:
         dump = self.model_dump()
-        _raise_findings(ritual_findings(dump) + games_findings(dump))
+        _raise_findings(ritual_findings(dump) + games_findings(dump) + election_findings(dump))
         return self
 
 

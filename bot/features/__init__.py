@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.features import games, help, posts, privacy
+from bot.features import election, games, help, posts, privacy
 
-FEATURES = (help, posts, games, privacy)
+FEATURES = (help, posts, games, election, privacy)
 
 __all__ = ["FEATURES"]

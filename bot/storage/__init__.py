@@ -6,11 +6,19 @@ from bot.storage._event_rows import InteractionRow, interaction_from_event
 from bot.storage._types import UTCDateTime
 from bot.storage.database import DEFAULT_URL, Database, DatabaseUnavailable
 from bot.storage.directory import CommunityDirectory
+from bot.storage.election import (
+    AuditEntry,
+    ElectionRecord,
+    Elections,
+    NominationRecord,
+    VoteRecord,
+    WinnerRecord,
+)
 from bot.storage.games import Games, NewScore, PollRecord, QuestionRecord, ScoreLine
 from bot.storage.ingest import InteractionRecorder, InteractionWriter, WriterStats
 from bot.storage.migrate import SchemaOutdated, require_current_schema, schema_status, upgrade
 from bot.storage.models import Base
-from bot.storage.privacy import AuditEntry, MemberTable, Privacy
+from bot.storage.privacy import MemberTable, Privacy, PrivacyAuditEntry
 from bot.storage.records import (
     ActivityDay,
     ChannelRecord,
@@ -32,6 +40,8 @@ __all__ = [
     "CommunityRecord",
     "Database",
     "DatabaseUnavailable",
+    "ElectionRecord",
+    "Elections",
     "Games",
     "InteractionRecorder",
     "InteractionRow",
@@ -40,15 +50,19 @@ __all__ = [
     "MemberRecord",
     "MemberTable",
     "NewScore",
+    "NominationRecord",
     "OutboxEntry",
     "PollRecord",
     "Privacy",
+    "PrivacyAuditEntry",
     "QuestionRecord",
     "RitualState",
     "SchemaOutdated",
     "ScoreLine",
     "UTCDateTime",
     "UnitOfWork",
+    "VoteRecord",
+    "WinnerRecord",
     "WriterStats",
     "interaction_from_event",
     "require_current_schema",

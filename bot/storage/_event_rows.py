@@ -178,10 +178,16 @@ def _other_event(event: Event, community_id: int) -> InteractionRow | None:
                 "choice",
                 channel_id=event.channel_id,
                 message_id=event.message_id,
-                target=event.choice_id,
+                target=_without_choice(event.choice_id),
             )
     log.debug("event %s (%s) is not logged", event.event_id, type(event).__name__)
     return None
+
+
+def _without_choice(choice_id: str) -> str:
+    """Keep `feature:object` of a click: what was chosen can be a secret vote."""
+    parts = choice_id.split(":")
+    return ":".join(parts[:2]) if len(parts) > 2 else parts[0]
 
 
 def _member_row(

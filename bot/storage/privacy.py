@@ -75,7 +75,7 @@ class MemberTable:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class AuditEntry:
+class PrivacyAuditEntry:
     """One line of the privacy audit log."""
 
     action: str
@@ -156,7 +156,7 @@ class Privacy(Repository):
             )
         )
 
-    async def audit_log(self, community_id: int) -> list[AuditEntry]:
+    async def audit_log(self, community_id: int) -> list[PrivacyAuditEntry]:
         """Return the community's audit entries, oldest first."""
         stmt = (
             select(_audit.action, _audit.at, _audit.details)
@@ -164,7 +164,7 @@ class Privacy(Repository):
             .order_by(_audit.id)
         )
         return [
-            AuditEntry(action=row.action, at=row.at, details=dict(row.details))
+            PrivacyAuditEntry(action=row.action, at=row.at, details=dict(row.details))
             for row in await self._connection.execute(stmt)
         ]
 

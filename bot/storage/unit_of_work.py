@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.ports import Clock
 from bot.storage._interactions import Interactions
 from bot.storage._rotation import Rotation
+from bot.storage.election import Elections
 from bot.storage.games import Games
 from bot.storage.privacy import Privacy
 from bot.storage.repositories import (
@@ -87,3 +88,8 @@ class UnitOfWork:
     def games(self) -> Games:
         """Return the games repository (rounds, polls, votes, scores)."""
         return Games(self.connection, self.clock)
+
+    @cached_property
+    def elections(self) -> Elections:
+        """Return the member-of-the-month repository."""
+        return Elections(self.connection, self.clock)

@@ -47,6 +47,7 @@ COMMAND_TREE: dict[str, dict[str, tuple[str, ...]]] = {
         "extend": ("hours",),
         "close": (),
         "cancel": (),
+        "decide": ("member",),
     },
     "icebreaker": {"preview": (), "now": (), "stats": ()},
     "me": {

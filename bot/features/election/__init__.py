@@ -1,0 +1,46 @@
+"""Member of the month: nominations with reasons, a secret ballot, written rules, restart-safe."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.domain import MemberLeft
+from bot.features.election._ballot import Ballots
+from bot.features.election._commands import ElectionCommands
+from bot.features.election._cycle import Cycle, opening_job_id, tick_job_id
+from bot.features.election._rules import Refusal
+from bot.features.election._tally import Tally, count, count_ranked, count_single
+from bot.storage.election import voter_key
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+__all__ = [
+    "Ballots",
+    "Cycle",
+    "Refusal",
+    "Tally",
+    "count",
+    "count_ranked",
+    "count_single",
+    "opening_job_id",
+    "setup",
+    "tick_job_id",
+    "voter_key",
+]
+
+
+def setup(app: App) -> None:
+    """Schedule each community's elections, declare `/terreau election ...`, route ballots."""
+    cycle = Cycle(app)
+    cycle.schedule_all()
+    ballots = Ballots(app, cycle)
+    ElectionCommands(app, cycle, ballots).declare()
+    app.on_choice("election", ballots.on_choice)
+
+    async def member_left(event: MemberLeft) -> None:
+        community = app.communities.get(event.community)
+        if community is not None and community.election.enabled:
+            await ballots.member_left(community, event.member_id)
+
+    app.dispatcher.subscribe(MemberLeft, member_left)
