@@ -8,6 +8,12 @@ problem with its key path and line, e.g.
 from __future__ import annotations
 
 from bot.config._errors import ConfigError, ConfigProblem
+from bot.config._icebreaker import (
+    ChampionsConfig,
+    IcebreakerConfig,
+    LevelsConfig,
+    WelcomeConfig,
+)
 from bot.config._load import load_settings, parse_settings
 from bot.config._models import (
     CommunityConfig,
@@ -23,18 +29,22 @@ from bot.config._models import (
 from bot.config._secrets import Secrets, check_secrets
 
 __all__ = [
+    "ChampionsConfig",
     "CommunityConfig",
     "ConfigError",
     "ConfigProblem",
     "ConsoleSettings",
     "DiscordSettings",
+    "IcebreakerConfig",
     "IngestSettings",
+    "LevelsConfig",
     "PostsConfig",
     "RitualConfig",
     "SchedulerSettings",
     "Secrets",
     "Settings",
     "SlackSettings",
+    "WelcomeConfig",
     "check_secrets",
     "load_settings",
     "parse_settings",

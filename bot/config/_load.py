@@ -23,6 +23,7 @@ from bot.config._checks import (
     suggestion,
 )
 from bot.config._errors import ConfigError, ConfigProblem, format_path
+from bot.config._icebreaker import icebreaker_findings
 from bot.config._models import REFERENCE_ERROR, Settings
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,7 @@ def _file_findings(data: Mapping[str, Any]) -> list[Finding]:
                 findings.extend(
                     (("communities", index, *where), message)
                     for where, message in ritual_findings(community)
+                    + icebreaker_findings(community)
                 )
     return findings
 

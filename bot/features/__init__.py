@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.features import help, posts
+from bot.features import help, icebreaker, me, posts
 
-FEATURES = (help, posts)
+FEATURES = (help, posts, icebreaker, me)
 
 __all__ = ["FEATURES"]

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from bot.storage._event_rows import InteractionRow, interaction_from_event
 from bot.storage._types import UTCDateTime
+from bot.storage.activity import ActivityLevelRow, ActivityLevels
 from bot.storage.database import DEFAULT_URL, Database, DatabaseUnavailable
 from bot.storage.directory import CommunityDirectory
+from bot.storage.icebreaker import (
+    ChampionRequest,
+    Icebreakers,
+    Invitation,
+    Welcome,
+    rotation_order,
+)
 from bot.storage.ingest import InteractionRecorder, InteractionWriter, WriterStats
 from bot.storage.migrate import SchemaOutdated, require_current_schema, schema_status, upgrade
 from bot.storage.models import Base
@@ -23,15 +31,20 @@ from bot.storage.unit_of_work import UnitOfWork
 __all__ = [
     "DEFAULT_URL",
     "ActivityDay",
+    "ActivityLevelRow",
+    "ActivityLevels",
     "Base",
+    "ChampionRequest",
     "ChannelRecord",
     "CommunityDirectory",
     "CommunityRecord",
     "Database",
     "DatabaseUnavailable",
+    "Icebreakers",
     "InteractionRecorder",
     "InteractionRow",
     "InteractionWriter",
+    "Invitation",
     "LedgerEntry",
     "MemberRecord",
     "OutboxEntry",
@@ -39,9 +52,11 @@ __all__ = [
     "SchemaOutdated",
     "UTCDateTime",
     "UnitOfWork",
+    "Welcome",
     "WriterStats",
     "interaction_from_event",
     "require_current_schema",
+    "rotation_order",
     "schema_status",
     "upgrade",
 ]

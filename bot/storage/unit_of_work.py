@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.ports import Clock
 from bot.storage._interactions import Interactions
 from bot.storage._rotation import Rotation
+from bot.storage.activity import ActivityLevels
+from bot.storage.icebreaker import Icebreakers
 from bot.storage.repositories import (
     Channels,
     Communities,
@@ -75,3 +77,13 @@ class UnitOfWork:
     def interactions(self) -> Interactions:
         """Return the interaction log queries."""
         return Interactions(self.connection, self.clock)
+
+    @cached_property
+    def activity(self) -> ActivityLevels:
+        """Return activity summaries and monthly level snapshots."""
+        return ActivityLevels(self.connection, self.clock)
+
+    @cached_property
+    def icebreaker(self) -> Icebreakers:
+        """Return icebreaker invitations, welcomes, interests and champions."""
+        return Icebreakers(self.connection, self.clock)
