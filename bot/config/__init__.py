@@ -10,6 +10,12 @@ from __future__ import annotations
 from bot.config._election import ElectionConfig
 from bot.config._errors import ConfigError, ConfigProblem
 from bot.config._games import GameScheduleConfig, GamesConfig
+from bot.config._icebreaker import (
+    ChampionsConfig,
+    IcebreakerConfig,
+    LevelsConfig,
+    WelcomeConfig,
+)
 from bot.config._load import load_settings, parse_settings
 from bot.config._models import (
     CommunityConfig,
@@ -26,6 +32,7 @@ from bot.config._privacy import PrivacyConfig
 from bot.config._secrets import Secrets, check_secrets
 
 __all__ = [
+    "ChampionsConfig",
     "CommunityConfig",
     "ConfigError",
     "ConfigProblem",
@@ -34,7 +41,9 @@ __all__ = [
     "ElectionConfig",
     "GameScheduleConfig",
     "GamesConfig",
+    "IcebreakerConfig",
     "IngestSettings",
+    "LevelsConfig",
     "PostsConfig",
     "PrivacyConfig",
     "RitualConfig",
@@ -42,6 +51,7 @@ __all__ = [
     "Secrets",
     "Settings",
     "SlackSettings",
+    "WelcomeConfig",
     "check_secrets",
     "load_settings",
     "parse_settings",

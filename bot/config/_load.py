@@ -25,6 +25,7 @@ from bot.config._checks import (
 from bot.config._election import election_findings
 from bot.config._errors import ConfigError, ConfigProblem, format_path
 from bot.config._games import games_findings
+from bot.config._icebreaker import icebreaker_findings
 from bot.config._models import REFERENCE_ERROR, Settings
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,7 @@ def _file_findings(data: Mapping[str, Any]) -> list[Finding]:
                     for where, message in ritual_findings(community)
                     + games_findings(community)
                     + election_findings(community)
+                    + icebreaker_findings(community)
                 )
     return findings
 

@@ -27,6 +27,7 @@ from bot.config._checks import community_key_findings, ritual_findings, suggesti
 from bot.config._election import ElectionConfig, election_findings
 from bot.config._errors import format_path
 from bot.config._games import GamesConfig, games_findings
+from bot.config._icebreaker import IcebreakerConfig, icebreaker_findings
 from bot.config._privacy import PrivacyConfig
 from bot.domain import Community, community_key
 from bot.scheduling import CronError, parse_cron
@@ -207,6 +208,7 @@ class CommunityConfig(_Model):
     privacy: PrivacyConfig = PrivacyConfig()
     games: GamesConfig = GamesConfig()
     election: ElectionConfig = ElectionConfig()
+    icebreaker: IcebreakerConfig = IcebreakerConfig()
 
     @property
     def key(self) -> str:
@@ -250,7 +252,12 @@ class CommunityConfig(_Model):
     @model_validator(mode="after")
     def _references(self) -> Self:
         dump = self.model_dump()
-        _raise_findings(ritual_findings(dump) + games_findings(dump) + election_findings(dump))
+        _raise_findings(
+            ritual_findings(dump)
+            + games_findings(dump)
+            + election_findings(dump)
+            + icebreaker_findings(dump)
+        )
         return self
 
 

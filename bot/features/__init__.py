@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.features import election, games, help, posts, privacy
+from bot.features import election, games, help, icebreaker, me, posts, privacy
 
-FEATURES = (help, posts, games, election, privacy)
+FEATURES = (help, posts, games, election, icebreaker, me, privacy)
 
 __all__ = ["FEATURES"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.storage._event_rows import InteractionRow, interaction_from_event
 from bot.storage._types import UTCDateTime
+from bot.storage.activity import ActivityLevelRow, ActivityLevels
 from bot.storage.database import DEFAULT_URL, Database, DatabaseUnavailable
 from bot.storage.directory import CommunityDirectory
 from bot.storage.election import (
@@ -15,6 +16,13 @@ from bot.storage.election import (
     WinnerRecord,
 )
 from bot.storage.games import Games, NewScore, PollRecord, QuestionRecord, ScoreLine
+from bot.storage.icebreaker import (
+    ChampionRequest,
+    Icebreakers,
+    Invitation,
+    Welcome,
+    rotation_order,
+)
 from bot.storage.ingest import InteractionRecorder, InteractionWriter, WriterStats
 from bot.storage.migrate import SchemaOutdated, require_current_schema, schema_status, upgrade
 from bot.storage.models import Base
@@ -33,8 +41,11 @@ from bot.storage.unit_of_work import UnitOfWork
 __all__ = [
     "DEFAULT_URL",
     "ActivityDay",
+    "ActivityLevelRow",
+    "ActivityLevels",
     "AuditEntry",
     "Base",
+    "ChampionRequest",
     "ChannelRecord",
     "CommunityDirectory",
     "CommunityRecord",
@@ -43,9 +54,11 @@ __all__ = [
     "ElectionRecord",
     "Elections",
     "Games",
+    "Icebreakers",
     "InteractionRecorder",
     "InteractionRow",
     "InteractionWriter",
+    "Invitation",
     "LedgerEntry",
     "MemberRecord",
     "MemberTable",
@@ -62,10 +75,12 @@ __all__ = [
     "UTCDateTime",
     "UnitOfWork",
     "VoteRecord",
+    "Welcome",
     "WinnerRecord",
     "WriterStats",
     "interaction_from_event",
     "require_current_schema",
+    "rotation_order",
     "schema_status",
     "upgrade",
 ]

@@ -9,8 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.ports import Clock
 from bot.storage._interactions import Interactions
 from bot.storage._rotation import Rotation
+from bot.storage.activity import ActivityLevels
 from bot.storage.election import Elections
 from bot.storage.games import Games
+from bot.storage.icebreaker import Icebreakers
 from bot.storage.privacy import Privacy
 from bot.storage.repositories import (
     Channels,
@@ -93,3 +95,13 @@ class UnitOfWork:
     def elections(self) -> Elections:
         """Return the member-of-the-month repository."""
         return Elections(self.connection, self.clock)
+
+    @cached_property
+    def activity(self) -> ActivityLevels:
+        """Return activity summaries and monthly level snapshots."""
+        return ActivityLevels(self.connection, self.clock)
+
+    @cached_property
+    def icebreaker(self) -> Icebreakers:
+        """Return icebreaker invitations, welcomes, interests and champions."""
+        return Icebreakers(self.connection, self.clock)

@@ -1,0 +1,117 @@
+"""Breaking the ice: gentle invitations by name, welcomes, champions, and whether it worked."""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from bot.domain import MemberJoined, MessagePosted, ReactionAdded
+from bot.features.icebreaker._champions import Champions
+from bot.features.icebreaker._commands import declare_commands
+from bot.features.icebreaker._invitations import Invitations, job_id, rules_of
+from bot.features.icebreaker._levels import SNAPSHOT_CRON, snapshot_job_id, snapshot_levels
+from bot.features.icebreaker._outcomes import Conversion, Rate, conversions, refresh_outcomes
+from bot.features.icebreaker._selection import (
+    Candidate,
+    Contact,
+    Rules,
+    Selection,
+    Verdict,
+    select,
+)
+from bot.features.icebreaker._timing import in_quiet_hours
+from bot.features.icebreaker._welcomes import Welcomes, optout_choice, welcome_nonce
+from bot.scheduling import Job, parse_cron
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+__all__ = [
+    "Candidate",
+    "Champions",
+    "Contact",
+    "Conversion",
+    "Invitations",
+    "Rate",
+    "Rules",
+    "Selection",
+    "Verdict",
+    "Welcomes",
+    "conversions",
+    "in_quiet_hours",
+    "job_id",
+    "optout_choice",
+    "refresh_outcomes",
+    "rules_of",
+    "select",
+    "setup",
+    "snapshot_job_id",
+    "tick_job_id",
+    "welcome_nonce",
+]
+
+TICK_CRON = "*/10 * * * *"
+"""Due welcomes and champion requests go out within ten minutes (a finer cron makes
+the scheduler's start-up catch-up walk tens of thousands of instants)."""
+
+
+def tick_job_id(community_key: str) -> str:
+    """Return the id of the ten-minute job that sends due welcomes and champion requests."""
+    return f"icebreaker:{community_key}:tick"
+
+
+def setup(app: App) -> None:
+    """Schedule level snapshots everywhere, and icebreakers where enabled; declare commands."""
+    invitations = Invitations(app)
+    welcomes = Welcomes(app)
+    champions = Champions(app)
+
+    async def tick(community_key: str, _scheduled_for: datetime) -> None:
+        community = app.communities[community_key]
+        if community.icebreaker.welcome.enabled:
+            await welcomes.send_due(community)
+        if community.icebreaker.champions.enabled:
+            if community.icebreaker.champions.rituals:
+                await champions.queue_rituals(community)
+            await champions.send_pending(community)
+
+    for community in app.communities.values():
+        app.scheduler.add(
+            Job(
+                id=snapshot_job_id(community.key),
+                community=community.key,
+                schedule=parse_cron(SNAPSHOT_CRON),
+                timezone=community.timezone,
+                grace=timedelta(hours=12),
+                run=functools.partial(snapshot_levels, app, community.key),
+            )
+        )
+        config = community.icebreaker
+        if not config.enabled:
+            continue
+        app.scheduler.add(
+            Job(
+                id=job_id(community.key),
+                community=community.key,
+                schedule=parse_cron(config.schedule),
+                timezone=community.timezone,
+                grace=timedelta(minutes=config.grace_minutes),
+                run=functools.partial(invitations.run_scheduled, community.key),
+            )
+        )
+        app.scheduler.add(
+            Job(
+                id=tick_job_id(community.key),
+                community=community.key,
+                schedule=parse_cron(TICK_CRON),
+                timezone=community.timezone,
+                grace=timedelta(hours=12),
+                run=functools.partial(tick, community.key),
+            )
+        )
+    app.dispatcher.subscribe(MemberJoined, welcomes.on_joined)
+    app.dispatcher.subscribe(ReactionAdded, welcomes.on_reaction)
+    app.dispatcher.subscribe(MessagePosted, champions.on_message)
+    app.on_choice("icebreaker", welcomes.on_choice)
+    declare_commands(app, invitations)

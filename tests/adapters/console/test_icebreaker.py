@@ -1,0 +1,150 @@
+"""Breaking the ice through the console adapter: a welcome, its opt-out, an icebreaker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from adapters.console import ConsoleAdapter
+from bot.app import App, create_app
+from bot.config import parse_settings
+from bot.prompts import Prompts
+from bot.storage import Database
+from bot.storage.migrate import upgrade
+from tests.adapters.console.test_adapter import Feed
+from tests.fakes import ManualClock
+
+PROMPTS = Prompts.load(Path(__file__).parents[3] / "prompts")
+START = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # Monday 09:00 in Paris
+KEY = "console:demo"
+CONFIG = """
+[console]
+moderators = ["you"]
+
+[[communities]]
+platform = "console"
+id = "demo"
+name = "Demo"
+timezone = "Europe/Paris"
+channels = { general = "general" }
+
+[communities.icebreaker]
+enabled = true
+max_invitees = 2
+
+[communities.icebreaker.welcome]
+delay_minutes = 5
+"""
+
+
+class Session:
+    """A Terreau app whose only platform is a console fed line by line."""
+
+    def __init__(self, app: App, feed: Feed, output: io.StringIO, clock: ManualClock) -> None:
+        self.app = app
+        self.feed = feed
+        self.output = output
+        self.clock = clock
+
+    async def type(self, *lines: str, expect: str) -> None:
+        """Type lines and wait until the console shows `expect`."""
+        self.feed.put(*lines)
+        await self.until(lambda: _shown(self.output, expect))
+
+    async def advance(self, delta: timedelta) -> None:
+        await self.clock.advance(delta)
+        await self.app.scheduler.idle()
+
+    async def until(self, condition: Callable[[], bool | Awaitable[bool]]) -> None:
+        async with asyncio.timeout(30):
+            while True:
+                result = condition()
+                if result if isinstance(result, bool) else await result:
+                    return
+                await asyncio.sleep(0.005)
+
+
+def _shown(output: io.StringIO, text: str) -> bool:
+    return text in output.getvalue()
+
+
+@contextlib.asynccontextmanager
+async def console_terreau(tmp_path: Path, config: str = CONFIG) -> AsyncIterator[Session]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'terreau.db'}"
+    await upgrade(url)
+    settings = parse_settings(config, tmp_path / "terreau.toml")
+    clock = ManualClock(START)
+    feed, output = Feed(), io.StringIO()
+    community = settings.communities[0]
+    adapter = ConsoleAdapter(
+        community=community.community(),
+        channels=community.channels,
+        clock=clock,
+        input=feed,
+        output=output,
+        moderators=settings.console.moderators,
+        echo_input=True,
+    )
+    database = await Database.connect(url, clock=clock)
+    app = await create_app(
+        settings, database=database, prompts=PROMPTS, platforms={"console": adapter}, clock=clock
+    )
+    await app.start()
+    try:
+        yield Session(app, feed, output, clock)
+    finally:
+        feed.close()
+        await app.stop()
+
+
+@pytest.fixture
+async def session(tmp_path: Path) -> AsyncIterator[Session]:
+    async with console_terreau(tmp_path) as started:
+        yield started
+
+
+async def test_a_console_newcomer_is_welcomed_and_can_opt_out_by_reaction(
+    session: Session,
+) -> None:
+    await session.type("alice> hello", expect="alice: hello")
+    session.feed.put("/join nina")
+    await session.app.writer.flush()
+
+    async def planned() -> bool:
+        async with session.app.database.read() as uow:
+            return await uow.icebreaker.welcome(session.app.community_id(KEY), "nina") is not None
+
+    await session.until(planned)
+    await session.advance(timedelta(minutes=10))
+    await session.until(lambda: _shown(session.output, "Welcome, @nina!"))
+    assert "[1] Please don't tag me" in session.output.getvalue()
+    number = next(
+        line.split()[0].lstrip("#")
+        for line in session.output.getvalue().splitlines()
+        if "Welcome, @nina!" in line
+    )
+
+    session.feed.put(f"nina> /react {number} 🔕")
+
+    async def opted_out() -> bool:
+        async with session.app.database.read() as uow:
+            return await uow.optouts.has(session.app.community_id(KEY), "nina", "tagging")
+
+    await session.until(opted_out)
+
+
+async def test_a_console_moderator_previews_and_posts_an_icebreaker(tmp_path: Path) -> None:
+    without_welcomes = CONFIG.replace("delay_minutes = 5", "enabled = false")
+    async with console_terreau(tmp_path, without_welcomes) as session:
+        await session.type("quinn> hi all", "quentin> hello", expect="quentin: hello")
+        await session.type("/terreau icebreaker preview", expect="Would invite:")
+        await session.type("/terreau icebreaker now", expect="Posted an icebreaker in #general")
+        text = session.output.getvalue()
+        assert "Terreau: Icebreaker" in text
+        assert "I thought of you for this one" in text
