@@ -20,6 +20,7 @@ from bot.config._models import (
     Settings,
     SlackSettings,
 )
+from bot.config._report import ReportConfig
 from bot.config._secrets import Secrets, check_secrets
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "DiscordSettings",
     "IngestSettings",
     "PostsConfig",
+    "ReportConfig",
     "RitualConfig",
     "SchedulerSettings",
     "Secrets",

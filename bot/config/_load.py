@@ -24,6 +24,7 @@ from bot.config._checks import (
 )
 from bot.config._errors import ConfigError, ConfigProblem, format_path
 from bot.config._models import REFERENCE_ERROR, Settings
+from bot.config._report import report_findings
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ def _file_findings(data: Mapping[str, Any]) -> list[Finding]:
             if isinstance(community, Mapping):
                 findings.extend(
                     (("communities", index, *where), message)
-                    for where, message in ritual_findings(community)
+                    for where, message in [*ritual_findings(community), *report_findings(community)]
                 )
     return findings
 

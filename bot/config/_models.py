@@ -26,6 +26,7 @@ from sqlalchemy.exc import ArgumentError
 
 from bot.config._checks import community_key_findings, ritual_findings, suggestion
 from bot.config._errors import format_path
+from bot.config._report import ReportConfig, report_findings
 from bot.domain import Community, community_key
 from bot.scheduling import CronError, parse_cron
 
@@ -206,6 +207,7 @@ class CommunityConfig(_Model):
     moderator_roles: tuple[NonEmpty, ...] = ()
     channels: dict[Slug, NonEmpty] = Field(default_factory=dict)
     posts: PostsConfig = PostsConfig()
+    report: ReportConfig = ReportConfig()
 
     @property
     def key(self) -> str:
@@ -248,7 +250,8 @@ class CommunityConfig(_Model):
 
     @model_validator(mode="after")
     def _references(self) -> Self:
-        _raise_findings(ritual_findings(self.model_dump()))
+        dumped = self.model_dump()
+        _raise_findings([*ritual_findings(dumped), *report_findings(dumped)])
         return self
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.features import help, posts
+from bot.features import help, posts, report
 
-FEATURES = (help, posts)
+FEATURES = (help, posts, report)
 
 __all__ = ["FEATURES"]
