@@ -49,6 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_db_upgrade(args.config))
         if args.command == "privacy":
             return _privacy(args)
+        if args.command == "report":
+            return asyncio.run(_report(args))
         settings, prompts = _load(args.config)
         secrets = Secrets.from_env(os.environ)
         _log_for_run(args, settings, secrets)
@@ -110,6 +112,12 @@ def _parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     with_config(db_commands.add_parser("upgrade", help="migrate the database to this version"))
     cli_privacy.add_parser(commands, with_config)
+    report = commands.add_parser("report", help="write a community's report as one HTML file")
+    with_config(report)
+    report.add_argument("--community", required=True, help="the community id (or platform:id)")
+    report.add_argument("--out", type=Path, required=True, help="the HTML file to write")
+    report.add_argument("--period", help="week, month, quarter, 30d, 4w, or 2026-10-01..2026-10-31")
+    report.add_argument("--channel", help="one channel id to report on alone")
     return parser
 
 
@@ -193,6 +201,36 @@ async def _db_upgrade(config: Path) -> int:
     await upgrade(url)
     current, head = await schema_status(url)
     print(f"database is at revision {current} (head {head})")
+    return EXIT_OK
+
+
+async def _report(args: argparse.Namespace) -> int:
+    from bot.features.report import ReportUnavailable, find_community, html_report
+
+    settings, prompts = _load(args.config)
+    secrets = Secrets.from_env(os.environ)
+    configure_logging(settings.log_level, secrets.values())
+    url = secrets.database_url(settings.database_url)
+    await require_current_schema(url)
+    database = await Database.connect(url)
+    try:
+        community = find_community(settings, args.community)
+        result = await html_report(
+            prompts.catalog(community.language),
+            database,
+            community,
+            period_text=args.period,
+            channel_id=args.channel,
+            now=datetime.now(UTC),
+        )
+    except ReportUnavailable as error:
+        raise StartupError(f"terreau report: {error}") from None
+    finally:
+        await database.close()
+    args.out.write_text(result.html, encoding="utf-8")
+    print(
+        f"{args.out}: report of {community.key}, {result.period.start} to {result.period.last_day}"
+    )
     return EXIT_OK
 
 

@@ -29,6 +29,7 @@ from bot.config._models import (
     SlackSettings,
 )
 from bot.config._privacy import PrivacyConfig
+from bot.config._report import ReportConfig
 from bot.config._secrets import Secrets, check_secrets
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "LevelsConfig",
     "PostsConfig",
     "PrivacyConfig",
+    "ReportConfig",
     "RitualConfig",
     "SchedulerSettings",
     "Secrets",

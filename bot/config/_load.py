@@ -27,6 +27,7 @@ from bot.config._errors import ConfigError, ConfigProblem, format_path
 from bot.config._games import games_findings
 from bot.config._icebreaker import icebreaker_findings
 from bot.config._models import REFERENCE_ERROR, Settings
+from bot.config._report import report_findings
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,7 @@ def _file_findings(data: Mapping[str, Any]) -> list[Finding]:
                     + games_findings(community)
                     + election_findings(community)
                     + icebreaker_findings(community)
+                    + report_findings(community)
                 )
     return findings
 

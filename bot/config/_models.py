@@ -29,6 +29,7 @@ from bot.config._errors import format_path
 from bot.config._games import GamesConfig, games_findings
 from bot.config._icebreaker import IcebreakerConfig, icebreaker_findings
 from bot.config._privacy import PrivacyConfig
+from bot.config._report import ReportConfig, report_findings
 from bot.domain import Community, community_key
 from bot.scheduling import CronError, parse_cron
 
@@ -209,6 +210,7 @@ class CommunityConfig(_Model):
     games: GamesConfig = GamesConfig()
     election: ElectionConfig = ElectionConfig()
     icebreaker: IcebreakerConfig = IcebreakerConfig()
+    report: ReportConfig = ReportConfig()
 
     @property
     def key(self) -> str:
@@ -257,6 +259,7 @@ class CommunityConfig(_Model):
             + games_findings(dump)
             + election_findings(dump)
             + icebreaker_findings(dump)
+            + report_findings(dump)
         )
         return self
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.features import election, games, help, icebreaker, me, posts, privacy
+from bot.features import election, games, help, icebreaker, me, posts, privacy, report
 
-FEATURES = (help, posts, games, election, icebreaker, me, privacy)
+FEATURES = (help, posts, games, election, icebreaker, me, report, privacy)
 
 __all__ = ["FEATURES"]

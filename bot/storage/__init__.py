@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.storage._event_rows import InteractionRow, interaction_from_event
+from bot.storage import analytics as _analytics_indexes  # noqa: F401 (attaches report indexes)
+from bot.storage._event_rows import QUESTION, InteractionRow, interaction_from_event
 from bot.storage._types import UTCDateTime
 from bot.storage.activity import ActivityLevelRow, ActivityLevels
 from bot.storage.database import DEFAULT_URL, Database, DatabaseUnavailable
@@ -40,6 +41,7 @@ from bot.storage.unit_of_work import UnitOfWork
 
 __all__ = [
     "DEFAULT_URL",
+    "QUESTION",
     "ActivityDay",
     "ActivityLevelRow",
     "ActivityLevels",

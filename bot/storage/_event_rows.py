@@ -28,6 +28,15 @@ log = logging.getLogger(__name__)
 BOT_META: Mapping[str, Any] = MappingProxyType({"bot": True})
 """The `meta` of rows caused by a bot: kept in the log, left out of rollups and counts."""
 
+QUESTION = "question"
+"""The `target` of a member's top-level message that asks something (has a question mark)."""
+
+_QUESTION_MARKS = ("?", "？", "¿", "؟")
+
+
+def _asks(text: str | None) -> bool:
+    return text is not None and any(mark in text for mark in _QUESTION_MARKS)
+
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -83,19 +92,23 @@ def interaction_from_event(
     """Map a domain event to its log row, or None for events the log does not keep.
 
     A message is a `reply` when it answers a message or is posted in a thread.
-    Message text is kept only when `store_content` is set. Bot rows get `BOT_META`.
+    A member's top-level message asking something gets `target = QUESTION`, so
+    questions can be found without storing text (a bot's never does). Message
+    text is kept only when `store_content` is set. Bot rows get `BOT_META`.
     """
     if isinstance(event, MessagePosted):
         member = event.member
+        top_level = not (event.reply_to or event.thread_id)
         return InteractionRow(
             community_id=community_id,
             event_id=event.event_id,
-            kind="reply" if (event.reply_to or event.thread_id) else "message",
+            kind="message" if top_level else "reply",
             channel_id=event.channel_id,
             thread_id=event.thread_id,
             member_id=member.id,
             message_id=event.message_id,
             reply_to=event.reply_to,
+            target=QUESTION if top_level and not member.is_bot and _asks(event.text) else None,
             occurred_at=event.occurred_at,
             meta=BOT_META if member.is_bot else None,
             content=storable(event.text) if store_content else None,

@@ -59,7 +59,7 @@ COMMAND_TREE: dict[str, dict[str, tuple[str, ...]]] = {
         "export": (),
         "forget": (),
     },
-    "report": {"": ("period",)},
+    "report": {"": ("period", "channel")},
 }
 
 ALICE = Mention(member_id="U1", display_name="Alice")

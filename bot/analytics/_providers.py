@@ -1,0 +1,135 @@
+"""Figures other features contribute: a registry of named metric providers.
+
+A provider is an async function of (unit of work, community id, period) that
+returns figures whose `key` is a prompt key (e.g. `games.report.players`, with
+the same key in every language). Reports call every registered provider for the
+period and the one before, and match figures by key and `subject` to show the
+change. Two providers ship here: ritual response rates and button clicks.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from datetime import timedelta
+
+from sqlalchemy import literal_column, select
+
+from bot.analytics._figures import Figure, share
+from bot.analytics._period import Period
+from bot.analytics._scope import human
+from bot.storage import UnitOfWork
+from bot.storage.models import InteractionLogRow, OutboxRow
+
+log = logging.getLogger(__name__)
+
+MetricProvider = Callable[[UnitOfWork, int, Period], Awaitable[Sequence[Figure]]]
+RESPONSE_WINDOW = timedelta(hours=24)
+_outbox = OutboxRow.__table__.c
+_log = InteractionLogRow.__table__.c
+
+
+class MetricRegistry:
+    """Named metric providers, called in the order they were registered."""
+
+    def __init__(self) -> None:
+        self._providers: dict[str, MetricProvider] = {}
+
+    def register(self, name: str, provider: MetricProvider) -> None:
+        """Add (or replace) the provider called `name`; features call this in `setup(app)`."""
+        self._providers[name] = provider
+
+    def names(self) -> list[str]:
+        """Return the registered names, in order."""
+        return list(self._providers)
+
+    def __iter__(self) -> Iterator[tuple[str, MetricProvider]]:
+        return iter(list(self._providers.items()))
+
+
+async def ritual_response_rates(uow: UnitOfWork, community_id: int, period: Period) -> list[Figure]:
+    """Return, per ritual, the share of its posts in the period answered within 24 hours.
+
+    An answer is a member message replying to the post, in its thread, or (when the
+    post has no thread) anywhere in its channel, as the dead-channel check counts.
+    """
+    stmt = (
+        select(
+            _outbox.job_id,
+            _outbox.channel_id,
+            _outbox.message_id,
+            _outbox.sent_thread_id,
+            _outbox.sent_at,
+        )
+        .where(
+            _outbox.community_id == community_id,
+            _outbox.job_id.like("posts:%"),
+            _outbox.status == "sent",
+            _outbox.sent_at >= period.since,
+            _outbox.sent_at < period.until,
+            _outbox.message_id.is_not(None),
+        )
+        .order_by(_outbox.sent_at)
+    )
+    tallies: dict[str, list[int]] = {}
+    for job_id, channel_id, message_id, thread_id, sent_at in await uow.connection.execute(stmt):
+        ritual = str(job_id).rsplit(":", 1)[-1]
+        answers = await uow.interactions.count_responses(
+            community_id,
+            channel_id=channel_id,
+            message_id=message_id,
+            thread_id=thread_id,
+            since=sent_at,
+            until=sent_at + RESPONSE_WINDOW,
+        )
+        tally = tallies.setdefault(ritual, [0, 0])
+        tally[0] += 1
+        tally[1] += 1 if answers else 0
+    return [
+        Figure(
+            key="report.figures.ritual_response_rate",
+            value=share(answered, posts),
+            unit="share",
+            variables={"ritual": ritual, "posts": posts, "answered": answered},
+            subject=ritual,
+        )
+        for ritual, (posts, answered) in sorted(tallies.items())
+    ]
+
+
+async def clicks_by_feature(uow: UnitOfWork, community_id: int, period: Period) -> list[Figure]:
+    """Return, per feature (the first part of a choice id), how many members clicked."""
+    stmt = (
+        select(_log.target, _log.member_id)
+        .where(
+            _log.community_id == community_id,
+            _log.kind == literal_column("'choice'"),  # literal: the partial index's condition
+            _log.occurred_at >= period.since,
+            _log.occurred_at < period.until,
+            _log.member_id.is_not(None),
+            human(InteractionLogRow.__table__),
+        )
+        .distinct()
+    )
+    members: dict[str, set[str]] = {}
+    for target, member_id in await uow.connection.execute(stmt):
+        feature = str(target or "").split(":", 1)[0]
+        if feature:
+            members.setdefault(feature, set()).add(member_id)
+    return [
+        Figure(
+            key="report.figures.clicks",
+            value=len(clicked),
+            variables={"feature": feature},
+            subject=feature,
+        )
+        for feature, clicked in sorted(members.items())
+    ]
+
+
+METRICS = MetricRegistry()
+"""The providers every report calls; features add theirs with `METRICS.register`."""
+METRICS.register("rituals", ritual_response_rates)
+METRICS.register("clicks", clicks_by_feature)
+
+__all__ = ["METRICS", "MetricProvider", "MetricRegistry"]

@@ -1,0 +1,103 @@
+"""What a report looks at: a community or one of its channels, minus excluded members.
+
+Every metric reads a per-member, per-day activity source with the same columns
+(`member_id`, `day`, `posts`, `reactions`, `other`): the daily rollups for a
+whole community, or the same sums computed from the interaction log for one
+channel. Bots never appear in either.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import Date, FromClause, String, Subquery, case, cast, false, func, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from bot.analytics._period import Period
+from bot.storage.analytics import ROLLUP_KINDS
+from bot.storage.models import ActivityDailyRow, InteractionLogRow
+
+log = logging.getLogger(__name__)
+
+_activity = ActivityDailyRow.__table__.c
+_log = InteractionLogRow.__table__.c
+POST_KINDS = ROLLUP_KINDS["messages"] + ROLLUP_KINDS["replies"]
+COUNTED_KINDS = tuple(kind for kinds in ROLLUP_KINDS.values() for kind in kinds)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Scope:
+    """A community (by database id), optionally one channel, and who is left out."""
+
+    community_id: int
+    channel_id: str | None = None
+    exclude: frozenset[str] = frozenset()
+    unanswered_after: timedelta = timedelta(hours=24)
+
+
+def human(table: FromClause) -> ColumnElement[bool]:
+    """Return a condition true for log rows (of `table`, the log or an alias) not by a bot."""
+    return func.coalesce(table.c.meta["bot"].as_boolean(), false()) == false()
+
+
+def activity(scope: Scope, period: Period, dialect: str) -> Subquery:
+    """Return the activity source of `scope` over `period`: one row per member and day."""
+    if scope.channel_id is None:
+        stmt = select(
+            _activity.member_id.label("member_id"),
+            _activity.day.label("day"),
+            (_activity.messages + _activity.replies).label("posts"),
+            _activity.reactions.label("reactions"),
+            _activity.other.label("other"),
+        ).where(
+            _activity.community_id == scope.community_id,
+            _activity.day >= period.start,
+            _activity.day < period.end,
+        )
+        if scope.exclude:
+            stmt = stmt.where(_activity.member_id.not_in(sorted(scope.exclude)))
+        return stmt.subquery("activity")
+    day = log_day(dialect)
+    stmt = (
+        select(
+            _log.member_id.label("member_id"),
+            day.label("day"),
+            _count_of(POST_KINDS).label("posts"),
+            _count_of(ROLLUP_KINDS["reactions"]).label("reactions"),
+            _count_of(ROLLUP_KINDS["other"]).label("other"),
+        )
+        .where(
+            _log.community_id == scope.community_id,
+            _log.channel_id == scope.channel_id,
+            _log.occurred_at >= period.since,
+            _log.occurred_at < period.until,
+            _log.kind.in_(COUNTED_KINDS),
+            _log.member_id.is_not(None),
+            human(InteractionLogRow.__table__),
+        )
+        .group_by(_log.member_id, day)
+    )
+    if scope.exclude:
+        stmt = stmt.where(_log.member_id.not_in(sorted(scope.exclude)))
+    return stmt.subquery("activity")
+
+
+def log_day(dialect: str) -> ColumnElement[object]:
+    """Return the UTC day of a log row, as the rollups count it."""
+    if dialect == "postgresql":
+        return cast(func.timezone("UTC", _log.occurred_at), Date)
+    # SQLite keeps UTC timestamps as "YYYY-MM-DD HH:MM:SS.ffffff" text.
+    return func.substr(_log.occurred_at, 1, 10, type_=String())
+
+
+def as_date(value: object) -> date:
+    """Return a day read from either source (a date, or ISO text on SQLite)."""
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _count_of(kinds: tuple[str, ...]) -> ColumnElement[int]:
+    return func.sum(case((_log.kind.in_(kinds), 1), else_=0))

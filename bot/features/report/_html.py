@@ -1,0 +1,142 @@
+"""The operator's HTML report: one self-contained file (chart embedded), readable offline."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import html
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.analytics import Period, Report, build_report, chart_data, draw_chart, parse_period
+from bot.config import CommunityConfig, Settings
+from bot.features.report._render import chart_labels, figure_lines
+from bot.features.report._service import Waiting, scope_for, unanswered_lines
+from bot.prompts import Catalog
+from bot.storage import Database
+
+log = logging.getLogger(__name__)
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; color: #222; }
+table { border-collapse: collapse; width: 100%; margin: 1rem 0; }
+th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid #ddd; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; }
+img { max-width: 100%; }
+"""
+
+
+class ReportUnavailable(Exception):
+    """The report cannot be made: unknown community, no data yet, or a bad period."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class HtmlReport:
+    """A rendered report and what it covers."""
+
+    community: CommunityConfig
+    period: Period
+    html: str
+
+
+def find_community(settings: Settings, reference: str) -> CommunityConfig:
+    """Return the configured community whose id or `platform:id` key is `reference`."""
+    for community in settings.communities:
+        if reference in (community.id, community.key):
+            return community
+    known = ", ".join(community.key for community in settings.communities)
+    raise ReportUnavailable(f"no community {reference!r} in the config (configured: {known})")
+
+
+async def html_report(
+    catalog: Catalog,
+    database: Database,
+    community: CommunityConfig,
+    *,
+    period_text: str | None,
+    channel_id: str | None,
+    now: datetime,
+) -> HtmlReport:
+    """Build the report of `community` from the database and render it as HTML."""
+    try:
+        period = parse_period(period_text, now.date(), default_days=30)
+    except ValueError as error:
+        raise ReportUnavailable(str(error)) from None
+    async with database.read() as uow:
+        community_id = await uow.communities.id_of(community.key)
+        if community_id is None:
+            raise ReportUnavailable(
+                f"the database holds nothing for {community.key} yet: run Terreau with it first"
+            )
+    report = await build_report(
+        database, scope_for(community, community_id, channel_id), period, as_of=now
+    )
+    async with database.read() as uow:
+        unanswered = await unanswered_lines(uow, report)
+    image = await asyncio.to_thread(draw_chart, chart_data(report), chart_labels(catalog))
+    page = render_html(catalog, community, report, unanswered, image)
+    return HtmlReport(community=community, period=period, html=page)
+
+
+def _row(*cells: str) -> str:
+    return "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in cells) + "</tr>"
+
+
+def render_html(
+    catalog: Catalog,
+    community: CommunityConfig,
+    report: Report,
+    unanswered: list[Waiting],
+    png: bytes,
+) -> str:
+    """Return the report as one HTML page; every text is escaped, the chart inlined."""
+
+    def text(key: str, **variables: object) -> str:
+        return html.escape(catalog.text(key, **variables))
+
+    period = report.period
+    rows = "\n".join(
+        "<tr><td>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td></tr>".format(
+            *(html.escape(line[name] or "") for name in ("label", "value", "previous", "change"))
+        )
+        for line in figure_lines(report, catalog)
+    )
+    questions = "\n".join(
+        _row(q.member, f"#{q.channel}", catalog.format_datetime(q.asked, community.timezone))
+        for q in unanswered
+    )
+    waiting = (
+        f"<table><tr><th>{text('report.html.asked_by')}</th><th>{text('report.html.channel')}"
+        f"</th><th>{text('report.html.asked_at')}</th></tr>\n{questions}</table>"
+        if unanswered
+        else f"<p>{text('report.html.none_unanswered')}</p>"
+    )
+    title = text("report.html.title", community=community.name)
+    chart = base64.b64encode(png).decode("ascii")
+    return f"""<!DOCTYPE html>
+<html lang="{html.escape(community.language)}">
+<head><meta charset="utf-8"><title>{title}</title><style>{_STYLE}</style></head>
+<body>
+<h1>{title}</h1>
+<p>{
+        text(
+            "report.html.period",
+            first=period.start,
+            last=period.last_day,
+            days=period.days,
+            generated=report.as_of,
+            timezone=community.timezone,
+        )
+    }</p>
+<img alt="{text("report.chart.activity")}" src="data:image/png;base64,{chart}">
+<table>
+<tr><th>{text("report.html.figure")}</th><th>{text("report.html.value")}</th>
+<th>{text("report.html.previous")}</th><th>{text("report.html.change")}</th></tr>
+{rows}
+</table>
+<h2>{text("report.html.unanswered")}</h2>
+{waiting}
+</body>
+</html>
+"""

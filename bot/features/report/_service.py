@@ -1,0 +1,132 @@
+"""Building a community's report and turning it into a digest post with its chart."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import re
+import tempfile
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.analytics import (
+    Period,
+    Report,
+    Scope,
+    build_report,
+    chart_data,
+    display_names,
+    write_chart,
+)
+from bot.config import CommunityConfig
+from bot.domain import Post
+from bot.features.report._render import chart_labels, figure_lines
+from bot.storage import UnitOfWork
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def default_chart_dir() -> Path:
+    """Return where charts go when the config names no folder."""
+    return Path(tempfile.gettempdir()) / "terreau-charts"
+
+
+class Reports:
+    """Reports of the configured communities: figures, digest posts, charts."""
+
+    def __init__(self, app: App) -> None:
+        self._app = app
+
+    def scope(self, community: CommunityConfig, channel_id: str | None = None) -> Scope:
+        """Return what a report of `community` (or one of its channels) looks at."""
+        return scope_for(community, self._app.community_id(community.key), channel_id)
+
+    async def build(
+        self, community: CommunityConfig, period: Period, channel_id: str | None = None
+    ) -> Report:
+        """Measure the community over `period`, after writing every event received so far."""
+        await self._app.writer.flush()
+        return await build_report(
+            self._app.database,
+            self.scope(community, channel_id),
+            period,
+            as_of=self._app.clock.now(),
+        )
+
+    async def digest(self, community: CommunityConfig, report: Report, name: str) -> Post:
+        """Return the digest post of `report`, its chart written to a file named after `name`."""
+        catalog = self._app.catalog(community.key)
+        async with self._app.database.read() as uow:
+            unanswered = await unanswered_lines(uow, report)
+        folder = community.report.chart_dir or default_chart_dir()
+        path = folder / f"{_UNSAFE.sub('_', f'{community.key}-{name}')}.png"
+        await asyncio.to_thread(write_chart, chart_data(report), chart_labels(catalog), path)
+        channel = report.scope.channel_id
+        post = catalog.post(
+            "report.digest.body",
+            channel=await self._channel_name(community, channel) if channel else None,
+            first=report.period.start,
+            last=report.period.last_day,
+            days=report.period.days,
+            figures=figure_lines(report, catalog),
+            unanswered=unanswered,
+            timezone=community.timezone,
+        )
+        return dataclasses.replace(post, image_path=str(path))
+
+    async def _channel_name(self, community: CommunityConfig, channel_id: str) -> str:
+        async with self._app.database.read() as uow:
+            record = await uow.channels.get(self._app.community_id(community.key), channel_id)
+        return record.name if record is not None and record.name else channel_id
+
+
+def scope_for(
+    community: CommunityConfig, community_id: int, channel_id: str | None = None
+) -> Scope:
+    """Return the scope of a report of `community`, as its `[communities.report]` sets it."""
+    return Scope(
+        community_id=community_id,
+        channel_id=channel_id,
+        exclude=frozenset(community.report.exclude_members),
+        unanswered_after=timedelta(hours=community.report.unanswered_after_hours),
+    )
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class Waiting:
+    """An unanswered question as moderators see it: who asked, where, when."""
+
+    member: str
+    channel: str
+    asked: datetime
+
+
+async def unanswered_lines(uow: UnitOfWork, report: Report) -> list[Waiting]:
+    """Return who asked each listed unanswered question, where and when, for templates."""
+    community_id = report.scope.community_id
+    names = await display_names(
+        uow.connection,
+        community_id,
+        [q.member_id for q in report.unanswered if q.member_id is not None],
+    )
+    channels: dict[str, str] = {}
+    for question in report.unanswered:
+        channel_id = question.channel_id or ""
+        if channel_id and channel_id not in channels:
+            record = await uow.channels.get(community_id, channel_id)
+            channels[channel_id] = record.name if record and record.name else channel_id
+    return [
+        Waiting(
+            member=names.get(q.member_id or "", q.member_id or "?"),
+            channel=channels.get(q.channel_id or "", q.channel_id or "?"),
+            asked=q.asked_at,
+        )
+        for q in report.unanswered
+    ]

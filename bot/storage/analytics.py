@@ -1,0 +1,81 @@
+"""Indexes the analytics reports read through: questions, threads and days of activity.
+
+They live on tables of the core (the interaction log and the daily rollups), declared
+here so the report feature stays in its own files; importing `bot.storage` attaches
+them to the models' metadata, which the migrations are checked against.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Index, text
+
+from bot.storage._statements import ROLLUP_KINDS
+from bot.storage.models import ActivityDailyRow, InteractionLogRow
+
+QUESTION_ROWS = "target = 'question'"
+"""The condition of the partial index of questions; queries must repeat it literally."""
+
+CHOICE_ROWS = "kind = 'choice'"
+"""The condition of the partial index of button clicks; queries must repeat it literally."""
+
+questions_index = Index(
+    "ix_interactions_community_questions",
+    *(
+        InteractionLogRow.__table__.c[name]
+        for name in ("community_id", "occurred_at", "message_id", "channel_id", "member_id")
+    ),
+    sqlite_where=text(QUESTION_ROWS),
+    postgresql_where=text(QUESTION_ROWS),
+)
+"""Members' top-level questions by time (a small slice of the log), covering what a
+report reads of them, so listing 100,000 questions never touches the table."""
+
+threads_index = Index(
+    "ix_interactions_community_thread",
+    InteractionLogRow.__table__.c.community_id,
+    InteractionLogRow.__table__.c.thread_id,
+    InteractionLogRow.__table__.c.occurred_at,
+    sqlite_where=text("thread_id IS NOT NULL"),
+    postgresql_where=text("thread_id IS NOT NULL"),
+)
+"""Messages posted in threads, to find the first answer to a question quickly."""
+
+choices_index = Index(
+    "ix_interactions_community_choices",
+    InteractionLogRow.__table__.c.community_id,
+    InteractionLogRow.__table__.c.occurred_at,
+    sqlite_where=text(CHOICE_ROWS),
+    postgresql_where=text(CHOICE_ROWS),
+)
+"""Button clicks of a community by time, to count who took part in games and votes."""
+
+activity_days_index = Index(
+    "ix_activity_daily_community_day",
+    *(
+        ActivityDailyRow.__table__.c[name]
+        for name in (
+            "community_id",
+            "day",
+            "member_id",
+            "messages",
+            "replies",
+            "reactions",
+            "other",
+        )
+    ),
+)
+"""The daily rollups of a community by day, covering every column a report reads.
+
+Covering: a report over 90 days reads index entries in order and never the table,
+about ten times faster on SQLite than a (community_id, day) index.
+"""
+
+__all__ = [
+    "CHOICE_ROWS",
+    "QUESTION_ROWS",
+    "ROLLUP_KINDS",
+    "activity_days_index",
+    "choices_index",
+    "questions_index",
+    "threads_index",
+]
