@@ -179,8 +179,13 @@ async def create_app(
     prompts: Prompts,
     platforms: Mapping[str, ChatPlatform],
     clock: Clock,
+    commands: CommandRegistry | None = None,
 ) -> App:
-    """Wire every service and feature for `settings`; call `start()` to run it."""
+    """Wire every service and feature for `settings`; call `start()` to run it.
+
+    `commands` lets an adapter built before the app (Discord's command tree) see
+    the commands the features declare.
+    """
     communities = {community.key: community for community in settings.communities}
     missing = sorted({c.platform for c in communities.values()} - set(platforms))
     if missing:
@@ -212,6 +217,7 @@ async def create_app(
         ),
         delivery=delivery,
         directory=directory,
+        commands=commands if commands is not None else CommandRegistry(),
     )
     store_content = settings.ingest.store_content
     recorder = InteractionRecorder(writer, directory, store_content=lambda _key: store_content)
