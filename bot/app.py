@@ -191,11 +191,14 @@ async def create_app(
     platforms: Mapping[str, ChatPlatform],
     clock: Clock,
     offline: bool = False,
+    commands: CommandRegistry | None = None,
 ) -> App:
     """Wire every service and feature for `settings`; call `start()` to run it.
 
     An `offline` app is never started: command-line tools use it to reach the
-    features' storage and declarations without any platform.
+    features' storage and declarations without any platform. `commands` lets an
+    adapter built before the app (Discord's command tree) see the commands the
+    features declare.
     """
     communities = {community.key: community for community in settings.communities}
     missing = sorted({c.platform for c in communities.values()} - set(platforms))
@@ -228,6 +231,7 @@ async def create_app(
         ),
         delivery=delivery,
         directory=directory,
+        commands=commands if commands is not None else CommandRegistry(),
     )
     store_content = settings.ingest.store_content
     recorder = InteractionRecorder(writer, directory, store_content=lambda _key: store_content)

@@ -17,10 +17,11 @@ from zoneinfo import ZoneInfo
 from bot import cli_privacy
 from bot.app import create_app
 from bot.clock import FastClock, SystemClock
-from bot.config import ConfigError, Secrets, Settings, load_settings
+from bot.commands import CommandRegistry
+from bot.config import ConfigError, Secrets, Settings, check_secrets, load_settings
 from bot.features.games import describe, load_content
 from bot.logs import close_log_file, configure_logging
-from bot.ports import ChatPlatform, Clock
+from bot.ports import ChatPlatform, Clock, StartupFailed
 from bot.prompts import PromptError, Prompts
 from bot.scheduling import next_fire_times, parse_cron
 from bot.storage import Database
@@ -53,12 +54,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_report(args))
         settings, prompts = _load(args.config)
         secrets = Secrets.from_env(os.environ)
+        check_secrets(settings, secrets)
         _log_for_run(args, settings, secrets)
         try:
             return asyncio.run(_run(args, settings, prompts, secrets))
         finally:
             close_log_file()
-    except (ConfigError, PromptError, SchemaOutdated, StartupError) as error:
+    except (ConfigError, PromptError, SchemaOutdated, StartupError, StartupFailed) as error:
         print(error, file=sys.stderr)
         return EXIT_INVALID
     except KeyboardInterrupt:
@@ -256,17 +258,24 @@ async def _run(
         if start is not None and start.tzinfo is None:
             start = start.replace(tzinfo=UTC)
         clock = FastClock(args.speed, start)
+    commands = CommandRegistry()
     platforms, console = _platforms(settings, secrets, clock, args)
+    platforms.update(_discord_platform(settings, secrets, clock, prompts, commands))
     database = await Database.connect(url, clock=clock)
     app = await create_app(
-        settings, database=database, prompts=prompts, platforms=platforms, clock=clock
+        settings,
+        database=database,
+        prompts=prompts,
+        platforms=platforms,
+        clock=clock,
+        commands=commands,
     )
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
-    await app.start()
     try:
+        await app.start()
         waiters: list[asyncio.Task[Any]] = [asyncio.create_task(stopping.wait())]
         if console is not None:
             waiters.append(asyncio.create_task(console.finished()))
@@ -285,12 +294,12 @@ def _platforms(
 
     platforms: dict[str, ChatPlatform] = {}
     wanted = {community.platform for community in settings.communities}
-    unserved = sorted(wanted - {"console"})
+    unserved = sorted(wanted - {"console", "discord"})
     if unserved:
         raise StartupError(
             f"{args.config}: communities on {', '.join(unserved)} are configured, but this "
-            "version of Terreau ships only the console adapter; remove those communities "
-            "or run a version with that adapter"
+            "version of Terreau ships only the console and Discord adapters; remove those "
+            "communities or run a version with that adapter"
         )
     consoles = [community for community in settings.communities if community.platform == "console"]
     if len(consoles) > 1:
@@ -322,3 +331,25 @@ def _platforms(
     )
     platforms["console"] = console
     return platforms, console
+
+
+def _discord_platform(
+    settings: Settings, secrets: Secrets, clock: Clock, prompts: Prompts, commands: CommandRegistry
+) -> dict[str, ChatPlatform]:
+    """Return the Discord adapter when a community is on Discord (check_secrets saw the token)."""
+    if secrets.discord_token is None or not any(
+        community.platform == "discord" for community in settings.communities
+    ):
+        return {}
+    from adapters.discord import DiscordAdapter
+
+    adapter = DiscordAdapter(
+        token=secrets.discord_token,
+        settings=settings.discord,
+        communities=settings.communities,
+        commands=commands,
+        prompts=prompts,
+        clock=clock,
+        store_content=settings.ingest.store_content,
+    )
+    return {"discord": adapter}

@@ -40,6 +40,10 @@ class Unavailable(PlatformError):
     """The platform failed on its side (5xx, gateway down); the request may be retried."""
 
 
+class StartupFailed(PlatformError):
+    """A platform cannot connect with this configuration; the message says what to fix."""
+
+
 class ChatPlatform(Protocol):
     """One chat platform connection serving one or more communities."""
 

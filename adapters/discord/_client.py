@@ -1,0 +1,249 @@
+"""The discord.py client: gateway events in, domain events out to the core's sink."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from adapters.discord import translate
+from adapters.discord.commands import PromptTranslator, build_tree_root
+from adapters.discord.views import ChoiceButton, ChoiceSelect
+from bot.commands import CommandRegistry
+from bot.config import DiscordSettings
+from bot.domain import ChoiceMade, CommandInvoked, Event
+from bot.ports import Clock, EventSink
+from bot.prompts import Prompts
+
+log = logging.getLogger(__name__)
+
+ACKNOWLEDGE_AFTER = 2.0
+"""Seconds before an unanswered interaction is deferred (Discord allows three)."""
+REMEMBERED_INTERACTIONS = 2000
+
+
+def intents_for(settings: DiscordSettings) -> discord.Intents:
+    """Return the default intents plus the privileged ones the config asks for."""
+    intents = discord.Intents.default()
+    intents.members = settings.members_intent
+    intents.message_content = settings.message_content
+    return intents
+
+
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """Return the shard that receives a guild's events (Discord's documented formula)."""
+    return (guild_id >> 22) % shard_count
+
+
+class TerreauClient(discord.AutoShardedClient):
+    """An `AutoShardedClient` serving the configured guilds of its shards."""
+
+    def __init__(
+        self,
+        *,
+        settings: DiscordSettings,
+        guilds: Mapping[int, str],
+        commands: CommandRegistry,
+        prompts: Prompts,
+        clock: Clock,
+        store_content: bool,
+        guild_ready_timeout: float = 2.0,
+    ) -> None:
+        super().__init__(
+            guild_ready_timeout=guild_ready_timeout,
+            intents=intents_for(settings),
+            shard_count=settings.shard_count,
+            shard_ids=list(settings.shard_ids),
+            chunk_guilds_at_startup=False,
+            member_cache_flags=discord.MemberCacheFlags.none(),
+            max_messages=None,
+            max_ratelimit_timeout=30.0,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self.tree: app_commands.CommandTree[TerreauClient] = app_commands.CommandTree(self)
+        self.settings = settings
+        self.guilds_served = dict(guilds)
+        self.registry = commands
+        self.prompts = prompts
+        self.clock = clock
+        self.store_content = store_content
+        self.sink: EventSink | None = None
+        self.interactions: OrderedDict[str, discord.Interaction[Any]] = OrderedDict()
+
+    def owned_guilds(self) -> list[int]:
+        """Return the configured guilds whose events reach this process's shards."""
+        count = self.settings.shard_count
+        return [g for g in self.guilds_served if shard_of(g, count) in self.settings.shard_ids]
+
+    async def setup_hook(self) -> None:
+        """Register persistent choices and the command tree, then sync it per guild."""
+        self.add_dynamic_items(ChoiceButton, ChoiceSelect)
+        await self.tree.set_translator(PromptTranslator(self.prompts))
+        root = build_tree_root(self.registry, self.prompts.catalog("en"))
+        guilds = [discord.Object(id=g) for g in self.owned_guilds()]
+        for guild in guilds:
+            self.tree.clear_commands(guild=guild)
+        if guilds:
+            self.tree.add_command(root, guilds=guilds)
+        await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        """Sync `/terreau` to each owned guild, so changes show at once."""
+        for guild_id in self.owned_guilds():
+            try:
+                synced = await self.tree.sync(guild=discord.Object(id=guild_id))
+            except discord.HTTPException as error:
+                log.warning("could not sync /terreau to guild %s: %s", guild_id, error)
+            else:
+                log.info("synced %d command(s) to guild %s", len(synced), guild_id)
+
+    # Gateway events.
+
+    async def on_ready(self) -> None:
+        """Log what this process serves, and guilds it is in but not configured for."""
+        for guild in self.guilds:
+            self._note_guild(guild)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        """Log a guild the bot was just added to."""
+        self._note_guild(guild)
+
+    def _note_guild(self, guild: discord.Guild) -> None:
+        if guild.id in self.guilds_served:
+            log.info("serving Discord guild %s (%s)", guild.id, guild.name)
+        else:
+            log.warning(
+                "in Discord guild %s (%s), which is not in the config: not serving it",
+                guild.id,
+                guild.name,
+            )
+
+    async def on_message(self, message: discord.Message) -> None:
+        """Translate a posted message (not the bot's own)."""
+        if self.user is not None and message.author.id == self.user.id:
+            return
+        await self._deliver(translate.message_posted(message, store_text=self.store_content))
+
+    async def on_raw_message_edit(self, event: discord.RawMessageUpdateEvent) -> None:
+        """Translate an edit."""
+        await self._deliver(translate.message_edited(event))
+
+    async def on_raw_message_delete(self, event: discord.RawMessageDeleteEvent) -> None:
+        """Translate a deletion."""
+        parent = self._thread_parent(event.guild_id, event.channel_id)
+        now = self.clock.now()
+        await self._deliver(translate.message_deleted(event, thread_parent=parent, now=now))
+
+    async def on_raw_reaction_add(self, event: discord.RawReactionActionEvent) -> None:
+        """Translate a reaction."""
+        await self._reaction(event)
+
+    async def on_raw_reaction_remove(self, event: discord.RawReactionActionEvent) -> None:
+        """Translate a reaction taken back."""
+        await self._reaction(event)
+
+    async def _reaction(self, event: discord.RawReactionActionEvent) -> None:
+        if self.user is not None and event.user_id == self.user.id:
+            return
+        parent = self._thread_parent(event.guild_id, event.channel_id)
+        now = self.clock.now()
+        await self._deliver(translate.reaction_changed(event, thread_parent=parent, now=now))
+
+    async def on_member_join(self, member: discord.Member) -> None:
+        """Translate a join."""
+        await self._deliver(translate.member_joined(member))
+
+    async def on_raw_member_remove(self, event: discord.RawMemberRemoveEvent) -> None:
+        """Translate a departure."""
+        await self._deliver(translate.member_left(event, now=self.clock.now()))
+
+    async def on_thread_create(self, thread: discord.Thread) -> None:
+        """Translate a new thread (not one the bot opened on its own post)."""
+        if self.user is not None and thread.owner_id == self.user.id:
+            return
+        await self._deliver(translate.thread_created(thread))
+
+    def _thread_parent(self, guild_id: int | None, channel_id: int) -> int | None:
+        guild = self.get_guild(guild_id) if guild_id is not None else None
+        thread = guild.get_thread(channel_id) if guild is not None else None
+        return thread.parent_id if thread is not None else None
+
+    async def _deliver(self, event: Event | None) -> None:
+        if event is None or self.sink is None:
+            return
+        if int(event.community.split(":", 1)[1]) not in self.guilds_served:
+            return
+        await self.sink(event)
+
+    # Interactions.
+
+    async def command_invoked(
+        self,
+        interaction: discord.Interaction[Any],
+        group: str,
+        action: str,
+        options: Mapping[str, str],
+    ) -> None:
+        """Deliver a `/terreau` call to the core, which answers through `respond`."""
+        if interaction.guild_id is None or interaction.guild_id not in self.guilds_served:
+            log.info("ignored /terreau from unconfigured guild %s", interaction.guild_id)
+            return
+        channel_id, _ = translate.place(interaction.channel or interaction.channel_id)
+        event = CommandInvoked(
+            event_id=f"interaction:{interaction.id}",
+            community=translate.guild_key(interaction.guild_id),
+            occurred_at=interaction.created_at,
+            member=translate.to_member(interaction.user),
+            channel_id=channel_id,
+            group=group,
+            action=action,
+            options=dict(options),
+            interaction_id=str(interaction.id),
+        )
+        await self._handle(interaction, event, defer_update=False)
+
+    async def choice_made(self, interaction: discord.Interaction[Any], choice_id: str) -> None:
+        """Deliver a click to the core."""
+        if interaction.guild_id is None or interaction.guild_id not in self.guilds_served:
+            await interaction.response.defer()
+            return
+        channel_id, _ = translate.place(interaction.channel or interaction.channel_id)
+        message = interaction.message
+        event = ChoiceMade(
+            event_id=f"interaction:{interaction.id}",
+            community=translate.guild_key(interaction.guild_id),
+            occurred_at=interaction.created_at,
+            member=translate.to_member(interaction.user),
+            channel_id=channel_id,
+            message_id=str(message.id) if message is not None else "",
+            choice_id=choice_id,
+            interaction_id=str(interaction.id),
+        )
+        await self._handle(interaction, event, defer_update=True)
+
+    async def _handle(
+        self, interaction: discord.Interaction[Any], event: Event, *, defer_update: bool
+    ) -> None:
+        self.interactions[str(interaction.id)] = interaction
+        while len(self.interactions) > REMEMBERED_INTERACTIONS:
+            self.interactions.popitem(last=False)
+        if self.sink is None:
+            return
+        sink = self.sink
+
+        async def handle() -> None:
+            await sink(event)
+
+        handling = asyncio.create_task(handle())
+        await asyncio.wait({handling}, timeout=ACKNOWLEDGE_AFTER)
+        if not handling.done() and not interaction.response.is_done():
+            # Discord drops an interaction not acknowledged within three seconds.
+            await interaction.response.defer(ephemeral=True, thinking=not defer_update)
+        await handling
+        if defer_update and not interaction.response.is_done():
+            await interaction.response.defer()

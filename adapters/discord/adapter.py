@@ -1,0 +1,274 @@
+"""The Discord chat platform: discord.py behind Terreau's `ChatPlatform` port."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import discord
+import yarl
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from adapters.discord import translate
+from adapters.discord._client import TerreauClient
+from adapters.discord._errors import DMS_CLOSED, port_errors
+from adapters.discord.render import discord_nonce, render
+from bot.commands import CommandRegistry
+from bot.config import CommunityConfig, DiscordSettings
+from bot.domain import ChannelRef, ChoiceMade, CommandInvoked, Member, Post, SentMessage
+from bot.ports import Clock, EventSink, Forbidden, NotFound, StartupFailed, Unsupported
+from bot.prompts import Prompts
+
+log = logging.getLogger(__name__)
+
+PORTAL = "https://discord.com/developers/applications"
+MAX_THREAD_NAME = 100
+MAX_PAGE = 1000
+
+_INTENT_NAMES = {
+    "members_intent": "Server Members Intent",
+    "message_content": "Message Content Intent",
+}
+
+
+def point_at(settings: DiscordSettings) -> tuple[str, yarl.URL]:
+    """Send discord.py's REST calls and gateway connections where the config says.
+
+    discord.py reads both from class attributes, so this is process-wide; it returns
+    the previous values for `stop()` to put back.
+    """
+    previous = (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
+    Route.BASE = settings.api_base.rstrip("/")
+    DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
+    return previous
+
+
+def intents_error(settings: DiscordSettings) -> StartupFailed:
+    """Return the start-up error for close code 4014 (a privileged intent not enabled)."""
+    asked = [name for key, name in _INTENT_NAMES.items() if getattr(settings, key)]
+    names = " and ".join(asked) or "a privileged intent"
+    keys = ", ".join(f"[discord] {key} = false" for key, _ in _INTENT_NAMES.items())
+    return StartupFailed(
+        f"Discord refused the connection (close code 4014): the bot asks for the {names}, "
+        f"which is not enabled for this application. Enable it in the Discord Developer Portal "
+        f"({PORTAL} -> your application -> Bot -> Privileged Gateway Intents), or stop asking "
+        f"for it in the config ({keys})."
+    )
+
+
+class DiscordAdapter:
+    """Serves every configured Discord guild of this process's shards."""
+
+    name = "discord"
+
+    def __init__(
+        self,
+        *,
+        token: str,
+        settings: DiscordSettings,
+        communities: Sequence[CommunityConfig],
+        commands: CommandRegistry,
+        prompts: Prompts,
+        clock: Clock,
+        store_content: bool = False,
+        guild_ready_timeout: float = 2.0,
+    ) -> None:
+        self._token = token
+        self._settings = settings
+        self.client = TerreauClient(
+            settings=settings,
+            guilds={int(c.id): c.key for c in communities if c.platform == "discord"},
+            commands=commands,
+            prompts=prompts,
+            clock=clock,
+            store_content=store_content,
+            guild_ready_timeout=guild_ready_timeout,
+        )
+        self._runner: asyncio.Task[None] | None = None
+        self._previous_endpoints: tuple[str, yarl.URL] | None = None
+
+    async def start(self, sink: EventSink) -> None:
+        """Log in, connect every shard and return once all are ready."""
+        if self._runner is not None:
+            raise RuntimeError("the Discord adapter was already started")
+        self.client.sink = sink
+        self._previous_endpoints = point_at(self._settings)
+        try:
+            await self.client.login(self._token)
+        except discord.LoginFailure as error:
+            await self.client.close()
+            raise StartupFailed(
+                f"Discord rejected DISCORD_TOKEN ({error}); copy the bot token again from "
+                f"{PORTAL} -> your application -> Bot"
+            ) from error
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
+            await self.client.close()
+            raise StartupFailed(
+                f"could not log in to Discord at {self._settings.api_base} "
+                f"([discord] api_base): {error}"
+            ) from error
+        self._runner = asyncio.create_task(self.client.connect(), name="terreau-discord")
+        ready = asyncio.create_task(self.client.wait_until_ready())
+        await asyncio.wait({self._runner, ready}, return_when=asyncio.FIRST_COMPLETED)
+        if ready.done():
+            return
+        ready.cancel()
+        failure = self._runner.exception()
+        await self.client.close()
+        if isinstance(failure, discord.PrivilegedIntentsRequired):
+            raise intents_error(self._settings) from failure
+        raise StartupFailed(f"could not connect to Discord: {failure}") from failure
+
+    async def stop(self) -> None:
+        """Close the gateway connections and the HTTP session."""
+        await self.client.close()
+        runner, self._runner = self._runner, None
+        if runner is not None and not runner.done():
+            runner.cancel()
+        if runner is not None:
+            with contextlib.suppress(asyncio.CancelledError, discord.DiscordException):
+                await runner
+        if self._previous_endpoints is not None:
+            Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = self._previous_endpoints
+            self._previous_endpoints = None
+
+    # Sending.
+
+    async def send(self, where: ChannelRef, post: Post, *, nonce: str) -> SentMessage:
+        """Post in a channel or thread; Discord drops a retried send with the same nonce."""
+        target = self._messageable(where.community, where.thread_id or where.channel_id)
+        message = await self._post(target, post, nonce=discord_nonce(nonce), action="send")
+        return SentMessage(
+            community=where.community,
+            channel_id=where.channel_id,
+            message_id=str(message.id),
+            thread_id=where.thread_id,
+        )
+
+    async def update(self, message: SentMessage, post: Post) -> None:
+        """Edit a message the bot sent."""
+        target = self._messageable(message.community, message.thread_id or message.channel_id)
+        rendered = render(post)
+        with port_errors("update"):
+            await target.get_partial_message(int(message.message_id)).edit(
+                content=rendered.content,
+                allowed_mentions=rendered.allowed_mentions,
+                view=rendered.view,
+            )
+
+    async def open_thread(self, message: SentMessage, title: str) -> SentMessage:
+        """Start a public thread on a channel message the bot sent."""
+        if message.thread_id is not None:
+            raise Unsupported("Discord threads cannot hold threads")
+        target = self._messageable(message.community, message.channel_id)
+        name = title[:MAX_THREAD_NAME] or "Terreau"
+        with port_errors("open_thread"):
+            thread = await target.get_partial_message(int(message.message_id)).create_thread(
+                name=name
+            )
+        return SentMessage(
+            community=message.community,
+            channel_id=message.channel_id,
+            message_id=message.message_id,
+            thread_id=str(thread.id),
+        )
+
+    async def respond(
+        self, to: CommandInvoked | ChoiceMade, post: Post, *, private: bool = True
+    ) -> None:
+        """Answer an interaction, ephemerally when `private`."""
+        interaction = self.client.interactions.get(to.interaction_id or "")
+        if interaction is None:
+            raise NotFound(f"interaction {to.interaction_id} is unknown or expired")
+        kwargs = render(post).kwargs()
+        with port_errors("respond"):
+            if not interaction.response.is_done():
+                await interaction.response.send_message(**kwargs, ephemeral=private)
+            else:
+                await interaction.followup.send(**kwargs, ephemeral=private)
+
+    async def send_direct(self, community: str, member_id: str, post: Post) -> SentMessage:
+        """Send a direct message; a member with DMs closed raises `Forbidden` (and is logged)."""
+        self._guild_id(community)
+        try:
+            with port_errors("send_direct"):
+                user = discord.Object(id=int(member_id))
+                channel = await self.client.create_dm(user)
+                message = await self._post(channel, post, nonce=None, action="send_direct")
+        except Forbidden as error:
+            cause = error.__cause__
+            if isinstance(cause, discord.Forbidden) and cause.code == DMS_CLOSED:
+                log.info("member %s of %s does not accept direct messages", member_id, community)
+            raise
+        return SentMessage(
+            community=community, channel_id=str(message.channel.id), message_id=str(message.id)
+        )
+
+    async def _post(
+        self, target: discord.abc.Messageable, post: Post, *, nonce: str | None, action: str
+    ) -> discord.Message:
+        rendered = render(post)
+        kwargs: dict[str, Any] = rendered.kwargs()
+        if nonce is not None:
+            kwargs["nonce"] = nonce
+        with port_errors(action):
+            if post.image_path:
+                kwargs["file"] = discord.File(Path(post.image_path))
+            return await target.send(**kwargs)
+
+    # Members.
+
+    async def fetch_member(self, community: str, member_id: str) -> Member | None:
+        """Fetch a member through the REST API; None if they are not in the guild."""
+        guild = await self._guild(community)
+        try:
+            with port_errors("fetch_member"):
+                member = await guild.fetch_member(int(member_id))
+        except NotFound:
+            return None
+        return translate.to_member(member)
+
+    async def list_members(
+        self, community: str, *, after: str | None = None, limit: int = 1000
+    ) -> Sequence[Member]:
+        """Return one page of members from the REST API (needs the members intent)."""
+        if not self.client.intents.members:
+            raise Unsupported("listing members needs [discord] members_intent = true")
+        guild = await self._guild(community)
+        members: list[Member] = []
+        start = discord.Object(id=int(after) if after else 0)
+        with port_errors("list_members"):
+            async for member in guild.fetch_members(limit=min(limit, MAX_PAGE), after=start):
+                members.append(translate.to_member(member))
+        return sorted(members, key=lambda m: int(m.id))
+
+    # Lookups.
+
+    def _guild_id(self, community: str) -> int:
+        platform, _, raw = community.partition(":")
+        if platform != translate.PLATFORM or not raw.isdecimal():
+            raise NotFound(f"{community} is not a Discord community")
+        guild_id = int(raw)
+        if guild_id not in self.client.guilds_served:
+            raise NotFound(f"{community} is not served by this process")
+        return guild_id
+
+    async def _guild(self, community: str) -> discord.Guild:
+        guild_id = self._guild_id(community)
+        guild = self.client.get_guild(guild_id)
+        if guild is not None:
+            return guild
+        with port_errors("fetch_guild"):
+            return await self.client.fetch_guild(guild_id)
+
+    def _messageable(self, community: str, channel_id: str) -> discord.PartialMessageable:
+        guild_id = self._guild_id(community)
+        if not channel_id.isdecimal():
+            raise NotFound(f"{channel_id!r} is not a Discord channel id")
+        return self.client.get_partial_messageable(int(channel_id), guild_id=guild_id)

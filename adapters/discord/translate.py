@@ -1,0 +1,200 @@
+"""Pure translation of discord.py objects (built from gateway payloads) into domain events.
+
+Each function takes what discord.py parsed from one gateway event and the
+community key it belongs to, and returns a domain event, or None when the
+event is none of Terreau's business (direct messages, the bot's own messages).
+Event ids are stable for a given Discord fact, so a replayed delivery (after a
+RESUME) is recognised as a repeat by the dispatcher and the database.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import discord
+
+from bot.domain import (
+    Member,
+    MemberJoined,
+    MemberLeft,
+    MessageDeleted,
+    MessageEdited,
+    MessagePosted,
+    ReactionAdded,
+    ReactionRemoved,
+    ThreadCreated,
+    community_key,
+)
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "discord"
+
+
+def guild_key(guild_id: int) -> str:
+    """Return the community key of a guild (`discord:<id>`)."""
+    return community_key(PLATFORM, str(guild_id))
+
+
+def to_member(user: discord.Member | discord.User) -> Member:
+    """Return the domain member for a discord.py member (or a bare user outside a guild).
+
+    Manage Server (or administrator, which implies it) makes a member an admin;
+    role ids let the core match the community's configured moderator roles.
+    """
+    if not isinstance(user, discord.Member):
+        return Member(id=str(user.id), display_name=user.display_name, is_bot=user.bot)
+    permissions = user.guild_permissions
+    return Member(
+        id=str(user.id),
+        display_name=user.display_name,
+        is_bot=user.bot,
+        is_admin=permissions.manage_guild or permissions.administrator,
+        roles=frozenset(str(role.id) for role in user.roles if not role.is_default()),
+        joined_at=user.joined_at,
+    )
+
+
+def unknown_member(user_id: int) -> Member:
+    """Return a member known only by id (a payload that carries no member object)."""
+    return Member(id=str(user_id), display_name=str(user_id))
+
+
+def place(channel: object) -> tuple[str, str | None]:
+    """Return (channel id, thread id) for a channel or thread; a thread posts in its parent."""
+    if isinstance(channel, discord.Thread):
+        return str(channel.parent_id), str(channel.id)
+    return str(getattr(channel, "id", channel)), None
+
+
+def message_posted(message: discord.Message, *, store_text: bool = True) -> MessagePosted | None:
+    """Translate MESSAGE_CREATE; None outside guilds and for system messages."""
+    if message.guild is None or message.is_system():
+        return None
+    channel_id, thread_id = place(message.channel)
+    reference = message.reference
+    reply_to = (
+        str(reference.message_id)
+        if reference is not None
+        and reference.message_id is not None
+        and message.type is discord.MessageType.reply
+        else None
+    )
+    return MessagePosted(
+        event_id=f"message:{message.id}",
+        community=guild_key(message.guild.id),
+        occurred_at=message.created_at,
+        member=to_member(message.author),
+        channel_id=channel_id,
+        thread_id=thread_id,
+        message_id=str(message.id),
+        reply_to=reply_to,
+        text=(message.content or None) if store_text else None,
+        mentions=tuple(str(user_id) for user_id in message.raw_mentions),
+    )
+
+
+def message_edited(event: discord.RawMessageUpdateEvent) -> MessageEdited | None:
+    """Translate MESSAGE_UPDATE when a member edited the text (not an embed refresh)."""
+    message = event.message
+    if event.guild_id is None or message.edited_at is None:
+        return None
+    channel_id, thread_id = place(message.channel)
+    return MessageEdited(
+        event_id=f"edit:{message.id}:{int(message.edited_at.timestamp() * 1000)}",
+        community=guild_key(event.guild_id),
+        occurred_at=message.edited_at,
+        member=to_member(message.author),
+        channel_id=channel_id,
+        thread_id=thread_id,
+        message_id=str(message.id),
+    )
+
+
+def message_deleted(
+    event: discord.RawMessageDeleteEvent, *, thread_parent: int | None, now: datetime
+) -> MessageDeleted | None:
+    """Translate MESSAGE_DELETE; `thread_parent` is the parent channel when it was a thread."""
+    if event.guild_id is None:
+        return None
+    cached = event.cached_message
+    return MessageDeleted(
+        event_id=f"delete:{event.message_id}",
+        community=guild_key(event.guild_id),
+        occurred_at=now,
+        channel_id=str(thread_parent if thread_parent is not None else event.channel_id),
+        thread_id=str(event.channel_id) if thread_parent is not None else None,
+        message_id=str(event.message_id),
+        member_id=str(cached.author.id) if cached is not None else None,
+    )
+
+
+def reaction_changed(
+    event: discord.RawReactionActionEvent,
+    *,
+    thread_parent: int | None,
+    now: datetime,
+    member: Member | None = None,
+) -> ReactionAdded | ReactionRemoved | None:
+    """Translate MESSAGE_REACTION_ADD and _REMOVE; removals carry no member, only an id."""
+    if event.guild_id is None:
+        return None
+    who = member or (to_member(event.member) if event.member is not None else None)
+    who = who or unknown_member(event.user_id)
+    emoji = str(event.emoji)
+    added = event.event_type == "REACTION_ADD"
+    kind = ReactionAdded if added else ReactionRemoved
+    # The gateway gives reactions no id or time of their own: a reaction is named by
+    # who put which emoji on which message, and the instant it reached us.
+    stamp = int(now.timestamp() * 1000)
+    return kind(
+        event_id=f"{'react' if added else 'unreact'}:{event.message_id}:{event.user_id}:"
+        f"{emoji}:{stamp}",
+        community=guild_key(event.guild_id),
+        occurred_at=now,
+        member=who,
+        channel_id=str(thread_parent if thread_parent is not None else event.channel_id),
+        thread_id=str(event.channel_id) if thread_parent is not None else None,
+        message_id=str(event.message_id),
+        emoji=emoji,
+    )
+
+
+def member_joined(member: discord.Member) -> MemberJoined:
+    """Translate GUILD_MEMBER_ADD."""
+    joined = member.joined_at
+    return MemberJoined(
+        event_id=f"join:{member.id}:{int(joined.timestamp()) if joined else 0}",
+        community=guild_key(member.guild.id),
+        occurred_at=joined or discord.utils.utcnow(),
+        member=to_member(member),
+    )
+
+
+def member_left(event: discord.RawMemberRemoveEvent, *, now: datetime) -> MemberLeft:
+    """Translate GUILD_MEMBER_REMOVE."""
+    return MemberLeft(
+        event_id=f"leave:{event.user.id}:{int(now.timestamp())}",
+        community=guild_key(event.guild_id),
+        occurred_at=now,
+        member_id=str(event.user.id),
+    )
+
+
+def thread_created(thread: discord.Thread) -> ThreadCreated | None:
+    """Translate THREAD_CREATE for a newly created thread; the owner may be unknown."""
+    owner = thread.owner
+    member = to_member(owner) if owner is not None else unknown_member(thread.owner_id)
+    # A thread started from a message has that message's id (Discord reuses it).
+    starter = thread.starter_message
+    parent_message = str(starter.id) if starter is not None else None
+    return ThreadCreated(
+        event_id=f"thread:{thread.id}",
+        community=guild_key(thread.guild.id),
+        occurred_at=thread.created_at or discord.utils.snowflake_time(thread.id),
+        member=member,
+        channel_id=str(thread.parent_id),
+        thread_id=str(thread.id),
+        parent_message_id=parent_message,
+    )

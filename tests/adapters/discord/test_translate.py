@@ -1,0 +1,182 @@
+"""Recorded gateway payloads, parsed by discord.py's own state, through `translate`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import discord
+import pytest
+
+from adapters.discord._client import TerreauClient
+from bot.commands import CommandRegistry, is_moderator
+from bot.config import DiscordSettings
+from bot.domain import (
+    Event,
+    MemberJoined,
+    MemberLeft,
+    MessageDeleted,
+    MessageEdited,
+    MessagePosted,
+    ReactionAdded,
+    ReactionRemoved,
+    ThreadCreated,
+)
+from bot.prompts import Prompts
+from tests.adapters.discord.conftest import GENERAL, GUILD, KEY, MOD_ROLE, PROMPTS_DIR, THREAD
+from tests.adapters.discord.fake_discord import payload
+from tests.fakes import ManualClock, until
+
+NOW = datetime(2026, 11, 23, 9, 40, tzinfo=UTC)
+ALICE = "1170000000000000011"
+MOD = "1170000000000000022"
+
+
+class Gateway:
+    """A client that was never connected, fed payloads straight into its parsers."""
+
+    def __init__(self, client: TerreauClient) -> None:
+        self.client = client
+        self.events: list[Event] = []
+
+    async def feed(self, event: str, data: dict[str, Any], *, expect: int = 1) -> list[Event]:
+        before = len(self.events)
+        self.client._connection.parsers[event](data)
+        await until(lambda: len(self.events) >= before + expect)
+        return self.events[before:]
+
+
+@pytest.fixture
+async def gateway() -> AsyncIterator[Gateway]:
+    client = TerreauClient(
+        settings=DiscordSettings(),
+        guilds={int(GUILD): KEY},
+        commands=CommandRegistry(),
+        prompts=Prompts.load(PROMPTS_DIR),
+        clock=ManualClock(NOW),
+        store_content=True,
+    )
+    fed = Gateway(client)
+
+    async def sink(event: Event) -> None:
+        fed.events.append(event)
+
+    client.sink = sink
+    await client._async_setup_hook()  # what login() does first: bind the running loop
+    client._connection.parsers["GUILD_CREATE"](payload("guild_create"))
+    yield fed
+    await client.close()
+
+
+async def test_a_guild_message_names_its_author_channel_and_mentions(gateway: Gateway) -> None:
+    [event] = await gateway.feed("MESSAGE_CREATE", payload("message_create"))
+
+    assert isinstance(event, MessagePosted)
+    assert event.event_id == "message:1188000000000000001"
+    assert event.community == KEY and event.channel_id == GENERAL and event.thread_id is None
+    assert event.member.id == ALICE and event.member.display_name == "Alice"
+    assert not event.member.is_admin and event.member.roles == frozenset()
+    assert event.mentions == (MOD,)
+    assert event.text is not None and event.text.startswith("Bonjour")
+    # A message's instant is the one its snowflake id encodes.
+    assert event.occurred_at == discord.utils.snowflake_time(1188000000000000001)
+
+
+async def test_a_reply_in_a_thread_posts_in_the_parent_channel(gateway: Gateway) -> None:
+    [event] = await gateway.feed("MESSAGE_CREATE", payload("message_create_thread_reply"))
+
+    assert isinstance(event, MessagePosted)
+    assert event.channel_id == GENERAL and event.thread_id == THREAD
+    assert event.reply_to == "1188000000000000009"
+    assert event.member.roles == frozenset({MOD_ROLE})
+    assert is_moderator(event.member, (MOD_ROLE,)) and not is_moderator(event.member, ())
+
+
+async def test_manage_server_makes_a_member_an_admin(gateway: Gateway) -> None:
+    data = payload("message_create")
+    data["member"]["roles"] = ["1187654321098765701"]  # "Admins": Manage Server
+
+    [event] = await gateway.feed("MESSAGE_CREATE", data)
+
+    assert isinstance(event, MessagePosted) and event.member.is_admin
+
+
+async def test_without_message_content_text_is_not_kept() -> None:
+    client = TerreauClient(
+        settings=DiscordSettings(),
+        guilds={int(GUILD): KEY},
+        commands=CommandRegistry(),
+        prompts=Prompts.load(PROMPTS_DIR),
+        clock=ManualClock(NOW),
+        store_content=False,
+    )
+    fed = Gateway(client)
+
+    async def sink(event: Event) -> None:
+        fed.events.append(event)
+
+    client.sink = sink
+    await client._async_setup_hook()  # what login() does first: bind the running loop
+    client._connection.parsers["GUILD_CREATE"](payload("guild_create"))
+    try:
+        [event] = await fed.feed("MESSAGE_CREATE", payload("message_create"))
+    finally:
+        await client.close()
+
+    assert isinstance(event, MessagePosted) and event.text is None
+    assert event.mentions == (MOD,)
+
+
+async def test_an_edit_and_a_delete(gateway: Gateway) -> None:
+    [edited] = await gateway.feed("MESSAGE_UPDATE", payload("message_update"))
+    [deleted] = await gateway.feed("MESSAGE_DELETE", payload("message_delete"))
+
+    assert isinstance(edited, MessageEdited)
+    assert edited.message_id == "1188000000000000001" and edited.member.id == ALICE
+    assert edited.occurred_at == datetime(2026, 11, 23, 9, 14, 2, 500000, tzinfo=UTC)
+    assert isinstance(deleted, MessageDeleted)
+    assert deleted.channel_id == GENERAL and deleted.thread_id == THREAD
+    assert deleted.member_id is None and deleted.occurred_at == NOW
+
+
+async def test_reactions_added_and_removed(gateway: Gateway) -> None:
+    [added] = await gateway.feed("MESSAGE_REACTION_ADD", payload("message_reaction_add"))
+    [removed] = await gateway.feed("MESSAGE_REACTION_REMOVE", payload("message_reaction_remove"))
+
+    assert isinstance(added, ReactionAdded)
+    assert added.emoji == "🌱" and added.member.display_name == "Alice"
+    assert added.channel_id == GENERAL and added.thread_id is None
+    assert isinstance(removed, ReactionRemoved)
+    assert removed.emoji == "<:sprout:1111111111111111111>" and removed.member.id == ALICE
+    assert removed.channel_id == GENERAL and removed.thread_id == THREAD
+    assert added.event_id != removed.event_id
+
+
+async def test_members_join_and_leave(gateway: Gateway) -> None:
+    [joined] = await gateway.feed("GUILD_MEMBER_ADD", payload("guild_member_add"))
+    [left] = await gateway.feed("GUILD_MEMBER_REMOVE", payload("guild_member_remove"))
+
+    assert isinstance(joined, MemberJoined)
+    assert joined.member.id == "1170000000000000033" and joined.member.display_name == "Newbie"
+    assert joined.occurred_at == datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+    assert isinstance(left, MemberLeft) and left.member_id == "1170000000000000033"
+
+
+async def test_a_new_thread(gateway: Gateway) -> None:
+    [event] = await gateway.feed("THREAD_CREATE", payload("thread_create"))
+
+    assert isinstance(event, ThreadCreated)
+    assert event.channel_id == GENERAL and event.thread_id == "1188000000000000005"
+    assert event.member.id == ALICE
+
+
+async def test_events_of_unconfigured_guilds_are_dropped(gateway: Gateway) -> None:
+    gateway.client._connection.parsers["GUILD_CREATE"](payload("guild_create_unconfigured"))
+    elsewhere = payload("message_create")
+    elsewhere.update(guild_id="1199999999999999999", channel_id="1199999999999999500")
+
+    gateway.client._connection.parsers["MESSAGE_CREATE"](elsewhere)
+    [event] = await gateway.feed("MESSAGE_CREATE", payload("message_create"))
+
+    assert event.community == KEY and len(gateway.events) == 1
