@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.app import create_app
 from bot.clock import FastClock, SystemClock
-from bot.config import ConfigError, Secrets, Settings, load_settings
+from bot.config import ConfigError, Secrets, Settings, check_secrets, load_settings
 from bot.logs import configure_logging
 from bot.ports import ChatPlatform, Clock
 from bot.prompts import PromptError, Prompts
@@ -219,13 +219,16 @@ def _platforms(
     from adapters.console import ConsoleAdapter, lines_from_file, lines_from_stdin
 
     platforms: dict[str, ChatPlatform] = {}
+    slack = _slack_platform(settings, secrets, clock)
+    if slack is not None:
+        platforms["slack"] = slack
     wanted = {community.platform for community in settings.communities}
-    unserved = sorted(wanted - {"console"})
+    unserved = sorted(wanted - {"console", "slack"})
     if unserved:
         raise StartupError(
             f"{args.config}: communities on {', '.join(unserved)} are configured, but this "
-            "version of Terreau ships only the console adapter; remove those communities "
-            "or run a version with that adapter"
+            "version of Terreau ships only the console and Slack adapters; remove those "
+            "communities or run a version with that adapter"
         )
     consoles = [community for community in settings.communities if community.platform == "console"]
     if len(consoles) > 1:
@@ -256,3 +259,32 @@ def _platforms(
     )
     platforms["console"] = console
     return platforms, console
+
+
+def _slack_platform(settings: Settings, secrets: Secrets, clock: Clock) -> ChatPlatform | None:
+    """Return the Slack adapter serving every Slack community, or None if there is none."""
+    communities = [c for c in settings.communities if c.platform == "slack"]
+    if not communities:
+        return None
+    check_secrets(settings, secrets)
+    from adapters.slack import SlackAdapter, Workspace
+
+    workspaces = [
+        Workspace(
+            team_id=community.id,
+            token=secrets.slack_bot_token_for(community.id) or "",
+            moderator_groups=community.moderator_roles,
+        )
+        for community in communities
+    ]
+    slack = settings.slack
+    return SlackAdapter(
+        workspaces=workspaces,
+        clock=clock,
+        mode=slack.mode,
+        api_base=slack.api_base,
+        app_token=secrets.slack_app_token,
+        signing_secret=secrets.slack_signing_secret,
+        http_host=slack.http_host,
+        http_port=slack.http_port,
+    )
