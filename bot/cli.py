@@ -293,14 +293,9 @@ def _platforms(
     from adapters.console import ConsoleAdapter, lines_from_file, lines_from_stdin
 
     platforms: dict[str, ChatPlatform] = {}
-    wanted = {community.platform for community in settings.communities}
-    unserved = sorted(wanted - {"console", "discord"})
-    if unserved:
-        raise StartupError(
-            f"{args.config}: communities on {', '.join(unserved)} are configured, but this "
-            "version of Terreau ships only the console and Discord adapters; remove those "
-            "communities or run a version with that adapter"
-        )
+    slack = _slack_platform(settings, secrets, clock)
+    if slack is not None:
+        platforms["slack"] = slack
     consoles = [community for community in settings.communities if community.platform == "console"]
     if len(consoles) > 1:
         raise StartupError(
@@ -353,3 +348,32 @@ def _discord_platform(
         store_content=settings.ingest.store_content,
     )
     return {"discord": adapter}
+
+
+def _slack_platform(settings: Settings, secrets: Secrets, clock: Clock) -> ChatPlatform | None:
+    """Return the Slack adapter serving every Slack community, or None if there is none."""
+    communities = [c for c in settings.communities if c.platform == "slack"]
+    if not communities:
+        return None
+    check_secrets(settings, secrets)
+    from adapters.slack import SlackAdapter, Workspace
+
+    workspaces = [
+        Workspace(
+            team_id=community.id,
+            token=secrets.slack_bot_token_for(community.id) or "",
+            moderator_groups=community.moderator_roles,
+        )
+        for community in communities
+    ]
+    slack = settings.slack
+    return SlackAdapter(
+        workspaces=workspaces,
+        clock=clock,
+        mode=slack.mode,
+        api_base=slack.api_base,
+        app_token=secrets.slack_app_token,
+        signing_secret=secrets.slack_signing_secret,
+        http_host=slack.http_host,
+        http_port=slack.http_port,
+    )

@@ -1,0 +1,270 @@
+"""A small fake Slack: the Web API methods Terreau calls, and a Socket Mode websocket.
+
+It binds 127.0.0.1 on a free port. Responses follow Slack's documented shapes;
+tests set up users, user groups and rate limits, then read what was called.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+TEAM = "T0TERREAU"
+BOT_USER = "U0TERREAU"
+BOT_TOKEN = "xoxb-1111-terreau"
+APP_TOKEN = "xapp-1-A0TERREAU-2222"
+
+
+@dataclass
+class Call:
+    """One Web API call as the fake received it."""
+
+    method: str
+    params: dict[str, Any]
+    token: str | None
+
+
+@dataclass
+class FakeSlack:
+    """The fake server's state: what exists, what was asked, what to refuse."""
+
+    teams: dict[str, dict[str, str]] = field(
+        default_factory=lambda: {
+            BOT_TOKEN: {"team_id": TEAM, "team": "Acme", "user_id": BOT_USER, "bot_id": "B0BOT"}
+        }
+    )
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    usergroups: dict[str, list[str]] = field(default_factory=dict)
+    rate_limits: dict[str, list[int]] = field(default_factory=dict)
+    failures: dict[str, list[str]] = field(default_factory=dict)
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    responses: list[dict[str, Any]] = field(default_factory=list)
+    acks: list[dict[str, Any]] = field(default_factory=list)
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    base: str = ""
+    _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(100))
+    _runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_get("/link", self._socket)
+        app.router.add_post("/response/{id}", self._response_url)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.base = f"http://127.0.0.1:{port}"
+
+    async def stop(self) -> None:
+        for socket in list(self.sockets):
+            await socket.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def api_base(self) -> str:
+        return f"{self.base}/api/"
+
+    def add_user(self, user_id: str, name: str, **flags: Any) -> None:
+        self.users[user_id] = {
+            "id": user_id,
+            "team_id": TEAM,
+            "name": name.lower(),
+            "real_name": name,
+            "deleted": False,
+            "is_bot": False,
+            "is_admin": False,
+            "is_owner": False,
+            "is_primary_owner": False,
+            "profile": {"display_name": name, "real_name": name},
+            **flags,
+        }
+
+    def called(self, method: str) -> list[Call]:
+        return [call for call in self.calls if call.method == method]
+
+    # Web API.
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params: dict[str, Any] = dict(request.query)
+        if request.can_read_body:
+            if request.content_type == "application/json":
+                params.update(await request.json())
+            else:
+                params.update(dict(await request.post()))
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ") or params.pop("token", None)
+        self.calls.append(Call(method, params, token))
+        limits = self.rate_limits.get(method)
+        if limits:
+            retry_after = limits.pop(0)
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(retry_after)},
+            )
+        handler = getattr(self, "_" + method.replace(".", "_"), None)
+        if handler is None:
+            return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
+        team = self.teams.get(token or "")
+        if team is None and method != "apps.connections.open":
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        failure = (self.failures.get(method) or [None]).pop(0) if method in self.failures else None
+        if failure == "before":  # Slack failed and did nothing
+            return web.json_response({"ok": False, "error": "internal_error"}, status=500)
+        body: dict[str, Any] = handler(params, team)
+        if failure == "after":  # Slack did the work, but the answer was lost
+            return web.json_response({"ok": False, "error": "internal_error"}, status=503)
+        return web.json_response(body)
+
+    def _auth_test(self, params: Mapping[str, Any], team: dict[str, str]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": "https://acme.slack.com/",
+            "team": team["team"],
+            "user": "terreau",
+            "team_id": team["team_id"],
+            "user_id": team["user_id"],
+            "bot_id": team["bot_id"],
+            "is_enterprise_install": False,
+        }
+
+    def _next_ts(self) -> str:
+        return f"1763800000.{next(self._ts):06d}"
+
+    def _chat_postMessage(self, params: Mapping[str, Any], team: Any) -> dict[str, Any]:
+        channel = str(params["channel"])
+        if channel.startswith("C0GONE"):
+            return {"ok": False, "error": "channel_not_found"}
+        ts = self._next_ts()
+        message = {
+            "type": "message",
+            "user": team["user_id"],
+            "bot_id": team["bot_id"],
+            "text": params.get("text", ""),
+            "ts": ts,
+        }
+        if params.get("blocks"):
+            message["blocks"] = params["blocks"]
+        if params.get("metadata"):
+            message["metadata"] = params["metadata"]
+        if params.get("thread_ts"):
+            message["thread_ts"] = params["thread_ts"]
+        self.messages.setdefault(channel, []).append(message)
+        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _history(self, messages: list[dict[str, Any]], params: Mapping[str, Any]) -> dict[str, Any]:
+        with_metadata = str(params.get("include_all_metadata")).lower() in ("true", "1")
+        shown = [
+            {k: v for k, v in m.items() if k != "metadata" or with_metadata}
+            for m in reversed(messages)
+        ][: int(params.get("limit") or 100)]
+        return {"ok": True, "messages": shown, "has_more": False}
+
+    def _conversations_history(self, params: Mapping[str, Any], team: Any) -> dict[str, Any]:
+        messages = [
+            m for m in self.messages.get(str(params["channel"]), []) if "thread_ts" not in m
+        ]
+        return self._history(messages, params)
+
+    def _conversations_replies(self, params: Mapping[str, Any], team: Any) -> dict[str, Any]:
+        thread = str(params["ts"])
+        messages = [
+            m
+            for m in self.messages.get(str(params["channel"]), [])
+            if m.get("thread_ts") == thread or m["ts"] == thread
+        ]
+        return self._history(messages, params)
+
+    def _chat_update(self, params: Mapping[str, Any], team: Any) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "channel": params["channel"],
+            "ts": params["ts"],
+            "text": params.get("text", ""),
+        }
+
+    def _chat_postEphemeral(self, params: Mapping[str, Any], team: Any) -> dict[str, Any]:
+        return {"ok": True, "message_ts": self._next_ts()}
+
+    def _conversations_open(self, params: Mapping[str, Any], team: Any) -> dict[str, Any]:
+        user = str(params["users"])
+        if user not in self.users:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "channel": {"id": "D0" + user.removeprefix("U")}}
+
+    def _users_info(self, params: Mapping[str, Any], team: Any) -> dict[str, Any]:
+        user = self.users.get(str(params["user"]))
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": user}
+
+    def _users_list(self, params: Mapping[str, Any], team: Any) -> dict[str, Any]:
+        ordered = sorted(self.users.values(), key=lambda user: user["name"])
+        start = int(params.get("cursor") or 0)
+        limit = int(params.get("limit") or 200)
+        page = ordered[start : start + limit]
+        after = start + limit
+        cursor = str(after) if after < len(ordered) else ""
+        return {"ok": True, "members": page, "response_metadata": {"next_cursor": cursor}}
+
+    def _usergroups_users_list(self, params: Mapping[str, Any], team: Any) -> dict[str, Any]:
+        group = str(params["usergroup"])
+        if group not in self.usergroups:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": self.usergroups[group]}
+
+    def _apps_connections_open(self, params: Mapping[str, Any], team: Any) -> dict[str, Any]:
+        return {"ok": True, "url": f"ws://{self.base.removeprefix('http://')}/link"}
+
+    # response_url.
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        self.responses.append(await request.json())
+        return web.Response(text="ok")
+
+    # Socket Mode.
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self.sockets.append(socket)
+        await socket.send_json(
+            {
+                "type": "hello",
+                "num_connections": 1,
+                "debug_info": {"host": "applink-fake", "approximate_connection_time": 18060},
+                "connection_info": {"app_id": "A0TERREAU"},
+            }
+        )
+        try:
+            async for message in socket:
+                if message.type == WSMsgType.TEXT:
+                    data = json.loads(message.data)
+                    if "envelope_id" in data:
+                        self.acks.append(data)
+        finally:
+            if socket in self.sockets:
+                self.sockets.remove(socket)
+        return socket
+
+    async def push(self, envelope: Mapping[str, Any]) -> None:
+        """Send an envelope to every connected Socket Mode client."""
+        async with asyncio.timeout(30):
+            while not self.sockets:  # noqa: ASYNC110 (waits for the client's connection)
+                await asyncio.sleep(0.001)
+        for socket in self.sockets:
+            await socket.send_json(dict(envelope))
+
+    def acked(self, envelope_id: str) -> list[dict[str, Any]]:
+        return [ack for ack in self.acks if ack["envelope_id"] == envelope_id]

@@ -1,0 +1,243 @@
+"""HTTP mode end to end: signed requests through the real AsyncApp into the core."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from bot.domain import ChoiceMade, CommandInvoked, MessagePosted
+from tests.adapters.slack.conftest import SlackTerreau
+from tests.fakes import until
+
+PAYLOADS = Path(__file__).parent / "payloads"
+
+
+def load(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((PAYLOADS / name).read_text())
+    return data
+
+
+def command(text: str, user: str = "U0ALICE", trigger: str = "t1") -> dict[str, Any]:
+    fields = load("slash_command.json")
+    fields.update(text=text, user_id=user, trigger_id=trigger, response_url="")
+    return fields
+
+
+def ephemeral_texts(terreau: SlackTerreau) -> list[str]:
+    return [str(call.params["text"]) for call in terreau.fake.called("chat.postEphemeral")]
+
+
+async def test_a_signed_event_reaches_the_core(http_terreau: SlackTerreau) -> None:
+    status, _ = await http_terreau.event(load("message.json"))
+    assert status == 200
+    await until(lambda: bool(http_terreau.events))
+    [event] = http_terreau.events
+    assert isinstance(event, MessagePosted)
+    assert event.community == "slack:T0TERREAU"
+    assert (event.member.id, event.member.display_name) == ("U0ALICE", "Alice")
+
+
+async def test_a_name_lookup_never_waits_out_a_rate_limit(http_terreau: SlackTerreau) -> None:
+    http_terreau.fake.rate_limits["users.info"] = [30]
+    await http_terreau.event(load("message.json"))
+    await until(lambda: bool(http_terreau.events))
+    assert http_terreau.events[0].member.display_name == "U0ALICE"  # type: ignore[attr-defined]
+    second = load("message_thread_reply.json")
+    second["event"]["user"] = "U0ALICE"
+    await http_terreau.event(second)
+    await until(lambda: len(http_terreau.events) == 2)
+    assert http_terreau.events[1].member.display_name == "Alice"  # type: ignore[attr-defined]
+
+
+async def test_url_verification_is_answered(http_terreau: SlackTerreau) -> None:
+    status, body = await http_terreau.event(
+        {
+            "token": "x",
+            "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+            "type": "url_verification",
+        }
+    )
+    assert status == 200
+    assert "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in body
+
+
+async def test_a_bad_signature_gets_401_and_touches_nothing(http_terreau: SlackTerreau) -> None:
+    calls = len(http_terreau.fake.calls)
+    status, _ = await http_terreau.event(load("message.json"), secret="not-the-secret")
+    assert status == 401
+    status, _ = await http_terreau.command(command("posts list", user="U0MO"), secret="nope")
+    assert status == 401
+    assert http_terreau.events == []
+    assert len(http_terreau.fake.calls) == calls
+
+
+async def test_a_stale_timestamp_gets_401(http_terreau: SlackTerreau) -> None:
+    calls = len(http_terreau.fake.calls)
+    stale = int(time.time()) - 10 * 60
+    status, _ = await http_terreau.event(load("message.json"), timestamp=stale)
+    assert status == 401
+    assert http_terreau.events == []
+    assert len(http_terreau.fake.calls) == calls
+
+
+async def test_a_retried_delivery_is_processed_once(http_terreau: SlackTerreau) -> None:
+    envelope = load("message.json")
+    assert (await http_terreau.event(envelope))[0] == 200
+    await until(lambda: len(http_terreau.events) == 1)
+    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    assert (await http_terreau.event(envelope, headers=retry))[0] == 200
+    await until(lambda: http_terreau.app.dispatcher.duplicates == 1)
+    assert len(http_terreau.events) == 1
+
+
+async def test_an_event_from_an_unknown_workspace_is_refused(http_terreau: SlackTerreau) -> None:
+    envelope = load("message.json")
+    envelope["team_id"] = "T0STRANGER"
+    envelope["authorizations"][0]["team_id"] = "T0STRANGER"
+    status, _ = await http_terreau.event(envelope)
+    assert status == 200  # acknowledged (so Slack does not retry), never handled
+    assert http_terreau.events == []
+
+
+async def test_help_answers_privately(http_terreau: SlackTerreau) -> None:
+    status, body = await http_terreau.command(command("help"))
+    assert (status, body) == (200, "")
+    await until(lambda: bool(ephemeral_texts(http_terreau)))
+    [call] = http_terreau.fake.called("chat.postEphemeral")
+    assert call.params["user"] == "U0ALICE"
+    assert call.params["channel"] == "C0GENERAL"
+    assert "/terreau posts" in str(call.params["text"]) or "posts" in str(call.params["text"])
+
+
+async def test_unknown_input_gets_help_text(http_terreau: SlackTerreau) -> None:
+    await http_terreau.command(command("dance now"))
+    await until(lambda: bool(ephemeral_texts(http_terreau)))
+    assert "dance" in ephemeral_texts(http_terreau)[0]
+    assert "/terreau help" in ephemeral_texts(http_terreau)[0]
+
+
+async def test_posts_commands_are_for_moderators(http_terreau: SlackTerreau) -> None:
+    await http_terreau.command(command("posts list", user="U0ALICE", trigger="t1"))
+    await until(lambda: len(ephemeral_texts(http_terreau)) == 1)
+    assert "Only moderators" in ephemeral_texts(http_terreau)[0]
+    for trigger, user in (("t2", "U0MO"), ("t3", "U0OWEN"), ("t4", "U0GINA")):
+        await http_terreau.command(command("posts list", user=user, trigger=trigger))
+    await until(lambda: len(ephemeral_texts(http_terreau)) == 4)
+    assert all("question" in text for text in ephemeral_texts(http_terreau)[1:])
+    events = [e for e in http_terreau.events if isinstance(e, CommandInvoked)]
+    assert [(e.member.id, e.member.is_admin, sorted(e.member.roles)) for e in events] == [
+        ("U0ALICE", False, []),
+        ("U0MO", True, []),
+        ("U0OWEN", True, []),
+        ("U0GINA", False, ["S0MODS"]),
+    ]
+
+
+async def test_moderator_rights_are_checked_again_after_the_cache_expires(
+    http_terreau: SlackTerreau,
+) -> None:
+    from datetime import timedelta
+
+    from tests.adapters.slack.conftest import START
+
+    await http_terreau.command(command("posts list", user="U0MO", trigger="t1"))
+    await until(lambda: len(ephemeral_texts(http_terreau)) == 1)
+    http_terreau.fake.users["U0MO"]["is_admin"] = False
+    clock = http_terreau.app.clock
+    await clock.set(START + timedelta(minutes=2))  # type: ignore[attr-defined]
+    await http_terreau.command(command("posts list", user="U0MO", trigger="t2"))
+    await until(lambda: len(ephemeral_texts(http_terreau)) == 2)
+    assert "Only moderators" in ephemeral_texts(http_terreau)[1]
+
+
+async def test_posts_now_posts_in_the_channel(http_terreau: SlackTerreau) -> None:
+    await http_terreau.command(command("posts now question", user="U0MO"))
+    await until(lambda: bool(ephemeral_texts(http_terreau)))
+    [post] = http_terreau.fake.called("chat.postMessage")
+    assert post.params["channel"] == "C0GENERAL"
+    assert post.params["blocks"][0]["type"] == "section"
+    async with http_terreau.app.database.transaction() as uow:
+        [row] = await uow.outbox.pending(limit=10) or [None]
+    assert row is None
+
+
+async def test_a_button_click_reaches_choice_made(http_terreau: SlackTerreau) -> None:
+    clicks: list[ChoiceMade] = []
+
+    async def on_poll(event: ChoiceMade) -> None:
+        clicks.append(event)
+        await http_terreau.app.reply(event, "messages.choices.expired")
+
+    http_terreau.app.on_choice("poll", on_poll)
+    payload = load("block_actions_button.json")
+    payload["response_url"] = f"{http_terreau.fake.base}/response/1"
+    status, body = await http_terreau.action(payload)
+    assert (status, body) == (200, "")
+    await until(lambda: bool(http_terreau.fake.responses))
+    [click] = clicks
+    assert click.choice_id == "poll:42:dune"
+    assert click.member.display_name == "bob"
+    [answer] = http_terreau.fake.responses
+    assert answer["response_type"] == "ephemeral"
+    assert answer["replace_original"] is False
+    assert http_terreau.fake.called("chat.postEphemeral") == []
+
+
+async def test_the_ack_does_not_wait_for_slow_work(http_terreau: SlackTerreau) -> None:
+    release = asyncio.Event()
+    started: list[ChoiceMade] = []
+
+    async def slow(event: ChoiceMade) -> None:
+        started.append(event)
+        await release.wait()
+
+    http_terreau.app.on_choice("poll", slow)
+    status, _ = await http_terreau.action(load("block_actions_button.json"))
+    assert status == 200
+    await until(lambda: bool(started))
+    assert not release.is_set()
+    release.set()
+
+
+async def test_every_declared_command_is_reachable_from_slack(http_terreau: SlackTerreau) -> None:
+    commands = list(http_terreau.app.commands)
+    assert {c.group for c in commands} >= {"help", "posts"}
+    for number, declared in enumerate(commands):
+        words = [declared.group, declared.action] if declared.group != "help" else ["help"]
+        words += ["question" if o.name == "ritual" else "1" for o in declared.options if o.required]
+        await http_terreau.command(command(" ".join(words), user="U0MO", trigger=f"t{number}"))
+        # Some commands answer privately, others post in the channel: wait for the call.
+        await until(
+            lambda number=number: (
+                sum(isinstance(e, CommandInvoked) for e in http_terreau.events) == number + 1
+            )
+        )
+    answers = ephemeral_texts(http_terreau)
+    assert not any("don't know the command" in a or "has no `" in a for a in answers), answers
+    invoked = [e for e in http_terreau.events if isinstance(e, CommandInvoked)]
+    assert [(e.group, e.action) for e in invoked] == [(c.group, c.action) for c in commands]
+
+
+async def test_a_lost_answer_from_slack_never_posts_a_ritual_twice(
+    http_terreau: SlackTerreau,
+) -> None:
+    from datetime import timedelta
+
+    fake = http_terreau.fake
+    fake.failures["chat.postMessage"] = ["after"]
+    await http_terreau.command(command("posts now question", user="U0MO"))
+    await until(lambda: len(fake.called("chat.postMessage")) == 1)
+    clock = http_terreau.app.clock
+    async with asyncio.timeout(30):  # the outbox retries on the clock, which moves on here
+        while not ephemeral_texts(http_terreau):
+            await clock.advance(timedelta(seconds=1))  # type: ignore[attr-defined]
+            await asyncio.sleep(0.001)
+    assert len(fake.called("chat.postMessage")) == 1
+    [posted] = fake.messages["C0GENERAL"]
+    async with http_terreau.app.database.transaction() as uow:
+        row = await uow.outbox.get(1)
+    assert row is not None
+    assert (row.status, row.message_id) == ("sent", posted["ts"])

@@ -1,0 +1,105 @@
+"""Socket Mode end to end: envelopes pushed over the fake websocket, acks recorded."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from bot.domain import ChoiceMade, CommandInvoked, MessagePosted, ReactionAdded
+from tests.adapters.slack.conftest import SlackTerreau
+from tests.fakes import until
+
+PAYLOADS = Path(__file__).parent / "payloads"
+
+
+def load(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((PAYLOADS / name).read_text())
+    return data
+
+
+def envelope(kind: str, payload: dict[str, Any], envelope_id: str) -> dict[str, Any]:
+    return {
+        "envelope_id": envelope_id,
+        "type": kind,
+        "accepts_response_payload": kind != "events_api",
+        "retry_attempt": 0,
+        "retry_reason": "",
+        "payload": payload,
+    }
+
+
+async def test_the_connection_comes_from_apps_connections_open_on_the_api_base(
+    socket_terreau: SlackTerreau,
+) -> None:
+    [opened] = socket_terreau.fake.called("apps.connections.open")
+    assert opened.token == "xapp-1-A0TERREAU-2222"
+    await until(lambda: bool(socket_terreau.fake.sockets))
+
+
+async def test_events_are_acked_and_delivered(socket_terreau: SlackTerreau) -> None:
+    await socket_terreau.fake.push(envelope("events_api", load("message.json"), "env-1"))
+    await socket_terreau.fake.push(envelope("events_api", load("reaction_added.json"), "env-2"))
+    await until(lambda: len(socket_terreau.events) == 2 and len(socket_terreau.fake.acks) == 2)
+    assert socket_terreau.fake.acked("env-1") and socket_terreau.fake.acked("env-2")
+    assert isinstance(socket_terreau.events[0], MessagePosted)
+    assert isinstance(socket_terreau.events[1], ReactionAdded)
+
+
+async def test_a_replayed_envelope_is_processed_once(socket_terreau: SlackTerreau) -> None:
+    payload = load("message.json")
+    await socket_terreau.fake.push(envelope("events_api", payload, "env-1"))
+    replay = envelope("events_api", payload, "env-1b")
+    replay["retry_attempt"] = 1
+    replay["retry_reason"] = "timeout"
+    await socket_terreau.fake.push(replay)
+    await until(lambda: bool(socket_terreau.fake.acked("env-1b")))
+    await until(lambda: socket_terreau.app.dispatcher.duplicates == 1)
+    assert len(socket_terreau.events) == 1
+
+
+async def test_bot_messages_are_acked_but_ignored(socket_terreau: SlackTerreau) -> None:
+    await socket_terreau.fake.push(envelope("events_api", load("message_bot.json"), "env-1"))
+    await socket_terreau.fake.push(envelope("events_api", load("message_own.json"), "env-2"))
+    await socket_terreau.fake.push(envelope("events_api", load("message.json"), "env-3"))
+    await until(lambda: len(socket_terreau.fake.acks) == 3 and bool(socket_terreau.events))
+    assert [event.event_id for event in socket_terreau.events] == ["Ev0MSG0001"]
+
+
+async def test_slash_commands_run_with_permission_checks(socket_terreau: SlackTerreau) -> None:
+    fields = load("slash_command.json")
+    fields.update(text="posts list", response_url="")
+    await socket_terreau.fake.push(envelope("slash_commands", fields, "env-1"))
+    fields = dict(fields, user_id="U0GINA", trigger_id="t2")
+    await socket_terreau.fake.push(envelope("slash_commands", fields, "env-2"))
+    fake = socket_terreau.fake
+    await until(lambda: len(fake.called("chat.postEphemeral")) == 2 and len(fake.acks) == 2)
+    assert fake.acked("env-1") and fake.acked("env-2")
+    texts = sorted(
+        (str(c.params["user"]), str(c.params["text"])) for c in fake.called("chat.postEphemeral")
+    )
+    assert "Only moderators" in texts[0][1] and texts[0][0] == "U0ALICE"
+    assert "question" in texts[1][1] and texts[1][0] == "U0GINA"
+    commands = [e for e in socket_terreau.events if isinstance(e, CommandInvoked)]
+    assert {c.member.id for c in commands} == {"U0ALICE", "U0GINA"}
+
+
+async def test_a_select_reaches_choice_made(socket_terreau: SlackTerreau) -> None:
+    clicks: list[ChoiceMade] = []
+
+    async def on_poll(event: ChoiceMade) -> None:
+        clicks.append(event)
+
+    socket_terreau.app.on_choice("poll", on_poll)
+    payload = load("block_actions_select.json")
+    await socket_terreau.fake.push(envelope("interactive", payload, "env-1"))
+    await until(lambda: bool(clicks) and bool(socket_terreau.fake.acked("env-1")))
+    assert clicks[0].choice_id == "poll:43:thu"
+
+
+async def test_a_click_on_a_removed_feature_says_it_expired(socket_terreau: SlackTerreau) -> None:
+    payload = load("block_actions_button.json")
+    payload["response_url"] = f"{socket_terreau.fake.base}/response/9"
+    await socket_terreau.fake.push(envelope("interactive", payload, "env-1"))
+    await until(lambda: bool(socket_terreau.fake.responses))
+    assert socket_terreau.fake.responses[0]["response_type"] == "ephemeral"
