@@ -37,7 +37,7 @@ class _LedgerHistory:
 
     async def last_run(self, job_id: str) -> datetime | None:
         """Return the latest scheduled instant claimed for `job_id`."""
-        async with self._database.transaction() as uow:
+        async with self._database.read() as uow:
             return await uow.ledger.last_run(job_id)
 
 

@@ -90,8 +90,12 @@ async def run(
                 print("Nothing was erased.", file=out)
                 return 1
         counts = await service.forget(args.community, args.member, operator=True)
-        details = ", ".join(f"{name}: {count}" for name, count in counts.items())
-        print(f"Erased {sum(counts.values())} rows ({details}).", file=out)
+        details = ", ".join(f"{name}: {count}" for name, count in counts.items() if count)
+        total = sum(counts.values())
+        print(
+            f"Erased {total} rows ({details})." if total else "There was nothing to erase.",
+            file=out,
+        )
         return 0
     finally:
         await database.close()

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from bot.features import election, games, help, icebreaker, me, posts, privacy, report
 
-FEATURES = (help, posts, games, election, icebreaker, me, report, privacy)
+FEATURES = (help, privacy, posts, games, election, icebreaker, me, report)
 
 __all__ = ["FEATURES"]

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -202,6 +202,17 @@ def _sqlite_engine(url: URL, *, busy_timeout: float, echo: bool) -> AsyncEngine:
             connection.exec_driver_sql("BEGIN")
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _on_error(context: ExceptionContext) -> None:
+        # A task cancelled inside a statement: SQLAlchemy would discard the connection
+        # as if it were lost, closing it with the statement still open, and SQLite
+        # keeps such a connection (and its write lock) alive until the garbage
+        # collector finds that statement. aiosqlite runs one call at a time, so the
+        # connection is in a known state: keep it, and let the rollback end the
+        # transaction now.
+        if not isinstance(context.original_exception, Exception):
+            context.is_disconnect = False
 
     return engine
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.exc import OperationalError, StatementError
 
 from bot.storage import Database, DatabaseUnavailable
@@ -115,4 +119,49 @@ async def test_in_memory_sqlite_serves_concurrent_units_of_work() -> None:
         async with database.read() as uow:
             assert await uow.communities.id_of("fake:g") == community
     finally:
+        await database.close()
+
+
+@pytest.mark.parametrize("how", ["transaction", "read"])
+async def test_a_unit_of_work_cancelled_mid_statement_releases_its_locks(
+    tmp_path: Path, how: str
+) -> None:
+    # A stopping app cancels tasks wherever they are, often inside a statement. The
+    # cancelled task's connection must end its transaction at once: a SQLite
+    # connection closed with a statement still open lingers, write lock and all,
+    # until the garbage collector finds it, and every later writer waits for it.
+    url = f"sqlite+aiosqlite:///{tmp_path / 't.db'}"
+    database = await Database.connect(url)
+    impatient = await Database.connect(url, busy_timeout=0.5)
+    running, finish = threading.Event(), threading.Event()
+
+    def hold() -> int:
+        running.set()
+        finish.wait(timeout=30)
+        return 1
+
+    @event.listens_for(database.engine.sync_engine, "connect")
+    def _with_hold(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.create_function("hold", 0, hold)
+
+    await database.engine.dispose()
+
+    async def query() -> None:
+        async with getattr(database, how)() as uow:
+            await uow.connection.exec_driver_sql("SELECT hold()")
+
+    gc.disable()
+    try:
+        task = asyncio.create_task(query())
+        assert await asyncio.to_thread(running.wait, 30)
+        task.cancel()
+        finish.set()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        async with impatient.transaction() as uow:
+            await uow.connection.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    finally:
+        finish.set()
+        gc.enable()
+        await impatient.close()
         await database.close()

@@ -97,9 +97,9 @@ def test_an_operator_erases_a_members_data_after_confirming(
     assert run(*base, "--member", "alice") == 1
     assert "Nothing was erased." in capsys.readouterr().out
     assert run(*base, "--member", "alice", "--yes") == 0
-    assert (
-        "Erased 5 rows (interactions: 3, daily_activity: 1, profile: 1)" in capsys.readouterr().out
-    )
+    erased = capsys.readouterr().out
+    assert erased.startswith("Erased ")
+    assert "(interactions: 3, daily_activity: 1, profile: 1" in erased
     out = tmp_path / "after.json"
     run(
         "privacy", "export", "--config", str(config), "--community", "console:demo",

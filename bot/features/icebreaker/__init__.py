@@ -22,7 +22,11 @@ from bot.features.icebreaker._selection import (
 )
 from bot.features.icebreaker._timing import in_quiet_hours
 from bot.features.icebreaker._welcomes import Welcomes, optout_choice, welcome_nonce
+from bot.personal_data import PersonalData
 from bot.scheduling import Job, parse_cron
+from bot.storage import MemberTable
+from bot.storage._icebreaker_rows import ChampionRow, InterestRow, InvitationRow, WelcomeRow
+from bot.storage.activity import ActivityLevelRow
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -63,6 +67,20 @@ def tick_job_id(community_key: str) -> str:
 
 def setup(app: App) -> None:
     """Schedule level snapshots everywhere, and icebreakers where enabled; declare commands."""
+    app.holds_personal_data(
+        *(
+            PersonalData(
+                name=name, description=f"privacy.kinds.{name}", table=MemberTable(model=model)
+            )
+            for name, model in (
+                ("activity_levels", ActivityLevelRow),
+                ("invitations", InvitationRow),
+                ("welcomes", WelcomeRow),
+                ("interests", InterestRow),
+                ("champion", ChampionRow),
+            )
+        )
+    )
     invitations = Invitations(app)
     welcomes = Welcomes(app)
     champions = Champions(app)
