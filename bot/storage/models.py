@@ -49,7 +49,7 @@ INTERACTION_KINDS = (
 RUN_STATUSES = ("claimed", "done", "failed", "skipped")
 OUTBOX_STATUSES = ("pending", "sent", "failed")
 OPTOUT_SCOPES = ("tagging", "dm")
-PAUSE_REASONS = ("moderator", "dead_channel")
+PAUSE_REASONS = ("moderator", "dead_channel", "refused")
 
 _ID = BigInteger().with_variant(Integer, "sqlite")
 

@@ -94,11 +94,11 @@ async def test_an_outage_that_outlasts_the_retries_fails_the_post_but_not_the_ri
 async def test_a_refused_ritual_post_is_not_retried_and_the_moderators_are_told(
     fault_bot: FaultBot, error: Exception, told: str
 ) -> None:
-    """Nothing retried in vain, nothing hidden: a 403 (missing permission) or a deleted
-    channel is tried once; the outbox row is failed with the error, the run is in the
-    ledger once, and the moderators' channel gets one notice saying what to fix. The
-    ritual stays scheduled (pausing it for this reason needs a new pause reason in the
-    schema), so once the channel works again the next week's post goes out.
+    """Nothing retried in vain, nothing hidden, no loop: a 403 (missing permission) or
+    a deleted channel is tried once; the outbox row is failed with the error, the run
+    is in the ledger once, the ritual pauses itself (reason `refused`) and the
+    moderators' channel gets one notice saying what to fix. Next week's run is skipped
+    without trying the platform; once a moderator resumes it, the ritual posts again.
     """
     platform = await start_timed(fault_bot, error)
     await fault_bot.at(AT_NINE)
@@ -113,11 +113,20 @@ async def test_a_refused_ritual_post_is_not_retried_and_the_moderators_are_told(
     assert fault_bot.rows("SELECT status FROM run_ledger WHERE job_id LIKE 'posts:%'") == [
         ("done",)
     ]
-    await fault_bot.at(AT_NINE + timedelta(days=1))
-    assert len(platform.sent) == 1  # told once, not again
+    assert fault_bot.rows("SELECT paused, paused_reason FROM rituals") == [(1, "refused")]
 
     await fault_bot.at(AT_NINE + WEEK)
-    assert [s.where.channel_id for s in platform.sent if s.where] == ["mods", "general"]
+    assert platform.attempts == 2  # the paused ritual did not try again, nor tell again
+    assert fault_bot.rows(
+        "SELECT status, detail FROM run_ledger WHERE job_id LIKE 'posts:%' ORDER BY scheduled_for"
+    ) == [("done", None), ("skipped", "paused")]
+    await fault_bot.command(MOD, "posts", "list")
+    assert "the platform refused its posts" in platform.posts("respond")[-1].text
+
+    await fault_bot.command(MOD, "posts", "resume", "question")
+    await fault_bot.at(AT_NINE + 2 * WEEK)
+    assert [s.where.channel_id for s in platform.sent if s.where][-1] == "general"
+    assert fault_bot.rows("SELECT paused FROM rituals") == [(0,)]
 
 
 async def test_a_moderator_who_cannot_be_told_leaves_the_refusal_in_the_log(

@@ -228,34 +228,53 @@ class Rituals:
         scheduled_for: datetime,
         error: Forbidden | NotFound,
     ) -> None:
-        """Tell the moderators a ritual's channel refused its post (retrying cannot help)."""
+        """Pause a ritual whose channel refused its post and tell the moderators.
+
+        Retrying cannot help until someone gives Terreau the permission or moves the
+        ritual, so the ritual waits for a moderator's `/terreau posts resume` rather
+        than failing (and notifying) again every run.
+        """
         job = job_id(community.key, ritual.name)
+        community_id = self._app.community_id(community.key)
         moderators = self._app.channel_if_configured(community.key, "moderators")
         log.warning(
-            "%s: the platform refused the post of %s (%s)%s",
+            "%s: the platform refused the post of %s (%s); the ritual is paused until a "
+            "moderator resumes it%s",
             job,
             scheduled_for.isoformat(),
             error,
             "" if moderators else "; no moderators channel configured to tell",
         )
-        if moderators is None or moderators == self._app.channel(community.key, ritual.channel):
-            return
-        notice = self._app.catalog(community.key).post(
-            "messages.posts.refused",
-            ritual=ritual.name,
-            channel=ritual.channel,
-            reason="forbidden" if isinstance(error, Forbidden) else "not_found",
+        tell = moderators is not None and moderators != self._app.channel(
+            community.key, ritual.channel
         )
+        outbox_id = None
         async with self._app.database.transaction() as uow:
-            outbox_id = await self._app.delivery.enqueue(
-                uow,
-                community_id=self._app.community_id(community.key),
-                where=moderators,
-                post=notice,
-                nonce=f"{job}@{scheduled_for:%Y%m%dT%H%M%SZ}:refused",
-                scheduled_for=scheduled_for,
+            await uow.rituals.set_paused(
+                community_id,
+                ritual.name,
+                paused=True,
+                reason="refused",
+                by=None,
+                at=self._app.clock.now(),
             )
-        await self._app.delivery.deliver(outbox_id)
+            if tell and moderators is not None:
+                notice = self._app.catalog(community.key).post(
+                    "messages.posts.refused",
+                    ritual=ritual.name,
+                    channel=ritual.channel,
+                    reason="forbidden" if isinstance(error, Forbidden) else "not_found",
+                )
+                outbox_id = await self._app.delivery.enqueue(
+                    uow,
+                    community_id=community_id,
+                    where=moderators,
+                    post=notice,
+                    nonce=f"{job}@{scheduled_for:%Y%m%dT%H%M%SZ}:refused",
+                    scheduled_for=scheduled_for,
+                )
+        if outbox_id is not None:
+            await self._app.delivery.deliver(outbox_id)
 
     async def _pause_dead_channel(
         self,
