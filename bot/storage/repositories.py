@@ -58,7 +58,8 @@ class Communities(Repository):
     ) -> int:
         """Return the id of community `key`, creating it if needed (race-safe).
 
-        An existing row takes the new name and is marked present again.
+        An existing row takes the new name; a departure stays recorded until
+        `mark_back` (a restart re-reads the config but does not mean Terreau is back).
         """
         stmt = self._insert(CommunityRow.__table__).values(
             key=key,
@@ -70,7 +71,7 @@ class Communities(Repository):
         )
         upsert = stmt.on_conflict_do_update(
             index_elements=[_communities.key],
-            set_={"name": stmt.excluded.name, "left_at": None},
+            set_={"name": stmt.excluded.name},
         ).returning(_communities.id)
         return int((await self._connection.execute(upsert)).scalar_one())
 
@@ -96,12 +97,17 @@ class Communities(Repository):
         return {key: id_ for key, id_ in await self._connection.execute(stmt)}
 
     async def mark_left(self, community_id: int, *, at: datetime | None = None) -> None:
-        """Record that the bot was removed from a community."""
+        """Record that the bot was removed from a community; the first removal counts."""
         stmt = (
             update(CommunityRow)
-            .where(_communities.id == community_id)
+            .where(_communities.id == community_id, _communities.left_at.is_(None))
             .values(left_at=self._now(at))
         )
+        await self._connection.execute(stmt)
+
+    async def mark_back(self, community_id: int) -> None:
+        """Record that the bot is in a community again: any departure is forgotten."""
+        stmt = update(CommunityRow).where(_communities.id == community_id).values(left_at=None)
         await self._connection.execute(stmt)
 
 

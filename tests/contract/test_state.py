@@ -86,10 +86,15 @@ async def test_ensure_community_is_idempotent_and_race_safe(
     assert len(set(ids)) == 1
     async with database.transaction() as uow:
         await uow.communities.mark_left(ids[0], at=at(1))
+        await uow.communities.mark_left(ids[0], at=at(2))  # the first removal counts
         assert await uow.communities.ensure("slack:T1", "slack", "T1", "Acme Inc") == ids[0]
         [stored] = await uow.communities.all()
         assert await uow.communities.ids() == {"slack:T1": ids[0]}
-    assert (stored.name, stored.left_at, stored.platform_id) == ("Acme Inc", None, "T1")
+    assert (stored.name, stored.left_at, stored.platform_id) == ("Acme Inc", at(1), "T1")
+    async with database.transaction() as uow:
+        await uow.communities.mark_back(ids[0])
+        [stored] = await uow.communities.all()
+    assert stored.left_at is None
 
 
 async def test_members_keep_the_widest_seen_window(database: Database, community_id: int) -> None:

@@ -208,6 +208,25 @@ async def test_a_community_that_removed_terreau_loses_its_data_after_the_grace(
     assert entry.action == "community_deleted"
 
 
+async def test_restarts_during_the_grace_do_not_postpone_the_deletion(terreau: Terreau) -> None:
+    """The grace runs from the first removal: a restart (which re-reads every configured
+    community) and an adapter reporting the same removal again at start-up change nothing.
+    """
+    await terreau.start(extra=DEPARTURE)
+    await chat(terreau, ALICE, BOB)
+    await terreau.deliver(
+        BotRemoved(event_id=next_id(), community=KEY, occurred_at=terreau.clock.now())
+    )
+    await terreau.at(FIRST_PURGE + timedelta(days=20))
+    await terreau.stop()
+    await terreau.start(extra=DEPARTURE)
+    await terreau.deliver(
+        BotRemoved(event_id=next_id(), community=KEY, occurred_at=terreau.clock.now())
+    )
+    await terreau.at(FIRST_PURGE + timedelta(days=30))
+    assert await count(terreau, InteractionLogRow, "bob") == 0
+
+
 async def test_a_community_that_adds_terreau_back_keeps_its_data(terreau: Terreau) -> None:
     await terreau.start(extra=DEPARTURE)
     await chat(terreau, ALICE)

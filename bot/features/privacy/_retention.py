@@ -116,9 +116,10 @@ class Retention:
         if community is None:
             return
         async with self._app.database.transaction() as uow:
-            await uow.communities.ensure(
+            community_id = await uow.communities.ensure(
                 community.key, community.platform, community.id, community.name
             )
+            await uow.communities.mark_back(community_id)
 
     def _delete_old_exports(self, community_key: str, before: datetime) -> int:
         folder = export_folder(self._app.settings.export_dir, community_key)
