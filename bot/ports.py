@@ -96,4 +96,8 @@ class RoleManager(Protocol):
     """An optional platform capability: giving a role to members (Discord roles)."""
 
     async def set_role(self, community: str, role_id: str, member_ids: Sequence[str]) -> None:
-        """Make `member_ids` the only holders of `role_id`, taking it from everyone else."""
+        """Make `member_ids` the only holders of `role_id`, taking it from everyone else.
+
+        Raises `Forbidden` when the bot may not manage the role (the message says what
+        to fix), `NotFound` for an unknown role, `Unsupported` when holders cannot be found.
+        """

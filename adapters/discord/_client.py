@@ -74,6 +74,8 @@ class TerreauClient(discord.AutoShardedClient):
         self.store_content = store_content
         self.sink: EventSink | None = None
         self.interactions: OrderedDict[str, discord.Interaction[Any]] = OrderedDict()
+        # Configured guilds the bot was removed from: reported once, until it is back.
+        self.departed: set[int] = set()
 
     def owned_guilds(self) -> list[int]:
         """Return the configured guilds whose events reach this process's shards."""
@@ -95,23 +97,65 @@ class TerreauClient(discord.AutoShardedClient):
     async def sync_commands(self) -> None:
         """Sync `/terreau` to each owned guild, so changes show at once."""
         for guild_id in self.owned_guilds():
-            try:
-                synced = await self.tree.sync(guild=discord.Object(id=guild_id))
-            except discord.HTTPException as error:
-                log.warning("could not sync /terreau to guild %s: %s", guild_id, error)
-            else:
-                log.info("synced %d command(s) to guild %s", len(synced), guild_id)
+            await self._sync(guild_id)
+
+    async def _sync(self, guild_id: int) -> None:
+        try:
+            synced = await self.tree.sync(guild=discord.Object(id=guild_id))
+        except discord.DiscordException as error:
+            log.warning("could not sync /terreau to guild %s: %s", guild_id, error)
+        else:
+            log.info("synced %d command(s) to guild %s", len(synced), guild_id)
 
     # Gateway events.
 
     async def on_ready(self) -> None:
-        """Log what this process serves, and guilds it is in but not configured for."""
+        """Log what this process serves; a configured guild missing from READY was left."""
         for guild in self.guilds:
             self._note_guild(guild)
+        for guild_id in self.owned_guilds():
+            # READY lists every guild the bot is in (outages included, as unavailable).
+            if self.get_guild(guild_id) is not None or guild_id in self.departed:
+                continue
+            log.warning(
+                "configured Discord guild %s is not among the bot's guilds: it was removed "
+                "(or never invited); its data goes after the departure grace period",
+                guild_id,
+            )
+            await self._removed(guild_id)
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
-        """Log a guild the bot was just added to."""
+        """Log a guild the bot was just added to; a configured one is served (again)."""
         self._note_guild(guild)
+        await self._added(guild.id)
+
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        """Tell the core a configured guild is served (at start-up, after an outage, re-invited).
+
+        discord.py reports a GUILD_CREATE carrying `unavailable: false` this way, which is
+        how Discord sends the guilds of READY and, often, a guild the bot was invited to.
+        """
+        await self._added(guild.id)
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """Translate the bot's removal from a guild (GUILD_DELETE that is not an outage)."""
+        if guild.id in self.guilds_served:
+            log.warning("Terreau was removed from Discord guild %s (%s)", guild.id, guild.name)
+            await self._removed(guild.id)
+
+    async def _added(self, guild_id: int) -> None:
+        if guild_id not in self.guilds_served:
+            return
+        back = guild_id in self.departed
+        self.departed.discard(guild_id)
+        await self._deliver(translate.bot_added(guild_id, now=self.clock.now()))
+        if back:
+            log.info("Terreau is back in Discord guild %s", guild_id)
+            await self._sync(guild_id)  # the sync may have failed, or been undone, meanwhile
+
+    async def _removed(self, guild_id: int) -> None:
+        self.departed.add(guild_id)
+        await self._deliver(translate.bot_removed(guild_id, now=self.clock.now()))
 
     def _note_guild(self, guild: discord.Guild) -> None:
         if guild.id in self.guilds_served:

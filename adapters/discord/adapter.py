@@ -18,6 +18,7 @@ from discord.http import Route
 from adapters.discord import translate
 from adapters.discord._client import TerreauClient
 from adapters.discord._errors import DMS_CLOSED, port_errors
+from adapters.discord._roles import move_role
 from adapters.discord.render import discord_nonce, render
 from bot.commands import CommandRegistry
 from bot.config import CommunityConfig, DiscordSettings
@@ -247,6 +248,17 @@ class DiscordAdapter:
             async for member in guild.fetch_members(limit=min(limit, MAX_PAGE), after=start):
                 members.append(translate.to_member(member))
         return sorted(members, key=lambda m: int(m.id))
+
+    # Roles (the optional `RoleManager` port).
+
+    async def set_role(self, community: str, role_id: str, member_ids: Sequence[str]) -> None:
+        """Make `member_ids` the only holders of a role; needs Manage Roles and the members intent.
+
+        A refusal (no Manage Roles, or the role not below the bot's highest role) is
+        logged and raised as `Forbidden`, naming the permission and the role.
+        """
+        guild = await self._guild(community)
+        await move_role(self.client, guild, role_id, member_ids)
 
     # Lookups.
 

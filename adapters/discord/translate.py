@@ -15,6 +15,8 @@ from datetime import datetime
 import discord
 
 from bot.domain import (
+    BotAdded,
+    BotRemoved,
     Member,
     MemberJoined,
     MemberLeft,
@@ -197,4 +199,28 @@ def thread_created(thread: discord.Thread) -> ThreadCreated | None:
         channel_id=str(thread.parent_id),
         thread_id=str(thread.id),
         parent_message_id=parent_message,
+    )
+
+
+def bot_removed(guild_id: int, *, now: datetime) -> BotRemoved:
+    """Translate GUILD_DELETE without `unavailable` (kicked, banned, or the guild deleted).
+
+    GUILD_DELETE with `unavailable: true` is an outage, not a removal; discord.py
+    reports it as `guild_unavailable` and it never reaches this function. A
+    configured guild missing from READY (removed while Terreau was down) is
+    translated here too.
+    """
+    return BotRemoved(
+        event_id=f"removed:{guild_id}:{int(now.timestamp() * 1000)}",
+        community=guild_key(guild_id),
+        occurred_at=now,
+    )
+
+
+def bot_added(guild_id: int, *, now: datetime) -> BotAdded:
+    """Translate GUILD_CREATE for a guild the bot (re)joined, or READY listing a guild."""
+    return BotAdded(
+        event_id=f"added:{guild_id}:{int(now.timestamp() * 1000)}",
+        community=guild_key(guild_id),
+        occurred_at=now,
     )

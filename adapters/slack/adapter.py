@@ -19,6 +19,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack._duplicates import find_posted, metadata
@@ -28,7 +29,13 @@ from adapters.slack._server import SHUTDOWN_TIMEOUT, HttpServer, SocketMode
 from adapters.slack._web import call, web_client
 from adapters.slack.blocks import SlackMessage, render
 from adapters.slack.commands import COMMAND, parse_command
-from adapters.slack.translate import member_from_user, translate_action, translate_event
+from adapters.slack.translate import (
+    bot_present,
+    bot_revoked,
+    member_from_user,
+    translate_action,
+    translate_event,
+)
 from bot.domain import (
     ChannelRef,
     ChoiceMade,
@@ -38,7 +45,7 @@ from bot.domain import (
     Post,
     SentMessage,
 )
-from bot.ports import Clock, EventSink, NotFound, PlatformError, Unavailable
+from bot.ports import Clock, EventSink, Forbidden, NotFound, PlatformError, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +54,8 @@ PACING = timedelta(seconds=1)
 """Slack allows about one `chat.postMessage` per second per channel."""
 
 _REMEMBERED = 10_000
+_REVOKED = frozenset({"token_revoked", "account_inactive"})
+"""`auth.test` errors meaning the token is gone for good, not mistyped (`invalid_auth`)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -104,6 +113,7 @@ class SlackAdapter:
         self._http_port = http_port
         self._pacing = pacing
         self._connections: dict[str, _Connection] = {}
+        self._revoked: set[str] = set()
         self._own_users: set[str] = set()
         self._sink: EventSink | None = None
         self._socket: SocketMode | None = None
@@ -127,7 +137,19 @@ class SlackAdapter:
         if self._bolt is not None:
             raise RuntimeError("the Slack adapter was already started")
         for workspace in self._workspaces.values():
-            self._connections[workspace.team_id] = await self._connect(workspace)
+            try:
+                self._connections[workspace.team_id] = await self._connect(workspace)
+            except Forbidden as error:
+                if not _token_gone(error):
+                    raise
+                log.warning(
+                    "the bot token of Slack workspace %s was revoked (%s): Terreau was "
+                    "uninstalled there and does not serve it; its data goes after the "
+                    "departure grace period unless the app is installed again",
+                    workspace.team_id,
+                    error,
+                )
+                self._revoked.add(workspace.team_id)
         self._sink = sink
         bolt = self._bolt = self._bolt_app()
         if self._mode == "socket":
@@ -140,7 +162,13 @@ class SlackAdapter:
         else:
             self._server = HttpServer(bolt, host=self._http_host, port=self._http_port)
             await self._server.start()
-        log.info("Slack connected (%s mode): %s", self._mode, ", ".join(sorted(self._workspaces)))
+        log.info("Slack connected (%s mode): %s", self._mode, ", ".join(sorted(self._connections)))
+        # Whether each workspace is served is a fact the core keeps (the departure grace).
+        now = self._clock.now()
+        for team_id in sorted(self._connections):
+            await self._deliver(bot_present(team_id, now=now))
+        for team_id in sorted(self._revoked):
+            await self._deliver(bot_revoked(team_id, now=now))
 
     async def _connect(self, workspace: Workspace) -> _Connection:
         client = web_client(token=workspace.token, base_url=self._api_base, clock=self._clock)
@@ -255,7 +283,7 @@ class SlackAdapter:
 
     async def _deliver(self, event: Event) -> None:
         sink = self._sink
-        if sink is None or _team(event.community) not in self._connections:
+        if sink is None or _team(event.community) not in self._workspaces:
             return
         task = asyncio.current_task()
         if task is not None:
@@ -424,6 +452,12 @@ class SlackAdapter:
 def _team(community: str) -> str:
     platform, _, team_id = community.partition(":")
     return team_id if platform == "slack" else ""
+
+
+def _token_gone(error: PlatformError) -> bool:
+    """Tell whether `auth.test` failed because Slack revoked the token (app uninstalled)."""
+    cause = error.__cause__
+    return isinstance(cause, SlackApiError) and cause.response.get("error") in _REVOKED
 
 
 def _trim(remembered: OrderedDict[str, Any]) -> None:

@@ -5,7 +5,8 @@ or None when the payload is not something the core cares about (bot messages,
 Terreau's own messages, channel joins, subtypes that carry no member activity).
 Event ids are Slack's own (`event_id` of the envelope, `trigger_id` of a click),
 so a retried delivery or a replayed Socket Mode envelope carries the same id and
-the core's dispatcher drops the repeat.
+the core's dispatcher drops the repeat. `bot_present` and `bot_revoked` state what
+the adapter found at start-up (a bot token that works, or one Slack revoked).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import Any
 
 from adapters.slack.blocks import SELECT_ACTION
 from bot.domain import (
+    BotAdded,
+    BotRemoved,
     ChoiceMade,
     Event,
     Member,
@@ -186,13 +189,46 @@ def _user_change(event: Payload, base: dict[str, Any], own: frozenset[str]) -> E
     return MemberLeft(**base, member_id=str(user["id"]))
 
 
+def _app_uninstalled(event: Payload, base: dict[str, Any], own: frozenset[str]) -> Event | None:
+    return BotRemoved(**base)
+
+
+def _tokens_revoked(event: Payload, base: dict[str, Any], own: frozenset[str]) -> Event | None:
+    # Members' own OAuth tokens (`tokens.oauth`) are none of Terreau's business; a revoked
+    # bot token (`tokens.bot`, the bot user's id) is Terreau losing the workspace.
+    tokens = event.get("tokens") or {}
+    if not tokens.get("bot"):
+        return None
+    return BotRemoved(**base)
+
+
 _EVENTS: dict[str, Callable[[Payload, dict[str, Any], frozenset[str]], Event | None]] = {
     "message": _message,
     "reaction_added": _reaction,
     "reaction_removed": _reaction,
     "team_join": _team_join,
     "user_change": _user_change,
+    "app_uninstalled": _app_uninstalled,
+    "tokens_revoked": _tokens_revoked,
 }
+
+
+def bot_present(team_id: str, *, now: datetime) -> BotAdded:
+    """Return the fact that Terreau serves a workspace (its bot token passed `auth.test`)."""
+    return BotAdded(
+        event_id=f"present-{team_id}-{int(now.timestamp() * 1000)}",
+        community=community_key("slack", team_id),
+        occurred_at=now,
+    )
+
+
+def bot_revoked(team_id: str, *, now: datetime) -> BotRemoved:
+    """Return the fact that a workspace's bot token was found revoked (`auth.test` at start)."""
+    return BotRemoved(
+        event_id=f"revoked-{team_id}-{int(now.timestamp() * 1000)}",
+        community=community_key("slack", team_id),
+        occurred_at=now,
+    )
 
 
 def translate_action(body: Payload, *, now: datetime) -> ChoiceMade | None:

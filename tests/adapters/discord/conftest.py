@@ -13,6 +13,7 @@ from adapters.discord import DiscordAdapter
 from bot.app import App, create_app
 from bot.commands import CommandRegistry
 from bot.config import Settings, parse_settings
+from bot.domain import BotAdded, BotRemoved
 from bot.storage import Database
 from bot.storage.migrate import upgrade
 from tests.adapters.discord.fake_discord import FakeDiscord
@@ -89,6 +90,7 @@ class Running:
         self.clock = ManualClock(START)
         self.app: App | None = None
         self.adapter: DiscordAdapter | None = None
+        self.presence: list[BotAdded | BotRemoved] = []
 
     async def start(self, **flags: Any) -> App:
         from bot.prompts import Prompts
@@ -116,6 +118,9 @@ class Running:
             clock=self.clock,
             commands=commands,
         )
+        # Subscribed after the features, so this runs once they have handled the event.
+        self.app.dispatcher.subscribe(BotAdded, self._presence)
+        self.app.dispatcher.subscribe(BotRemoved, self._presence)
         try:
             await self.app.start()
         except BaseException:
@@ -123,6 +128,17 @@ class Running:
             self.app = None
             raise
         return self.app
+
+    async def _presence(self, event: BotAdded | BotRemoved) -> None:
+        self.presence.append(event)
+
+    async def left_at(self) -> datetime | None:
+        """Return when the community was recorded as left, as the database holds it."""
+        assert self.app is not None
+        async with self.app.database.read() as uow:
+            community = await uow.communities.get(KEY)
+        assert community is not None
+        return community.left_at
 
     async def stop(self) -> None:
         if self.app is not None:

@@ -2,7 +2,7 @@
 
 It speaks just enough of Discord's documented protocol for Terreau's adapter:
 login and application info, guild command sync, message sends, interaction
-callbacks, members, DMs; a gateway that says HELLO, answers IDENTIFY with
+callbacks, members and their roles, DMs; a gateway that says HELLO, answers IDENTIFY with
 READY and the guilds' GUILD_CREATE, accepts RESUME, and can drop a connection
 or close it with a given code. Every request and gateway payload is recorded.
 """
@@ -58,6 +58,7 @@ class FakeDiscord:
     close_on_identify: int | None = None
     token: str = "fake.bot.token"
     members: list[dict[str, Any]] = field(default_factory=list)
+    role_refusal: tuple[int, int, str] | None = None
     requests: list[Request] = field(default_factory=list)
     identifies: list[dict[str, Any]] = field(default_factory=list)
     resumes: list[dict[str, Any]] = field(default_factory=list)
@@ -211,12 +212,28 @@ class FakeDiscord:
             limit = int(request.query.get("limit", "1000"))
             page = [m for m in self.members if int(m["user"]["id"]) > after][:limit]
             return _json(page)
+        if parts[0] == "guilds" and len(parts) == 6 and parts[2:5:2] == ["members", "roles"]:
+            return self._member_role(request.method, parts[3], parts[5])
         if parts[0] == "guilds" and len(parts) == 4 and parts[2] == "members":
             for member in self.members:
                 if member["user"]["id"] == parts[3]:
                     return _json(member)
             return _error(404, 10007, "Unknown Member")
         return _error(404, 0, f"the fake server has no route for {request.method} {path}")
+
+    def _member_role(self, method: str, member_id: str, role_id: str) -> web.StreamResponse:
+        """PUT or DELETE /guilds/{g}/members/{u}/roles/{r}: 204, as Discord answers."""
+        if self.role_refusal is not None:
+            status, code, message = self.role_refusal
+            return _error(status, code, message)
+        if role_id not in {role["id"] for guild in self.guilds for role in guild["roles"]}:
+            return _error(404, 10011, "Unknown Role")
+        for member in self.members:
+            if member["user"]["id"] == member_id:
+                roles = [role for role in member["roles"] if role != role_id]
+                member["roles"] = [*roles, role_id] if method == "PUT" else roles
+                return web.Response(status=204)
+        return _error(404, 10007, "Unknown Member")
 
     def _message(self, channel_id: str, body: dict[str, Any]) -> dict[str, Any]:
         if self.dm_channels.get(channel_id) in CLOSED_DMS:

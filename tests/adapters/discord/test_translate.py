@@ -13,6 +13,8 @@ from adapters.discord._client import TerreauClient
 from bot.commands import CommandRegistry, is_moderator
 from bot.config import DiscordSettings
 from bot.domain import (
+    BotAdded,
+    BotRemoved,
     Event,
     MemberJoined,
     MemberLeft,
@@ -47,15 +49,15 @@ class Gateway:
         return self.events[before:]
 
 
-@pytest.fixture
-async def gateway() -> AsyncIterator[Gateway]:
+async def connected(*, store_content: bool = True) -> Gateway:
+    """Return a client that has seen the configured guild's GUILD_CREATE (and its BotAdded)."""
     client = TerreauClient(
         settings=DiscordSettings(),
         guilds={int(GUILD): KEY},
         commands=CommandRegistry(),
         prompts=Prompts.load(PROMPTS_DIR),
         clock=ManualClock(NOW),
-        store_content=True,
+        store_content=store_content,
     )
     fed = Gateway(client)
 
@@ -64,9 +66,17 @@ async def gateway() -> AsyncIterator[Gateway]:
 
     client.sink = sink
     await client._async_setup_hook()  # what login() does first: bind the running loop
-    client._connection.parsers["GUILD_CREATE"](payload("guild_create"))
+    [added] = await fed.feed("GUILD_CREATE", payload("guild_create"))
+    assert isinstance(added, BotAdded) and added.community == KEY
+    fed.events.clear()
+    return fed
+
+
+@pytest.fixture
+async def gateway() -> AsyncIterator[Gateway]:
+    fed = await connected()
     yield fed
-    await client.close()
+    await fed.client.close()
 
 
 async def test_a_guild_message_names_its_author_channel_and_mentions(gateway: Gateway) -> None:
@@ -103,26 +113,11 @@ async def test_manage_server_makes_a_member_an_admin(gateway: Gateway) -> None:
 
 
 async def test_without_message_content_text_is_not_kept() -> None:
-    client = TerreauClient(
-        settings=DiscordSettings(),
-        guilds={int(GUILD): KEY},
-        commands=CommandRegistry(),
-        prompts=Prompts.load(PROMPTS_DIR),
-        clock=ManualClock(NOW),
-        store_content=False,
-    )
-    fed = Gateway(client)
-
-    async def sink(event: Event) -> None:
-        fed.events.append(event)
-
-    client.sink = sink
-    await client._async_setup_hook()  # what login() does first: bind the running loop
-    client._connection.parsers["GUILD_CREATE"](payload("guild_create"))
+    fed = await connected(store_content=False)
     try:
         [event] = await fed.feed("MESSAGE_CREATE", payload("message_create"))
     finally:
-        await client.close()
+        await fed.client.close()
 
     assert isinstance(event, MessagePosted) and event.text is None
     assert event.mentions == (MOD,)
@@ -180,3 +175,48 @@ async def test_events_of_unconfigured_guilds_are_dropped(gateway: Gateway) -> No
     [event] = await gateway.feed("MESSAGE_CREATE", payload("message_create"))
 
     assert event.community == KEY and len(gateway.events) == 1
+
+
+async def test_removal_from_the_guild_is_bot_removed_and_an_outage_is_not(
+    gateway: Gateway,
+) -> None:
+    gateway.client._connection.parsers["GUILD_DELETE"](payload("guild_delete_outage"))
+    # Handlers run in the order events arrive: had the outage said anything, it would
+    # be here before the message.
+    [message] = await gateway.feed("MESSAGE_CREATE", payload("message_create"))
+    assert isinstance(message, MessagePosted)
+    guild = gateway.client.get_guild(int(GUILD))
+    assert guild is not None and guild.unavailable  # still the bot's guild, in an outage
+
+    [removed] = await gateway.feed("GUILD_DELETE", payload("guild_delete"))
+
+    assert removed == BotRemoved(
+        event_id=f"removed:{GUILD}:{int(NOW.timestamp() * 1000)}", community=KEY, occurred_at=NOW
+    )
+    assert gateway.client.departed == {int(GUILD)}
+
+
+async def test_an_invitation_back_is_bot_added(gateway: Gateway) -> None:
+    await gateway.feed("GUILD_DELETE", payload("guild_delete"))
+    # Discord sends the guild of a new invitation as GUILD_CREATE, with or without
+    # `unavailable: false` (discord.py calls the first "available", the second "join").
+    [back] = await gateway.feed("GUILD_CREATE", payload("guild_create"))
+    assert isinstance(back, BotAdded) and back.community == KEY and back.occurred_at == NOW
+    assert gateway.client.departed == set()
+
+    await gateway.feed("GUILD_DELETE", payload("guild_delete"))
+    joined = payload("guild_create")
+    del joined["unavailable"]
+    [again] = await gateway.feed("GUILD_CREATE", joined)
+    assert isinstance(again, BotAdded) and again.community == KEY
+
+
+async def test_an_unconfigured_guild_coming_or_going_is_not_reported(gateway: Gateway) -> None:
+    parsers = gateway.client._connection.parsers
+    parsers["GUILD_CREATE"](payload("guild_create_unconfigured"))
+    parsers["GUILD_DELETE"]({"id": "1199999999999999999"})
+
+    [removed] = await gateway.feed("GUILD_DELETE", payload("guild_delete"))
+
+    assert isinstance(removed, BotRemoved) and removed.community == KEY
+    assert len(gateway.events) == 1

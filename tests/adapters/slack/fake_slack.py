@@ -43,6 +43,7 @@ class FakeSlack:
     usergroups: dict[str, list[str]] = field(default_factory=dict)
     rate_limits: dict[str, list[int]] = field(default_factory=dict)
     failures: dict[str, list[str]] = field(default_factory=dict)
+    revoked: set[str] = field(default_factory=set)
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)
@@ -116,6 +117,8 @@ class FakeSlack:
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
+        if token in self.revoked:  # what Slack answers once the app is uninstalled
+            return web.json_response({"ok": False, "error": "token_revoked"})
         team = self.teams.get(token or "")
         if team is None and method != "apps.connections.open":
             return web.json_response({"ok": False, "error": "invalid_auth"})

@@ -10,6 +10,8 @@ import pytest
 
 from adapters.slack import SlackAdapter, Workspace
 from bot.domain import (
+    BotAdded,
+    BotRemoved,
     ChannelRef,
     Choice,
     ChoiceMade,
@@ -18,6 +20,7 @@ from bot.domain import (
     Member,
     Mention,
     Post,
+    ReactionAdded,
     SentMessage,
     mention_marker,
 )
@@ -295,6 +298,12 @@ async def test_one_adapter_serves_several_workspaces_each_with_its_token(
 
     await slack.start(sink)
     try:
+        # Both tokens work: each workspace is reported served.
+        assert [(type(e), e.community) for e in events] == [
+            (BotAdded, "slack:T0SECOND"),
+            (BotAdded, f"slack:{TEAM}"),
+        ]
+        events.clear()
         await slack.send(GENERAL, Post(text="first"), nonce="a")
         await slack.send(
             ChannelRef(community="slack:T0SECOND", channel_id="C0OTHER"),
@@ -327,6 +336,7 @@ async def test_one_adapter_serves_several_workspaces_each_with_its_token(
             )
         await until(lambda: len(events) == 2)
         assert sorted(e.community for e in events) == ["slack:T0SECOND", f"slack:{TEAM}"]
+        assert all(isinstance(e, ReactionAdded) for e in events)
     finally:
         await slack.stop()
 
@@ -361,3 +371,62 @@ async def test_a_post_that_failed_before_slack_took_it_is_posted_on_retry(
     assert len(fake_slack.called("chat.postMessage")) == 2
     assert len(fake_slack.called("conversations.history")) == 1
     assert [m["ts"] for m in fake_slack.messages["C0GENERAL"]] == [sent.message_id]
+
+
+async def test_a_workspace_whose_token_was_revoked_is_reported_removed_not_fatal(
+    fake_slack: FakeSlack, clock: ManualClock
+) -> None:
+    fake_slack.teams["xoxb-3333-gone"] = {
+        "team_id": "T0GONE",
+        "team": "Gone",
+        "user_id": "U0TERREAU3",
+        "bot_id": "B0BOT3",
+    }
+    fake_slack.revoked.add("xoxb-3333-gone")  # the app was uninstalled from T0GONE
+    slack = SlackAdapter(
+        workspaces=[
+            Workspace(team_id=TEAM, token=BOT_TOKEN),
+            Workspace(team_id="T0GONE", token="xoxb-3333-gone"),
+        ],
+        clock=clock,
+        mode="http",
+        api_base=fake_slack.api_base,
+        signing_secret=SECRET,
+        http_port=0,
+    )
+    events: list[Event] = []
+
+    async def sink(event: Event) -> None:
+        events.append(event)
+
+    await slack.start(sink)
+    try:
+        assert [(type(e), e.community, e.occurred_at) for e in events] == [
+            (BotAdded, f"slack:{TEAM}", START),
+            (BotRemoved, "slack:T0GONE", START),
+        ]
+        gone = ChannelRef(community="slack:T0GONE", channel_id="C0X")
+        with pytest.raises(NotFound):
+            await slack.send(gone, Post(text="hello?"), nonce="n1")
+        await slack.send(GENERAL, Post(text="still here"), nonce="n2")
+    finally:
+        await slack.stop()
+
+
+async def test_a_mistyped_token_still_stops_the_start(
+    fake_slack: FakeSlack, clock: ManualClock
+) -> None:
+    slack = SlackAdapter(
+        workspaces=[Workspace(team_id=TEAM, token="xoxb-typo")],
+        clock=clock,
+        mode="http",
+        api_base=fake_slack.api_base,
+        signing_secret=SECRET,
+        http_port=0,
+    )
+
+    async def sink(event: Event) -> None:
+        raise AssertionError(event)
+
+    with pytest.raises(PlatformError, match="invalid_auth"):
+        await slack.start(sink)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.domain import ChoiceMade, CommandInvoked, MessagePosted
+from bot.domain import BotRemoved, ChoiceMade, CommandInvoked, MessagePosted
 from tests.adapters.slack.conftest import SlackTerreau
 from tests.fakes import until
 
@@ -241,3 +242,24 @@ async def test_a_lost_answer_from_slack_never_posts_a_ritual_twice(
         row = await uow.outbox.get(1)
     assert row is not None
     assert (row.status, row.message_id) == ("sent", posted["ts"])
+
+
+async def test_the_app_uninstalled_records_the_workspaces_departure(
+    http_terreau: SlackTerreau,
+) -> None:
+    app = http_terreau.app
+    removed: list[BotRemoved] = []
+
+    async def record(event: BotRemoved) -> None:  # subscribed after the privacy feature
+        removed.append(event)
+
+    app.dispatcher.subscribe(BotRemoved, record)
+
+    status, _ = await http_terreau.event(load("app_uninstalled.json"))
+
+    assert status == 200
+    await until(lambda: bool(removed))
+    async with app.database.read() as uow:
+        community = await uow.communities.get("slack:T0TERREAU")
+    assert community is not None
+    assert community.left_at == datetime.fromtimestamp(1795420800, tz=UTC)

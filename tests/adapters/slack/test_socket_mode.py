@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.domain import ChoiceMade, CommandInvoked, MessagePosted, ReactionAdded
+from bot.domain import BotRemoved, ChoiceMade, CommandInvoked, MessagePosted, ReactionAdded
 from tests.adapters.slack.conftest import SlackTerreau
 from tests.fakes import until
 
@@ -103,3 +104,26 @@ async def test_a_click_on_a_removed_feature_says_it_expired(socket_terreau: Slac
     await socket_terreau.fake.push(envelope("interactive", payload, "env-1"))
     await until(lambda: bool(socket_terreau.fake.responses))
     assert socket_terreau.fake.responses[0]["response_type"] == "ephemeral"
+
+
+async def test_a_revoked_bot_token_records_the_workspaces_departure(
+    socket_terreau: SlackTerreau,
+) -> None:
+    app = socket_terreau.app
+    removed: list[BotRemoved] = []
+
+    async def record(event: BotRemoved) -> None:  # subscribed after the privacy feature
+        removed.append(event)
+
+    app.dispatcher.subscribe(BotRemoved, record)
+    revoked_by_a_member = envelope("events_api", load("tokens_revoked_user.json"), "env-0")
+    await socket_terreau.fake.push(revoked_by_a_member)
+    await socket_terreau.fake.push(envelope("events_api", load("tokens_revoked.json"), "env-1"))
+
+    await until(lambda: bool(removed) and bool(socket_terreau.fake.acked("env-1")))
+    assert socket_terreau.fake.acked("env-0")
+    assert [event.event_id for event in removed] == ["Ev0REVOKE01"]
+    async with app.database.read() as uow:
+        community = await uow.communities.get("slack:T0TERREAU")
+    assert community is not None
+    assert community.left_at == datetime.fromtimestamp(1795420800.0001, tz=UTC)

@@ -12,6 +12,7 @@ import pytest
 from adapters.slack.commands import parse_command, split_words
 from adapters.slack.translate import translate_action, translate_event
 from bot.domain import (
+    BotRemoved,
     ChoiceMade,
     CommandInvoked,
     MemberJoined,
@@ -112,6 +113,25 @@ def test_team_join_and_a_deactivated_account() -> None:
     assert left.member_id == "U0DAVE"
 
 
+def test_the_app_uninstalled_is_bot_removed_at_the_event_time() -> None:
+    event = translate_event(load("app_uninstalled.json"), own_user_ids=OWN)
+    assert event == BotRemoved(
+        event_id="Ev0UNINST01",
+        community="slack:T0TERREAU",
+        occurred_at=datetime.fromtimestamp(1795420800, tz=UTC),
+    )
+
+
+def test_a_revoked_bot_token_is_bot_removed_and_a_members_token_is_not() -> None:
+    event = translate_event(load("tokens_revoked.json"), own_user_ids=OWN)
+    assert event == BotRemoved(
+        event_id="Ev0REVOKE01",
+        community="slack:T0TERREAU",
+        occurred_at=datetime.fromtimestamp(1795420800.0001, tz=UTC),
+    )
+    assert translate_event(load("tokens_revoked_user.json"), own_user_ids=OWN) is None
+
+
 def test_a_malformed_event_is_dropped_not_raised() -> None:
     payload = load("reaction_added.json")
     del payload["event"]["item"]["channel"]
@@ -195,6 +215,7 @@ def test_the_manifest_declares_what_the_adapter_handles() -> None:
         event.split(".")[0] for event in manifest["settings"]["event_subscriptions"]["bot_events"]
     }
     assert events == handled_event_types()
+    assert {"app_uninstalled", "tokens_revoked"} <= events
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"commands", "chat:write", "im:write", "users:read", "usergroups:read"} <= scopes
