@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.domain import ChannelRef, ChoiceMade, CommandInvoked, Member, Post, SentMessage
-from bot.ports import EventSink, Forbidden
+from bot.ports import EventSink, Forbidden, PlatformError
 
 
 class ManualClock:
@@ -139,6 +139,9 @@ class FakeRolePlatform(FakePlatform):
     """A fake platform that can also give roles, as Discord can."""
 
     roles: dict[str, set[str]] = field(default_factory=dict)
+    role_refusal: PlatformError | None = None
 
     async def set_role(self, community: str, role_id: str, member_ids: Sequence[str]) -> None:
+        if self.role_refusal is not None:
+            raise self.role_refusal
         self.roles[role_id] = set(member_ids)

@@ -7,6 +7,8 @@ unique index), one nomination per (election, nominee, nominator) and one vote pe
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +25,22 @@ log = logging.getLogger(__name__)
 ELECTION_PHASES = ("nominating", "voting", "closed", "announced", "cancelled")
 RUNNING_PHASES = ("nominating", "voting")
 _RUNNING_SQL = "phase IN ('nominating', 'voting')"
+
+
+FORMER_MEMBER = "~former-"
+"""How the id of a member who erased their data starts in past results (no platform id
+contains `~`), so counts stay right and nobody can be traced."""
+
+
+def is_former_member(member_id: str) -> bool:
+    """Tell whether an id in an election record stands for a member who was forgotten."""
+    return member_id.startswith(FORMER_MEMBER)
+
+
+def voter_key(secret: bytes, election_id: int, member_id: str) -> str:
+    """Return the pseudonymous key of a member's ballot in one election."""
+    message = f"{election_id}:{member_id}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 
 def _quoted(values: tuple[str, ...]) -> str:

@@ -7,8 +7,6 @@ sealed ballot cannot be traced back to anyone.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import secrets
 from datetime import datetime
@@ -17,9 +15,14 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Row
 
-from bot.storage._base import Repository
+from bot.storage._election_members import (
+    ElectionData,
+    ErasedElectionData,
+    MemberElectionQueries,
+)
 from bot.storage._election_tables import (
     ELECTION_PHASES,
+    FORMER_MEMBER,
     RUNNING_PHASES,
     AuditEntry,
     ElectionAuditRow,
@@ -32,33 +35,33 @@ from bot.storage._election_tables import (
     VoteRow,
     WinnerRecord,
     WinnerRow,
+    is_former_member,
+    voter_key,
 )
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "ELECTION_PHASES",
+    "FORMER_MEMBER",
     "RUNNING_PHASES",
     "AuditEntry",
     "ElectionAuditRow",
+    "ElectionData",
     "ElectionRecord",
     "ElectionRow",
     "ElectionSecretRow",
     "Elections",
+    "ErasedElectionData",
     "NominationRecord",
     "NominationRow",
     "VoteRecord",
     "VoteRow",
     "WinnerRecord",
     "WinnerRow",
+    "is_former_member",
     "voter_key",
 ]
-
-
-def voter_key(secret: bytes, election_id: int, member_id: str) -> str:
-    """Return the pseudonymous key of a member's ballot in one election."""
-    message = f"{election_id}:{member_id}".encode()
-    return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 
 _e = ElectionRow.__table__.c
@@ -69,7 +72,7 @@ _w = WinnerRow.__table__.c
 _a = ElectionAuditRow.__table__.c
 
 
-class Elections(Repository):
+class Elections(MemberElectionQueries):
     """Elections, nominations, pseudonymous votes, winners and the audit log."""
 
     async def secret(self, community_id: int) -> bytes:
@@ -363,52 +366,6 @@ class Elections(Repository):
             )
             for row in await self._connection.execute(stmt)
         ]
-
-    async def erase_member(self, community_id: int, member_id: str) -> dict[str, int]:
-        """Erase a member from the elections while every count stays right.
-
-        Their open ballots stay counted but lose the key that led back to them (so
-        they can no longer be changed); their nominations (given and received),
-        hall-of-fame entries and their name in the audit log go. Returns what changed.
-        """
-        stmt = select(_s.secret).where(_s.community_id == community_id)
-        secret_hex = (await self._connection.execute(stmt)).scalar_one_or_none()
-        unlinked = 0
-        if secret_hex is not None:
-            secret = bytes.fromhex(secret_hex)
-            open_ids = select(_e.id).where(
-                _e.community_id == community_id, _e.phase.in_(RUNNING_PHASES)
-            )
-            for election_id in (await self._connection.execute(open_ids)).scalars():
-                key = voter_key(secret, election_id, member_id)
-                unlinked += (
-                    await self._connection.execute(
-                        update(VoteRow)
-                        .where(_v.election_id == election_id, _v.voter_key == key)
-                        .values(voter_key=None)
-                    )
-                ).rowcount
-        elections = select(_e.id).where(_e.community_id == community_id)
-        nominations = await self._connection.execute(
-            delete(NominationRow).where(
-                _n.election_id.in_(elections),
-                (_n.nominator_id == member_id) | (_n.nominee_id == member_id),
-            )
-        )
-        winners = await self._connection.execute(
-            delete(WinnerRow).where(_w.community_id == community_id, _w.member_id == member_id)
-        )
-        audit = await self._connection.execute(
-            update(ElectionAuditRow)
-            .where(_a.community_id == community_id, _a.actor_id == member_id)
-            .values(actor_id=None)
-        )
-        return {
-            "ballots_unlinked": unlinked,
-            "nominations": nominations.rowcount,
-            "winners": winners.rowcount,
-            "audit_entries": audit.rowcount,
-        }
 
     async def count_votes(self, election_id: int) -> int:
         """Return how many ballots an election holds."""

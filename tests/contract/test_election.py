@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from bot.features.election import voter_key
+from bot.features.election import count, voter_key
 from bot.storage import Database, ElectionRecord
+from bot.storage.election import is_former_member
 from tests.contract.conftest import T0, at
 
 
@@ -183,39 +184,138 @@ async def clock_forward(database: Database, minutes: float) -> None:
     await clock_of(database).set(at(minutes))
 
 
-async def test_erasing_a_member_keeps_every_count(database: Database, community_id: int) -> None:
-    past = await open_election(database, community_id, "past")
+async def erasure_scene(database: Database, community_id: int) -> tuple[int, int, bytes]:
+    """A past election Al won, and a ranked vote running now that Al started and votes in.
+
+    Returns the past election, the running one and the community's voter-key secret.
+    """
+    past = await open_election(database, community_id, "past", candidates=("al", "bo"))
     assert past is not None
     async with database.transaction() as uow:
         secret = await uow.elections.secret(community_id)
-        await uow.elections.nominate(
+        nominate = uow.elections.nominate
+        await nominate(
             past.id, nominee_id="al", nominee_name="Al", nominator_id="cy", reason="kind"
         )
+        await nominate(past.id, nominee_id="bo", nominee_name="Bo", nominator_id="al", reason="fun")
+        for voter, ranking in (("cy", ("al",)), ("bo", ("al",)), ("al", ("bo",))):
+            await uow.elections.cast(past.id, voter_key(secret, past.id, voter), ranking)
+        result = {
+            "winners": ["al"],
+            "rounds": [{"al": 2, "bo": 1}],
+            "ballots": 3,
+            "tied": [],
+            "resolution": "winner",
+        }
+        await uow.elections.move(past.id, "nominating", "announced", result=result)
+        await uow.elections.seal(past.id)
         await uow.elections.add_winner(
-            past.id, community_id=community_id, member_id="al", display_name="Al", period="2025-02"
+            past.id, community_id=community_id, member_id="al", display_name="Al", period="2025-03"
         )
-        await uow.elections.move(past.id, "nominating", "announced")
-    current = await open_election(database, community_id, "now")
-    assert current is not None
+        await uow.elections.audit(community_id, past.id, "announced", detail={"winners": ["al"]})
+    now = await open_election(database, community_id, "now", method="ranked", created_by="al")
+    assert now is not None
     async with database.transaction() as uow:
-        await uow.elections.nominate(
-            current.id, nominee_id="bo", nominee_name="Bo", nominator_id="al", reason="fun"
+        nominate = uow.elections.nominate
+        await nominate(now.id, nominee_id="bo", nominee_name="Bo", nominator_id="al", reason="fun")
+        await nominate(now.id, nominee_id="al", nominee_name="Al", nominator_id="cy", reason="wow")
+        await nominate(now.id, nominee_id="dee", nominee_name="Dee", nominator_id="cy", reason="hi")
+        await uow.elections.audit(
+            community_id, now.id, "nominated", actor_id="al", detail={"nominee": "bo"}
         )
-        await uow.elections.nominate(
-            current.id, nominee_id="bo", nominee_name="Bo", nominator_id="cy", reason="wise"
-        )
-        await uow.elections.move(current.id, "nominating", "voting", candidates=("bo",))
-        for member in ("al", "cy"):
-            await uow.elections.cast(current.id, voter_key(secret, current.id, member), ("bo",))
-        await uow.elections.audit(community_id, current.id, "nominated", actor_id="al")
+        await uow.elections.move(now.id, "nominating", "voting", candidates=("al", "bo", "dee"))
+        for voter, ranking in (("al", ("bo",)), ("cy", ("al",)), ("dee", ("al", "bo"))):
+            await uow.elections.cast(now.id, voter_key(secret, now.id, voter), ranking)
+    return past.id, now.id, secret
+
+
+async def test_a_members_election_records_are_exported(
+    database: Database, community_id: int
+) -> None:
+    await erasure_scene(database, community_id)
+    async with database.read() as uow:
+        nominations = await uow.elections.member_data("nominations", community_id, "al")
+        ballots = await uow.elections.member_data("ballots", community_id, "al")
+        results = await uow.elections.member_data("results", community_id, "al")
+        actions = await uow.elections.member_data("actions", community_id, "al")
+    assert [(n["nominee"], n["reason"], n["made_by_you"]) for n in nominations] == [
+        ("Al", "kind", False),
+        ("Bo", "fun", True),
+        ("Bo", "fun", True),
+        ("Al", "wow", False),
+    ]
+    assert "cy" not in str(nominations)  # who nominated them is not theirs to know
+    assert [(b["ranking"], b["round"]) for b in ballots] == [(["bo"], 0)]
+    assert results == [
+        {"period": "2025-03", "round": 0, "phase": "announced", "first_round_votes": 2, "won": True}
+    ]
+    assert [a["action"] for a in actions] == ["nominated"]
+    async with database.read() as uow:
+        assert await uow.elections.member_data("ballots", community_id, "zed") == []
+        assert await uow.elections.member_data("results", community_id, "cy") == []
+
+
+async def test_erasing_a_member_keeps_every_count(database: Database, community_id: int) -> None:
+    past, now, secret = await erasure_scene(database, community_id)
+    async with database.read() as uow:
+        before = await uow.elections.get(past)
+        past_ballots = await uow.elections.ballots(past)
+    assert before is not None and before.result is not None
 
     async with database.transaction() as uow:
-        erased = await uow.elections.erase_member(community_id, "al")
-    assert erased == {"ballots_unlinked": 1, "nominations": 2, "winners": 1, "audit_entries": 1}
+        erased = {
+            what: await uow.elections.erase_member_data(what, community_id, "al")
+            for what in ("nominations", "results", "actions")
+        }
+    # Two nominations of Al and the one Al made in the past election went; the one Al
+    # made in the running election stays, without Al or the reason.
+    assert erased == {"nominations": 4, "results": 1, "actions": 1}
     async with database.read() as uow:
-        assert await uow.elections.ballots(current.id) == [("bo",), ("bo",)]  # still counted
-        assert await uow.elections.vote_of(current.id, voter_key(secret, current.id, "al")) is None
-        assert await uow.elections.vote_of(current.id, voter_key(secret, current.id, "cy"))
-        assert [n.nominator_id for n in await uow.elections.nominations(current.id)] == ["cy"]
-        assert await uow.elections.winners(community_id) == []
-        assert [e.actor_id for e in await uow.elections.audit_log(community_id)] == [None]
+        running = await uow.elections.get(now)
+        running_nominations = await uow.elections.nominations(now)
+        running_ballots = await uow.elections.ballots(now)
+        al_ballot = await uow.elections.vote_of(now, voter_key(secret, now, "al"))
+        cy_ballot = await uow.elections.vote_of(now, voter_key(secret, now, "cy"))
+        finished = await uow.elections.get(past)
+        finished_ballots = await uow.elections.ballots(past)
+        [winner] = await uow.elections.winners(community_id)
+        audit = await uow.elections.audit_log(community_id)
+        leftovers = {
+            what: await uow.elections.member_data(what, community_id, "al")
+            for what in ("nominations", "ballots", "results", "actions")
+        }
+        assert await uow.elections.nominations(past) == []
+    assert running is not None and finished is not None and finished.result is not None
+
+    # The running vote: Al is no longer a candidate; Cy's ballot named only Al and is
+    # withdrawn, Dee's moves on to Bo; Al's own ballot still counts, once.
+    assert running.candidates == ("bo", "dee")
+    assert [(n.nominee_id, n.reason) for n in running_nominations] == [("bo", ""), ("dee", "hi")]
+    assert is_former_member(running_nominations[0].nominator_id)
+    assert sorted(running_ballots) == [("bo",), ("bo",)]
+    assert al_ballot is not None and al_ballot.ranking == ("bo",)
+    assert cy_ballot is None
+    assert running.created_by is None
+
+    # The finished election: the same count under a pseudonym, in every record.
+    [former] = finished.result["winners"]
+    assert is_former_member(former) and former != "al"
+    assert finished.candidates == (former, "bo")
+    assert finished.result == {
+        **before.result,
+        "winners": [former],
+        "rounds": [{former: 2, "bo": 1}],
+    }
+    renamed = [tuple(former if c == "al" else c for c in b) for b in past_ballots]
+    assert finished_ballots == renamed
+    assert count("single", finished_ballots, finished.candidates).winners == (former,)
+    assert (winner.member_id, winner.display_name, winner.period) == (former, "", "2025-03")
+    assert "'al'" not in str([(e.actor_id, e.detail) for e in audit])
+    assert [e.action for e in audit] == ["announced", "nominated", "candidate_withdrawn"]
+    assert leftovers == {
+        "nominations": [],
+        "ballots": leftovers["ballots"],
+        "results": [],
+        "actions": [],
+    }
+    assert len(leftovers["ballots"]) == 1  # kept, under its key, until the announcement

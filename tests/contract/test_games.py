@@ -177,3 +177,97 @@ async def test_scores_are_recorded_once_and_ranked(database: Database, community
     assert (ever[0].member_id, ever[0].points) == ("alice", 17)
     assert {line.member_id for line in round_only} == {"alice", "bob"}
     assert totals == {"alice": 10, "bob": 15, "carol": 15}
+
+
+async def play(database: Database, community_id: int) -> tuple[int, int, int]:
+    """Alice starts a round and tells two truths; Alice and Bob answer and vote.
+
+    Returns the round, the poll and the two truths and a lie.
+    """
+    round_id = await start(database, community_id)
+    async with database.transaction() as uow:
+        first, second = await uow.games.questions_of(round_id)
+        await uow.games.add_answer(first.id, "alice", "Alice", "A", correct=True, at=at(1))
+        await uow.games.add_answer(second.id, "alice", "Alice", "B", correct=False, at=at(2))
+        await uow.games.add_answer(first.id, "bob", "Bob", "B", correct=False, at=at(1))
+        poll = await uow.games.add_poll(
+            community_id,
+            kind="poll",
+            channel_id="general",
+            question="Tea?",
+            options=["Tea", "Coffee"],
+            closes_at=at(30),
+            at=at(0),
+        )
+        game = await uow.games.add_poll(
+            community_id,
+            kind="twotruths",
+            channel_id="general",
+            question=None,
+            options=["I sing", "I swim", "I fly"],
+            closes_at=at(60),
+            author=("alice", "Alice"),
+            lie=2,
+            at=at(0),
+        )
+        for member in ("alice", "bob"):
+            await uow.games.vote(poll, member, member.title(), 1, change=True, at=at(3))
+        await uow.games.vote(game, "bob", "Bob", 2, change=False, at=at(4))
+    return round_id, poll, game
+
+
+async def test_a_members_game_records_are_counted_exported_and_erased(
+    database: Database, community_id: int
+) -> None:
+    round_id, poll, game = await play(database, community_id)
+    async with database.transaction() as uow:
+        elsewhere = await uow.communities.ensure("fake:guild-2", "fake", "guild-2", "Guild Two")
+    await play(database, elsewhere)  # the same member in another community is kept apart
+
+    async with database.read() as uow:
+        counts = {
+            what: await uow.games.count_member_data(what, community_id, "alice")
+            for what in ("answers", "votes", "hosted")
+        }
+        answers = await uow.games.member_data("answers", community_id, "alice")
+        votes = await uow.games.member_data("votes", community_id, "alice")
+        hosted = await uow.games.member_data("hosted", community_id, "alice")
+    assert counts == {"answers": 2, "votes": 1, "hosted": 2}
+    assert [(a["answer"], a["correct"], a["round"]) for a in answers] == [
+        ("A", True, round_id),
+        ("B", False, round_id),
+    ]
+    assert answers[0]["question"] == "?" and answers[0]["answered_at"] == at(1).isoformat()
+    assert votes == [
+        {
+            "game": "poll",
+            "poll": poll,
+            "question": "Tea?",
+            "display_name": "Alice",
+            "choice": "Coffee",
+            "voted_at": at(3).isoformat(),
+        }
+    ]
+    assert [(h["game"], h.get("round"), h.get("poll")) for h in hosted] == [
+        ("trivia", round_id, None),
+        ("twotruths", None, game),
+    ]
+    assert hosted[1]["statements"] == ["I sing", "I swim", "I fly"] and hosted[1]["lie"] == "I fly"
+
+    async with database.transaction() as uow:
+        erased = {
+            what: await uow.games.erase_member_data(what, community_id, "alice")
+            for what in ("answers", "votes", "hosted")
+        }
+    assert erased == {"answers": 2, "votes": 1, "hosted": 2}
+    async with database.read() as uow:
+        for what in ("answers", "votes", "hosted"):
+            assert await uow.games.count_member_data(what, community_id, "alice") == 0
+            assert await uow.games.count_member_data(what, elsewhere, "alice") > 0
+        first, _ = await uow.games.questions_of(round_id)
+        assert [a.member_id for a in await uow.games.answers(first.id)] == ["bob"]
+        assert [v.member_id for v in await uow.games.votes(poll)] == ["bob"]
+        assert await uow.games.poll(game) is None  # her statements, and the guesses on them
+        assert await uow.games.votes(game) == []
+        kept = await uow.games.round(round_id)
+    assert kept is not None and kept.started_by is None

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.domain import Member, MemberLeft, Post
+from bot.ports import Forbidden
 from bot.storage.election import ElectionRow, VoteRow
 from bot.storage.models import InteractionLogRow, OutboxRow
 from tests import fakes
@@ -168,7 +169,9 @@ async def test_a_whole_month_single_choice(terreau: Terreau) -> None:
         "opened",
         *["nominated"] * 3,
         "voting_opened",
-        *["ballot_changed"] * 4,
+        *["ballot_changed"] * 3,
+        "ballot_refused",  # Bob's vote for himself: the reason is kept, never who
+        "ballot_changed",
         "closed",
         "announced",
     ]
@@ -446,6 +449,29 @@ async def test_the_winner_role_moves_to_this_months_winner(
         log = await uow.elections.audit_log(terreau.app.community_id(KEY))
     assert log[-1].action == "role_given"
     assert log[-1].detail == {"role": "star", "members": ["bob"]}
+
+
+async def test_a_refused_winner_role_is_reported_to_the_moderators(
+    terreau: Terreau, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(conftest, "FakePlatform", fakes.FakeRolePlatform)
+    await start(terreau, winner_role="star")
+    platform = terreau.platform
+    assert isinstance(platform, fakes.FakeRolePlatform)
+    platform.role_refusal = Forbidden("403 Missing Permissions: Manage Roles")
+    await terreau.at(OPENS)
+    await nominate(terreau, ALICE, "bob", "kind")
+    await terreau.at(VOTING)
+    await terreau.choose(ALICE, ballot(terreau).choices[0].id)
+    await terreau.at(CLOSES)
+    assert "@Bob!" in election_posts(terreau)[-1].plain_text()  # the result stands
+    [notice] = [p for p in platform.sent if p.where is not None and p.where.channel_id == "mods"]
+    assert "star" in notice.post.text and "Manage Roles" in notice.post.text
+    assert terreau.app is not None
+    async with terreau.app.database.read() as uow:
+        log = await uow.elections.audit_log(terreau.app.community_id(KEY))
+    assert log[-1].action == "role_failed"
+    assert log[-1].detail == {"role": "star", "reason": "forbidden"}
 
 
 async def test_a_platform_without_roles_still_announces(terreau: Terreau) -> None:

@@ -41,6 +41,9 @@ COMMON = {
     "resolution": "co_winners",
     "runoff": False,
     "election": 1,
+    "role": "Star",
+    "reason": "forbidden",
+    "error": "403 Missing Permissions",
 }
 
 

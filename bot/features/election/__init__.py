@@ -8,6 +8,7 @@ from bot.domain import MemberLeft
 from bot.features.election._ballot import Ballots
 from bot.features.election._commands import ElectionCommands
 from bot.features.election._cycle import Cycle, opening_job_id, tick_job_id
+from bot.features.election._personal import ELECTION_DATA
 from bot.features.election._rules import Refusal
 from bot.features.election._tally import Tally, count, count_ranked, count_single
 from bot.storage.election import voter_key
@@ -32,6 +33,7 @@ __all__ = [
 
 def setup(app: App) -> None:
     """Schedule each community's elections, declare `/terreau election ...`, route ballots."""
+    app.holds_personal_data(*ELECTION_DATA)
     cycle = Cycle(app)
     cycle.schedule_all()
     ballots = Ballots(app, cycle)

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 from bot.config import CommunityConfig
 from bot.domain import ChannelRef, Choice, Mention, Post
-from bot.ports import PlatformError, RoleManager
+from bot.ports import Forbidden, NotFound, PlatformError, RoleManager, Unsupported
 from bot.storage import ElectionRecord, NominationRecord, UnitOfWork
+from bot.storage.election import is_former_member
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -136,14 +137,24 @@ class Announcer:
                 election.id,
                 community_id=election.community_id,
                 member_id=winner,
-                display_name=names.get(winner, winner),
+                display_name="" if is_former_member(winner) else names.get(winner, winner),
                 period=election.period,
             )
-        reasons = list(dict.fromkeys(n.reason for n in nominations if n.nominee_id in winners))
-        post = self._app.catalog(community.key).post(
+        # A reason is empty when its author erased their data while the election ran.
+        reasons = list(
+            dict.fromkeys(n.reason for n in nominations if n.nominee_id in winners and n.reason)
+        )
+        catalog = self._app.catalog(community.key)
+        former = catalog.text("election.former_member")
+        post = catalog.post(
             "election.posts.result",
             resolution=result.get("resolution"),
-            winners=[Mention(member_id=w, display_name=names.get(w, w)) for w in winners],
+            winners=[
+                former
+                if is_former_member(w)
+                else Mention(member_id=w, display_name=names.get(w, w))
+                for w in winners
+            ],
             reasons=reasons,
             nominees=list(names.values()),
             ballots=int(result.get("ballots", 0)),
@@ -156,7 +167,9 @@ class Announcer:
     async def give_role(self, community: CommunityConfig, election: ElectionRecord) -> None:
         """Give the configured role to this month's winners (taking it from last month's)."""
         role = community.election.winner_role
-        winners = [str(w) for w in (election.result or {}).get("winners", [])]
+        winners = [
+            str(w) for w in (election.result or {}).get("winners", []) if not is_former_member(w)
+        ]
         if role is None or not winners:
             return
         platform = self._app.platform(community.key)
@@ -166,7 +179,7 @@ class Announcer:
         try:
             await platform.set_role(community.key, role, winners)
         except PlatformError as error:
-            log.warning("could not give role %s in %s: %s", role, community.key, error)
+            await self._role_refused(community, election, role, error)
             return
         async with self._app.database.transaction() as uow:
             await uow.elections.audit(
@@ -175,6 +188,49 @@ class Announcer:
                 "role_given",
                 detail={"role": role, "members": winners},
             )
+
+    async def _role_refused(
+        self,
+        community: CommunityConfig,
+        election: ElectionRecord,
+        role: str,
+        error: PlatformError,
+    ) -> None:
+        """Record a refused winner role and tell the moderators what to fix; the result stands."""
+        reason = (
+            "forbidden"
+            if isinstance(error, Forbidden)
+            else "not_found"
+            if isinstance(error, NotFound)
+            else "unsupported"
+            if isinstance(error, Unsupported)
+            else "failed"
+        )
+        moderators = self._app.channel_if_configured(community.key, "moderators")
+        log.warning(
+            "%s: could not give the winner role %s (%s)%s",
+            community.key,
+            role,
+            error,
+            "" if moderators else "; no moderators channel configured to tell",
+        )
+        outbox_id = None
+        async with self._app.database.transaction() as uow:
+            await uow.elections.audit(
+                election.community_id,
+                election.id,
+                "role_failed",
+                detail={"role": role, "reason": reason},
+            )
+            if moderators is not None:
+                post = self._app.catalog(community.key).post(
+                    "election.posts.role_failed", role=role, reason=reason, error=str(error)
+                )
+                outbox_id = await self._queue(
+                    uow, community, election, "role-failed", post, where=moderators
+                )
+        if outbox_id is not None:
+            await self._app.delivery.deliver(outbox_id)
 
     async def _queue(
         self,

@@ -43,6 +43,7 @@ class Ballots:
         try:
             await self.click(community, event, election_id, choice)
         except Refusal as refusal:
+            await self._refused(community, event, election_id, refusal)
             await self._app.respond(
                 event,
                 self._app.catalog(event.community).post(
@@ -69,21 +70,42 @@ class Ballots:
             names = nominee_names(await self._cycle.announcer.nominations(uow, election))
             key = voter_key(await uow.elections.secret(community_id), election.id, event.member.id)
             if choice == RESET and election.method == "ranked":
-                await uow.elections.withdraw(election.id, key)
+                changed = await uow.elections.withdraw(election.id, key)
                 ranking: tuple[str, ...] = ()
             else:
                 if choice not in (election.candidates or ()):
                     raise Refusal("ballot_unknown")
                 if choice == event.member.id:
                     raise Refusal("self_vote")
+                current = await uow.elections.vote_of(election.id, key)
+                before = current.ranking if current is not None else ()
                 ranking = (choice,)
                 if election.method == "ranked":
-                    current = await uow.elections.vote_of(election.id, key)
-                    before = current.ranking if current is not None else ()
                     ranking = before if choice in before else (*before, choice)
-                await uow.elections.cast(election.id, key, ranking)
-            await uow.elections.audit(community_id, election.id, "ballot_changed")
+                # A repeated click (or the same click delivered again) changes nothing.
+                changed = ranking != before
+                if changed:
+                    await uow.elections.cast(election.id, key, ranking)
+            if changed:
+                await uow.elections.audit(community_id, election.id, "ballot_changed")
         await self._answer(event, election, ranking, names)
+
+    async def _refused(
+        self, community: CommunityConfig, event: ChoiceMade, election_id: int, refusal: Refusal
+    ) -> None:
+        """Keep why a ballot click was refused in the election's audit log (never who)."""
+        if refusal.reason == "disabled":
+            return
+        async with self._app.database.transaction() as uow:
+            known = await uow.elections.get(election_id)
+            community_id = self._app.community_id(community.key)
+            mine = known is not None and known.community_id == community_id
+            await uow.elections.audit(
+                community_id,
+                election_id if mine else None,
+                "ballot_refused",
+                detail={"reason": refusal.reason, "clicked_at": event.occurred_at.isoformat()},
+            )
 
     async def _answer(
         self,

@@ -22,6 +22,7 @@ from bot.features.election._rules import (
     nominee,
 )
 from bot.storage import ElectionRecord
+from bot.storage.election import is_former_member
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -116,6 +117,8 @@ class ElectionCommands:
         if phase in ("announced", "cancelled"):
             phase = "none"
         candidates = election.candidates if election is not None else None
+        former = self._app.catalog(community.key).text("election.former_member")
+        names.update({n: former for n in candidates or () if is_former_member(n)})
         await ctx.reply(
             f"election.status.{phase}",
             nominees=[names.get(n, n) for n in candidates] if candidates else list(names.values()),
@@ -190,9 +193,16 @@ class ElectionCommands:
         """List the past members of the month."""
         async with self._app.database.read() as uow:
             winners = await uow.elections.winners(self._app.community_id(community.key))
+        former = self._app.catalog(community.key).text("election.former_member")
         await ctx.reply(
             "election.hall_of_fame",
-            winners=[{"name": w.display_name, "period": w.period} for w in winners],
+            winners=[
+                {
+                    "name": former if is_former_member(w.member_id) else w.display_name,
+                    "period": w.period,
+                }
+                for w in winners
+            ],
         )
 
     async def start(self, ctx: CommandContext, community: CommunityConfig) -> None:
@@ -298,7 +308,7 @@ class ElectionCommands:
         election = waiting[-1]
         result = election.result or {}
         chosen = str(ctx.options["member"])
-        if chosen not in result.get("tied", []):
+        if chosen not in result.get("tied", []) or is_former_member(chosen):
             raise Refusal("not_tied", nominee=chosen)
         await self._cycle.decide(community, election, chosen, ctx.event.member.id)
         await ctx.reply("election.decided")

@@ -29,6 +29,7 @@ class Refusal(Exception):
 
     def __init__(self, key: str, **variables: object) -> None:
         super().__init__(key)
+        self.reason = key
         self.key = f"election.refuse.{key}"
         self.variables = variables
 

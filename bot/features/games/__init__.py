@@ -20,15 +20,13 @@ from bot.features.games._library import (
     PollItem,
     TriviaQuestion,
 )
+from bot.features.games._personal import GAMES_DATA
 from bot.features.games._polls import Polls
 from bot.features.games._seasons import Season, season_at, season_named
 from bot.features.games._timer import TIMER_JOB, GameTimer
 from bot.features.games._trivia import Trivia
 from bot.features.games._twotruths import REVEAL, TwoTruths
-from bot.personal_data import PersonalData
 from bot.scheduling import Job, parse_cron
-from bot.storage import MemberTable
-from bot.storage.games._rows import GameScoreRow
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -60,13 +58,7 @@ def schedule_job_id(key: str, name: str) -> str:
 
 def setup(app: App) -> None:
     """Load and check the content, schedule the timer and games, declare `/terreau game`."""
-    app.holds_personal_data(
-        PersonalData(
-            name="game_scores",
-            description="privacy.kinds.game_scores",
-            table=MemberTable(model=GameScoreRow),
-        )
-    )
+    app.holds_personal_data(*GAMES_DATA)
     context = GameContext(app, load_content(app.settings))
     trivia = Trivia(context)
     polls = Polls(context)

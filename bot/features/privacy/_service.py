@@ -75,7 +75,7 @@ class PrivacyService:
         await self._app.writer.flush()
         async with self._app.database.read() as uow:
             return [
-                Held(kind=kind, count=await uow.privacy.count(kind.table, community_id, member_id))
+                Held(kind=kind, count=await kind.count(uow, community_id, member_id))
                 for kind in self._app.personal_data
             ]
 
@@ -91,7 +91,7 @@ class PrivacyService:
         sections: dict[str, list[dict[str, Any]]] = {}
         async with self._app.database.read() as uow:
             for kind in self._app.personal_data:
-                sections[kind.name] = await uow.privacy.rows(kind.table, community_id, member_id)
+                sections[kind.name] = await kind.rows(uow, community_id, member_id)
         document = {
             "community": community_key,
             "member_id": member_id,
@@ -140,7 +140,7 @@ class PrivacyService:
         async with self._app.database.transaction() as uow:
             for kind in self._app.personal_data:
                 if not kind.kept_on_erasure:
-                    counts[kind.name] = await uow.privacy.erase(kind.table, community_id, member_id)
+                    counts[kind.name] = await kind.erase(uow, community_id, member_id)
             await uow.privacy.cancel_erasure(community_id, member_id)
             await uow.privacy.audit(
                 community_id, "forget", {"rows": counts, "by": "operator" if operator else "member"}

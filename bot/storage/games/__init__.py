@@ -6,6 +6,7 @@ question, one vote per member per poll, and one score row per (source, member,
 reason), so a question closed twice can never be scored twice.
 """
 
+from bot.storage.games._personal import GameData
 from bot.storage.games._records import (
     AnswerRecord,
     NewScore,
@@ -28,6 +29,7 @@ from bot.storage.games._rows import (
 __all__ = [
     "AnswerRecord",
     "GameAnswerRow",
+    "GameData",
     "GamePollRow",
     "GameQuestionRow",
     "GameRoundRow",

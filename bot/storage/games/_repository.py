@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from bot.storage.games._personal import PersonalQueries
 from bot.storage.games._polls import PollQueries
 from bot.storage.games._rounds import RoundQueries
 from bot.storage.games._scores import ScoreQueries
@@ -11,5 +12,5 @@ from bot.storage.games._scores import ScoreQueries
 log = logging.getLogger(__name__)
 
 
-class Games(RoundQueries, PollQueries, ScoreQueries):
+class Games(RoundQueries, PollQueries, ScoreQueries, PersonalQueries):
     """Rounds, questions, answers, polls, votes and scores of every community."""
