@@ -32,6 +32,7 @@ from bot.storage.models import (
     Base,
     CommunityRow,
     InteractionLogRow,
+    OutboxRow,
     _community_fk,
 )
 
@@ -185,6 +186,19 @@ class Privacy(Repository):
                 _log.content.is_not(None),
             )
             .values(content=None)
+        )
+        return (await self._connection.execute(stmt)).rowcount
+
+    async def purge_sent(self, community_id: int, before: datetime) -> int:
+        """Delete Terreau's copies of messages queued before `before` and no longer pending.
+
+        Sent posts name the members they welcomed, invited or elected; once nothing
+        can resend them, they are kept no longer than the interaction log.
+        """
+        stmt = delete(OutboxRow).where(
+            OutboxRow.community_id == community_id,
+            OutboxRow.status != "pending",
+            OutboxRow.created_at < require_aware(before, "before"),
         )
         return (await self._connection.execute(stmt)).rowcount
 

@@ -12,7 +12,7 @@ from bot.domain import BotAdded, BotRemoved, Member
 from bot.features.privacy import CORE_DATA
 from bot.features.privacy._commands import CANCEL, CONFIRM
 from bot.storage import MemberTable
-from bot.storage.models import ActivityDailyRow, InteractionLogRow, MemberRow
+from bot.storage.models import ActivityDailyRow, InteractionLogRow, MemberRow, OutboxRow
 from tests.e2e.conftest import ALICE, KEY, MOD, Terreau, next_id
 
 BOB = Member(id="bob", display_name="Bob")
@@ -161,6 +161,14 @@ async def test_the_daily_purge_keeps_each_kind_of_data_within_its_retention(
         await uow.connection.execute(
             InteractionLogRow.__table__.update().values(content="kept text")
         )
+        sent = await uow.outbox.add(
+            community_id=1,
+            nonce="welcome-alice",
+            channel_id="general",
+            thread_id=None,
+            payload={"community": KEY, "post": {"text": "Welcome, Alice!"}},
+        )
+        await uow.outbox.mark_sent(sent, "m-welcome", None)
     await terreau.at(FIRST_PURGE)
     assert exists(export)
     assert await count(terreau, InteractionLogRow, "alice") == 3
@@ -172,8 +180,14 @@ async def test_the_daily_purge_keeps_each_kind_of_data_within_its_retention(
         assert set(texts.scalars()) == {None}  # text went after two days
     await terreau.at(FIRST_PURGE + timedelta(days=9))
     assert await count(terreau, InteractionLogRow, "alice") == 3
+    async with app.database.read() as uow:
+        nonces = await uow.connection.execute(select(OutboxRow.nonce))
+        assert list(nonces.scalars()) == ["welcome-alice"]
     await terreau.at(FIRST_PURGE + timedelta(days=10))
     assert await count(terreau, InteractionLogRow, "alice") == 0  # the log after ten
+    async with app.database.read() as uow:  # and Terreau's copies of what it sent
+        nonces = await uow.connection.execute(select(OutboxRow.nonce))
+        assert list(nonces.scalars()) == []
     assert await count(terreau, ActivityDailyRow, "alice") == 1  # rollups stay longer
     await terreau.at(FIRST_PURGE + timedelta(days=20))
     assert await count(terreau, ActivityDailyRow, "alice") == 0

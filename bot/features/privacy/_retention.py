@@ -79,6 +79,9 @@ class Retention:
                 "interactions": await uow.privacy.purge_log(
                     community_id, now - timedelta(days=config.retention_days)
                 ),
+                "sent_messages": await uow.privacy.purge_sent(
+                    community_id, now - timedelta(days=config.retention_days)
+                ),
                 "content": await uow.privacy.blank_content(
                     community_id, now - timedelta(days=config.content_retention_days)
                 ),
