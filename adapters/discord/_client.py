@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -20,11 +20,16 @@ from bot.domain import ChoiceMade, CommandInvoked, Event
 from bot.ports import Clock, EventSink
 from bot.prompts import Prompts
 
+if TYPE_CHECKING:
+    from discord.types.gateway import GuildMemberAddEvent, GuildMemberUpdateEvent
+
 log = logging.getLogger(__name__)
 
 ACKNOWLEDGE_AFTER = 2.0
 """Seconds before an unanswered interaction is deferred (Discord allows three)."""
 REMEMBERED_INTERACTIONS = 2000
+REMEMBERED_SCREENINGS = 10_000
+"""Members held at membership screening that are followed; the oldest are forgotten first."""
 
 
 def intents_for(settings: DiscordSettings) -> discord.Intents:
@@ -76,6 +81,9 @@ class TerreauClient(discord.AutoShardedClient):
         self.interactions: OrderedDict[str, discord.Interaction[Any]] = OrderedDict()
         # Configured guilds the bot was removed from: reported once, until it is back.
         self.departed: set[int] = set()
+        # Members held at membership screening, by (guild, user), until they pass or leave.
+        self.screening: OrderedDict[tuple[int, int], None] = OrderedDict()
+        self._follow_screening()
 
     def owned_guilds(self) -> list[int]:
         """Return the configured guilds whose events reach this process's shards."""
@@ -204,6 +212,7 @@ class TerreauClient(discord.AutoShardedClient):
 
     async def on_raw_member_remove(self, event: discord.RawMemberRemoveEvent) -> None:
         """Translate a departure."""
+        self.screening.pop((event.guild_id, event.user.id), None)
         await self._deliver(translate.member_left(event, now=self.clock.now()))
 
     async def on_thread_create(self, thread: discord.Thread) -> None:
@@ -211,6 +220,49 @@ class TerreauClient(discord.AutoShardedClient):
         if self.user is not None and thread.owner_id == self.user.id:
             return
         await self._deliver(translate.thread_created(thread))
+
+    def _follow_screening(self) -> None:
+        """Note who joins held at membership screening, and hear when they pass it.
+
+        Discord says a member passed screening with a GUILD_MEMBER_UPDATE carrying
+        `pending: false`, like any other update of any member, and discord.py (with no
+        member cache) drops updates of members it does not hold. So the raw parsers are
+        wrapped: a held join is noted while its GUILD_MEMBER_ADD is parsed, before any
+        later update can be, and an update of a noted member is handed on. Notes live in
+        memory: a member who joined before a restart and passes after it is not welcomed.
+        """
+        parsers = self._connection.parsers
+        parse_add, parse_update = parsers["GUILD_MEMBER_ADD"], parsers["GUILD_MEMBER_UPDATE"]
+
+        def member_add(data: GuildMemberAddEvent) -> None:
+            parse_add(data)
+            guild_id = int(data["guild_id"])
+            if data.get("pending", False) and guild_id in self.guilds_served:
+                self.screening[guild_id, int(data["user"]["id"])] = None
+                while len(self.screening) > REMEMBERED_SCREENINGS:
+                    self.screening.popitem(last=False)
+
+        def member_update(data: GuildMemberUpdateEvent) -> None:
+            parse_update(data)
+            key = (int(data["guild_id"]), int(data["user"]["id"]))
+            if key not in self.screening:
+                return
+            if not data.get("pending", False):
+                del self.screening[key]
+            self.dispatch("screened_member_update", data)
+
+        parsers["GUILD_MEMBER_ADD"] = member_add
+        parsers["GUILD_MEMBER_UPDATE"] = member_update
+
+    async def on_screened_member_update(self, data: GuildMemberUpdateEvent) -> None:
+        """Translate an update of a member who joined held at screening (passed, or not yet)."""
+        guild = self.get_guild(int(data["guild_id"]))
+        if guild is None:
+            return
+        # The update payload holds a whole member, as discord.py's own parser relies on.
+        member = discord.Member(data=data, guild=guild, state=self._connection)  # type: ignore[arg-type]
+        now = self.clock.now()
+        await self._deliver(translate.member_verified(member, was_pending=True, now=now))
 
     def _thread_parent(self, guild_id: int | None, channel_id: int) -> int | None:
         guild = self.get_guild(guild_id) if guild_id is not None else None

@@ -20,6 +20,7 @@ from bot.domain import (
     Member,
     MemberJoined,
     MemberLeft,
+    MemberVerified,
     MessageDeleted,
     MessageEdited,
     MessagePosted,
@@ -163,13 +164,36 @@ def reaction_changed(
     )
 
 
-def member_joined(member: discord.Member) -> MemberJoined:
-    """Translate GUILD_MEMBER_ADD."""
+def _join_stamp(member: discord.Member) -> int:
     joined = member.joined_at
+    return int(joined.timestamp()) if joined else 0
+
+
+def member_joined(member: discord.Member) -> MemberJoined:
+    """Translate GUILD_MEMBER_ADD; `pending` means held at membership screening."""
     return MemberJoined(
-        event_id=f"join:{member.id}:{int(joined.timestamp()) if joined else 0}",
+        event_id=f"join:{member.id}:{_join_stamp(member)}",
         community=guild_key(member.guild.id),
-        occurred_at=joined or discord.utils.utcnow(),
+        occurred_at=member.joined_at or discord.utils.utcnow(),
+        member=to_member(member),
+        screening=member.pending,
+    )
+
+
+def member_verified(
+    member: discord.Member, *, was_pending: bool, now: datetime
+) -> MemberVerified | None:
+    """Translate GUILD_MEMBER_UPDATE when it takes `pending` from true to false.
+
+    Any other update (a nickname, a role, a member who was never held) is None.
+    The id names the join it ends, so a replayed update is recognised as a repeat.
+    """
+    if not was_pending or member.pending:
+        return None
+    return MemberVerified(
+        event_id=f"verified:{member.id}:{_join_stamp(member)}",
+        community=guild_key(member.guild.id),
+        occurred_at=now,
         member=to_member(member),
     )
 

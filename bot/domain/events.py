@@ -83,7 +83,19 @@ class ReactionRemoved(Event):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class MemberJoined(Event):
-    """A member joined the community."""
+    """A member joined the community.
+
+    `screening` is True when the platform holds the newcomer at its rules screening
+    (Discord's membership screening): they see no channel until a `MemberVerified`.
+    """
+
+    member: Member
+    screening: bool = False
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MemberVerified(Event):
+    """A newcomer held at screening passed it, and can now see the community's channels."""
 
     member: Member
 

@@ -6,7 +6,15 @@ import logging
 from datetime import date, datetime, timedelta
 
 from bot.activity import Level
-from bot.domain import Member, MemberJoined, MemberLeft, MessagePosted, Post, ReactionAdded
+from bot.domain import (
+    Member,
+    MemberJoined,
+    MemberLeft,
+    MemberVerified,
+    MessagePosted,
+    Post,
+    ReactionAdded,
+)
 from bot.features.icebreaker import Invitations, welcome_nonce
 from tests.e2e.conftest import BEFORE, KEY, MOD, Terreau, next_id
 
@@ -189,6 +197,57 @@ async def test_a_newcomer_is_welcomed_once_after_the_delay(terreau: Terreau) -> 
     await join(terreau, nina)  # a rejoin is not welcomed twice
     await terreau.at(BEFORE + 2 * HOUR)
     assert icebreaker_posts(terreau) == []
+
+
+async def test_a_newcomer_held_at_screening_is_welcomed_only_once_they_pass(
+    terreau: Terreau,
+) -> None:
+    await community_with_history(terreau)
+    nina = Member(id="nina", display_name="Nina", joined_at=BEFORE)
+    await terreau.deliver(
+        MemberJoined(
+            event_id=next_id(), community=KEY, occurred_at=BEFORE, member=nina, screening=True
+        )
+    )
+    await terreau.at(BEFORE + HOUR)
+    assert icebreaker_posts(terreau) == []
+
+    passed = BEFORE + HOUR + MINUTE
+    await terreau.at(passed)
+    verified = MemberVerified(
+        event_id="verified:nina", community=KEY, occurred_at=passed, member=nina
+    )
+    await terreau.deliver(verified)
+    await terreau.deliver(verified)  # a redelivery plans nothing more
+    await terreau.at(passed + 9 * MINUTE)
+    assert icebreaker_posts(terreau) == []
+
+    await terreau.at(passed + 11 * MINUTE)
+    [welcome] = icebreaker_posts(terreau)
+    assert welcome.mentions[0].member_id == "nina"
+    # The join is logged when it happened, not when screening ended.
+    app = terreau.app
+    assert app is not None
+    async with app.database.read() as uow:
+        record = await uow.members.get(app.community_id(KEY), "nina")
+    assert record is not None and record.joined_at == BEFORE
+
+
+async def test_a_newcomer_who_never_passes_screening_is_never_welcomed(terreau: Terreau) -> None:
+    await community_with_history(terreau)
+    await terreau.deliver(
+        MemberJoined(
+            event_id=next_id(),
+            community=KEY,
+            occurred_at=terreau.clock.now(),
+            member=Member(id="nina", display_name="Nina"),
+            screening=True,
+        )
+    )
+    await terreau.at(BEFORE + 2 * DAY)
+    assert icebreaker_posts(terreau) == []
+    await terreau.command(MOD, "icebreaker", "preview")
+    assert "waiting for their welcome" not in replies(terreau)[-1]
 
 
 async def test_newcomers_get_their_welcome_before_any_invitation(terreau: Terreau) -> None:

@@ -6,7 +6,7 @@ import functools
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.domain import MemberJoined, MessagePosted, ReactionAdded
+from bot.domain import MemberJoined, MemberVerified, MessagePosted, ReactionAdded
 from bot.features.icebreaker._champions import Champions
 from bot.features.icebreaker._commands import declare_commands
 from bot.features.icebreaker._invitations import Invitations, job_id, rules_of
@@ -129,6 +129,7 @@ def setup(app: App) -> None:
             )
         )
     app.dispatcher.subscribe(MemberJoined, welcomes.on_joined)
+    app.dispatcher.subscribe(MemberVerified, welcomes.on_verified)
     app.dispatcher.subscribe(ReactionAdded, welcomes.on_reaction)
     app.dispatcher.subscribe(MessagePosted, champions.on_message)
     app.on_choice("icebreaker", welcomes.on_choice)

@@ -4,18 +4,29 @@ A join plans the welcome in the database; the ten-minute tick sends those due,
 outside quiet hours, skipping members who left. The pending-to-sent change, the invitation
 record and the outbox row share one transaction, so a welcome goes out once even
 across restarts. A 🔕 reaction on the welcome, or its button, opts the newcomer out.
+A newcomer held at the platform's rules screening sees no channel yet: their welcome is
+planned when they pass it (`MemberVerified`), and never if they do not.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.activity import Level, current_levels
 from bot.config import CommunityConfig
-from bot.domain import Choice, ChoiceMade, MemberJoined, Mention, Post, ReactionAdded
+from bot.domain import (
+    Choice,
+    ChoiceMade,
+    Member,
+    MemberJoined,
+    MemberVerified,
+    Mention,
+    Post,
+    ReactionAdded,
+)
 from bot.features.icebreaker._invitations import member_interests
 from bot.features.icebreaker._timing import in_quiet_hours
 from bot.storage import MemberRecord, UnitOfWork, Welcome
@@ -54,20 +65,33 @@ class Welcomes:
         return community if community.icebreaker.welcome.enabled else None
 
     async def on_joined(self, event: MemberJoined) -> None:
-        """Plan a newcomer's welcome (once per member, even if they rejoin)."""
-        community = self._enabled(event.community)
-        if community is None or event.member.is_bot:
+        """Plan a newcomer's welcome (once per member, even if they rejoin), unless held."""
+        if event.screening:
+            log.debug("welcome of %s in %s waits for screening", event.member.id, event.community)
+            return
+        await self._plan(event.community, event.member, event.occurred_at, event.occurred_at)
+
+    async def on_verified(self, event: MemberVerified) -> None:
+        """Plan the welcome of a newcomer who passed screening, counting from that moment."""
+        joined_at = event.member.joined_at or event.occurred_at
+        await self._plan(event.community, event.member, joined_at, event.occurred_at)
+
+    async def _plan(
+        self, community_key: str, member: Member, joined_at: datetime, ready_at: datetime
+    ) -> None:
+        community = self._enabled(community_key)
+        if community is None or member.is_bot:
             return
         delay = timedelta(minutes=community.icebreaker.welcome.delay_minutes)
         async with self._app.database.transaction() as uow:
             planned = await uow.icebreaker.add_welcome(
                 self._app.community_id(community.key),
-                event.member.id,
-                joined_at=event.occurred_at,
-                due_at=event.occurred_at + delay,
+                member.id,
+                joined_at=joined_at,
+                due_at=ready_at + delay,
             )
         if planned:
-            log.info("welcome of %s in %s planned in %s", event.member.id, community.key, delay)
+            log.info("welcome of %s in %s planned in %s", member.id, community.key, delay)
 
     async def send_due(self, community: CommunityConfig) -> int:
         """Send every welcome due now (none in quiet hours); return how many were sent."""

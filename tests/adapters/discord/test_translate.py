@@ -18,6 +18,7 @@ from bot.domain import (
     Event,
     MemberJoined,
     MemberLeft,
+    MemberVerified,
     MessageDeleted,
     MessageEdited,
     MessagePosted,
@@ -156,6 +157,58 @@ async def test_members_join_and_leave(gateway: Gateway) -> None:
     assert joined.member.id == "1170000000000000033" and joined.member.display_name == "Newbie"
     assert joined.occurred_at == datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
     assert isinstance(left, MemberLeft) and left.member_id == "1170000000000000033"
+    assert not joined.screening
+
+
+async def test_a_member_held_at_screening_is_verified_when_pending_ends(
+    gateway: Gateway,
+) -> None:
+    [joined] = await gateway.feed("GUILD_MEMBER_ADD", payload("guild_member_add_pending"))
+    assert isinstance(joined, MemberJoined) and joined.screening
+    # An update while still held (a role, say) is not a pass.
+    still = payload("guild_member_update_screening_passed")
+    still.update(pending=True, roles=[MOD_ROLE])
+    gateway.client._connection.parsers["GUILD_MEMBER_UPDATE"](still)
+
+    [verified] = await gateway.feed(
+        "GUILD_MEMBER_UPDATE", payload("guild_member_update_screening_passed")
+    )
+
+    assert isinstance(verified, MemberVerified) and verified.community == KEY
+    assert verified.member.id == "1170000000000000033"
+    assert verified.member.display_name == "Newbie"
+    assert verified.member.joined_at == datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+    assert verified.occurred_at == NOW
+    assert (
+        verified.event_id == f"verified:1170000000000000033:{int(joined.occurred_at.timestamp())}"
+    )
+    assert gateway.client.screening == {}
+
+
+async def test_other_member_updates_are_not_a_pass(gateway: Gateway) -> None:
+    parsers = gateway.client._connection.parsers
+    # Never held: a nickname change of a member who joined without screening.
+    await gateway.feed("GUILD_MEMBER_ADD", payload("guild_member_add"))
+    renamed = payload("guild_member_update_screening_passed")
+    renamed["nick"] = "Newt"
+    parsers["GUILD_MEMBER_UPDATE"](renamed)
+    # Held, then gone before passing: a later update (if any) is not a pass either.
+    held = payload("guild_member_add_pending")
+    held["user"] = dict(held["user"], id="1170000000000000044")
+    await gateway.feed("GUILD_MEMBER_ADD", held)
+    await gateway.feed("GUILD_MEMBER_REMOVE", {"guild_id": GUILD, "user": held["user"]})
+    parsers["GUILD_MEMBER_UPDATE"](dict(renamed, user=held["user"]))
+
+    [message] = await gateway.feed("MESSAGE_CREATE", payload("message_create"))
+
+    assert isinstance(message, MessagePosted)
+    assert [type(e) for e in gateway.events] == [
+        MemberJoined,
+        MemberJoined,
+        MemberLeft,
+        MessagePosted,
+    ]
+    assert gateway.client.screening == {}
 
 
 async def test_a_new_thread(gateway: Gateway) -> None:

@@ -8,7 +8,17 @@ import discord
 import pytest
 from discord.http import Route
 
-from bot.domain import ChannelRef, Choice, ChoiceMade, Mention, MessagePosted, Post, mention_marker
+from bot.domain import (
+    ChannelRef,
+    Choice,
+    ChoiceMade,
+    MemberJoined,
+    MemberVerified,
+    Mention,
+    MessagePosted,
+    Post,
+    mention_marker,
+)
 from bot.ports import Forbidden, StartupFailed
 from tests.adapters.discord.conftest import GENERAL, GUILD, KEY, MOD_ROLE, Running
 from tests.adapters.discord.fake_discord import BOT_ID, FakeDiscord, payload
@@ -166,6 +176,28 @@ async def test_a_button_click_reaches_the_feature_that_owns_the_choice(
     assert callback.body["type"] == 4
     assert callback.body["data"]["content"] == "Vote counted"
     assert callback.body["data"]["flags"] == EPHEMERAL
+
+
+async def test_a_member_held_at_screening_is_verified_once_they_pass(
+    running: Running, server: FakeDiscord
+) -> None:
+    app = await running.start()
+    seen: list[MemberJoined | MemberVerified] = []
+
+    async def record(event: MemberJoined | MemberVerified) -> None:
+        seen.append(event)
+
+    app.dispatcher.subscribe(MemberJoined, record)
+    app.dispatcher.subscribe(MemberVerified, record)
+
+    await server.dispatch("GUILD_MEMBER_ADD", payload("guild_member_add_pending"))
+    await server.dispatch("GUILD_MEMBER_UPDATE", payload("guild_member_update_screening_passed"))
+    await until(lambda: len(seen) == 2)
+
+    joined, verified = seen
+    assert isinstance(joined, MemberJoined) and joined.screening
+    assert isinstance(verified, MemberVerified) and verified.community == KEY
+    assert verified.member.id == joined.member.id == "1170000000000000033"
 
 
 async def test_the_session_resumes_after_the_server_drops_it(
