@@ -207,7 +207,12 @@ async def _db_upgrade(config: Path) -> int:
 
 
 async def _report(args: argparse.Namespace) -> int:
-    from bot.features.report import ReportUnavailable, find_community, html_report
+    from bot.features.report import (
+        ReportUnavailable,
+        find_community,
+        html_report,
+        stored_community,
+    )
 
     settings, prompts = _load(args.config)
     secrets = Secrets.from_env(os.environ)
@@ -217,6 +222,16 @@ async def _report(args: argparse.Namespace) -> int:
     database = await Database.connect(url)
     try:
         community = find_community(settings, args.community)
+        await stored_community(database, community)
+        # An app that never starts: its features register the figures they add to reports.
+        await create_app(
+            settings,
+            database=database,
+            prompts=prompts,
+            platforms={},
+            clock=SystemClock(),
+            offline=True,
+        )
         result = await html_report(
             prompts.catalog(community.language),
             database,

@@ -21,6 +21,11 @@ class Figure:
     measure, e.g. a median over no question). `variables` fill the label;
     `subject` tells apart figures sharing a key (one per ritual, say), and with
     the key matches a figure with its counterpart in the previous period.
+    `names` are display names of (some of) the members counted, for the eyes of
+    moderators and operators only: the digest posted in a channel leaves them out.
+    `basis` says what the value was measured over when that is not the report's
+    period (the two months whose levels are compared, say): a previous value on
+    the same basis is the very same measure, so it shows no change.
     """
 
     key: str
@@ -29,6 +34,8 @@ class Figure:
     previous: float | None = None
     variables: Mapping[str, object] = field(default_factory=dict)
     subject: str | None = None
+    names: tuple[str, ...] = ()
+    basis: str | None = None
 
     @property
     def change(self) -> float | None:
@@ -38,14 +45,22 @@ class Figure:
         return self.value - self.previous
 
     def compared(self, previous: Figure | None) -> Figure:
-        """Return this figure with the value of the same figure in the previous period."""
+        """Return this figure with the value of the same figure in the previous period.
+
+        None is kept when the previous figure was measured on the same basis.
+        """
+        earlier = None if previous is None else previous.value
+        if previous is not None and self.basis is not None and previous.basis == self.basis:
+            earlier = None
         return Figure(
             key=self.key,
             value=self.value,
             unit=self.unit,
-            previous=None if previous is None else previous.value,
+            previous=earlier,
             variables=self.variables,
             subject=self.subject,
+            names=self.names,
+            basis=self.basis,
         )
 
     @property

@@ -4,7 +4,9 @@ A provider is an async function of (unit of work, community id, period) that
 returns figures whose `key` is a prompt key (e.g. `games.report.players`, with
 the same key in every language). Reports call every registered provider for the
 period and the one before, and match figures by key and `subject` to show the
-change. Two providers ship here: ritual response rates and button clicks.
+change. A provider may say which communities it serves (those where its feature
+is enabled); callers that know the community's config ask `serving(community)`.
+Two providers ship here: ritual response rates and button clicks.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import literal_column, select
 
@@ -21,9 +24,13 @@ from bot.analytics._scope import human
 from bot.storage import UnitOfWork
 from bot.storage.models import InteractionLogRow, OutboxRow
 
+if TYPE_CHECKING:
+    from bot.config import CommunityConfig
+
 log = logging.getLogger(__name__)
 
 MetricProvider = Callable[[UnitOfWork, int, Period], Awaitable[Sequence[Figure]]]
+Serves = Callable[["CommunityConfig"], bool]
 RESPONSE_WINDOW = timedelta(hours=24)
 _outbox = OutboxRow.__table__.c
 _log = InteractionLogRow.__table__.c
@@ -34,14 +41,34 @@ class MetricRegistry:
 
     def __init__(self) -> None:
         self._providers: dict[str, MetricProvider] = {}
+        self._serves: dict[str, Serves] = {}
 
-    def register(self, name: str, provider: MetricProvider) -> None:
-        """Add (or replace) the provider called `name`; features call this in `setup(app)`."""
+    def register(
+        self, name: str, provider: MetricProvider, *, serves: Serves | None = None
+    ) -> None:
+        """Add (or replace) the provider called `name`; features call this in `setup(app)`.
+
+        `serves` tells, from a community's config, whether the provider has anything
+        to say there (its feature is enabled); without it, it serves every community.
+        """
         self._providers[name] = provider
+        if serves is None:
+            self._serves.pop(name, None)
+        else:
+            self._serves[name] = serves
 
     def names(self) -> list[str]:
         """Return the registered names, in order."""
         return list(self._providers)
+
+    def serving(self, community: CommunityConfig) -> MetricRegistry:
+        """Return the providers that serve `community`, in the same order."""
+        chosen = MetricRegistry()
+        for name, provider in self._providers.items():
+            serves = self._serves.get(name)
+            if serves is None or serves(community):
+                chosen.register(name, provider, serves=serves)
+        return chosen
 
     def __iter__(self) -> Iterator[tuple[str, MetricProvider]]:
         return iter(list(self._providers.items()))
@@ -132,4 +159,4 @@ METRICS = MetricRegistry()
 METRICS.register("rituals", ritual_response_rates)
 METRICS.register("clicks", clicks_by_feature)
 
-__all__ = ["METRICS", "MetricProvider", "MetricRegistry"]
+__all__ = ["METRICS", "MetricProvider", "MetricRegistry", "Serves"]

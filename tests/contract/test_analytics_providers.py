@@ -5,8 +5,12 @@ from __future__ import annotations
 import logging
 from datetime import UTC, date, datetime
 
-from bot.analytics import Figure, MetricRegistry, Period, Scope, build_report
+from bot.analytics import METRICS, Figure, MetricRegistry, Period, Scope, build_report
 from bot.analytics._providers import clicks_by_feature, ritual_response_rates
+from bot.config import CommunityConfig
+from bot.features.election import _metrics as election_metrics
+from bot.features.games import _metrics as games_metrics
+from bot.features.icebreaker import _metrics as icebreaker_metrics
 from bot.storage import Database, UnitOfWork
 from tests.contract.conftest import at, clock_of, message_row
 from tests.contract.test_analytics import ingest
@@ -102,3 +106,35 @@ async def test_other_features_add_figures(database: Database, community_id: int,
     assert (figure.value, figure.previous, figure.change) == (7, 5, 2)
     assert sorted(calls, key=lambda p: p.start) == [WEEK.previous(), WEEK]  # measured at once
     assert "metric provider 'broken' failed" in caplog.text
+
+
+def community(**tables: object) -> CommunityConfig:
+    return CommunityConfig.model_validate(
+        {"platform": "console", "id": "demo", "name": "Demo", **tables}
+    )
+
+
+def test_providers_serve_where_their_feature_is_enabled() -> None:
+    async def nothing(uow: UnitOfWork, community_id: int, period: Period) -> list[Figure]:
+        return []
+
+    registry = MetricRegistry()
+    registry.register("everywhere", nothing)
+    registry.register("games", nothing, serves=lambda c: c.games.enabled)
+    assert registry.serving(community()).names() == ["everywhere", "games"]
+    assert registry.serving(community(games={"enabled": False})).names() == ["everywhere"]
+    # The features' own registrations: games on by default, elections and icebreakers off;
+    # level movements everywhere (every community's levels are recorded).
+    for feature in (games_metrics, election_metrics, icebreaker_metrics):
+        feature.register()
+    defaults = METRICS.serving(community()).names()
+    assert {"games", "levels"} <= set(defaults)
+    assert not {"election", "icebreaker"} & set(defaults)
+    enabled = community(
+        games={"enabled": False},
+        election={"enabled": True, "channel": "general"},
+        icebreaker={"enabled": True},
+        channels={"general": "general"},
+    )
+    assert {"election", "icebreaker", "levels"} <= set(METRICS.serving(enabled).names())
+    assert "games" not in METRICS.serving(enabled).names()

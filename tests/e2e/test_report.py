@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from bot.activity import Level
 from bot.domain import Member, MessagePosted, ReactionAdded
 from tests.e2e.conftest import ALICE, AT_NINE, KEY, MOD, Terreau, next_id
 from tests.fakes import ManualClock
@@ -143,3 +144,71 @@ async def test_an_unanswered_question_gets_one_nudge(terreau: Terreau, tmp_path:
     await terreau.start(extra=extra)
     await terreau.at(THURSDAY + timedelta(hours=6, minutes=5))
     assert len(terreau.platform.posts()) == 0  # a new process: still one nudge in all
+
+
+async def record_levels(terreau: Terreau) -> None:
+    """September and October snapshots: two members rose, one fell (a bot is never counted)."""
+    app = terreau.app
+    assert app is not None
+    community = app.community_id(KEY)
+    async with app.database.transaction() as uow:
+        for member, name in (("ev", "@everyone"), ("zoe", "Zoé"), ("bob", "Bob"), ("bot", "Bip")):
+            await uow.members.upsert_seen(community, member, name, is_bot=member == "bot")
+        september = {
+            "ev": Level.OCCASIONAL,
+            "zoe": Level.QUIET,
+            "bob": Level.CORE,
+            "bot": Level.QUIET,
+        }
+        october = {"ev": Level.CORE, "zoe": Level.ACTIVE, "bob": Level.ACTIVE, "bot": Level.CORE}
+        await uow.activity.record_month(community, date(2026, 9, 1), september)
+        await uow.activity.record_month(community, date(2026, 10, 1), october)
+
+
+async def test_game_and_level_figures(terreau: Terreau, tmp_path: Path) -> None:
+    games = '\n[communities.games]\nchannel = "general"\n'
+    await terreau.start(extra=report_config(tmp_path, digest_cron='"0 9 * * 1"') + games)
+    await record_levels(terreau)
+    await terreau.command(MOD, "game", "poll", "Tea or coffee?", "Tea", "|", "Coffee")
+    [poll] = terreau.platform.posts()
+    choice = poll.choices[0].id.rsplit(":", 1)[0]
+    for member in (ALICE, BOB, Member(id="robot", display_name="Robot", is_bot=True)):
+        await terreau.choose(member, f"{choice}:0")
+    await terreau.command(MOD, "report", "week")
+    answer = terreau.platform.sent[-1]
+    assert answer.kind == "respond" and answer.private
+    text = answer.post.text
+    assert "Members who played games: **2**" in text  # alice and bob, not the robot
+    assert "Games held (0 trivia rounds, 1 poll, 0 two truths and a lie): **1**" in text
+    # Moderators see who moved, as plain text: "@everyone" is a name here, not a ping.
+    # The week before compared the same two months: no change to show.
+    assert "moved up a level from 2026-09 to 2026-10: **2** — @everyone, Zoé" in text
+    assert "moved down a level from 2026-09 to 2026-10: **1** — Bob" in text
+    assert answer.post.mentions == ()
+    assert "member of the month" not in text  # elections are not enabled here
+    await terreau.at(AT_NINE)
+    [digest] = [s for s in terreau.platform.sent if s.where and s.where.channel_id == "mods"]
+    # The digest goes to a channel: counts only, no names.
+    assert "moved up a level from 2026-09 to 2026-10: **2**\n" in digest.post.text
+    assert "Zoé" not in digest.post.text and "@everyone" not in digest.post.text
+
+
+async def test_a_disabled_feature_adds_no_figure(terreau: Terreau, tmp_path: Path) -> None:
+    games = "\n[communities.games]\nenabled = false\n"
+    await terreau.start(extra=report_config(tmp_path) + games)
+    app = terreau.app
+    assert app is not None
+    async with app.database.transaction() as uow:
+        poll = await uow.games.add_poll(
+            app.community_id(KEY),
+            kind="poll",
+            channel_id="general",
+            question="Tea?",
+            options=["tea", "coffee"],
+            closes_at=None,
+        )
+        await uow.games.vote(poll, "alice", "Alice", 0, change=True)
+    await terreau.command(MOD, "report", "week")
+    text = terreau.platform.posts("respond")[-1].text
+    assert "Community report" in text
+    assert "played games" not in text and "Games held" not in text

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.activity import Level, month_of
 from bot.cli import EXIT_INVALID, EXIT_OK, main
 from bot.storage import QUESTION, Database, InteractionRow, InteractionWriter
 
@@ -93,3 +94,45 @@ def test_an_unknown_community_is_named(tmp_path: Path, capsys) -> None:
     assert code == EXIT_INVALID
     assert "no community 'nope' in the config (configured: console:demo)" in capsys.readouterr().err
     assert not out.exists()
+
+
+async def seed_features(url: str) -> None:
+    """A poll two days ago, and the level snapshots of the last two complete months."""
+    database = await Database.connect(url)
+    now = datetime.now(UTC)
+    after = month_of(month_of(now) - timedelta(days=1))
+    before = month_of(after - timedelta(days=1))
+    async with database.transaction() as uow:
+        community = await uow.communities.ensure("console:demo", "console", "demo", "Demo")
+        poll = await uow.games.add_poll(
+            community,
+            kind="poll",
+            channel_id="general",
+            question="Tea?",
+            options=["tea", "coffee"],
+            closes_at=None,
+            at=now - timedelta(days=2),
+        )
+        await uow.games.vote(poll, "bob", "Bob", 0, change=True, at=now - timedelta(days=2))
+        await uow.members.upsert_seen(community, "zoe", "Zoé <3")
+        await uow.activity.record_month(community, before, {"zoe": Level.QUIET})
+        await uow.activity.record_month(community, after, {"zoe": Level.CORE})
+    await database.close()
+
+
+def test_the_html_report_has_the_features_figures(tmp_path: Path) -> None:
+    config = tmp_path / "terreau.toml"
+    config.write_text(CONFIG.format(db=tmp_path / "terreau.db"), encoding="utf-8")
+    assert main(["db", "upgrade", "--config", str(config)]) == EXIT_OK
+    url = f"sqlite+aiosqlite:///{tmp_path / 'terreau.db'}"
+    asyncio.run(seed(url))
+    asyncio.run(seed_features(url))
+    out = tmp_path / "report.html"
+    code = main(["report", "--config", str(config), "--community", "demo", "--out", str(out)])
+    assert code == EXIT_OK
+    page = out.read_text(encoding="utf-8")
+    assert "<td>Members who played games</td><td class=n>1</td>" in page
+    # The operator's page names who moved (escaped); elections are not enabled here.
+    assert re.search(r"<td>Members who moved up a level from [-0-9]+ to [-0-9]+", page)
+    assert "<span class=names>Zoé &lt;3</span></td><td class=n>1</td>" in page
+    assert "member of the month" not in page

@@ -46,3 +46,6 @@ def setup(app: App) -> None:
             await ballots.member_left(community, event.member_id)
 
     app.dispatcher.subscribe(MemberLeft, member_left)
+    from bot.features.election import _metrics  # the figures elections add to reports
+
+    _metrics.register()

@@ -97,6 +97,9 @@ def setup(app: App) -> None:
             await app.reply(event, "messages.choices.expired")
 
     app.on_choice("game", route)
+    from bot.features.games import _metrics  # the figures games add to reports
+
+    _metrics.register()
 
 
 def _schedule_games(app: App, trivia: Trivia, polls: Polls) -> None:

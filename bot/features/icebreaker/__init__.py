@@ -134,3 +134,6 @@ def setup(app: App) -> None:
     app.dispatcher.subscribe(MessagePosted, champions.on_message)
     app.on_choice("icebreaker", welcomes.on_choice)
     declare_commands(app, invitations)
+    from bot.features.icebreaker import _metrics  # conversion and level moves in reports
+
+    _metrics.register()

@@ -11,6 +11,7 @@ from bot.features.report._html import (
     find_community,
     html_report,
     render_html,
+    stored_community,
 )
 from bot.features.report._jobs import ReportJobs, digest_job_id, nudge_job_id, nudge_nonce
 from bot.features.report._render import chart_labels, figure_lines, format_change, format_value
@@ -38,6 +39,7 @@ __all__ = [
     "render_html",
     "scope_for",
     "setup",
+    "stored_community",
 ]
 
 

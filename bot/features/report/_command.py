@@ -40,7 +40,8 @@ def declare_command(app: App, reports: Reports) -> None:
         result = await reports.build(community, period, channel_id)
         # Named after what it shows, so asking again replaces the file instead of adding one.
         name = f"{period.start}-{period.last_day}" + (f"-{channel_id}" if channel_id else "")
-        post = await reports.digest(community, result, name)
+        # Private, and moderators only: the one digest that may name members.
+        post = await reports.digest(community, result, name, names=True)
         await app.respond(ctx.event, post, private=True)
 
     app.commands.register(

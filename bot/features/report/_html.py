@@ -9,7 +9,16 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.analytics import Period, Report, build_report, chart_data, draw_chart, parse_period
+from bot.analytics import (
+    METRICS,
+    MetricRegistry,
+    Period,
+    Report,
+    build_report,
+    chart_data,
+    draw_chart,
+    parse_period,
+)
 from bot.config import CommunityConfig, Settings
 from bot.features.report._render import chart_labels, figure_lines
 from bot.features.report._service import Waiting, scope_for, unanswered_lines
@@ -24,6 +33,7 @@ table { border-collapse: collapse; width: 100%; margin: 1rem 0; }
 th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid #ddd; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
 img { max-width: 100%; }
+.names { display: block; color: #555; font-size: .9em; }
 """
 
 
@@ -57,26 +67,41 @@ async def html_report(
     period_text: str | None,
     channel_id: str | None,
     now: datetime,
+    providers: MetricRegistry = METRICS,
 ) -> HtmlReport:
-    """Build the report of `community` from the database and render it as HTML."""
+    """Build the report of `community` from the database and render it as HTML.
+
+    Figures come from those of `providers` that serve the community. The page is
+    for the operator, so it names the members some figures count (level moves).
+    """
     try:
         period = parse_period(period_text, now.date(), default_days=30)
     except ValueError as error:
         raise ReportUnavailable(str(error)) from None
-    async with database.read() as uow:
-        community_id = await uow.communities.id_of(community.key)
-        if community_id is None:
-            raise ReportUnavailable(
-                f"the database holds nothing for {community.key} yet: run Terreau with it first"
-            )
+    community_id = await stored_community(database, community)
     report = await build_report(
-        database, scope_for(community, community_id, channel_id), period, as_of=now
+        database,
+        scope_for(community, community_id, channel_id),
+        period,
+        as_of=now,
+        providers=providers.serving(community),
     )
     async with database.read() as uow:
         unanswered = await unanswered_lines(uow, report)
     image = await asyncio.to_thread(draw_chart, chart_data(report), chart_labels(catalog))
     page = render_html(catalog, community, report, unanswered, image)
     return HtmlReport(community=community, period=period, html=page)
+
+
+async def stored_community(database: Database, community: CommunityConfig) -> int:
+    """Return the database id of `community`, or say that Terreau never ran with it."""
+    async with database.read() as uow:
+        community_id = await uow.communities.id_of(community.key)
+    if community_id is None:
+        raise ReportUnavailable(
+            f"the database holds nothing for {community.key} yet: run Terreau with it first"
+        )
+    return community_id
 
 
 def _row(*cells: str) -> str:
@@ -97,10 +122,12 @@ def render_html(
 
     period = report.period
     rows = "\n".join(
-        "<tr><td>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td></tr>".format(
-            *(html.escape(line[name] or "") for name in ("label", "value", "previous", "change"))
+        "<tr><td>{}{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td></tr>".format(
+            html.escape(line["label"] or ""),
+            f"<span class=names>{html.escape(line['names'])}</span>" if line["names"] else "",
+            *(html.escape(line[name] or "") for name in ("value", "previous", "change")),
         )
-        for line in figure_lines(report, catalog)
+        for line in figure_lines(report, catalog, names=True)
     )
     questions = "\n".join(
         _row(q.member, f"#{q.channel}", catalog.format_datetime(q.asked, community.timezone))

@@ -42,11 +42,16 @@ def format_change(figure: Figure, catalog: Catalog) -> str | None:
     return catalog.text(f"report.change.{direction}", delta=_number(abs(delta), decimals, catalog))
 
 
-def figure_lines(report: Report, catalog: Catalog) -> list[dict[str, str | None]]:
+def figure_lines(
+    report: Report, catalog: Catalog, *, names: bool = False
+) -> list[dict[str, str | None]]:
     """Return label, value and change of every figure, ready for a template.
 
-    A figure whose label is missing from the catalog (a provider's prompt not written
-    yet) is left out and logged, rather than failing the whole report.
+    With `names` (a reply only moderators see, the operator's HTML file), a figure's
+    member names come too, as plain text (never mentions), with how many more it
+    counts than it names. A figure whose label is missing from the catalog (a
+    provider's prompt not written yet) is left out and logged, rather than failing
+    the whole report.
     """
     for figure in report.figures:
         if not catalog.has(figure.key):
@@ -61,10 +66,19 @@ def figure_lines(report: Report, catalog: Catalog) -> list[dict[str, str | None]
             else format_value(
                 Figure(key=figure.key, value=figure.previous, unit=figure.unit), catalog
             ),
+            **_names(figure, catalog, shown=names),
         }
         for figure in report.figures
         if catalog.has(figure.key)
     ]
+
+
+def _names(figure: Figure, catalog: Catalog, *, shown: bool) -> dict[str, str | None]:
+    if not shown or not figure.names:
+        return {"names": None}
+    more = max(0, int(figure.value or 0) - len(figure.names))
+    listed = ", ".join(figure.names)
+    return {"names": catalog.text("report.names.listed", names=listed, more=more)}
 
 
 def chart_labels(catalog: Catalog) -> ChartLabels:

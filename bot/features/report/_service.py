@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.analytics import (
+    METRICS,
     Period,
     Report,
     Scope,
@@ -51,17 +52,27 @@ class Reports:
     async def build(
         self, community: CommunityConfig, period: Period, channel_id: str | None = None
     ) -> Report:
-        """Measure the community over `period`, after writing every event received so far."""
+        """Measure the community over `period`, after writing every event received so far.
+
+        Figures come from the providers of the features enabled in the community.
+        """
         await self._app.writer.flush()
         return await build_report(
             self._app.database,
             self.scope(community, channel_id),
             period,
             as_of=self._app.clock.now(),
+            providers=METRICS.serving(community),
         )
 
-    async def digest(self, community: CommunityConfig, report: Report, name: str) -> Post:
-        """Return the digest post of `report`, its chart written to a file named after `name`."""
+    async def digest(
+        self, community: CommunityConfig, report: Report, name: str, *, names: bool = False
+    ) -> Post:
+        """Return the digest post of `report`, its chart written to a file named after `name`.
+
+        `names` lists the members some figures count (level moves): only for a reply
+        moderators alone see, never for the digest posted in a channel.
+        """
         catalog = self._app.catalog(community.key)
         async with self._app.database.read() as uow:
             unanswered = await unanswered_lines(uow, report)
@@ -75,7 +86,7 @@ class Reports:
             first=report.period.start,
             last=report.period.last_day,
             days=report.period.days,
-            figures=figure_lines(report, catalog),
+            figures=figure_lines(report, catalog, names=names),
             unanswered=unanswered,
             timezone=community.timezone,
         )
