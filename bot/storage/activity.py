@@ -12,6 +12,7 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     ForeignKey,
+    Index,
     Select,
     String,
     Subquery,
@@ -40,6 +41,8 @@ class ActivityLevelRow(Base):
     __tablename__ = "activity_levels"
     __table_args__ = (
         CheckConstraint("level IN (" + ", ".join(f"'{v}'" for v in LEVELS) + ")", name="level"),
+        # Reports read one month of a community at a time: level movements compare two.
+        Index("ix_activity_levels_community_month", "community_id", "month", "member_id", "level"),
     )
 
     community_id: Mapped[int] = mapped_column(
