@@ -211,7 +211,7 @@ def _sqlite_engine(url: URL, *, busy_timeout: float, echo: bool) -> AsyncEngine:
         # collector finds that statement. aiosqlite runs one call at a time, so the
         # connection is in a known state: keep it, and let the rollback end the
         # transaction now.
-        if not isinstance(context.original_exception, Exception):
+        if isinstance(context.original_exception, asyncio.CancelledError):
             context.is_disconnect = False
 
     return engine
