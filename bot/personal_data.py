@@ -45,9 +45,8 @@ class PersonalData:
     """One kind of data about a member: where it is and how members are told about it."""
 
     name: str
-    """The section of the export file, e.g. `interactions`."""
-    description: str
-    """The prompt key that explains it in plain words; it receives `count`."""
+    """The section of the export file, e.g. `interactions`; `privacy.kinds.<name>` in
+    the prompts explains it in plain words (it receives `count`)."""
     table: MemberTable | MemberRecords
     """Where it lives: one member table, or queries of its own."""
     kept_on_erasure: bool = False
@@ -58,6 +57,11 @@ class PersonalData:
         erasable = isinstance(self.table, MemberTable | ErasableRecords)
         if not self.kept_on_erasure and not erasable:
             raise ValueError(f"personal data {self.name!r} is erased but cannot erase itself")
+
+    @property
+    def description(self) -> str:
+        """Return the prompt key that explains this kind of data."""
+        return f"privacy.kinds.{self.name}"
 
     async def count(self, uow: UnitOfWork, community_id: int, member_id: str) -> int:
         """Return how many records of this kind are about the member."""

@@ -8,15 +8,12 @@ so they are counted by reading them.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
 from bot.personal_data import PersonalData
 from bot.storage import UnitOfWork
 from bot.storage.election import ErasedElectionData
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -58,12 +55,10 @@ class UnsealedBallots:
 ELECTION_DATA = (
     PersonalData(
         name="election_nominations",
-        description="privacy.kinds.election_nominations",
         table=ElectionRecords(what="nominations"),
     ),
     PersonalData(
         name="election_ballots",
-        description="privacy.kinds.election_ballots",
         table=UnsealedBallots(),
         # Kept so the vote is counted once: its key holds no member id and is wiped
         # when the result is announced, like every other ballot's.
@@ -71,12 +66,10 @@ ELECTION_DATA = (
     ),
     PersonalData(
         name="election_results",
-        description="privacy.kinds.election_results",
         table=ElectionRecords(what="results"),
     ),
     PersonalData(
         name="election_actions",
-        description="privacy.kinds.election_actions",
         table=ElectionRecords(what="actions"),
     ),
 )

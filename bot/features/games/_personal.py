@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
 from bot.personal_data import PersonalData
 from bot.storage import MemberTable, UnitOfWork
 from bot.storage.games import GameData, GameScoreRow
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -37,22 +34,18 @@ class GameRecords:
 GAMES_DATA = (
     PersonalData(
         name="game_scores",
-        description="privacy.kinds.game_scores",
         table=MemberTable(model=GameScoreRow),
     ),
     PersonalData(
         name="game_answers",
-        description="privacy.kinds.game_answers",
         table=GameRecords(what="answers"),
     ),
     PersonalData(
         name="game_votes",
-        description="privacy.kinds.game_votes",
         table=GameRecords(what="votes"),
     ),
     PersonalData(
         name="games_hosted",
-        description="privacy.kinds.games_hosted",
         table=GameRecords(what="hosted"),
     ),
 )

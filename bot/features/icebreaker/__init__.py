@@ -69,9 +69,7 @@ def setup(app: App) -> None:
     """Schedule level snapshots everywhere, and icebreakers where enabled; declare commands."""
     app.holds_personal_data(
         *(
-            PersonalData(
-                name=name, description=f"privacy.kinds.{name}", table=MemberTable(model=model)
-            )
+            PersonalData(name=name, table=MemberTable(model=model))
             for name, model in (
                 ("activity_levels", ActivityLevelRow),
                 ("invitations", InvitationRow),

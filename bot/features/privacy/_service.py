@@ -25,22 +25,18 @@ log = logging.getLogger(__name__)
 CORE_DATA = (
     PersonalData(
         name="interactions",
-        description="privacy.kinds.interactions",
         table=MemberTable(model=InteractionLogRow),
     ),
     PersonalData(
         name="daily_activity",
-        description="privacy.kinds.daily_activity",
         table=MemberTable(model=ActivityDailyRow),
     ),
     PersonalData(
         name="profile",
-        description="privacy.kinds.profile",
         table=MemberTable(model=MemberRow),
     ),
     PersonalData(
         name="optouts",
-        description="privacy.kinds.optouts",
         table=MemberTable(model=OptOutRow),
         kept_on_erasure=True,
     ),
