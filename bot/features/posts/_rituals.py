@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.config import CommunityConfig, RitualConfig
+from bot.domain import ChannelRef
 from bot.ports import Forbidden, NotFound
 from bot.scheduling import Job, parse_cron
 from bot.storage import UnitOfWork
@@ -235,7 +236,6 @@ class Rituals:
         than failing (and notifying) again every run.
         """
         job = job_id(community.key, ritual.name)
-        community_id = self._app.community_id(community.key)
         moderators = self._app.channel_if_configured(community.key, "moderators")
         log.warning(
             "%s: the platform refused the post of %s (%s); the ritual is paused until a "
@@ -248,33 +248,56 @@ class Rituals:
         tell = moderators is not None and moderators != self._app.channel(
             community.key, ritual.channel
         )
-        outbox_id = None
         async with self._app.database.transaction() as uow:
-            await uow.rituals.set_paused(
-                community_id,
-                ritual.name,
-                paused=True,
-                reason="refused",
-                by=None,
-                at=self._app.clock.now(),
+            outbox_id = await self._pause_itself(
+                uow,
+                community,
+                ritual,
+                scheduled_for,
+                "refused",
+                tell=moderators if tell else None,
+                reason="forbidden" if isinstance(error, Forbidden) else "not_found",
             )
-            if tell and moderators is not None:
-                notice = self._app.catalog(community.key).post(
-                    "messages.posts.refused",
-                    ritual=ritual.name,
-                    channel=ritual.channel,
-                    reason="forbidden" if isinstance(error, Forbidden) else "not_found",
-                )
-                outbox_id = await self._app.delivery.enqueue(
-                    uow,
-                    community_id=community_id,
-                    where=moderators,
-                    post=notice,
-                    nonce=f"{job}@{scheduled_for:%Y%m%dT%H%M%SZ}:refused",
-                    scheduled_for=scheduled_for,
-                )
         if outbox_id is not None:
             await self._app.delivery.deliver(outbox_id)
+
+    async def _pause_itself(
+        self,
+        uow: UnitOfWork,
+        community: CommunityConfig,
+        ritual: RitualConfig,
+        scheduled_for: datetime,
+        why: str,
+        *,
+        tell: ChannelRef | None,
+        **variables: object,
+    ) -> int | None:
+        """Pause a ritual for `why` and queue `messages.posts.<why>` to `tell`, if any.
+
+        Returns the notice's outbox id, to deliver once the transaction commits.
+        """
+        await uow.rituals.set_paused(
+            self._app.community_id(community.key),
+            ritual.name,
+            paused=True,
+            reason=why,
+            by=None,
+            at=self._app.clock.now(),
+        )
+        if tell is None:
+            return None
+        notice = self._app.catalog(community.key).post(
+            f"messages.posts.{why}", ritual=ritual.name, channel=ritual.channel, **variables
+        )
+        job = job_id(community.key, ritual.name)
+        return await self._app.delivery.enqueue(
+            uow,
+            community_id=self._app.community_id(community.key),
+            where=tell,
+            post=notice,
+            nonce=f"{job}@{scheduled_for:%Y%m%dT%H%M%SZ}:{why}",
+            scheduled_for=scheduled_for,
+        )
 
     async def _pause_dead_channel(
         self,
@@ -284,36 +307,14 @@ class Rituals:
         silent: int,
     ) -> None:
         job = job_id(community.key, ritual.name)
-        community_id = self._app.community_id(community.key)
         moderators = self._app.channel_if_configured(community.key, "moderators")
-        outbox_id = None
         async with self._app.database.transaction() as uow:
             if not await uow.ledger.claim(job, scheduled_for):
                 return
             await uow.ledger.finish(job, scheduled_for, "skipped", "dead channel")
-            await uow.rituals.set_paused(
-                community_id,
-                ritual.name,
-                paused=True,
-                reason="dead_channel",
-                by=None,
-                at=self._app.clock.now(),
+            outbox_id = await self._pause_itself(
+                uow, community, ritual, scheduled_for, "dead_channel", tell=moderators, count=silent
             )
-            if moderators is not None:
-                notice = self._app.catalog(community.key).post(
-                    "messages.posts.dead_channel",
-                    ritual=ritual.name,
-                    count=silent,
-                    channel=ritual.channel,
-                )
-                outbox_id = await self._app.delivery.enqueue(
-                    uow,
-                    community_id=community_id,
-                    where=moderators,
-                    post=notice,
-                    nonce=f"{job}@{scheduled_for:%Y%m%dT%H%M%SZ}:paused",
-                    scheduled_for=scheduled_for,
-                )
         log.warning(
             "%s paused itself: its last %d posts drew no reply%s",
             job,
