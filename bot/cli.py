@@ -176,6 +176,9 @@ def _check(config: Path, out: TextIO) -> int:
             f"\n{community.key}  {community.name!r}  ({community.language}, {community.timezone})",
             file=out,
         )
+        notice = settings.unread_text_notice(community)
+        if notice is not None:
+            print(f"  message text: {notice}", file=out)
         if community.games.enabled:
             print(f"  games: {describe(contents[community.key])}", file=out)
             for game in community.games.schedules:
@@ -360,7 +363,6 @@ def _discord_platform(
         commands=commands,
         prompts=prompts,
         clock=clock,
-        store_content=settings.ingest.store_content,
     )
     return {"discord": adapter}
 

@@ -58,6 +58,9 @@ def declare_commands(
             await ctx.reply("games.trivia.running")
         elif started is Started.UNKNOWN_CATEGORY:
             await ctx.reply("games.trivia.unknown_category", category=category, known=known)
+        elif started is Started.NO_BUTTON_QUESTIONS:
+            title = trivia.categories(key).get(category or "")
+            await ctx.reply("games.trivia.no_button_questions", category=title)
         else:
             await ctx.reply("games.trivia.no_questions")
 
