@@ -77,12 +77,24 @@ def declare_commands(
             else:
                 await ctx.reply("games.poll.started")
             return
+        question = str(question)
         options = poll_options(str(raw or ""))
-        too_long = len(str(question)) > MAX_TEXT or any(len(o) > MAX_TEXT for o in options)
-        if not 2 <= len(options) <= MAX_OPTIONS or len(set(options)) != len(options) or too_long:
+        if len(question) > MAX_TEXT:
+            await ctx.reply("games.poll.question_too_long", length=len(question), maximum=MAX_TEXT)
+            return
+        if not 2 <= len(options) <= MAX_OPTIONS or len(set(options)) != len(options):
             await ctx.reply("games.poll.bad_options", maximum=MAX_OPTIONS)
             return
-        await polls.start(key, ctx.event.channel_id, question=str(question), options=options)
+        for number, option in enumerate(options, start=1):
+            if len(option) > MAX_TEXT:
+                await ctx.reply(
+                    "games.poll.option_too_long",
+                    number=number,
+                    length=len(option),
+                    maximum=MAX_TEXT,
+                )
+                return
+        await polls.start(key, ctx.event.channel_id, question=question, options=options)
         await ctx.reply("games.poll.started")
 
     async def start_twotruths(ctx: CommandContext) -> None:
