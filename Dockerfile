@@ -1,20 +1,19 @@
 # syntax=docker/dockerfile:1
-# The same steps as the README: a virtualenv with Terreau installed from this tree.
+# Build Terreau's wheel (code, prompts and migrations), then install only that wheel.
 FROM python:3.11-slim AS build
-WORKDIR /app
+WORKDIR /src
 RUN python -m venv /opt/venv && /opt/venv/bin/python -m pip install -q -U pip
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY adapters ./adapters
 COPY migrations ./migrations
 COPY prompts ./prompts
-COPY examples ./examples
-RUN /opt/venv/bin/pip install -q -e .
+RUN /opt/venv/bin/pip wheel -q --no-deps . --wheel-dir /dist \
+    && /opt/venv/bin/pip install -q /dist/terreau-*.whl
 
 FROM python:3.11-slim
 RUN useradd --create-home --uid 10001 terreau && mkdir -p /data && chown terreau /data
 COPY --from=build /opt/venv /opt/venv
-COPY --from=build /app /app
 ENV PATH="/opt/venv/bin:$PATH" \
     PYTHONUNBUFFERED=1 \
     TERREAU_CONFIG=/etc/terreau/terreau.toml

@@ -49,7 +49,6 @@ async def measure(kind: str, steps: list[int]) -> list[tuple[int, float]]:
             commands=CommandRegistry(),
             prompts=Prompts.load(ROOT / "prompts"),
             clock=SystemClock(),
-            store_content=False,
         )
 
         async def sink(event: Event) -> None:

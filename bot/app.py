@@ -137,6 +137,10 @@ class App:
         await self.scheduler.start()
         for platform in self.platforms.values():
             await platform.start(self.dispatcher.dispatch)
+        for community in self.communities.values():
+            notice = self.settings.unread_text_notice(community)
+            if notice is not None:
+                log.info("%s (%s): %s", community.key, community.name, notice)
         log.info(
             "Terreau started: %d communities, %d scheduled jobs, platforms: %s",
             len(self.communities),

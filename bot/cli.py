@@ -19,6 +19,7 @@ from bot.app import create_app
 from bot.clock import FastClock, SystemClock
 from bot.commands import CommandRegistry
 from bot.config import ConfigError, Secrets, Settings, check_secrets, load_settings
+from bot.features.election import opening_plan
 from bot.features.games import describe, load_content
 from bot.logs import close_log_file, configure_logging
 from bot.ports import ChatPlatform, Clock, StartupFailed
@@ -161,10 +162,10 @@ def content_problems(settings: Settings, prompts: Prompts) -> list[tuple[str, st
     return problems
 
 
-def _check(config: Path, out: TextIO) -> int:
+def _check(config: Path, out: TextIO, *, now: datetime | None = None) -> int:
     settings, prompts = _load(config)
     contents = load_content(settings)
-    now = datetime.now(UTC)
+    now = now if now is not None else datetime.now(UTC)
     print(
         f"{config}: valid ({len(settings.communities)} communities, prompts in "
         f"{', '.join(prompts.languages)})",
@@ -176,12 +177,18 @@ def _check(config: Path, out: TextIO) -> int:
             f"\n{community.key}  {community.name!r}  ({community.language}, {community.timezone})",
             file=out,
         )
+        notice = settings.unread_text_notice(community)
+        if notice is not None:
+            print(f"  message text: {notice}", file=out)
         if community.games.enabled:
             print(f"  games: {describe(contents[community.key])}", file=out)
             for game in community.games.schedules:
                 runs = next_fire_times(parse_cron(game.cron), zone, now, 3)
                 shown = ", ".join(r.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z") for r in runs)
                 print(f"  game {game.name}: {game.game}, '{game.cron}', next: {shown}", file=out)
+        if community.election.enabled:
+            for line in opening_plan(community, now):
+                print(f"  {line}", file=out)
         if not community.posts.schedules:
             print("  no scheduled posts", file=out)
         for ritual in community.posts.schedules:
@@ -360,7 +367,6 @@ def _discord_platform(
         commands=commands,
         prompts=prompts,
         clock=clock,
-        store_content=settings.ingest.store_content,
     )
     return {"discord": adapter}
 

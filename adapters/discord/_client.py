@@ -56,7 +56,6 @@ class TerreauClient(discord.AutoShardedClient):
         commands: CommandRegistry,
         prompts: Prompts,
         clock: Clock,
-        store_content: bool,
         guild_ready_timeout: float = 2.0,
     ) -> None:
         super().__init__(
@@ -76,7 +75,6 @@ class TerreauClient(discord.AutoShardedClient):
         self.registry = commands
         self.prompts = prompts
         self.clock = clock
-        self.store_content = store_content
         self.sink: EventSink | None = None
         self.interactions: OrderedDict[str, discord.Interaction[Any]] = OrderedDict()
         # Configured guilds the bot was removed from: reported once, until it is back.
@@ -179,7 +177,7 @@ class TerreauClient(discord.AutoShardedClient):
         """Translate a posted message (not the bot's own)."""
         if self.user is not None and message.author.id == self.user.id:
             return
-        await self._deliver(translate.message_posted(message, store_text=self.store_content))
+        await self._deliver(translate.message_posted(message))
 
     async def on_raw_message_edit(self, event: discord.RawMessageUpdateEvent) -> None:
         """Translate an edit."""

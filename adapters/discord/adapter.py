@@ -77,7 +77,6 @@ class DiscordAdapter:
         commands: CommandRegistry,
         prompts: Prompts,
         clock: Clock,
-        store_content: bool = False,
         guild_ready_timeout: float = 2.0,
     ) -> None:
         self._token = token
@@ -88,7 +87,6 @@ class DiscordAdapter:
             commands=commands,
             prompts=prompts,
             clock=clock,
-            store_content=store_content,
             guild_ready_timeout=guild_ready_timeout,
         )
         self._runner: asyncio.Task[None] | None = None

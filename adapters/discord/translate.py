@@ -71,8 +71,13 @@ def place(channel: object) -> tuple[str, str | None]:
     return str(getattr(channel, "id", channel)), None
 
 
-def message_posted(message: discord.Message, *, store_text: bool = True) -> MessagePosted | None:
-    """Translate MESSAGE_CREATE; None outside guilds and for system messages."""
+def message_posted(message: discord.Message) -> MessagePosted | None:
+    """Translate MESSAGE_CREATE; None outside guilds and for system messages.
+
+    The text goes to the core whenever Discord sent it (with the Message Content
+    intent): features read it, and the interaction log keeps it only when
+    `[ingest] store_content` says so.
+    """
     if message.guild is None or message.is_system():
         return None
     channel_id, thread_id = place(message.channel)
@@ -93,8 +98,9 @@ def message_posted(message: discord.Message, *, store_text: bool = True) -> Mess
         thread_id=thread_id,
         message_id=str(message.id),
         reply_to=reply_to,
-        text=(message.content or None) if store_text else None,
-        mentions=tuple(str(user_id) for user_id in message.raw_mentions),
+        text=message.content or None,
+        # Discord's own list: it survives without the Message Content intent, unlike the text.
+        mentions=tuple(dict.fromkeys(str(user.id) for user in message.mentions)),
     )
 
 

@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 Payload = Mapping[str, Any]
 
 _USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_LINK = re.compile(r"<((?:https?|mailto|tel):[^|>]*)(?:\|([^>]*))?>")
+_ESCAPED = re.compile("&(amp|lt|gt);")
+_UNESCAPED = {"amp": "&", "lt": "<", "gt": ">"}
 # Subtypes that are a member's own message; the others are system notices or bots.
 _MEMBER_SUBTYPES = frozenset({None, "thread_broadcast", "file_share", "me_message"})
 
@@ -140,9 +143,20 @@ def _message(event: Payload, base: dict[str, Any], own: frozenset[str]) -> Event
         channel_id=str(event["channel"]),
         message_id=str(event["ts"]),
         thread_id=_thread(event),
-        text=text or None,
+        text=as_typed(text) or None,
         mentions=tuple(dict.fromkeys(_USER_MENTION.findall(text))),
     )
+
+
+def as_typed(text: str) -> str:
+    """Return a message's text as the member typed it, from Slack's markup.
+
+    Slack escapes `&`, `<` and `>` and turns a typed address into a link
+    (`<https://x.org|x.org>`); features compare typed answers with their own text, so
+    both are undone. References to members and channels (`<@U…>`, `<#C…>`) are kept.
+    """
+    linked = _LINK.sub(lambda link: link.group(2) or link.group(1), text)
+    return _ESCAPED.sub(lambda entity: _UNESCAPED[entity.group(1)], linked)
 
 
 def _edited(event: Payload, base: dict[str, Any], own: frozenset[str]) -> Event | None:

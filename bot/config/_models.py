@@ -279,6 +279,25 @@ class Settings(_Model):
     export_dir: Path = Path("exports")
     communities: tuple[CommunityConfig, ...] = Field(min_length=1)
 
+    def unread_text_notice(self, community: CommunityConfig) -> str | None:
+        """Return, for operators, why and how Terreau cannot read what members type; None if it can.
+
+        Discord sends message text only to a bot granted the Message Content intent;
+        Slack and the console always send it. Whether the text is *stored* is another
+        choice (`[ingest] store_content`), applied when the interaction log is written.
+        """
+        if community.platform == "discord" and not self.discord.message_content:
+            return (
+                "Discord's Message Content intent is off ([discord] message_content = false), "
+                "so Terreau cannot read what members type: typed trivia answers are off "
+                "(rounds ask questions with buttons only) and reports count no questions asked"
+            )
+        return None
+
+    def reads_member_text(self, community: CommunityConfig) -> bool:
+        """Return whether features can read what members type in `community`."""
+        return self.unread_text_notice(community) is None
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:

@@ -28,6 +28,15 @@ def human() -> ColumnElement[bool]:
 class Interactions(Repository):
     """Read and prune the interaction log (the writer appends to it in batches)."""
 
+    async def channel_seen(self, community_id: int, channel_id: str) -> bool:
+        """Return whether the log holds anything that happened in `channel_id`."""
+        stmt = (
+            select(_log.id)
+            .where(_log.community_id == community_id, _log.channel_id == channel_id)
+            .limit(1)
+        )
+        return (await self._connection.execute(stmt)).first() is not None
+
     async def count_responses(
         self,
         community_id: int,

@@ -224,6 +224,31 @@ async def test_a_poll_with_bad_options_is_refused(terreau: Terreau) -> None:
     assert public(terreau) == []
 
 
+async def test_a_poll_question_or_option_too_long_is_told_its_length(terreau: Terreau) -> None:
+    await begin(terreau)
+    assert terreau.app is not None
+    catalog = terreau.app.catalog(KEY)
+    question = "Why " + "really " * 60 + "?"
+
+    await terreau.command(MOD, "game", "poll", question, "Tea | Coffee")
+    assert (
+        private_to(terreau, MOD)[-1]
+        == catalog.post(
+            "games.poll.question_too_long", length=len(question), maximum=300
+        ).plain_text()
+    )
+
+    option = "Coffee " * 50
+    await terreau.command(MOD, "game", "poll", "Tea?", f"Tea | {option}")
+    assert (
+        private_to(terreau, MOD)[-1]
+        == catalog.post(
+            "games.poll.option_too_long", number=2, length=len(option.strip()), maximum=300
+        ).plain_text()
+    )
+    assert public(terreau) == []
+
+
 async def test_two_truths_and_a_lie(terreau: Terreau) -> None:
     await begin(terreau)
     await terreau.command(ALICE, "game", "twotruths", "I have a cat", "I speak Welsh", "I flew")

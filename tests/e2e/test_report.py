@@ -101,6 +101,24 @@ async def test_a_channel_report(terreau: Terreau, tmp_path: Path) -> None:
     assert "Active members (did anything): **1**" in text
 
 
+async def test_a_report_of_an_unknown_channel_names_it_instead_of_counting_zeros(
+    terreau: Terreau, tmp_path: Path
+) -> None:
+    app = await terreau.start(extra=report_config(tmp_path))
+    await post(terreau, BOB, "hi")
+
+    await terreau.command(MOD, "report", "week", "#no-such-channel")
+
+    [answer] = terreau.platform.sent[-1:]
+    assert answer.kind == "respond" and answer.private and answer.post.image_path is None
+    assert answer.post.text == app.catalog(KEY).text(
+        "report.digest.unknown_channel",
+        member=MOD.display_name,
+        channel="#no-such-channel",
+        known=["#general", "#moderators"],
+    )
+
+
 async def test_the_weekly_digest_reaches_the_moderators(terreau: Terreau, tmp_path: Path) -> None:
     terreau.clock = ManualClock(THURSDAY)
     await terreau.start(extra=report_config(tmp_path, digest_cron='"0 9 * * 1"'))

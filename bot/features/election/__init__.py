@@ -8,6 +8,7 @@ from bot.domain import MemberLeft
 from bot.features.election._ballot import Ballots
 from bot.features.election._commands import ElectionCommands
 from bot.features.election._cycle import Cycle, opening_job_id, tick_job_id
+from bot.features.election._opening import opening_plan
 from bot.features.election._personal import ELECTION_DATA
 from bot.features.election._rules import Refusal
 from bot.features.election._tally import Tally, count, count_ranked, count_single
@@ -25,6 +26,7 @@ __all__ = [
     "count_ranked",
     "count_single",
     "opening_job_id",
+    "opening_plan",
     "setup",
     "tick_job_id",
     "voter_key",

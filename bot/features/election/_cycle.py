@@ -36,6 +36,15 @@ TICK = "*/15 * * * *"
 LATE = timedelta(hours=1)
 """Voting that opens later than this after its time gets its full length from now."""
 
+ON_TIME = timedelta(minutes=1)
+"""An opening run within this of its scheduled instant keeps that instant (timer jitter).
+
+A later one (Terreau was down, or installed after the opening) counts every phase
+from the moment it really opens: a missed opening never shortens a phase. The
+scheduler runs it only within `nomination_hours` of its time; past that, the
+community waits for the next opening.
+"""
+
 
 def opening_job_id(community_key: str) -> str:
     """Return the scheduler and ledger id of a community's monthly opening."""
@@ -93,12 +102,28 @@ class Cycle:
         community = self._app.communities[community_key]
         job = opening_job_id(community_key)
         outbox: list[int] = []
+        now = self._app.clock.now()
+        late = now - scheduled_for >= ON_TIME
         async with self._app.database.transaction() as uow:
             if not await uow.ledger.claim(job, scheduled_for):
                 return
             election = await self._open(
-                uow, community, scheduled_for, slot=f"scheduled:{scheduled_for:%Y%m%dT%H%M%SZ}"
+                uow,
+                community,
+                now if late else scheduled_for,
+                period=period_at(scheduled_for, community.timezone),
+                slot=f"scheduled:{scheduled_for:%Y%m%dT%H%M%SZ}",
             )
+            if election is not None and late:
+                log.info(
+                    "%s: election %d opened late (due %s): nominations until %s and voting "
+                    "until %s, each phase at its full configured length",
+                    community.key,
+                    election.id,
+                    scheduled_for.isoformat(),
+                    election.voting_opens_at.isoformat(),
+                    election.closes_at.isoformat(),
+                )
             if election is None:
                 await uow.ledger.finish(job, scheduled_for, "skipped", "an election is running")
             else:
@@ -117,7 +142,12 @@ class Cycle:
         outbox: list[int] = []
         async with self._app.database.transaction() as uow:
             election = await self._open(
-                uow, community, now, slot=f"manual:{now:%Y%m%dT%H%M%S.%fZ}", by=by
+                uow,
+                community,
+                now,
+                period=period_at(now, community.timezone),
+                slot=f"manual:{now:%Y%m%dT%H%M%S.%fZ}",
+                by=by,
             )
             if election is not None:
                 outbox.append(await self.announcer.nominations_open(uow, community, election))
@@ -130,6 +160,7 @@ class Cycle:
         community: CommunityConfig,
         at: datetime,
         *,
+        period: str,
         slot: str,
         by: str | None = None,
     ) -> ElectionRecord | None:
@@ -139,7 +170,7 @@ class Cycle:
         election = await uow.elections.open(
             community_id=community_id,
             slot=slot,
-            period=period_at(at, community.timezone),
+            period=period,
             method=rules.method,
             tie_policy=rules.tie_policy,
             nominations_open_at=at,

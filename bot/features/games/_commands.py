@@ -58,6 +58,9 @@ def declare_commands(
             await ctx.reply("games.trivia.running")
         elif started is Started.UNKNOWN_CATEGORY:
             await ctx.reply("games.trivia.unknown_category", category=category, known=known)
+        elif started is Started.NO_BUTTON_QUESTIONS:
+            title = trivia.categories(key).get(category or "")
+            await ctx.reply("games.trivia.no_button_questions", category=title)
         else:
             await ctx.reply("games.trivia.no_questions")
 
@@ -74,12 +77,24 @@ def declare_commands(
             else:
                 await ctx.reply("games.poll.started")
             return
+        question = str(question)
         options = poll_options(str(raw or ""))
-        too_long = len(str(question)) > MAX_TEXT or any(len(o) > MAX_TEXT for o in options)
-        if not 2 <= len(options) <= MAX_OPTIONS or len(set(options)) != len(options) or too_long:
+        if len(question) > MAX_TEXT:
+            await ctx.reply("games.poll.question_too_long", length=len(question), maximum=MAX_TEXT)
+            return
+        if not 2 <= len(options) <= MAX_OPTIONS or len(set(options)) != len(options):
             await ctx.reply("games.poll.bad_options", maximum=MAX_OPTIONS)
             return
-        await polls.start(key, ctx.event.channel_id, question=str(question), options=options)
+        for number, option in enumerate(options, start=1):
+            if len(option) > MAX_TEXT:
+                await ctx.reply(
+                    "games.poll.option_too_long",
+                    number=number,
+                    length=len(option),
+                    maximum=MAX_TEXT,
+                )
+                return
+        await polls.start(key, ctx.event.channel_id, question=question, options=options)
         await ctx.reply("games.poll.started")
 
     async def start_twotruths(ctx: CommandContext) -> None:

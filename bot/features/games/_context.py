@@ -93,6 +93,10 @@ class GameContext:
         community = self.app.communities.get(key)
         return community is not None and community.games.enabled
 
+    def typed_answers(self, key: str) -> bool:
+        """Return whether members' typed answers reach Terreau in a community."""
+        return self.app.settings.reads_member_text(self.community(key))
+
     def content(self, key: str) -> GameContent:
         """Return a community's trivia and polls."""
         return self.contents[key]

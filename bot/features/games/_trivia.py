@@ -35,7 +35,13 @@ class Started(enum.Enum):
     STARTED = "started"
     RUNNING = "running"
     NO_QUESTIONS = "no_questions"
+    NO_BUTTON_QUESTIONS = "no_button_questions"
     UNKNOWN_CATEGORY = "unknown_category"
+
+
+def _followed_by(post: Post, notice: Post) -> Post:
+    """Return `post` with a plain notice as its last paragraph."""
+    return Post(text=f"{post.text}\n{notice.text}", mentions=post.mentions)
 
 
 class Trivia:
@@ -62,6 +68,12 @@ class Trivia:
         candidates = content.questions(category)
         if not candidates:
             return Started.NO_QUESTIONS
+        typed = ctx.typed_answers(key)
+        if not typed:
+            # Nobody could answer a free question: the platform hides what members type.
+            candidates = [question for question in candidates if question.is_choice]
+            if not candidates:
+                return Started.NO_BUTTON_QUESTIONS
         wanted = min(count or ctx.config(key).questions, len(candidates))
         community_id = ctx.community_id(key)
         now = ctx.clock_now
@@ -103,6 +115,8 @@ class Trivia:
                     points=ctx.config(key).points,
                     bonus=ctx.config(key).first_bonus,
                 )
+                if not typed:
+                    intro = _followed_by(intro, catalog.post("games.trivia.buttons_only"))
                 outgoing.append(
                     await ctx.queue(uow, key, channel_id, intro, f"game:r{round_id}:intro")
                 )

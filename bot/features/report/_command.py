@@ -37,6 +37,10 @@ def declare_command(app: App, reports: Reports) -> None:
             return
         channel = ctx.options.get("channel")
         channel_id = channel_reference(str(channel), community.channels) if channel else None
+        if channel_id is not None and not await reports.knows_channel(community, channel_id):
+            known = [f"#{purpose}" for purpose in sorted(community.channels)]
+            await ctx.reply("report.digest.unknown_channel", channel=str(channel), known=known)
+            return
         result = await reports.build(community, period, channel_id)
         # Named after what it shows, so asking again replaces the file instead of adding one.
         name = f"{period.start}-{period.last_day}" + (f"-{channel_id}" if channel_id else "")

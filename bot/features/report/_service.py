@@ -65,6 +65,16 @@ class Reports:
             providers=METRICS.serving(community),
         )
 
+    async def knows_channel(self, community: CommunityConfig, channel_id: str) -> bool:
+        """Return whether `channel_id` is a configured channel or one the log saw activity in."""
+        if channel_id in community.channels.values():
+            return True
+        await self._app.writer.flush()
+        async with self._app.database.read() as uow:
+            return await uow.interactions.channel_seen(
+                self._app.community_id(community.key), channel_id
+            )
+
     async def digest(
         self, community: CommunityConfig, report: Report, name: str, *, names: bool = False
     ) -> Post:

@@ -4,7 +4,9 @@ It speaks just enough of Discord's documented protocol for Terreau's adapter:
 login and application info, guild command sync, message sends, interaction
 callbacks, members and their roles, DMs; a gateway that says HELLO, answers IDENTIFY with
 READY and the guilds' GUILD_CREATE, accepts RESUME, and can drop a connection
-or close it with a given code. Every request and gateway payload is recorded.
+or close it with a given code. Every request and gateway payload is recorded. As Discord
+does, it blanks the text of messages for a session identified without the Message Content
+intent (unless the message mentions the bot).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ BOT_USER = {
     "mfa_enabled": False,
 }
 CLOSED_DMS = {"1170000000000000099"}
+MESSAGE_CONTENT = 1 << 15
+"""The Message Content intent: without it, Discord blanks what members typed."""
 
 
 def payload(name: str) -> dict[str, Any]:
@@ -102,6 +106,8 @@ class FakeDiscord:
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         """Send a DISPATCH (op 0) on the open connection."""
         assert self._ws is not None and not self._ws.closed, "no gateway connection"
+        if event in ("MESSAGE_CREATE", "MESSAGE_UPDATE") and not self._reads_content(data):
+            data = dict(data, content="", embeds=[], attachments=[], components=[])
         self._sequence += 1
         await self._ws.send_str(json.dumps({"op": 0, "t": event, "s": self._sequence, "d": data}))
 
@@ -109,6 +115,11 @@ class FakeDiscord:
         """Close the connection as Discord does when a session must resume."""
         assert self._ws is not None
         await self._ws.close(code=code)
+
+    def _reads_content(self, message: dict[str, Any]) -> bool:
+        intents = int(self.identifies[-1].get("intents", 0)) if self.identifies else 0
+        mentioned = any(user.get("id") == BOT_ID for user in message.get("mentions", []))
+        return bool(intents & MESSAGE_CONTENT) or mentioned
 
     def requests_to(self, method: str, fragment: str) -> list[Request]:
         return [r for r in self.requests if r.method == method and fragment in r.path]

@@ -35,6 +35,27 @@ def test_a_discord_community_without_a_token_is_a_config_error(
     assert "communities[0].platform" in error and "DISCORD_TOKEN" in error
 
 
+@pytest.mark.parametrize("intent", [False, True])
+def test_check_says_whether_typed_answers_are_read(
+    intent: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "terreau.toml"
+    config.write_text(
+        f"[discord]\nmessage_content = {str(intent).lower()}\n"
+        '[[communities]]\nplatform = "discord"\nid = "1187654321098765432"\nname = "Jardin"\n',
+        encoding="utf-8",
+    )
+
+    assert main(["check", "--config", str(config)]) == EXIT_OK
+
+    notices = [line for line in capsys.readouterr().out.splitlines() if "message_content" in line]
+    if intent:
+        assert notices == []
+    else:
+        [notice] = notices
+        assert "message text:" in notice and "trivia" in notice
+
+
 async def test_terreau_run_serves_the_guild_until_stopped(
     server: FakeDiscord, tmp_path: Path
 ) -> None:

@@ -41,6 +41,27 @@ async def test_a_signed_event_reaches_the_core(http_terreau: SlackTerreau) -> No
     assert (event.member.id, event.member.display_name) == ("U0ALICE", "Alice")
 
 
+async def test_message_text_reaches_the_core_as_the_member_typed_it(
+    http_terreau: SlackTerreau,
+) -> None:
+    # Slack escapes &, < and > and turns a typed address into a link: undone for the core.
+    envelope = load("message.json")
+    envelope["event"]["text"] = (
+        "Tom &amp; Jerry &lt;3 &gt;_&gt; &amp;lt; "
+        "<https://example.org/a?b=1&amp;c=2|example.org/a?b=1&amp;c=2> "
+        "<mailto:jo@example.org|jo@example.org> <https://example.org> <@U0BOB>"
+    )
+    await http_terreau.event(envelope)
+    await until(lambda: bool(http_terreau.events))
+
+    [event] = http_terreau.events
+    assert isinstance(event, MessagePosted)
+    assert event.text == (
+        "Tom & Jerry <3 >_> &lt; example.org/a?b=1&c=2 jo@example.org https://example.org <@U0BOB>"
+    )
+    assert event.mentions == ("U0BOB",)
+
+
 async def test_a_name_lookup_never_waits_out_a_rate_limit(http_terreau: SlackTerreau) -> None:
     http_terreau.fake.rate_limits["users.info"] = [30]
     await http_terreau.event(load("message.json"))
