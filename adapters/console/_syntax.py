@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 import re
-import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+
+from bot.command_line import read_command_line
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +65,11 @@ class Say:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class RunCommand:
-    """Run `/terreau <group> <action> <args...>`."""
+    """Run `/terreau <group> <action> ...`; `text` is what follows the group, as typed."""
 
     group: str
     action: str
-    args: tuple[str, ...] = ()
+    text: str = ""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -243,16 +244,9 @@ def _parse_body(body: str) -> Action:
 
 
 def _terreau(word: str, rest: str) -> Action:
-    try:
-        words = shlex.split(rest)
-    except ValueError as error:
-        raise LineError(f"{word}: {error}") from None
-    if not words or words[0].lower() == "help":
-        return RunCommand(group="help", action="", args=tuple(words[1:]))
-    group = words[0].lower()
-    # The action stays as typed: for a group without actions it is the first argument.
-    action = words[1] if len(words) > 1 else ""
-    return RunCommand(group=group, action=action, args=tuple(words[2:]))
+    del word  # the grammar is the core's, shared by every text platform
+    line = read_command_line(rest)
+    return RunCommand(group=line.group, action=line.action, text=line.text)
 
 
 def _number(word: str, text: str) -> int:

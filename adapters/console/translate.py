@@ -10,9 +10,10 @@ Input syntax, one line at a time:
     alice> hello                 speak as alice (name: letters, digits, `_ . -`, 1 to 32);
                                  a member seen for the first time joins first
     alice> /terreau election vote
-                                 run a command (arguments split like a shell, so
-                                 "quoted words" stay together); `/terreau` alone or
-                                 `/terreau help ...` is the help group
+                                 run a command, read as on every text platform
+                                 (`bot.command_line`): "quoted words" stay together,
+                                 any other quote is text, free text takes the rest
+                                 of the line; `/terreau` alone is the help group
     /reply 12 sounds good        reply to message #12
     /react 12 👍                 react to #12 (`:thumbsup:` and other shortcodes work)
     /unreact 12 👍               take a reaction back
@@ -241,7 +242,7 @@ def _act(
             channel_id=context.channel_id,
             group=action.group,
             action=action.action,
-            args=action.args,
+            text=action.text,
         )
         return (command,), ()
     if isinstance(action, Reply):
