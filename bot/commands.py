@@ -90,6 +90,10 @@ class Command:
         return " ".join(word for word in words if word)
 
 
+HELP_GROUP = "help"
+"""The group whose one command lists the others: `/terreau help [group]`."""
+
+
 class CommandProblem(Exception):
     """A call that cannot run; `key` names the message in prompts/ that explains why."""
 
@@ -149,6 +153,11 @@ class CommandRegistry:
         skip = 1 if command is not None and event.action else 0
         if command is None and (event.group, "") in self._commands:
             command = self._commands[(event.group, "")]
+        if command is None and not event.action and event.group in self.groups():
+            # `/terreau game` alone: the group's commands, as `/terreau help game` lists them.
+            help_command = self._commands.get((HELP_GROUP, ""))
+            if help_command is not None:
+                return help_command, _bind_words(help_command, *words_of((event.group,)))
         if command is None:
             if event.group in self.groups():
                 raise CommandProblem(
