@@ -20,6 +20,8 @@ NAME = re.compile(r"[A-Za-z0-9_.-]{1,32}")
 RESERVED_NAMES = frozenset({"everyone", "here", "channel"})
 
 _PREFIX = re.compile(r"^([A-Za-z0-9_.-]{1,32})>(?:\s+(.*))?$", re.DOTALL)
+# A first word ending in `>` is meant as a speaker, even when it is not a valid name.
+_SPEAKER_LIKE = re.compile(r"^([^\s<>]+)>(?:\s|$)")
 _DURATION = re.compile(r"^(?:(\d{1,6})d)?(?:(\d{1,6})h)?(?:(\d{1,6})m)?(?:(\d{1,6})s)?$")
 _SHORTCODE = re.compile(r"^:([a-z0-9_+-]+):$")
 
@@ -213,14 +215,24 @@ def parse_emoji(text: str) -> str:
     return text
 
 
-def parse_line(text: str) -> Line:
-    """Parse one input line; raise `LineError` when it makes no sense."""
+def parse_line(text: str, *, current: str = "you") -> Line:
+    """Parse one input line; raise `LineError` when it makes no sense.
+
+    `current` is the default speaker, named in the hint for a line whose
+    speaker is not a valid name.
+    """
     stripped = text.strip()
     if not stripped or stripped.startswith("#"):
         return Line(action=Nothing())
     speaker: str | None = None
     body = stripped
     prefix = _PREFIX.match(stripped)
+    if prefix is None and (wrong := _SPEAKER_LIKE.match(stripped)) is not None:
+        raise LineError(
+            f"{wrong.group(1)!r} is not a member name (letters, digits, _ . -; 1 to 32), "
+            f"so nothing was posted; to post this line as text, name its speaker first: "
+            f"{current}> {stripped}"
+        )
     if prefix is not None:
         speaker = parse_name(prefix.group(1))
         body = (prefix.group(2) or "").strip()

@@ -165,7 +165,7 @@ class Outcome:
 def translate_line(text: str, context: Context) -> Outcome:
     """Translate one input line against the session `context`."""
     try:
-        line = parse_line(text)
+        line = parse_line(text, current=context.speaker)
         if isinstance(line.action, MemberAction):
             return _member_action(line, line.action, context)
         return _session_action(line, context)

@@ -424,6 +424,9 @@ def test_quit_and_help() -> None:
         ("alice>", "alice> says nothing"),
         ("alice>    ", "alice> says nothing"),
         ("everyone> hi", "'everyone' is reserved"),
+        ("🦊🦊> hi", "'🦊🦊' is not a member name"),
+        ("🦊🦊> hi", "to post this line as text, name its speaker first: you> 🦊🦊> hi"),
+        ("x" * 33 + "> hi", "is not a member name"),
         ("/as here", "'here' is reserved"),
         ("/as al ice", "/as takes exactly one member name"),
         ("/join " + "x" * 33, "invalid member name"),
@@ -450,3 +453,9 @@ def test_errors_name_the_problem_and_produce_nothing(line: str, error: str) -> N
     assert error in outcome.error
     assert outcome.events == ()
     assert outcome.records == ()
+
+
+def test_a_line_refused_for_its_speaker_posts_once_a_speaker_is_named() -> None:
+    posted = only(translate_line("you> 🦊🦊> hi", context()))
+    assert isinstance(posted, MessagePosted)
+    assert (posted.member.id, posted.text) == ("you", "🦊🦊> hi")
