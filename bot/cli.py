@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_INVALID = 2
+DEFAULT_CONSOLE_LOG = "terreau.log"
+"""Where the log goes while a console community runs, unless `--log-file` says otherwise."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -104,7 +106,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--log-file",
         type=Path,
-        help="write the log here (default: stderr; terreau.log while chatting in the console)",
+        help="write the log here, or - for stderr (default: terreau.log when a console "
+        "community runs, else stderr)",
     )
     check = commands.add_parser(
         "check", help="validate the config and prompts, and show upcoming schedules"
@@ -252,12 +255,22 @@ async def _report(args: argparse.Namespace) -> int:
 
 
 def _log_for_run(args: argparse.Namespace, settings: Settings, secrets: Secrets) -> None:
+    """Send the log where it does not mix with the chat.
+
+    The console prints the chat (typed, piped or replayed) on stdout, so with a
+    console community the log goes to `terreau.log` unless `--log-file` says
+    otherwise (`-` for stderr); without one it goes to stderr.
+    """
     log_file = args.log_file
-    chatting = args.script is None and sys.stdin.isatty()
-    if log_file is None and chatting and any(c.platform == "console" for c in settings.communities):
-        log_file = Path("terreau.log")
-        print(f"Terreau's log goes to {log_file}; type /help for the console syntax.")
-    stream = log_file.open("a", encoding="utf-8") if log_file is not None else None
+    stream: TextIO | None = None
+    if log_file is None and any(c.platform == "console" for c in settings.communities):
+        log_file = Path(DEFAULT_CONSOLE_LOG)
+        if args.script is None and sys.stdin.isatty():
+            print(f"Terreau's log goes to {log_file}; type /help for the console syntax.")
+        else:
+            print(f"Terreau's log goes to {log_file}.", file=sys.stderr)
+    if log_file is not None and str(log_file) != "-":
+        stream = log_file.open("a", encoding="utf-8")
     configure_logging(settings.log_level, secrets.values(), stream=stream)
     logging.getLogger("alembic").setLevel(logging.WARNING)
 

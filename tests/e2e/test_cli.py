@@ -119,3 +119,26 @@ def test_a_privacy_request_names_an_unknown_community(
     )  # fmt: skip
     assert code == 2
     assert "unknown community 'discord:1' (known: console:demo)" in capsys.readouterr().err
+
+
+def test_with_piped_input_the_log_goes_to_terreau_log_not_the_transcript(
+    config: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert run("db", "upgrade", "--config", str(config)) == 0
+    capsys.readouterr()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.stdin", io.StringIO(SCRIPT))
+    assert run("run", "--config", str(config)) == 0
+    shown = capsys.readouterr()
+    assert "alice: hello everyone!" in shown.out
+    assert "Terreau started" not in shown.out + shown.err
+    assert "terreau.log" in shown.err
+    assert "Terreau started" in (tmp_path / "terreau.log").read_text(encoding="utf-8")
+
+
+def test_the_log_file_is_not_committed() -> None:
+    ignored = (Path(__file__).parents[2] / ".gitignore").read_text(encoding="utf-8").split()
+    assert "terreau.log" in ignored
