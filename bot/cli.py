@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,13 +17,14 @@ from zoneinfo import ZoneInfo
 
 from bot import cli_privacy
 from bot.app import create_app
-from bot.clock import FastClock, SystemClock
+from bot.clock import FastClock, SystemClock, VirtualClock
 from bot.commands import CommandRegistry
 from bot.config import ConfigError, Secrets, Settings, check_secrets, load_settings
 from bot.features.games import describe, load_content
 from bot.logs import close_log_file, configure_logging
 from bot.ports import ChatPlatform, Clock, StartupFailed
 from bot.prompts import PromptError, Prompts
+from bot.replay import Replay
 from bot.scheduling import next_fire_times, parse_cron
 from bot.storage import Database
 from bot.storage.migrate import SchemaOutdated, require_current_schema, schema_status, upgrade
@@ -55,6 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "report":
             return asyncio.run(_report(args))
         settings, prompts = _load(args.config)
+        if args.script is not None:
+            settings = _console_only(settings, args.config)
         secrets = Secrets.from_env(os.environ)
         check_secrets(settings, secrets)
         _log_for_run(args, settings, secrets)
@@ -90,17 +94,21 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run the bot (the console chat when no tokens are set)")
     with_config(run)
-    run.add_argument("--script", type=Path, help="replay a console script instead of reading stdin")
+    run.add_argument(
+        "--script",
+        type=Path,
+        help="replay a console script on virtual time and a fresh database, instead of stdin",
+    )
     run.add_argument(
         "--speed",
         type=float,
-        default=1.0,
-        help="run the clock this many times faster (e.g. 3600: an hour a second)",
+        help="run the clock this many times faster (e.g. 3600: an hour a second); "
+        "with --script, only how fast the replay plays",
     )
     run.add_argument(
         "--start",
         type=datetime.fromisoformat,
-        help="with --speed, the instant the clock starts at (ISO 8601; default: now)",
+        help="with --speed or --script, the instant the clock starts at (ISO 8601; default: now)",
     )
     run.add_argument("--as", dest="speaker", help="the console member you speak as")
     run.add_argument(
@@ -278,16 +286,56 @@ def _log_for_run(args: argparse.Namespace, settings: Settings, secrets: Secrets)
 async def _run(
     args: argparse.Namespace, settings: Settings, prompts: Prompts, secrets: Secrets
 ) -> int:
-    url = secrets.database_url(settings.database_url)
-    await require_current_schema(url)
-    clock: Clock = SystemClock()
-    if args.speed != 1.0 or args.start is not None:
-        start = args.start
-        if start is not None and start.tzinfo is None:
-            start = start.replace(tzinfo=UTC)
-        clock = FastClock(args.speed, start)
+    if args.script is None:
+        url = secrets.database_url(settings.database_url)
+        await require_current_schema(url)
+        return await _serve(args, settings, prompts, secrets, url, _live_clock(args), None)
+    # A script is a scenario of its own: it starts from an empty database, so the same
+    # script gives the same transcript, and the operator's data is left untouched.
+    with tempfile.TemporaryDirectory(prefix="terreau-script-") as folder:
+        url = f"sqlite+aiosqlite:///{Path(folder) / 'script.db'}"
+        await upgrade(url)
+        replay = Replay(VirtualClock(_start_instant(args)), speed=args.speed)
+        log.info(
+            "replaying %s from %s on a fresh database (other platforms left out)",
+            args.script,
+            replay.clock.now().isoformat(),
+        )
+        return await _serve(args, settings, prompts, secrets, url, replay.clock, replay)
+
+
+def _live_clock(args: argparse.Namespace) -> Clock:
+    if args.speed is None and args.start is None:
+        return SystemClock()
+    return FastClock(args.speed or 1.0, _start_instant(args))
+
+
+def _start_instant(args: argparse.Namespace) -> datetime:
+    start: datetime = args.start or datetime.now(UTC)
+    return start if start.tzinfo is not None else start.replace(tzinfo=UTC)
+
+
+def _console_only(settings: Settings, config: Path) -> Settings:
+    """Keep the console community alone: a script replays the console, nothing else."""
+    consoles = tuple(c for c in settings.communities if c.platform == "console")
+    if not consoles:
+        raise StartupError(
+            f"{config}: --script replays a console community, and none is configured"
+        )
+    return settings.model_copy(update={"communities": consoles})
+
+
+async def _serve(
+    args: argparse.Namespace,
+    settings: Settings,
+    prompts: Prompts,
+    secrets: Secrets,
+    url: str,
+    clock: Clock,
+    replay: Replay | None,
+) -> int:
     commands = CommandRegistry()
-    platforms, console = _platforms(settings, secrets, clock, args)
+    platforms, console = _platforms(settings, secrets, clock, args, replay)
     platforms.update(_discord_platform(settings, secrets, clock, prompts, commands))
     database = await Database.connect(url, clock=clock)
     app = await create_app(
@@ -298,6 +346,8 @@ async def _run(
         clock=clock,
         commands=commands,
     )
+    if replay is not None:
+        replay.attach(app)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -316,7 +366,11 @@ async def _run(
 
 
 def _platforms(
-    settings: Settings, secrets: Secrets, clock: Clock, args: argparse.Namespace
+    settings: Settings,
+    secrets: Secrets,
+    clock: Clock,
+    args: argparse.Namespace,
+    replay: Replay | None,
 ) -> tuple[dict[str, ChatPlatform], ConsoleAdapter | None]:
     from adapters.console import ConsoleAdapter, lines_from_file, lines_from_stdin
 
@@ -351,6 +405,7 @@ def _platforms(
         speaker=args.speaker or settings.console.member,
         moderators=settings.console.moderators,
         echo_input=args.script is not None or not sys.stdin.isatty(),
+        replay=replay,
     )
     platforms["console"] = console
     return platforms, console
