@@ -101,7 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--speed",
-        type=float,
+        type=_positive_speed,
         help="run the clock this many times faster (e.g. 3600: an hour a second); "
         "with --script, only how fast the replay plays",
     )
@@ -132,6 +132,16 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--period", help="week, month, quarter, 30d, 4w, or 2026-10-01..2026-10-31")
     report.add_argument("--channel", help="one channel id to report on alone")
     return parser
+
+
+def _positive_speed(text: str) -> float:
+    try:
+        speed = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not speed > 0 or speed == float("inf"):
+        raise argparse.ArgumentTypeError(f"the speed must be a positive number, not {text}")
+    return speed
 
 
 def _privacy(args: argparse.Namespace) -> int:

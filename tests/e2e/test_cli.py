@@ -162,3 +162,13 @@ def test_with_piped_input_the_log_goes_to_terreau_log_not_the_transcript(
 def test_the_log_file_is_not_committed() -> None:
     ignored = (Path(__file__).parents[2] / ".gitignore").read_text(encoding="utf-8").split()
     assert "terreau.log" in ignored
+
+
+def test_a_speed_must_be_a_positive_number(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for speed in ("0", "-3", "fast"):
+        with pytest.raises(SystemExit) as exited:
+            run("run", "--config", str(config), "--speed", speed)
+        assert exited.value.code == 2
+        assert "--speed" in capsys.readouterr().err
