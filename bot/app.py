@@ -148,6 +148,19 @@ class App:
             ", ".join(sorted(self.platforms)) or "none",
         )
 
+    async def settled(self) -> None:
+        """Return once nothing is left to do at the clock's now: due runs done, the log written.
+
+        A replayed script waits for this before each line and before moving its
+        virtual clock, so what happens never depends on the machine's speed.
+        """
+        await self.scheduler.idle()
+        await self.writer.flush()
+
+    def next_due(self) -> datetime | None:
+        """Return the next instant something is scheduled to happen, if anything is."""
+        return self.scheduler.next_due()
+
     async def stop(self) -> None:
         """Stop platforms, scheduler and writer (flushing the log), then close storage."""
         for platform in self.platforms.values():

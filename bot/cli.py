@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from bot import cli_privacy
 from bot.app import create_app
-from bot.clock import FastClock, SystemClock
+from bot.clock import FastClock, SystemClock, VirtualClock
 from bot.commands import CommandRegistry
 from bot.config import ConfigError, Secrets, Settings, check_secrets, load_settings
 from bot.features.election import opening_plan
@@ -24,6 +25,7 @@ from bot.features.games import describe, load_content
 from bot.logs import close_log_file, configure_logging
 from bot.ports import ChatPlatform, Clock, StartupFailed
 from bot.prompts import PromptError, Prompts
+from bot.replay import Replay
 from bot.scheduling import next_fire_times, parse_cron
 from bot.storage import Database
 from bot.storage.migrate import SchemaOutdated, require_current_schema, schema_status, upgrade
@@ -35,6 +37,8 @@ log = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_INVALID = 2
+DEFAULT_CONSOLE_LOG = "terreau.log"
+"""Where the log goes while a console community runs, unless `--log-file` says otherwise."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -54,6 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "report":
             return asyncio.run(_report(args))
         settings, prompts = _load(args.config)
+        if args.script is not None:
+            settings = _console_only(settings, args.config)
         secrets = Secrets.from_env(os.environ)
         check_secrets(settings, secrets)
         _log_for_run(args, settings, secrets)
@@ -89,23 +95,28 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run the bot (the console chat when no tokens are set)")
     with_config(run)
-    run.add_argument("--script", type=Path, help="replay a console script instead of reading stdin")
+    run.add_argument(
+        "--script",
+        type=Path,
+        help="replay a console script on virtual time and a fresh database, instead of stdin",
+    )
     run.add_argument(
         "--speed",
-        type=float,
-        default=1.0,
-        help="run the clock this many times faster (e.g. 3600: an hour a second)",
+        type=_positive_speed,
+        help="run the clock this many times faster (e.g. 3600: an hour a second); "
+        "with --script, only how fast the replay plays",
     )
     run.add_argument(
         "--start",
         type=datetime.fromisoformat,
-        help="with --speed, the instant the clock starts at (ISO 8601; default: now)",
+        help="with --speed or --script, the instant the clock starts at (ISO 8601; default: now)",
     )
     run.add_argument("--as", dest="speaker", help="the console member you speak as")
     run.add_argument(
         "--log-file",
         type=Path,
-        help="write the log here (default: stderr; terreau.log while chatting in the console)",
+        help="write the log here, or - for stderr (default: terreau.log when a console "
+        "community runs, else stderr)",
     )
     check = commands.add_parser(
         "check", help="validate the config and prompts, and show upcoming schedules"
@@ -122,6 +133,16 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--period", help="week, month, quarter, 30d, 4w, or 2026-10-01..2026-10-31")
     report.add_argument("--channel", help="one channel id to report on alone")
     return parser
+
+
+def _positive_speed(text: str) -> float:
+    try:
+        speed = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not speed > 0 or speed == float("inf"):
+        raise argparse.ArgumentTypeError(f"the speed must be a positive number, not {text}")
+    return speed
 
 
 def _privacy(args: argparse.Namespace) -> int:
@@ -259,12 +280,22 @@ async def _report(args: argparse.Namespace) -> int:
 
 
 def _log_for_run(args: argparse.Namespace, settings: Settings, secrets: Secrets) -> None:
+    """Send the log where it does not mix with the chat.
+
+    The console prints the chat (typed, piped or replayed) on stdout, so with a
+    console community the log goes to `terreau.log` unless `--log-file` says
+    otherwise (`-` for stderr); without one it goes to stderr.
+    """
     log_file = args.log_file
-    chatting = args.script is None and sys.stdin.isatty()
-    if log_file is None and chatting and any(c.platform == "console" for c in settings.communities):
-        log_file = Path("terreau.log")
-        print(f"Terreau's log goes to {log_file}; type /help for the console syntax.")
-    stream = log_file.open("a", encoding="utf-8") if log_file is not None else None
+    stream: TextIO | None = None
+    if log_file is None and any(c.platform == "console" for c in settings.communities):
+        log_file = Path(DEFAULT_CONSOLE_LOG)
+        if args.script is None and sys.stdin.isatty():
+            print(f"Terreau's log goes to {log_file}; type /help for the console syntax.")
+        else:
+            print(f"Terreau's log goes to {log_file}.", file=sys.stderr)
+    if log_file is not None and str(log_file) != "-":
+        stream = log_file.open("a", encoding="utf-8")
     configure_logging(settings.log_level, secrets.values(), stream=stream)
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
@@ -272,16 +303,56 @@ def _log_for_run(args: argparse.Namespace, settings: Settings, secrets: Secrets)
 async def _run(
     args: argparse.Namespace, settings: Settings, prompts: Prompts, secrets: Secrets
 ) -> int:
-    url = secrets.database_url(settings.database_url)
-    await require_current_schema(url)
-    clock: Clock = SystemClock()
-    if args.speed != 1.0 or args.start is not None:
-        start = args.start
-        if start is not None and start.tzinfo is None:
-            start = start.replace(tzinfo=UTC)
-        clock = FastClock(args.speed, start)
+    if args.script is None:
+        url = secrets.database_url(settings.database_url)
+        await require_current_schema(url)
+        return await _serve(args, settings, prompts, secrets, url, _live_clock(args), None)
+    # A script is a scenario of its own: it starts from an empty database, so the same
+    # script gives the same transcript, and the operator's data is left untouched.
+    with tempfile.TemporaryDirectory(prefix="terreau-script-") as folder:
+        url = f"sqlite+aiosqlite:///{Path(folder) / 'script.db'}"
+        await upgrade(url)
+        replay = Replay(VirtualClock(_start_instant(args)), speed=args.speed)
+        log.info(
+            "replaying %s from %s on a fresh database (other platforms left out)",
+            args.script,
+            replay.clock.now().isoformat(),
+        )
+        return await _serve(args, settings, prompts, secrets, url, replay.clock, replay)
+
+
+def _live_clock(args: argparse.Namespace) -> Clock:
+    if args.speed is None and args.start is None:
+        return SystemClock()
+    return FastClock(args.speed or 1.0, _start_instant(args))
+
+
+def _start_instant(args: argparse.Namespace) -> datetime:
+    start: datetime = args.start or datetime.now(UTC)
+    return start if start.tzinfo is not None else start.replace(tzinfo=UTC)
+
+
+def _console_only(settings: Settings, config: Path) -> Settings:
+    """Keep the console community alone: a script replays the console, nothing else."""
+    consoles = tuple(c for c in settings.communities if c.platform == "console")
+    if not consoles:
+        raise StartupError(
+            f"{config}: --script replays a console community, and none is configured"
+        )
+    return settings.model_copy(update={"communities": consoles})
+
+
+async def _serve(
+    args: argparse.Namespace,
+    settings: Settings,
+    prompts: Prompts,
+    secrets: Secrets,
+    url: str,
+    clock: Clock,
+    replay: Replay | None,
+) -> int:
     commands = CommandRegistry()
-    platforms, console = _platforms(settings, secrets, clock, args)
+    platforms, console = _platforms(settings, secrets, clock, args, replay)
     platforms.update(_discord_platform(settings, secrets, clock, prompts, commands))
     database = await Database.connect(url, clock=clock)
     app = await create_app(
@@ -292,6 +363,8 @@ async def _run(
         clock=clock,
         commands=commands,
     )
+    if replay is not None:
+        replay.attach(app)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -310,7 +383,11 @@ async def _run(
 
 
 def _platforms(
-    settings: Settings, secrets: Secrets, clock: Clock, args: argparse.Namespace
+    settings: Settings,
+    secrets: Secrets,
+    clock: Clock,
+    args: argparse.Namespace,
+    replay: Replay | None,
 ) -> tuple[dict[str, ChatPlatform], ConsoleAdapter | None]:
     from adapters.console import ConsoleAdapter, lines_from_file, lines_from_stdin
 
@@ -345,6 +422,7 @@ def _platforms(
         speaker=args.speaker or settings.console.member,
         moderators=settings.console.moderators,
         echo_input=args.script is not None or not sys.stdin.isatty(),
+        replay=replay,
     )
     platforms["console"] = console
     return platforms, console

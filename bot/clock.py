@@ -1,8 +1,10 @@
-"""Clocks: the real one, and a fast one for demos and scripted replays."""
+"""Clocks: the real one, a fast one for live demos, and a virtual one for scripts."""
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -45,3 +47,52 @@ class FastClock:
             if remaining <= 0:
                 return
             await asyncio.sleep(min(remaining / self.speed, 60.0))
+
+
+class VirtualClock:
+    """Time that moves only when told to, so a scripted run is the same on any machine.
+
+    Sleepers wait for an instant, not for a span of real time: `move_to` wakes
+    those whose instant has come, and `next_wake` says when the next one is due,
+    so a driver can step through every due moment in order.
+    """
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("the virtual clock needs an aware start instant")
+        self._now = start
+        self._sleepers: list[tuple[datetime, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    def now(self) -> datetime:
+        """Return the virtual instant."""
+        return self._now
+
+    async def sleep_until(self, moment: datetime) -> None:
+        """Return once the clock has been moved to `moment` or later."""
+        if moment <= self._now:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        entry = (moment, next(self._order), waiter)
+        heapq.heappush(self._sleepers, entry)
+        try:
+            await waiter
+        finally:
+            if not waiter.done():
+                waiter.cancel()
+
+    def next_wake(self) -> datetime | None:
+        """Return the earliest instant a sleeper waits for, or None if nobody sleeps."""
+        while self._sleepers and self._sleepers[0][2].done():
+            heapq.heappop(self._sleepers)
+        return self._sleepers[0][0] if self._sleepers else None
+
+    def move_to(self, moment: datetime) -> None:
+        """Set the clock to `moment` (never backwards) and wake the sleepers now due."""
+        if moment < self._now:
+            raise ValueError(f"the virtual clock cannot go back from {self._now} to {moment}")
+        self._now = moment
+        while self._sleepers and self._sleepers[0][0] <= moment:
+            _, _, waiter = heapq.heappop(self._sleepers)
+            if not waiter.done():
+                waiter.set_result(None)

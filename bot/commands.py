@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.command_line import Word, rest_of, split_words, words_of
 from bot.domain import CommandInvoked, Member
 
 
@@ -34,7 +35,12 @@ class OptionKind(enum.Enum):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Option:
-    """One option of a command; `rest` takes every remaining word."""
+    """One option of a command.
+
+    `rest` makes it free text taking the rest of the line as typed (the last
+    option only); `phrase` marks free text followed by other options, which
+    must be quoted when it has several words, and its usage shows the quotes.
+    """
 
     name: str
     kind: OptionKind = OptionKind.TEXT
@@ -43,10 +49,12 @@ class Option:
     minimum: int | None = None
     maximum: int | None = None
     rest: bool = False
+    phrase: bool = False
 
     def usage(self) -> str:
-        """Return `<name>` for a required option and `[name]` for an optional one."""
-        return f"<{self.name}>" if self.required else f"[{self.name}]"
+        """Return `<name>` (required) or `[name]` (optional), in quotes for a phrase."""
+        shown = f"<{self.name}>" if self.required else f"[{self.name}]"
+        return f'"{shown}"' if self.phrase else shown
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -80,6 +88,10 @@ class Command:
         """Return the usage line, e.g. `/terreau posts now <ritual>`."""
         words = ["/terreau", self.group, self.action, *(o.usage() for o in self.options)]
         return " ".join(word for word in words if word)
+
+
+HELP_GROUP = "help"
+"""The group whose one command lists the others: `/terreau help [group]`."""
 
 
 class CommandProblem(Exception):
@@ -137,10 +149,15 @@ class CommandRegistry:
     def bind(self, event: CommandInvoked, *, moderator: bool) -> tuple[Command, dict[str, Any]]:
         """Resolve a call to its command and typed options, or raise `CommandProblem`."""
         command = self._commands.get((event.group, event.action))
-        args = event.args
+        # The action word is the first word; a group-level command reads it as an option.
+        skip = 1 if command is not None and event.action else 0
         if command is None and (event.group, "") in self._commands:
             command = self._commands[(event.group, "")]
-            args = (event.action, *event.args) if event.action else event.args
+        if command is None and not event.action and event.group in self.groups():
+            # `/terreau game` alone: the group's commands, as `/terreau help game` lists them.
+            help_command = self._commands.get((HELP_GROUP, ""))
+            if help_command is not None:
+                return help_command, _bind_words(help_command, *words_of((event.group,)))
         if command is None:
             if event.group in self.groups():
                 raise CommandProblem(
@@ -158,24 +175,30 @@ class CommandRegistry:
             )
         if event.options:
             return command, _bind_named(command, event.options)
-        return command, _bind_words(command, args)
+        if event.text is not None:
+            text, words = event.text, split_words(event.text)
+        else:
+            text, words = words_of((event.action, *event.args) if event.action else event.args)
+        return command, _bind_words(command, text, words[skip:])
 
 
-def _bind_words(command: Command, words: Sequence[str]) -> dict[str, Any]:
+def _bind_words(command: Command, text: str, words: Sequence[Word]) -> dict[str, Any]:
+    """Bind words to options in order; a `rest` option takes the rest of the line as typed."""
     values: dict[str, Any] = {}
-    remaining = list(words)
+    index = 0
     for option in command.options:
-        if not remaining:
+        if index >= len(words):
             break
         if option.rest:
-            values[option.name] = " ".join(remaining)
-            remaining = []
+            values[option.name] = rest_of(text, words, index)
+            index = len(words)
         else:
-            values[option.name] = remaining.pop(0)
-    if remaining:
+            values[option.name] = words[index].value
+            index += 1
+    if index < len(words):
         raise CommandProblem(
             key="messages.commands.too_many_words",
-            variables={"usage": command.usage(), "extra": " ".join(remaining)},
+            variables={"usage": command.usage(), "extra": rest_of(text, words, index)},
             group=command.group,
         )
     return _convert(command, values)

@@ -8,17 +8,26 @@ from __future__ import annotations
 
 import logging
 import re
-import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+
+from bot.command_line import read_command_line
 
 log = logging.getLogger(__name__)
 
 NAME = re.compile(r"[A-Za-z0-9_.-]{1,32}")
 RESERVED_NAMES = frozenset({"everyone", "here", "channel"})
+LAST = "last"
+"""The message reference meaning: the newest message the action can apply to."""
+LABEL = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,31}")
+
+MessageRef = int | str
+"""A message as a line names it: its number, `last`, or a label given with `/label`."""
 
 _PREFIX = re.compile(r"^([A-Za-z0-9_.-]{1,32})>(?:\s+(.*))?$", re.DOTALL)
+# A first word ending in `>` is meant as a speaker, even when it is not a valid name.
+_SPEAKER_LIKE = re.compile(r"^([^\s<>]+)>(?:\s|$)")
 _DURATION = re.compile(r"^(?:(\d{1,6})d)?(?:(\d{1,6})h)?(?:(\d{1,6})m)?(?:(\d{1,6})s)?$")
 _SHORTCODE = re.compile(r"^:([a-z0-9_+-]+):$")
 
@@ -64,59 +73,59 @@ class Say:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class RunCommand:
-    """Run `/terreau <group> <action> <args...>`."""
+    """Run `/terreau <group> <action> ...`; `text` is what follows the group, as typed."""
 
     group: str
     action: str
-    args: tuple[str, ...] = ()
+    text: str = ""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Reply:
-    """Reply to message `number` with `text`."""
+    """Reply to message `target` with `text`."""
 
-    number: int
+    target: MessageRef
     text: str
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class React:
-    """Add (or, with `remove`, take back) a reaction on message `number`."""
+    """Add (or, with `remove`, take back) a reaction on message `target`."""
 
-    number: int
+    target: MessageRef
     emoji: str
     remove: bool = False
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Choose:
-    """Click choice `choice` (1-based) of message `number`."""
+    """Click choice `choice` (1-based) of message `target`."""
 
-    number: int
+    target: MessageRef
     choice: int
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class PostInThread:
-    """Post `text` in the thread of message `number`, opening one if needed."""
+    """Post `text` in the thread of message `target`, opening one if needed."""
 
-    number: int
+    target: MessageRef
     text: str
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Edit:
-    """Edit message `number`."""
+    """Edit message `target`."""
 
-    number: int
+    target: MessageRef
     text: str
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Delete:
-    """Delete message `number`."""
+    """Delete message `target`."""
 
-    number: int
+    target: MessageRef
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -148,6 +157,14 @@ class Leave:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class Label:
+    """Give message `target` the name `name`, for later lines to refer to it."""
+
+    name: str
+    target: MessageRef
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Wait:
     """Pause reading until the clock has moved on by `duration`."""
 
@@ -170,7 +187,9 @@ class Nothing:
 
 
 MemberAction = Say | RunCommand | Reply | React | Choose | PostInThread | Edit | Delete
-SessionAction = SwitchChannel | SwitchSpeaker | Join | Leave | Wait | Quit | ShowHelp | Nothing
+SessionAction = (
+    SwitchChannel | SwitchSpeaker | Join | Leave | Label | Wait | Quit | ShowHelp | Nothing
+)
 Action = MemberAction | SessionAction
 
 
@@ -212,14 +231,24 @@ def parse_emoji(text: str) -> str:
     return text
 
 
-def parse_line(text: str) -> Line:
-    """Parse one input line; raise `LineError` when it makes no sense."""
+def parse_line(text: str, *, current: str = "you") -> Line:
+    """Parse one input line; raise `LineError` when it makes no sense.
+
+    `current` is the default speaker, named in the hint for a line whose
+    speaker is not a valid name.
+    """
     stripped = text.strip()
     if not stripped or stripped.startswith("#"):
         return Line(action=Nothing())
     speaker: str | None = None
     body = stripped
     prefix = _PREFIX.match(stripped)
+    if prefix is None and (wrong := _SPEAKER_LIKE.match(stripped)) is not None:
+        raise LineError(
+            f"{wrong.group(1)!r} is not a member name (letters, digits, _ . -; 1 to 32), "
+            f"so nothing was posted; to post this line as text, name its speaker first: "
+            f"{current}> {stripped}"
+        )
     if prefix is not None:
         speaker = parse_name(prefix.group(1))
         body = (prefix.group(2) or "").strip()
@@ -243,33 +272,31 @@ def _parse_body(body: str) -> Action:
 
 
 def _terreau(word: str, rest: str) -> Action:
-    try:
-        words = shlex.split(rest)
-    except ValueError as error:
-        raise LineError(f"{word}: {error}") from None
-    if not words or words[0].lower() == "help":
-        return RunCommand(group="help", action="", args=tuple(words[1:]))
-    group = words[0].lower()
-    # The action stays as typed: for a group without actions it is the first argument.
-    action = words[1] if len(words) > 1 else ""
-    return RunCommand(group=group, action=action, args=tuple(words[2:]))
+    del word  # the grammar is the core's, shared by every text platform
+    line = read_command_line(rest)
+    return RunCommand(group=line.group, action=line.action, text=line.text)
 
 
-def _number(word: str, text: str) -> int:
-    digits = text.removeprefix("#")
-    if not digits.isdecimal() or not digits.isascii():
-        raise LineError(f"{word}: {text!r} is not a message number")
-    return int(digits)
+def parse_ref(word: str, text: str) -> MessageRef:
+    """Read a message reference: `12` or `#12`, `last`, or a label such as `question`."""
+    ref = text.removeprefix("#")
+    if ref.isdecimal() and ref.isascii():
+        return int(ref)
+    if LABEL.fullmatch(ref):
+        return ref
+    raise LineError(
+        f"{word}: {text!r} is not a message (a number such as 12, `last`, or a /label name)"
+    )
 
 
-def _number_and_text(word: str, rest: str) -> tuple[int, str]:
+def _ref_and_text(word: str, rest: str) -> tuple[MessageRef, str]:
     first, _, text = rest.partition(" ")
     if not first:
-        raise LineError(f"{word} needs a message number")
-    number = _number(word, first)
+        raise LineError(f"{word} needs a message (a number such as 12, `last`, or a /label name)")
+    target = parse_ref(word, first)
     if not text.strip():
         raise LineError(f"{word} {first} needs some text")
-    return number, text.strip()
+    return target, text.strip()
 
 
 def _single(word: str, rest: str, what: str) -> str:
@@ -280,8 +307,8 @@ def _single(word: str, rest: str, what: str) -> str:
 
 
 def _reply(word: str, rest: str) -> Action:
-    number, text = _number_and_text(word, rest)
-    return Reply(number=number, text=text)
+    target, text = _ref_and_text(word, rest)
+    return Reply(target=target, text=text)
 
 
 def _react(word: str, rest: str) -> Action:
@@ -289,7 +316,7 @@ def _react(word: str, rest: str) -> Action:
     if len(parts) != 2:
         raise LineError(f"{word} takes a message number and one emoji")
     return React(
-        number=_number(word, parts[0]),
+        target=parse_ref(word, parts[0]),
         emoji=parse_emoji(parts[1]),
         remove=word.lower() == "/unreact",
     )
@@ -302,21 +329,34 @@ def _choose(word: str, rest: str) -> Action:
     choice = int(parts[1])
     if choice < 1:
         raise LineError(f"{word}: choices are numbered from 1")
-    return Choose(number=_number(word, parts[0]), choice=choice)
+    return Choose(target=parse_ref(word, parts[0]), choice=choice)
 
 
 def _thread(word: str, rest: str) -> Action:
-    number, text = _number_and_text(word, rest)
-    return PostInThread(number=number, text=text)
+    target, text = _ref_and_text(word, rest)
+    return PostInThread(target=target, text=text)
 
 
 def _edit(word: str, rest: str) -> Action:
-    number, text = _number_and_text(word, rest)
-    return Edit(number=number, text=text)
+    target, text = _ref_and_text(word, rest)
+    return Edit(target=target, text=text)
 
 
 def _delete(word: str, rest: str) -> Action:
-    return Delete(number=_number(word, _single(word, rest, "message number")))
+    return Delete(target=parse_ref(word, _single(word, rest, "message")))
+
+
+def _label(word: str, rest: str) -> Action:
+    parts = rest.split()
+    if len(parts) != 2:
+        raise LineError(f"{word} takes a name and a message, e.g. {word} question last")
+    name = parts[0].removeprefix("#")
+    if LABEL.fullmatch(name) is None or name == LAST:
+        raise LineError(
+            f"{word}: {parts[0]!r} cannot be a label (a letter, then letters, digits, _ or -; "
+            f"not `{LAST}`)"
+        )
+    return Label(name=name, target=parse_ref(word, parts[1]))
 
 
 def _in(word: str, rest: str) -> Action:
@@ -364,6 +404,7 @@ _COMMANDS: dict[str, _Parser] = {
     "/as": _as,
     "/join": _join,
     "/leave": _leave,
+    "/label": _label,
     "/wait": _wait,
     "/quit": _bare(Quit()),
     "/help": _bare(ShowHelp()),

@@ -6,6 +6,10 @@ always names one message. In script mode (`echo_input=True`) every input line
 shows in the transcript and members' messages are printed like the bot's; in
 interactive mode the operator sees their own typing, and each message they type
 is answered with its number, `  (#13)`.
+
+Given a `Replay` (a script), the console runs on virtual time: before each
+line it waits until the bot is idle, and `/wait` steps through every due
+moment in order, so the same script always prints the same transcript.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ from bot.domain import (
     SentMessage,
 )
 from bot.ports import Clock, EventSink, Forbidden, NotFound, Unsupported
+from bot.replay import Replay
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +94,7 @@ class ConsoleAdapter:
         moderators: Collection[str] = ("you",),
         echo_input: bool = False,
         bot_name: str = "Terreau",
+        replay: Replay | None = None,
     ) -> None:
         if not channels:
             raise ValueError("the console adapter needs at least one channel (purpose -> id)")
@@ -110,11 +116,13 @@ class ConsoleAdapter:
         self._bot_name = bot_name
         self._members: dict[str, Member] = {}
         self._messages: dict[int, MessageRecord] = {}
+        self._labels: dict[str, int] = {}
         self._next_number = 1
         self._event_prefix = f"console-{secrets.token_hex(4)}"
         self._next_event = 1
         self._nonces: dict[str, SentMessage] = {}
         self._reader: asyncio.Task[None] | None = None
+        self._replay = replay
 
     # Reading input.
 
@@ -156,8 +164,12 @@ class ConsoleAdapter:
         try:
             async for text in lines:
                 line_number += 1
+                if self._replay is not None:
+                    await self._replay.settle()
                 if not await self._handle(text, line_number, sink):
                     break
+            if self._replay is not None:
+                await self._replay.settle()
         finally:
             if isinstance(lines, AsyncGenerator):
                 await lines.aclose()
@@ -173,7 +185,9 @@ class ConsoleAdapter:
             await self._deliver(sink, event, line_number)
         if outcome.help:
             self._write(HELP)
-        if outcome.wait is not None:
+        if outcome.wait is not None and self._replay is not None:
+            await self._replay.wait(outcome.wait)
+        elif outcome.wait is not None:
             await self._clock.sleep_until(self._clock.now() + outcome.wait)
         return not outcome.quit
 
@@ -190,6 +204,7 @@ class ConsoleAdapter:
             event_prefix=self._event_prefix,
             next_event=self._next_event,
             now=self._clock.now(),
+            labels=self._labels,
         )
 
     def _show(self, outcome: Outcome) -> None:
@@ -197,6 +212,8 @@ class ConsoleAdapter:
         if not self._echo:
             for event in posted:
                 self._write(render_number(int(event.message_id)))
+            if outcome.label is not None:
+                self._write(render_number(outcome.label[1]))
             return
         for event in posted:
             frame = Frame(
@@ -229,6 +246,9 @@ class ConsoleAdapter:
             self._channel_id = outcome.channel_id
         if outcome.speaker is not None:
             self._speaker = outcome.speaker
+        if outcome.label is not None:
+            name, number = outcome.label
+            self._labels[name] = number
 
     async def _deliver(self, sink: EventSink, event: Event, line_number: int) -> None:
         try:

@@ -10,9 +10,10 @@ Input syntax, one line at a time:
     alice> hello                 speak as alice (name: letters, digits, `_ . -`, 1 to 32);
                                  a member seen for the first time joins first
     alice> /terreau election vote
-                                 run a command (arguments split like a shell, so
-                                 "quoted words" stay together); `/terreau` alone or
-                                 `/terreau help ...` is the help group
+                                 run a command, read as on every text platform
+                                 (`bot.command_line`): "quoted words" stay together,
+                                 any other quote is text, free text takes the rest
+                                 of the line; `/terreau` alone is the help group
     /reply 12 sounds good        reply to message #12
     /react 12 👍                 react to #12 (`:thumbsup:` and other shortcodes work)
     /unreact 12 👍               take a reaction back
@@ -20,6 +21,7 @@ Input syntax, one line at a time:
     /thread 12 text              post in the thread of #12, opening one if there is none
     /edit 12 text                edit your message #12
     /delete 12                   delete your message #12 (moderators: any message)
+    /label question 12           name message #12 `question`
     /in general                  switch the current channel
     /as alice                    switch the current speaker
     /join bob, /leave bob        bob joins or leaves the community
@@ -27,7 +29,11 @@ Input syntax, one line at a time:
     /help                        show this help
     /quit                        stop reading (so does the end of the input)
 
-Lines starting with `#` and blank lines are ignored. `translate_line` is pure:
+A message is named by its number (`12`, `#12`), by `last` (the newest message
+the action can apply to, in the current channel or the speaker's direct
+messages) or by a `/label` name. A first word ending in `>` that is not a valid
+name is an error, never posted. Lines starting with `#` and blank lines are
+ignored. `translate_line` is pure:
 it reads a `Context` (the session as it stands) and returns an `Outcome` (events
 to deliver and changes to the session) without touching either.
 """
@@ -37,20 +43,24 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import TypedDict
 
 from adapters.console._syntax import (
+    LAST,
     Choose,
     Delete,
     Edit,
     Join,
+    Label,
     Leave,
     Line,
     LineError,
     MemberAction,
+    MessageRef,
     PostInThread,
     Quit,
     React,
@@ -84,16 +94,19 @@ HELP = """\
 Terreau console: you are a member of a local community.
   hello everyone            say something in the current channel
   alice> hello              say it as alice (she joins if she is new)
-  /terreau <group> <action> [args]   run a command ("quote" args with spaces)
+  /terreau <group> <action> [options]  run a command; the last free text takes the
+                            rest of the line ("quote" a phrase followed by more options)
   /reply 12 text            reply to message #12
   /react 12 👍              react (also :thumbsup:)   /unreact 12 👍   take it back
   /choose 12 2              click choice [2] of message #12
   /thread 12 text           post in the thread of #12 (opens one if needed)
   /edit 12 text             edit your message         /delete 12   delete it
+  /label q last             name the newest message you see `q`: /reply q ..., /choose q 1
   /in <channel>             switch channel            /as <name>   switch speaker
   /join <name>              a member joins            /leave <name>  a member leaves
   /wait 2h                  let the clock run (45s, 30m, 1h30m, 3d)
   /help                     this help                 /quit        stop
+A message is 12 or #12, `last` (the newest one the action can apply to) or a /label name.
 Any line may start with `name> ` to act as that member. Lines starting with # are comments.\
 """
 
@@ -140,6 +153,7 @@ class Context:
     event_prefix: str
     next_event: int
     now: datetime
+    labels: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -147,7 +161,8 @@ class Outcome:
     """What one line does: events to deliver, and changes the session must apply.
 
     `records` are new or replaced message records; `echo` is the line as
-    `actor> text`, for transcripts. `error` set means nothing else happened.
+    `actor> text`, for transcripts; `label` names a message. `error` set means
+    nothing else happened.
     """
 
     events: tuple[Event, ...] = ()
@@ -155,6 +170,7 @@ class Outcome:
     echo: str = ""
     channel_id: str | None = None
     speaker: str | None = None
+    label: tuple[str, int] | None = None
     wait: timedelta | None = None
     quit: bool = False
     help: bool = False
@@ -164,7 +180,7 @@ class Outcome:
 def translate_line(text: str, context: Context) -> Outcome:
     """Translate one input line against the session `context`."""
     try:
-        line = parse_line(text)
+        line = parse_line(text, current=context.speaker)
         if isinstance(line.action, MemberAction):
             return _member_action(line, line.action, context)
         return _session_action(line, context)
@@ -204,6 +220,9 @@ def _session_action(line: Line, context: Context) -> Outcome:
             raise LineError(f"{action.name} is not a member")
         left = MemberLeft(**_base(context), member_id=action.name)
         return Outcome(events=_numbered((left,), context), echo=echo)
+    if isinstance(action, Label):
+        target = _target(action.target, context.speaker, context, "/label", _any)
+        return Outcome(label=(action.name, target.number), echo=f"{echo}  (#{target.number})")
     if isinstance(action, Wait):
         return Outcome(wait=action.duration, echo=echo)
     if isinstance(action, Quit):
@@ -241,11 +260,11 @@ def _act(
             channel_id=context.channel_id,
             group=action.group,
             action=action.action,
-            args=action.args,
+            text=action.text,
         )
         return (command,), ()
     if isinstance(action, Reply):
-        target = _public(_visible(action.number, actor, context), "reply to")
+        target = _target(action.target, actor, context, "/reply", _repliable)
         return _post(
             action.text,
             member,
@@ -257,9 +276,7 @@ def _act(
     if isinstance(action, PostInThread):
         return _thread_post(action, member, context)
     if isinstance(action, React):
-        target = _visible(action.number, actor, context)
-        if target.audience is not None and not target.direct:
-            raise LineError(f"#{target.number} is a private response: nobody can react to it")
+        target = _target(action.target, actor, context, "/react", _reactable)
         kind = ReactionRemoved if action.remove else ReactionAdded
         reaction = kind(
             **base,
@@ -273,11 +290,7 @@ def _act(
     if isinstance(action, Choose):
         return _choose(action, actor, member, context), ()
     if isinstance(action, Edit):
-        target = _public(_visible(action.number, actor, context), "edit")
-        if target.author_id != actor:
-            raise LineError(
-                f"#{target.number} was posted by {_author(target)}; only its author can edit it"
-            )
+        target = _target(action.target, actor, context, "/edit", _editable(actor))
         edited = MessageEdited(
             **base,
             member=member,
@@ -320,7 +333,7 @@ def _post(
 def _thread_post(
     action: PostInThread, member: Member, context: Context
 ) -> tuple[tuple[Event, ...], tuple[MessageRecord, ...]]:
-    target = _public(_visible(action.number, member.id, context), "open a thread on")
+    target = _target(action.target, member.id, context, "/thread", _threadable)
     if target.thread_id is not None:
         thread_id = target.thread_id
     else:
@@ -342,9 +355,7 @@ def _thread_post(
 
 
 def _choose(action: Choose, actor: str, member: Member, context: Context) -> tuple[Event, ...]:
-    target = _visible(action.number, actor, context)
-    if not target.choice_ids:
-        raise LineError(f"#{target.number} has no choices")
+    target = _target(action.target, actor, context, "/choose", _clickable)
     if action.choice > len(target.choice_ids):
         raise LineError(
             f"#{target.number} has no choice [{action.choice}] "
@@ -363,12 +374,7 @@ def _choose(action: Choose, actor: str, member: Member, context: Context) -> tup
 def _delete(
     action: Delete, actor: str, context: Context
 ) -> tuple[tuple[Event, ...], tuple[MessageRecord, ...]]:
-    target = _public(_visible(action.number, actor, context), "delete")
-    if target.author_id != actor and actor not in context.moderators:
-        raise LineError(
-            f"#{target.number} was posted by {_author(target)}; "
-            "only its author or a moderator can delete it"
-        )
+    target = _target(action.target, actor, context, "/delete", _deletable(actor, context))
     deleted = MessageDeleted(
         **_base(context),
         channel_id=target.channel_id,
@@ -377,6 +383,90 @@ def _delete(
         thread_id=target.thread_id,
     )
     return (deleted,), (dataclasses.replace(target, deleted=True),)
+
+
+_Check = Callable[[MessageRecord], MessageRecord]
+"""Returns the record when the action can apply to it, else raises `LineError` saying why."""
+
+
+def _target(
+    ref: MessageRef, actor: str, context: Context, word: str, check: _Check
+) -> MessageRecord:
+    """Return the message `ref` names for `actor`, once `check` accepts it.
+
+    `last` is the newest message the action can apply to, in the current channel
+    or among the actor's direct messages; a label is the number `/label` gave it.
+    """
+    if isinstance(ref, int):
+        return check(_visible(ref, actor, context))
+    if ref == LAST:
+        for number in sorted(context.messages, reverse=True):
+            record = context.messages[number]
+            here = record.channel_id == context.channel_id and record.audience in (None, actor)
+            if not (here or (record.direct and record.audience == actor)) or record.deleted:
+                continue
+            try:
+                return check(record)
+            except LineError:
+                continue
+        raise LineError(
+            f"{word} last: no message in #{context.channel_id} (or your direct messages) "
+            f"that {word} can use"
+        )
+    labelled = context.labels.get(ref)
+    if labelled is None:
+        known = ", ".join(sorted(context.labels)) or "none yet"
+        raise LineError(f"{word}: no message is labelled {ref!r} (labels: {known})")
+    return check(_visible(labelled, actor, context))
+
+
+def _any(record: MessageRecord) -> MessageRecord:
+    return record
+
+
+def _repliable(record: MessageRecord) -> MessageRecord:
+    return _public(record, "reply to")
+
+
+def _threadable(record: MessageRecord) -> MessageRecord:
+    return _public(record, "open a thread on")
+
+
+def _reactable(record: MessageRecord) -> MessageRecord:
+    if record.audience is not None and not record.direct:
+        raise LineError(f"#{record.number} is a private response: nobody can react to it")
+    return record
+
+
+def _clickable(record: MessageRecord) -> MessageRecord:
+    if not record.choice_ids:
+        raise LineError(f"#{record.number} has no choices")
+    return record
+
+
+def _editable(actor: str) -> _Check:
+    def check(record: MessageRecord) -> MessageRecord:
+        _public(record, "edit")
+        if record.author_id != actor:
+            raise LineError(
+                f"#{record.number} was posted by {_author(record)}; only its author can edit it"
+            )
+        return record
+
+    return check
+
+
+def _deletable(actor: str, context: Context) -> _Check:
+    def check(record: MessageRecord) -> MessageRecord:
+        _public(record, "delete")
+        if record.author_id != actor and actor not in context.moderators:
+            raise LineError(
+                f"#{record.number} was posted by {_author(record)}; "
+                "only its author or a moderator can delete it"
+            )
+        return record
+
+    return check
 
 
 def _visible(number: int, actor: str, context: Context) -> MessageRecord:

@@ -1,19 +1,20 @@
 """The one Slack slash command, `/terreau <group> <action> [args]`, as a `CommandInvoked`.
 
-Only the words are split here (like a shell, so "quoted words" stay together);
-which command they name, its options and who may run it are the core's
-`CommandRegistry` business, exactly as for the console and Discord.
+Only Slack's escaping is undone here; the words are read with the core's
+command-line grammar (`bot.command_line`), and which command they name, its
+options and who may run it are the core's `CommandRegistry` business, exactly
+as for the console and Discord.
 """
 
 from __future__ import annotations
 
 import html
 import logging
-import shlex
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from bot.command_line import CommandLine, read_command_line
 from bot.domain import CommandInvoked, Member, community_key
 
 log = logging.getLogger(__name__)
@@ -22,21 +23,9 @@ COMMAND = "/terreau"
 """The slash command declared in the app manifest."""
 
 
-def split_words(text: str) -> tuple[str, str, tuple[str, ...]]:
-    """Return (group, action, args) from the text after `/terreau`.
-
-    Empty text and `help ...` are the help group; unbalanced quotes fall back to
-    splitting on spaces, so a stray apostrophe (`don't`) never loses the command.
-    """
-    plain = html.unescape(text.replace("\xa0", " "))
-    try:
-        words = shlex.split(plain)
-    except ValueError:
-        words = plain.split()
-    if not words or words[0].lower() == "help":
-        return "help", "", tuple(words[1:])
-    action = words[1] if len(words) > 1 else ""
-    return words[0].lower(), action, tuple(words[2:])
+def read_text(text: str) -> CommandLine:
+    """Read the text after `/terreau`, once Slack's escaping (`&amp;`, `&lt;`) is undone."""
+    return read_command_line(html.unescape(text.replace("\xa0", " ")))
 
 
 def parse_command(body: Mapping[str, Any], *, now: datetime) -> CommandInvoked | None:
@@ -54,15 +43,15 @@ def parse_command(body: Mapping[str, Any], *, now: datetime) -> CommandInvoked |
     if not (team_id and user_id and channel_id and trigger_id):
         log.warning("slash command payload without team, user, channel or trigger id; ignored")
         return None
-    group, action, args = split_words(str(body.get("text") or ""))
+    line = read_text(str(body.get("text") or ""))
     return CommandInvoked(
         event_id=f"cmd-{trigger_id}",
         community=community_key("slack", team_id),
         occurred_at=now,
         member=Member(id=user_id, display_name=str(body.get("user_name") or user_id)),
         channel_id=channel_id,
-        group=group,
-        action=action,
-        args=args,
+        group=line.group,
+        action=line.action,
+        text=line.text,
         interaction_id=trigger_id,
     )

@@ -121,9 +121,11 @@ class ThreadCreated(Event):
 class CommandInvoked(Event):
     """A member ran `/terreau <group> <action> ...`.
 
-    Platforms with typed options (Discord) fill `options`; text platforms (Slack,
-    console) pass the words after the action in `args`, and the command registry
-    binds them to the declared options.
+    Platforms with typed options (Discord) fill `options`. Text platforms (Slack,
+    console) pass what was typed after the group, action included, in `text`
+    (read by `bot.command_line.read_command_line`); the command registry reads it
+    with the same grammar and binds it to the declared options. `args` holds
+    words already split, one per option, for callers that have no typed line.
     """
 
     member: Member
@@ -131,6 +133,7 @@ class CommandInvoked(Event):
     group: str
     action: str
     args: tuple[str, ...] = ()
+    text: str | None = None
     options: Mapping[str, str] = field(default_factory=lambda: _NO_OPTIONS)
     interaction_id: str | None = None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.commands import Command, CommandContext, Option
+from bot.commands import HELP_GROUP, Command, CommandContext, Option
 from bot.prompts import Catalog
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ def setup(app: App) -> None:
 
     app.commands.register(
         Command(
-            group="help",
+            group=HELP_GROUP,
             action="",
             handler=show_help,
             options=(Option(name="topic", required=False),),
@@ -34,7 +34,7 @@ def help_variables(app: App, catalog: Catalog, topic: str | None) -> dict[str, o
     groups = [
         {"name": group, "description": catalog.text(f"commands.{group}.help")}
         for group in app.commands.groups()
-        if group != "help"
+        if group != HELP_GROUP
     ]
     chosen = topic.lower() if topic else None
     if chosen is None or chosen not in {group["name"] for group in groups}:

@@ -237,6 +237,14 @@ class Scheduler:
                 return
             await self._changed.wait()
 
+    def next_due(self) -> datetime | None:
+        """Return the next instant a run (or a retry) is due, or None if nothing is planned."""
+        due = self._next_due()
+        retry = self._retries.next_at()
+        if retry is not None and (due is None or retry < due):
+            return retry
+        return due
+
     # -- planning
 
     def _plan(self, key: _GroupKey, group: _Group, after: datetime) -> None:

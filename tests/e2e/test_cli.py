@@ -52,24 +52,44 @@ def test_check_accepts_a_valid_config_and_refuses_a_broken_one(
 
 
 def test_run_refuses_an_outdated_schema_and_names_the_fix(
-    config: Path, capsys: pytest.CaptureFixture[str]
+    config: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert run("run", "--config", str(config), "--script", "/dev/null") == 2
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert run("run", "--config", str(config), "--log-file", "-") == 2
     assert "terreau db upgrade" in capsys.readouterr().err
 
 
-def scripted_community(config: Path, tmp_path: Path) -> None:
+def piped_community(config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chat in the console with lines piped in: they land in the configured database."""
+    assert run("db", "upgrade", "--config", str(config)) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO(SCRIPT))
+    log = tmp_path / "terreau.log"
+    assert run("run", "--config", str(config), "--log-file", str(log)) == 0
+
+
+def test_a_script_replays_on_a_database_of_its_own(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     script = tmp_path / "chat.script"
     script.write_text(SCRIPT, encoding="utf-8")
-    assert run("db", "upgrade", "--config", str(config)) == 0
     log = tmp_path / "terreau.log"
-    assert run("run", "--config", str(config), "--script", str(script), "--log-file", str(log)) == 0
+    for _ in range(2):
+        assert (
+            run("run", "--config", str(config), "--script", str(script), "--log-file", str(log))
+            == 0
+        )
+    first, second = capsys.readouterr().out.split("#1 ")[1:]
+    assert first == second  # the second replay did not see the first one's members
+    assert not (tmp_path / "terreau.db").exists()
 
 
 def test_an_operator_exports_a_members_data(
-    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    config: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    scripted_community(config, tmp_path)
+    piped_community(config, tmp_path, monkeypatch)
     out = tmp_path / "alice.json"
     code = run(
         "privacy", "export", "--config", str(config), "--community", "console:demo",
@@ -91,7 +111,7 @@ def test_an_operator_erases_a_members_data_after_confirming(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    scripted_community(config, tmp_path)
+    piped_community(config, tmp_path, monkeypatch)
     base = ["privacy", "forget", "--config", str(config), "--community", "console:demo"]
     monkeypatch.setattr("sys.stdin", io.StringIO("no\n"))
     assert run(*base, "--member", "alice") == 1
@@ -119,3 +139,36 @@ def test_a_privacy_request_names_an_unknown_community(
     )  # fmt: skip
     assert code == 2
     assert "unknown community 'discord:1' (known: console:demo)" in capsys.readouterr().err
+
+
+def test_with_piped_input_the_log_goes_to_terreau_log_not_the_transcript(
+    config: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert run("db", "upgrade", "--config", str(config)) == 0
+    capsys.readouterr()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.stdin", io.StringIO(SCRIPT))
+    assert run("run", "--config", str(config)) == 0
+    shown = capsys.readouterr()
+    assert "alice: hello everyone!" in shown.out
+    assert "Terreau started" not in shown.out + shown.err
+    assert "terreau.log" in shown.err
+    assert "Terreau started" in (tmp_path / "terreau.log").read_text(encoding="utf-8")
+
+
+def test_the_log_file_is_not_committed() -> None:
+    ignored = (Path(__file__).parents[2] / ".gitignore").read_text(encoding="utf-8").split()
+    assert "terreau.log" in ignored
+
+
+def test_a_speed_must_be_a_positive_number(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for speed in ("0", "-3", "fast"):
+        with pytest.raises(SystemExit) as exited:
+            run("run", "--config", str(config), "--speed", speed)
+        assert exited.value.code == 2
+        assert "--speed" in capsys.readouterr().err

@@ -191,3 +191,12 @@ async def test_help_lists_the_declared_commands(terreau: Terreau) -> None:
     detail = terreau.platform.posts("respond")[-1].text
     assert "/terreau posts now <ritual>" in detail
     assert "/terreau posts list" in detail
+
+
+async def test_a_group_without_an_action_lists_its_commands(terreau: Terreau) -> None:
+    await terreau.start(extra="\n[communities.games]\nenabled = true\n")
+    await terreau.command(ALICE, "help", "game")
+    listed = terreau.platform.posts("respond")[-1].text
+    await terreau.command(ALICE, "game", "")
+    assert terreau.platform.posts("respond")[-1].text == listed
+    assert "/terreau game trivia [category] [questions]" in listed

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from adapters.console._syntax import Line, LineError, parse_line
 from adapters.console.translate import Context, translate_line
+from bot.command_line import read_command_line
 from bot.commands import Command, CommandProblem, CommandRegistry, Option, OptionKind, Permission
 from bot.config import ConfigError, Settings, parse_settings
 from bot.domain import CommandInvoked, Member
@@ -430,3 +431,40 @@ def test_any_command_binds_or_gets_a_problem_that_renders(
                 assert option.maximum is None or value <= option.maximum
             elif option.kind is OptionKind.CHOICE:
                 assert value in option.choices
+
+
+LINE_PIECES = st.sampled_from(
+    [
+        *("posts", "now", "election", "nominate", "game", "twotruths", "help", "trivia", "@bob"),
+        *("'", '"', "“", "”", "«", "»", "she's", '"quoted words"', "'x", "y'", " ", "  ", "\t"),
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    pieces=st.lists(st.one_of(LINE_PIECES, st.text(max_size=6)), max_size=8),
+    moderator=st.booleans(),
+)
+def test_any_typed_line_binds_or_gets_a_problem_that_renders(
+    pieces: list[str], moderator: bool
+) -> None:
+    line = read_command_line(" ".join(pieces))
+    event = CommandInvoked(
+        event_id="e1",
+        community=KEY,
+        occurred_at=NOW,
+        member=Member(id="alice", display_name="Alice"),
+        channel_id="general",
+        group=line.group,
+        action=line.action,
+        text=line.text,
+    )
+    try:
+        command, bound = REGISTRY.bind(event, moderator=moderator)
+    except CommandProblem as problem:
+        for language in PROMPTS.languages:
+            text = PROMPTS.catalog(language).text(problem.key, member="Alice", **problem.variables)
+            assert text.strip()
+    else:
+        assert {option.name for option in command.options} == set(bound)

@@ -197,3 +197,9 @@ def test_declaring_a_command_twice_is_refused() -> None:
     commands = registry()
     with pytest.raises(ValueError, match="declared twice"):
         commands.register(Command(group="game", action="trivia", handler=nothing))
+
+
+def test_a_group_alone_is_the_help_of_that_group() -> None:
+    command, options = registry().bind(call("game", ""), moderator=False)
+    assert (command.group, options) == ("help", {"topic": "game"})
+    assert problem(call("dance", "")).key == "messages.commands.unknown_group"

@@ -152,7 +152,7 @@ def declare_commands(
             "poll",
             start_poll,
             (
-                Option(name="question", required=False),
+                Option(name="question", required=False, phrase=True),
                 Option(name="options", required=False, rest=True),
             ),
             Permission.MODERATOR,
@@ -160,7 +160,11 @@ def declare_commands(
         (
             "twotruths",
             start_twotruths,
-            (Option(name="truth1"), Option(name="truth2"), Option(name="lie")),
+            (
+                Option(name="truth1", phrase=True),
+                Option(name="truth2", phrase=True),
+                Option(name="lie", rest=True),
+            ),
             Permission.MEMBER,
         ),
         ("leaderboard", leaderboard, (Option(name="season", required=False),), Permission.MEMBER),

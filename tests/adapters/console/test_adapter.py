@@ -172,7 +172,7 @@ async def test_a_scripted_session_produces_events_in_order() -> None:
     assert isinstance(e[1], MessagePosted) and e[1].message_id == "1"
     assert isinstance(e[3], MessagePosted) and e[3].mentions == ("you",)
     assert isinstance(e[4], CommandInvoked)
-    assert e[4].args == ("bob", "always kind")
+    assert e[4].text == "nominate bob 'always kind'"
     assert isinstance(e[5], ReactionAdded) and (e[5].message_id, e[5].emoji) == ("2", "👍")
     assert isinstance(e[6], ReactionRemoved) and e[6].message_id == "1"
     assert isinstance(e[7], MessagePosted) and (e[7].reply_to, e[7].message_id) == ("2", "3")

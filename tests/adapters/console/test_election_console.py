@@ -148,3 +148,19 @@ async def test_a_ranked_election_in_the_console(session: Session) -> None:
     assert "Thank you to every nominee: bob, carol, dan." in text
     assert "4 members voted (80% of the 5 who could)." in text
     assert "role member-of-the-month: given to carol" in text
+
+
+async def test_an_apostrophe_in_a_reason_is_just_text(session: Session) -> None:
+    await session.type("alice> hello everyone", "bob> hi alice", until_seen="bob: hi alice")
+    await session.type("/terreau election start", until_seen="(only you see)")
+    await session.type(
+        "alice> /terreau election nominate @bob she's always there",
+        until_seen="(only alice sees)",
+    )
+    assert "error:" not in session.output.getvalue()
+    community_id = session.app.community_id("console:demo")
+    async with session.app.database.read() as uow:
+        election = await uow.elections.running(community_id)
+        assert election is not None
+        nominations = await uow.elections.nominations(election.id)
+    assert [(n.nominee_id, n.reason) for n in nominations] == [("bob", "she's always there")]

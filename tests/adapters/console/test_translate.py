@@ -150,26 +150,31 @@ def test_member_text_with_markers_is_kept_literally() -> None:
 
 
 @pytest.mark.parametrize(
-    ("line", "group", "action", "args"),
+    ("line", "group", "action", "text"),
     [
-        ("/terreau election vote", "election", "vote", ()),
-        ("/terreau Game poll 'Best day?' \"Mon, Tue\"", "game", "poll", ("Best day?", "Mon, Tue")),
-        ("/terreau report Q1", "report", "Q1", ()),
-        ("/terreau", "help", "", ()),
-        ("/terreau help election", "help", "", ("election",)),
-        ("/terreau election", "election", "", ()),
+        ("/terreau election vote", "election", "vote", "vote"),
         (
-            "/terreau me interests gardening 'board games'",
-            "me",
-            "interests",
-            ("gardening", "board games"),
+            "/terreau Game poll 'Best day?' \"Mon, Tue\"",
+            "game",
+            "poll",
+            "poll 'Best day?' \"Mon, Tue\"",
+        ),
+        ("/terreau report Q1", "report", "Q1", "Q1"),
+        ("/terreau", "help", "", ""),
+        ("/terreau help election", "help", "election", "election"),
+        ("/terreau election", "election", "", ""),
+        (
+            "/terreau election nominate @bob she's always there",
+            "election",
+            "nominate",
+            "nominate @bob she's always there",
         ),
     ],
 )
-def test_commands(line: str, group: str, action: str, args: tuple[str, ...]) -> None:
+def test_commands(line: str, group: str, action: str, text: str) -> None:
     command = only(translate_line(line, context()))
     assert isinstance(command, CommandInvoked)
-    assert (command.group, command.action, command.args) == (group, action, args)
+    assert (command.group, command.action, command.text) == (group, action, text)
     assert command.channel_id == "general"
     assert command.interaction_id == command.event_id
 
@@ -419,6 +424,9 @@ def test_quit_and_help() -> None:
         ("alice>", "alice> says nothing"),
         ("alice>    ", "alice> says nothing"),
         ("everyone> hi", "'everyone' is reserved"),
+        ("🦊🦊> hi", "'🦊🦊' is not a member name"),
+        ("🦊🦊> hi", "to post this line as text, name its speaker first: you> 🦊🦊> hi"),
+        ("x" * 33 + "> hi", "is not a member name"),
         ("/as here", "'here' is reserved"),
         ("/as al ice", "/as takes exactly one member name"),
         ("/join " + "x" * 33, "invalid member name"),
@@ -428,15 +436,19 @@ def test_quit_and_help() -> None:
         ("/wait 2x", "invalid duration '2x'"),
         ("/wait 0m", "duration '0m' must be longer than zero"),
         ("/wait 90", "invalid duration '90'"),
-        ("/reply twelve ok", "/reply: 'twelve' is not a message number"),
+        ("/reply twelve ok", "/reply: no message is labelled 'twelve' (labels: none yet)"),
+        ("/reply 1x ok", "/reply: '1x' is not a message (a number such as 12, `last`"),
         ("/reply 12", "/reply 12 needs some text"),
-        ("/reply", "/reply needs a message number"),
+        ("/reply", "/reply needs a message"),
+        ("/choose last 1", "/choose last: no message in #general (or your direct messages)"),
+        ("/label question", "/label takes a name and a message"),
+        ("/label last 3", "'last' cannot be a label"),
+        ("/label 9lives 3", "'9lives' cannot be a label"),
         ("/react 12", "/react takes a message number and one emoji"),
         ("/react 12 👍 🎉", "/react takes a message number and one emoji"),
-        ("/delete", "/delete takes exactly one message number"),
+        ("/delete", "/delete takes exactly one message"),
         ("/edit 5", "/edit 5 needs some text"),
         ("/quit now", "/quit takes no arguments"),
-        ("/terreau election nominate bob it's him", "/terreau: No closing quotation"),
         ("/reply 99 hello?", "there is no message #99"),
     ],
 )
@@ -446,3 +458,51 @@ def test_errors_name_the_problem_and_produce_nothing(line: str, error: str) -> N
     assert error in outcome.error
     assert outcome.events == ()
     assert outcome.records == ()
+
+
+def test_a_line_refused_for_its_speaker_posts_once_a_speaker_is_named() -> None:
+    posted = only(translate_line("you> 🦊🦊> hi", context()))
+    assert isinstance(posted, MessagePosted)
+    assert (posted.member.id, posted.text) == ("you", "🦊🦊> hi")
+
+
+# Naming messages without their numbers: `last` and labels.
+
+BALLOT = MessageRecord(
+    number=3, channel_id="general", choice_ids=("el:1:a", "el:1:b"), audience="alice"
+)
+ROOM = (
+    MessageRecord(number=1, channel_id="general", choice_ids=("poll:1:yes", "poll:1:no")),
+    MessageRecord(number=2, channel_id="general", author_id="bob"),
+    BALLOT,
+    MessageRecord(number=4, channel_id="general", audience="alice"),  # "your vote is in"
+    MessageRecord(number=5, channel_id="general", choice_ids=("x:1:y",), audience="bob"),
+    MessageRecord(number=6, channel_id="random", choice_ids=("x:2:y",)),
+)
+
+
+def test_last_is_the_newest_message_the_action_can_apply_to() -> None:
+    ctx = with_messages(*ROOM)
+    click = only(translate_line("alice> /choose last 2", ctx))
+    assert isinstance(click, ChoiceMade) and click.choice_id == "el:1:b"
+    click = only(translate_line("bob> /choose last 1", ctx))
+    assert isinstance(click, ChoiceMade) and click.choice_id == "x:1:y"
+    click = only(translate_line("you> /choose last 1", ctx))
+    assert isinstance(click, ChoiceMade) and click.choice_id == "poll:1:yes"
+    reply = only(translate_line("alice> /reply last same here", ctx))
+    assert isinstance(reply, MessagePosted) and reply.reply_to == "2"
+    outcome = translate_line("alice> /edit last oops", ctx)
+    assert outcome.error is not None and "/edit last: no message in #general" in outcome.error
+
+
+def test_a_label_names_a_message_for_later_lines() -> None:
+    ctx = with_messages(*ROOM)
+    outcome = translate_line("/label poll last", ctx)
+    assert outcome.error is None and outcome.label == ("poll", 2)
+    outcome = translate_line("/label poll #1", ctx)
+    assert outcome.label == ("poll", 1) and outcome.echo == "/label poll #1  (#1)"
+    labelled = dataclasses.replace(ctx, labels=MappingProxyType({"poll": 1}))
+    click = only(translate_line("bob> /choose poll 2", labelled))
+    assert isinstance(click, ChoiceMade) and click.choice_id == "poll:1:no"
+    reply = only(translate_line("alice> /reply #poll nice one", labelled))
+    assert isinstance(reply, MessagePosted) and reply.reply_to == "1"

@@ -115,12 +115,13 @@ def clock() -> ManualClock:
     return ManualClock(START)
 
 
-async def _start(
-    tmp_path: Path, fake: FakeSlack, clock: ManualClock, mode: str
+async def start_terreau(
+    tmp_path: Path, fake: FakeSlack, clock: ManualClock, mode: str, *, config: str = CONFIG
 ) -> tuple[App, SlackAdapter]:
+    """Start Terreau on the Slack adapter against `fake`; the caller stops the app."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'terreau.db'}"
     await upgrade(url)
-    settings = parse_settings(CONFIG, tmp_path / "terreau.toml")
+    settings = parse_settings(config, tmp_path / "terreau.toml")
     adapter = SlackAdapter(
         workspaces=[Workspace(team_id=TEAM, token=BOT_TOKEN, moderator_groups=("S0MODS",))],
         clock=clock,
@@ -142,7 +143,7 @@ async def _start(
 async def http_terreau(
     tmp_path: Path, fake_slack: FakeSlack, clock: ManualClock
 ) -> AsyncIterator[SlackTerreau]:
-    app, adapter = await _start(tmp_path, fake_slack, clock, "http")
+    app, adapter = await start_terreau(tmp_path, fake_slack, clock, "http")
     try:
         yield SlackTerreau(app, adapter, fake_slack)
     finally:
@@ -153,7 +154,7 @@ async def http_terreau(
 async def socket_terreau(
     tmp_path: Path, fake_slack: FakeSlack, clock: ManualClock
 ) -> AsyncIterator[SlackTerreau]:
-    app, adapter = await _start(tmp_path, fake_slack, clock, "socket")
+    app, adapter = await start_terreau(tmp_path, fake_slack, clock, "socket")
     try:
         yield SlackTerreau(app, adapter, fake_slack)
     finally:

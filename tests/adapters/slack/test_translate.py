@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from adapters.slack.commands import parse_command, split_words
+from adapters.slack.commands import parse_command, read_text
 from adapters.slack.translate import translate_action, translate_event
 from bot.domain import (
     BotRemoved,
@@ -168,7 +168,11 @@ def test_a_click_without_a_choice_id_is_ignored() -> None:
 def test_the_slash_command_becomes_command_invoked() -> None:
     command = parse_command(load("slash_command.json"), now=NOW)
     assert isinstance(command, CommandInvoked)
-    assert (command.group, command.action, command.args) == ("posts", "now", ("weekly question",))
+    assert (command.group, command.action, command.text) == (
+        "posts",
+        "now",
+        'now "weekly question"',
+    )
     assert command.community == "slack:T0TERREAU"
     assert command.member.id == "U0ALICE"
     assert command.interaction_id == "13345224609.738474920.8088930838d88f008e0"
@@ -184,21 +188,25 @@ def test_another_slash_command_is_not_ours() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("", ("help", "", ())),
-        ("help posts", ("help", "", ("posts",))),
-        ("Posts list", ("posts", "list", ())),
-        ("posts", ("posts", "", ())),
-        ('me interests "board games" music', ("me", "interests", ("board games", "music"))),
-        ("me interests don't mind", ("me", "interests", ("don't", "mind"))),
-        ("game poll &lt;3 &amp; more", ("game", "poll", ("<3", "&", "more"))),
+        ("", ("help", "", "")),
+        ("help posts", ("help", "posts", "posts")),
+        ("Posts list", ("posts", "list", "list")),
+        ("posts", ("posts", "", "")),
+        ('me interests "board games" music', ("me", "interests", 'interests "board games" music')),
+        ("me interests don't mind", ("me", "interests", "interests don't mind")),
+        ("game poll &lt;3 &amp; more", ("game", "poll", "poll <3 & more")),
+        ("game\xa0poll", ("game", "poll", "poll")),
         (
             "election nominate <@U0BOB|bob> great",
-            ("election", "nominate", ("<@U0BOB|bob>", "great")),
+            ("election", "nominate", "nominate <@U0BOB|bob> great"),
         ),
     ],
 )
-def test_words_are_split_like_the_console(text: str, expected: tuple[object, ...]) -> None:
-    assert split_words(text) == expected
+def test_slack_escapes_are_undone_before_the_core_reads_the_line(
+    text: str, expected: tuple[str, str, str]
+) -> None:
+    line = read_text(text)
+    assert (line.group, line.action, line.text) == expected
 
 
 def test_the_manifest_declares_what_the_adapter_handles() -> None:
