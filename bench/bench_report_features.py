@@ -250,7 +250,7 @@ async def measure(
                 ("levels", level_figures),
             ):
                 began = time.perf_counter()
-                figures = await provider(uow, 1, period)
+                figures = await provider(uow, scope, period)
                 parts.append(f"{label} {time.perf_counter() - began:.3f} s ({len(figures)})")
         began = time.perf_counter()
         await build_report(database, scope, period, as_of=END)

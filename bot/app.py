@@ -22,7 +22,13 @@ from bot.personal_data import PersonalData
 from bot.ports import ChatPlatform, Clock, PlatformError
 from bot.prompts import Catalog, Prompts
 from bot.scheduling import Scheduler
-from bot.storage import CommunityDirectory, Database, InteractionRecorder, InteractionWriter
+from bot.storage import (
+    CommunityDirectory,
+    Database,
+    DeliveryClaims,
+    InteractionRecorder,
+    InteractionWriter,
+)
 
 log = logging.getLogger(__name__)
 
@@ -248,6 +254,9 @@ async def create_app(
         ),
         delivery=delivery,
         directory=directory,
+        dispatcher=Dispatcher(
+            claims=DeliveryClaims(database, directory), claimed=(CommandInvoked, ChoiceMade)
+        ),
         commands=commands if commands is not None else CommandRegistry(),
     )
     store_content = settings.ingest.store_content

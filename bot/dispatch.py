@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from bot.domain import Event
 
@@ -15,20 +15,52 @@ E = TypeVar("E", bound=Event)
 Handler = Callable[[Any], Awaitable[None]]
 
 
+class Claims(Protocol):
+    """Where deliveries are claimed before their handlers run (the database)."""
+
+    async def claim(self, event: Event) -> bool:
+        """Claim `event`'s delivery; False when it was (or is being) handled already."""
+        ...
+
+    async def finish(self, event: Event) -> None:
+        """Record that every handler of a claimed delivery returned."""
+        ...
+
+
 class Dispatcher:
     """Delivers each event once to every handler of its type (and of its base types).
 
     Platforms redeliver events (gateway resumes, Slack retries); the dispatcher
     remembers the most recent event ids and drops repeats before any handler runs.
-    The database's unique constraint on (community, event id) is the backstop for
-    repeats older than this window or seen by another process.
+    That memory dies with the process, so deliveries of the `claimed` types (the
+    commands and clicks members expect an answer to) are also claimed in `claims`
+    before their handlers run: a redelivery after a restart, or to another process,
+    finds the claim and is dropped. Other events need no claim: the interaction
+    log's unique row per event id keeps them counted once.
+
+    A redelivery is answered not at all rather than as the first delivery was: the
+    first delivery was answered (platforms redeliver when an acknowledgement was
+    late, not lost with the answer), and running it again answers a nomination with
+    "already nominated" to a member who sent it once. A process that died mid-way
+    never finishes its claim; a redelivery after the claim's lease runs the handlers
+    again, and a member who sends the command again sends a new delivery, so nobody
+    is locked out. When the claim cannot be stored (the database is down) the
+    handlers run anyway: they answer, if only to say they failed.
     """
 
-    def __init__(self, *, remember: int = 100_000) -> None:
+    def __init__(
+        self,
+        *,
+        remember: int = 100_000,
+        claims: Claims | None = None,
+        claimed: tuple[type[Event], ...] = (),
+    ) -> None:
         self._handlers: dict[type[Event], list[Handler]] = {}
         self._routes: dict[type[Event], tuple[Handler, ...]] = {}
         self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._remember = remember
+        self._claims = claims
+        self._claimed = claimed if claims is not None else ()
         self.duplicates = 0
 
     def subscribe(self, event_type: type[E], handler: Callable[[E], Awaitable[None]]) -> None:
@@ -51,12 +83,25 @@ class Dispatcher:
         """Run every handler for `event` unless this delivery is a repeat."""
         key = (event.community, event.event_id)
         if key in self._seen:
-            self.duplicates += 1
-            log.debug("dropped repeated delivery of %s in %s", event.event_id, event.community)
+            self._dropped(event)
             return
         self._seen[key] = None
         if len(self._seen) > self._remember:
             self._seen.popitem(last=False)
+        claimed = False
+        if isinstance(event, self._claimed):
+            outcome = await self._claim(event)
+            if outcome is None:
+                # Another process may still be handling it: a later redelivery asks again.
+                self._seen.pop(key, None)
+                log.info(
+                    "%s %s was delivered again; not answering twice",
+                    type(event).__name__,
+                    event.event_id,
+                )
+                self._dropped(event)
+                return
+            claimed = outcome
         for handler in self._route(type(event)):
             try:
                 await handler(event)
@@ -67,3 +112,30 @@ class Dispatcher:
                     type(event).__name__,
                     event.event_id,
                 )
+        if claimed:
+            await self._finish(event)
+
+    async def _claim(self, event: Event) -> bool | None:
+        """Return True when claimed, None for a redelivery, False when no claim was stored."""
+        assert self._claims is not None
+        try:
+            first = await self._claims.claim(event)
+        except Exception:
+            log.exception(
+                "could not claim %s %s; handling it", type(event).__name__, event.event_id
+            )
+            return False
+        return True if first else None
+
+    async def _finish(self, event: Event) -> None:
+        assert self._claims is not None
+        try:
+            await self._claims.finish(event)
+        except Exception:
+            log.exception(
+                "could not record that %s %s was handled", type(event).__name__, event.event_id
+            )
+
+    def _dropped(self, event: Event) -> None:
+        self.duplicates += 1
+        log.debug("dropped repeated delivery of %s in %s", event.event_id, event.community)

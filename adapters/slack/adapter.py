@@ -34,7 +34,7 @@ from adapters.slack.translate import (
     bot_revoked,
     member_from_user,
     translate_action,
-    translate_event,
+    translate_events,
 )
 from bot.domain import (
     ChannelRef,
@@ -249,15 +249,16 @@ class SlackAdapter:
     # Incoming: acknowledged first (events are acknowledged by bolt before this runs).
 
     async def _on_event(self, body: dict[str, Any]) -> None:
-        event = translate_event(body, own_user_ids=self._own_users)
-        if event is None:
-            return
+        for event in translate_events(body, own_user_ids=self._own_users):
+            await self._deliver(await self._named(event))
+
+    async def _named(self, event: Event) -> Event:
         member = getattr(event, "member", None)
         connection = self._connections.get(_team(event.community))
-        if isinstance(member, Member) and connection is not None:
-            # The log keeps members' names; Slack events carry only their ids.
-            event = replace(event, member=await connection.members.named(member))  # type: ignore[call-arg]
-        await self._deliver(event)
+        if not isinstance(member, Member) or connection is None:
+            return event
+        # The log keeps members' names; Slack events carry only their ids.
+        return replace(event, member=await connection.members.named(member))  # type: ignore[call-arg]
 
     async def _on_command(self, body: dict[str, Any]) -> None:
         command = parse_command(body, now=self._clock.now())

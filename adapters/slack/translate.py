@@ -72,6 +72,20 @@ def member_from_user(user: Payload) -> Member:
     )
 
 
+def translate_events(envelope: Payload, *, own_user_ids: Collection[str] = ()) -> tuple[Event, ...]:
+    """Translate an Events API envelope into the domain events it states (usually one).
+
+    `team_access_revoked` (Enterprise Grid) names every workspace the app lost at
+    once: each becomes its own `BotRemoved`, so those workspaces' departure grace
+    starts and every other workspace goes on.
+    """
+    event = envelope.get("event")
+    if isinstance(event, Mapping) and event.get("type") == _ACCESS_REVOKED:
+        return _access_revoked(envelope, event)
+    translated = translate_event(envelope, own_user_ids=own_user_ids)
+    return () if translated is None else (translated,)
+
+
 def translate_event(envelope: Payload, *, own_user_ids: Collection[str] = ()) -> Event | None:
     """Translate an Events API envelope (`event_callback`) into a domain event, or None."""
     event = envelope.get("event")
@@ -216,6 +230,27 @@ def _tokens_revoked(event: Payload, base: dict[str, Any], own: frozenset[str]) -
     return BotRemoved(**base)
 
 
+def _access_revoked(envelope: Payload, event: Payload) -> tuple[Event, ...]:
+    # The envelope's own team_id is the organization's, not one of the workspaces lost.
+    event_id = envelope.get("event_id")
+    teams = event.get("team_ids")
+    if not event_id or not isinstance(teams, list):
+        log.warning("malformed %s event %s: no team_ids", _ACCESS_REVOKED, event_id)
+        return ()
+    occurred = (
+        timestamp(event.get("event_ts"))
+        or timestamp(envelope.get("event_time"))
+        or datetime.fromtimestamp(0, tz=UTC)
+    )
+    return tuple(
+        BotRemoved(
+            event_id=str(event_id), community=community_key("slack", team), occurred_at=occurred
+        )
+        for team in dict.fromkeys(str(team) for team in teams if team)
+    )
+
+
+_ACCESS_REVOKED = "team_access_revoked"
 _EVENTS: dict[str, Callable[[Payload, dict[str, Any], frozenset[str]], Event | None]] = {
     "message": _message,
     "reaction_added": _reaction,
@@ -290,4 +325,4 @@ def _choice_id(action: Payload) -> str | None:
 
 def handled_event_types() -> frozenset[str]:
     """Return the Events API event types `translate_event` reads (the manifest subscribes them)."""
-    return frozenset(_EVENTS)
+    return frozenset(_EVENTS) | {_ACCESS_REVOKED}

@@ -1,12 +1,15 @@
 """Figures other features contribute: a registry of named metric providers.
 
-A provider is an async function of (unit of work, community id, period) that
-returns figures whose `key` is a prompt key (e.g. `games.report.players`, with
-the same key in every language). Reports call every registered provider for the
-period and the one before, and match figures by key and `subject` to show the
-change. A provider may say which communities it serves (those where its feature
-is enabled); callers that know the community's config ask `serving(community)`.
-Two providers ship here: ritual response rates and button clicks.
+A provider is an async function of (unit of work, scope, period) that returns
+figures whose `key` is a prompt key (e.g. `games.report.players`, with the same
+key in every language). The scope is a whole community (`scope.community_id`);
+its excluded members (`scope.exclude`, moderators say) count in no figure:
+`scope.keeps(column)` is the SQL condition, `scope.counts(member_id)` the test.
+Reports call every registered provider for the period and the one before, and
+match figures by key and `subject` to show the change. A provider may say which
+communities it serves (those where its feature is enabled); callers that know the
+community's config ask `serving(community)`. Two providers ship here: ritual
+response rates and button clicks.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from sqlalchemy import literal_column, select
 
 from bot.analytics._figures import Figure, share
 from bot.analytics._period import Period
-from bot.analytics._scope import human
+from bot.analytics._scope import Scope, human
 from bot.storage import UnitOfWork
 from bot.storage.models import InteractionLogRow, OutboxRow
 
@@ -29,7 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MetricProvider = Callable[[UnitOfWork, int, Period], Awaitable[Sequence[Figure]]]
+MetricProvider = Callable[[UnitOfWork, Scope, Period], Awaitable[Sequence[Figure]]]
 Serves = Callable[["CommunityConfig"], bool]
 RESPONSE_WINDOW = timedelta(hours=24)
 _outbox = OutboxRow.__table__.c
@@ -74,12 +77,14 @@ class MetricRegistry:
         return iter(list(self._providers.items()))
 
 
-async def ritual_response_rates(uow: UnitOfWork, community_id: int, period: Period) -> list[Figure]:
+async def ritual_response_rates(uow: UnitOfWork, scope: Scope, period: Period) -> list[Figure]:
     """Return, per ritual, the share of its posts in the period answered within 24 hours.
 
     An answer is a member message replying to the post, in its thread, or (when the
-    post has no thread) anywhere in its channel, as the dead-channel check counts.
+    post has no thread) anywhere in its channel, as the dead-channel check counts;
+    an excluded member's message is not one.
     """
+    community_id = scope.community_id
     stmt = (
         select(
             _outbox.job_id,
@@ -108,6 +113,7 @@ async def ritual_response_rates(uow: UnitOfWork, community_id: int, period: Peri
             thread_id=thread_id,
             since=sent_at,
             until=sent_at + RESPONSE_WINDOW,
+            exclude=scope.exclude,
         )
         tally = tallies.setdefault(ritual, [0, 0])
         tally[0] += 1
@@ -124,16 +130,17 @@ async def ritual_response_rates(uow: UnitOfWork, community_id: int, period: Peri
     ]
 
 
-async def clicks_by_feature(uow: UnitOfWork, community_id: int, period: Period) -> list[Figure]:
+async def clicks_by_feature(uow: UnitOfWork, scope: Scope, period: Period) -> list[Figure]:
     """Return, per feature (the first part of a choice id), how many members clicked."""
     stmt = (
         select(_log.target, _log.member_id)
         .where(
-            _log.community_id == community_id,
+            _log.community_id == scope.community_id,
             _log.kind == literal_column("'choice'"),  # literal: the partial index's condition
             _log.occurred_at >= period.since,
             _log.occurred_at < period.until,
             _log.member_id.is_not(None),
+            scope.keeps(_log.member_id),
             human(InteractionLogRow.__table__),
         )
         .distinct()

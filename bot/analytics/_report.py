@@ -112,7 +112,7 @@ async def _measure_alone(
         if scope.channel_id is None:
             for name, provider in providers:
                 try:
-                    measured.figures.extend(await provider(uow, scope.community_id, period))
+                    measured.figures.extend(await provider(uow, scope, period))
                 except Exception:
                     log.exception("metric provider %r failed; its figures are left out", name)
     return measured

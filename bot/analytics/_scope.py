@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import Date, FromClause, String, Subquery, case, cast, false, func, select
+from sqlalchemy import Date, FromClause, String, Subquery, case, cast, false, func, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.analytics._period import Period
@@ -35,6 +36,16 @@ class Scope:
     channel_id: str | None = None
     exclude: frozenset[str] = frozenset()
     unanswered_after: timedelta = timedelta(hours=24)
+
+    def counts(self, member_id: str | None) -> bool:
+        """Tell whether a member's doings count in this scope's figures (not excluded)."""
+        return member_id is not None and member_id not in self.exclude
+
+    def keeps(self, member: ColumnElement[Any]) -> ColumnElement[bool]:
+        """Return a SQL condition true for rows of members who count (not excluded)."""
+        if not self.exclude:
+            return true()
+        return member.not_in(sorted(self.exclude))
 
 
 def human(table: FromClause) -> ColumnElement[bool]:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from bot.storage import analytics as _analytics_indexes  # noqa: F401 (attaches report indexes)
+from bot.storage._deliveries import KEPT as HANDLED_KEPT
 from bot.storage._event_rows import QUESTION, InteractionRow, interaction_from_event
 from bot.storage._types import UTCDateTime
 from bot.storage.activity import ActivityLevelRow, ActivityLevels
+from bot.storage.claims import DeliveryClaims
 from bot.storage.database import DEFAULT_URL, Database, DatabaseUnavailable
 from bot.storage.directory import CommunityDirectory
 from bot.storage.election import (
@@ -41,6 +43,7 @@ from bot.storage.unit_of_work import UnitOfWork
 
 __all__ = [
     "DEFAULT_URL",
+    "HANDLED_KEPT",
     "QUESTION",
     "ActivityDay",
     "ActivityLevelRow",
@@ -53,6 +56,7 @@ __all__ = [
     "CommunityRecord",
     "Database",
     "DatabaseUnavailable",
+    "DeliveryClaims",
     "ElectionRecord",
     "Elections",
     "Games",

@@ -5,6 +5,7 @@ Bot-authored rows carry `meta = {"bot": true}`; every query here counts people o
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, delete, false, func, or_, select
@@ -45,11 +46,14 @@ class Interactions(Repository):
         thread_id: str | None,
         since: datetime,
         until: datetime,
+        *,
+        exclude: Collection[str] = (),
     ) -> int:
         """Count member messages in [since, until) answering a post.
 
         A message answers when it replies to `message_id`, is posted in `thread_id`,
         or, when the post has no thread, is posted anywhere in `channel_id`.
+        Messages of the members in `exclude` are not counted.
         """
         answers = [_log.reply_to == message_id]
         if thread_id is not None:
@@ -65,6 +69,8 @@ class Interactions(Repository):
             or_(*answers),
             human(),
         )
+        if exclude:
+            stmt = stmt.where(_log.member_id.not_in(sorted(exclude)))
         return int((await self._connection.execute(stmt)).scalar_one())
 
     async def daily_activity(

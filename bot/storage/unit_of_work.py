@@ -7,6 +7,7 @@ from functools import cached_property
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.ports import Clock
+from bot.storage._deliveries import Deliveries
 from bot.storage._interactions import Interactions
 from bot.storage._rotation import Rotation
 from bot.storage.activity import ActivityLevels
@@ -60,6 +61,11 @@ class UnitOfWork:
     def outbox(self) -> Outbox:
         """Return the outbox."""
         return Outbox(self.connection, self.clock)
+
+    @cached_property
+    def deliveries(self) -> Deliveries:
+        """Return the claims on command and click deliveries."""
+        return Deliveries(self.connection, self.clock)
 
     @cached_property
     def rituals(self) -> Rituals:

@@ -55,7 +55,7 @@ async def test_ritual_posts_answered_within_a_day(database: Database, community_
         ],
     )
     async with database.read() as uow:
-        [figure] = await ritual_response_rates(uow, c, WEEK)
+        [figure] = await ritual_response_rates(uow, Scope(community_id=c), WEEK)
     assert figure.variables == {"ritual": "question", "posts": 3, "answered": 2}
     assert figure.value == 2 / 3
     report = await build_report(database, Scope(community_id=c), WEEK, as_of=AS_OF)
@@ -80,19 +80,19 @@ async def test_clicks_count_members_per_feature(database: Database, community_id
         ],
     )
     async with database.read() as uow:
-        figures = await clicks_by_feature(uow, c, WEEK)
+        figures = await clicks_by_feature(uow, Scope(community_id=c), WEEK)
     assert [(f.variables["feature"], f.value) for f in figures] == [("election", 1), ("games", 2)]
 
 
 async def test_other_features_add_figures(database: Database, community_id: int, caplog) -> None:
     calls: list[Period] = []
 
-    async def players(uow: UnitOfWork, community: int, period: Period) -> list[Figure]:
+    async def players(uow: UnitOfWork, scope: Scope, period: Period) -> list[Figure]:
         calls.append(period)
         value = 7 if period == WEEK else 5
         return [Figure(key="games.report.players", value=value)]
 
-    async def broken(uow: UnitOfWork, community: int, period: Period) -> list[Figure]:
+    async def broken(uow: UnitOfWork, scope: Scope, period: Period) -> list[Figure]:
         raise RuntimeError("table missing")
 
     registry = MetricRegistry()
@@ -115,7 +115,7 @@ def community(**tables: object) -> CommunityConfig:
 
 
 def test_providers_serve_where_their_feature_is_enabled() -> None:
-    async def nothing(uow: UnitOfWork, community_id: int, period: Period) -> list[Figure]:
+    async def nothing(uow: UnitOfWork, scope: Scope, period: Period) -> list[Figure]:
         return []
 
     registry = MetricRegistry()
@@ -138,3 +138,31 @@ def test_providers_serve_where_their_feature_is_enabled() -> None:
     )
     assert {"election", "icebreaker", "levels"} <= set(METRICS.serving(enabled).names())
     assert "games" not in METRICS.serving(enabled).names()
+
+
+async def test_excluded_members_neither_answer_rituals_nor_click(
+    database: Database, community_id: int
+) -> None:
+    c = community_id
+    monday = await sent_post(database, c, "monday", 0)
+    await sent_post(database, c, "tuesday", 24 * HOUR)
+    await ingest(
+        database,
+        [
+            message_row(c, "r1", minutes=30, kind="reply", reply_to=monday, member="mod"),
+            message_row(c, "r2", minutes=24 * HOUR + 30, member="bob"),
+            message_row(c, "k1", minutes=40, member="mod", kind="choice")._replace(
+                target="games:poll:x"
+            ),
+            message_row(c, "k2", minutes=41, member="bob", kind="choice")._replace(
+                target="games:poll:y"
+            ),
+        ],
+    )
+    scope = Scope(community_id=c, exclude=frozenset({"mod"}))
+    async with database.read() as uow:
+        [rate] = await ritual_response_rates(uow, scope, WEEK)
+        clicks = await clicks_by_feature(uow, scope, WEEK)
+    # Only the moderator answered Monday's post: it counts as unanswered.
+    assert rate.variables == {"ritual": "question", "posts": 2, "answered": 1}
+    assert [(f.variables["feature"], f.value) for f in clicks] == [("games", 1)]

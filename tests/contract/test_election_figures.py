@@ -6,8 +6,10 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.analytics import MetricRegistry, Period, Scope, build_report
-from bot.features.election._metrics import election_figures
+from bot.config import CommunityConfig
+from bot.features.election._metrics import election_figures, excluded_at_close
 from bot.storage import Database, UnitOfWork
+from bot.storage.election import voter_key
 from tests.contract.conftest import at
 from tests.contract.test_analytics_providers import AS_OF, WEEK
 
@@ -106,7 +108,8 @@ async def test_turnout_of_the_votes_closed_in_the_period(
     await history(database, community_id)
     async with database.read() as uow:
         figures = {
-            f.key.rsplit(".", 1)[1]: f for f in await election_figures(uow, community_id, WEEK)
+            f.key.rsplit(".", 1)[1]: f
+            for f in await election_figures(uow, Scope(community_id=community_id), WEEK)
         }
     assert {name: f.value for name, f in figures.items()} == {
         "election_eligible": 10,
@@ -129,7 +132,8 @@ async def test_several_votes_add_up(database: Database, community_id: int) -> No
     fortnight = Period(start=date(2025, 2, 24), end=date(2025, 3, 10))
     async with database.read() as uow:
         figures = {
-            f.key.rsplit(".", 1)[1]: f for f in await election_figures(uow, community_id, fortnight)
+            f.key.rsplit(".", 1)[1]: f
+            for f in await election_figures(uow, Scope(community_id=community_id), fortnight)
         }
     assert figures["election_ballots"].value == 6
     assert figures["election_turnout"].value == 6 / 18
@@ -150,7 +154,7 @@ async def test_a_vote_without_stored_counts(database: Database, community_id: in
     async with database.read() as uow:
         figures = {
             f.key.rsplit(".", 1)[1]: f.value
-            for f in await election_figures(uow, community_id, WEEK)
+            for f in await election_figures(uow, Scope(community_id=community_id), WEEK)
         }
     # Ballots are counted from the table; who could vote then is not known.
     assert figures == {
@@ -165,4 +169,80 @@ async def test_no_vote_closed_no_figures(database: Database, community_id: int) 
     await history(database, community_id)
     quiet = Period(start=date(2025, 3, 10), end=date(2025, 3, 17))
     async with database.read() as uow:
-        assert await election_figures(uow, community_id, quiet) == []
+        assert await election_figures(uow, Scope(community_id=community_id), quiet) == []
+
+
+async def test_excluded_members_are_taken_out_of_each_vote_as_it_closed(
+    database: Database, community_id: int
+) -> None:
+    async with database.transaction() as uow:
+        await closed_vote(
+            uow,
+            community_id,
+            "monthly:2025-03",
+            closed_at=at(60),
+            result={"ballots": 4, "eligible": 10, "excluded": {"eligible": 2, "ballots": 1}},
+            ballots=4,
+            nominations=(("ann", "bob"), ("ann", "cat"), ("dan", "bob")),
+        )
+    scope = Scope(community_id=community_id, exclude=frozenset({"bob"}))
+    async with database.read() as uow:
+        figures = {
+            f.key.rsplit(".", 1)[1]: f.value for f in await election_figures(uow, scope, WEEK)
+        }
+    assert figures == {
+        "election_eligible": 8,
+        "election_ballots": 3,
+        "election_turnout": 3 / 8,
+        "election_nominations": 1,  # cat's; bob's two are left out with him
+    }
+
+
+async def test_a_vote_closed_before_its_exclusions_were_stored_is_unknown_when_excluding(
+    database: Database, community_id: int
+) -> None:
+    await history(database, community_id)
+    scope = Scope(community_id=community_id, exclude=frozenset({"cat"}))
+    async with database.read() as uow:
+        figures = {
+            f.key.rsplit(".", 1)[1]: f.value for f in await election_figures(uow, scope, WEEK)
+        }
+    # Whether cat could vote, or voted, was not stored: no number rather than a wrong one.
+    assert figures == {
+        "election_eligible": None,
+        "election_ballots": None,
+        "election_turnout": None,
+        "election_nominations": 2,
+    }
+
+
+async def test_the_excluded_members_share_is_counted_as_the_vote_closes(
+    database: Database, community_id: int
+) -> None:
+    async with database.transaction() as uow:
+        election = await uow.elections.open(
+            community_id=community_id,
+            slot="monthly:2025-03",
+            period="2025-03",
+            method="single",
+            tie_policy="runoff",
+            nominations_open_at=at(0),
+            voting_opens_at=at(0),
+            closes_at=at(60),
+            created_by=None,
+        )
+        assert election is not None
+        secret = await uow.elections.secret(community_id)
+        for voter in ("mod", "ann", "bob"):
+            await uow.elections.cast(election.id, voter_key(secret, election.id, voter), ("x",))
+        community = CommunityConfig.model_validate(
+            {
+                "platform": "console",
+                "id": "demo",
+                "name": "Demo",
+                "report": {"exclude_members": ["mod", "owner", "zed"]},
+            }
+        )
+        shares = await excluded_at_close(uow, community, election, ["mod", "owner", "ann", "bob"])
+    # mod and owner could vote, mod did; zed could not.
+    assert shares == {"eligible": 2, "ballots": 1}

@@ -110,7 +110,10 @@ async def history(database: Database, community: int) -> None:
 async def test_games_held_answers_and_players(database: Database, community_id: int) -> None:
     await history(database, community_id)
     async with database.read() as uow:
-        figures = {f.key.rsplit(".", 1)[1]: f for f in await game_figures(uow, community_id, WEEK)}
+        figures = {
+            f.key.rsplit(".", 1)[1]: f
+            for f in await game_figures(uow, Scope(community_id=community_id), WEEK)
+        }
     assert figures["games_held"].value == 3
     assert figures["games_held"].variables == {"trivia": 1, "poll": 1, "twotruths": 1}
     # alice twice and bob once at trivia; alice, gone and erin in the poll; bob's guess.
@@ -144,5 +147,26 @@ async def test_no_game_no_figures(database: Database, community_id: int) -> None
     await history(database, community_id)
     quiet = Period(start=date(2025, 4, 7), end=date(2025, 4, 14))
     async with database.read() as uow:
-        assert await game_figures(uow, community_id, quiet) == []
-        assert await game_figures(uow, community_id + 1, WEEK) == []  # another community
+        assert await game_figures(uow, Scope(community_id=community_id), quiet) == []
+        assert (
+            await game_figures(uow, Scope(community_id=community_id + 1), WEEK) == []
+        )  # another community
+
+
+async def test_excluded_members_count_in_no_game_figure(
+    database: Database, community_id: int
+) -> None:
+    await history(database, community_id)
+    scope = Scope(community_id=community_id, exclude=frozenset({"alice", "carol"}))
+    async with database.read() as uow:
+        figures = {f.key.rsplit(".", 1)[1]: f for f in await game_figures(uow, scope, WEEK)}
+    # Games are held whoever started them.
+    assert figures["games_held"].variables == {"trivia": 1, "poll": 1, "twotruths": 1}
+    # bob's trivia answer; gone's and erin's votes; bob's guess.
+    assert figures["game_answers"].value == 4
+    assert figures["game_answers"].variables == {"trivia": 1, "poll": 2, "twotruths": 1}
+    # bob, gone and erin played (carol's telling is left out with her).
+    assert figures["game_players"].value == 3
+    # Of the 3 active members counted (bob, dave, gone), 2 played.
+    share = figures["game_players_share"]
+    assert (share.value, share.variables) == (2 / 3, {"played": 2, "active": 3})

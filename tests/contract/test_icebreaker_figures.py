@@ -57,7 +57,8 @@ async def test_invitations_sent_and_converted(database: Database, community_id: 
     await clock_of(database).set(AS_OF)  # every 7-day window ending in the week is over
     async with database.read() as uow:
         figures = {
-            f.key.rsplit(".", 1)[1]: f for f in await conversion_figures(uow, community_id, WEEK)
+            f.key.rsplit(".", 1)[1]: f
+            for f in await conversion_figures(uow, Scope(community_id=community_id), WEEK)
         }
     assert figures["icebreaker_sent"].value == 3
     converted = figures["icebreaker_converted"]
@@ -72,7 +73,8 @@ async def test_a_week_not_over_counts_what_is_known(database: Database, communit
     await clock_of(database).set(at(2 * DAY))  # Wednesday: frank's 7 days are not over
     async with database.read() as uow:
         figures = {
-            f.key.rsplit(".", 1)[1]: f for f in await conversion_figures(uow, community_id, WEEK)
+            f.key.rsplit(".", 1)[1]: f
+            for f in await conversion_figures(uow, Scope(community_id=community_id), WEEK)
         }
     assert figures["icebreaker_converted"].variables == {"converted": 2, "known": 2}
     registry = MetricRegistry()
@@ -87,7 +89,7 @@ async def test_a_week_not_over_counts_what_is_known(database: Database, communit
 
 async def test_no_invitation_no_welcome_figures(database: Database, community_id: int) -> None:
     async with database.read() as uow:
-        figures = await conversion_figures(uow, community_id, WEEK)
+        figures = await conversion_figures(uow, Scope(community_id=community_id), WEEK)
     assert [(f.key.rsplit(".", 1)[1], f.value) for f in figures] == [
         ("icebreaker_sent", 0),
         ("icebreaker_converted", None),
@@ -143,7 +145,10 @@ async def snapshots(database: Database, community: int) -> None:
 async def test_level_movements_month_to_month(database: Database, community_id: int) -> None:
     await snapshots(database, community_id)
     async with database.read() as uow:
-        figures = {f.key.rsplit(".", 1)[1]: f for f in await level_figures(uow, community_id, WEEK)}
+        figures = {
+            f.key.rsplit(".", 1)[1]: f
+            for f in await level_figures(uow, Scope(community_id=community_id), WEEK)
+        }
     assert {name: f.value for name, f in figures.items()} == {
         "levels_up": 3,
         "levels_held": 2,
@@ -161,7 +166,7 @@ async def test_movers_named_up_to_a_limit(
     await snapshots(database, community_id)
     monkeypatch.setattr(_metrics, "NAMES_LISTED", 2)
     async with database.read() as uow:
-        [up, _held, _down] = await level_figures(uow, community_id, WEEK)
+        [up, _held, _down] = await level_figures(uow, Scope(community_id=community_id), WEEK)
     assert (up.value, up.names) == (3, ("Gone", "Hana"))
 
 
@@ -169,12 +174,14 @@ async def test_no_snapshot_no_movement(database: Database, community_id: int) ->
     await snapshots(database, community_id)
     april = Period(start=date(2025, 4, 7), end=date(2025, 4, 14))  # February and March
     async with database.read() as uow:
-        assert await level_figures(uow, community_id, april) == []
+        assert await level_figures(uow, Scope(community_id=community_id), april) == []
     # Both months recorded, nobody in both: zeros, not nothing.
     async with database.transaction() as uow:
         await uow.activity.record_month(community_id, MARCH, {"newcomer": Level.OCCASIONAL})
     async with database.read() as uow:
-        assert [f.value for f in await level_figures(uow, community_id, april)] == [0, 0, 0]
+        assert [
+            f.value for f in await level_figures(uow, Scope(community_id=community_id), april)
+        ] == [0, 0, 0]
 
 
 async def test_movements_compare_with_the_months_before(
@@ -198,3 +205,32 @@ async def test_movements_compare_with_the_months_before(
         database, Scope(community_id=community_id), WEEK, as_of=AS_OF, providers=registry
     )
     assert (week.figure("levels_up").value, week.figure("levels_up").previous) == (3, None)
+
+
+async def test_excluded_members_invitations_are_left_out(
+    database: Database, community_id: int
+) -> None:
+    await invitations(database, community_id)
+    await clock_of(database).set(AS_OF)
+    scope = Scope(community_id=community_id, exclude=frozenset({"alice", "dave", "gina"}))
+    async with database.read() as uow:
+        figures = {f.key.rsplit(".", 1)[1]: f for f in await conversion_figures(uow, scope, WEEK)}
+    assert figures["icebreaker_sent"].value == 2  # bob and carol
+    converted = figures["icebreaker_converted"]
+    assert (converted.value, converted.variables) == (1 / 2, {"converted": 1, "known": 2})
+    assert figures["welcome_sent"].value == 1  # newbie
+    # gina's was the only welcome whose 7 days ended in the week: none is left to know.
+    assert figures["welcome_converted"].variables == {"converted": 0, "known": 0}
+
+
+async def test_excluded_members_levels_are_left_out(database: Database, community_id: int) -> None:
+    await snapshots(database, community_id)
+    scope = Scope(community_id=community_id, exclude=frozenset({"amir", "cy"}))
+    async with database.read() as uow:
+        figures = {f.key.rsplit(".", 1)[1]: f for f in await level_figures(uow, scope, WEEK)}
+    assert {name: f.value for name, f in figures.items()} == {
+        "levels_up": 2,
+        "levels_held": 1,
+        "levels_down": 1,
+    }
+    assert figures["levels_up"].names == ("Gone", "Hana")

@@ -9,7 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.analytics import Period
 from bot.domain import Member, MemberLeft, Post
+from bot.features.election._metrics import election_figures
+from bot.features.report._service import scope_for
 from bot.ports import Forbidden
 from bot.storage.election import ElectionRow, VoteRow
 from bot.storage.models import InteractionLogRow, OutboxRow
@@ -592,3 +595,33 @@ async def test_two_clicks_racing_leave_one_ballot(terreau: Terreau) -> None:
     assert len(await rows(terreau, VoteRow)) == 1
     await terreau.at(CLOSES)
     assert "1 member voted" in election_posts(terreau)[-1].plain_text()
+
+
+async def test_turnout_leaves_out_the_members_reports_exclude(terreau: Terreau) -> None:
+    await terreau.start(extra=election() + '\n[communities.report]\nexclude_members = ["mod"]\n')
+    for member in (ALICE, BOB, CAROL, DAN, MOD):
+        await terreau.say(member, text="hello")
+    await terreau.at(OPENS)
+    await nominations_of(terreau, (ALICE, "bob", "kind"), (MOD, "carol", "helpful"))
+    await terreau.at(VOTING)
+    bob_button, _carol = (c.id for c in ballot(terreau).choices)
+    for voter in (ALICE, CAROL, MOD):
+        await terreau.choose(voter, bob_button)
+    await terreau.at(CLOSES)
+
+    app = terreau.app
+    assert app is not None
+    [vote] = await rows(terreau, ElectionRow)
+    # Five could vote and three did; of them, the moderator (who could, and did).
+    assert (vote.result["eligible"], vote.result["ballots"]) == (5, 3)
+    assert vote.result["excluded"] == {"eligible": 1, "ballots": 1}
+    community = app.communities[KEY]
+    closed = Period(start=CLOSES.date(), end=CLOSES.date() + timedelta(days=1))
+    async with app.database.read() as uow:
+        figures = await election_figures(uow, scope_for(community, app.community_id(KEY)), closed)
+    assert {f.key.rsplit(".", 1)[1]: f.value for f in figures} == {
+        "election_eligible": 4,
+        "election_ballots": 2,
+        "election_turnout": 2 / 4,
+        "election_nominations": 1,  # alice's; the moderator's is left out
+    }

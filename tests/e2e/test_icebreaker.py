@@ -484,3 +484,38 @@ async def test_the_fast_plan_widens_past_resting_members_and_agrees_with_preview
     assert {v.candidate.member_id for v in fast.chosen} <= set(names[30:])
     assert len(fast.chosen) == 2
     assert list(explained.excluded.values()).count("paused") == 30
+
+
+async def test_stats_leave_out_the_members_reports_exclude(terreau: Terreau) -> None:
+    await community_with_history(terreau)
+    await terreau.command(MOD, "icebreaker", "now")
+    [invited] = mentioned(terreau)
+    first, second = sorted(invited)
+    await terreau.at(BEFORE + HOUR)
+    await terreau.say(member(first))
+    await terreau.at(BEFORE + 3 * DAY)
+    await terreau.say(member(second))
+    await terreau.at(BEFORE + 8 * DAY)
+    await terreau.stop()
+    report = f'\n[communities.report]\nexclude_members = ["{first}"]\n'
+    app = await terreau.start(extra=ICEBREAKER + report, dead_after=0)
+    async with app.database.read() as uow:
+        [prompt] = {i.prompt for i in await uow.icebreaker.invitations(app.community_id(KEY))}
+    await terreau.command(MOD, "icebreaker", "stats")
+
+    catalog = app.catalog(KEY)
+    # The second member alone: answered after 3 days, so not within 48 hours.
+    seen = {"sent": 1, "h48": 0, "h48_known": 1, "d7": 100, "d7_known": 1}
+    unknown = {"d30": None, "d30_known": 0}
+
+    def group(label: str) -> dict[str, object]:
+        return {"label": label, **seen, **unknown}
+
+    assert replies(terreau)[-1] == catalog.text(
+        "icebreaker.stats.body",
+        member=MOD.display_name,
+        kinds=[group(catalog.text("icebreaker.kinds.invitation"))],
+        prompts=[group(prompt)],
+        levels=[group(catalog.text("icebreaker.levels.quiet"))],
+        channels=[group("general")],
+    )

@@ -165,20 +165,34 @@ async def test_an_unanswered_question_gets_one_nudge(terreau: Terreau, tmp_path:
 
 
 async def record_levels(terreau: Terreau) -> None:
-    """September and October snapshots: two members rose, one fell (a bot is never counted)."""
+    """September and October snapshots: two members rose, one fell; a bot and the moderator
+    (excluded from figures) rose too, and are never counted."""
     app = terreau.app
     assert app is not None
     community = app.community_id(KEY)
     async with app.database.transaction() as uow:
-        for member, name in (("ev", "@everyone"), ("zoe", "Zoé"), ("bob", "Bob"), ("bot", "Bip")):
+        for member, name in (
+            ("ev", "@everyone"),
+            ("zoe", "Zoé"),
+            ("bob", "Bob"),
+            ("bot", "Bip"),
+            ("mod", "Mo"),
+        ):
             await uow.members.upsert_seen(community, member, name, is_bot=member == "bot")
         september = {
             "ev": Level.OCCASIONAL,
             "zoe": Level.QUIET,
             "bob": Level.CORE,
             "bot": Level.QUIET,
+            "mod": Level.QUIET,
         }
-        october = {"ev": Level.CORE, "zoe": Level.ACTIVE, "bob": Level.ACTIVE, "bot": Level.CORE}
+        october = {
+            "ev": Level.CORE,
+            "zoe": Level.ACTIVE,
+            "bob": Level.ACTIVE,
+            "bot": Level.CORE,
+            "mod": Level.CORE,
+        }
         await uow.activity.record_month(community, date(2026, 9, 1), september)
         await uow.activity.record_month(community, date(2026, 10, 1), october)
 
@@ -190,13 +204,14 @@ async def test_game_and_level_figures(terreau: Terreau, tmp_path: Path) -> None:
     await terreau.command(MOD, "game", "poll", "Tea or coffee?", "Tea", "|", "Coffee")
     [poll] = terreau.platform.posts()
     choice = poll.choices[0].id.rsplit(":", 1)[0]
-    for member in (ALICE, BOB, Member(id="robot", display_name="Robot", is_bot=True)):
+    for member in (ALICE, BOB, MOD, Member(id="robot", display_name="Robot", is_bot=True)):
         await terreau.choose(member, f"{choice}:0")
     await terreau.command(MOD, "report", "week")
     answer = terreau.platform.sent[-1]
     assert answer.kind == "respond" and answer.private
     text = answer.post.text
-    assert "Members who played games: **2**" in text  # alice and bob, not the robot
+    # alice and bob; not the robot, nor the moderator (`exclude_members`).
+    assert "Members who played games: **2**" in text
     assert "Games held (0 trivia rounds, 1 poll, 0 two truths and a lie): **1**" in text
     # Moderators see who moved, as plain text: "@everyone" is a name here, not a ping.
     # The week before compared the same two months: no change to show.

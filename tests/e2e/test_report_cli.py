@@ -97,7 +97,8 @@ def test_an_unknown_community_is_named(tmp_path: Path, capsys) -> None:
 
 
 async def seed_features(url: str) -> None:
-    """A poll two days ago, and the level snapshots of the last two complete months."""
+    """A poll two days ago, and the level snapshots of the last two complete months; the
+    moderator (excluded from figures) voted and moved up too."""
     database = await Database.connect(url)
     now = datetime.now(UTC)
     after = month_of(month_of(now) - timedelta(days=1))
@@ -114,9 +115,11 @@ async def seed_features(url: str) -> None:
             at=now - timedelta(days=2),
         )
         await uow.games.vote(poll, "bob", "Bob", 0, change=True, at=now - timedelta(days=2))
+        await uow.games.vote(poll, "mod", "Mo", 1, change=True, at=now - timedelta(days=2))
         await uow.members.upsert_seen(community, "zoe", "Zoé <3")
-        await uow.activity.record_month(community, before, {"zoe": Level.QUIET})
-        await uow.activity.record_month(community, after, {"zoe": Level.CORE})
+        await uow.members.upsert_seen(community, "mod", "Mo")
+        await uow.activity.record_month(community, before, {"zoe": Level.QUIET, "mod": Level.QUIET})
+        await uow.activity.record_month(community, after, {"zoe": Level.CORE, "mod": Level.CORE})
     await database.close()
 
 
@@ -131,7 +134,7 @@ def test_the_html_report_has_the_features_figures(tmp_path: Path) -> None:
     code = main(["report", "--config", str(config), "--community", "demo", "--out", str(out)])
     assert code == EXIT_OK
     page = out.read_text(encoding="utf-8")
-    assert "<td>Members who played games</td><td class=n>1</td>" in page
+    assert "<td>Members who played games</td><td class=n>1</td>" in page  # bob, not mod
     # The operator's page names who moved (escaped); elections are not enabled here.
     assert re.search(r"<td>Members who moved up a level from [-0-9]+ to [-0-9]+", page)
     assert "<span class=names>Zoé &lt;3</span></td><td class=n>1</td>" in page

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.domain import ChoiceMade, CommandInvoked, Member, Post
-from tests.faults.conftest import KEY, FaultBot, config_text, message, next_id
+from tests.faults.conftest import KEY, PROMPTS, FaultBot, config_text, message, next_id
 
 JOINED = datetime(2026, 10, 1, tzinfo=UTC)
 ALICE = Member(id="alice", display_name="Alice", joined_at=JOINED)
@@ -229,3 +229,49 @@ async def test_a_nomination_and_a_vote_delivered_four_times_count_once(
     ) == [(1,)]
     await fault_bot.at(CLOSES)
     assert stored_result(fault_bot)["ballots"] == 1
+
+
+async def test_a_nomination_and_a_vote_redelivered_after_a_restart_are_not_answered_again(
+    fault_bot: FaultBot,
+) -> None:
+    """Answered once: a nomination and a ballot click, each redelivered after a restart
+    while nominations (then voting) are still open, as a platform does when it is unsure
+    the first delivery arrived. Only the database remembers the first deliveries; the
+    member gets no second answer (never "you already nominated Bob"). The vote's claim is
+    stored, finished; the nomination's, two days old by then, went with the daily purge.
+    """
+    catalog = PROMPTS.catalog("en")
+    await fault_bot.start(TEXT)
+    await fault_bot.at(OPENS)
+    for member in (ALICE, BOB, CAROL):
+        await fault_bot.deliver(message(member, OPENS, text="hello"))
+    nominated = nomination(ALICE, "bob", "Bob answers everyone", OPENS)
+    await fault_bot.deliver(nominated)
+    assert replies(fault_bot, ALICE) == [
+        catalog.text(
+            "election.nominated",
+            member="Alice",
+            nominee="Bob",
+            voting_opens_at=VOTING,
+            timezone="Europe/Paris",
+        )
+    ]
+    await fault_bot.stop()
+
+    await fault_bot.start(TEXT)
+    await fault_bot.deliver(nominated)
+    assert replies(fault_bot, ALICE) == []
+    await fault_bot.at(VOTING)
+    vote = click(CAROL, ballot(fault_bot).choices[0].id, VOTING)
+    await fault_bot.deliver(vote)
+    assert len(replies(fault_bot, CAROL)) == 1
+    await fault_bot.stop()
+
+    await fault_bot.start(TEXT)
+    await fault_bot.deliver(vote)
+    assert replies(fault_bot, CAROL) == []
+    assert audit_actions(fault_bot).count("nominated") == 1
+    assert audit_actions(fault_bot).count("ballot_changed") == 1
+    assert fault_bot.rows("SELECT event_id, finished_at IS NOT NULL FROM handled_deliveries") == [
+        (vote.event_id, 1)
+    ]

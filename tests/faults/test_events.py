@@ -2,23 +2,41 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
 
 from adapters.console.translate import Context, translate_line
 from bot.domain import (
+    ChoiceMade,
     CommandInvoked,
     MemberJoined,
     MemberLeft,
     MessageDeleted,
     MessageEdited,
+    Post,
     ReactionAdded,
     ReactionRemoved,
     ThreadCreated,
 )
-from tests.faults.conftest import ALICE, BEFORE, BOB, KEY, MOD, FaultBot, message, next_id
+from bot.features.help import help_variables
+from bot.storage._deliveries import LEASE
+from tests.fakes import FakePlatform
+from tests.faults.conftest import (
+    ALICE,
+    BEFORE,
+    BOB,
+    KEY,
+    MOD,
+    PROMPTS,
+    FaultBot,
+    message,
+    next_id,
+)
 
 
 async def test_an_event_delivered_four_times_is_stored_and_counted_once(
@@ -46,7 +64,8 @@ async def test_an_event_delivered_four_times_is_stored_and_counted_once(
 
 async def test_a_command_delivered_four_times_posts_once(fault_bot: FaultBot) -> None:
     """One effect: `/terreau posts now` delivered four times (and again after a restart)
-    leaves one outbox row, sent, one post on the platform and one logged command.
+    leaves one outbox row, sent, one post on the platform, one logged command and one
+    answer (the repeat after the restart is recognised by its stored claim).
     """
     await fault_bot.start()
     event_id = await fault_bot.command(MOD, "posts", "now", "question")
@@ -75,11 +94,69 @@ async def test_a_command_delivered_four_times_posts_once(fault_bot: FaultBot) ->
     await fault_bot.start()
     await fault_bot.deliver(again)
     assert fault_bot.platform.posts() == []  # the restarted platform double posted nothing
-    # The repeat finds the post already sent: the moderator is not told it failed.
-    assert "Posted" in fault_bot.platform.posts("respond")[-1].text
+    # The database's claim recognises the repeat: the first answer stands, none is added.
+    assert fault_bot.platform.posts("respond") == []
     await fault_bot.flush()
     assert fault_bot.rows("SELECT status FROM outbox") == [("sent",)]
     assert len(fault_bot.rows("SELECT * FROM interactions WHERE kind = 'command'")) == 1
+
+
+@dataclass
+class DyingPlatform(FakePlatform):
+    """A platform on which the process dies while it answers: the answer never leaves."""
+
+    answering: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def respond(
+        self, to: CommandInvoked | ChoiceMade, post: Post, *, private: bool = True
+    ) -> None:
+        self.answering.set()
+        await asyncio.Event().wait()  # cancelled with the process
+
+
+async def test_a_command_whose_process_died_mid_way_is_answered_when_delivered_again(
+    fault_bot: FaultBot,
+) -> None:
+    """Nobody locked out: the process dies while it answers `/terreau help` (its claim is
+    stored, never finished). A redelivery soon after the restart is taken for one still in
+    progress elsewhere and left alone; one after the claim's lease is handled and answered.
+    """
+    dying = DyingPlatform(name="console")
+    await fault_bot.start(platform=dying)
+    event = CommandInvoked(
+        event_id=next_id(),
+        community=KEY,
+        occurred_at=fault_bot.clock.now(),
+        member=ALICE,
+        channel_id="general",
+        group="help",
+        action="",
+    )
+    handling = asyncio.create_task(fault_bot.deliver(event))
+    async with asyncio.timeout(10):
+        await dying.answering.wait()
+    handling.cancel()  # the process dies mid-way: nothing after this point runs
+    with contextlib.suppress(asyncio.CancelledError):
+        await handling
+    assert fault_bot.rows("SELECT finished_at FROM handled_deliveries") == [(None,)]
+    dead, fault_bot.app = fault_bot.app, None
+    assert dead is not None
+    await dead.scheduler.stop()  # what is left of it must not outlive the test
+    await dead.writer.stop()
+    await dead.database.close()
+
+    app = await fault_bot.start()
+    await fault_bot.deliver(event)
+    assert fault_bot.platform.posts("respond") == []
+    await fault_bot.clock.advance(LEASE)
+    await fault_bot.deliver(event)
+    catalog = PROMPTS.catalog("en")
+    help_text = catalog.post(
+        "messages.help.body", member="Alice", **help_variables(app, catalog, None)
+    ).text
+    assert [post.text for post in fault_bot.platform.posts("respond")] == [help_text]
+    [(finished,)] = fault_bot.rows("SELECT finished_at FROM handled_deliveries")
+    assert finished is not None
 
 
 async def test_console_lines_translated_and_delivered_four_times_count_once(

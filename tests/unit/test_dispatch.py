@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import UTC, datetime
 
 from bot.dispatch import Dispatcher
-from bot.domain import Event, Member, MemberJoined, MessagePosted
+from bot.domain import CommandInvoked, Event, Member, MemberJoined, MessagePosted
 
 AT = datetime(2026, 11, 23, 8, tzinfo=UTC)
 ALICE = Member(id="alice", display_name="Alice")
@@ -82,3 +84,99 @@ async def test_a_failing_handler_does_not_stop_the_others(caplog) -> None:
     await dispatcher.dispatch(message("e1"))
     assert seen == ["e1"]
     assert "failed on MessagePosted e1" in caplog.text
+
+
+class FakeClaims:
+    """Claims kept in a dict, as the database keeps them; `broken` makes claiming fail."""
+
+    def __init__(self) -> None:
+        self.claimed: dict[str, bool] = {}  # event id -> finished
+        self.broken = False
+
+    async def claim(self, event: Event) -> bool:
+        if self.broken:
+            raise ConnectionError("database down")
+        if event.event_id in self.claimed:
+            return False
+        self.claimed[event.event_id] = False
+        return True
+
+    async def finish(self, event: Event) -> None:
+        self.claimed[event.event_id] = True
+
+
+def command(event_id: str) -> CommandInvoked:
+    return CommandInvoked(
+        event_id=event_id,
+        community="console:demo",
+        occurred_at=AT,
+        member=ALICE,
+        channel_id="general",
+        group="help",
+        action="",
+    )
+
+
+async def test_commands_are_claimed_and_finished_messages_are_not() -> None:
+    claims = FakeClaims()
+    seen: list[str] = []
+    dispatcher = Dispatcher(claims=claims, claimed=(CommandInvoked,))
+
+    async def record(event: Event) -> None:
+        seen.append(event.event_id)
+
+    dispatcher.subscribe(Event, record)
+    await dispatcher.dispatch(command("c1"))
+    await dispatcher.dispatch(message("e1"))
+    assert seen == ["c1", "e1"]
+    assert claims.claimed == {"c1": True}
+
+
+async def test_a_delivery_claimed_elsewhere_is_dropped_and_asked_about_again() -> None:
+    claims = FakeClaims()
+    claims.claimed["c1"] = False  # another process is handling it
+    seen: list[str] = []
+    dispatcher = Dispatcher(claims=claims, claimed=(CommandInvoked,))
+
+    async def record(event: Event) -> None:
+        seen.append(event.event_id)
+
+    dispatcher.subscribe(Event, record)
+    await dispatcher.dispatch(command("c1"))
+    assert (seen, dispatcher.duplicates) == ([], 1)
+    del claims.claimed["c1"]  # its claim was given up (its lease is over)
+    await dispatcher.dispatch(command("c1"))
+    assert seen == ["c1"]
+
+
+async def test_handlers_run_when_the_claim_cannot_be_stored(caplog) -> None:
+    claims = FakeClaims()
+    claims.broken = True
+    seen: list[str] = []
+    dispatcher = Dispatcher(claims=claims, claimed=(CommandInvoked,))
+
+    async def record(event: Event) -> None:
+        seen.append(event.event_id)
+
+    dispatcher.subscribe(Event, record)
+    await dispatcher.dispatch(command("c1"))
+    assert seen == ["c1"]
+    assert "could not claim CommandInvoked c1" in caplog.text
+
+
+async def test_a_handler_cancelled_mid_way_leaves_its_claim_unfinished() -> None:
+    claims = FakeClaims()
+    started = asyncio.Event()
+    dispatcher = Dispatcher(claims=claims, claimed=(CommandInvoked,))
+
+    async def hang(event: Event) -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    dispatcher.subscribe(Event, hang)
+    task = asyncio.create_task(dispatcher.dispatch(command("c1")))
+    await started.wait()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert claims.claimed == {"c1": False}

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config import CommunityConfig
 from bot.features.election._announce import Announcer
+from bot.features.election._metrics import excluded_at_close
 from bot.features.election._rules import eligible_voters
 from bot.features.election._tally import count
 from bot.scheduling import Job, parse_cron
@@ -255,9 +256,11 @@ class Cycle:
         async with self._app.database.transaction() as uow:
             candidates = election.candidates or ()
             tally = count(election.method, await uow.elections.ballots(election.id), candidates)
+            eligible = await eligible_voters(uow, community, election.community_id, now)
             result: dict[str, Any] = {
                 **tally.to_dict(),
-                "eligible": await eligible_voters(uow, community, election.community_id, now),
+                "eligible": len(eligible),
+                "excluded": await excluded_at_close(uow, community, election, eligible),
                 "tied": list(tally.winners) if tally.tied else [],
             }
             if not tally.winners:

@@ -4,18 +4,25 @@ A vote's figures are the ones stored when it closed: the ballots counted and the
 members who could vote then, by the community's rules (present, not a bot, long
 enough in the community, active enough). Runoffs (a second vote between tied
 nominees) and cancelled elections are left out.
+
+The members the report excludes (`exclude_members`) are left out too. A ballot is
+secret: once the result is announced nothing tells whose it was, so a vote stores,
+as it closes, how many of the members excluded then could vote and voted, and
+reports take those out. Nominations are left out when their nominator is excluded.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
+from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.analytics import METRICS, Figure, Period, share
+from bot.analytics import METRICS, Figure, Period, Scope, share
 from bot.config import CommunityConfig
-from bot.storage import UnitOfWork
-from bot.storage.election import ElectionRow, NominationRow
+from bot.storage import ElectionRecord, UnitOfWork
+from bot.storage.election import ElectionRow, NominationRow, voter_key
 
 log = logging.getLogger(__name__)
 
@@ -29,15 +36,17 @@ def _key(name: str) -> str:
     return f"report.figures.{name}"
 
 
-async def election_figures(uow: UnitOfWork, community_id: int, period: Period) -> list[Figure]:
+async def election_figures(uow: UnitOfWork, scope: Scope, period: Period) -> list[Figure]:
     """Return turnout and nominations of the votes closed in `period` (nothing if none)."""
     nominations = (
-        select(func.count()).where(_nominations.election_id == _elections.id).scalar_subquery()
+        select(func.count())
+        .where(_nominations.election_id == _elections.id, scope.keeps(_nominations.nominator_id))
+        .scalar_subquery()
     )
     stmt = (
         select(_elections.id, _elections.period, _elections.result, nominations)
         .where(
-            _elections.community_id == community_id,
+            _elections.community_id == scope.community_id,
             _elections.round == 0,
             _elections.phase.in_(COUNTED_PHASES),
             _elections.closed_at >= period.since,
@@ -49,17 +58,21 @@ async def election_figures(uow: UnitOfWork, community_id: int, period: Period) -
     if not votes:
         return []
     ballots = eligible = nominated = 0
-    eligible_known = True
+    ballots_known = eligible_known = True
     for election_id, _month, result, nominees in votes:
-        stored = result if isinstance(result, dict) else {}
+        stored: dict[str, Any] = result if isinstance(result, dict) else {}
+        excluded = _excluded(stored, scope)
         counted = stored.get("ballots")
         if counted is None:
             counted = await uow.elections.count_votes(election_id)
-        ballots += int(counted)
+        if excluded is None:
+            ballots_known = eligible_known = False
+        else:
+            ballots += int(counted) - excluded["ballots"]
         if stored.get("eligible") is None:
             eligible_known = False
-        else:
-            eligible += int(stored["eligible"])
+        elif excluded is not None:
+            eligible += int(stored["eligible"]) - excluded["eligible"]
         nominated += int(nominees)
     months = ", ".join(str(month) for _id, month, _result, _nominees in votes)
     labels = {"months": months, "votes": len(votes)}
@@ -69,7 +82,9 @@ async def election_figures(uow: UnitOfWork, community_id: int, period: Period) -
             value=eligible if eligible_known else None,
             variables=labels,
         ),
-        Figure(key=_key("election_ballots"), value=ballots, variables=labels),
+        Figure(
+            key=_key("election_ballots"), value=ballots if ballots_known else None, variables=labels
+        ),
         Figure(
             key=_key("election_turnout"),
             value=share(ballots, eligible) if eligible_known else None,
@@ -78,6 +93,40 @@ async def election_figures(uow: UnitOfWork, community_id: int, period: Period) -
         ),
         Figure(key=_key("election_nominations"), value=nominated, variables=labels),
     ]
+
+
+def _excluded(stored: dict[str, Any], scope: Scope) -> dict[str, int] | None:
+    """Return the excluded members' share of a closed vote, or None when it is unknown.
+
+    A vote closed before Terreau stored that share counts everyone: right when the
+    report excludes nobody, unknown otherwise.
+    """
+    excluded = stored.get("excluded")
+    if isinstance(excluded, dict):
+        return {"eligible": int(excluded["eligible"]), "ballots": int(excluded["ballots"])}
+    return {"eligible": 0, "ballots": 0} if not scope.exclude else None
+
+
+async def excluded_at_close(
+    uow: UnitOfWork,
+    community: CommunityConfig,
+    election: ElectionRecord,
+    eligible: Collection[str],
+) -> dict[str, int]:
+    """Return how many members the reports exclude could vote, and voted, as a vote closes.
+
+    Counts only: stored with the result, they tell no one's ballot.
+    """
+    excluded = sorted(set(community.report.exclude_members))
+    if not excluded:
+        return {"eligible": 0, "ballots": 0}
+    secret = await uow.elections.secret(election.community_id)
+    voted = 0
+    for member_id in excluded:
+        key = voter_key(secret, election.id, member_id)
+        if await uow.elections.vote_of(election.id, key) is not None:
+            voted += 1
+    return {"eligible": len(set(excluded) & set(eligible)), "ballots": voted}
 
 
 def holds_elections(community: CommunityConfig) -> bool:

@@ -144,8 +144,8 @@ async def check_nominee(
 
 async def eligible_voters(
     uow: UnitOfWork, community: CommunityConfig, community_id: int, now: datetime
-) -> int:
-    """Count the present members who may vote now (the base of the turnout)."""
+) -> list[str]:
+    """Return the ids of the present members who may vote now (the base of the turnout)."""
     rules = community.election
     present = await uow.members.present(community_id)
     today: date = now.date()
@@ -158,9 +158,9 @@ async def eligible_voters(
             activity.get(row.member_id, 0) + row.messages + row.replies + row.reactions
         )
     tenure = timedelta(days=rules.min_tenure_days)
-    count = 0
+    eligible: list[str] = []
     for member in present:
         since = min(t for t in (member.joined_at, member.first_seen_at) if t is not None)
         if now - since >= tenure and activity.get(member.member_id, 0) >= rules.min_interactions:
-            count += 1
-    return count
+            eligible.append(member.member_id)
+    return eligible

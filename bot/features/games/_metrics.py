@@ -4,7 +4,8 @@ A game belongs to the period in which it started (a trivia round) or opened (a p
 a two truths and a lie); every answer, vote and guess it received counts with it,
 whenever given. Playing is answering a trivia question, voting in a poll, guessing
 the lie, or telling two truths and a lie; creating a poll is not. Members known as
-bots never count.
+bots never count, nor do the members the report excludes (their answers, their
+play, their activity); games held count whoever started them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Subquery, and_, case, exists, func, select, union
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.analytics import METRICS, Figure, Period, share
+from bot.analytics import METRICS, Figure, Period, Scope, share
 from bot.config import CommunityConfig
 from bot.storage import UnitOfWork
 from bot.storage.games import (
@@ -54,9 +55,10 @@ def _human(community_id: int, member: ColumnElement[Any]) -> ColumnElement[bool]
     )
 
 
-async def game_figures(uow: UnitOfWork, community_id: int, period: Period) -> list[Figure]:
+async def game_figures(uow: UnitOfWork, scope: Scope, period: Period) -> list[Figure]:
     """Return games held in `period`, their answers and players (nothing if none was held)."""
     conn = uow.connection
+    community_id = scope.community_id
     rounds = and_(
         _rounds.community_id == community_id,
         _rounds.started_at >= period.since,
@@ -80,7 +82,7 @@ async def game_figures(uow: UnitOfWork, community_id: int, period: Period) -> li
         select(_answers.member_id.label("member_id"), func.count().label("answers"))
         .join_from(GameAnswerRow, GameQuestionRow, _questions.id == _answers.question_id)
         .join(GameRoundRow, _rounds.id == _questions.round_id)
-        .where(rounds)
+        .where(rounds, scope.keeps(_answers.member_id))
         .group_by(_answers.member_id)
         .subquery("trivia")
     )
@@ -91,18 +93,21 @@ async def game_figures(uow: UnitOfWork, community_id: int, period: Period) -> li
             func.count().label("answers"),
         )
         .join_from(GameVoteRow, GamePollRow, _polls.id == _votes.poll_id)
-        .where(polls)
+        .where(polls, scope.keeps(_votes.member_id))
         .group_by(_polls.kind, _votes.member_id)
         .subquery("votes")
     )
     answers = await _answers_per_game(conn, community_id, trivia, votes)
     tellers = select(_polls.author_id.label("member_id")).where(
-        polls, _polls.kind == "twotruths", _polls.author_id.is_not(None)
+        polls,
+        _polls.kind == "twotruths",
+        _polls.author_id.is_not(None),
+        scope.keeps(_polls.author_id),
     )
     players = union(select(trivia.c.member_id), select(votes.c.member_id), tellers).subquery(
         "players"
     )
-    played, active_players, active = await _players(conn, community_id, period, players)
+    played, active_players, active = await _players(conn, scope, period, players)
     return [
         Figure(key=_key("game_players"), value=played),
         Figure(
@@ -136,9 +141,10 @@ async def _answers_per_game(
 
 
 async def _players(
-    conn: AsyncConnection, community_id: int, period: Period, players: Subquery
+    conn: AsyncConnection, scope: Scope, period: Period, players: Subquery
 ) -> tuple[int, int, int]:
     """Return how many played (not bots), how many of them were active, and the active."""
+    community_id = scope.community_id
     # Scales with the players (one key lookup each), not with the period's activity.
     active_then = exists(
         select(_activity.member_id).where(
@@ -158,6 +164,7 @@ async def _players(
         _activity.community_id == community_id,
         _activity.day >= period.start,
         _activity.day < period.end,
+        scope.keeps(_activity.member_id),
     )
     return int(played), int(active_players), int((await conn.execute(active)).scalar_one())
 

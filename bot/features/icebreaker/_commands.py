@@ -92,6 +92,9 @@ def declare_commands(app: App, invitations: Invitations) -> None:
         async with app.database.transaction() as uow:
             await refresh_outcomes(uow, community_id, now)
             rows = await uow.icebreaker.invitations(community_id)
+        # The same members as in the reports' figures: those the operator excludes are not.
+        excluded = frozenset(community.report.exclude_members)
+        rows = [row for row in rows if row.member_id not in excluded]
         if not rows:
             await ctx.reply("icebreaker.stats.empty")
             return

@@ -11,6 +11,9 @@ Level movements compare the monthly snapshots of the last two months complete by
 the period's end: members whose level rose, stayed or fell. Levels rank core,
 active, occasional, then quiet and never spoke; a newcomer's level (new) says when
 they came, not how they take part, so members new in either month are not compared.
+
+Members the report excludes count in neither: their invitations and welcomes are
+left out, and so are their level movements.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import ColumnElement, and_, case, exists, func, select
 
 from bot.activity import Level, month_of
-from bot.analytics import METRICS, Figure, Period, share
+from bot.analytics import METRICS, Figure, Period, Scope, share
 from bot.config import CommunityConfig
 from bot.features.icebreaker._outcomes import WITHIN_7D, conversions
 from bot.storage import ActivityLevelRow, Invitation, UnitOfWork
@@ -53,16 +56,18 @@ def _key(name: str) -> str:
     return f"report.figures.{name}"
 
 
-async def conversion_figures(uow: UnitOfWork, community_id: int, period: Period) -> list[Figure]:
+async def conversion_figures(uow: UnitOfWork, scope: Scope, period: Period) -> list[Figure]:
     """Return invitations and welcomes sent in `period`, and how many converted.
 
     Welcome figures appear only when the period sent welcomes or some welcome's 7 days
     ended in it (a community that does not welcome gets no line about it).
     """
+    community_id = scope.community_id
     in_period = and_(
         _inv.community_id == community_id,
         _inv.sent_at >= period.since,
         _inv.sent_at < period.until,
+        scope.keeps(_inv.member_id),
     )
     sent: Counter[str] = Counter()
     stmt = select(_inv.kind, func.count()).where(in_period).group_by(_inv.kind)
@@ -71,7 +76,7 @@ async def conversion_figures(uow: UnitOfWork, community_id: int, period: Period)
     now = uow.clock.now()
     cohort = [
         await _with_outcome(uow, community_id, invitation, now)
-        for invitation in await _ended_in(uow, community_id, period)
+        for invitation in await _ended_in(uow, scope, period)
     ]
     rates = {c.label: c.within_7d for c in conversions(cohort, now, lambda r: r.kind)}
     figures: list[Figure] = []
@@ -93,14 +98,15 @@ async def conversion_figures(uow: UnitOfWork, community_id: int, period: Period)
     return figures
 
 
-async def _ended_in(uow: UnitOfWork, community_id: int, period: Period) -> list[Invitation]:
+async def _ended_in(uow: UnitOfWork, scope: Scope, period: Period) -> list[Invitation]:
     """Return the invitations and welcomes whose 7 days to answer ended in `period`."""
     stmt = (
         select(InvitationRow.__table__)
         .where(
-            _inv.community_id == community_id,
+            _inv.community_id == scope.community_id,
             _inv.sent_at >= period.since - WITHIN_7D,
             _inv.sent_at < period.until - WITHIN_7D,
+            scope.keeps(_inv.member_id),
         )
         .order_by(_inv.sent_at, _inv.id)
     )
@@ -128,12 +134,13 @@ def compared_months(period: Period) -> tuple[date, date]:
     return month_of(after - _DAY), after
 
 
-async def level_figures(uow: UnitOfWork, community_id: int, period: Period) -> list[Figure]:
+async def level_figures(uow: UnitOfWork, scope: Scope, period: Period) -> list[Figure]:
     """Return how many members moved up, held or moved down a level, month to month.
 
     Nothing when either monthly snapshot is missing. The movers up and down are
     named (display names, as plain text), at most `NAMES_LISTED` each.
     """
+    community_id = scope.community_id
     before, after = compared_months(period)
     earlier = ActivityLevelRow.__table__.alias("earlier")
     later = ActivityLevelRow.__table__.alias("later")
@@ -155,6 +162,7 @@ async def level_figures(uow: UnitOfWork, community_id: int, period: Period) -> l
         earlier.c.community_id == community_id,
         earlier.c.month == before,
         _members.is_bot.is_(False),
+        scope.keeps(earlier.c.member_id),
     )
     pairs = (
         select(earlier.c.level, later.c.level, func.count())

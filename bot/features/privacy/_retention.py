@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from bot.domain import BotAdded, BotRemoved
 from bot.features.privacy._service import export_folder, export_time
 from bot.scheduling import Job, parse_cron
+from bot.storage import HANDLED_KEPT
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -96,6 +97,8 @@ class Retention:
             )
             if any(counts.values()):
                 await uow.privacy.audit(community_id, "purge", {"rows": counts})
+            # Not members' data (platform event ids only), so not in the audit's counts.
+            await uow.deliveries.purge(community_id, now - HANDLED_KEPT)
         log.info("%s: purge done (%s)", community_key, _summary(counts))
         return counts
 

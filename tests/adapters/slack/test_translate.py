@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from adapters.slack.commands import parse_command, read_text
-from adapters.slack.translate import translate_action, translate_event
+from adapters.slack.translate import translate_action, translate_event, translate_events
 from bot.domain import (
     BotRemoved,
     ChoiceMade,
@@ -223,7 +223,30 @@ def test_the_manifest_declares_what_the_adapter_handles() -> None:
         event.split(".")[0] for event in manifest["settings"]["event_subscriptions"]["bot_events"]
     }
     assert events == handled_event_types()
-    assert {"app_uninstalled", "tokens_revoked"} <= events
+    assert {"app_uninstalled", "tokens_revoked", "team_access_revoked"} <= events
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"commands", "chat:write", "im:write", "users:read", "usergroups:read"} <= scopes
+
+
+def test_revoked_access_to_workspaces_is_bot_removed_in_each() -> None:
+    # The envelope's team (the organization's) is not among the workspaces lost.
+    events = translate_events(load("team_access_revoked.json"), own_user_ids=OWN)
+    at = datetime.fromtimestamp(1795420800.0002, tz=UTC)
+    assert events == (
+        BotRemoved(event_id="Ev0ACCESS01", community="slack:T0TERREAU", occurred_at=at),
+        BotRemoved(event_id="Ev0ACCESS01", community="slack:T0ELSEWHERE", occurred_at=at),
+    )
+
+
+def test_revoked_access_without_team_ids_is_dropped_not_raised() -> None:
+    payload = load("team_access_revoked.json")
+    del payload["event"]["team_ids"]
+    assert translate_events(payload, own_user_ids=OWN) == ()
+
+
+def test_an_envelope_of_one_event_is_that_event() -> None:
+    assert translate_events(load("app_uninstalled.json"), own_user_ids=OWN) == (
+        translate_event(load("app_uninstalled.json"), own_user_ids=OWN),
+    )
+    assert translate_events(load("message_bot.json"), own_user_ids=OWN) == ()
