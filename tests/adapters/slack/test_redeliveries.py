@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from tests.adapters.slack.conftest import PROMPTS, SlackTerreau, _start
+from tests.adapters.slack.conftest import PROMPTS, SlackTerreau, start_terreau
 from tests.adapters.slack.fake_slack import FakeSlack
 from tests.fakes import ManualClock, until
 
@@ -36,7 +36,7 @@ async def running(
     tmp_path: Path, fake: FakeSlack, clock: ManualClock
 ) -> AsyncIterator[SlackTerreau]:
     """Run one Terreau process (HTTP mode) on the test's database until the block ends."""
-    app, adapter = await _start(tmp_path, fake, clock, "http")
+    app, adapter = await start_terreau(tmp_path, fake, clock, "http")
     try:
         yield SlackTerreau(app, adapter, fake)
     finally:
