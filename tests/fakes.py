@@ -18,13 +18,20 @@ class ManualClock:
     def __init__(self, start: datetime) -> None:
         self._now = start
         self._changed = asyncio.Condition()
+        self.sleeping = 0
+        """How many tasks wait in `sleep_until` now: a test that moved the clock waits
+        until those it woke are asleep again (or done) before moving it on."""
 
     def now(self) -> datetime:
         return self._now
 
     async def sleep_until(self, moment: datetime) -> None:
-        async with self._changed:
-            await self._changed.wait_for(lambda: self._now >= moment)
+        self.sleeping += 1
+        try:
+            async with self._changed:
+                await self._changed.wait_for(lambda: self._now >= moment)
+        finally:
+            self.sleeping -= 1
 
     async def set(self, moment: datetime) -> None:
         """Jump to `moment` and wake every sleeper whose time has come."""
