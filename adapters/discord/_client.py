@@ -12,6 +12,7 @@ import discord
 from discord import app_commands
 
 from adapters.discord import translate
+from adapters.discord._gateway import ResumingClient
 from adapters.discord.commands import PromptTranslator, build_tree_root
 from adapters.discord.views import ChoiceButton, ChoiceSelect
 from bot.commands import CommandRegistry
@@ -45,7 +46,7 @@ def shard_of(guild_id: int, shard_count: int) -> int:
     return (guild_id >> 22) % shard_count
 
 
-class TerreauClient(discord.AutoShardedClient):
+class TerreauClient(ResumingClient):
     """An `AutoShardedClient` serving the configured guilds of its shards."""
 
     def __init__(
@@ -60,6 +61,7 @@ class TerreauClient(discord.AutoShardedClient):
         guild_ready_timeout: float = 2.0,
     ) -> None:
         super().__init__(
+            clock=clock,
             guild_ready_timeout=guild_ready_timeout,
             intents=intents_for(settings),
             shard_count=settings.shard_count,

@@ -1,0 +1,248 @@
+"""Gateway outages: unmodified discord.py, through Terreau's adapter, against the fake Discord.
+
+"Nothing lost" means: every message members posted while the gateway was down is in
+the interaction log once, in the order of its timestamp, and the outage cost no new
+session (IDENTIFY), whose daily budget is finite. Outages last in the app's clock: the
+fake gateway refuses connections (HTTP 503) until the clock reaches the outage's end,
+and the test moves the clock in steps, so no test waits for real time to pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import App
+from bot.domain import MessagePosted
+from tests.adapters.discord.conftest import GENERAL, GUILD, Running
+from tests.adapters.discord.fake_discord import FakeDiscord, payload
+from tests.fakes import ManualClock, until
+
+MEMBER_BASE = 1170000000000001000
+DISCORD_EPOCH_MS = 1420070400000
+
+
+def snowflake(at: datetime, index: int) -> str:
+    """Return a Discord id made at `at` (ids carry their creation time)."""
+    return str(((int(at.timestamp() * 1000) - DISCORD_EPOCH_MS) << 22) + index)
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FakeDiscord]:
+    fake = FakeDiscord()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def running(server: FakeDiscord, tmp_path: Path) -> AsyncIterator[Running]:
+    bot = Running(server, tmp_path)
+    yield bot
+    await bot.stop()
+
+
+def posted(index: int, at: datetime) -> dict[str, Any]:
+    """Return member `index`'s MESSAGE_CREATE at `at` (its id is a snowflake of `at`)."""
+    message = payload("message_create")
+    member = str(MEMBER_BASE + index)
+    author = dict(message["author"], id=member, username=f"member{index}")
+    message.update(
+        id=snowflake(at, index),
+        author=author,
+        member=dict(message["member"], nick=f"Member {index}"),
+        content=f"message {index}",
+        timestamp=at.isoformat(),
+        mentions=[],
+        channel_id=GENERAL,
+        guild_id=GUILD,
+    )
+    return message
+
+
+class Members:
+    """Members of the guild who post through the fake gateway, one message at a time."""
+
+    def __init__(self, server: FakeDiscord, clock: ManualClock) -> None:
+        self.server = server
+        self.clock = clock
+        self.ids: list[str] = []
+
+    async def post(self) -> None:
+        message = posted(len(self.ids), self.clock.now())
+        self.ids.append(message["id"])
+        await self.server.dispatch("MESSAGE_CREATE", message)
+
+
+def logged_messages(path: Path) -> list[tuple[str, str]]:
+    """Return (message id, occurred_at) of every logged message, in log order."""
+    with sqlite3.connect(path / "terreau.db") as db:
+        rows = db.execute(
+            "SELECT message_id, occurred_at FROM interactions WHERE kind = 'message' ORDER BY id"
+        ).fetchall()
+    return [(str(message_id), str(at)) for message_id, at in rows]
+
+
+class Log:
+    """Counts the messages the app received, to read the log once they are all in."""
+
+    def __init__(self, app: App, path: Path) -> None:
+        self.app = app
+        self.path = path
+        self.received: set[str] = set()
+        app.dispatcher.subscribe(MessagePosted, self._note)
+
+    async def _note(self, event: MessagePosted) -> None:
+        self.received.add(event.message_id)
+
+    async def messages(self, last: str) -> list[tuple[str, str]]:
+        """Return the logged messages once message `last` reached the app."""
+        await until(lambda: last in self.received)
+        await self.app.writer.flush()
+        return logged_messages(self.path)
+
+
+async def step(clock: ManualClock, by: timedelta, done: Callable[[], bool]) -> None:
+    """Move the clock on, then wait until what it woke sleeps again (or `done()`)."""
+    sleeping = clock.sleeping
+    await clock.advance(by)
+    await until(lambda: clock.sleeping >= sleeping or done())
+
+
+async def outage(
+    server: FakeDiscord,
+    clock: ManualClock,
+    members: Members,
+    *,
+    length: timedelta,
+    step_by: timedelta,
+    done: Callable[[], bool],
+    forget_sessions: bool = False,
+) -> None:
+    """Close the gateway (4000) and refuse connections for `length`, a member posting each step.
+
+    Then keep the clock moving until `done()`. With `forget_sessions`, the gateway
+    comes back without the sessions it held (a RESUME gets op 9).
+    """
+    end = clock.now() + length
+
+    def down() -> bool:
+        if clock.now() < end:
+            return True
+        if forget_sessions:
+            server.invalidate()
+        server.down = lambda: False
+        return False
+
+    server.down = down
+    await server.drop(code=4000)
+    while clock.now() < end:
+        await members.post()
+        await step(clock, step_by, done)
+    async with asyncio.timeout(30):
+        while not done():
+            await step(clock, step_by, done)
+
+
+def reconnected(server: FakeDiscord) -> Callable[[], bool]:
+    """Return whether the client is back, by a RESUME or by a new session."""
+    return lambda: bool(server.resumes) or len(server.identifies) > 1
+
+
+@pytest.mark.parametrize(
+    ("length", "step_by"),
+    [
+        (timedelta(seconds=5), timedelta(milliseconds=100)),
+        (timedelta(seconds=60), timedelta(seconds=1)),
+    ],
+    ids=["5s", "60s"],
+)
+async def test_messages_posted_during_an_outage_are_all_logged_once_in_order(
+    running: Running, server: FakeDiscord, tmp_path: Path, length: timedelta, step_by: timedelta
+) -> None:
+    app = await running.start()
+    log = Log(app, tmp_path)
+    members = Members(server, running.clock)
+    await members.post()
+    await log.messages(members.ids[-1])
+
+    await outage(
+        server, running.clock, members, length=length, step_by=step_by, done=reconnected(server)
+    )
+    await members.post()
+    logged = await log.messages(members.ids[-1])
+
+    assert [message_id for message_id, _ in logged] == members.ids
+    assert [at for _, at in logged] == sorted(at for _, at in logged)
+    assert server.refused >= 2  # the first RESUME was refused, and retried
+    assert len(server.identifies) == 1
+    assert app.dispatcher.duplicates == 0
+
+
+async def test_retries_back_off_and_the_shard_is_back_soon_after_the_outage(
+    running: Running, server: FakeDiscord
+) -> None:
+    """A minute down costs a handful of attempts, and the shard is back within 30 s of its end."""
+    await running.start()
+    members = Members(server, running.clock)
+    start = running.clock.now()
+
+    await outage(
+        server,
+        running.clock,
+        members,
+        length=timedelta(seconds=60),
+        step_by=timedelta(milliseconds=250),
+        done=reconnected(server),
+    )
+
+    assert 4 <= server.refused <= 10
+    assert running.clock.now() - start <= timedelta(seconds=90)
+    assert len(server.identifies) == 1
+
+
+async def test_a_session_discord_no_longer_holds_starts_a_new_one(
+    running: Running, server: FakeDiscord, tmp_path: Path
+) -> None:
+    """Op 9 (`d = false`) after the outage: one new IDENTIFY, and members are heard again.
+
+    What was posted during the outage is lost: Discord replays only a resumed session.
+    """
+    app = await running.start()
+    log = Log(app, tmp_path)
+    members = Members(server, running.clock)
+    await outage(
+        server,
+        running.clock,
+        members,
+        length=timedelta(seconds=10),
+        step_by=timedelta(milliseconds=500),
+        done=lambda: len(server.identifies) == 2 and len(running.presence) == 2,
+        forget_sessions=True,
+    )
+    await members.post()
+    logged = await log.messages(members.ids[-1])
+
+    assert len(server.resumes) == 1 and server.invalidated == 1
+    assert len(server.identifies) == 2
+    assert [message_id for message_id, _ in logged] == [members.ids[-1]]
+
+
+async def test_a_close_that_forbids_resuming_starts_a_new_session_at_once(
+    running: Running, server: FakeDiscord
+) -> None:
+    """4009 (session timed out): no RESUME that Discord would refuse, one IDENTIFY."""
+    await running.start()
+
+    await server.drop(code=4009)
+    async with asyncio.timeout(30):
+        while not (len(server.identifies) == 2 and len(running.presence) == 2):
+            await step(running.clock, timedelta(seconds=1), lambda: len(server.identifies) == 2)
+
+    assert server.resumes == [] and server.invalidated == 0
