@@ -87,10 +87,11 @@ class TerreauClient(ResumingClient):
         self.screening: OrderedDict[tuple[int, int], None] = OrderedDict()
         self._follow_screening()
 
-    def owned_guilds(self) -> list[int]:
-        """Return the configured guilds whose events reach this process's shards."""
+    def owned_guilds(self, shard_id: int | None = None) -> list[int]:
+        """Return the configured guilds whose events reach this process's shards (or one)."""
         count = self.settings.shard_count
-        return [g for g in self.guilds_served if shard_of(g, count) in self.settings.shard_ids]
+        shards = self.settings.shard_ids if shard_id is None else [shard_id]
+        return [g for g in self.guilds_served if shard_of(g, count) in shards]
 
     async def setup_hook(self) -> None:
         """Register persistent choices and the command tree, then sync it per guild."""
@@ -119,20 +120,33 @@ class TerreauClient(ResumingClient):
 
     # Gateway events.
 
-    async def on_ready(self) -> None:
-        """Log what this process serves; a configured guild missing from READY was left."""
+    async def on_shard_ready(self, shard_id: int) -> None:
+        """Log what a shard serves; a configured guild missing from its READY was left."""
         for guild in self.guilds:
-            self._note_guild(guild)
-        for guild_id in self.owned_guilds():
+            if guild.shard_id == shard_id:
+                self._note_guild(guild)
+        for guild_id in self.owned_guilds(shard_id):
             # READY lists every guild the bot is in (outages included, as unavailable).
             if self.get_guild(guild_id) is not None or guild_id in self.departed:
                 continue
-            log.warning(
-                "configured Discord guild %s is not among the bot's guilds: it was removed "
-                "(or never invited); its data goes after the departure grace period",
-                guild_id,
-            )
-            await self._removed(guild_id)
+            await self._left_while_down(guild_id)
+
+    async def guilds_restored(self, found: list[discord.Guild], gone: list[int]) -> None:
+        """Serve the guilds read for a RESUME at start; those the bot is not in were left."""
+        for guild in found:
+            self._note_guild(guild)
+            await self._added(guild.id)
+        for guild_id in gone:
+            if guild_id not in self.departed:
+                await self._left_while_down(guild_id)
+
+    async def _left_while_down(self, guild_id: int) -> None:
+        log.warning(
+            "configured Discord guild %s is not among the bot's guilds: it was removed "
+            "(or never invited); its data goes after the departure grace period",
+            guild_id,
+        )
+        await self._removed(guild_id)
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         """Log a guild the bot was just added to; a configured one is served (again)."""

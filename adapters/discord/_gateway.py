@@ -40,10 +40,10 @@ from discord.errors import ConnectionClosed
 from discord.gateway import DiscordWebSocket, ReconnectWebSocket
 from discord.shard import EventItem, EventType, Shard
 
-from bot.ports import Clock
+from bot.ports import Clock, GatewaySession
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Coroutine
 
 log = logging.getLogger(__name__)
 
@@ -243,23 +243,45 @@ class ResumingShard(Shard):
 
 
 class ResumingClient(discord.AutoShardedClient):
-    """An `AutoShardedClient` whose shards are `ResumingShard`s, waiting on Terreau's clock."""
+    """An `AutoShardedClient` whose shards resume their sessions, after a restart too.
+
+    `resume_at_start` holds a saved session per shard, RESUMEd instead of IDENTIFYing
+    when the shard first connects (whoever fills it caches the shard's guilds first).
+    `serving` is set once every shard is READY or has RESUMEd so. `handling` holds the
+    event handlers still running, for a checkpoint to wait for the events it covers.
+    """
 
     def __init__(self, *, clock: Clock, intents: discord.Intents, **options: Any) -> None:
         super().__init__(intents=intents, **options)
         self.clock = clock
         self.gateway_shards: dict[int, ResumingShard] = {}
+        self.resume_at_start: dict[int, GatewaySession] = {}
+        self.handling: set[asyncio.Task[Any]] = set()
+        self.serving = asyncio.Event()
+        self._resuming_at_start: set[int] = set()
+        self._served: set[int] = set()
 
     async def launch_shard(
         self, gateway: yarl.URL, shard_id: int, *, initial: bool = False
     ) -> None:
-        """Connect a shard, retrying with backoff (discord.py retries every 5 s)."""
+        """Connect a shard, RESUMEing its saved session if any; retry with backoff."""
+        saved = self.resume_at_start.pop(shard_id, None)
+        if saved is not None:
+            self._resuming_at_start.add(shard_id)
+            log.info(
+                "shard %s resumes session %s at %s", shard_id, saved.session_id, saved.sequence
+            )
         backoff = Backoff(self.clock)
         while True:
             backoff.failures += 1
             try:
                 ws = await connect(
-                    self, shard_id, session=None, sequence=None, gateway=gateway, initial=initial
+                    self,
+                    shard_id,
+                    session=saved.session_id if saved is not None else None,
+                    sequence=saved.sequence if saved is not None else None,
+                    gateway=yarl.URL(saved.resume_url) if saved is not None else gateway,
+                    initial=initial,
                 )
             except Exception as error:  # as discord.py: a shard that cannot connect retries
                 log.warning(
@@ -279,15 +301,58 @@ class ResumingClient(discord.AutoShardedClient):
         if not initial:
             await self.clock.sleep_until(self.clock.now() + IDENTIFY_SPACING)
 
-    async def on_shard_connect(self, shard_id: int) -> None:
-        """READY: the shard's new session is confirmed."""
-        self._confirmed(shard_id)
+    def dispatch(self, event: str, /, *args: Any, **kwargs: Any) -> None:
+        """Note confirmed and serving shards, then dispatch as discord.py does."""
+        if event in ("shard_connect", "shard_resumed"):
+            shard = self.gateway_shards.get(args[0])
+            if shard is not None:
+                shard.confirmed()
+        if event == "shard_ready" or (
+            event == "shard_resumed" and args[0] in self._resuming_at_start
+        ):
+            self._resuming_at_start.discard(args[0])
+            self._serve(args[0])
+        super().dispatch(event, *args, **kwargs)
 
-    async def on_shard_resumed(self, shard_id: int) -> None:
-        """RESUMED: the shard's session is confirmed, its missed events replayed."""
-        self._confirmed(shard_id)
+    def _serve(self, shard_id: int) -> None:
+        self._served.add(shard_id)
+        expected = self.shard_ids if self.shard_ids is not None else range(self.shard_count or 1)
+        if self._served.issuperset(expected):
+            self.serving.set()
 
-    def _confirmed(self, shard_id: int) -> None:
-        shard = self.gateway_shards.get(shard_id)
-        if shard is not None:
-            shard.confirmed()
+    async def wait_until_serving(self) -> None:
+        """Return once every shard is READY, or RESUMEd its saved session."""
+        await self.serving.wait()
+
+    def _schedule_event(
+        self,
+        coro: Callable[..., Coroutine[Any, Any, Any]],
+        event_name: str,
+        *args: Any,
+        **kwargs: Any,
+    ) -> asyncio.Task[Any]:
+        task = super()._schedule_event(coro, event_name, *args, **kwargs)
+        self.handling.add(task)
+        task.add_done_callback(self.handling.discard)
+        return task
+
+    def sessions(self) -> list[GatewaySession]:
+        """Return each shard's session as it stands now (sequence: the last event received)."""
+        now = self.clock.now()
+        return [
+            GatewaySession(
+                shard_id=shard_id,
+                shard_count=self.shard_count or 1,
+                session_id=shard.ws.session_id,
+                sequence=shard.ws.sequence or 0,
+                resume_url=str(shard.ws.gateway),
+                saved_at=now,
+            )
+            for shard_id, shard in sorted(self.gateway_shards.items())
+            if shard.ws.session_id is not None
+        ]
+
+    async def close_gateway(self) -> None:
+        """Close every shard's connection, keeping the sessions (the HTTP session stays open)."""
+        for shard in self.gateway_shards.values():
+            await shard.close()

@@ -246,3 +246,68 @@ async def test_a_close_that_forbids_resuming_starts_a_new_session_at_once(
             await step(running.clock, timedelta(seconds=1), lambda: len(server.identifies) == 2)
 
     assert server.resumes == [] and server.invalidated == 0
+
+
+async def test_messages_posted_during_a_20_second_restart_are_all_logged(
+    running: Running, server: FakeDiscord, tmp_path: Path
+) -> None:
+    """A restart within Discord's resume window RESUMEs the saved session: nothing is lost."""
+    app = await running.start()
+    log = Log(app, tmp_path)
+    members = Members(server, running.clock)
+    await members.post()
+    await log.messages(members.ids[-1])
+
+    await running.stop()
+    for _ in range(10):
+        await running.clock.advance(timedelta(seconds=2))
+        await members.post()
+    app = await running.start()
+    log = Log(app, tmp_path)
+    await members.post()
+    logged = await log.messages(members.ids[-1])
+
+    assert [message_id for message_id, _ in logged] == members.ids
+    assert [at for _, at in logged] == sorted(at for _, at in logged)
+    assert len(server.identifies) == 1
+    [resume] = server.resumes
+    assert resume["session_id"] == "fake-session-1"
+    # The guild was read from the REST API, since RESUME sends no GUILD_CREATE.
+    assert server.requests_to("GET", f"/guilds/{GUILD}/channels")
+    assert len(running.presence) == 2  # served again, not left
+
+
+async def test_a_restart_after_the_resume_window_starts_a_new_session(
+    running: Running, server: FakeDiscord
+) -> None:
+    await running.start()
+    await running.stop()
+
+    await running.clock.advance(timedelta(minutes=10))
+    await running.start()
+
+    assert server.resumes == []
+    assert len(server.identifies) == 2
+
+
+async def test_a_saved_session_discord_refuses_starts_a_new_one(
+    running: Running, server: FakeDiscord, tmp_path: Path
+) -> None:
+    """Op 9 to the RESUME at start: the shard IDENTIFYs and the bot serves the guild again."""
+    await running.start()
+    await running.stop()
+    server.invalidate()
+
+    starting = asyncio.create_task(running.start())
+    async with asyncio.timeout(30):
+        while not starting.done():
+            await step(running.clock, timedelta(seconds=1), starting.done)
+    app = await starting
+    log = Log(app, tmp_path)
+    members = Members(server, running.clock)
+    await members.post()
+    logged = await log.messages(members.ids[-1])
+
+    assert len(server.resumes) == 1 and server.invalidated == 1
+    assert len(server.identifies) == 2
+    assert [message_id for message_id, _ in logged] == members.ids
