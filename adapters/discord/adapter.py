@@ -106,8 +106,9 @@ class DiscordAdapter:
         self._sessions: SessionKeeper | None = None
 
     def keep_state_in(self, state: PlatformState) -> None:
-        """Keep the shards' gateway sessions in `state`, to RESUME them after a restart."""
+        """Keep the shards' gateway sessions and the members held at screening in `state`."""
         self._sessions = SessionKeeper(self.client, state, self._clock)
+        self.client.screening.state = state
 
     async def start(self, sink: EventSink) -> None:
         """Log in, connect every shard and return once all are ready."""
@@ -129,6 +130,7 @@ class DiscordAdapter:
                 f"could not log in to Discord at {self._settings.api_base} "
                 f"([discord] api_base): {error}"
             ) from error
+        await self.client.screening.restore()
         if self._sessions is not None:
             await self._sessions.restore()
         self._runner = asyncio.create_task(self.client.connect(), name="terreau-discord")

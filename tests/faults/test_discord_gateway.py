@@ -74,10 +74,12 @@ class Members:
         self.clock = clock
         self.ids: list[str] = []
 
-    async def post(self) -> None:
+    async def post(self) -> str:
+        """Post the next member's message; return its id."""
         message = posted(len(self.ids), self.clock.now())
         self.ids.append(message["id"])
         await self.server.dispatch("MESSAGE_CREATE", message)
+        return str(message["id"])
 
 
 def logged_messages(path: Path) -> list[tuple[str, str]]:
@@ -113,6 +115,19 @@ async def step(clock: ManualClock, by: timedelta, done: Callable[[], bool]) -> N
     sleeping = clock.sleeping
     await clock.advance(by)
     await until(lambda: clock.sleeping >= sleeping or done())
+
+
+async def wake_sleepers(clock: ManualClock, done: Callable[[], bool]) -> None:
+    """Until `done()`, move the clock to each moment something waits for, 35 s ahead at most.
+
+    Nothing else moves it: work that takes real time (a start-up) is not overtaken.
+    """
+    async with asyncio.timeout(30):
+        while not done():
+            await until(lambda: done() or clock.next_wake(timedelta(seconds=35)) is not None)
+            wake = clock.next_wake(timedelta(seconds=35))
+            if wake is not None and not done():
+                await step(clock, max(wake - clock.now(), timedelta(0)), done)
 
 
 async def outage(
@@ -299,9 +314,7 @@ async def test_a_saved_session_discord_refuses_starts_a_new_one(
     server.invalidate()
 
     starting = asyncio.create_task(running.start())
-    async with asyncio.timeout(30):
-        while not starting.done():
-            await step(running.clock, timedelta(seconds=1), starting.done)
+    await wake_sleepers(running.clock, starting.done)
     app = await starting
     log = Log(app, tmp_path)
     members = Members(server, running.clock)
@@ -311,3 +324,65 @@ async def test_a_saved_session_discord_refuses_starts_a_new_one(
     assert len(server.resumes) == 1 and server.invalidated == 1
     assert len(server.identifies) == 2
     assert [message_id for message_id, _ in logged] == members.ids
+
+
+WELCOMES = """
+[communities.icebreaker]
+enabled = true
+
+[communities.icebreaker.welcome]
+delay_minutes = 10
+introduce = 0
+"""
+NEWBIE = "1170000000000000033"
+LATECOMER = "1170000000000000034"
+
+
+def held(member_id: str) -> dict[str, Any]:
+    """Return GUILD_MEMBER_ADD of a member held at membership screening."""
+    data = payload("guild_member_add_pending")
+    data["user"] = dict(data["user"], id=member_id)
+    return data
+
+
+def passed(member_id: str) -> dict[str, Any]:
+    """Return the GUILD_MEMBER_UPDATE that says the member passed screening."""
+    data = payload("guild_member_update_screening_passed")
+    data["user"] = dict(data["user"], id=member_id)
+    return data
+
+
+def welcomes(server: FakeDiscord, member_id: str) -> int:
+    """Return how many posts in #general mentioned `member_id` (a welcome names its newcomer)."""
+    return sum(
+        member_id in [str(user) for user in request.body["allowed_mentions"].get("users", [])]
+        for request in server.requests_to("POST", f"/channels/{GENERAL}/messages")
+    )
+
+
+async def test_members_held_at_screening_before_a_restart_are_welcomed_once_they_pass(
+    running: Running, server: FakeDiscord
+) -> None:
+    """One passes while Terreau is down (the RESUME replays it), one after: each welcomed once."""
+    app = await running.start(extra=WELCOMES)
+    for member_id in (NEWBIE, LATECOMER):
+        await server.dispatch("GUILD_MEMBER_ADD", held(member_id))
+    await until(lambda: len(running.presence) == 1 and app.writer.stats.submitted >= 2)
+
+    await running.stop()
+    await running.clock.advance(timedelta(seconds=10))
+    await server.dispatch("GUILD_MEMBER_UPDATE", passed(NEWBIE))
+    await running.clock.advance(timedelta(seconds=10))
+    app = await running.start(extra=WELCOMES)
+    await server.dispatch("GUILD_MEMBER_UPDATE", passed(LATECOMER))
+    await server.dispatch("GUILD_MEMBER_UPDATE", passed(LATECOMER))  # no longer held: not a pass
+    await Log(app, running.path).messages(await Members(server, running.clock).post())
+    assert running.adapter is not None
+    client = running.adapter.client
+    await until(lambda: not client.handling)
+
+    await running.clock.advance(timedelta(minutes=11))
+    await app.scheduler.idle()
+    assert welcomes(server, NEWBIE) == welcomes(server, LATECOMER) == 1
+    assert client.screening.held == {}
+    assert len(server.identifies) == 1

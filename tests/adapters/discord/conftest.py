@@ -59,7 +59,9 @@ def discord_settings(
     members: bool = True,
     content: bool = False,
     shards: str = "",
+    extra: str = "",
 ) -> Settings:
+    """Return settings serving the guild through `server`; `extra` TOML goes to the community."""
     text = CONFIG.format(
         shards=shards,
         api_base=server.api_base,
@@ -70,7 +72,7 @@ def discord_settings(
         mod_role=MOD_ROLE,
         general=GENERAL,
     )
-    return parse_settings(text, path / "terreau.toml")
+    return parse_settings(text + extra, path / "terreau.toml")
 
 
 @pytest.fixture
