@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import sys
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,9 +21,11 @@ import pytest
 
 from bot.app import App
 from bot.domain import MessagePosted
-from tests.adapters.discord.conftest import GENERAL, GUILD, Running
+from bot.storage.migrate import upgrade
+from tests.adapters.discord.conftest import GENERAL, GUILD, START, Running, discord_config
 from tests.adapters.discord.fake_discord import FakeDiscord, payload
 from tests.fakes import ManualClock, until
+from tests.faults.conftest import REPO
 
 MEMBER_BASE = 1170000000000001000
 DISCORD_EPOCH_MS = 1420070400000
@@ -386,3 +389,121 @@ async def test_members_held_at_screening_before_a_restart_are_welcomed_once_they
     assert welcomes(server, NEWBIE) == welcomes(server, LATECOMER) == 1
     assert client.screening.held == {}
     assert len(server.identifies) == 1
+
+
+class Child:
+    """A Terreau process (`gateway_child`) on the fake server, driven through its stdin."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+
+    @classmethod
+    async def start(cls, config: Path, database: str, now: datetime) -> Child:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tests.faults.gateway_child",
+            "--config",
+            str(config),
+            "--database",
+            database,
+            "--now",
+            now.isoformat(),
+            cwd=REPO,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        child = cls(process)
+        await child._expect("serving")
+        return child
+
+    async def _expect(self, word: str) -> None:
+        assert self.process.stdout is not None
+        async with asyncio.timeout(60):
+            line = await self.process.stdout.readline()
+        assert line.decode().strip() == word, f"the child said {line!r}, not {word!r}"
+
+    async def advance(self, seconds: float) -> None:
+        """Move the child's clock on; return once what it woke sleeps again."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(f"advance {seconds}\n".encode())
+        await self.process.stdin.drain()
+        await self._expect("advanced")
+
+    async def kill(self) -> None:
+        """SIGKILL the child: it writes nothing more."""
+        self.process.kill()
+        await self.process.wait()
+
+    async def stop(self) -> None:
+        """Stop the child cleanly, or kill it if it does not stop."""
+        if self.process.returncode is not None:
+            return
+        assert self.process.stdin is not None
+        self.process.stdin.write(b"stop\n")
+        await self.process.stdin.drain()
+        try:
+            async with asyncio.timeout(30):
+                await self.process.wait()
+        except TimeoutError:
+            await self.kill()
+            raise
+
+
+async def logged_ids(path: Path, expected: list[str]) -> list[str]:
+    """Return the logged message ids once every `expected` id is in the log (bounded wait)."""
+    async with asyncio.timeout(60):
+        while True:
+            logged = [message_id for message_id, _ in logged_messages(path)]
+            if set(expected) <= set(logged):
+                return logged
+            await asyncio.sleep(0.01)
+
+
+def saved_sequence(path: Path) -> int | None:
+    """Return the sequence saved for shard 0, read from the database file."""
+    with sqlite3.connect(path / "terreau.db") as db:
+        row = db.execute("SELECT sequence FROM gateway_sessions WHERE shard_id = 0").fetchone()
+    return None if row is None else int(row[0])
+
+
+async def test_a_process_killed_and_restarted_within_the_window_loses_nothing(
+    server: FakeDiscord, tmp_path: Path
+) -> None:
+    """SIGKILL after events past the last checkpoint: RESUME replays them, each logged once.
+
+    Messages 1-5 are logged and checkpointed, 6-8 logged but not checkpointed when the
+    process dies, 9-12 posted while it is down; the restart comes 20 s later.
+    """
+    config = tmp_path / "terreau.toml"
+    settings_text = discord_config(server) + "\n[ingest]\nflush_interval_ms = 20\n"
+    config.write_text(settings_text, encoding="utf-8")
+    url = f"sqlite+aiosqlite:///{tmp_path / 'terreau.db'}"
+    await upgrade(url)
+    clock = ManualClock(START)
+    members = Members(server, clock)
+    first = await Child.start(config, url, clock.now())
+    try:
+        for _ in range(5):
+            await members.post()
+        await logged_ids(tmp_path, members.ids)
+        await first.advance(5)  # the periodic checkpoint
+        assert saved_sequence(tmp_path) == server.sessions["fake-session-1"].sequence
+        for _ in range(3):
+            await members.post()
+        await logged_ids(tmp_path, members.ids)
+    finally:
+        await first.kill()
+
+    for _ in range(4):
+        await clock.advance(timedelta(seconds=5))
+        await members.post()
+    second = await Child.start(config, url, clock.now())
+    try:
+        logged = await logged_ids(tmp_path, members.ids)
+    finally:
+        await second.stop()
+
+    assert logged == members.ids
+    assert len(server.identifies) == 1 and len(server.resumes) == 1

@@ -52,6 +52,26 @@ pool = "discussion"
 """
 
 
+def discord_config(
+    server: FakeDiscord,
+    *,
+    members: bool = True,
+    content: bool = False,
+    shards: str = "",
+) -> str:
+    """Return the config text of a Terreau serving the guild through `server`."""
+    return CONFIG.format(
+        shards=shards,
+        api_base=server.api_base,
+        gateway_url=server.gateway_url,
+        members=str(members).lower(),
+        content=str(content).lower(),
+        guild=GUILD,
+        mod_role=MOD_ROLE,
+        general=GENERAL,
+    )
+
+
 def discord_settings(
     server: FakeDiscord,
     path: Path,
@@ -62,16 +82,7 @@ def discord_settings(
     extra: str = "",
 ) -> Settings:
     """Return settings serving the guild through `server`; `extra` TOML goes to the community."""
-    text = CONFIG.format(
-        shards=shards,
-        api_base=server.api_base,
-        gateway_url=server.gateway_url,
-        members=str(members).lower(),
-        content=str(content).lower(),
-        guild=GUILD,
-        mod_role=MOD_ROLE,
-        general=GENERAL,
-    )
+    text = discord_config(server, members=members, content=content, shards=shards)
     return parse_settings(text + extra, path / "terreau.toml")
 
 
