@@ -507,3 +507,45 @@ async def test_a_process_killed_and_restarted_within_the_window_loses_nothing(
 
     assert logged == members.ids
     assert len(server.identifies) == 1 and len(server.resumes) == 1
+
+
+async def test_a_gateway_that_drops_every_resume_is_retried_with_backoff(
+    running: Running, server: FakeDiscord
+) -> None:
+    """Connections that close as soon as they RESUME are spaced out, not retried in a loop."""
+    await running.start()
+    server.close_on_resume = 4000
+    clock = running.clock
+    end = clock.now() + timedelta(seconds=60)
+
+    await server.drop(code=4000)
+    while clock.now() < end:
+        await step(clock, timedelta(milliseconds=250), lambda: False)
+    server.close_on_resume = None
+    await wake_sleepers(clock, lambda: server.sessions["fake-session-1"].ws is not None)
+
+    assert 4 <= len(server.resumes) <= 11
+    assert len(server.identifies) == 1
+
+
+async def test_each_shard_of_a_process_resumes_its_own_session_after_a_restart(
+    running: Running, server: FakeDiscord, tmp_path: Path
+) -> None:
+    shards = "shard_count = 2\nshard_ids = [0, 1]"
+    starting = asyncio.create_task(running.start(shards=shards))
+    await wake_sleepers(running.clock, starting.done)  # IDENTIFYs are 5 s apart
+    await starting
+    members = Members(server, running.clock)
+    await running.stop()
+    await running.clock.advance(timedelta(seconds=20))
+    await members.post()
+
+    app = await running.start(shards=shards)
+    logged = await Log(app, tmp_path).messages(await members.post())
+
+    assert [identify["shard"] for identify in server.identifies] == [[0, 2], [1, 2]]
+    assert sorted(resume["session_id"] for resume in server.resumes) == [
+        "fake-session-1",
+        "fake-session-2",
+    ]
+    assert [message_id for message_id, _ in logged] == members.ids

@@ -14,7 +14,8 @@ A RESUME of a session the gateway no longer holds is answered with an invalid
 session (op 9, `d = false`). A client closing with 1000 or 1001, or a close code
 that forbids resuming (4007, 4009), ends its session; any other close keeps it.
 While `down()` holds, the websocket upgrade is refused with HTTP 503, as a gateway
-in an outage refuses connections.
+in an outage refuses connections; `close_on_resume` closes a connection as soon as
+it asks to RESUME (a gateway that drops every attempt).
 """
 
 from __future__ import annotations
@@ -102,6 +103,7 @@ class FakeDiscord:
 
     guilds: list[dict[str, Any]] = field(default_factory=lambda: [payload("guild_create")])
     close_on_identify: int | None = None
+    close_on_resume: int | None = None
     token: str = "fake.bot.token"
     members: list[dict[str, Any]] = field(default_factory=list)
     role_refusal: tuple[int, int, str] | None = None
@@ -221,6 +223,9 @@ class FakeDiscord:
                 await self._ready(session)
             elif op == 6:
                 self.resumes.append(data)
+                if self.close_on_resume is not None:
+                    await ws.close(code=self.close_on_resume)
+                    break
                 session = await self._resume(ws, data)
         if session is not None and session.ws is ws:  # the client closed it
             session.ws = None
