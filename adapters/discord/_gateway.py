@@ -31,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -61,25 +61,17 @@ class Backoff:
     """Waits between connection attempts: 1 s, 2 s, 4 s ... up to 30 s, each with jitter.
 
     `failures` counts the attempts since the last confirmed connection (RESUMED or
-    READY); `waiting_until` is when the current wait ends, None when not waiting.
+    READY). The jitter spreads the reconnects of many bots after a shared outage.
     """
 
-    def __init__(
-        self,
-        clock: Clock,
-        *,
-        base: float = 1.0,
-        cap: float = 30.0,
-        rng: random.Random | None = None,
-    ) -> None:
+    def __init__(self, clock: Clock, *, base: float = 1.0, cap: float = 30.0) -> None:
         if base <= 0 or cap < base:
             raise ValueError(f"backoff needs 0 < base <= cap, got base={base}, cap={cap}")
         self._clock = clock
         self._base = base
         self._cap = cap
-        self._rng = rng or random.Random()  # noqa: S311 (jitter, not a secret)
+        self._rng = random.Random()  # noqa: S311 (jitter, not a secret)
         self.failures = 0
-        self.waiting_until: datetime | None = None
 
     def delay(self) -> float:
         """Return the wait before the next attempt, from the failures so far."""
@@ -89,11 +81,7 @@ class Backoff:
 
     async def wait(self) -> None:
         """Wait the next delay on the clock."""
-        self.waiting_until = self._clock.now() + timedelta(seconds=self.delay())
-        try:
-            await self._clock.sleep_until(self.waiting_until)
-        finally:
-            self.waiting_until = None
+        await self._clock.sleep_until(self._clock.now() + timedelta(seconds=self.delay()))
 
     def reset(self) -> None:
         """Start over: the connection was confirmed."""
