@@ -130,9 +130,13 @@ class DiscordAdapter:
                 f"could not log in to Discord at {self._settings.api_base} "
                 f"([discord] api_base): {error}"
             ) from error
-        await self.client.screening.restore()
-        if self._sessions is not None:
-            await self._sessions.restore()
+        try:
+            await self.client.screening.restore()
+            if self._sessions is not None:
+                await self._sessions.restore()
+        except BaseException:
+            await self.client.close()
+            raise
         self._runner = asyncio.create_task(self.client.connect(), name="terreau-discord")
         ready = asyncio.create_task(self.client.wait_until_serving())
         await asyncio.wait({self._runner, ready}, return_when=asyncio.FIRST_COMPLETED)
