@@ -19,7 +19,8 @@ from bot.dispatch import Dispatcher
 from bot.domain import ChannelRef, ChoiceMade, CommandInvoked, Event, Post
 from bot.features import FEATURES
 from bot.personal_data import PersonalData
-from bot.ports import ChatPlatform, Clock, PlatformError
+from bot.platform_state import StoredPlatformState
+from bot.ports import ChatPlatform, Clock, PlatformError, StatefulPlatform
 from bot.prompts import Catalog, Prompts
 from bot.scheduling import Scheduler
 from bot.storage import (
@@ -241,6 +242,10 @@ async def create_app(
         return platforms[communities[community_key].platform]
 
     delivery = Delivery(database, platform_for, clock)
+    kept = StoredPlatformState(database, directory, settle=writer.flush)
+    for platform in platforms.values():
+        if isinstance(platform, StatefulPlatform):
+            platform.keep_state_in(kept)
     app = App(
         settings=settings,
         clock=clock,

@@ -1,8 +1,9 @@
-"""The ports the core talks through: a chat platform and a clock."""
+"""The ports the core talks through: a chat platform, a clock, and the platform's kept state."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -101,3 +102,50 @@ class RoleManager(Protocol):
         Raises `Forbidden` when the bot may not manage the role (the message says what
         to fix), `NotFound` for an unknown role, `Unsupported` when holders cannot be found.
         """
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class GatewaySession:
+    """Where one shard's gateway session can be resumed: the platform replays what followed."""
+
+    shard_id: int
+    shard_count: int
+    session_id: str
+    sequence: int
+    """The last event sequence number whose handling is committed."""
+    resume_url: str
+    saved_at: datetime
+
+
+class PlatformState(Protocol):
+    """What an adapter keeps in the database, so that a restart loses none of it."""
+
+    async def settle(self) -> None:
+        """Return once what every event delivered so far caused is committed (the log too)."""
+
+    async def gateway_sessions(self, platform: str) -> Sequence[GatewaySession]:
+        """Return the saved gateway sessions of `platform`'s shards."""
+
+    async def save_gateway_sessions(
+        self, platform: str, sessions: Sequence[GatewaySession]
+    ) -> None:
+        """Save shards' gateway sessions, replacing those saved before."""
+
+    async def held_at_screening(
+        self, communities: Sequence[str], *, limit: int
+    ) -> Sequence[tuple[str, str]]:
+        """Return (community, member id) of the `limit` latest members held, oldest first."""
+
+    async def hold_at_screening(self, community: str, member_id: str) -> None:
+        """Note a member who joined held at the platform's rules screening."""
+
+    async def release_from_screening(self, community: str, member_ids: Sequence[str]) -> None:
+        """Forget members who passed screening, left, or are no longer followed."""
+
+
+@runtime_checkable
+class StatefulPlatform(Protocol):
+    """An optional platform capability: state kept in the database across restarts."""
+
+    def keep_state_in(self, state: PlatformState) -> None:
+        """Use `state` from the next `start` on (the app hands it over before starting)."""

@@ -18,13 +18,29 @@ class ManualClock:
     def __init__(self, start: datetime) -> None:
         self._now = start
         self._changed = asyncio.Condition()
+        self._wakes: list[datetime] = []
+
+    @property
+    def sleeping(self) -> int:
+        """How many tasks wait in `sleep_until` now: a test that moved the clock waits
+        until those it woke are asleep again (or done) before moving it on."""
+        return len(self._wakes)
+
+    def next_wake(self, within: timedelta) -> datetime | None:
+        """Return the earliest moment a sleeper waits for, if it is at most `within` away."""
+        soonest = min(self._wakes, default=None)
+        return soonest if soonest is not None and soonest - self._now <= within else None
 
     def now(self) -> datetime:
         return self._now
 
     async def sleep_until(self, moment: datetime) -> None:
-        async with self._changed:
-            await self._changed.wait_for(lambda: self._now >= moment)
+        self._wakes.append(moment)
+        try:
+            async with self._changed:
+                await self._changed.wait_for(lambda: self._now >= moment)
+        finally:
+            self._wakes.remove(moment)
 
     async def set(self, moment: datetime) -> None:
         """Jump to `moment` and wake every sleeper whose time has come."""

@@ -12,6 +12,8 @@ import discord
 from discord import app_commands
 
 from adapters.discord import translate
+from adapters.discord._gateway import ResumingClient
+from adapters.discord._screening import Screening
 from adapters.discord.commands import PromptTranslator, build_tree_root
 from adapters.discord.views import ChoiceButton, ChoiceSelect
 from bot.commands import CommandRegistry
@@ -21,15 +23,13 @@ from bot.ports import Clock, EventSink
 from bot.prompts import Prompts
 
 if TYPE_CHECKING:
-    from discord.types.gateway import GuildMemberAddEvent, GuildMemberUpdateEvent
+    from discord.types.gateway import GuildMemberUpdateEvent
 
 log = logging.getLogger(__name__)
 
 ACKNOWLEDGE_AFTER = 2.0
 """Seconds before an unanswered interaction is deferred (Discord allows three)."""
 REMEMBERED_INTERACTIONS = 2000
-REMEMBERED_SCREENINGS = 10_000
-"""Members held at membership screening that are followed; the oldest are forgotten first."""
 
 
 def intents_for(settings: DiscordSettings) -> discord.Intents:
@@ -45,7 +45,7 @@ def shard_of(guild_id: int, shard_count: int) -> int:
     return (guild_id >> 22) % shard_count
 
 
-class TerreauClient(discord.AutoShardedClient):
+class TerreauClient(ResumingClient):
     """An `AutoShardedClient` serving the configured guilds of its shards."""
 
     def __init__(
@@ -59,6 +59,7 @@ class TerreauClient(discord.AutoShardedClient):
         guild_ready_timeout: float = 2.0,
     ) -> None:
         super().__init__(
+            clock=clock,
             guild_ready_timeout=guild_ready_timeout,
             intents=intents_for(settings),
             shard_count=settings.shard_count,
@@ -79,14 +80,14 @@ class TerreauClient(discord.AutoShardedClient):
         self.interactions: OrderedDict[str, discord.Interaction[Any]] = OrderedDict()
         # Configured guilds the bot was removed from: reported once, until it is back.
         self.departed: set[int] = set()
-        # Members held at membership screening, by (guild, user), until they pass or leave.
-        self.screening: OrderedDict[tuple[int, int], None] = OrderedDict()
-        self._follow_screening()
+        self.screening = Screening(self.guilds_served)
+        self.screening.follow(self)
 
-    def owned_guilds(self) -> list[int]:
-        """Return the configured guilds whose events reach this process's shards."""
+    def owned_guilds(self, shard_id: int | None = None) -> list[int]:
+        """Return the configured guilds whose events reach this process's shards (or one)."""
         count = self.settings.shard_count
-        return [g for g in self.guilds_served if shard_of(g, count) in self.settings.shard_ids]
+        shards = self.settings.shard_ids if shard_id is None else [shard_id]
+        return [g for g in self.guilds_served if shard_of(g, count) in shards]
 
     async def setup_hook(self) -> None:
         """Register persistent choices and the command tree, then sync it per guild."""
@@ -115,20 +116,33 @@ class TerreauClient(discord.AutoShardedClient):
 
     # Gateway events.
 
-    async def on_ready(self) -> None:
-        """Log what this process serves; a configured guild missing from READY was left."""
+    async def on_shard_ready(self, shard_id: int) -> None:
+        """Log what a shard serves; a configured guild missing from its READY was left."""
         for guild in self.guilds:
-            self._note_guild(guild)
-        for guild_id in self.owned_guilds():
+            if guild.shard_id == shard_id:
+                self._note_guild(guild)
+        for guild_id in self.owned_guilds(shard_id):
             # READY lists every guild the bot is in (outages included, as unavailable).
             if self.get_guild(guild_id) is not None or guild_id in self.departed:
                 continue
-            log.warning(
-                "configured Discord guild %s is not among the bot's guilds: it was removed "
-                "(or never invited); its data goes after the departure grace period",
-                guild_id,
-            )
-            await self._removed(guild_id)
+            await self._left_while_down(guild_id)
+
+    async def guilds_restored(self, found: list[discord.Guild], gone: list[int]) -> None:
+        """Serve the guilds read for a RESUME at start; those the bot is not in were left."""
+        for guild in found:
+            self._note_guild(guild)
+            await self._added(guild.id)
+        for guild_id in gone:
+            if guild_id not in self.departed:
+                await self._left_while_down(guild_id)
+
+    async def _left_while_down(self, guild_id: int) -> None:
+        log.warning(
+            "configured Discord guild %s is not among the bot's guilds: it was removed "
+            "(or never invited); its data goes after the departure grace period",
+            guild_id,
+        )
+        await self._removed(guild_id)
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         """Log a guild the bot was just added to; a configured one is served (again)."""
@@ -210,7 +224,8 @@ class TerreauClient(discord.AutoShardedClient):
 
     async def on_raw_member_remove(self, event: discord.RawMemberRemoveEvent) -> None:
         """Translate a departure."""
-        self.screening.pop((event.guild_id, event.user.id), None)
+        if self.screening.forget(event.guild_id, event.user.id):
+            await self.screening.store_released(event.guild_id, event.user.id)
         await self._deliver(translate.member_left(event, now=self.clock.now()))
 
     async def on_thread_create(self, thread: discord.Thread) -> None:
@@ -219,48 +234,20 @@ class TerreauClient(discord.AutoShardedClient):
             return
         await self._deliver(translate.thread_created(thread))
 
-    def _follow_screening(self) -> None:
-        """Note who joins held at membership screening, and hear when they pass it.
-
-        Discord says a member passed screening with a GUILD_MEMBER_UPDATE carrying
-        `pending: false`, like any other update of any member, and discord.py (with no
-        member cache) drops updates of members it does not hold. So the raw parsers are
-        wrapped: a held join is noted while its GUILD_MEMBER_ADD is parsed, before any
-        later update can be, and an update of a noted member is handed on. Notes live in
-        memory: a member who joined before a restart and passes after it is not welcomed.
-        """
-        parsers = self._connection.parsers
-        parse_add, parse_update = parsers["GUILD_MEMBER_ADD"], parsers["GUILD_MEMBER_UPDATE"]
-
-        def member_add(data: GuildMemberAddEvent) -> None:
-            parse_add(data)
-            guild_id = int(data["guild_id"])
-            if data.get("pending", False) and guild_id in self.guilds_served:
-                self.screening[guild_id, int(data["user"]["id"])] = None
-                while len(self.screening) > REMEMBERED_SCREENINGS:
-                    self.screening.popitem(last=False)
-
-        def member_update(data: GuildMemberUpdateEvent) -> None:
-            parse_update(data)
-            key = (int(data["guild_id"]), int(data["user"]["id"]))
-            if key not in self.screening:
-                return
-            if not data.get("pending", False):
-                del self.screening[key]
-            self.dispatch("screened_member_update", data)
-
-        parsers["GUILD_MEMBER_ADD"] = member_add
-        parsers["GUILD_MEMBER_UPDATE"] = member_update
+    async def on_screening_held(self, guild_id: int, user_id: int) -> None:
+        """Write down a member who joined held at membership screening."""
+        await self.screening.store_held(guild_id, user_id)
 
     async def on_screened_member_update(self, data: GuildMemberUpdateEvent) -> None:
         """Translate an update of a member who joined held at screening (passed, or not yet)."""
         guild = self.get_guild(int(data["guild_id"]))
-        if guild is None:
-            return
-        # The update payload holds a whole member, as discord.py's own parser relies on.
-        member = discord.Member(data=data, guild=guild, state=self._connection)  # type: ignore[arg-type]
-        now = self.clock.now()
-        await self._deliver(translate.member_verified(member, was_pending=True, now=now))
+        if guild is not None:
+            # The update payload holds a whole member, as discord.py's own parser relies on.
+            member = discord.Member(data=data, guild=guild, state=self._connection)  # type: ignore[arg-type]
+            now = self.clock.now()
+            await self._deliver(translate.member_verified(member, was_pending=True, now=now))
+        if not data.get("pending", False):
+            await self.screening.store_released(int(data["guild_id"]), int(data["user"]["id"]))
 
     def _thread_parent(self, guild_id: int | None, channel_id: int) -> int | None:
         guild = self.get_guild(guild_id) if guild_id is not None else None

@@ -19,11 +19,20 @@ from adapters.discord import translate
 from adapters.discord._client import TerreauClient
 from adapters.discord._errors import DMS_CLOSED, port_errors
 from adapters.discord._roles import move_role
+from adapters.discord._sessions import SessionKeeper
 from adapters.discord.render import discord_nonce, render
 from bot.commands import CommandRegistry
 from bot.config import CommunityConfig, DiscordSettings
 from bot.domain import ChannelRef, ChoiceMade, CommandInvoked, Member, Post, SentMessage
-from bot.ports import Clock, EventSink, Forbidden, NotFound, StartupFailed, Unsupported
+from bot.ports import (
+    Clock,
+    EventSink,
+    Forbidden,
+    NotFound,
+    PlatformState,
+    StartupFailed,
+    Unsupported,
+)
 from bot.prompts import Prompts
 
 log = logging.getLogger(__name__)
@@ -89,8 +98,15 @@ class DiscordAdapter:
             clock=clock,
             guild_ready_timeout=guild_ready_timeout,
         )
+        self._clock = clock
         self._runner: asyncio.Task[None] | None = None
         self._previous_endpoints: tuple[str, yarl.URL] | None = None
+        self._sessions: SessionKeeper | None = None
+
+    def keep_state_in(self, state: PlatformState) -> None:
+        """Keep the shards' gateway sessions and the members held at screening in `state`."""
+        self._sessions = SessionKeeper(self.client, state, self._clock)
+        self.client.screening.state = state
 
     async def start(self, sink: EventSink) -> None:
         """Log in, connect every shard and return once all are ready."""
@@ -112,10 +128,19 @@ class DiscordAdapter:
                 f"could not log in to Discord at {self._settings.api_base} "
                 f"([discord] api_base): {error}"
             ) from error
+        try:
+            await self.client.screening.restore()
+            if self._sessions is not None:
+                await self._sessions.restore()
+        except BaseException:
+            await self.client.close()
+            raise
         self._runner = asyncio.create_task(self.client.connect(), name="terreau-discord")
-        ready = asyncio.create_task(self.client.wait_until_ready())
+        ready = asyncio.create_task(self.client.wait_until_serving())
         await asyncio.wait({self._runner, ready}, return_when=asyncio.FIRST_COMPLETED)
         if ready.done():
+            if self._sessions is not None:
+                self._sessions.start()
             return
         ready.cancel()
         failure = self._runner.exception()
@@ -125,7 +150,10 @@ class DiscordAdapter:
         raise StartupFailed(f"could not connect to Discord: {failure}") from failure
 
     async def stop(self) -> None:
-        """Close the gateway connections and the HTTP session."""
+        """Close the gateway connections (keeping the sessions, saved) and the HTTP session."""
+        if self._sessions is not None and self._runner is not None:
+            await self.client.close_gateway()
+            await self._sessions.stop()
         await self.client.close()
         runner, self._runner = self._runner, None
         if runner is not None and not runner.done():

@@ -14,6 +14,7 @@ from bot.storage.activity import ActivityLevels
 from bot.storage.election import Elections
 from bot.storage.games import Games
 from bot.storage.icebreaker import Icebreakers
+from bot.storage.platform_state import GatewaySessions, ScreeningHolds
 from bot.storage.privacy import Privacy
 from bot.storage.repositories import (
     Channels,
@@ -111,3 +112,13 @@ class UnitOfWork:
     def icebreaker(self) -> Icebreakers:
         """Return icebreaker invitations, welcomes, interests and champions."""
         return Icebreakers(self.connection, self.clock)
+
+    @cached_property
+    def gateway_sessions(self) -> GatewaySessions:
+        """Return the platforms' saved gateway sessions, per shard."""
+        return GatewaySessions(self.connection, self.clock)
+
+    @cached_property
+    def screening(self) -> ScreeningHolds:
+        """Return the members held at a platform's rules screening."""
+        return ScreeningHolds(self.connection, self.clock)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from bot.personal_data import PersonalData
 from bot.storage import MemberTable
 from bot.storage.models import ActivityDailyRow, InteractionLogRow, MemberRow, OptOutRow
+from bot.storage.platform_state import ScreeningHoldRow
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -39,6 +40,10 @@ CORE_DATA = (
         name="optouts",
         table=MemberTable(model=OptOutRow),
         kept_on_erasure=True,
+    ),
+    PersonalData(
+        name="screening",
+        table=MemberTable(model=ScreeningHoldRow),
     ),
 )
 """What the core keeps about members; features declare theirs in their `setup`."""

@@ -52,17 +52,15 @@ pool = "discussion"
 """
 
 
-def discord_settings(
+def discord_config(
     server: FakeDiscord,
-    path: Path,
     *,
     members: bool = True,
     content: bool = False,
     shards: str = "",
-    extra: str = "",
-) -> Settings:
-    """Return the test config; `extra` is TOML appended after the community's ritual."""
-    text = CONFIG.format(
+) -> str:
+    """Return the config text of a Terreau serving the guild through `server`."""
+    return CONFIG.format(
         shards=shards,
         api_base=server.api_base,
         gateway_url=server.gateway_url,
@@ -72,6 +70,19 @@ def discord_settings(
         mod_role=MOD_ROLE,
         general=GENERAL,
     )
+
+
+def discord_settings(
+    server: FakeDiscord,
+    path: Path,
+    *,
+    members: bool = True,
+    content: bool = False,
+    shards: str = "",
+    extra: str = "",
+) -> Settings:
+    """Return settings serving the guild through `server`; `extra` TOML goes to the community."""
+    text = discord_config(server, members=members, content=content, shards=shards)
     return parse_settings(text + extra, path / "terreau.toml")
 
 

@@ -2,17 +2,29 @@
 
 It speaks just enough of Discord's documented protocol for Terreau's adapter:
 login and application info, guild command sync, message sends, interaction
-callbacks, members and their roles, DMs; a gateway that says HELLO, answers IDENTIFY with
-READY and the guilds' GUILD_CREATE, accepts RESUME, and can drop a connection
-or close it with a given code. Every request and gateway payload is recorded. As Discord
-does, it blanks the text of messages for a session identified without the Message Content
-intent (unless the message mentions the bot).
+callbacks, members and their roles, DMs, a guild's channels and active threads; and a
+gateway. Every request and gateway payload is recorded.
+
+The gateway keeps sessions as Discord does: IDENTIFY opens one (READY, then the
+guilds' GUILD_CREATE), every dispatch of a session is numbered and kept, and a
+RESUME of a session still valid replays what came after the client's sequence,
+then says RESUMED, whether the connection was lost a moment ago or the client is a
+new process. Events dispatched while no connection is open wait in their session.
+A RESUME of a session the gateway no longer holds is answered with an invalid
+session (op 9, `d = false`). A client closing with 1000 or 1001, or a close code
+that forbids resuming (4007, 4009), ends its session; any other close keeps it.
+While `down()` holds, the websocket upgrade is refused with HTTP 503, as a gateway
+in an outage refuses connections; `close_on_resume` closes a connection as soon as
+it asks to RESUME (a gateway that drops every attempt).
+As Discord does, it blanks the text of messages for a session identified without
+the Message Content intent (unless the message mentions the bot).
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +48,24 @@ BOT_USER = {
 CLOSED_DMS = {"1170000000000000099"}
 MESSAGE_CONTENT = 1 << 15
 """The Message Content intent: without it, Discord blanks what members typed."""
+SESSION_ENDING_CLOSES = {1000, 1001, 4007, 4009}
+"""Close codes after which Discord holds no session to resume."""
+_GUILD_ONLY = {
+    "channels",
+    "threads",
+    "members",
+    "presences",
+    "voice_states",
+    "large",
+    "unavailable",
+    "member_count",
+    "joined_at",
+    "stage_instances",
+    "guild_scheduled_events",
+    "soundboard_sounds",
+    "lazy",
+}
+"""GUILD_CREATE fields that GET /guilds/{id} does not return."""
 
 
 def payload(name: str) -> dict[str, Any]:
@@ -55,21 +85,44 @@ class Request:
 
 
 @dataclass
+class GatewaySession:
+    """One gateway session: its numbered dispatches, kept to be replayed on RESUME."""
+
+    id: str
+    shard: list[int]
+    sequence: int = 0
+    sent: list[tuple[int, str]] = field(default_factory=list)
+    ws: web.WebSocketResponse | None = None
+    valid: bool = True
+
+    def owns(self, guild_id: int | None) -> bool:
+        """Return whether this session's shard receives the events of `guild_id`."""
+        shard_id, count = self.shard
+        return guild_id is None or (guild_id >> 22) % count == shard_id
+
+
+@dataclass
 class FakeDiscord:
     """The server; `start()` binds a free port, `stop()` closes everything it opened."""
 
     guilds: list[dict[str, Any]] = field(default_factory=lambda: [payload("guild_create")])
     close_on_identify: int | None = None
+    close_on_resume: int | None = None
     token: str = "fake.bot.token"
     members: list[dict[str, Any]] = field(default_factory=list)
     role_refusal: tuple[int, int, str] | None = None
     requests: list[Request] = field(default_factory=list)
     identifies: list[dict[str, Any]] = field(default_factory=list)
     resumes: list[dict[str, Any]] = field(default_factory=list)
+    sessions: dict[str, GatewaySession] = field(default_factory=dict)
     connections: int = 0
+    refused: int = 0
+    invalidated: int = 0
+    dispatched: int = 0
+    down: Callable[[], bool] = lambda: False
     dm_channels: dict[str, str] = field(default_factory=dict)
-    _ws: web.WebSocketResponse | None = None
-    _sequence: int = 0
+    _sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    _session_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     port: int = 0
@@ -96,25 +149,52 @@ class FakeDiscord:
         self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
 
     async def stop(self) -> None:
-        if self._ws is not None and not self._ws.closed:
-            await self._ws.close()
+        for ws in self._sockets:
+            if not ws.closed:
+                await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
     # Gateway.
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        """Send a DISPATCH (op 0) on the open connection."""
-        assert self._ws is not None and not self._ws.closed, "no gateway connection"
+        """Dispatch (op 0) in the session of the guild's shard; kept for a later RESUME."""
+        guild = data.get("guild_id") or (data.get("id") if event.startswith("GUILD_") else None)
+        session = self._session_for(int(guild) if guild is not None else None)
         if event in ("MESSAGE_CREATE", "MESSAGE_UPDATE") and not self._reads_content(data):
             data = dict(data, content="", embeds=[], attachments=[], components=[])
-        self._sequence += 1
-        await self._ws.send_str(json.dumps({"op": 0, "t": event, "s": self._sequence, "d": data}))
+        await self._dispatch(session, event, data)
 
-    async def drop(self, code: int = 4000) -> None:
-        """Close the connection as Discord does when a session must resume."""
-        assert self._ws is not None
-        await self._ws.close(code=code)
+    async def _dispatch(self, session: GatewaySession, event: str, data: dict[str, Any]) -> None:
+        session.sequence += 1
+        self.dispatched += 1
+        frame = json.dumps({"op": 0, "t": event, "s": session.sequence, "d": data})
+        if event not in ("READY", "RESUMED"):
+            session.sent.append((session.sequence, frame))
+        ws = session.ws
+        if ws is not None and not ws.closed:
+            await ws.send_str(frame)
+
+    def _session_for(self, guild_id: int | None) -> GatewaySession:
+        live = [s for s in self.sessions.values() if s.valid and s.owns(guild_id)]
+        assert live, f"no gateway session receives the events of guild {guild_id}"
+        return live[-1]
+
+    async def drop(self, code: int = 4000, *, shard: int | None = None) -> None:
+        """Close the open connections (of one shard) as Discord does; 4007 and 4009 end sessions."""
+        for session in list(self.sessions.values()):
+            if shard is not None and session.shard[0] != shard:
+                continue
+            ws, session.ws = session.ws, None  # closed by the server: the session stays
+            if code in SESSION_ENDING_CLOSES:
+                session.valid = False
+            if ws is not None and not ws.closed:
+                await ws.close(code=code)
+
+    def invalidate(self) -> None:
+        """Forget every session: a later RESUME is answered with op 9 (`d = false`)."""
+        for session in self.sessions.values():
+            session.valid = False
 
     def _reads_content(self, message: dict[str, Any]) -> bool:
         intents = int(self.identifies[-1].get("intents", 0)) if self.identifies else 0
@@ -124,12 +204,16 @@ class FakeDiscord:
     def requests_to(self, method: str, fragment: str) -> list[Request]:
         return [r for r in self.requests if r.method == method and fragment in r.path]
 
-    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+    async def _gateway(self, request: web.Request) -> web.StreamResponse:
+        if self.down():
+            self.refused += 1
+            return web.Response(status=503, text="gateway unavailable")
         ws = web.WebSocketResponse()
         await ws.prepare(request)
-        self._ws = ws
+        self._sockets.append(ws)
         self.connections += 1
         await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 41250}}))
+        session: GatewaySession | None = None
         async for message in ws:
             if message.type is not WSMsgType.TEXT:
                 break
@@ -142,23 +226,59 @@ class FakeDiscord:
                 if self.close_on_identify is not None:
                     await ws.close(code=self.close_on_identify)
                     break
-                await self._ready(data)
+                session = GatewaySession(
+                    id=f"fake-session-{next(self._session_ids)}", shard=data.get("shard", [0, 1])
+                )
+                self.sessions[session.id] = session
+                session.ws = ws
+                await self._ready(session)
             elif op == 6:
                 self.resumes.append(data)
-                await self.dispatch("RESUMED", {})
+                if self.close_on_resume is not None:
+                    await ws.close(code=self.close_on_resume)
+                    break
+                session = await self._resume(ws, data)
+        if session is not None and session.ws is ws:  # the client closed it
+            session.ws = None
+            if ws.close_code in SESSION_ENDING_CLOSES:
+                session.valid = False
         return ws
 
-    async def _ready(self, identify: dict[str, Any]) -> None:
-        shard = identify.get("shard", [0, 1])
-        await self.dispatch(
+    async def _resume(
+        self, ws: web.WebSocketResponse, data: dict[str, Any]
+    ) -> GatewaySession | None:
+        session = self.sessions.get(data["session_id"])
+        if session is None or not session.valid:
+            self.invalidated += 1
+            await ws.send_str(json.dumps({"op": 9, "d": False}))
+            return None
+        older, session.ws = session.ws, None
+        if older is not None and not older.closed:
+            await older.close(code=4000)
+        after = data["seq"] or 0
+        index = next(
+            (i for i, (seq, _) in enumerate(session.sent) if seq > after), len(session.sent)
+        )
+        while index < len(session.sent):
+            await ws.send_str(session.sent[index][1])
+            index += 1
+        session.ws = ws
+        await self._dispatch(session, "RESUMED", {})
+        return session
+
+    async def _ready(self, session: GatewaySession) -> None:
+        shard_id, count = session.shard
+        guilds = [g for g in self.guilds if (int(g["id"]) >> 22) % count == shard_id]
+        await self._dispatch(
+            session,
             "READY",
             {
                 "v": 10,
                 "user": BOT_USER,
-                "guilds": [{"id": g["id"], "unavailable": True} for g in self.guilds],
-                "session_id": "fake-session-1",
+                "guilds": [{"id": g["id"], "unavailable": True} for g in guilds],
+                "session_id": session.id,
                 "resume_gateway_url": self.gateway_url,
-                "shard": shard,
+                "shard": session.shard,
                 "application": {"id": BOT_ID, "flags": 0},
                 "user_settings": {},
                 "private_channels": [],
@@ -168,8 +288,8 @@ class FakeDiscord:
                 "geo_ordered_rtc_regions": [],
             },
         )
-        for guild in self.guilds:
-            await self.dispatch("GUILD_CREATE", guild)
+        for guild in guilds:
+            await self._dispatch(session, "GUILD_CREATE", guild)
 
     # REST.
 
@@ -218,6 +338,16 @@ class FakeDiscord:
                     "last_message_id": None,
                 }
             )
+        if request.method == "GET" and parts[0] == "guilds":
+            guild = self._guild(parts[1])
+            if len(parts) == 2:
+                if guild is None:
+                    return _error(404, 10004, "Unknown Guild")
+                return _json({k: v for k, v in guild.items() if k not in _GUILD_ONLY})
+            if guild is not None and parts[2:] == ["channels"]:
+                return _json(guild.get("channels", []))
+            if guild is not None and parts[2:] == ["threads", "active"]:
+                return _json({"threads": guild.get("threads", []), "members": []})
         if parts[0] == "guilds" and parts[2:] == ["members"]:
             after = int(request.query.get("after", "0"))
             limit = int(request.query.get("limit", "1000"))
@@ -231,6 +361,9 @@ class FakeDiscord:
                     return _json(member)
             return _error(404, 10007, "Unknown Member")
         return _error(404, 0, f"the fake server has no route for {request.method} {path}")
+
+    def _guild(self, guild_id: str) -> dict[str, Any] | None:
+        return next((guild for guild in self.guilds if guild["id"] == guild_id), None)
 
     def _member_role(self, method: str, member_id: str, role_id: str) -> web.StreamResponse:
         """PUT or DELETE /guilds/{g}/members/{u}/roles/{r}: 204, as Discord answers."""

@@ -69,7 +69,7 @@ async def test_terreau_run_serves_the_guild_until_stopped(
     running = asyncio.create_task(_run(args, settings, Prompts.load(PROMPTS_DIR), secrets))
 
     # Commands synced, then READY and GUILD_CREATE sent on the gateway.
-    await until(lambda: bool(server.requests_to("PUT", "/commands")) and server._sequence >= 2)
+    await until(lambda: bool(server.requests_to("PUT", "/commands")) and server.dispatched >= 2)
     await server.dispatch("INTERACTION_CREATE", payload("interaction_help"))
     await until(lambda: bool(server.requests_to("POST", "/interactions/")))
     os.kill(os.getpid(), signal.SIGTERM)

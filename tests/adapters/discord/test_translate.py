@@ -182,7 +182,7 @@ async def test_a_member_held_at_screening_is_verified_when_pending_ends(
     assert (
         verified.event_id == f"verified:1170000000000000033:{int(joined.occurred_at.timestamp())}"
     )
-    assert gateway.client.screening == {}
+    assert gateway.client.screening.held == {}
 
 
 async def test_other_member_updates_are_not_a_pass(gateway: Gateway) -> None:
@@ -208,7 +208,7 @@ async def test_other_member_updates_are_not_a_pass(gateway: Gateway) -> None:
         MemberLeft,
         MessagePosted,
     ]
-    assert gateway.client.screening == {}
+    assert gateway.client.screening.held == {}
 
 
 async def test_a_new_thread(gateway: Gateway) -> None:
