@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from zoneinfo import ZoneInfo
 
-from bot import cli_privacy
+from bot import cli_init, cli_privacy
 from bot.app import create_app
 from bot.clock import FastClock, SystemClock
 from bot.commands import CommandRegistry
@@ -45,6 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_INVALID
     try:
+        if args.command == "init":
+            return cli_init.run(args, answers=sys.stdin, out=sys.stdout, validate=_load)
         if args.command == "check":
             return _check(args.config, sys.stdout)
         if args.command == "db":
@@ -87,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
             help=f"the operator config file (default: {default_config}, or $TERREAU_CONFIG)",
         )
 
+    cli_init.add_parser(commands, with_config)
     run = commands.add_parser("run", help="run the bot (the console chat when no tokens are set)")
     with_config(run)
     run.add_argument("--script", type=Path, help="replay a console script instead of reading stdin")
