@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from zoneinfo import ZoneInfo
 
-from bot import cli_init, cli_privacy
+from bot import cli_doctor, cli_init, cli_privacy
 from bot.app import create_app
 from bot.clock import FastClock, SystemClock
 from bot.commands import CommandRegistry
@@ -47,6 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "init":
             return cli_init.run(args, answers=sys.stdin, out=sys.stdout, validate=_load)
+        if args.command == "doctor":
+            return cli_doctor.run(args, load=_load, environ=os.environ, out=sys.stdout)
         if args.command == "check":
             return _check(args.config, sys.stdout)
         if args.command == "db":
@@ -114,6 +116,7 @@ def _parser() -> argparse.ArgumentParser:
         "check", help="validate the config and prompts, and show upcoming schedules"
     )
     with_config(check)
+    cli_doctor.add_parser(commands, with_config)
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     with_config(db_commands.add_parser("upgrade", help="migrate the database to this version"))
