@@ -22,6 +22,7 @@ from bot.config import ConfigError, Secrets, Settings, check_secrets, load_setti
 from bot.features.election import opening_plan
 from bot.features.games import describe, load_content
 from bot.logs import close_log_file, configure_logging
+from bot.observability import Metrics
 from bot.ports import ChatPlatform, Clock, StartupFailed
 from bot.prompts import PromptError, Prompts
 from bot.scheduling import next_fire_times, parse_cron
@@ -133,7 +134,7 @@ def _parser() -> argparse.ArgumentParser:
 def _privacy(args: argparse.Namespace) -> int:
     settings, prompts = _load(args.config)
     secrets = Secrets.from_env(os.environ)
-    configure_logging(settings.log_level, secrets.values())
+    configure_logging(settings.log_level, secrets.values(), log_format=settings.log_format)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     url = secrets.database_url(settings.database_url)
     return asyncio.run(
@@ -211,7 +212,7 @@ def _check(config: Path, out: TextIO, *, now: datetime | None = None) -> int:
 async def _db_upgrade(config: Path) -> int:
     settings = load_settings(config)
     secrets = Secrets.from_env(os.environ)
-    configure_logging(settings.log_level, secrets.values())
+    configure_logging(settings.log_level, secrets.values(), log_format=settings.log_format)
     url = secrets.database_url(settings.database_url)
     await upgrade(url)
     current, head = await schema_status(url)
@@ -229,7 +230,7 @@ async def _report(args: argparse.Namespace) -> int:
 
     settings, prompts = _load(args.config)
     secrets = Secrets.from_env(os.environ)
-    configure_logging(settings.log_level, secrets.values())
+    configure_logging(settings.log_level, secrets.values(), log_format=settings.log_format)
     url = secrets.database_url(settings.database_url)
     await require_current_schema(url)
     database = await Database.connect(url)
@@ -271,7 +272,9 @@ def _log_for_run(args: argparse.Namespace, settings: Settings, secrets: Secrets)
         log_file = Path("terreau.log")
         print(f"Terreau's log goes to {log_file}; type /help for the console syntax.")
     stream = log_file.open("a", encoding="utf-8") if log_file is not None else None
-    configure_logging(settings.log_level, secrets.values(), stream=stream)
+    configure_logging(
+        settings.log_level, secrets.values(), stream=stream, log_format=settings.log_format
+    )
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
@@ -287,8 +290,9 @@ async def _run(
             start = start.replace(tzinfo=UTC)
         clock = FastClock(args.speed, start)
     commands = CommandRegistry()
+    metrics = Metrics()
     platforms, console = _platforms(settings, secrets, clock, args)
-    platforms.update(_discord_platform(settings, secrets, clock, prompts, commands))
+    platforms.update(_discord_platform(settings, secrets, clock, prompts, commands, metrics))
     database = await Database.connect(url, clock=clock)
     app = await create_app(
         settings,
@@ -297,6 +301,7 @@ async def _run(
         platforms=platforms,
         clock=clock,
         commands=commands,
+        metrics=metrics,
     )
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -357,7 +362,12 @@ def _platforms(
 
 
 def _discord_platform(
-    settings: Settings, secrets: Secrets, clock: Clock, prompts: Prompts, commands: CommandRegistry
+    settings: Settings,
+    secrets: Secrets,
+    clock: Clock,
+    prompts: Prompts,
+    commands: CommandRegistry,
+    metrics: Metrics | None = None,
 ) -> dict[str, ChatPlatform]:
     """Return the Discord adapter when a community is on Discord (check_secrets saw the token)."""
     if secrets.discord_token is None or not any(
@@ -373,6 +383,7 @@ def _discord_platform(
         commands=commands,
         prompts=prompts,
         clock=clock,
+        gateway_observer=metrics,
     )
     return {"discord": adapter}
 

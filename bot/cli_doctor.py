@@ -51,8 +51,8 @@ def run(args: argparse.Namespace, *, load: Load, environ: Mapping[str, str], out
     """Check everything the config needs; print the findings; return the exit code."""
     settings, prompts = load(args.config)
     secrets = Secrets.from_env(environ)
-    # The report is the output; SDK warnings (discord.py's voice support) would only blur it.
-    configure_logging("ERROR", secrets.values())
+    # The report is the output: the log (stderr) says only what went wrong beyond it.
+    configure_logging("WARNING", secrets.values(), log_format=settings.log_format)
     findings = asyncio.run(examine(settings, secrets, args.config))
     catalog = prompts.catalog(args.language)
     titles = {

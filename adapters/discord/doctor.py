@@ -86,6 +86,8 @@ class DiscordProbe:
     async def examine(self) -> Sequence[Finding]:
         found = Findings("discord")
         previous = point_at(self._settings)
+        quiet = _NoVoiceWarning()
+        logging.getLogger("discord.client").addFilter(quiet)
         # No gateway connection: the intents only keep discord.py's model code quiet.
         client = discord.Client(intents=discord.Intents(guilds=True))
         try:
@@ -111,6 +113,7 @@ class DiscordProbe:
         finally:
             await client.close()
             Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = previous
+            logging.getLogger("discord.client").removeFilter(quiet)
 
     def _intents(self, found: Findings, flags: int) -> None:
         for setting, bits in INTENTS.items():
@@ -203,6 +206,13 @@ class DiscordProbe:
             found.problem("discord.role_above", role=role.name, top=me.top_role.name)
         else:
             found.ok("discord.role_ok", role=role.name)
+
+
+class _NoVoiceWarning(logging.Filter):
+    """Drop discord.py's notice that voice is unsupported: the doctor never uses voice."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "voice will NOT be supported" not in record.getMessage()
 
 
 def _reason(error: BaseException) -> str:
