@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from bot.observability._metrics import CONTENT_TYPE, Metrics
+from bot.ports import StartupFailed
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +40,12 @@ class HealthServer:
         await runner.setup()
         try:
             await web.TCPSite(runner, self._host, self._port).start()
-        except OSError:
+        except OSError as error:
             await runner.cleanup()
-            raise
+            raise StartupFailed(
+                f"cannot serve health and metrics on {self._host}:{self._port} "
+                f"([observability] listen): {error.strerror or error}"
+            ) from error
         self._runner = runner
         self.port = int(runner.addresses[0][1])
         log.info("health and metrics on http://%s:%d (/healthz /readyz /metrics)",

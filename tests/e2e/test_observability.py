@@ -5,16 +5,18 @@ from __future__ import annotations
 import io
 import json
 import logging
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.cli import main
 from bot.logs import configure_logging
-from bot.ports import Forbidden
+from bot.ports import Forbidden, StartupFailed
 from tests.e2e.conftest import ALICE, AT_NINE, KEY, MOD, Terreau
 from tests.fakes import FakePlatform
 
@@ -91,6 +93,18 @@ async def test_refused_posts_show_as_platform_errors(terreau: Terreau) -> None:
     _, _, text = await get(app.health.port, "/metrics")
 
     assert metric(text, "terreau_platform_errors_total", platform="console", status="403") == 1
+
+
+async def test_a_port_already_taken_stops_the_start_with_a_clear_error(
+    terreau: Terreau,
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        with pytest.raises(StartupFailed, match=r"\[observability\] listen"):
+            await terreau.start(extra=f'\n[observability]\nlisten = "127.0.0.1:{port}"\n')
 
 
 @dataclass
