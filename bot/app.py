@@ -18,6 +18,8 @@ from bot.delivery import Delivery
 from bot.dispatch import Dispatcher
 from bot.domain import ChannelRef, ChoiceMade, CommandInvoked, Event, Post
 from bot.features import FEATURES
+from bot.logs import log_context
+from bot.observability import HealthServer, Metrics, ObservedSends, readiness
 from bot.personal_data import PersonalData
 from bot.platform_state import StoredPlatformState
 from bot.ports import ChatPlatform, Clock, PlatformError, StatefulPlatform
@@ -66,6 +68,9 @@ class App:
     commands: CommandRegistry = field(default_factory=CommandRegistry)
     choice_handlers: dict[str, ChoiceHandler] = field(default_factory=dict)
     personal_data: list[PersonalData] = field(default_factory=list)
+    metrics: Metrics = field(default_factory=Metrics)
+    health: HealthServer | None = None
+    started: bool = False
 
     def community_id(self, key: str) -> int:
         """Return the database id of a configured community (stored at start-up)."""
@@ -132,18 +137,23 @@ class App:
         self, event: CommandInvoked | ChoiceMade, post: Post, *, private: bool = True
     ) -> None:
         """Answer a command or click with a ready-made post."""
+        platform = self.platform(event.community)
         try:
-            await self.platform(event.community).respond(event, post, private=private)
+            await platform.respond(event, post, private=private)
         except PlatformError as error:
+            self.metrics.platform_error(platform.name, error)
             log.warning("could not answer %s in %s: %s", event.event_id, event.community, error)
 
     async def start(self) -> None:
         """Start the log writer, finish pending sends, start the scheduler and platforms."""
+        if self.health is not None:
+            await self.health.start()  # first, so probes see a start-up that hangs
         await self.writer.start()
         await self.delivery.deliver_pending()
         await self.scheduler.start()
         for platform in self.platforms.values():
-            await platform.start(self.dispatcher.dispatch)
+            await platform.start(self.receive)
+        self.started = True
         for community in self.communities.values():
             notice = self.settings.unread_text_notice(community)
             if notice is not None:
@@ -168,8 +178,24 @@ class App:
         """Return the next instant something is scheduled to happen, if anything is."""
         return self.scheduler.next_due()
 
+    async def receive(self, event: Event) -> None:
+        """Take an event from a platform: count it, and dispatch it with its community logged."""
+        self.metrics.event_received(event.community.split(":", 1)[0], type(event).__name__)
+        with log_context(community=event.community):
+            await self.dispatcher.dispatch(event)
+
+    async def readiness(self) -> dict[str, bool]:
+        """Return each readiness check: started, database, scheduler, each platform."""
+        return await readiness(
+            started=self.started,
+            database=self.database,
+            scheduler=self.scheduler,
+            platforms=self.platforms,
+        )
+
     async def stop(self) -> None:
         """Stop platforms, scheduler and writer (flushing the log), then close storage."""
+        self.started = False
         for platform in self.platforms.values():
             try:
                 await platform.stop()
@@ -177,7 +203,12 @@ class App:
                 log.exception("stopping %s failed", platform.name)
         await self.scheduler.stop()
         await self.writer.stop()
+        if self.health is not None:
+            await self.health.stop()
         await self.database.close()
+
+    async def _count_command(self, event: CommandInvoked) -> None:
+        self.metrics.command(event.group, lambda group: group in self.commands.groups())
 
     async def _run_command(self, event: CommandInvoked) -> None:
         community = self.communities.get(event.community)
@@ -216,14 +247,16 @@ async def create_app(
     clock: Clock,
     offline: bool = False,
     commands: CommandRegistry | None = None,
+    metrics: Metrics | None = None,
 ) -> App:
     """Wire every service and feature for `settings`; call `start()` to run it.
 
     An `offline` app is never started: command-line tools use it to reach the
     features' storage and declarations without any platform. `commands` lets an
     adapter built before the app (Discord's command tree) see the commands the
-    features declare.
+    features declare; `metrics` lets it report its gateway sessions.
     """
+    metrics = metrics if metrics is not None else Metrics()
     communities = {community.key: community for community in settings.communities}
     missing = sorted({c.platform for c in communities.values()} - set(platforms))
     if missing and not offline:
@@ -236,10 +269,13 @@ async def create_app(
         batch_size=settings.ingest.batch_size,
         flush_interval=settings.ingest.flush_interval_ms / 1000,
         queue_size=settings.ingest.queue_size,
+        observer=metrics,
     )
+    metrics.watch_queue(lambda: writer.queued)
+    sends = {name: ObservedSends(platform, metrics) for name, platform in platforms.items()}
 
     def platform_for(community_key: str) -> ChatPlatform:
-        return platforms[communities[community_key].platform]
+        return sends[communities[community_key].platform]
 
     delivery = Delivery(database, platform_for, clock)
     kept = StoredPlatformState(database, directory, settle=writer.flush)
@@ -255,7 +291,10 @@ async def create_app(
         communities=communities,
         writer=writer,
         scheduler=Scheduler(
-            clock, history=_LedgerHistory(database), workers=settings.scheduler.workers
+            clock,
+            history=_LedgerHistory(database),
+            workers=settings.scheduler.workers,
+            observer=metrics,
         ),
         delivery=delivery,
         directory=directory,
@@ -263,10 +302,17 @@ async def create_app(
             claims=DeliveryClaims(database, directory), claimed=(CommandInvoked, ChoiceMade)
         ),
         commands=commands if commands is not None else CommandRegistry(),
+        metrics=metrics,
     )
+    address = settings.observability.address()
+    if address is not None and not offline:
+        app.health = HealthServer(
+            host=address[0], port=address[1], metrics=metrics, readiness=app.readiness
+        )
     store_content = settings.ingest.store_content
     recorder = InteractionRecorder(writer, directory, store_content=lambda _key: store_content)
     app.dispatcher.subscribe(Event, recorder.record)
+    app.dispatcher.subscribe(CommandInvoked, app._count_command)
     app.dispatcher.subscribe(CommandInvoked, app._run_command)
     app.dispatcher.subscribe(ChoiceMade, app._route_choice)
     for feature in FEATURES:

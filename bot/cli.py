@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from zoneinfo import ZoneInfo
 
-from bot import cli_privacy
+from bot import cli_doctor, cli_init, cli_privacy
 from bot.app import create_app
 from bot.clock import FastClock, SystemClock, VirtualClock
 from bot.commands import CommandRegistry
@@ -23,6 +23,7 @@ from bot.config import ConfigError, Secrets, Settings, check_secrets, load_setti
 from bot.features.election import opening_plan
 from bot.features.games import describe, load_content
 from bot.logs import close_log_file, configure_logging
+from bot.observability import Metrics
 from bot.ports import ChatPlatform, Clock, StartupFailed
 from bot.prompts import PromptError, Prompts
 from bot.replay import Replay
@@ -49,6 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_INVALID
     try:
+        if args.command == "init":
+            return cli_init.run(args, answers=sys.stdin, out=sys.stdout, validate=_load)
+        if args.command == "doctor":
+            return cli_doctor.run(args, load=_load, environ=os.environ, out=sys.stdout)
         if args.command == "check":
             return _check(args.config, sys.stdout)
         if args.command == "db":
@@ -93,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
             help=f"the operator config file (default: {default_config}, or $TERREAU_CONFIG)",
         )
 
+    cli_init.add_parser(commands, with_config)
     run = commands.add_parser("run", help="run the bot (the console chat when no tokens are set)")
     with_config(run)
     run.add_argument(
@@ -122,6 +128,7 @@ def _parser() -> argparse.ArgumentParser:
         "check", help="validate the config and prompts, and show upcoming schedules"
     )
     with_config(check)
+    cli_doctor.add_parser(commands, with_config)
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     with_config(db_commands.add_parser("upgrade", help="migrate the database to this version"))
@@ -148,7 +155,7 @@ def _positive_speed(text: str) -> float:
 def _privacy(args: argparse.Namespace) -> int:
     settings, prompts = _load(args.config)
     secrets = Secrets.from_env(os.environ)
-    configure_logging(settings.log_level, secrets.values())
+    configure_logging(settings.log_level, secrets.values(), log_format=settings.log_format)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     url = secrets.database_url(settings.database_url)
     return asyncio.run(
@@ -226,7 +233,7 @@ def _check(config: Path, out: TextIO, *, now: datetime | None = None) -> int:
 async def _db_upgrade(config: Path) -> int:
     settings = load_settings(config)
     secrets = Secrets.from_env(os.environ)
-    configure_logging(settings.log_level, secrets.values())
+    configure_logging(settings.log_level, secrets.values(), log_format=settings.log_format)
     url = secrets.database_url(settings.database_url)
     await upgrade(url)
     current, head = await schema_status(url)
@@ -244,7 +251,7 @@ async def _report(args: argparse.Namespace) -> int:
 
     settings, prompts = _load(args.config)
     secrets = Secrets.from_env(os.environ)
-    configure_logging(settings.log_level, secrets.values())
+    configure_logging(settings.log_level, secrets.values(), log_format=settings.log_format)
     url = secrets.database_url(settings.database_url)
     await require_current_schema(url)
     database = await Database.connect(url)
@@ -296,7 +303,9 @@ def _log_for_run(args: argparse.Namespace, settings: Settings, secrets: Secrets)
             print(f"Terreau's log goes to {log_file}.", file=sys.stderr)
     if log_file is not None and str(log_file) != "-":
         stream = log_file.open("a", encoding="utf-8")
-    configure_logging(settings.log_level, secrets.values(), stream=stream)
+    configure_logging(
+        settings.log_level, secrets.values(), stream=stream, log_format=settings.log_format
+    )
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
@@ -352,8 +361,9 @@ async def _serve(
     replay: Replay | None,
 ) -> int:
     commands = CommandRegistry()
+    metrics = Metrics()
     platforms, console = _platforms(settings, secrets, clock, args, replay)
-    platforms.update(_discord_platform(settings, secrets, clock, prompts, commands))
+    platforms.update(_discord_platform(settings, secrets, clock, prompts, commands, metrics))
     database = await Database.connect(url, clock=clock)
     app = await create_app(
         settings,
@@ -362,6 +372,7 @@ async def _serve(
         platforms=platforms,
         clock=clock,
         commands=commands,
+        metrics=metrics,
     )
     if replay is not None:
         replay.attach(app)
@@ -429,7 +440,12 @@ def _platforms(
 
 
 def _discord_platform(
-    settings: Settings, secrets: Secrets, clock: Clock, prompts: Prompts, commands: CommandRegistry
+    settings: Settings,
+    secrets: Secrets,
+    clock: Clock,
+    prompts: Prompts,
+    commands: CommandRegistry,
+    metrics: Metrics | None = None,
 ) -> dict[str, ChatPlatform]:
     """Return the Discord adapter when a community is on Discord (check_secrets saw the token)."""
     if secrets.discord_token is None or not any(
@@ -445,6 +461,7 @@ def _discord_platform(
         commands=commands,
         prompts=prompts,
         clock=clock,
+        gateway_observer=metrics,
     )
     return {"discord": adapter}
 

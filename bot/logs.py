@@ -1,12 +1,21 @@
-"""Logging for operators: one readable line per record, with secrets replaced by `***`."""
+"""Logging for operators: one readable line per record, with secrets replaced by `***`.
+
+With `log_format = "json"`, each record is one JSON object per line instead, with the
+community and the scheduled job it concerns when there is one (`log_context`), so a
+log collector can filter by community without parsing sentences.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import re
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
+from datetime import UTC, datetime
 from typing import TextIO
 
 from bot._secret_patterns import TOKEN
@@ -16,6 +25,62 @@ log = logging.getLogger(__name__)
 MASK = "***"
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+LOG_FORMATS = ("text", "json")
+CONTEXT_FIELDS = ("community", "job")
+
+_community: ContextVar[str | None] = ContextVar("terreau_log_community", default=None)
+_job: ContextVar[str | None] = ContextVar("terreau_log_job", default=None)
+
+
+@contextlib.contextmanager
+def log_context(*, community: str | None = None, job: str | None = None) -> Iterator[None]:
+    """Tag the records logged inside (in this task and those it starts) with these fields."""
+    tokens = [
+        (var, var.set(value))
+        for var, value in ((_community, community), (_job, job))
+        if value is not None
+    ]
+    try:
+        yield
+    finally:
+        for var, token in reversed(tokens):
+            var.reset(token)
+
+
+class ContextFilter(logging.Filter):
+    """Copy the community and job of `log_context` onto each record (unless `extra` set them)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Add the fields; never drop the record."""
+        for name, var in (("community", _community), ("job", _job)):
+            if getattr(record, name, None) is None:
+                setattr(record, name, var.get())
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: time, level, logger, message, community, job, exception."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Return the record as one line of JSON."""
+        moment = datetime.fromtimestamp(record.created, UTC)
+        data: dict[str, object] = {
+            "time": moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in CONTEXT_FIELDS:
+            value = getattr(record, name, None)
+            if value is not None:
+                data[name] = value
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            data["exception"] = record.exc_text
+        if record.stack_info:
+            data["stack"] = record.stack_info
+        return json.dumps(data, ensure_ascii=False, default=str)
 
 
 class RedactionFilter(logging.Filter):
@@ -59,15 +124,28 @@ class _TerreauHandler(logging.StreamHandler[TextIO]):
     """The handler `configure_logging` installs, so a second call replaces it."""
 
 
-def configure_logging(level: str, secrets: Iterable[str], *, stream: TextIO | None = None) -> None:
-    """Send log records to stderr (or `stream`) as single readable lines, secrets redacted."""
+def configure_logging(
+    level: str,
+    secrets: Iterable[str],
+    *,
+    stream: TextIO | None = None,
+    log_format: str = "text",
+) -> None:
+    """Send log records to stderr (or `stream`), one line each (text or JSON), secrets redacted."""
     name = level.upper()
     if name not in LEVELS:
         raise ValueError(f"unknown log level {level!r} (use {', '.join(LEVELS)})")
-    formatter = logging.Formatter(FORMAT, datefmt="%Y-%m-%dT%H:%M:%SZ")
-    formatter.converter = time.gmtime
+    if log_format not in LOG_FORMATS:
+        raise ValueError(f"unknown log format {log_format!r} (use {', '.join(LOG_FORMATS)})")
+    formatter: logging.Formatter
+    if log_format == "json":
+        formatter = JsonFormatter()
+    else:
+        formatter = logging.Formatter(FORMAT, datefmt="%Y-%m-%dT%H:%M:%SZ")
+        formatter.converter = time.gmtime
     handler = _TerreauHandler(sys.stderr if stream is None else stream)
     handler.setFormatter(formatter)
+    handler.addFilter(ContextFilter())
     root = logging.getLogger()
     for old in [h for h in root.handlers if isinstance(h, _TerreauHandler)]:
         root.removeHandler(old)

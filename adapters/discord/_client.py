@@ -19,6 +19,7 @@ from adapters.discord.views import ChoiceButton, ChoiceSelect
 from bot.commands import CommandRegistry
 from bot.config import DiscordSettings
 from bot.domain import ChoiceMade, CommandInvoked, Event
+from bot.observability import GatewayObserver
 from bot.ports import Clock, EventSink
 from bot.prompts import Prompts
 
@@ -82,6 +83,9 @@ class TerreauClient(ResumingClient):
         self.departed: set[int] = set()
         self.screening = Screening(self.guilds_served)
         self.screening.follow(self)
+        # Told of each gateway session (connect, reconnect, resume) when metrics are on.
+        self.gateway_observer: GatewayObserver | None = None
+        self._connected_shards: set[int] = set()
 
     def owned_guilds(self, shard_id: int | None = None) -> list[int]:
         """Return the configured guilds whose events reach this process's shards (or one)."""
@@ -115,6 +119,18 @@ class TerreauClient(ResumingClient):
             log.info("synced %d command(s) to guild %s", len(synced), guild_id)
 
     # Gateway events.
+
+    async def on_shard_connect(self, shard_id: int) -> None:
+        """Count a new gateway session: a shard's first, or a reconnection after a lost one."""
+        kind = "reconnect" if shard_id in self._connected_shards else "connect"
+        self._connected_shards.add(shard_id)
+        if self.gateway_observer is not None:
+            self.gateway_observer.session("discord", kind)
+
+    async def on_shard_resumed(self, shard_id: int) -> None:
+        """Count a session resumed after a dropped connection (events replayed, none lost)."""
+        if self.gateway_observer is not None:
+            self.gateway_observer.session("discord", "resume")
 
     async def on_shard_ready(self, shard_id: int) -> None:
         """Log what a shard serves; a configured guild missing from its READY was left."""

@@ -24,6 +24,7 @@ from adapters.discord.render import discord_nonce, render
 from bot.commands import CommandRegistry
 from bot.config import CommunityConfig, DiscordSettings
 from bot.domain import ChannelRef, ChoiceMade, CommandInvoked, Member, Post, SentMessage
+from bot.observability import GatewayObserver
 from bot.ports import (
     Clock,
     EventSink,
@@ -87,6 +88,7 @@ class DiscordAdapter:
         prompts: Prompts,
         clock: Clock,
         guild_ready_timeout: float = 2.0,
+        gateway_observer: GatewayObserver | None = None,
     ) -> None:
         self._token = token
         self._settings = settings
@@ -99,6 +101,7 @@ class DiscordAdapter:
             guild_ready_timeout=guild_ready_timeout,
         )
         self._clock = clock
+        self.client.gateway_observer = gateway_observer
         self._runner: asyncio.Task[None] | None = None
         self._previous_endpoints: tuple[str, yarl.URL] | None = None
         self._sessions: SessionKeeper | None = None
@@ -148,6 +151,13 @@ class DiscordAdapter:
         if isinstance(failure, discord.PrivilegedIntentsRequired):
             raise intents_error(self._settings) from failure
         raise StartupFailed(f"could not connect to Discord: {failure}") from failure
+
+    async def connected(self) -> bool:
+        """Return whether every shard of this process is connected and ready."""
+        client = self.client
+        if self._runner is None or client.is_closed() or not client.is_ready():
+            return False
+        return all(not shard.is_closed() for shard in client.shards.values())
 
     async def stop(self) -> None:
         """Close the gateway connections (keeping the sessions, saved) and the HTTP session."""

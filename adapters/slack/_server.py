@@ -36,6 +36,10 @@ class SocketMode:
         """Open the websocket (the SDK reconnects on its own when Slack asks)."""
         await self._handler.connect_async()  # type: ignore[no-untyped-call]
 
+    async def connected(self) -> bool:
+        """Return whether the websocket is open and answering pings."""
+        return bool(await self._handler.client.is_connected())
+
     async def close(self) -> None:
         """Close the websocket and its HTTP session."""
         await self._handler.close_async()  # type: ignore[no-untyped-call]

@@ -170,6 +170,12 @@ class SlackAdapter:
         for team_id in sorted(self._revoked):
             await self._deliver(bot_revoked(team_id, now=now))
 
+    async def connected(self) -> bool:
+        """Return whether Slack can reach Terreau: the socket is up, or the server listens."""
+        if self._socket is not None:
+            return await self._socket.connected()
+        return self._server is not None and self._server.port is not None
+
     async def _connect(self, workspace: Workspace) -> _Connection:
         client = web_client(token=workspace.token, base_url=self._api_base, clock=self._clock)
         response = await call("auth.test", client.auth_test)

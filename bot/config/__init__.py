@@ -28,6 +28,7 @@ from bot.config._models import (
     Settings,
     SlackSettings,
 )
+from bot.config._observability import ObservabilityConfig
 from bot.config._privacy import PrivacyConfig
 from bot.config._report import ReportConfig
 from bot.config._secrets import Secrets, check_secrets
@@ -45,6 +46,7 @@ __all__ = [
     "IcebreakerConfig",
     "IngestSettings",
     "LevelsConfig",
+    "ObservabilityConfig",
     "PostsConfig",
     "PrivacyConfig",
     "ReportConfig",

@@ -28,6 +28,7 @@ from bot.config._election import ElectionConfig, election_findings
 from bot.config._errors import format_path
 from bot.config._games import GamesConfig, games_findings
 from bot.config._icebreaker import IcebreakerConfig, icebreaker_findings
+from bot.config._observability import ObservabilityConfig
 from bot.config._privacy import PrivacyConfig
 from bot.config._report import ReportConfig, report_findings
 from bot.domain import Community, community_key
@@ -270,12 +271,14 @@ class Settings(_Model):
     config_path: Path | None = None
     database_url: StrictStr = "sqlite+aiosqlite:///terreau.db"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
     prompts_dir: Path = DEFAULT_PROMPTS_DIR
     console: ConsoleSettings = ConsoleSettings()
     discord: DiscordSettings = DiscordSettings()
     slack: SlackSettings = SlackSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     ingest: IngestSettings = IngestSettings()
+    observability: ObservabilityConfig = ObservabilityConfig()
     export_dir: Path = Path("exports")
     communities: tuple[CommunityConfig, ...] = Field(min_length=1)
 

@@ -9,7 +9,7 @@ from bot.scheduling._cron import (
     next_fire_times,
     parse_cron,
 )
-from bot.scheduling._scheduler import Job, RunHistory, Scheduler
+from bot.scheduling._scheduler import Job, RunHistory, RunObserver, Scheduler
 
 __all__ = [
     "CATCH_UP_HORIZON",
@@ -17,6 +17,7 @@ __all__ = [
     "CronSchedule",
     "Job",
     "RunHistory",
+    "RunObserver",
     "Scheduler",
     "next_fire_times",
     "parse_cron",

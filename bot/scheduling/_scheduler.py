@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
+from bot.logs import log_context
 from bot.scheduling._cron import (
     CATCH_UP_HORIZON,
     CronError,
@@ -71,6 +72,13 @@ class Job:
         return ZoneInfo(self.timezone)
 
 
+class RunObserver(Protocol):
+    """Told how each run ended (ok, failed, skipped, cancelled) and how late it started."""
+
+    def run_finished(self, job_id: str, outcome: str, lateness: timedelta) -> None:
+        """Record one run's outcome."""
+
+
 class RunHistory(Protocol):
     """What the run ledger knows about past runs."""
 
@@ -102,6 +110,7 @@ class Scheduler:
         history: RunHistory | None = None,
         workers: int = 32,
         queue_size: int = 10_000,
+        observer: RunObserver | None = None,
     ) -> None:
         if workers < 1 or queue_size < 1:
             raise ValueError(
@@ -109,6 +118,7 @@ class Scheduler:
             )
         self._clock = clock
         self._history = history
+        self._observer = observer
         self._worker_count = workers
         self._queue_size = queue_size
         self._jobs: dict[str, Job] = {}
@@ -169,6 +179,11 @@ class Scheduler:
         if job is None:
             raise KeyError(f"no scheduled job {job_id}")
         return next_fire_times(job.schedule, job.zone, self._clock.now(), count)
+
+    @property
+    def running(self) -> bool:
+        """Return whether the timer is alive (started, not stopped, not crashed)."""
+        return self._timer is not None and not self._timer.done()
 
     # -- lifecycle
 
@@ -415,9 +430,16 @@ class Scheduler:
                 self._changed.set()
 
     async def _run(self, job: Job, scheduled_for: datetime, attempt: int = 0) -> None:
+        with log_context(community=job.community, job=job.id):
+            outcome = await self._attempt(job, scheduled_for, attempt)
+        if outcome is not None and self._observer is not None:
+            self._observer.run_finished(job.id, outcome, self._clock.now() - scheduled_for)
+
+    async def _attempt(self, job: Job, scheduled_for: datetime, attempt: int) -> str | None:
+        """Run `job` once; return the outcome (None when the job was removed meanwhile)."""
         if self._jobs.get(job.id) is not job:
             log.info("job %s: removed before its run at %s", job.id, scheduled_for.isoformat())
-            return
+            return None
         late = self._clock.now() - scheduled_for
         if late > job.grace:
             log.warning(
@@ -427,7 +449,7 @@ class Scheduler:
                 late,
                 job.grace,
             )
-            return
+            return "skipped"
         try:
             await job.run(scheduled_for)
         except asyncio.CancelledError:
@@ -435,9 +457,12 @@ class Scheduler:
             if task is not None and task.cancelling():
                 raise
             log.error("job %s: run at %s cancelled itself", job.id, scheduled_for.isoformat())
+            return "cancelled"
         except Exception:
             log.exception("job %s: run at %s failed", job.id, scheduled_for.isoformat())
             if not self._stopping and self._retries.plan(
                 job, scheduled_for, attempt, self._clock.now()
             ):
                 self._wake.set()
+            return "failed"
+        return "ok"

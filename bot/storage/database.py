@@ -133,6 +133,11 @@ class Database:
         """Return the database URL with any password hidden."""
         return _safe(self._engine.url)
 
+    async def ping(self) -> None:
+        """Run a trivial query; raise if the database does not answer (readiness checks)."""
+        async with self._connection(read_only=True) as connection:
+            await connection.exec_driver_sql("SELECT 1")
+
     async def close(self) -> None:
         """Close every pooled connection."""
         await self._engine.dispose()

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
@@ -28,11 +30,21 @@ __all__ = [
     "InteractionRecorder",
     "InteractionRow",
     "InteractionWriter",
+    "WriterObserver",
     "WriterStats",
     "interaction_from_event",
 ]
 
 Sleep = Callable[[float], Awaitable[None]]
+
+
+class WriterObserver(Protocol):
+    """Told about each committed batch: how long the write took and what became of the rows."""
+
+    def batch_written(
+        self, *, seconds: float, inserted: int, duplicates: int, rejected: int
+    ) -> None:
+        """Record one committed batch."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -59,6 +71,7 @@ class InteractionWriter:
         queue_size: int = 10_000,
         max_backoff: float = 5.0,
         sleep: Sleep = asyncio.sleep,
+        observer: WriterObserver | None = None,
     ) -> None:
         if batch_size < 1 or queue_size < 1:
             raise ValueError("batch_size and queue_size must be at least 1")
@@ -68,6 +81,7 @@ class InteractionWriter:
         self._flush_interval = flush_interval
         self._max_backoff = max_backoff
         self._sleep = sleep
+        self._observer = observer
         self._capacity = queue_size
         self._rows: deque[InteractionRow] = deque()
         self._space = asyncio.Event()
@@ -86,6 +100,11 @@ class InteractionWriter:
     def stats(self) -> WriterStats:
         """Return a snapshot of the writer's counters."""
         return WriterStats(submitted=self._submitted, **self._counts)
+
+    @property
+    def queued(self) -> int:
+        """Return how many rows wait to be written."""
+        return len(self._rows)
 
     async def start(self) -> None:
         """Start the writer task."""
@@ -218,6 +237,7 @@ class InteractionWriter:
         if prepared is None:
             prepared = self._store.prepare(batch)
         while True:
+            began = time.perf_counter()
             try:
                 # Producers refill the queue while the database takes the rows.
                 result = await self._store.write(prepared, release or self._space.set)
@@ -245,6 +265,13 @@ class InteractionWriter:
                 self._counts["batches"] += 1
                 self._counts["inserted"] += result.inserted
                 self._counts["duplicates"] += result.duplicates
+                if self._observer is not None:
+                    self._observer.batch_written(
+                        seconds=time.perf_counter() - began,
+                        inserted=result.inserted,
+                        duplicates=result.duplicates,
+                        rejected=result.refused,
+                    )
                 return
 
     async def _back_off(self, size: int, attempt: int, exc: Exception) -> None:

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 import re
 from collections.abc import Iterator
 
 import pytest
 
-from bot.logs import RedactionFilter, configure_logging
+from bot.logs import RedactionFilter, configure_logging, log_context
 
 SECRET = "s3cr3t-value"
 DISCORD_TOKEN = "MTAxMjM0NTY3ODkwMTIzNDU2Nzg5.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789AB"
@@ -167,3 +168,58 @@ def test_a_record_with_bad_arguments_still_loses_its_secrets() -> None:
     assert RedactionFilter([SECRET]).filter(entry) is True
     assert entry.args == ("***", "extra")
     assert SECRET not in str(entry.msg)
+
+
+def test_json_lines_carry_the_community_and_the_job(root: logging.Logger) -> None:
+    out = io.StringIO()
+    configure_logging("INFO", [SECRET], stream=out, log_format="json")
+    log = logging.getLogger("bot.example")
+
+    log.info("outside any context")
+    with log_context(community="discord:1187654321098765432"):
+        log.info("an event with %s", SECRET)
+        with log_context(job="posts:discord:1187654321098765432:question"):
+            log.warning("a run")
+    log.info("named here", extra={"community": "slack:T0ACME"})
+
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [line["message"] for line in lines] == [
+        "outside any context",
+        "an event with ***",
+        "a run",
+        "named here",
+    ]
+    assert [line.get("community") for line in lines] == [
+        None,
+        "discord:1187654321098765432",
+        "discord:1187654321098765432",
+        "slack:T0ACME",
+    ]
+    assert [line.get("job") for line in lines] == [
+        None,
+        None,
+        "posts:discord:1187654321098765432:question",
+        None,
+    ]
+    assert lines[2]["level"] == "WARNING" and lines[2]["logger"] == "bot.example"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", lines[0]["time"])
+
+
+def test_a_json_line_holds_the_traceback_redacted(root: logging.Logger) -> None:
+    out = io.StringIO()
+    configure_logging("INFO", [SECRET], stream=out, log_format="json")
+
+    try:
+        raise RuntimeError(f"failed with {SECRET}")
+    except RuntimeError:
+        logging.getLogger("bot.example").exception("job failed")
+
+    (line,) = out.getvalue().splitlines()
+    data = json.loads(line)
+    assert "RuntimeError: failed with ***" in data["exception"]
+    assert SECRET not in line
+
+
+def test_an_unknown_log_format_is_refused(root: logging.Logger) -> None:
+    with pytest.raises(ValueError, match="unknown log format 'xml'"):
+        configure_logging("INFO", [], log_format="xml")

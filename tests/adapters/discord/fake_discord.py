@@ -66,6 +66,9 @@ _GUILD_ONLY = {
     "lazy",
 }
 """GUILD_CREATE fields that GET /guilds/{id} does not return."""
+GATEWAY_GUILD_MEMBERS = 1 << 14
+GATEWAY_MESSAGE_CONTENT = 1 << 18
+"""Application flags: the privileged intents enabled in the Developer Portal."""
 
 
 def payload(name: str) -> dict[str, Any]:
@@ -111,6 +114,9 @@ class FakeDiscord:
     token: str = "fake.bot.token"
     members: list[dict[str, Any]] = field(default_factory=list)
     role_refusal: tuple[int, int, str] | None = None
+    application_flags: int = GATEWAY_GUILD_MEMBERS | GATEWAY_MESSAGE_CONTENT
+    commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """The application commands registered per guild id (what the last sync PUT)."""
     requests: list[Request] = field(default_factory=list)
     identifies: list[dict[str, Any]] = field(default_factory=list)
     resumes: list[dict[str, Any]] = field(default_factory=list)
@@ -302,21 +308,31 @@ class FakeDiscord:
             if request.headers.get("Authorization") != f"Bot {self.token}":
                 return _error(401, 0, "401: Unauthorized")
             return _json(BOT_USER)
-        if path == "/oauth2/applications/@me":
-            return _json(_application())
+        if path in ("/oauth2/applications/@me", "/applications/@me"):
+            return _json(_application(self.application_flags))
         if request.method == "PUT" and parts[0] == "applications" and parts[-1] == "commands":
-            return _json(
-                [
-                    dict(
-                        command,
-                        id=str(1181111111111111111 + i),
-                        application_id=BOT_ID,
-                        guild_id=parts[3],
-                        version="1",
-                    )
-                    for i, command in enumerate(body)
-                ]
-            )
+            self.commands[parts[3]] = [
+                dict(
+                    command,
+                    id=str(1181111111111111111 + i),
+                    application_id=BOT_ID,
+                    guild_id=parts[3],
+                    version="1",
+                )
+                for i, command in enumerate(body)
+            ]
+            return _json(self.commands[parts[3]])
+        if request.method == "GET" and parts[0] == "applications" and parts[-1] == "commands":
+            return _json(self.commands.get(parts[3], []))
+        if request.method == "GET" and parts[0] == "guilds" and len(parts) in (2, 3):
+            guild = self._guild(parts[1])
+            if guild is None:
+                return _error(403, 50001, "Missing Access")
+            if len(parts) == 3 and parts[2] == "channels":
+                return _json([dict(channel, guild_id=guild["id"]) for channel in guild["channels"]])
+            if len(parts) == 2:
+                shown = {k: v for k, v in guild.items() if k not in ("channels", "members")}
+                return _json(shown)
         if request.method == "POST" and parts[0] == "channels" and parts[-1] == "messages":
             try:
                 return _json(self._message(parts[1], body))
@@ -356,7 +372,8 @@ class FakeDiscord:
         if parts[0] == "guilds" and len(parts) == 6 and parts[2:5:2] == ["members", "roles"]:
             return self._member_role(request.method, parts[3], parts[5])
         if parts[0] == "guilds" and len(parts) == 4 and parts[2] == "members":
-            for member in self.members:
+            guild = self._guild(parts[1])
+            for member in [*self.members, *(guild or {}).get("members", [])]:
                 if member["user"]["id"] == parts[3]:
                     return _json(member)
             return _error(404, 10007, "Unknown Member")
@@ -421,7 +438,7 @@ def _error(status: int, code: int, message: str) -> web.Response:
     return _json({"code": code, "message": message}, status=status)
 
 
-def _application() -> dict[str, Any]:
+def _application(flags: int = 0) -> dict[str, Any]:
     return {
         "id": BOT_ID,
         "name": "Terreau",
@@ -431,7 +448,7 @@ def _application() -> dict[str, Any]:
         "bot_require_code_grant": False,
         "owner": dict(BOT_USER, id="1160000000000000099", username="owner", bot=False),
         "verify_key": "00",
-        "flags": 0,
+        "flags": flags,
         "team": None,
         "summary": "",
         "rpc_origins": [],

@@ -19,6 +19,30 @@ TEAM = "T0TERREAU"
 BOT_USER = "U0TERREAU"
 BOT_TOKEN = "xoxb-1111-terreau"
 APP_TOKEN = "xapp-1-A0TERREAU-2222"
+MANIFEST_SCOPES = (
+    "commands",
+    "chat:write",
+    "channels:history",
+    "groups:history",
+    "im:history",
+    "im:write",
+    "reactions:read",
+    "users:read",
+    "usergroups:read",
+)
+"""The bot scopes of adapters/slack/manifest.json: what an installed Terreau is granted."""
+METHOD_SCOPES = {
+    "chat.postMessage": "chat:write",
+    "chat.update": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "conversations.history": "channels:history",
+    "conversations.replies": "channels:history",
+    "conversations.open": "im:write",
+    "users.info": "users:read",
+    "users.list": "users:read",
+    "usergroups.users.list": "usergroups:read",
+}
+"""The scope Slack requires for each method the fake serves (public channels)."""
 
 
 @dataclass
@@ -44,6 +68,11 @@ class FakeSlack:
     rate_limits: dict[str, list[int]] = field(default_factory=dict)
     failures: dict[str, list[str]] = field(default_factory=dict)
     revoked: set[str] = field(default_factory=set)
+    scopes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Bot scopes granted per token; a token not listed has MANIFEST_SCOPES."""
+    app_tokens: set[str] = field(default_factory=lambda: {APP_TOKEN})
+    outside: set[str] = field(default_factory=set)
+    """Channels the bot is not a member of: reading them answers `not_in_channel`."""
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)
@@ -122,13 +151,21 @@ class FakeSlack:
         team = self.teams.get(token or "")
         if team is None and method != "apps.connections.open":
             return web.json_response({"ok": False, "error": "invalid_auth"})
+        if method == "apps.connections.open" and token not in self.app_tokens:
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        granted = self.scopes.get(token or "", MANIFEST_SCOPES)
+        headers = {"X-OAuth-Scopes": ",".join(granted)} if team is not None else {}
+        needed = METHOD_SCOPES.get(method)
+        if needed is not None and needed not in granted:
+            body = {"ok": False, "error": "missing_scope", "needed": needed}
+            return web.json_response({**body, "provided": ",".join(granted)}, headers=headers)
         failure = (self.failures.get(method) or [None]).pop(0) if method in self.failures else None
         if failure == "before":  # Slack failed and did nothing
             return web.json_response({"ok": False, "error": "internal_error"}, status=500)
         body: dict[str, Any] = handler(params, team)
         if failure == "after":  # Slack did the work, but the answer was lost
             return web.json_response({"ok": False, "error": "internal_error"}, status=503)
-        return web.json_response(body)
+        return web.json_response(body, headers=headers)
 
     def _auth_test(self, params: Mapping[str, Any], team: dict[str, str]) -> dict[str, Any]:
         return {
@@ -175,6 +212,11 @@ class FakeSlack:
         return {"ok": True, "messages": shown, "has_more": False}
 
     def _conversations_history(self, params: Mapping[str, Any], team: Any) -> dict[str, Any]:
+        channel = str(params["channel"])
+        if channel.startswith("C0GONE"):
+            return {"ok": False, "error": "channel_not_found"}
+        if channel in self.outside:
+            return {"ok": False, "error": "not_in_channel"}
         messages = [
             m for m in self.messages.get(str(params["channel"]), []) if "thread_ts" not in m
         ]
