@@ -117,7 +117,7 @@ async def test_now_invites_quiet_members_in_rotation_never_bots_or_leavers(
     assert first | second == {"quinn", "quentin", "quiana"}
     assert "Nobody can be invited right now" in replies(terreau)[-1]
     post = icebreaker_posts(terreau)[0]
-    assert post.text.startswith("Icebreaker\n\n")
+    assert post.plain_text().startswith("Icebreaker\n\n")
     assert "/terreau me optout" in post.plain_text()
 
 
@@ -383,7 +383,7 @@ async def test_interests_choose_the_question(terreau: Terreau) -> None:
     await terreau.command(MOD, "icebreaker", "now")
     [post] = icebreaker_posts(terreau)
     hobby_questions = ("hour", "outside of work")
-    assert any(words in post.text for words in hobby_questions), post.text
+    assert any(words in post.plain_text() for words in hobby_questions), post.plain_text()
 
 
 async def test_interests_are_validated(terreau: Terreau) -> None:
