@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from bot.domain import ChannelMention
 from tests.e2e.conftest import ALICE, AT_NINE, MOD, PROMPTS, Terreau
 
 WEEK = timedelta(days=7)
@@ -193,3 +194,17 @@ async def test_help_lists_the_declared_commands(terreau: Terreau) -> None:
     detail = terreau.platform.posts("respond")[-1].plain_text()
     assert "/terreau posts now <ritual>" in detail
     assert "/terreau posts list" in detail
+
+
+async def test_replies_name_the_ritual_channel_as_a_channel_reference(terreau: Terreau) -> None:
+    await terreau.start()
+    await terreau.command(MOD, "posts", "now", "question")
+    await terreau.command(MOD, "posts", "list")
+    posted, listing = terreau.platform.posts("respond")[-2:]
+
+    general = ChannelMention(channel_id="general", name="general")
+    assert posted.channels == (general,) and listing.channels == (general,)
+    assert PROMPTS.catalog("en").text(
+        "messages.posts.posted", ritual="question", channel=general
+    ) == (posted.plain_text())
+    assert "#general" in posted.plain_text() and "##" not in posted.plain_text()

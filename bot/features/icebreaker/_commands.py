@@ -78,7 +78,7 @@ def declare_commands(app: App, invitations: Invitations) -> None:
             await ctx.reply(
                 "icebreaker.now.posted",
                 names=[v.candidate.display_name for v in chosen],
-                channel=community.icebreaker.channel,
+                channel=app.channel_mention(community.key, community.icebreaker.channel),
             )
 
     async def stats(ctx: CommandContext) -> None:
