@@ -48,6 +48,16 @@ log = logging.getLogger(__name__)
 _PARSER = MarkdownIt("zero", {"maxNesting": 20}).enable(
     ["blockquote", "newline", "escape", "backticks", "strikethrough", "emphasis", "link"]
 )
+_ANY_MARKER = re.compile("[\ue000-\ue007]")
+_normalize_link = _PARSER.normalizeLink
+
+
+def _keep_markers(url: str) -> str:
+    """Leave an address holding a placeholder as it is, so the reader can refuse it."""
+    return url if _ANY_MARKER.search(url) else _normalize_link(url)
+
+
+_PARSER.normalizeLink = _keep_markers  # type: ignore[method-assign]
 _RUN = re.compile(f"{LITERAL_OPEN}([^{LITERAL_OPEN}{LITERAL_CLOSE}]*){LITERAL_CLOSE}")
 _STRAY = re.compile(f"[{LITERAL_OPEN}{LITERAL_CLOSE}]")
 _PIECE = re.compile(
@@ -279,7 +289,7 @@ class _Reader:
                 style = _styled(style, _STYLES[kind.rsplit("_", 1)[0]], kind.endswith("_open"))
             elif kind == "link_open":
                 href = str(token.attrs.get("href", ""))
-                if _PIECE.search(href) or _STRAY.search(href):
+                if _ANY_MARKER.search(href):
                     # A link whose address a template printed from a variable is not a link.
                     unsafe_href = href
                 else:
