@@ -122,33 +122,46 @@ def _escape_line_start(match: re.Match[str]) -> str:
 
 
 def _line(spans: Sequence[Span]) -> str:
-    """Render one line, opening and closing styles around runs of the same style."""
+    """Render one line, opening and closing styles around runs of the same style.
+
+    Styles open in a fixed order and close in reverse, and whitespace at the edge
+    of a styled run goes outside its markers (`** x**` is not bold on Discord).
+    """
+    wanted = [[name for name in _MARKERS if getattr(span, name)] for span in spans]
     out: list[str] = []
     opened: list[str] = []
     for position, span in enumerate(spans):
-        wanted = [name for name in _MARKERS if getattr(span, name)]
-        keep = 0
-        while keep < len(opened) and opened[keep] in wanted:
-            keep += 1
         piece = _piece(span, line_start=position == 0)
         lead, body, trail = _WHITESPACE.match(piece).groups()  # type: ignore[union-attr]
-        closing = opened[keep:]
-        if closing:
-            _close(out, closing)
-            del opened[keep:]
+        if not body:
+            lead, trail = "", lead + trail
+        else:
+            _close_from(out, opened, _kept(opened, wanted[position]))
         out.append(lead)
-        for name in wanted:
+        for name in wanted[position]:
             if name not in opened and body:
                 out.append(_MARKERS[name])
                 opened.append(name)
         out.append(body)
         if trail:
-            if opened:
-                _close(out, opened)
-                opened.clear()
+            following = wanted[position + 1] if position + 1 < len(spans) else []
+            _close_from(out, opened, _kept(opened, following))
             out.append(trail)
     _close(out, opened)
     return "".join(out)
+
+
+def _kept(opened: Sequence[str], wanted: Sequence[str]) -> int:
+    """Return how many of the open styles (from the outermost) stay open."""
+    keep = 0
+    while keep < len(opened) and opened[keep] in wanted:
+        keep += 1
+    return keep
+
+
+def _close_from(out: list[str], opened: list[str], keep: int) -> None:
+    _close(out, opened[keep:])
+    del opened[keep:]
 
 
 def _close(out: list[str], names: Sequence[str]) -> None:
