@@ -13,7 +13,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from bot.domain import ChannelMention, Mention
+from bot.domain import ChannelMention, Mention, Post
+from bot.prompts import Catalog
 
 HOSTILE = (
     "**x** [x](https://evil.example) <!here> @everyone <@123> # heading ```code``` "
@@ -338,3 +339,65 @@ _BY_KEY: dict[str, Override] = {
     },
     "report.names.listed": lambda n, a, b, c: {"names": f"{HOSTILE}, Bob"},
 }
+
+
+def full_digest(catalog: Catalog, platform: str) -> Post:
+    """The digest moderators get with every feature on, names shown, ten open questions.
+
+    Every figure the report has (`report.figures.*`), one response rate per ritual,
+    one click figure per feature, level moves naming twenty members each, and ten
+    questions still waiting: in French, well over 3,500 characters, more than one
+    Discord or Slack message holds.
+    """
+    names = ", ".join(f"Membre n°{index}" for index in range(20))
+    per_key: dict[str, list[dict[str, object]]] = {
+        "report.figures.ritual_response_rate": [
+            {"ritual": ritual, "answered": 3, "posts": 4}
+            for ritual in ("question-de-la-semaine", "on-bosse-sur-quoi", "astuces", "week-end")
+        ],
+        "report.figures.clicks": [
+            {"feature": feature} for feature in ("jeux", "élection", "brise-glace")
+        ],
+    }
+    figures = []
+    for key in catalog.keys("report.figures."):
+        common = {
+            "months": "2026-10, 2026-11",
+            "before": "2026-11",
+            "after": "2026-12",
+            "cohort": 14,
+            "hours": 24,
+            "active": 40,
+            "played": 12,
+            "known": 30,
+            "converted": 12,
+            "trivia": 4,
+            "poll": 3,
+            "twotruths": 2,
+        }
+        for variables in per_key.get(key, [{}]):
+            levels = key.startswith("report.figures.levels_")
+            figures.append(
+                {
+                    "label": catalog.text(key, **{**common, **variables}),
+                    "value": catalog.text("report.units.share", value="67"),
+                    "change": catalog.text("report.change.up", delta="5"),
+                    "names": catalog.text("report.names.listed", names=names, more=30)
+                    if levels
+                    else None,
+                }
+            )
+    unanswered = [
+        {"member": f"Membre n°{index}", "channel": channel(platform), "asked": WHEN}
+        for index in range(10)
+    ]
+    return catalog.post(
+        "report.digest.body",
+        channel=None,
+        first=DAY,
+        last=date(2026, 12, 13),
+        days=7,
+        figures=figures,
+        unanswered=unanswered,
+        timezone=TIMEZONE,
+    )
