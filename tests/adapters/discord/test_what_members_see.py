@@ -57,7 +57,8 @@ async def test_a_hostile_poll_is_posted_as_typed_with_no_live_link_or_ping(
     options = f"[x](https://evil.example) | **b** | <@{ALICE}> @everyone"
 
     await server.dispatch("INTERACTION_CREATE", poll_command(HOSTILE, options))
-    await until(lambda: bool(server.requests_to("POST", f"/channels/{GENERAL}/messages")))
+    # The poll is posted, then the member is told it started: the command is done.
+    await until(lambda: bool(server.requests_to("POST", "/interactions/")))
 
     [posted] = server.requests_to("POST", f"/channels/{GENERAL}/messages")
     body = posted.body

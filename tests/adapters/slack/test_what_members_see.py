@@ -66,7 +66,8 @@ async def test_a_hostile_poll_reaches_slack_as_plain_text_elements(
     question = "**Tea** or [x](https://evil.example)? _x_ ~x~ ||s||"
     options = "[x](https://evil.example) | <!here> | **b** &amp;"
     await http_terreau.command(command(f'game poll "{question}" "{options}"', user="U0MO"))
-    await until(lambda: bool(http_terreau.fake.called("chat.postMessage")))
+    # The poll is posted, then the member is told it started: the command is done.
+    await until(lambda: bool(http_terreau.fake.called("chat.postEphemeral")))
 
     [invoked] = [e for e in http_terreau.events if isinstance(e, CommandInvoked)]
     [posted] = http_terreau.fake.called("chat.postMessage")
