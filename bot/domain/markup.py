@@ -142,6 +142,8 @@ def pack(blocks: Sequence[Block], measure: Measure, limit: int) -> list[tuple[Bl
     Messages break between paragraphs; a paragraph too long for one message breaks
     between its lines, and a line too long for one message between its words.
     """
+    if measure(blocks) <= limit:
+        return [tuple(blocks)]
     pieces = [piece for block in blocks for piece in _fit(block, measure, limit)]
     messages: list[tuple[Block, ...]] = []
     current: list[Block] = []
