@@ -16,7 +16,7 @@ from bot.commands import CommandContext, CommandProblem, CommandRegistry, is_mod
 from bot.config import CommunityConfig, Settings
 from bot.delivery import Delivery
 from bot.dispatch import Dispatcher
-from bot.domain import ChannelRef, ChoiceMade, CommandInvoked, Event, Post
+from bot.domain import ChannelMention, ChannelRef, ChoiceMade, CommandInvoked, Event, Post
 from bot.features import FEATURES
 from bot.logs import log_context
 from bot.observability import HealthServer, Metrics, ObservedSends, readiness
@@ -100,6 +100,12 @@ class App:
         if channel_id is None:
             return None
         return ChannelRef(community=community_key, channel_id=channel_id)
+
+    def channel_mention(self, community_key: str, purpose: str) -> ChannelMention:
+        """Return the channel configured for `purpose` as a reference a post can show."""
+        return ChannelMention(
+            channel_id=self.channel(community_key, purpose).channel_id, name=purpose
+        )
 
     def on_choice(self, feature: str, handler: ChoiceHandler) -> None:
         """Route clicks whose choice id starts with `feature:` to `handler`."""

@@ -95,6 +95,7 @@ class ConsoleAdapter:
         echo_input: bool = False,
         bot_name: str = "Terreau",
         replay: Replay | None = None,
+        styled: bool | None = None,
     ) -> None:
         if not channels:
             raise ValueError("the console adapter needs at least one channel (purpose -> id)")
@@ -112,6 +113,9 @@ class ConsoleAdapter:
         self._clock = clock
         self._input = input
         self._output = output
+        # Bold and italic on a terminal; plain words when the output is piped.
+        isatty = getattr(output, "isatty", None)
+        self._styled = bool(isatty()) if styled is None and callable(isatty) else bool(styled)
         self._echo = echo_input
         self._bot_name = bot_name
         self._members: dict[str, Member] = {}
@@ -278,7 +282,7 @@ class ConsoleAdapter:
         if where.thread_id is not None:
             self._check_thread(where.channel_id, where.thread_id)
         record = self._bot_record(channel_id=where.channel_id, thread_id=where.thread_id, post=post)
-        self._write(render_post(post, self._frame(record)))
+        self._write(render_post(post, self._frame(record), styled=self._styled))
         sent = SentMessage(
             community=where.community,
             channel_id=record.channel_id,
@@ -296,7 +300,7 @@ class ConsoleAdapter:
             raise Forbidden(f"console message #{record.number} was posted by a member")
         record = dataclasses.replace(record, choice_ids=tuple(choice.id for choice in post.choices))
         self._messages[record.number] = record
-        self._write(render_post(post, self._frame(record, edited=True)))
+        self._write(render_post(post, self._frame(record, edited=True), styled=self._styled))
 
     async def open_thread(self, message: SentMessage, title: str) -> SentMessage:
         """Open (or return the already open) thread of a channel message."""
@@ -343,7 +347,7 @@ class ConsoleAdapter:
             audience=to.member.id if private or direct else None,
             direct=direct,
         )
-        self._write(render_post(post, self._frame(record)))
+        self._write(render_post(post, self._frame(record), styled=self._styled))
 
     async def send_direct(self, community: str, member_id: str, post: Post) -> SentMessage:
         """Print a numbered direct message, `(DM to <name>)`."""
@@ -353,7 +357,7 @@ class ConsoleAdapter:
         record = self._bot_record(
             channel_id=f"dm-{member_id}", post=post, audience=member_id, direct=True
         )
-        self._write(render_post(post, self._frame(record)))
+        self._write(render_post(post, self._frame(record), styled=self._styled))
         return SentMessage(
             community=community, channel_id=record.channel_id, message_id=record.message_id
         )

@@ -8,9 +8,13 @@
     #16 [Mon 09:03] (DM to bob) Terreau: Welcome!
     #12 (edited) [Mon 10:00 #general] Terreau: The walk is full.
 
-Only a post's explicit mentions become `@name`; any other text, member text
-above all, is shown as it is (control characters excepted, so no text can drive
-the terminal).
+Only a post's explicit mentions become `@name` (and channels `#name`); any other
+text, member text above all, is shown as it is (control characters excepted, so
+no text can drive the terminal). The markup of a post shows as a terminal can:
+bold, italic and struck-through text in those styles when the output is a
+terminal (`styled`), as plain words when it is piped to a file or a program;
+code keeps its backticks (they show what to type), a link shows its address in
+brackets after its label, a quote starts with `> `.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from bot.domain import Choice, Post
+from bot.domain import Block, Choice, Post, Span
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +33,11 @@ _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _THREAD = "  ↳ "
 _CHOICES_WIDTH = 100
+_STYLES = (
+    ("bold", "\x1b[1m", "\x1b[22m"),
+    ("italic", "\x1b[3m", "\x1b[23m"),
+    ("strike", "\x1b[9m", "\x1b[29m"),
+)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -53,15 +62,39 @@ def format_when(moment: datetime, tz: tzinfo) -> str:
     return f"{_WEEKDAYS[local.weekday()]} {local:%H:%M}"
 
 
-def render_post(post: Post, frame: Frame) -> str:
-    """Render a bot post: explicit mentions as `@name`, then image, file and choices."""
-    text = "".join(
-        _clean(part) if isinstance(part, str) else f"@{_clean(part.display_name)}"
-        for part in post.segments()
-    )
+def render_post(post: Post, frame: Frame, *, styled: bool = False) -> str:
+    """Render a bot post: its markup, explicit mentions as `@name`, then image, file, choices."""
+    text = render_blocks(post.blocks(), styled=styled)
     return _render(
         text, frame, image_path=post.image_path, file_path=post.file_path, choices=post.choices
     )
+
+
+def render_blocks(blocks: Sequence[Block], *, styled: bool = False) -> str:
+    """Render a post's paragraphs for a terminal: styles as escape codes when `styled`."""
+    paragraphs = []
+    for block in blocks:
+        prefix = "> " if block.quote else ""
+        lines = ["".join(_span(span, styled) for span in line) for line in block.lines]
+        paragraphs.append("\n".join(prefix + line for line in lines))
+    return "\n\n".join(paragraphs)
+
+
+def _span(span: Span, styled: bool) -> str:
+    if span.channel is not None:
+        text = f"#{_clean(span.channel.channel_id)}"
+    elif span.code:
+        text = f"`{_clean(span.text)}`"
+    else:
+        text = _clean(span.text)
+    if span.link is not None and span.link != span.text:
+        text += f" ({_clean(span.link)})"
+    if not styled:
+        return text
+    for name, start, end in _STYLES:
+        if getattr(span, name):
+            text = f"{start}{text}{end}"
+    return text
 
 
 def render_member_message(text: str, frame: Frame) -> str:

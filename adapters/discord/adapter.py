@@ -189,9 +189,13 @@ class DiscordAdapter:
         )
 
     async def update(self, message: SentMessage, post: Post) -> None:
-        """Edit a message the bot sent."""
+        """Edit a message the bot sent.
+
+        A post sent as several messages is known by its last one (where its buttons
+        are), so that is the part edited; the earlier parts keep their text.
+        """
         target = self._messageable(message.community, message.thread_id or message.channel_id)
-        rendered = render(post)
+        rendered = render(post)[-1]
         with port_errors("update"):
             await target.get_partial_message(int(message.message_id)).edit(
                 content=rendered.content,
@@ -223,12 +227,13 @@ class DiscordAdapter:
         interaction = self.client.interactions.get(to.interaction_id or "")
         if interaction is None:
             raise NotFound(f"interaction {to.interaction_id} is unknown or expired")
-        kwargs = render(post).kwargs()
         with port_errors("respond"):
-            if not interaction.response.is_done():
-                await interaction.response.send_message(**kwargs, ephemeral=private)
-            else:
-                await interaction.followup.send(**kwargs, ephemeral=private)
+            for rendered in render(post):
+                kwargs = rendered.kwargs()
+                if not interaction.response.is_done():
+                    await interaction.response.send_message(**kwargs, ephemeral=private)
+                else:
+                    await interaction.followup.send(**kwargs, ephemeral=private)
 
     async def send_direct(self, community: str, member_id: str, post: Post) -> SentMessage:
         """Send a direct message; a member with DMs closed raises `Forbidden` (and is logged)."""
@@ -250,14 +255,24 @@ class DiscordAdapter:
     async def _post(
         self, target: discord.abc.Messageable, post: Post, *, nonce: str | None, action: str
     ) -> discord.Message:
-        rendered = render(post)
-        kwargs: dict[str, Any] = rendered.kwargs()
-        if nonce is not None:
-            kwargs["nonce"] = nonce
-        with port_errors(action):
-            if post.image_path:
-                kwargs["file"] = discord.File(Path(post.image_path))
-            return await target.send(**kwargs)
+        """Send a post as one message or several; the last one, with the buttons, is returned.
+
+        The last message carries the nonce itself and the image; earlier parts carry
+        nonces derived from it, so a retried send is dropped part by part.
+        """
+        parts = render(post)
+        sent: discord.Message | None = None
+        for index, rendered in enumerate(parts):
+            last = index == len(parts) - 1
+            kwargs: dict[str, Any] = rendered.kwargs()
+            if nonce is not None:
+                kwargs["nonce"] = nonce if last else discord_nonce(f"{nonce}:{index}")
+            with port_errors(action):
+                if last and post.image_path:
+                    kwargs["file"] = discord.File(Path(post.image_path))
+                sent = await target.send(**kwargs)
+        assert sent is not None  # render() returns at least one message
+        return sent
 
     # Members.
 

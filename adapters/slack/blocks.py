@@ -1,24 +1,42 @@
-"""Render the core's neutral `Post` as Slack messages: mrkdwn text and Block Kit.
+"""Render the core's neutral `Post` as Slack messages: Block Kit `rich_text`, and buttons.
 
-Member text is escaped (`&`, `<`, `>`) so it can never form `<!here>`,
-`<!channel>`, `<!everyone>` or a user mention; the only mentions rendered are
-the `Post.mentions` the core chose, as `<@U...>`. A choice becomes a button (or
-an option of one select menu when there are many) whose `action_id`/`value` is
-the stable choice id, so a click is routed without remembering the message.
+Why `rich_text` rather than `mrkdwn` or the `markdown` block:
+
+- mrkdwn can escape only `&`, `<` and `>`. There is no escape for `*`, `_`, `~`
+  or a backtick, so a member's `*x*` echoed in a poll would turn bold, and
+  `**x**` (what templates write) shows its asterisks.
+- The `markdown` block (standard Markdown, for AI apps' answers) runs the whole
+  text through Slack's Markdown parser again: member text would need CommonMark
+  escapes that Slack does not document, and members and channels are not typed.
+- `rich_text` carries styles as objects on `text` elements, so a text element is
+  shown as it is, by construction; members, channels and links are their own
+  element types (`user`, `channel`, `link`). This is what Slack's own composer
+  sends, and the one format where member text needs no escaping at all.
+
+The notification fallback (`text`) is the plain text of the message with `&`,
+`<` and `>` escaped, so it can never form `<!here>`, `<!channel>` or a mention.
+A post longer than one message's text budget becomes several messages, split
+between paragraphs (`bot.domain.markup.pack`), never cut. A choice becomes a
+button (or an option of one select menu when there are many) whose
+`action_id`/`value` is the stable choice id, so a click is routed without
+remembering the message; choices go on the last message.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.domain import Choice, Mention, Post
+from bot.domain import Block, Choice, Post, Span
+from bot.domain.markup import pack, plain, plain_line
 
 log = logging.getLogger(__name__)
 
-SECTION_LIMIT = 3000
-"""Slack's limit on the text of one section block."""
+TEXT_LIMIT = 3000
+"""The most text one message carries: Slack's section limit, well under its block budget."""
 
 BLOCKS_LIMIT = 50
 """Slack's limit on blocks in one message."""
@@ -36,6 +54,8 @@ SELECT_ACTION = "terreau:select"
 """The `action_id` of the select menu; the picked option's value is the choice id."""
 
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+_USER_ID = re.compile(r"[A-Z0-9]+")
+_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]+")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -55,42 +75,109 @@ def escape(text: str) -> str:
     return text.translate(_ESCAPES)
 
 
-def mrkdwn(post: Post) -> str:
-    """Return the post's text as escaped mrkdwn with its chosen mentions as `<@U...>`."""
-    return "".join(
-        escape(part) if isinstance(part, str) else _mention(part) for part in post.segments()
-    )
+def render(post: Post) -> list[SlackMessage]:
+    """Return the messages that show `post`: usually one; long text takes several.
 
-
-def _mention(mention: Mention) -> str:
-    member_id = mention.member_id
-    if not member_id.isalnum():
-        # Not a Slack user id: show the name, escaped, rather than forge markup.
-        return escape(f"@{mention.display_name}")
-    return f"<@{member_id}>"
-
-
-def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:
-    """Split text into pieces of at most `limit` characters, at line breaks or spaces if possible.
-
-    A piece never ends inside an escape (`&amp;`) or a mention (`<@U123>`).
+    Choices go on the last message, so updating that message replaces them.
     """
-    pieces: list[str] = []
-    rest = text
-    while len(rest) > limit:
-        cut = rest.rfind("\n", 0, limit + 1)
-        if cut <= 0:
-            cut = rest.rfind(" ", 0, limit + 1)
-        if cut <= 0:
-            cut = _safe_cut(rest, limit)
-        pieces.append(rest[:cut].rstrip("\n"))
-        rest = rest[cut:].lstrip("\n")
-    if rest or not pieces:
-        pieces.append(rest)
-    return pieces
+    parts = pack(post.blocks(), lambda blocks: len(plain(blocks)), TEXT_LIMIT)
+    actions = _actions(post.choices)
+    messages: list[SlackMessage] = []
+    for index, blocks in enumerate(parts):
+        shown: list[dict[str, Any]] = []
+        if blocks:
+            shown.append(rich_text(blocks))
+        if actions and index == len(parts) - 1:
+            shown.append(actions)
+        messages.append(SlackMessage(text=_fallback(blocks), blocks=shown))
+    if len(messages) > 1:
+        log.info("a post of %d characters goes out as %d messages", len(post.text), len(messages))
+    return messages
+
+
+def rich_text(blocks: Sequence[Block]) -> dict[str, Any]:
+    """Return one `rich_text` block: a section or a quote per paragraph, typed elements."""
+    elements: list[dict[str, Any]] = []
+    for index, block in enumerate(blocks):
+        inline: list[dict[str, Any]] = []
+        for number, line in enumerate(block.lines):
+            if number:
+                inline.append(_text("\n"))
+            inline.extend(_element(span) for span in line if span.text or span.mention)
+        follows = index + 1 < len(blocks)
+        if follows and not block.quote:
+            inline.append(_text("\n"))
+        elif index and blocks[index - 1].quote and not block.quote:
+            inline.insert(0, _text("\n"))
+        kind = "rich_text_quote" if block.quote else "rich_text_section"
+        elements.append({"type": kind, "elements": _joined(inline) or [_text(" ")]})
+    return {"type": "rich_text", "elements": elements}
+
+
+def _element(span: Span) -> dict[str, Any]:
+    element: dict[str, Any]
+    if span.mention is not None and _USER_ID.fullmatch(span.mention.member_id):
+        element = {"type": "user", "user_id": span.mention.member_id}
+    elif span.channel is not None and _CHANNEL_ID.fullmatch(span.channel.channel_id):
+        element = {"type": "channel", "channel_id": span.channel.channel_id}
+    elif span.link is not None and not span.code:
+        element = {"type": "link", "url": span.link, "text": span.text}
+    else:
+        element = _text(span.text)
+    style = {
+        name: True for name in ("bold", "italic", "strike", "code") if getattr(span, name, False)
+    }
+    if style:
+        element["style"] = style
+    return element
+
+
+def _text(text: str) -> dict[str, Any]:
+    return {"type": "text", "text": text}
+
+
+def _joined(elements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Merge neighbouring text elements of the same style (Slack shows them the same)."""
+    joined: list[dict[str, Any]] = []
+    for element in elements:
+        last = joined[-1] if joined else None
+        if (
+            last is not None
+            and last["type"] == element["type"] == "text"
+            and last.get("style") == element.get("style")
+        ):
+            joined[-1] = {**last, "text": last["text"] + element["text"]}
+        else:
+            joined.append(element)
+    return joined
+
+
+def _fallback(blocks: Sequence[Block]) -> str:
+    """Return the notification text: escaped, with the chosen mentions as `<@U...>`."""
+    paragraphs = []
+    for block in blocks:
+        prefix = "&gt; " if block.quote else ""
+        paragraphs.append("\n".join(prefix + _fallback_line(line) for line in block.lines))
+    escaped = "\n\n".join(paragraphs)
+    if len(escaped) <= FALLBACK_LIMIT:
+        return escaped
+    return escaped[: _safe_cut(escaped, FALLBACK_LIMIT - 1)] + "…"
+
+
+def _fallback_line(line: Sequence[Span]) -> str:
+    parts = []
+    for span in line:
+        if span.mention is not None and _USER_ID.fullmatch(span.mention.member_id):
+            parts.append(f"<@{span.mention.member_id}>")
+        elif span.channel is not None and _CHANNEL_ID.fullmatch(span.channel.channel_id):
+            parts.append(f"<#{span.channel.channel_id}>")
+        else:
+            parts.append(escape(plain_line((span,))))
+    return "".join(parts)
 
 
 def _safe_cut(text: str, limit: int) -> int:
+    """Return where to cut escaped text so no `&amp;` or `<@U...>` is cut in half."""
     cut = limit
     amp = text.rfind("&", 0, cut)
     if amp != -1 and ";" not in text[amp:cut]:
@@ -98,36 +185,7 @@ def _safe_cut(text: str, limit: int) -> int:
     angle = text.rfind("<", 0, cut)
     if angle != -1 and ">" not in text[angle:cut]:
         cut = angle
-    return cut if cut > 0 else limit
-
-
-def render(post: Post) -> list[SlackMessage]:
-    """Return the messages that show `post`: usually one; very long text takes several.
-
-    Choices go on the last message, so updating that message replaces them.
-    """
-    sections = [_section(piece) for piece in split_text(mrkdwn(post))]
-    actions = _actions(post.choices)
-    room = BLOCKS_LIMIT - (1 if actions else 0)
-    batches = [sections[i : i + room] for i in range(0, len(sections), room)] or [[]]
-    messages: list[SlackMessage] = []
-    for index, batch in enumerate(batches):
-        blocks = list(batch)
-        if actions and index == len(batches) - 1:
-            blocks.append(actions)
-        fallback = batch[0]["text"]["text"] if batch else ""
-        messages.append(SlackMessage(text=_fallback(fallback), blocks=blocks))
-    return messages
-
-
-def _fallback(text: str) -> str:
-    if len(text) <= FALLBACK_LIMIT:
-        return text
-    return text[: _safe_cut(text, FALLBACK_LIMIT - 1)] + "…"
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text or " "}}
+    return cut
 
 
 def _label(text: str) -> dict[str, Any]:

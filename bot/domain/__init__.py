@@ -18,21 +18,23 @@ from bot.domain.events import (
     ReactionRemoved,
     ThreadCreated,
 )
-from bot.domain.model import ChannelRef, Community, Member, community_key
-from bot.domain.posts import (
-    Choice,
+from bot.domain.markup import Block, Span
+from bot.domain.mentions import (
+    ChannelMention,
     Mention,
-    Post,
-    SentMessage,
+    channel_marker,
+    literal,
     mention_marker,
-    post_from_dict,
-    post_to_dict,
     strip_markers,
 )
+from bot.domain.model import ChannelRef, Community, Member, community_key
+from bot.domain.posts import Choice, Post, SentMessage, post_from_dict, post_to_dict
 
 __all__ = [
+    "Block",
     "BotAdded",
     "BotRemoved",
+    "ChannelMention",
     "ChannelRef",
     "Choice",
     "ChoiceMade",
@@ -51,8 +53,11 @@ __all__ = [
     "ReactionAdded",
     "ReactionRemoved",
     "SentMessage",
+    "Span",
     "ThreadCreated",
+    "channel_marker",
     "community_key",
+    "literal",
     "mention_marker",
     "post_from_dict",
     "post_to_dict",

@@ -1,10 +1,11 @@
 """Outgoing messages: the neutral `Post` every adapter renders its own way.
 
-Mentions are never inferred from text. A post's text holds markers (private-use
-characters around an index) and `Post.mentions` says who each marker names; an
-adapter escapes every text segment and renders only those mentions. Member text
-goes through `strip_markers` before it reaches a template, so it can never forge
-a mention, let alone `@everyone`.
+A post's text is a small Markdown subset (see `bot.domain.markup`) holding markers
+for the members and channels it names and around its literal runs (see
+`bot.domain.mentions`). Mentions are never inferred from text: `Post.mentions`
+and `Post.channels` say what each marker names, and an adapter renders only
+those. Member text reaches a post only as a literal run, stripped of marker
+characters, so it can neither forge a mention nor become markup.
 """
 
 from __future__ import annotations
@@ -14,28 +15,22 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-_OPEN = "\ue000"
-_CLOSE = "\ue001"
-_MARKER = re.compile(f"{_OPEN}(\\d+){_CLOSE}")
-_MARKER_CHARS = re.compile(f"[{_OPEN}{_CLOSE}]")
+from bot.domain import markup
+from bot.domain.mentions import (
+    CHANNEL_CLOSE,
+    CHANNEL_OPEN,
+    LITERAL_CLOSE,
+    LITERAL_OPEN,
+    MENTION_CLOSE,
+    MENTION_OPEN,
+    ChannelMention,
+    Mention,
+)
 
-
-def mention_marker(index: int) -> str:
-    """Return the marker that stands for `Post.mentions[index]` in a post's text."""
-    return f"{_OPEN}{index}{_CLOSE}"
-
-
-def strip_markers(text: str) -> str:
-    """Remove mention-marker characters from untrusted text."""
-    return _MARKER_CHARS.sub("", text)
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Mention:
-    """A member the core chose to name explicitly."""
-
-    member_id: str
-    display_name: str
+_MARKER = re.compile(
+    f"{MENTION_OPEN}(?P<mention>\\d+){MENTION_CLOSE}|{CHANNEL_OPEN}(?P<channel>\\d+){CHANNEL_CLOSE}"
+)
+_LITERAL_EDGES = re.compile(f"[{LITERAL_OPEN}{LITERAL_CLOSE}]")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -56,29 +51,38 @@ class Post:
 
     text: str
     mentions: tuple[Mention, ...] = ()
+    channels: tuple[ChannelMention, ...] = ()
     choices: tuple[Choice, ...] = ()
     image_path: str | None = None
     thread_title: str | None = None
     file_path: str | None = None
 
-    def segments(self) -> Iterator[str | Mention]:
-        """Yield the text split into plain strings and the mentions between them."""
+    def segments(self) -> Iterator[str | Mention | ChannelMention]:
+        """Yield the text (markup unread, literal runs unmarked) and the mentions in it."""
+        text = _LITERAL_EDGES.sub("", self.text)
         position = 0
-        for match in _MARKER.finditer(self.text):
+        for match in _MARKER.finditer(text):
             if match.start() > position:
-                yield self.text[position : match.start()]
-            index = int(match.group(1))
-            if index < len(self.mentions):
-                yield self.mentions[index]
+                yield text[position : match.start()]
+            if match.group("mention") is not None:
+                index = int(match.group("mention"))
+                if index < len(self.mentions):
+                    yield self.mentions[index]
+            else:
+                index = int(match.group("channel"))
+                if index < len(self.channels):
+                    yield self.channels[index]
             position = match.end()
-        if position < len(self.text):
-            yield self.text[position:]
+        if position < len(text):
+            yield text[position:]
+
+    def blocks(self) -> tuple[markup.Block, ...]:
+        """Return the text's paragraphs and styled spans, as every adapter renders them."""
+        return markup.parse(self)
 
     def plain_text(self) -> str:
-        """Return the text with each mention shown as `@display name`."""
-        return "".join(
-            part if isinstance(part, str) else f"@{part.display_name}" for part in self.segments()
-        )
+        """Return the text without markup: mentions as `@name`, channels as `#name`."""
+        return markup.plain(self.blocks())
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -96,6 +100,7 @@ def post_to_dict(post: Post) -> dict[str, object]:
     return {
         "text": post.text,
         "mentions": [[m.member_id, m.display_name] for m in post.mentions],
+        "channels": [[c.channel_id, c.name] for c in post.channels],
         "choices": [[c.id, c.label] for c in post.choices],
         "image_path": post.image_path,
         "thread_title": post.thread_title,
@@ -108,6 +113,7 @@ def post_from_dict(data: Mapping[str, Any]) -> Post:
     return Post(
         text=str(data["text"]),
         mentions=tuple(Mention(member_id=i, display_name=n) for i, n in data.get("mentions", ())),
+        channels=tuple(ChannelMention(channel_id=i, name=n) for i, n in data.get("channels", ())),
         choices=tuple(Choice(id=i, label=label) for i, label in data.get("choices", ())),
         image_path=data.get("image_path"),
         thread_title=data.get("thread_title"),

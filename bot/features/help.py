@@ -30,9 +30,12 @@ def setup(app: App) -> None:
 
 
 def help_variables(app: App, catalog: Catalog, topic: str | None) -> dict[str, object]:
-    """Return what the help template shows: every group, or one group's commands."""
+    """Return what the help template shows: every group, or one group's commands.
+
+    Descriptions are rendered posts, so their own markup (a `command` in code) shows.
+    """
     groups = [
-        {"name": group, "description": catalog.text(f"commands.{group}.help")}
+        {"name": group, "description": catalog.post(f"commands.{group}.help")}
         for group in app.commands.groups()
         if group != HELP_GROUP
     ]
@@ -40,7 +43,7 @@ def help_variables(app: App, catalog: Catalog, topic: str | None) -> dict[str, o
     if chosen is None or chosen not in {group["name"] for group in groups}:
         return {"group": None, "groups": groups, "commands": [], "topic": topic}
     commands = [
-        {"usage": command.usage(), "description": catalog.text(_help_key(command))}
+        {"usage": command.usage(), "description": catalog.post(_help_key(command))}
         for command in app.commands.in_group(chosen)
     ]
     return {"group": chosen, "groups": groups, "commands": commands, "topic": topic}

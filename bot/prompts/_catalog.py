@@ -150,9 +150,16 @@ class Prompts:
         compiled: dict[str, CompiledLanguage] = {}
         renderers: dict[str, Renderer] = {}
         for language in languages:
+            try:
+                renderers[language] = Renderer(language, max_length=max_length)
+            except ValueError as exc:
+                problems.append(Problem(file=directory / language, message=str(exc)))
+                continue
             sources[language] = read_language(language, directories, problems)
-            renderers[language] = Renderer(language, max_length=max_length)
             compiled[language] = compile_language(sources[language], renderers[language], problems)
+        if problems and not renderers:
+            raise PromptError(problems)
+        languages = [language for language in languages if language in renderers]
         reference = REFERENCE_LANGUAGE if REFERENCE_LANGUAGE in languages else languages[0]
         compare_languages(sources, compiled, reference, problems)
         if problems:

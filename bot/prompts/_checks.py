@@ -17,13 +17,13 @@ from jinja2.sandbox import (
     UNSAFE_METHOD_ATTRIBUTES,
 )
 
+from bot.domain.mentions import RESERVED
 from bot.prompts._files import LanguageSource, PoolSource
 from bot.prompts._problems import Problem, file_and_line
 from bot.prompts._render import Renderer
 
 log = logging.getLogger(__name__)
 
-_RESERVED_CHARS = frozenset("\ue000\ue001\ue002\ue003")
 _UNSAFE_ATTRIBUTES = frozenset(
     {
         "mro",
@@ -124,8 +124,8 @@ def _compile(
         suffix = "" if template_line is None else f" (template line {template_line})"
         problems.append(Problem(file=file, key=key, line=line, message=f"{message}{suffix}"))
 
-    if _RESERVED_CHARS & set(source):
-        report(None, "contains reserved mention-marker characters (U+E000 to U+E003)")
+    if RESERVED & set(source):
+        report(None, "contains reserved marker characters (U+E000 to U+E007)")
         return None
     try:
         tree = renderer.parse(source)

@@ -1,11 +1,20 @@
-"""Sandboxed rendering: one Jinja environment per language, mentions, output cap.
+"""Sandboxed rendering: one Jinja environment per language, mentions, literal runs, a guard.
 
-Member-supplied values are only ever template variables. Before rendering, every
-string variable loses its mention-marker characters and every `Mention` becomes
-a token that carries a per-render random nonce; after rendering, only those
-tokens turn into real markers, and any other marker character left in the text
-(from wherever it came) is stripped. Member text can therefore neither run as a
-template nor forge a mention.
+Member-supplied values are only ever template variables, and whatever a template
+prints with `{{ ... }}` is literal text: the renderer wraps it in a literal run
+(see `bot.domain.mentions`), so a display name, a poll option or a reason can
+never become bold, a link, a quote or a mention on any platform. Markup lives in
+the template's own text. The exceptions are values the core made itself: a
+`Mention` or a `ChannelMention` becomes an explicit reference of the resulting
+`Post`, and a rendered `Post` passed as a variable keeps its markup.
+
+Every marker the renderer writes while a template runs carries a per-render
+random nonce, and every string variable loses its marker characters first, so
+member text can neither forge a mention nor end its literal run early.
+
+Plural forms follow the language's CLDR rules (Babel): `plural(count, one, other)`
+picks `one` or `other`, and languages with more categories take them by name
+(`few=...`, `many=...`, `two=...`, `zero=...`), falling back to `other`.
 """
 
 from __future__ import annotations
@@ -17,16 +26,26 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale, UnknownLocaleError
 from jinja2 import StrictUndefined, Template, UndefinedError, nodes, pass_context
 from jinja2.runtime import Context
 
-from bot.domain import Mention, Post, mention_marker, strip_markers
+from bot.domain import ChannelMention, Mention, Post, channel_marker, mention_marker, strip_markers
+from bot.domain.mentions import (
+    CHANNEL_CLOSE,
+    CHANNEL_OPEN,
+    LITERAL_CLOSE,
+    LITERAL_OPEN,
+    MENTION_CLOSE,
+    MENTION_OPEN,
+)
 from bot.prompts._budget import BUDGET, Budget, BudgetedSandbox, guard_loops, install
 from bot.prompts._problems import PromptLookupError, RenderError
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_LENGTH = 3500
+DEFAULT_MAX_LENGTH = 20_000
+"""A guard against runaway templates, not a message size: adapters split long posts."""
 ELLIPSIS = "…"
 DATE_STYLES = ("date", "full_date", "time", "datetime")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -44,30 +63,90 @@ MONTHS = (
     "november",
     "december",
 )
+PLURAL_CATEGORIES = ("zero", "one", "two", "few", "many", "other")
 REGISTRY = "__terreau_mentions__"
-_PARTIAL_MARKER = re.compile(re.escape(mention_marker(0)[0]) + r"\d*$")
+_REF_OPEN = "\ue002"
+_REF_CLOSE = "\ue003"
+_PARTIAL_MARKER = re.compile(f"[{MENTION_OPEN}{CHANNEL_OPEN}]\\d*$")
 _WHITESPACE = re.compile(r"\s")
+_POST_MARKERS = re.compile(
+    f"{MENTION_OPEN}(?P<mention>\\d+){MENTION_CLOSE}"
+    f"|{CHANNEL_OPEN}(?P<channel>\\d+){CHANNEL_CLOSE}"
+    f"|(?P<open>{LITERAL_OPEN})|(?P<close>{LITERAL_CLOSE})"
+)
 
 
-class _Mentions:
-    """The mentions handed to one render, each behind an unguessable token."""
+class _Fragment(str):
+    """A rendered post's text inside another render: the core's own markup, kept as markup."""
+
+    __slots__ = ()
+
+
+class _Registry:
+    """The references and literal runs of one render, behind unguessable tokens."""
 
     def __init__(self) -> None:
         nonce = secrets.token_hex(8)
-        self._prefix = f"\ue002{nonce}:"
-        self.pattern = re.compile(f"\ue002{nonce}:(\\d+)\ue003")
-        self.given: list[Mention] = []
+        self._prefix = f"{_REF_OPEN}{nonce}:"
+        self.literal_open = f"{LITERAL_OPEN}{nonce}:"
+        self.inner_pattern = re.compile(
+            f"(?P<token>{_REF_OPEN}{nonce}:\\d+{_REF_CLOSE})|{LITERAL_OPEN}{nonce}:"
+        )
+        self.pattern = re.compile(
+            f"{_REF_OPEN}{nonce}:(?P<ref>\\d+){_REF_CLOSE}"
+            f"|(?P<open>{LITERAL_OPEN}{nonce}:)|(?P<close>{LITERAL_CLOSE})"
+        )
+        self.given: list[Mention | ChannelMention] = []
 
-    def token(self, mention: Mention) -> str:
-        self.given.append(mention)
-        return f"{self._prefix}{len(self.given) - 1}\ue003"
+    def token(self, reference: Mention | ChannelMention) -> str:
+        self.given.append(reference)
+        return f"{self._prefix}{len(self.given) - 1}{_REF_CLOSE}"
+
+    def literal(self, text: str) -> str:
+        """Wrap printed text in a literal run, keeping only this render's reference tokens.
+
+        Printed text that holds runs of its own (a fragment joined into a string)
+        becomes one run: the markup between them is shown as text, never read.
+        """
+        parts: list[str] = []
+        position = 0
+        for match in self.inner_pattern.finditer(text):
+            parts.append(strip_markers(text[position : match.start()]))
+            parts.append(match.group("token") or "")
+            position = match.end()
+        parts.append(strip_markers(text[position:]))
+        return f"{self.literal_open}{''.join(parts)}{LITERAL_CLOSE}"
+
+    def fragment(self, post: Post) -> _Fragment:
+        """Return a rendered post's text with its markers turned into this render's tokens."""
+        parts: list[str] = []
+        position = 0
+        for match in _POST_MARKERS.finditer(post.text):
+            parts.append(strip_markers(post.text[position : match.start()]))
+            if match.group("mention") is not None:
+                index = int(match.group("mention"))
+                if index < len(post.mentions):
+                    parts.append(self.token(post.mentions[index]))
+            elif match.group("channel") is not None:
+                index = int(match.group("channel"))
+                if index < len(post.channels):
+                    parts.append(self.token(post.channels[index]))
+            elif match.group("open") is not None:
+                parts.append(self.literal_open)
+            else:
+                parts.append(LITERAL_CLOSE)
+            position = match.end()
+        parts.append(strip_markers(post.text[position:]))
+        return _Fragment("".join(parts))
 
 
-def _prepare(value: object, registry: _Mentions) -> object:
+def _prepare(value: object, registry: _Registry) -> object:
     if isinstance(value, str):
         return strip_markers(value)
-    if isinstance(value, Mention):
+    if isinstance(value, Mention | ChannelMention):
         return registry.token(value)
+    if isinstance(value, Post):
+        return registry.fragment(value)
     if isinstance(value, list | tuple):
         return tuple(_prepare(item, registry) for item in value)
     if isinstance(value, set | frozenset):
@@ -79,24 +158,50 @@ def _prepare(value: object, registry: _Mentions) -> object:
 
 @pass_context
 def _finalize(context: Context, value: object) -> object:
-    """Turn what a `{{ ... }}` produced into text: mentions, lists, None."""
+    """Turn what a `{{ ... }}` produced into text: a literal run, a reference or a fragment."""
     if value is None:
         return ""
-    if isinstance(value, Mention):
-        registry = context.get(REGISTRY)
-        if isinstance(registry, _Mentions):
-            return registry.token(value)
-        return f"@{strip_markers(value.display_name)}"
+    registry = context.get(REGISTRY)
+    if not isinstance(registry, _Registry):
+        # A date format: plain words, no post around them.
+        if isinstance(value, Mention):
+            return f"@{strip_markers(value.display_name)}"
+        if isinstance(value, list | tuple):
+            return ", ".join(str(_finalize(context, item)) for item in value)
+        return value
+    if isinstance(value, _Fragment):
+        return value
+    if isinstance(value, Mention | ChannelMention):
+        return registry.token(value)
+    if isinstance(value, Post):
+        return registry.fragment(value)
     if isinstance(value, list | tuple):
         return ", ".join(str(_finalize(context, item)) for item in value)
-    return value
+    return registry.literal(str(value))
 
 
-def _plural_rule(language: str) -> Callable[[float], bool]:
-    """Return whether a count takes the singular form ("one") in `language`."""
-    if language.split("-")[0] == "fr":
-        return lambda count: abs(count) < 2
-    return lambda count: count == 1
+def _plural_rule(language: str) -> Callable[..., object]:
+    """Return the template function `plural(count, one, other, **forms)` for `language`."""
+    try:
+        locale = Locale.parse(language.replace("-", "_"))
+    except (UnknownLocaleError, ValueError) as exc:
+        raise ValueError(f"no CLDR plural rules for language {language!r}") from exc
+
+    def plural(count: object, one: object, other: object, **forms: object) -> object:
+        unknown = set(forms) - set(PLURAL_CATEGORIES)
+        if unknown:
+            raise TypeError(
+                f"plural() takes forms named {', '.join(PLURAL_CATEGORIES)}, "
+                f"not {', '.join(sorted(unknown))}"
+            )
+        if not isinstance(count, int | float) or isinstance(count, bool):
+            raise TypeError(f"plural() counts a number, not {type(count).__name__}")
+        category = locale.plural_form(abs(count))
+        if category == "one":
+            return one
+        return forms.get(category, other)
+
+    return plural
 
 
 def _zone(timezone: str | tzinfo) -> tzinfo:
@@ -109,13 +214,18 @@ def _zone(timezone: str | tzinfo) -> tzinfo:
 
 
 def cap(text: str, limit: int) -> str:
-    """Cut `text` to at most `limit` characters on a word boundary, ending with '…'."""
+    """Cut `text` to at most `limit` characters on a word boundary, ending with '…'.
+
+    A cut never leaves half a marker, and closes a literal run it cut into.
+    """
     if len(text) <= limit:
         return text
-    head = text[:limit]
+    head = text[: limit - 1]
     boundaries = [match.start() for match in _WHITESPACE.finditer(head)]
-    end = boundaries[-1] if boundaries and boundaries[-1] >= limit // 2 else limit - 1
+    end = boundaries[-1] if boundaries and boundaries[-1] >= limit // 2 else limit - 2
     cut = _PARTIAL_MARKER.sub("", text[:end]).rstrip()
+    if cut.rfind(LITERAL_OPEN) > cut.rfind(LITERAL_CLOSE):
+        cut += LITERAL_CLOSE
     return f"{cut}{ELLIPSIS}"
 
 
@@ -126,7 +236,7 @@ class Renderer:
         self.language = language
         self.max_length = max_length
         self.formats: dict[str, Template] = {}
-        is_one = _plural_rule(language)
+        plural = _plural_rule(language)
         env = BudgetedSandbox(
             undefined=StrictUndefined,
             autoescape=False,
@@ -134,7 +244,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        env.globals["plural"] = lambda count, one, other: one if is_one(count) else other
+        env.globals["plural"] = plural
         install(env)
         for style in DATE_STYLES:
             env.filters[style] = self._date_filter(style)
@@ -161,7 +271,7 @@ class Renderer:
         self, key: str, templates: Sequence[Template], variables: Mapping[str, object]
     ) -> Post:
         """Render templates (joined by a blank line) into one capped `Post`."""
-        registry = _Mentions()
+        registry = _Registry()
         context = {name: _prepare(value, registry) for name, value in variables.items()}
         context[REGISTRY] = registry
         context[BUDGET] = Budget()
@@ -174,25 +284,56 @@ class Renderer:
             raise RenderError(key=key, language=self.language, reason=reason) from exc
         return self._assemble("\n\n".join(pieces).rstrip(), registry)
 
-    def _assemble(self, raw: str, registry: _Mentions) -> Post:
+    def _assemble(self, raw: str, registry: _Registry) -> Post:
         parts: list[str] = []
         mentions: list[Mention] = []
-        index: dict[Mention, int] = {}
+        channels: list[ChannelMention] = []
+        index: dict[Mention | ChannelMention, int] = {}
+        depth = 0
         position = 0
         for match in registry.pattern.finditer(raw):
             parts.append(strip_markers(raw[position : match.start()]))
-            mention = registry.given[int(match.group(1))]
-            if mention not in index:
-                index[mention] = len(mentions)
-                mentions.append(mention)
-            parts.append(mention_marker(index[mention]))
             position = match.end()
+            if match.group("open") is not None:
+                if depth == 0:
+                    parts.append(LITERAL_OPEN)
+                depth += 1
+            elif match.group("close") is not None:
+                if depth == 1:
+                    parts.append(LITERAL_CLOSE)
+                depth = max(depth - 1, 0)
+            else:
+                reference = registry.given[int(match.group("ref"))]
+                if isinstance(reference, Mention):
+                    if reference not in index:
+                        index[reference] = len(mentions)
+                        mentions.append(reference)
+                    parts.append(mention_marker(index[reference]))
+                else:
+                    if reference not in index:
+                        index[reference] = len(channels)
+                        channels.append(reference)
+                    parts.append(channel_marker(index[reference]))
         parts.append(strip_markers(raw[position:]))
-        text = cap("".join(parts), self.max_length)
-        # Mentions are numbered by first appearance, so a cut keeps a prefix of them.
-        shown = Post(text=text, mentions=tuple(mentions)).segments()
-        survivors = len({part for part in shown if isinstance(part, Mention)})
-        return Post(text=text, mentions=tuple(mentions[:survivors]))
+        if depth > 0:
+            parts.append(LITERAL_CLOSE)
+        text = "".join(parts)
+        if len(text) > self.max_length:
+            log.warning(
+                "prompt text of %d characters cut to the %d-character guard",
+                len(text),
+                self.max_length,
+            )
+            text = cap(text, self.max_length)
+        # References are numbered by first appearance, so a cut keeps a prefix of them.
+        shown = list(Post(text=text, mentions=tuple(mentions), channels=tuple(channels)).segments())
+        kept_mentions = len({part for part in shown if isinstance(part, Mention)})
+        kept_channels = len({part for part in shown if isinstance(part, ChannelMention)})
+        return Post(
+            text=text,
+            mentions=tuple(mentions[:kept_mentions]),
+            channels=tuple(channels[:kept_channels]),
+        )
 
     def format_datetime(
         self, value: date, timezone: str | tzinfo | None = None, style: str = "datetime"

@@ -75,8 +75,8 @@ async def test_a_full_round_with_buttons_scores_reveals_and_sums_up(terreau: Ter
     await terreau.command(ALICE, "game", "trivia", "fixtures", "2")
     assert "The round has started." in private_to(terreau, ALICE)
     intro, first = public(terreau)
-    assert "2 questions about Fixtures" in intro.text
-    assert "Question 1/2" in first.text
+    assert "2 questions about Fixtures" in intro.plain_text()
+    assert "Question 1/2" in first.plain_text()
     assert [choice.id.rsplit(":", 1)[1] for choice in first.choices] == ["0", "1", "2"][
         : len(first.choices)
     ]
@@ -99,9 +99,9 @@ async def test_a_full_round_with_buttons_scores_reveals_and_sums_up(terreau: Ter
     await terreau.choose(CAROL, f"game:q{question.id}:{right}")  # late
     assert "Too late" in private_to(terreau, CAROL)[-1]
     reveal, second = public(terreau)[2:]
-    assert f"Answer 1: {question.content['answer']}" in reveal.text
-    assert "2 of 3 found it: Bob, Alice. Bob was first (+5)." in reveal.text
-    assert "Question 2/2" in second.text
+    assert f"Answer 1: {question.content['answer']}" in reveal.plain_text()
+    assert "2 of 3 found it: Bob, Alice. Bob was first (+5)." in reveal.plain_text()
+    assert "Question 2/2" in second.plain_text()
     assert await points(terreau) == {"bob": 15, "alice": 10}
 
     following = await open_question(terreau)
@@ -110,9 +110,9 @@ async def test_a_full_round_with_buttons_scores_reveals_and_sums_up(terreau: Ter
     await terreau.choose(ALICE, f"game:q{following.id}:{right_and_wrong(following)[0]}")
     await terreau.at(NOON + 3 * MINUTE)
     summary = public(terreau)[-1]
-    assert "End of the round" in summary.text
-    assert "1. Alice: 25 points" in summary.text
-    assert "2. Bob: 15 points" in summary.text
+    assert "End of the round" in summary.plain_text()
+    assert "1. Alice: 25 points" in summary.plain_text()
+    assert "2. Bob: 15 points" in summary.plain_text()
     assert await open_question(terreau) is None
     assert await points(terreau) == {"alice": 25, "bob": 15}
 
@@ -123,7 +123,7 @@ async def test_free_answers_ignore_case_accents_and_punctuation(terreau: Terreau
     question = await open_question(terreau)
     assert question is not None
     assert question.content["choices"] == []
-    assert "Type your answer in this channel" in public(terreau)[-1].text
+    assert "Type your answer in this channel" in public(terreau)[-1].plain_text()
     await terreau.say(BOB, text="  reykjavik!! ")
     await terreau.say(CAROL, text="Oslo?")
     await terreau.say(CAROL, text="Reykjavík")  # only the first message counts
@@ -131,8 +131,8 @@ async def test_free_answers_ignore_case_accents_and_punctuation(terreau: Terreau
     await terreau.say(ALICE, text="REYKJAVÍK.", channel_id="random")  # another channel
     await terreau.at(NOON + 2 * MINUTE)
     reveal = public(terreau)[-2]
-    assert "Answer 1: Reykjavík" in reveal.text
-    assert "1 of 2 found it: Bob." in reveal.text
+    assert "Answer 1: Reykjavík" in reveal.plain_text()
+    assert "1 of 2 found it: Bob." in reveal.plain_text()
     assert await points(terreau) == {"bob": 15}
     await terreau.say(ALICE, text="reykjavik")  # after the round: just chat
     assert await points(terreau) == {"bob": 15}
@@ -147,7 +147,7 @@ async def test_ties_share_a_rank(terreau: Terreau) -> None:
     await terreau.choose(ALICE, f"game:q{question.id}:{right}")
     await terreau.choose(BOB, f"game:q{question.id}:{right}")
     await terreau.at(NOON + 2 * MINUTE)
-    summary = public(terreau)[-1].text
+    summary = public(terreau)[-1].plain_text()
     assert "1. Alice: 10 points" in summary
     assert "1. Bob: 10 points" in summary
 
@@ -173,9 +173,9 @@ async def test_a_restart_mid_round_resumes_and_never_scores_twice(terreau: Terre
     await terreau.clock.set(NOON + 10 * MINUTE)  # the window ended while Terreau was down
     await terreau.start(extra=games())
     reveal, second = public(terreau)
-    assert "Answer 1" in reveal.text
-    assert "Bob was first" in reveal.text
-    assert "Question 2/2" in second.text
+    assert "Answer 1" in reveal.plain_text()
+    assert "Bob was first" in reveal.plain_text()
+    assert "Question 2/2" in second.plain_text()
     assert await points(terreau) == {"bob": 15}
     following = await open_question(terreau)
     assert following is not None
@@ -186,7 +186,7 @@ async def test_a_restart_mid_round_resumes_and_never_scores_twice(terreau: Terre
     assert public(terreau) == []  # nothing closed twice, nothing posted twice
     assert await points(terreau) == {"bob": 15}
     await terreau.at(NOON + 12 * MINUTE)
-    assert "End of the round" in public(terreau)[-1].text
+    assert "End of the round" in public(terreau)[-1].plain_text()
 
 
 async def test_a_poll_keeps_results_hidden_until_it_closes(terreau: Terreau) -> None:
@@ -195,7 +195,7 @@ async def test_a_poll_keeps_results_hidden_until_it_closes(terreau: Terreau) -> 
     assert "Only moderators" in private_to(terreau, ALICE)[-1]
     await terreau.command(MOD, "game", "poll", "Tea or coffee?", "Tea", "|", "Coffee")
     [post] = public(terreau)
-    assert "Tea or coffee?" in post.text
+    assert "Tea or coffee?" in post.plain_text()
     poll = post.choices[0].id.split(":")[1]
     await terreau.choose(ALICE, f"game:{poll}:0")
     await terreau.choose(BOB, f"game:{poll}:1")
@@ -206,12 +206,12 @@ async def test_a_poll_keeps_results_hidden_until_it_closes(terreau: Terreau) -> 
     await terreau.at(NOON + 29 * MINUTE)
     assert len(public(terreau)) == 1
     await terreau.at(NOON + 30 * MINUTE)
-    results = public(terreau)[-1].text
+    results = public(terreau)[-1].plain_text()
     assert "`██████████` Tea: 2 (100%) 🏆" in results
     assert "`░░░░░░░░░░` Coffee: 0 (0%)" in results
     assert "2 votes." in results
     [retired] = [item for item in terreau.platform.sent if item.kind == "update"]
-    assert retired.post.text == post.text
+    assert retired.post.plain_text() == post.plain_text()
     assert retired.post.choices == ()
     await terreau.choose(CAROL, f"game:{poll}:1")
     assert "closed" in private_to(terreau, CAROL)[-1]
@@ -268,8 +268,8 @@ async def test_two_truths_and_a_lie(terreau: Terreau) -> None:
     await terreau.choose(BOB, f"game:{game}:reveal")
     assert "Only Alice can reveal" in private_to(terreau, BOB)[-1]
     await terreau.choose(ALICE, f"game:{game}:reveal")
-    revealed = public(terreau)[-1].text
-    assert "The lie was: **I flew**" in revealed
+    revealed = public(terreau)[-1].plain_text()
+    assert "The lie was: I flew" in revealed
     assert "Spotted by Bob (+5 each)" in revealed
     assert "Alice fooled 1 person (+3)" in revealed
     assert await points(terreau) == {"bob": 5, "alice": 3}
@@ -282,7 +282,7 @@ async def test_two_truths_reveal_themselves_after_the_deadline(terreau: Terreau)
     await begin(terreau, extra="twotruths_hours = 2\n")
     await terreau.command(ALICE, "game", "twotruths", "One", "Two", "Three")
     await terreau.at(NOON + timedelta(hours=2))
-    assert "The lie was: **Three**" in public(terreau)[-1].text
+    assert "The lie was: Three" in public(terreau)[-1].plain_text()
 
 
 async def play_one_question(terreau: Terreau, winner: Member, start: datetime) -> None:
@@ -299,9 +299,9 @@ async def test_seasons_roll_over_in_the_community_timezone(terreau: Terreau) -> 
     await play_one_question(terreau, BOB, october)
     november_in_paris = datetime(2026, 10, 31, 23, 0, tzinfo=UTC)  # 1 Nov 00:00 CET
     await terreau.at(november_in_paris - MINUTE)
-    assert not any("Season 2026-10 is over" in post.text for post in public(terreau))
+    assert not any("Season 2026-10 is over" in post.plain_text() for post in public(terreau))
     await terreau.at(november_in_paris)
-    ended = public(terreau)[-1].text
+    ended = public(terreau)[-1].plain_text()
     assert "Season 2026-10 is over!" in ended
     assert "1. Bob: 15 points" in ended
     assert "Most improved" not in ended  # nobody played the season before
@@ -326,7 +326,7 @@ async def test_seasons_roll_over_in_the_community_timezone(terreau: Terreau) -> 
     await terreau.stop()
     await terreau.clock.set(december_in_paris + timedelta(hours=5))  # down at midnight
     await terreau.start(extra=games())
-    ended = public(terreau)[-1].text
+    ended = public(terreau)[-1].plain_text()
     assert "Season 2026-11 is over!" in ended
     assert "Most improved: Alice (+30 points" in ended
     await terreau.stop()
@@ -343,7 +343,7 @@ async def test_scheduled_trivia_runs_once(terreau: Terreau) -> None:
     await begin(terreau, extra=schedule)
     half_past = NOON + 30 * MINUTE
     await terreau.at(half_past)
-    assert "Question 1/1" in public(terreau)[-1].text
+    assert "Question 1/1" in public(terreau)[-1].plain_text()
     await terreau.stop()
     await terreau.start(extra=games() + schedule)
     assert public(terreau) == []
@@ -401,5 +401,5 @@ async def test_scheduled_polls_come_from_the_content_and_close(terreau: Terreau)
     poll = post.choices[0].id.split(":")[1]
     await terreau.choose(BOB, f"game:{poll}:1")
     await terreau.at(NOON + 25 * MINUTE)
-    results = public(terreau)[-1].text
+    results = public(terreau)[-1].plain_text()
     assert f"{post.choices[1].label}: 1 (100%)" in results

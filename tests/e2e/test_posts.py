@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from bot.domain import ChannelMention
 from tests.e2e.conftest import ALICE, AT_NINE, MOD, PROMPTS, Terreau
 
 WEEK = timedelta(days=7)
@@ -27,8 +28,8 @@ async def test_a_ritual_posts_at_its_time_in_the_community_timezone(terreau: Ter
     assert terreau.platform.posts() == []
     await terreau.at(AT_NINE)
     [post] = terreau.platform.posts()
-    assert post.text.startswith(PROMPTS.catalog("en").text_of_title("discussion"))
-    assert item_of(post.text) in discussion_texts()
+    assert post.plain_text().startswith(PROMPTS.catalog("en").text_of_title("discussion"))
+    assert item_of(post.plain_text()) in discussion_texts()
     assert terreau.platform.sent[0].where is not None
     assert terreau.platform.sent[0].where.channel_id == "general"
 
@@ -77,7 +78,7 @@ async def test_content_rotates_without_repeats_across_restarts(terreau: Terreau)
             await terreau.start(dead_after=0)
         await terreau.at(AT_NINE + week * WEEK)
         [post] = terreau.platform.posts()[-1:]
-        seen.append(item_of(post.text))
+        seen.append(item_of(post.plain_text()))
     assert len(set(seen)) == 6
 
 
@@ -90,7 +91,7 @@ async def test_the_ritual_pauses_itself_when_nobody_answers(terreau: Terreau) ->
     posts = terreau.platform.sent
     notice = posts[-1]
     assert notice.where is not None and notice.where.channel_id == "mods"
-    assert "paused itself" in notice.post.text
+    assert "paused itself" in notice.post.plain_text()
     assert len(terreau.platform.posts()) == 3  # two rituals and the notice, no third ritual
     await terreau.at(AT_NINE + 3 * WEEK)
     assert len(terreau.platform.posts()) == 3
@@ -118,7 +119,7 @@ async def test_resume_after_a_dead_channel_pause(terreau: Terreau) -> None:
     await terreau.at(AT_NINE)
     await terreau.at(AT_NINE + WEEK)  # no reply to the first: paused, moderators told
     await terreau.command(MOD, "posts", "resume", "question")
-    assert "back on its schedule" in terreau.platform.posts("respond")[-1].text
+    assert "back on its schedule" in terreau.platform.posts("respond")[-1].plain_text()
     await terreau.at(AT_NINE + 2 * WEEK)
     rituals = [
         s for s in terreau.platform.sent if s.kind == "send" and s.where.channel_id == "general"
@@ -131,27 +132,27 @@ async def test_a_thread_is_opened_for_answers(terreau: Terreau) -> None:
     await terreau.at(AT_NINE)
     thread = [s for s in terreau.platform.sent if s.kind == "thread"]
     assert len(thread) == 1
-    assert thread[0].post.text.startswith(PROMPTS.catalog("en").text_of_title("discussion"))
-    assert "23 November" in thread[0].post.text
+    assert thread[0].post.plain_text().startswith(PROMPTS.catalog("en").text_of_title("discussion"))
+    assert "23 November" in thread[0].post.plain_text()
 
 
 async def test_moderators_list_post_pause_and_resume(terreau: Terreau) -> None:
     await terreau.start()
     await terreau.command(MOD, "posts", "list")
-    listing = terreau.platform.posts("respond")[-1].text
+    listing = terreau.platform.posts("respond")[-1].plain_text()
     assert "question" in listing
     assert "Monday 23 November at 09:00" in listing
 
     await terreau.command(MOD, "posts", "now", "question")
     assert len(terreau.platform.posts()) == 1
-    assert "Posted" in terreau.platform.posts("respond")[-1].text
+    assert "Posted" in terreau.platform.posts("respond")[-1].plain_text()
 
     await terreau.command(MOD, "posts", "pause", "question")
     await terreau.command(MOD, "posts", "pause", "question")
-    replies = [p.text for p in terreau.platform.posts("respond")[-2:]]
+    replies = [p.plain_text() for p in terreau.platform.posts("respond")[-2:]]
     assert "is paused" in replies[0] and "already paused" in replies[1]
     await terreau.command(MOD, "posts", "list")
-    assert "paused by a moderator" in terreau.platform.posts("respond")[-1].text
+    assert "paused by a moderator" in terreau.platform.posts("respond")[-1].plain_text()
     await terreau.at(AT_NINE)
     assert len(terreau.platform.posts()) == 1  # paused: the scheduled run is skipped
 
@@ -166,29 +167,31 @@ async def test_members_cannot_steer_rituals(terreau: Terreau) -> None:
     assert terreau.platform.posts() == []
     [reply] = terreau.platform.sent
     assert reply.private and reply.member_id == "alice"
-    assert "Only moderators" in reply.post.text
+    assert "Only moderators" in reply.post.plain_text()
 
 
 async def test_unknown_ritual_and_bad_commands_get_help(terreau: Terreau) -> None:
     await terreau.start()
     await terreau.command(MOD, "posts", "now", "nope")
-    assert "no ritual called “nope”" in terreau.platform.posts("respond")[-1].text
-    assert "question" in terreau.platform.posts("respond")[-1].text
+    assert "no ritual called “nope”" in terreau.platform.posts("respond")[-1].plain_text()
+    assert "question" in terreau.platform.posts("respond")[-1].plain_text()
     await terreau.command(MOD, "posts", "now")
-    assert "needs a value for `ritual`" in terreau.platform.posts("respond")[-1].text
+    assert "needs a value for `ritual`" in terreau.platform.posts("respond")[-1].plain_text()
     await terreau.command(MOD, "posts", "explode")
-    assert "/terreau help posts" in terreau.platform.posts("respond")[-1].text
+    assert "/terreau help posts" in terreau.platform.posts("respond")[-1].plain_text()
     await terreau.command(MOD, "dance", "now")
-    assert "don't know the command group `dance`" in terreau.platform.posts("respond")[-1].text
+    assert (
+        "don't know the command group `dance`" in terreau.platform.posts("respond")[-1].plain_text()
+    )
 
 
 async def test_help_lists_the_declared_commands(terreau: Terreau) -> None:
     await terreau.start()
     await terreau.command(ALICE, "help", "")
-    overview = terreau.platform.posts("respond")[-1].text
+    overview = terreau.platform.posts("respond")[-1].plain_text()
     assert "/terreau posts" in overview
     await terreau.command(ALICE, "help", "posts")
-    detail = terreau.platform.posts("respond")[-1].text
+    detail = terreau.platform.posts("respond")[-1].plain_text()
     assert "/terreau posts now <ritual>" in detail
     assert "/terreau posts list" in detail
 
@@ -196,7 +199,21 @@ async def test_help_lists_the_declared_commands(terreau: Terreau) -> None:
 async def test_a_group_without_an_action_lists_its_commands(terreau: Terreau) -> None:
     await terreau.start(extra="\n[communities.games]\nenabled = true\n")
     await terreau.command(ALICE, "help", "game")
-    listed = terreau.platform.posts("respond")[-1].text
+    listed = terreau.platform.posts("respond")[-1].plain_text()
     await terreau.command(ALICE, "game", "")
-    assert terreau.platform.posts("respond")[-1].text == listed
+    assert terreau.platform.posts("respond")[-1].plain_text() == listed
     assert "/terreau game trivia [category] [questions]" in listed
+
+
+async def test_replies_name_the_ritual_channel_as_a_channel_reference(terreau: Terreau) -> None:
+    await terreau.start()
+    await terreau.command(MOD, "posts", "now", "question")
+    await terreau.command(MOD, "posts", "list")
+    posted, listing = terreau.platform.posts("respond")[-2:]
+
+    general = ChannelMention(channel_id="general", name="general")
+    assert posted.channels == (general,) and listing.channels == (general,)
+    assert PROMPTS.catalog("en").text(
+        "messages.posts.posted", ritual="question", channel=general
+    ) == (posted.plain_text())
+    assert "#general" in posted.plain_text() and "##" not in posted.plain_text()

@@ -44,7 +44,7 @@ def exists(path: Path) -> bool:
 
 
 def last_response(terreau: Terreau) -> str:
-    return terreau.platform.posts("respond")[-1].text
+    return terreau.platform.posts("respond")[-1].plain_text()
 
 
 async def test_me_data_tells_a_member_what_is_kept_about_them(terreau: Terreau) -> None:

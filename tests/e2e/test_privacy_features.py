@@ -203,7 +203,7 @@ async def test_forget_erases_the_games_and_pseudonymises_the_elections(
     assert "Nominees: Bob, Dan." in last_answer(terreau, DAN)
     await terreau.at(JANUARY_CLOSES)
     result = election_posts(terreau)[-1].plain_text()
-    assert "Member of the month (2027-01)**: @Bob!" in result
+    assert "Member of the month (2027-01): @Bob!" in result
     assert "Bob fixed the wiki" not in result  # Alice's reason went with her
     assert "3 members voted" in result
 

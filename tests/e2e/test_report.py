@@ -67,12 +67,12 @@ async def test_moderators_get_the_report_with_its_chart(terreau: Terreau, tmp_pa
     await terreau.command(MOD, "report", "week")
     [answer] = terreau.platform.sent[-1:]
     assert answer.kind == "respond" and answer.private
-    text = answer.post.text
+    text = answer.post.plain_text()
     assert "Community report" in text
-    assert "Rowers (posted): **67%**" in text  # alice and bob of three present; mod excluded
-    assert "Reacted or clicked, never posted: **33%**" in text
-    assert "Questions asked: **1**" in text
-    assert "Median time to a first answer: **0.0 h**" in text
+    assert "Rowers (posted): 67%" in text  # alice and bob of three present; mod excluded
+    assert "Reacted or clicked, never posted: 33%" in text
+    assert "Questions asked: 1" in text
+    assert "Median time to a first answer: 0.0 h" in text
     assert is_png(answer.post.image_path)
 
 
@@ -80,7 +80,7 @@ async def test_members_cannot_ask_for_a_report(terreau: Terreau, tmp_path: Path)
     await terreau.start(extra=report_config(tmp_path))
     await terreau.command(ALICE, "report", "")
     [answer] = terreau.platform.posts("respond")
-    assert "Only moderators" in answer.text
+    assert "Only moderators" in answer.plain_text()
     assert answer.image_path is None
 
 
@@ -88,7 +88,7 @@ async def test_a_bad_period_is_explained(terreau: Terreau, tmp_path: Path) -> No
     await terreau.start(extra=report_config(tmp_path))
     await terreau.command(MOD, "report", "fortnight")
     [answer] = terreau.platform.posts("respond")
-    assert "can't read the period “fortnight”" in answer.text
+    assert "can't read the period “fortnight”" in answer.plain_text()
 
 
 async def test_a_channel_report(terreau: Terreau, tmp_path: Path) -> None:
@@ -96,9 +96,9 @@ async def test_a_channel_report(terreau: Terreau, tmp_path: Path) -> None:
     await post(terreau, ALICE, "hello", channel_id="random")
     await post(terreau, BOB, "hi")
     await terreau.command(MOD, "report", "week", "#random")
-    text = terreau.platform.posts("respond")[-1].text
+    text = terreau.platform.posts("respond")[-1].plain_text()
     assert "Community report for #random" in text
-    assert "Active members (did anything): **1**" in text
+    assert "Active members (did anything): 1" in text
 
 
 async def test_a_report_of_an_unknown_channel_names_it_instead_of_counting_zeros(
@@ -111,7 +111,7 @@ async def test_a_report_of_an_unknown_channel_names_it_instead_of_counting_zeros
 
     [answer] = terreau.platform.sent[-1:]
     assert answer.kind == "respond" and answer.private and answer.post.image_path is None
-    assert answer.post.text == app.catalog(KEY).text(
+    assert answer.post.plain_text() == app.catalog(KEY).text(
         "report.digest.unknown_channel",
         member=MOD.display_name,
         channel="#no-such-channel",
@@ -128,12 +128,12 @@ async def test_the_weekly_digest_reaches_the_moderators(terreau: Terreau, tmp_pa
     await post(terreau, ALICE, "Which trail?")
     await terreau.at(AT_NINE)
     [digest] = [s for s in terreau.platform.sent if s.where and s.where.channel_id == "mods"]
-    text = digest.post.text
+    text = digest.post.plain_text()
     assert "Monday 16 November to Sunday 22 November (7 days" in text
-    assert "Questions asked: **2**" in text
-    assert "Median time to a first answer: **30.0 h**" in text
+    assert "Questions asked: 2" in text
+    assert "Median time to a first answer: 30.0 h" in text
     # The walk got its answer after 30 hours: too late for the 24-hour mark, but answered.
-    assert "Questions without an answer within 24 h: **2**" in text
+    assert "Questions without an answer within 24 h: 2" in text
     assert "• Alice in #general" in text  # the walk was answered, the trail was not
     assert is_png(digest.post.image_path)
     await terreau.stop()
@@ -155,7 +155,7 @@ async def test_an_unanswered_question_gets_one_nudge(terreau: Terreau, tmp_path:
     await terreau.at(THURSDAY + timedelta(hours=4, minutes=5))
     [nudge] = terreau.platform.sent
     assert nudge.where is not None and nudge.where.channel_id == "general"
-    assert "A question Alice asked here 4 hours ago" in nudge.post.text
+    assert "A question Alice asked here 4 hours ago" in nudge.post.plain_text()
     await terreau.at(THURSDAY + timedelta(hours=5, minutes=5))
     assert len(terreau.platform.posts()) == 1
     await terreau.stop()
@@ -209,21 +209,22 @@ async def test_game_and_level_figures(terreau: Terreau, tmp_path: Path) -> None:
     await terreau.command(MOD, "report", "week")
     answer = terreau.platform.sent[-1]
     assert answer.kind == "respond" and answer.private
-    text = answer.post.text
-    # alice and bob; not the robot, nor the moderator (`exclude_members`).
-    assert "Members who played games: **2**" in text
-    assert "Games held (0 trivia rounds, 1 poll, 0 two truths and a lie): **1**" in text
+    text = answer.post.plain_text()
+    assert (
+        "Members who played games: 2" in text
+    )  # alice and bob; not the robot, nor the moderator (`exclude_members`)
+    assert "Games held (0 trivia rounds, 1 poll, 0 two truths and a lie): 1" in text
     # Moderators see who moved, as plain text: "@everyone" is a name here, not a ping.
     # The week before compared the same two months: no change to show.
-    assert "moved up a level from 2026-09 to 2026-10: **2** — @everyone, Zoé" in text
-    assert "moved down a level from 2026-09 to 2026-10: **1** — Bob" in text
+    assert "moved up a level from 2026-09 to 2026-10: 2 — @everyone, Zoé" in text
+    assert "moved down a level from 2026-09 to 2026-10: 1 — Bob" in text
     assert answer.post.mentions == ()
     assert "member of the month" not in text  # elections are not enabled here
     await terreau.at(AT_NINE)
     [digest] = [s for s in terreau.platform.sent if s.where and s.where.channel_id == "mods"]
     # The digest goes to a channel: counts only, no names.
-    assert "moved up a level from 2026-09 to 2026-10: **2**\n" in digest.post.text
-    assert "Zoé" not in digest.post.text and "@everyone" not in digest.post.text
+    assert "moved up a level from 2026-09 to 2026-10: 2\n" in digest.post.plain_text()
+    assert "Zoé" not in digest.post.plain_text() and "@everyone" not in digest.post.plain_text()
 
 
 async def test_a_disabled_feature_adds_no_figure(terreau: Terreau, tmp_path: Path) -> None:
@@ -242,6 +243,6 @@ async def test_a_disabled_feature_adds_no_figure(terreau: Terreau, tmp_path: Pat
         )
         await uow.games.vote(poll, "alice", "Alice", 0, change=True)
     await terreau.command(MOD, "report", "week")
-    text = terreau.platform.posts("respond")[-1].text
+    text = terreau.platform.posts("respond")[-1].plain_text()
     assert "Community report" in text
     assert "played games" not in text and "Games held" not in text

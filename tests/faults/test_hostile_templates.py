@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.prompts import PromptError, Prompts, RenderError
+from bot.prompts import DEFAULT_MAX_LENGTH, PromptError, Prompts, RenderError
 from tests.faults.conftest import AT_NINE, REPO, FaultBot, config_text
 
 ESCAPES = [
@@ -98,12 +98,13 @@ async def test_an_expensive_template_fails_fast_with_a_render_error(
 
 
 def test_loops_within_the_budget_still_render(tmp_path: Path) -> None:
-    """Ordinary loops are untouched: a thousand iterations render, capped in length."""
+    """Ordinary loops are untouched: a thousand iterations render, within the length guard."""
     text = "{% for i in range(1000) %}{{ i }} {% endfor %}{{ 'ab' * 3 }}{{ 2 ** 10 }}"
     catalog = Prompts.load(REPO / "prompts", [operator_pool(tmp_path, text)]).catalog("en")
     post = catalog.render_item("hostile", "one")
-    assert post.text.startswith("Hostile\n\n0 1 2 3")
-    assert len(post.text) <= 3500
+    assert post.plain_text().startswith("Hostile\n\n0 1 2 3")
+    assert post.plain_text().endswith("999 ababab1024")
+    assert len(post.text) <= DEFAULT_MAX_LENGTH
 
 
 async def test_a_ritual_whose_content_cannot_render_posts_nothing_and_others_go_on(

@@ -104,7 +104,7 @@ async def test_a_refused_ritual_post_is_not_retried_and_the_moderators_are_told(
     await fault_bot.at(AT_NINE)
     [notice] = platform.sent
     assert notice.where is not None and notice.where.channel_id == "mods"
-    assert "“question”" in notice.post.text and told in notice.post.text
+    assert "“question”" in notice.post.plain_text() and told in notice.post.plain_text()
     assert platform.attempts == 2  # the refused post, then the notice
     assert fault_bot.rows("SELECT job_id, status, last_error FROM outbox ORDER BY id") == [
         (QUESTION_JOB, "failed", f"{type(error).__name__}: {error}"),
@@ -121,7 +121,7 @@ async def test_a_refused_ritual_post_is_not_retried_and_the_moderators_are_told(
         "SELECT status, detail FROM run_ledger WHERE job_id LIKE 'posts:%' ORDER BY scheduled_for"
     ) == [("done", None), ("skipped", "paused")]
     await fault_bot.command(MOD, "posts", "list")
-    assert "the platform refused its posts" in platform.posts("respond")[-1].text
+    assert "the platform refused its posts" in platform.posts("respond")[-1].plain_text()
 
     await fault_bot.command(MOD, "posts", "resume", "question")
     await fault_bot.at(AT_NINE + 2 * WEEK)

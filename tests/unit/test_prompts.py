@@ -9,8 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain import Mention, mention_marker
-from bot.prompts import Catalog, Problem, PromptError, PromptLookupError, Prompts, RenderError
+from bot.domain import Mention, Post, mention_marker
+from bot.domain.mentions import LITERAL_CLOSE, LITERAL_OPEN
+from bot.prompts import (
+    DEFAULT_MAX_LENGTH,
+    Catalog,
+    Problem,
+    PromptError,
+    PromptLookupError,
+    Prompts,
+    RenderError,
+)
 
 PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
 
@@ -175,7 +184,7 @@ def test_command_help_covers_the_whole_tree_in_both_languages() -> None:
         for key in expected:
             text = catalog.text(key)
             assert text.strip(), (language, key)
-        intro = catalog.text("commands.help.intro")
+        intro = catalog.post("commands.help.intro").text
         for group in COMMAND_TREE:
             if group != "help":
                 assert f"`{group}`" in intro, (language, group)
@@ -426,7 +435,7 @@ def test_marker_characters_in_a_template_are_refused(tmp_path: Path) -> None:
     problems = problems_of(root)
 
     assert len(problems) == 2
-    assert all("reserved mention-marker" in problem.message for problem in problems)
+    assert all("reserved marker characters" in problem.message for problem in problems)
 
 
 def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:
@@ -488,7 +497,7 @@ def test_pool_items_render_with_variables_and_mentions(tmp_path: Path) -> None:
 
     post = cat.render_item("welcome", "hello", who=ALICE, topic="your week")
 
-    assert post.text == f"Welcome, {mention_marker(0)}!\n\nTell us about your week."
+    assert bare(post) == f"Welcome, {mention_marker(0)}!\n\nTell us about your week."
     assert post.mentions == (ALICE,)
 
 
@@ -619,13 +628,18 @@ def test_extra_directories_get_the_same_checks(tmp_path: Path) -> None:
 # Rendering: member text, mentions, cap
 
 
+def bare(post: Post) -> str:
+    """The post's text without its literal-run edges (markup and mention markers kept)."""
+    return post.text.replace(LITERAL_OPEN, "").replace(LITERAL_CLOSE, "")
+
+
 def test_member_text_loses_marker_characters(tmp_path: Path) -> None:
     cat = catalog(tmp_path, 'said = "{{ name }} said: {{ words }}"')
     forged = f"hi {mention_marker(0)} there"
 
     post = cat.post("a.said", name=f"Eve{mention_marker(1)}", words=forged)
 
-    assert post.text == "Eve1 said: hi 0 there"
+    assert post.plain_text() == "Eve1 said: hi 0 there"
     assert post.mentions == ()
 
 
@@ -635,9 +649,9 @@ def test_member_text_is_never_a_template_and_never_a_mention(tmp_path: Path) -> 
     post = cat.post("a.quote", member_text="{{ 7*7 }} @everyone {% if 1 %}x{% endif %}")
     listed = cat.post("a.listed", words=["@here", "{{ 7*7 }}"])
 
-    assert post.text == "{{ 7*7 }} @everyone {% if 1 %}x{% endif %}"
+    assert post.plain_text() == "{{ 7*7 }} @everyone {% if 1 %}x{% endif %}"
     assert post.mentions == ()
-    assert listed.text == "@here, {{ 7*7 }}"
+    assert listed.plain_text() == "@here, {{ 7*7 }}"
     assert listed.mentions == ()
 
 
@@ -658,15 +672,15 @@ def test_mentions_become_markers_in_order_of_appearance(tmp_path: Path) -> None:
     joined = cat.post("a.joined", first=ALICE, second=BOB)
 
     m0, m1 = mention_marker(0), mention_marker(1)
-    assert thanks.text == f"{m0} helped {m1}; thanks {m0}!"
+    assert bare(thanks) == f"{m0} helped {m1}; thanks {m0}!"
     assert thanks.mentions == (BOB, ALICE)
     assert thanks.plain_text() == "@Bob helped @Alice; thanks @Bob!"
     assert cat.text("a.thanks", asker=ALICE, helper=BOB) == "@Bob helped @Alice; thanks @Bob!"
-    assert crowd.text == f"Nominees: {m0}, {m1}."
+    assert bare(crowd) == f"Nominees: {m0}, {m1}."
     assert crowd.mentions == (ALICE, BOB)
-    assert loop.text == f"[{m0}][{m1}] (2)"
+    assert bare(loop) == f"[{m0}][{m1}] (2)"
     assert loop.mentions == (BOB, ALICE)
-    assert joined.text == f"{m0} & {m1}"
+    assert bare(joined) == f"{m0} & {m1}"
     assert joined.mentions == (ALICE, BOB)
 
 
@@ -677,7 +691,7 @@ def test_a_display_name_cannot_forge_a_mention(tmp_path: Path) -> None:
     post = cat.post("a.hi", who=sneaky)
 
     assert post.mentions == (sneaky,)
-    assert post.text == f"Hi {mention_marker(0)}"
+    assert bare(post) == f"Hi {mention_marker(0)}"
 
 
 def test_long_output_is_cut_on_a_word_boundary(tmp_path: Path) -> None:
@@ -687,9 +701,10 @@ def test_long_output_is_cut_on_a_word_boundary(tmp_path: Path) -> None:
     post = cat.post("a.echo", words=words)
     short = cat.post("a.echo", words="alpha beta")
 
-    assert post.text == "Said: alpha beta gamma delta epsilon…"
+    assert bare(post) == "Said: alpha beta gamma delta epsilon…"
+    assert post.plain_text() == "Said: alpha beta gamma delta epsilon…"
     assert len(post.text) <= 40
-    assert short.text == "Said: alpha beta"
+    assert short.plain_text() == "Said: alpha beta"
 
 
 def test_cap_keeps_only_the_mentions_still_shown(tmp_path: Path) -> None:
@@ -698,16 +713,18 @@ def test_cap_keeps_only_the_mentions_still_shown(tmp_path: Path) -> None:
     post = cat.post("a.line", a=ALICE, filler="word " * 20, b=BOB)
 
     assert len(post.text) <= 30
-    assert post.text.startswith(f"{mention_marker(0)} word")
+    assert bare(post).startswith(f"{mention_marker(0)} word")
     assert post.text.endswith("…")
     assert post.mentions == (ALICE,)
     assert len(cat.text("a.line", a=ALICE, filler="word " * 20, b=BOB)) <= 30
 
 
-def test_default_cap_is_3500_characters(tmp_path: Path) -> None:
+def test_default_guard_cuts_only_runaway_output(tmp_path: Path) -> None:
     cat = catalog(tmp_path, 'echo = "{{ words }}"')
 
-    text = cat.text("a.echo", words="word " * 1000)
+    runaway = cat.text("a.echo", words="word " * 5000)
+    long_answer = cat.post("a.echo", words="word " * 800)
 
-    assert 3400 < len(text) <= 3500
-    assert text.endswith("word…")
+    assert 19_900 < len(runaway) <= DEFAULT_MAX_LENGTH
+    assert runaway.endswith("word…")
+    assert long_answer.plain_text() == "word " * 800

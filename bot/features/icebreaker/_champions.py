@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.config import CommunityConfig
-from bot.domain import MessagePosted
+from bot.domain import ChannelMention, MessagePosted
 from bot.features.icebreaker._timing import in_quiet_hours
 from bot.features.posts import job_id as ritual_job_id
 from bot.ports import Forbidden, PlatformError
@@ -157,7 +157,8 @@ class Champions:
             name = request.subject_id.rsplit(":", 1)[-1]
         else:
             name = subject.display_name if subject else request.subject_id
-        post = catalog.post(f"icebreaker.champion.{request.reason}", name=name, channel=purpose)
+        channel = ChannelMention(channel_id=request.channel_id, name=purpose)
+        post = catalog.post(f"icebreaker.champion.{request.reason}", name=name, channel=channel)
         try:
             await self._app.platform(community.key).send_direct(community.key, champion, post)
         except Forbidden as error:

@@ -27,7 +27,7 @@ def declare_commands(app: App, invitations: Invitations) -> None:
         return {
             "name": verdict.candidate.display_name,
             "level": catalog.text(f"icebreaker.levels.{verdict.candidate.level.value}"),
-            "reason": catalog.text(f"icebreaker.reasons.{verdict.reason}"),
+            "reason": catalog.text(f"icebreaker.reasons.{verdict.reason}", count=1),
             "times": verdict.times_invited,
             "last": verdict.last_contact,
         }
@@ -52,7 +52,10 @@ def declare_commands(app: App, invitations: Invitations) -> None:
             waiting=[describe(community, v) for v in selection.next_up],
             more_waiting=selection.waiting - len(selection.next_up),
             excluded=[
-                {"reason": catalog.text(f"icebreaker.reasons.{reason}"), "count": count}
+                {
+                    "reason": catalog.text(f"icebreaker.reasons.{reason}", count=count),
+                    "count": count,
+                }
                 for reason, count in sorted(excluded.items())
             ],
             question=question,
@@ -78,7 +81,7 @@ def declare_commands(app: App, invitations: Invitations) -> None:
             await ctx.reply(
                 "icebreaker.now.posted",
                 names=[v.candidate.display_name for v in chosen],
-                channel=community.icebreaker.channel,
+                channel=app.channel_mention(community.key, community.icebreaker.channel),
             )
 
     async def stats(ctx: CommandContext) -> None:

@@ -34,7 +34,7 @@ def declare_commands(app: App, rituals: Rituals) -> None:
         lines = [
             {
                 "name": status.ritual.name,
-                "channel": status.ritual.channel,
+                "channel": app.channel_mention(community.key, status.ritual.channel),
                 "cron": status.ritual.cron,
                 "next": status.next_run.astimezone(zone) if status.next_run else None,
                 "paused": status.paused,
@@ -51,7 +51,11 @@ def declare_commands(app: App, rituals: Rituals) -> None:
             return
         nonce = f"posts:{community.key}:{ritual.name}:now:{ctx.event.event_id}"
         if await rituals.post_now(community, ritual, nonce):
-            await ctx.reply("messages.posts.posted", ritual=ritual.name, channel=ritual.channel)
+            await ctx.reply(
+                "messages.posts.posted",
+                ritual=ritual.name,
+                channel=app.channel_mention(community.key, ritual.channel),
+            )
         else:
             await ctx.reply("messages.posts.post_failed", ritual=ritual.name)
 

@@ -287,7 +287,10 @@ class Rituals:
         if tell is None:
             return None
         notice = self._app.catalog(community.key).post(
-            f"messages.posts.{why}", ritual=ritual.name, channel=ritual.channel, **variables
+            f"messages.posts.{why}",
+            ritual=ritual.name,
+            channel=self._app.channel_mention(community.key, ritual.channel),
+            **variables,
         )
         job = job_id(community.key, ritual.name)
         return await self._app.delivery.enqueue(

@@ -130,7 +130,7 @@ def render_html(
         for line in figure_lines(report, catalog, names=True)
     )
     questions = "\n".join(
-        _row(q.member, f"#{q.channel}", catalog.format_datetime(q.asked, community.timezone))
+        _row(q.member, f"#{q.channel.name}", catalog.format_datetime(q.asked, community.timezone))
         for q in unanswered
     )
     waiting = (

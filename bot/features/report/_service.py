@@ -22,7 +22,7 @@ from bot.analytics import (
     write_chart,
 )
 from bot.config import CommunityConfig
-from bot.domain import Post
+from bot.domain import ChannelMention, Post
 from bot.features.report._render import chart_labels, figure_lines
 from bot.storage import UnitOfWork
 
@@ -92,7 +92,7 @@ class Reports:
         channel = report.scope.channel_id
         post = catalog.post(
             "report.digest.body",
-            channel=await self._channel_name(community, channel) if channel else None,
+            channel=await self._channel(community, channel) if channel else None,
             first=report.period.start,
             last=report.period.last_day,
             days=report.period.days,
@@ -102,10 +102,11 @@ class Reports:
         )
         return dataclasses.replace(post, image_path=str(path))
 
-    async def _channel_name(self, community: CommunityConfig, channel_id: str) -> str:
+    async def _channel(self, community: CommunityConfig, channel_id: str) -> ChannelMention:
         async with self._app.database.read() as uow:
             record = await uow.channels.get(self._app.community_id(community.key), channel_id)
-        return record.name if record is not None and record.name else channel_id
+        name = record.name if record is not None and record.name else channel_id
+        return ChannelMention(channel_id=channel_id, name=name)
 
 
 def scope_for(
@@ -125,7 +126,7 @@ class Waiting:
     """An unanswered question as moderators see it: who asked, where, when."""
 
     member: str
-    channel: str
+    channel: ChannelMention
     asked: datetime
 
 
@@ -146,7 +147,10 @@ async def unanswered_lines(uow: UnitOfWork, report: Report) -> list[Waiting]:
     return [
         Waiting(
             member=names.get(q.member_id or "", q.member_id or "?"),
-            channel=channels.get(q.channel_id or "", q.channel_id or "?"),
+            channel=ChannelMention(
+                channel_id=q.channel_id or "?",
+                name=channels.get(q.channel_id or "", q.channel_id or "?"),
+            ),
             asked=q.asked_at,
         )
         for q in report.unanswered

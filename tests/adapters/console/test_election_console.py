@@ -105,7 +105,7 @@ async def test_a_ranked_election_in_the_console(session: Session) -> None:
         until_seen="You nominated dan.",
     )
     await session.type("/terreau election close", until_seen="Nominations are closed")
-    ballot = session.number_of(r"Terreau: \*\*Member of the month: voting is open")
+    ballot = session.number_of(r"Terreau: Member of the month: voting is open")
     assert "[1] bob   [2] carol   [3] dan   [4] Start over" in session.output.getvalue()
 
     # First choices: bob 1 (alice), carol 2 (bob, you), dan 1 (carol); no majority of 4.
@@ -125,9 +125,9 @@ async def test_a_ranked_election_in_the_console(session: Session) -> None:
         until_seen="(only you see) Terreau: Your ranking so far: 1. carol",
     )
     await session.type(
-        "dan> /terreau election vote", until_seen="(only dan sees) Terreau: **Your secret ballot.**"
+        "dan> /terreau election vote", until_seen="(only dan sees) Terreau: Your secret ballot."
     )
-    private = session.number_of(r"\(only dan sees\) Terreau: \*\*Your secret ballot")
+    private = session.number_of(r"\(only dan sees\) Terreau: Your secret ballot")
     assert "[1] bob   [2] carol   [3] Start over" in session.output.getvalue()  # not himself
     await session.type(
         f"dan> /choose {private} 1",
@@ -142,7 +142,7 @@ async def test_a_ranked_election_in_the_console(session: Session) -> None:
 
     await session.clock.advance(timedelta(days=4))
     await session.app.scheduler.idle()
-    await session.type(until_seen="Member of the month (2026-11)**: @carol!")
+    await session.type(until_seen="Member of the month (2026-11): @carol!")
     text = session.output.getvalue()
     assert "> runs the book club" in text
     assert "Thank you to every nominee: bob, carol, dan." in text

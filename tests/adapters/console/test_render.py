@@ -15,7 +15,15 @@ from adapters.console.render import (
     render_post,
     render_thread_opened,
 )
-from bot.domain import Choice, Mention, Post, mention_marker
+from bot.domain import (
+    ChannelMention,
+    Choice,
+    Mention,
+    Post,
+    channel_marker,
+    literal,
+    mention_marker,
+)
 
 PARIS = ZoneInfo("Europe/Paris")
 MONDAY_8_UTC = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)  # Mon 09:00 in Paris (CET)
@@ -146,3 +154,37 @@ def test_small_lines() -> None:
     assert render_number(13) == "  (#13)"
     assert render_error("unknown command /fly", 4) == "error: line 4: unknown command /fly"
     assert render_error("unknown command /fly") == "error: unknown command /fly"
+
+
+def test_markup_is_bold_on_a_terminal_and_plain_words_when_piped() -> None:
+    typed = literal("**x** \x1b[31m")
+    post = Post(
+        text=f"**Question 1/2** (_easy_) `/terreau help` in {channel_marker(0)}: {typed}",
+        channels=(ChannelMention(channel_id="general", name="ritual channel"),),
+    )
+
+    piped = render_post(post, frame())
+    styled = render_post(post, frame(), styled=True)
+
+    assert piped == (
+        "#12 [Mon 09:00 #general] Terreau: Question 1/2 (easy) `/terreau help` in #general: "
+        "**x** \ufffd[31m"
+    )
+    assert styled == (
+        "#12 [Mon 09:00 #general] Terreau: \x1b[1mQuestion 1/2\x1b[22m (\x1b[3measy\x1b[23m) "
+        "`/terreau help` in #general: **x** \ufffd[31m"
+    )
+
+
+def test_a_quote_and_paragraphs_keep_their_shape() -> None:
+    said = literal("kind\nand fair")
+    post = Post(text=f"What people said:\n> {said}\n\nThanks")
+
+    assert render_post(post, frame()) == (
+        "#12 [Mon 09:00 #general] Terreau: What people said:\n"
+        "    \n"
+        "    > kind\n"
+        "    > and fair\n"
+        "    \n"
+        "    Thanks"
+    )

@@ -338,6 +338,9 @@ class FakeDiscord:
                 return _json(self._message(parts[1], body))
             except _Refused as refused:
                 return _error(refused.status, refused.code, str(refused))
+        if request.method == "POST" and parts[0] == "webhooks" and len(parts) == 3:
+            # An interaction follow-up: a message sent with the interaction's token.
+            return _json(self._message(str(body.get("channel_id") or parts[1]), body))
         if request.method == "POST" and parts[0] == "interactions":
             return _json(
                 {"interaction": {"id": parts[1], "type": 2, "response_message_loading": False}}

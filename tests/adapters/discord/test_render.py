@@ -12,7 +12,15 @@ from adapters.discord._errors import platform_error
 from adapters.discord.render import MAX_CONTENT, discord_nonce, render
 from adapters.discord.views import ChoiceButton, ChoiceSelect
 from bot.config import DiscordSettings
-from bot.domain import Choice, Mention, Post, mention_marker
+from bot.domain import (
+    ChannelMention,
+    Choice,
+    Mention,
+    Post,
+    channel_marker,
+    literal,
+    mention_marker,
+)
 from bot.ports import Forbidden, NotFound, PlatformError, RateLimited, Unavailable, Unsupported
 
 
@@ -25,10 +33,10 @@ def test_only_the_chosen_members_can_be_pinged() -> None:
         ),
     )
 
-    rendered = render(post)
+    [rendered] = render(post)
 
     assert rendered.content == (
-        "Welcome <@1170000000000000011> and @Bob! @\u200bhere <@\u200b123456789012345678>"
+        "Welcome <@1170000000000000011> and @Bob! @\u200bhere \\<@\u200b123456789012345678>"
     )
     payload = rendered.allowed_mentions.to_dict()
     assert payload["parse"] == []
@@ -36,10 +44,54 @@ def test_only_the_chosen_members_can_be_pinged() -> None:
     assert "roles" not in payload and not rendered.allowed_mentions.everyone
 
 
-def test_long_posts_are_cut_to_discords_limit() -> None:
-    rendered = render(Post(text="a" * 2500))
+def test_the_markup_subset_becomes_discord_markdown() -> None:
+    post = Post(
+        text=(
+            "**Question 1/2** (_easy_) ~~old~~ `/terreau help` [docs](https://example.org)\n"
+            f"in {channel_marker(0)}\n\n> quoted"
+        ),
+        channels=(ChannelMention(channel_id="1180000000000000001", name="general"),),
+    )
 
-    assert len(rendered.content) == MAX_CONTENT and rendered.content.endswith("…")
+    [rendered] = render(post)
+
+    assert rendered.content == (
+        "**Question 1/2** (*easy*) ~~old~~ `/terreau help` [docs](https://example.org)\n"
+        "in <#1180000000000000001>\n\n> quoted"
+    )
+
+
+def test_literal_text_is_escaped_and_never_a_link_or_mention() -> None:
+    hostile = "**x** [x](https://evil.example) <#1180000000000000001> ||s|| _x_ ~x~ `c`"
+    post = Post(text=f"Option: {literal(hostile)}\n{literal('# heading')}")
+
+    [rendered] = render(post)
+
+    assert rendered.content == (
+        "Option: \\*\\*x\\*\\* \\[x\\](https\\://evil.example) \\<#1180000000000000001> "
+        "\\|\\|s\\|\\| \\_x\\_ \\~x\\~ \\`c\\`\n\\# heading"
+    )
+
+
+def test_long_posts_are_split_between_paragraphs_and_never_cut() -> None:
+    paragraphs = [f"**Paragraph {i}**\n" + "word " * 60 for i in range(20)]
+    post = Post(text="\n\n".join(paragraphs), choices=(Choice(id="poll:1:a", label="A"),))
+
+    parts = render(post)
+
+    assert len(parts) > 1
+    assert all(len(part.content) <= MAX_CONTENT for part in parts)
+    assert all(part.content.startswith("**Paragraph ") for part in parts)
+    assert "\n\n".join(part.content for part in parts) == "\n\n".join(
+        p.rstrip() for p in paragraphs
+    )
+    assert [part.view is not None for part in parts] == [False] * (len(parts) - 1) + [True]
+
+
+def test_a_line_longer_than_a_message_is_split_between_words() -> None:
+    parts = render(Post(text="a" * 2500))
+
+    assert [len(part.content) for part in parts] == [2000, 500]
 
 
 def test_nonces_are_stable_and_short() -> None:
@@ -55,7 +107,7 @@ async def test_a_few_choices_are_buttons_whose_ids_are_the_choice_ids() -> None:
         text="?", choices=(Choice(id="poll:1:a", label="A"), Choice(id="poll:1:b", label="B"))
     )
 
-    view = render(post).view
+    view = render(post)[-1].view
 
     assert view is not None and view.timeout is None and view.is_finished()
     assert all(isinstance(item, ChoiceButton) for item in view.children)
@@ -66,7 +118,7 @@ async def test_a_few_choices_are_buttons_whose_ids_are_the_choice_ids() -> None:
 async def test_many_choices_are_a_menu() -> None:
     choices = tuple(Choice(id=f"vote:3:{i}", label="x" * 120) for i in range(20))
 
-    view = render(Post(text="?", choices=choices)).view
+    view = render(Post(text="?", choices=choices))[-1].view
 
     assert view is not None
     [menu] = view.children

@@ -96,7 +96,9 @@ async def test_a_message_in_becomes_an_event_and_a_post_goes_out_safely(
 
     [request] = server.requests_to("POST", f"/channels/{GENERAL}/messages")
     body = request.body
-    assert body["content"] == f"Bravo <@1170000000000000011> ! @\u200beveryone <@\u200b&{MOD_ROLE}>"
+    assert (
+        body["content"] == f"Bravo <@1170000000000000011> ! @\u200beveryone \\<@\u200b&{MOD_ROLE}>"
+    )
     allowed = body["allowed_mentions"]
     assert allowed["parse"] == [] and "roles" not in allowed
     assert [str(user) for user in allowed["users"]] == ["1170000000000000011"]

@@ -180,7 +180,7 @@ async def test_posts_now_posts_in_the_channel(http_terreau: SlackTerreau) -> Non
     await until(lambda: bool(ephemeral_texts(http_terreau)))
     [post] = http_terreau.fake.called("chat.postMessage")
     assert post.params["channel"] == "C0GENERAL"
-    assert post.params["blocks"][0]["type"] == "section"
+    assert post.params["blocks"][0]["type"] == "rich_text"
     async with http_terreau.app.database.transaction() as uow:
         [row] = await uow.outbox.pending(limit=10) or [None]
     assert row is None

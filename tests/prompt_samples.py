@@ -1,0 +1,403 @@
+"""Representative variables for every prompt key, member text as hostile as it gets.
+
+The golden render test and the plural test render every prompt with these. Every
+string a member could have typed (names, reasons, poll text, answers, statements,
+topics, typed options) is `HOSTILE` or `HOSTILE_LINES`; members and channels the
+core names are real references, with ids shaped for the platform at hand.
+Counts are set by `samples(..., count=N)` so a sentence can be read at 0, 1, 2, 21.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+from bot.domain import ChannelMention, Mention, Post
+from bot.prompts import Catalog
+
+HOSTILE = (
+    "**x** [x](https://evil.example) <!here> @everyone <@123> # heading ```code``` "
+    "||spoiler|| _x_ ~x~ &amp;"
+)
+"""One line of member text holding every markup and mention trick of the three platforms."""
+
+HOSTILE_LINES = "she's **great**\n# heading\n> quoted\n```\ncode\n```\n- [x](https://evil.example)"
+"""Member text over several lines: headings, quotes, code blocks and lists at line starts."""
+
+HOSTILE_FRAGMENTS = (
+    "**x**",
+    "[x](https://evil.example)",
+    "<!here>",
+    "@everyone",
+    "<@123>",
+    "# heading",
+    "```",
+    "||spoiler||",
+    "_x_",
+    "~x~",
+    "&amp;",
+)
+"""The pieces of hostile text a golden file must show exactly, never as markup."""
+
+TIMEZONE = "Europe/Paris"
+WHEN = datetime(2026, 12, 7, 14, 30, tzinfo=UTC)
+LATER = datetime(2026, 12, 9, 17, 45, tzinfo=UTC)
+DAY = date(2026, 12, 7)
+
+IDS = {
+    "discord": {
+        "alice": "1170000000000000011",
+        "bob": "1170000000000000022",
+        "channel": "1180000000000000001",
+    },
+    "slack": {"alice": "U0ALICE", "bob": "U0BOB", "channel": "C0GENERAL"},
+    "console": {"alice": "alice", "bob": "bob", "channel": "general"},
+}
+"""Member and channel ids as each platform writes them."""
+
+
+def mentions(platform: str) -> tuple[Mention, Mention]:
+    """Two members the core names, one with a hostile display name."""
+    ids = IDS[platform]
+    return (
+        Mention(member_id=ids["alice"], display_name=HOSTILE),
+        Mention(member_id=ids["bob"], display_name="Bob"),
+    )
+
+
+def channel(platform: str) -> ChannelMention:
+    """The channel the core names."""
+    return ChannelMention(channel_id=IDS[platform]["channel"], name="general")
+
+
+def samples(
+    key: str, platform: str = "console", *, count: int = 3, hostile: bool = True
+) -> dict[str, Any]:
+    """Return variables for `key`: the defaults by name, then the key's own shapes.
+
+    With `hostile=False`, member text is a plain name, for files read for grammar.
+    """
+    alice, bob = mentions(platform)
+    where = channel(platform)
+    defaults: dict[str, Any] = {name: make(count) for name, make in _BY_NAME.items()}
+    defaults.update(
+        channel=where, invitees=[alice, bob], newcomer=alice, friends=([alice, bob] * 11)[:count]
+    )
+    override = _BY_KEY.get(key)
+    if override is not None:
+        defaults.update(override(count, alice, bob, where))
+    if hostile:
+        return defaults
+    return {name: _tame(value) for name, value in defaults.items()}
+
+
+def _tame(value: Any) -> Any:
+    if value == HOSTILE or value == HOSTILE_LINES:
+        return "Alice"
+    if isinstance(value, Mention) and value.display_name == HOSTILE:
+        return Mention(member_id=value.member_id, display_name="Alice")
+    if isinstance(value, list):
+        return [_tame(item) for item in value]
+    if isinstance(value, dict):
+        return {name: _tame(item) for name, item in value.items()}
+    if isinstance(value, str):
+        return value.replace(HOSTILE, "Alice")
+    return value
+
+
+def _text(count: int) -> str:
+    return HOSTILE
+
+
+_BY_NAME: dict[str, Callable[[int], Any]] = {
+    # Member text, typed options, names from config: all shown as typed.
+    **{
+        name: _text
+        for name in (
+            "action",
+            "answer",
+            "author",
+            "category",
+            "choice",
+            "command",
+            "community",
+            "current",
+            "error",
+            "explanation",
+            "extra",
+            "feature",
+            "first",
+            "group",
+            "improved",
+            "known",
+            "lie",
+            "member",
+            "name",
+            "names",
+            "newcomer_name",
+            "nominee",
+            "option",
+            "period",
+            "question",
+            "rejected",
+            "ritual",
+            "role",
+            "season",
+            "next_season",
+            "statement",
+            "title",
+            "topic",
+            "topics",
+            "unknown",
+            "usage",
+            "value",
+            "won",
+            "back",
+            "months",
+            "before",
+            "after",
+            "difficulty",
+            "delta",
+            "choices",
+        )
+    },
+    # Counts.
+    **{
+        name: (lambda count: count)
+        for name in (
+            "answered",
+            "answers",
+            "ballots",
+            "bonus",
+            "cap",
+            "cohort",
+            "converted",
+            "correct",
+            "count",
+            "days",
+            "fool_points",
+            "fooled",
+            "gain",
+            "guesses",
+            "hours",
+            "maximum",
+            "minimum",
+            "minutes",
+            "more",
+            "more_waiting",
+            "needed",
+            "played",
+            "points",
+            "poll",
+            "posts",
+            "seconds",
+            "spot_points",
+            "total",
+            "trivia",
+            "twotruths",
+        )
+    },
+    "number": lambda count: 2,
+    "eligible": lambda count: 40,
+    "active": lambda count: 40,
+    "timezone": lambda count: TIMEZONE,
+    "closes_at": lambda count: LATER,
+    "voting_opens_at": lambda count: WHEN,
+    "next_opening": lambda count: LATER,
+    "updated_at": lambda count: WHEN,
+    "generated": lambda count: WHEN,
+    "eligible_on": lambda count: DAY,
+    "first": lambda count: DAY,
+    "last": lambda count: date(2026, 12, 13),
+    "date": lambda count: DAY,
+    "method": lambda count: "ranked",
+    "phase": lambda count: "nominating",
+    "resolution": lambda count: "co_winners",
+    "reason": lambda count: "forbidden",
+    "multiple_choice": lambda count: False,
+    "quiet": lambda count: True,
+    "unanswered": lambda count: [],
+    "reasons": lambda count: [HOSTILE_LINES, HOSTILE],
+}
+
+Override = Callable[[int, Mention, Mention, ChannelMention], Mapping[str, Any]]
+
+
+def _standings(count: int, alice: Mention, bob: Mention) -> list[dict[str, object]]:
+    return [
+        {"rank": 1, "name": HOSTILE, "points": count},
+        {"rank": 2, "name": "Bob", "points": count},
+    ]
+
+
+def _groups(count: int) -> list[dict[str, object]]:
+    return [{"label": HOSTILE, "sent": count, "h48": 50, "d7": None, "d30": 25}]
+
+
+def _candidate(count: int) -> dict[str, object]:
+    return {"name": HOSTILE, "level": "quiet", "times": count, "last": WHEN}
+
+
+_BY_KEY: dict[str, Override] = {
+    "election.ballot.ranked": lambda n, a, b, c: {"ranking": [HOSTILE, "Bob"], "left": [HOSTILE]},
+    "election.receipt.counted": lambda n, a, b, c: {"ranking": [HOSTILE, "Bob"]},
+    "election.hall_of_fame": lambda n, a, b, c: {
+        "winners": [{"period": "2026-11", "name": HOSTILE}, {"period": "2026-10", "name": "Bob"}]
+    },
+    "election.posts.result": lambda n, a, b, c: {
+        "winners": [a, b],
+        "nominees": [HOSTILE, "Bob"],
+        "period": "2026-11",
+    },
+    "election.posts.runoff_open": lambda n, a, b, c: {"nominees": [HOSTILE, "Bob"]},
+    "election.posts.tie_public": lambda n, a, b, c: {"tied": [HOSTILE, "Bob"]},
+    "election.posts.tie_for_moderators": lambda n, a, b, c: {"tied": [HOSTILE, "Bob"]},
+    "election.status.awaiting": lambda n, a, b, c: {"nominees": [HOSTILE, "Bob"]},
+    "election.status.nominating": lambda n, a, b, c: {"nominees": [HOSTILE, "Bob"]},
+    "election.status.voting": lambda n, a, b, c: {"nominees": [HOSTILE, "Bob"]},
+    "formats.date": lambda n, a, b, c: {"weekday": "Monday", "day": 7, "month": "December"},
+    "formats.full_date": lambda n, a, b, c: {
+        "weekday": "Monday",
+        "day": 7,
+        "month": "December",
+        "year": 2026,
+    },
+    "formats.time": lambda n, a, b, c: {"hour": 15, "minute": "30"},
+    "formats.datetime": lambda n, a, b, c: {
+        "date": "Monday 7 December",
+        "time": "15:30",
+        "zone": "CET",
+    },
+    "games.leaderboard.body": lambda n, a, b, c: {
+        "season": "2026-12",
+        "standings": _standings(n, a, b),
+    },
+    "games.poll.post": lambda n, a, b, c: {"options": [HOSTILE, HOSTILE_LINES, "Tea"]},
+    "games.poll.results": lambda n, a, b, c: {
+        "rows": [
+            {"bar": "████░░", "label": HOSTILE, "count": n, "percent": 60, "leading": True},
+            {"bar": "██░░░░", "label": "Tea", "count": 2, "percent": 40, "leading": False},
+        ]
+    },
+    "games.season.ended": lambda n, a, b, c: {"top": _standings(n, a, b)},
+    "games.trivia.reveal": lambda n, a, b, c: {"winners": [HOSTILE, "Bob"], "first": HOSTILE},
+    "games.trivia.summary": lambda n, a, b, c: {"standings": _standings(n, a, b)},
+    "games.twotruths.post": lambda n, a, b, c: {"statements": [HOSTILE, HOSTILE_LINES, "x"]},
+    "games.twotruths.revealed": lambda n, a, b, c: {"spotted": [HOSTILE, "Bob"]},
+    "icebreaker.champion.ritual": lambda n, a, b, c: {"name": HOSTILE},
+    "icebreaker.now.quiet_hours": lambda n, a, b, c: {"hours": "22:00-08:00"},
+    "election.refuse.nominee_resting": lambda n, a, b, c: {"months": n},
+    "icebreaker.now.posted": lambda n, a, b, c: {"names": [HOSTILE, "Bob"]},
+    "icebreaker.preview": lambda n, a, b, c: {
+        "chosen": [_candidate(n)],
+        "waiting": [{"name": HOSTILE, "level": "new"}],
+        "excluded": [{"count": n, "reason": "bots"}],
+    },
+    "icebreaker.stats.body": lambda n, a, b, c: {
+        "kinds": _groups(n),
+        "prompts": _groups(n),
+        "levels": _groups(n),
+        "channels": _groups(n),
+    },
+    "me.champion.on": lambda n, a, b, c: {"active": False},
+    "messages.commands.bad_integer": lambda n, a, b, c: {"minimum": 1, "maximum": 20},
+    "messages.help.body": lambda n, a, b, c: {
+        "group": None,
+        "topic": HOSTILE,
+        "groups": [{"name": "game", "description": HOSTILE}],
+        "commands": [],
+    },
+    "messages.posts.list.body": lambda n, a, b, c: {
+        "rituals": [
+            {
+                "name": HOSTILE,
+                "channel": c,
+                "cron": "0 9 * * 1",
+                "next": WHEN,
+                "paused": False,
+                "reason": None,
+            },
+            {
+                "name": "tips",
+                "channel": c,
+                "cron": "*/5 * * * *",
+                "next": None,
+                "paused": True,
+                "reason": "dead_channel",
+            },
+        ]
+    },
+    "messages.posts.thread_title": lambda n, a, b, c: {"title": HOSTILE},
+    "privacy.data.body": lambda n, a, b, c: {"kinds": [{"text": HOSTILE}], "total": n},
+    "report.digest.body": lambda n, a, b, c: {
+        "figures": [
+            {"label": HOSTILE, "value": "67%", "change": "↑ 5", "names": HOSTILE},
+            {"label": "Questions asked", "value": "2", "change": None, "names": None},
+        ],
+        "unanswered": [{"member": HOSTILE, "channel": c, "asked": WHEN}],
+    },
+    "report.names.listed": lambda n, a, b, c: {"names": f"{HOSTILE}, Bob"},
+}
+
+
+def full_digest(catalog: Catalog, platform: str) -> Post:
+    """The digest moderators get with every feature on, names shown, ten open questions.
+
+    Every figure the report has (`report.figures.*`), one response rate per ritual,
+    one click figure per feature, level moves naming twenty members each, and ten
+    questions still waiting: in French, well over 3,500 characters, more than one
+    Discord or Slack message holds.
+    """
+    names = ", ".join(f"Membre n°{index}" for index in range(20))
+    per_key: dict[str, list[dict[str, object]]] = {
+        "report.figures.ritual_response_rate": [
+            {"ritual": ritual, "answered": 3, "posts": 4}
+            for ritual in ("question-de-la-semaine", "on-bosse-sur-quoi", "astuces", "week-end")
+        ],
+        "report.figures.clicks": [
+            {"feature": feature} for feature in ("jeux", "élection", "brise-glace")
+        ],
+    }
+    figures = []
+    for key in catalog.keys("report.figures."):
+        common = {
+            "months": "2026-10, 2026-11",
+            "before": "2026-11",
+            "after": "2026-12",
+            "cohort": 14,
+            "hours": 24,
+            "active": 40,
+            "played": 12,
+            "known": 30,
+            "converted": 12,
+            "trivia": 4,
+            "poll": 3,
+            "twotruths": 2,
+        }
+        for variables in per_key.get(key, [{}]):
+            levels = key.startswith("report.figures.levels_")
+            figures.append(
+                {
+                    "label": catalog.text(key, **{**common, **variables}),
+                    "value": catalog.text("report.units.share", value="67"),
+                    "change": catalog.text("report.change.up", delta="5"),
+                    "names": catalog.text("report.names.listed", names=names, more=30)
+                    if levels
+                    else None,
+                }
+            )
+    unanswered = [
+        {"member": f"Membre n°{index}", "channel": channel(platform), "asked": WHEN}
+        for index in range(10)
+    ]
+    return catalog.post(
+        "report.digest.body",
+        channel=None,
+        first=DAY,
+        last=date(2026, 12, 13),
+        days=7,
+        figures=figures,
+        unanswered=unanswered,
+        timezone=TIMEZONE,
+    )
