@@ -2,7 +2,10 @@
 
 It speaks just enough of Discord's documented protocol for Terreau's adapter:
 login and application info, guild command sync, message sends, interaction
-callbacks, members and their roles, DMs; a gateway that says HELLO, answers IDENTIFY with
+callbacks, members and their roles, DMs, channel history (messages kept with the ids and
+times of the server's clock; a nonce kept only for `NONCE_WINDOW`, as Discord's
+`enforce_nonce` does, and never shown when messages are listed); a gateway that says
+HELLO, answers IDENTIFY with
 READY and the guilds' GUILD_CREATE, accepts RESUME, and can drop a connection
 or close it with a given code. Every request and gateway payload is recorded.
 """
@@ -11,7 +14,9 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +37,13 @@ BOT_USER = {
     "mfa_enabled": False,
 }
 CLOSED_DMS = {"1170000000000000099"}
+DISCORD_EPOCH = 1420070400000
+NONCE_WINDOW = timedelta(minutes=2)
+"""Discord drops a repeated `enforce_nonce` send "in the past few minutes"; two here."""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def payload(name: str) -> dict[str, Any]:
@@ -64,6 +76,15 @@ class FakeDiscord:
     resumes: list[dict[str, Any]] = field(default_factory=list)
     connections: int = 0
     dm_channels: dict[str, str] = field(default_factory=dict)
+    # Messages by channel, oldest first, as listing them returns them.
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Discord's own time, which stamps each message's id; tests set it to their clock.
+    clock: Callable[[], datetime] = field(default_factory=lambda: _utc_now)
+    # Awaited when a message create arrives, instead of storing the message (before) or
+    # once it is stored (after): a test kills the sender there, as a crash would.
+    before_post: Callable[[], Awaitable[None]] | None = None
+    after_post: Callable[[], Awaitable[None]] | None = None
+    _nonces: dict[tuple[str, str], tuple[datetime, dict[str, Any]]] = field(default_factory=dict)
     _ws: web.WebSocketResponse | None = None
     _sequence: int = 0
     _runner: web.AppRunner | None = None
@@ -187,10 +208,18 @@ class FakeDiscord:
                 ]
             )
         if request.method == "POST" and parts[0] == "channels" and parts[-1] == "messages":
+            if self.before_post is not None:  # the message is lost on the way
+                await self.before_post()
+                return _error(500, 0, "500: Internal Server Error")
             try:
-                return _json(self._message(parts[1], body))
+                created = self._message(parts[1], body)
             except _Refused as refused:
                 return _error(refused.status, refused.code, str(refused))
+            if self.after_post is not None:
+                await self.after_post()
+            return _json(created)
+        if request.method == "GET" and parts[0] == "channels" and parts[-1] == "messages":
+            return _json(self._history(parts[1], request.query))
         if request.method == "POST" and parts[0] == "interactions":
             return _json(
                 {"interaction": {"id": parts[1], "type": 2, "response_message_loading": False}}
@@ -238,12 +267,19 @@ class FakeDiscord:
     def _message(self, channel_id: str, body: dict[str, Any]) -> dict[str, Any]:
         if self.dm_channels.get(channel_id) in CLOSED_DMS:
             raise _Refused(403, 50007, "Cannot send messages to this user")
-        return {
-            "id": str(1188000000000000100 + next(self._ids)),
+        now = self.clock()
+        nonce = body.get("nonce")
+        if nonce is not None and body.get("enforce_nonce"):
+            seen = self._nonces.get((channel_id, str(nonce)))
+            if seen is not None and now - seen[0] < NONCE_WINDOW:
+                return dict(seen[1], nonce=nonce)
+        moment = int(now.timestamp() * 1000) - DISCORD_EPOCH
+        message = {
+            "id": str((moment << 22) + next(self._ids)),
             "channel_id": channel_id,
             "author": BOT_USER,
             "content": body.get("content", ""),
-            "timestamp": "2026-11-23T09:00:00.000000+00:00",
+            "timestamp": now.isoformat(),
             "edited_timestamp": None,
             "tts": False,
             "mention_everyone": False,
@@ -254,9 +290,25 @@ class FakeDiscord:
             "pinned": False,
             "type": 0,
             "flags": 0,
-            "nonce": body.get("nonce"),
             "components": body.get("components", []),
         }
+        self.messages.setdefault(channel_id, []).append(message)
+        if nonce is not None:
+            self._nonces[(channel_id, str(nonce))] = (now, message)
+        # Only the answer to the create carries the nonce; Discord does not store it.
+        return dict(message, nonce=nonce)
+
+    def _history(self, channel_id: str, query: Any) -> list[dict[str, Any]]:
+        """GET /channels/{id}/messages: newest first, `after` taking the oldest after it."""
+        messages = self.messages.get(channel_id, [])
+        limit = min(int(query.get("limit", "50")), 100)
+        if "after" in query:
+            after = int(query["after"])
+            return list(reversed([m for m in messages if int(m["id"]) > after][:limit]))
+        if "before" in query:
+            before = int(query["before"])
+            messages = [m for m in messages if int(m["id"]) < before]
+        return list(reversed(messages[-limit:]))
 
 
 class _Refused(Exception):
