@@ -50,7 +50,7 @@ LEASE = timedelta(seconds=60)
 """How long a send may go without its process renewing the lease before another takes over."""
 
 CLOCK_SKEW = timedelta(minutes=5)
-"""How far the platform's clock may be behind ours when looking up an uncertain send."""
+"""How far the platform's clock may be from ours: the margin around an uncertain send's window."""
 
 
 def owner_name() -> str:
@@ -213,10 +213,10 @@ class Delivery:
             channel_id=row.channel_id,
             thread_id=row.thread_id,
         )
+        # An earlier sender could post only while its lease ran: look no further.
+        window = (started, row.lease_until) if row.attempted_at is not None else None
         try:
-            message = await self._send(
-                platform, row, where, post, started=started, uncertain=row.attempted_at is not None
-            )
+            message = await self._send(platform, row, where, post, started=started, window=window)
         except PlatformError as error:
             log.warning(
                 "could not post outbox #%d (%s) to %s channel %s: %s",
@@ -249,13 +249,14 @@ class Delivery:
         post: Post,
         *,
         started: datetime,
-        uncertain: bool,
+        window: tuple[datetime, datetime | None] | None,
     ) -> SentMessage:
+        """Send, retrying within bounds; while a send is uncertain, look in `window` first."""
         delay = timedelta(seconds=1)
         for attempt in range(1, self._max_attempts + 1):
             try:
-                if uncertain:
-                    found = await self._confirm(platform, row, where, post, started)
+                if window is not None:
+                    found = await self._confirm(platform, row, where, post, window)
                     if found is not None:
                         return found
                 return await platform.send(where, post, nonce=row.nonce)
@@ -269,7 +270,7 @@ class Delivery:
                 log.info("rate limited by %s; retrying in %.1fs", platform.name, error.retry_after)
             except Unavailable:
                 # The platform may have posted it before failing: look before posting again.
-                uncertain = True
+                window = (started, None)
                 if attempt == self._max_attempts:
                     raise
                 wait = delay
@@ -284,12 +285,17 @@ class Delivery:
         row: OutboxEntry,
         where: ChannelRef,
         post: Post,
-        started: datetime,
+        window: tuple[datetime, datetime | None],
     ) -> SentMessage | None:
         """Return the message an earlier, unconfirmed send posted, or None if there is none."""
+        since, until = window
         try:
             candidates = await platform.find_sent(
-                where, post, nonce=row.nonce, since=started - CLOCK_SKEW
+                where,
+                post,
+                nonce=row.nonce,
+                since=since - CLOCK_SKEW,
+                until=None if until is None else until + CLOCK_SKEW,
             )
         except (Unsupported, Forbidden, NotFound) as error:
             log.warning(

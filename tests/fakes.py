@@ -85,7 +85,13 @@ class FakePlatform:
         return message
 
     async def find_sent(
-        self, where: ChannelRef, post: Post, *, nonce: str, since: datetime
+        self,
+        where: ChannelRef,
+        post: Post,
+        *,
+        nonce: str,
+        since: datetime,
+        until: datetime | None = None,
     ) -> Sequence[SentMessage]:
         """Return the post sent with `nonce` (the platform keeps each post's nonce)."""
         return [

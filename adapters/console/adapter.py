@@ -270,7 +270,13 @@ class ConsoleAdapter:
         return sent
 
     async def find_sent(
-        self, where: ChannelRef, post: Post, *, nonce: str, since: datetime
+        self,
+        where: ChannelRef,
+        post: Post,
+        *,
+        nonce: str,
+        since: datetime,
+        until: datetime | None = None,
     ) -> Sequence[SentMessage]:
         """Return the message this session printed for `nonce` (a terminal keeps no history)."""
         sent = self._nonces.get(nonce)

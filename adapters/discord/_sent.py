@@ -36,14 +36,19 @@ LOOK_AHEAD = 200
 
 
 async def find_posted(
-    channel: discord.PartialMessageable, bot_id: int, post: Post, since: datetime
+    channel: discord.PartialMessageable,
+    bot_id: int,
+    post: Post,
+    since: datetime,
+    until: datetime | None = None,
 ) -> list[discord.Message]:
-    """Return the bot's messages in `channel` since `since` that show `post`, oldest first."""
+    """Return the bot's messages in `channel` between `since` and `until` showing `post`."""
     rendered = render(post)
     content = rendered.content.strip()
     choices = sorted(_choice_ids(rendered.view.to_components() if rendered.view else []))
     found = []
-    async for message in channel.history(limit=LOOK_AHEAD, after=since, oldest_first=True):
+    history = channel.history(limit=LOOK_AHEAD, after=since, before=until, oldest_first=True)
+    async for message in history:
         if message.author.id != bot_id or message.content.strip() != content:
             continue
         shown = [component.to_dict() for component in message.components]

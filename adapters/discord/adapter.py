@@ -166,15 +166,21 @@ class DiscordAdapter:
         )
 
     async def find_sent(
-        self, where: ChannelRef, post: Post, *, nonce: str, since: datetime
+        self,
+        where: ChannelRef,
+        post: Post,
+        *,
+        nonce: str,
+        since: datetime,
+        until: datetime | None = None,
     ) -> Sequence[SentMessage]:
-        """Return the bot's messages since `since` showing this post (Discord keeps no nonce)."""
+        """Return the bot's messages of that window showing this post (Discord keeps no nonce)."""
         target = self._messageable(where.community, where.thread_id or where.channel_id)
         user = self.client.user
         if user is None:
             raise Unavailable("the Discord adapter is not logged in")
         with port_errors("find_sent"):
-            found = await find_posted(target, user.id, post, since)
+            found = await find_posted(target, user.id, post, since, until)
         return [
             SentMessage(
                 community=where.community,

@@ -3,8 +3,9 @@
 Slack has no idempotency key. When the outbox cannot tell whether a post reached
 Slack (its process was killed before recording the answer, or `chat.postMessage`
 failed with a timeout, a reset connection or a 5xx), it asks before posting again:
-the channel's (or thread's) history since the first attempt is searched for a
-message of Terreau's carrying that nonce in its metadata. Slack keeps message
+the channel's (or thread's) history from the first attempt to the end of the earlier
+sender's lease is searched for a message of Terreau's carrying that nonce in its
+metadata. Slack keeps message
 metadata with the message, so the answer survives any restart.
 """
 
@@ -26,7 +27,7 @@ EVENT_TYPE = "terreau_post"
 
 PAGE = 200
 MAX_PAGES = 10
-"""At most this many pages of history since the attempt are searched (2,000 messages)."""
+"""At most this many pages of the window's history are searched (2,000 messages)."""
 
 
 def metadata(nonce: str) -> dict[str, Any]:
@@ -40,12 +41,19 @@ def slack_ts(moment: datetime) -> str:
 
 
 async def find_posted(
-    client: AsyncWebClient, where: ChannelRef, nonce: str, since: datetime
+    client: AsyncWebClient,
+    where: ChannelRef,
+    nonce: str,
+    since: datetime,
+    until: datetime | None = None,
 ) -> str | None:
-    """Return the ts of a message posted since `since` carrying `nonce`, or None."""
+    """Return the ts of a message posted from `since` to `until` carrying `nonce`, or None."""
     cursor: str | None = None
+    window = {"oldest": slack_ts(since), "inclusive": True}
+    if until is not None:
+        window["latest"] = slack_ts(until)
     for _ in range(MAX_PAGES):
-        response = await _history(client, where, slack_ts(since), cursor)
+        response = await _history(client, where, window, cursor)
         for message in response.get("messages") or ():
             found = message.get("metadata") or {}
             payload = found.get("event_payload") or {}
@@ -66,7 +74,7 @@ async def find_posted(
 
 
 async def _history(
-    client: AsyncWebClient, where: ChannelRef, oldest: str, cursor: str | None
+    client: AsyncWebClient, where: ChannelRef, window: dict[str, Any], cursor: str | None
 ) -> Any:
     thread = where.thread_id
     if thread is None:
@@ -74,11 +82,10 @@ async def _history(
             "conversations.history",
             lambda: client.conversations_history(
                 channel=where.channel_id,
-                oldest=oldest,
-                inclusive=True,
                 limit=PAGE,
                 cursor=cursor,
                 include_all_metadata=True,
+                **window,
             ),
         )
     return await call(
@@ -86,10 +93,9 @@ async def _history(
         lambda: client.conversations_replies(
             channel=where.channel_id,
             ts=thread,
-            oldest=oldest,
-            inclusive=True,
             limit=PAGE,
             cursor=cursor,
             include_all_metadata=True,
+            **window,
         ),
     )

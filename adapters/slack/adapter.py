@@ -315,11 +315,17 @@ class SlackAdapter:
         return sent
 
     async def find_sent(
-        self, where: ChannelRef, post: Post, *, nonce: str, since: datetime
+        self,
+        where: ChannelRef,
+        post: Post,
+        *,
+        nonce: str,
+        since: datetime,
+        until: datetime | None = None,
     ) -> Sequence[SentMessage]:
-        """Return the post whose metadata carries `nonce`, from the history since `since`."""
+        """Return the post whose metadata carries `nonce`, from the history of that window."""
         connection = self._connection(where.community)
-        ts = await find_posted(connection.client, where, nonce, since)
+        ts = await find_posted(connection.client, where, nonce, since, until)
         if ts is None:
             return []
         sent = SentMessage(

@@ -125,15 +125,6 @@ class Outbox(Repository):
         )
         return (await self._connection.execute(stmt)).first() is not None
 
-    async def release_lease(self, outbox_id: int, owner: str) -> None:
-        """Give up `owner`'s lease of a row left pending, so any process may send it now."""
-        stmt = (
-            update(OutboxRow)
-            .where(_outbox.id == outbox_id, _outbox.lease_owner == owner)
-            .values(lease_owner=None, lease_until=None)
-        )
-        await self._connection.execute(stmt)
-
     async def recorded(
         self, community_id: int, channel_id: str, message_ids: Collection[str]
     ) -> set[str]:

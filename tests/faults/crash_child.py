@@ -108,7 +108,13 @@ class FilePlatform:
         return message
 
     async def find_sent(
-        self, where: ChannelRef, post: Post, *, nonce: str, since: datetime
+        self,
+        where: ChannelRef,
+        post: Post,
+        *,
+        nonce: str,
+        since: datetime,
+        until: datetime | None = None,
     ) -> Sequence[SentMessage]:
         return [
             SentMessage(
@@ -121,7 +127,8 @@ class FilePlatform:
             if record["kind"] == "send"
             and record["nonce"] == nonce
             and record["channel_id"] == where.channel_id
-            and datetime.fromisoformat(record["at"]) >= since
+            and since <= datetime.fromisoformat(record["at"])
+            and (until is None or datetime.fromisoformat(record["at"]) <= until)
         ]
 
     async def update(self, message: SentMessage, post: Post) -> None:

@@ -56,7 +56,13 @@ class ContentPlatform(FakePlatform):
     """A platform that keeps no nonce, so a post is found by its content (as on Discord)."""
 
     async def find_sent(
-        self, where: ChannelRef, post: Post, *, nonce: str, since: datetime
+        self,
+        where: ChannelRef,
+        post: Post,
+        *,
+        nonce: str,
+        since: datetime,
+        until: datetime | None = None,
     ) -> Sequence[SentMessage]:
         return [
             item.message

@@ -42,9 +42,18 @@ async def test_a_sent_post_is_found_hours_later_by_content_and_choices(
     other_choices = Post(text=POLL.text, choices=(Choice(id="poll:43:tea", label="Tea"),))
     assert await adapter.find_sent(WHERE, other_choices, nonce="x", since=BEFORE) == []
     assert await adapter.find_sent(WHERE, Post(text="Tea?"), nonce="x", since=BEFORE) == []
-    # Only messages created since the attempt are read.
+    # Only messages created in the window are read.
     later = START + timedelta(minutes=1)
     assert await adapter.find_sent(WHERE, POLL, nonce="games:poll:42", since=later) == []
+    assert (
+        await adapter.find_sent(
+            WHERE, POLL, nonce="games:poll:42", since=BEFORE - timedelta(minutes=1), until=BEFORE
+        )
+        == []
+    )
+    assert await adapter.find_sent(
+        WHERE, POLL, nonce="games:poll:42", since=BEFORE, until=later
+    ) == [sent]
 
 
 async def test_a_member_copying_the_post_is_not_taken_for_it(

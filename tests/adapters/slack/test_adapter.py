@@ -372,9 +372,17 @@ async def test_a_post_whose_answer_was_lost_is_found_by_its_metadata(
         await adapter.find_sent(where, Post(text="weekly question"), nonce="posts:q:2", since=START)
         == []
     )
-    # Only the history since the attempt is searched.
+    # Only the history of the window is searched.
     later = START + timedelta(minutes=1)
     assert await adapter.find_sent(where, Post(text="x"), nonce="posts:q:1", since=later) == []
+    earlier = START - timedelta(minutes=2)
+    before = START - timedelta(minutes=1)
+    assert (
+        await adapter.find_sent(
+            where, Post(text="x"), nonce="posts:q:1", since=earlier, until=before
+        )
+        == []
+    )
 
 
 async def test_a_post_that_failed_before_slack_took_it_is_not_found(
@@ -405,6 +413,15 @@ async def test_finding_a_post_pages_through_a_busy_channel(
     found = await adapter.find_sent(GENERAL, Post(text="the post"), nonce="n1", since=START)
     assert [message.message_id for message in found] == [sent.message_id]
     assert len(fake_slack.called("conversations.history")) == 3
+    # Bounded by the end of the sender's lease, the window holds one page.
+    until = START + timedelta(seconds=1)
+    assert (
+        await adapter.find_sent(
+            GENERAL, Post(text="the post"), nonce="n1", since=START, until=until
+        )
+        == found
+    )
+    assert len(fake_slack.called("conversations.history")) == 4
 
 
 async def test_a_workspace_whose_token_was_revoked_is_reported_removed_not_fatal(
