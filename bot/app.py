@@ -151,14 +151,19 @@ class App:
             log.warning("could not answer %s in %s: %s", event.event_id, event.community, error)
 
     async def start(self) -> None:
-        """Start the log writer, finish pending sends, start the scheduler and platforms."""
+        """Start the log writer and platforms, finish pending sends, start the scheduler.
+
+        Platforms come first: a pending post, or a ritual due at start-up, is sent
+        through a connected platform, not failed against one still connecting.
+        """
         if self.health is not None:
             await self.health.start()  # first, so probes see a start-up that hangs
         await self.writer.start()
-        await self.delivery.deliver_pending()
-        await self.scheduler.start()
         for platform in self.platforms.values():
             await platform.start(self.receive)
+        await self.delivery.deliver_pending()
+        self.delivery.watch()
+        await self.scheduler.start()
         self.started = True
         for community in self.communities.values():
             notice = self.settings.unread_text_notice(community)
@@ -202,6 +207,7 @@ class App:
     async def stop(self) -> None:
         """Stop platforms, scheduler and writer (flushing the log), then close storage."""
         self.started = False
+        await self.delivery.stop()
         for platform in self.platforms.values():
             try:
                 await platform.stop()

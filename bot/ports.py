@@ -59,6 +59,26 @@ class ChatPlatform(Protocol):
     async def send(self, where: ChannelRef, post: Post, *, nonce: str) -> SentMessage:
         """Post a message; `nonce` lets the platform drop a retried duplicate."""
 
+    async def find_sent(
+        self,
+        where: ChannelRef,
+        post: Post,
+        *,
+        nonce: str,
+        since: datetime,
+        until: datetime | None = None,
+    ) -> Sequence[SentMessage]:
+        """Return the bot's messages posted in `where` from `since` to `until` showing this post.
+
+        The outbox asks before sending again a post whose earlier send has no known
+        result (the process died, or the answer was lost): the platform, not the
+        process's memory, says whether it was posted. `until` (None: now) is when
+        the earlier sender's lease ran out; it could not post after that. Oldest
+        first; a platform that marks messages with `nonce` returns at most one, one
+        that can only compare content returns each match. Raises `Unsupported` when
+        the platform cannot look back.
+        """
+
     async def update(self, message: SentMessage, post: Post) -> None:
         """Replace the content of a message the bot sent (e.g. when a poll closes)."""
 

@@ -87,12 +87,10 @@ class FakePlatform:
         self.sink = None
 
     async def send(self, where: ChannelRef, post: Post, *, nonce: str) -> SentMessage:
+        """Post; like Slack, a repeated nonce is posted again (the outbox asks `find_sent`)."""
         self.attempts += 1
         if self.failures:
             raise self.failures.pop(0)
-        for item in self.sent:
-            if item.nonce == nonce and item.message is not None:
-                return item.message
         message = SentMessage(
             community=where.community,
             channel_id=where.channel_id,
@@ -101,6 +99,26 @@ class FakePlatform:
         )
         self.sent.append(Sent("send", where, post, message, nonce))
         return message
+
+    async def find_sent(
+        self,
+        where: ChannelRef,
+        post: Post,
+        *,
+        nonce: str,
+        since: datetime,
+        until: datetime | None = None,
+    ) -> Sequence[SentMessage]:
+        """Return the post sent with `nonce` (the platform keeps each post's nonce)."""
+        return [
+            item.message
+            for item in self.sent
+            if item.kind == "send"
+            and item.nonce == nonce
+            and item.where is not None
+            and item.where.channel_id == where.channel_id
+            and item.message is not None
+        ][:1]
 
     async def update(self, message: SentMessage, post: Post) -> None:
         self.sent.append(Sent("update", None, post, message))

@@ -19,6 +19,7 @@ import dataclasses
 import logging
 import secrets
 from collections.abc import AsyncGenerator, Collection, Mapping, Sequence
+from datetime import datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -291,6 +292,19 @@ class ConsoleAdapter:
         )
         self._nonces[nonce] = sent
         return sent
+
+    async def find_sent(
+        self,
+        where: ChannelRef,
+        post: Post,
+        *,
+        nonce: str,
+        since: datetime,
+        until: datetime | None = None,
+    ) -> Sequence[SentMessage]:
+        """Return the message this session printed for `nonce` (a terminal keeps no history)."""
+        sent = self._nonces.get(nonce)
+        return [] if sent is None else [sent]
 
     async def update(self, message: SentMessage, post: Post) -> None:
         """Print the new content of a bot message, marked `(edited)`."""

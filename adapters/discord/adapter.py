@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from adapters.discord import translate
 from adapters.discord._client import TerreauClient
 from adapters.discord._errors import DMS_CLOSED, port_errors
 from adapters.discord._roles import move_role
+from adapters.discord._sent import find_posted
 from adapters.discord._sessions import SessionKeeper
 from adapters.discord.render import discord_nonce, render
 from bot.commands import CommandRegistry
@@ -32,6 +34,7 @@ from bot.ports import (
     NotFound,
     PlatformState,
     StartupFailed,
+    Unavailable,
     Unsupported,
 )
 from bot.prompts import Prompts
@@ -178,7 +181,10 @@ class DiscordAdapter:
     # Sending.
 
     async def send(self, where: ChannelRef, post: Post, *, nonce: str) -> SentMessage:
-        """Post in a channel or thread; Discord drops a retried send with the same nonce."""
+        """Post in a channel or thread; Discord drops a repeat of the nonce for a few minutes.
+
+        Past those minutes (a restart), the outbox asks `find_sent` before sending again.
+        """
         target = self._messageable(where.community, where.thread_id or where.channel_id)
         message = await self._post(target, post, nonce=discord_nonce(nonce), action="send")
         return SentMessage(
@@ -187,6 +193,33 @@ class DiscordAdapter:
             message_id=str(message.id),
             thread_id=where.thread_id,
         )
+
+    async def find_sent(
+        self,
+        where: ChannelRef,
+        post: Post,
+        *,
+        nonce: str,
+        since: datetime,
+        until: datetime | None = None,
+    ) -> Sequence[SentMessage]:
+        """Return the bot's messages of that window showing this post (Discord keeps no nonce)."""
+        target = self._messageable(where.community, where.thread_id or where.channel_id)
+        user = self.client.user
+        if user is None:
+            raise Unavailable("the Discord adapter is not logged in")
+        with port_errors("find_sent"):
+            found = await find_posted(target, user.id, post, since, until)
+        return [
+            SentMessage(
+                community=where.community,
+                channel_id=where.channel_id,
+                message_id=str(message.id),
+                # A thread started from a message has the message's id.
+                thread_id=str(message.id) if message.flags.has_thread else where.thread_id,
+            )
+            for message in found
+        ]
 
     async def update(self, message: SentMessage, post: Post) -> None:
         """Edit a message the bot sent.

@@ -121,7 +121,6 @@ class SlackAdapter:
         self._inflight: set[asyncio.Task[Any]] = set()
         self._next_post: dict[tuple[str, str], datetime] = {}
         self._nonces: OrderedDict[str, SentMessage] = OrderedDict()
-        self._uncertain: OrderedDict[str, None] = OrderedDict()
         self._responses = ResponseUrls(clock)
         self._bolt: AsyncApp | None = None
 
@@ -306,33 +305,45 @@ class SlackAdapter:
     # The ChatPlatform port.
 
     async def send(self, where: ChannelRef, post: Post, *, nonce: str) -> SentMessage:
-        """Post a message (paced per channel); a nonce already sent returns the first send."""
+        """Post a message (paced per channel) carrying its nonce in its metadata.
+
+        A nonce this process already posted returns that post; after a restart or an
+        uncertain answer, the outbox asks `find_sent` before sending again.
+        """
         sent = self._nonces.get(nonce)
         if sent is not None:
             return sent
         connection = self._connection(where.community)
-        if nonce in self._uncertain:
-            ts = await find_posted(connection.client, where, nonce)
-            if ts is not None:
-                sent = SentMessage(
-                    community=where.community,
-                    channel_id=where.channel_id,
-                    message_id=ts,
-                    thread_id=where.thread_id,
-                )
-        if sent is None:
-            if post.image_path is not None:
-                log.info("posting to Slack without the image %s (no file uploads)", post.image_path)
-            try:
-                sent = await self._post(connection, where, render(post), nonce=nonce)
-            except Unavailable:
-                self._uncertain[nonce] = None
-                _trim(self._uncertain)
-                raise
-        self._uncertain.pop(nonce, None)
+        if post.image_path is not None:
+            log.info("posting to Slack without the image %s (no file uploads)", post.image_path)
+        sent = await self._post(connection, where, render(post), nonce=nonce)
         self._nonces[nonce] = sent
         _trim(self._nonces)
         return sent
+
+    async def find_sent(
+        self,
+        where: ChannelRef,
+        post: Post,
+        *,
+        nonce: str,
+        since: datetime,
+        until: datetime | None = None,
+    ) -> Sequence[SentMessage]:
+        """Return the post whose metadata carries `nonce`, from the history of that window."""
+        connection = self._connection(where.community)
+        ts = await find_posted(connection.client, where, nonce, since, until)
+        if ts is None:
+            return []
+        sent = SentMessage(
+            community=where.community,
+            channel_id=where.channel_id,
+            message_id=ts,
+            thread_id=where.thread_id,
+        )
+        self._nonces[nonce] = sent
+        _trim(self._nonces)
+        return [sent]
 
     async def _post(
         self,

@@ -1,16 +1,18 @@
 """The outbox: a message is recorded before it is sent, then marked with the result.
 
-A crash between the send and the commit leaves the row pending; resending it with
-the same nonce lets the platform (or the sender) recognise the duplicate.
+A send happens under a lease: the row records who sends it, until when, and
+that a send was started, before the platform is called. Another process leaves a
+leased row alone until the lease lapses; a row with a start but no result is an
+uncertain send, confirmed with the platform before it is sent again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.engine import Row
 
 from bot.storage._base import Repository, require_aware
@@ -66,10 +68,76 @@ class Outbox(Repository):
         stmt = _entries().where(_outbox.status == "pending").order_by(_outbox.id).limit(limit)
         return [_entry(row) for row in await self._connection.execute(stmt)]
 
-    async def get(self, outbox_id: int) -> OutboxEntry | None:
-        """Return one outbox row, or None."""
-        row = (await self._connection.execute(_entries().where(_outbox.id == outbox_id))).first()
+    async def stranded(self, older_than: datetime, limit: int = 100) -> list[OutboxEntry]:
+        """Return pending rows nobody is sending: their lease lapsed, or none was taken.
+
+        A row never leased counts once it is older than `older_than` (the process
+        that queued it stopped before sending it).
+        """
+        now = self._clock.now()
+        stmt = (
+            _entries()
+            .where(
+                _outbox.status == "pending",
+                or_(
+                    _outbox.lease_until <= now,
+                    and_(_outbox.lease_until.is_(None), _outbox.created_at <= older_than),
+                ),
+            )
+            .order_by(_outbox.id)
+            .limit(limit)
+        )
+        return [_entry(row) for row in await self._connection.execute(stmt)]
+
+    async def get(self, outbox_id: int, *, lock: bool = False) -> OutboxEntry | None:
+        """Return one outbox row, or None; `lock` holds it until the transaction ends."""
+        stmt = _entries().where(_outbox.id == outbox_id)
+        if lock:
+            stmt = stmt.with_for_update(of=OutboxRow.__table__)
+        row = (await self._connection.execute(stmt)).first()
         return None if row is None else _entry(row)
+
+    async def take_lease(self, outbox_id: int, owner: str, until: datetime) -> None:
+        """Make `owner` the sender of a pending row until `until`, noting the first attempt.
+
+        Call it on a row read with `get(lock=True)` in the same transaction, after
+        checking that no other owner's lease is running.
+        """
+        now = self._clock.now()
+        await self._set(
+            outbox_id,
+            lease_owner=owner,
+            lease_until=require_aware(until, "until"),
+            attempted_at=func.coalesce(_outbox.attempted_at, now),
+        )
+
+    async def renew_lease(self, outbox_id: int, owner: str, until: datetime) -> bool:
+        """Extend `owner`'s lease of a pending row; False when the lease is no longer theirs."""
+        stmt = (
+            update(OutboxRow)
+            .where(
+                _outbox.id == outbox_id,
+                _outbox.status == "pending",
+                _outbox.lease_owner == owner,
+            )
+            .values(lease_until=require_aware(until, "until"))
+            .returning(_outbox.id)
+        )
+        return (await self._connection.execute(stmt)).first() is not None
+
+    async def recorded(
+        self, community_id: int, channel_id: str, message_ids: Collection[str]
+    ) -> set[str]:
+        """Return which of `message_ids` other sent rows already stand for."""
+        if not message_ids:
+            return set()
+        stmt = select(_outbox.message_id).where(
+            _outbox.community_id == community_id,
+            _outbox.channel_id == channel_id,
+            _outbox.status == "sent",
+            _outbox.message_id.in_(list(message_ids)),
+        )
+        return {str(value) for value in (await self._connection.execute(stmt)).scalars()}
 
     async def by_nonce(self, nonce: str) -> OutboxEntry | None:
         """Return the outbox row holding `nonce`, or None."""
@@ -92,6 +160,8 @@ class Outbox(Repository):
             sent_thread_id=thread_id,
             sent_at=self._now(at),
             attempts=_outbox.attempts + 1,
+            lease_owner=None,
+            lease_until=None,
         )
 
     async def mark_failed(self, outbox_id: int, error: str, *, retry: bool = False) -> None:
@@ -101,6 +171,8 @@ class Outbox(Repository):
             status="pending" if retry else "failed",
             last_error=error[:_ERROR_LIMIT],
             attempts=_outbox.attempts + 1,
+            lease_owner=None,
+            lease_until=None,
         )
 
     async def recent_for_job(self, job_id: str, limit: int) -> list[OutboxEntry]:
@@ -146,4 +218,7 @@ def _entry(row: Row[Any]) -> OutboxEntry:
         last_error=m["last_error"],
         created_at=m["created_at"],
         sent_at=m["sent_at"],
+        attempted_at=m["attempted_at"],
+        lease_owner=m["lease_owner"],
+        lease_until=m["lease_until"],
     )

@@ -231,6 +231,11 @@ class OutboxRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    # The first time a send was started: an unconfirmed send is looked up from there.
+    attempted_at: Mapped[datetime | None]
+    # The process sending the row, until when; another process sends only once it lapses.
+    lease_owner: Mapped[str | None]
+    lease_until: Mapped[datetime | None]
 
 
 class OptOutRow(Base):

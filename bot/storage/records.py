@@ -76,6 +76,9 @@ class OutboxEntry:
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
+    attempted_at: datetime | None = None
+    lease_owner: str | None = None
+    lease_until: datetime | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -110,3 +110,69 @@ async def test_marking_a_missing_row_is_an_error(database: Database) -> None:
     with pytest.raises(LookupError, match="no outbox row"):
         async with database.transaction() as uow:
             await uow.outbox.mark_sent(999, "m1")
+
+
+async def test_a_lease_records_the_first_attempt_and_is_renewed_only_by_its_owner(
+    database: Database, community_id: int
+) -> None:
+    clock = clock_of(database)
+    outbox_id = await add(database, community_id, "n1")
+    async with database.transaction() as uow:
+        row = await uow.outbox.get(outbox_id, lock=True)
+        assert row is not None and row.attempted_at is None and row.lease_owner is None
+        await uow.outbox.take_lease(outbox_id, "a", at(1))
+    await clock.advance(timedelta(minutes=5))
+    async with database.transaction() as uow:
+        await uow.outbox.take_lease(outbox_id, "b", at(6))  # a later attempt, by another
+        assert await uow.outbox.renew_lease(outbox_id, "a", at(7)) is False
+        assert await uow.outbox.renew_lease(outbox_id, "b", at(8)) is True
+    async with database.read() as uow:
+        leased = await uow.outbox.get(outbox_id)
+    assert leased is not None
+    # The first attempt is kept: an uncertain send is looked up from there.
+    assert (leased.attempted_at, leased.lease_owner, leased.lease_until) == (T0, "b", at(8))
+
+    async with database.transaction() as uow:
+        await uow.outbox.mark_sent(outbox_id, "m1")
+        assert await uow.outbox.renew_lease(outbox_id, "b", at(9)) is False
+    async with database.read() as uow:
+        sent = await uow.outbox.get(outbox_id)
+    assert sent is not None
+    assert (sent.status, sent.lease_owner, sent.lease_until, sent.attempted_at) == (
+        "sent",
+        None,
+        None,
+        T0,
+    )
+
+
+async def test_stranded_rows_are_those_whose_lease_lapsed_or_that_nobody_leased(
+    database: Database, community_id: int
+) -> None:
+    clock = clock_of(database)
+    lapsed = await add(database, community_id, "lapsed")
+    running = await add(database, community_id, "running")
+    never = await add(database, community_id, "never leased")
+    await clock.advance(timedelta(minutes=2))
+    fresh = await add(database, community_id, "fresh")
+    async with database.transaction() as uow:
+        await uow.outbox.take_lease(lapsed, "a", at(1))
+        await uow.outbox.take_lease(running, "b", at(10))
+    async with database.read() as uow:
+        stranded = await uow.outbox.stranded(older_than=at(1))
+    # `fresh` was queued a moment ago: its process is about to send it.
+    assert [row.id for row in stranded] == [lapsed, never]
+    assert fresh not in {row.id for row in stranded} and running not in {r.id for r in stranded}
+
+
+async def test_recorded_tells_which_messages_other_rows_stand_for(
+    database: Database, community_id: int
+) -> None:
+    first = await add(database, community_id, "n1")
+    await add(database, community_id, "n2")
+    async with database.transaction() as uow:
+        await uow.outbox.mark_sent(first, "m1")
+    async with database.read() as uow:
+        assert await uow.outbox.recorded(community_id, "general", ["m1", "m2"]) == {"m1"}
+        assert await uow.outbox.recorded(community_id, "random", ["m1"]) == set()
+        assert await uow.outbox.recorded(community_id, "general", []) == set()

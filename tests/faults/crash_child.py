@@ -1,19 +1,28 @@
-"""A real Terreau in a process of its own, which can SIGKILL itself at a named point.
+"""A real Terreau in a process of its own, to be SIGKILLed in the middle of a send.
 
-    python -m tests.faults.crash_child --config C --database URL --sent FILE --now ISO
-        [--kill-at claimed|send|sent]
+    python -m tests.faults.crash_child --config C --database URL --now ISO
+        --platform file --sent FILE [--kill-at claimed|send|sent]
+    python -m tests.faults.crash_child --config C --database URL --now ISO
+        --platform slack|discord [--kill-at claimed]
 
-It runs `bot.app.create_app` on the database with a `FilePlatform`: every post is
-appended to a JSON-lines file, and a send whose nonce the file already holds
-returns the first message instead of posting again (what Discord does with a
-nonce). The clock stands still at `--now`, so the scheduler catches up on what is
-due at that instant and nothing waits for real time; the process then stops
-cleanly and exits 0, unless it killed itself first:
+It runs `bot.app.create_app` on the database with one platform:
+
+- `file`: a `FilePlatform`, a platform that keeps every post (one JSON line each,
+  with its nonce and time) and nothing else: a repeated nonce is posted again, and
+  what was posted is found only by asking (`find_sent`), as on Slack;
+- `slack`, `discord`: the real adapter (slack-bolt, discord.py) on the fake server
+  whose address the config gives (`[slack] api_base`, `[discord] api_base` and
+  `gateway_url`); the test's fake server kills this process when the post arrives.
+
+So what survives a kill is only what the database and the platform hold. The clock
+stands still at `--now`, so the scheduler catches up on what is due at that instant
+and nothing waits for real time; the process then stops cleanly and exits 0, unless
+it was killed first:
 
 - `claimed`: inside the ritual's transaction, after the run is claimed in the
   ledger and before the post is queued (the transaction never commits);
-- `send`: inside `send`, before the post is written to the file;
-- `sent`: inside `send`, after the post is written and before `send` returns.
+- `send` (file): inside `send`, before the post is written to the file;
+- `sent` (file): inside `send`, after the post is written and before `send` returns.
 
 The hooks live here, in the test's process double, never in production code.
 """
@@ -33,7 +42,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import create_app
-from bot.config import load_settings
+from bot.commands import CommandRegistry
+from bot.config import Settings, load_settings
 from bot.domain import (
     ChannelRef,
     ChoiceMade,
@@ -43,12 +53,16 @@ from bot.domain import (
     SentMessage,
     post_to_dict,
 )
-from bot.ports import EventSink
+from bot.ports import ChatPlatform, Clock, EventSink
 from bot.prompts import Prompts
 from bot.storage import Database
 from tests.fakes import ManualClock
 
 KILL_POINTS = ("claimed", "send", "sent")
+PLATFORMS = ("file", "slack", "discord")
+SLACK_TEAM = "T0TERREAU"
+SLACK_TOKEN = "xoxb-1111-terreau"
+DISCORD_TOKEN = "fake.bot.token"
 
 
 def die() -> None:
@@ -68,8 +82,9 @@ class FilePlatform:
 
     name = "console"
 
-    def __init__(self, path: Path, *, kill_at: str | None = None) -> None:
+    def __init__(self, path: Path, clock: Clock, *, kill_at: str | None = None) -> None:
         self.path = path
+        self.clock = clock
         self.kill_at = kill_at
 
     async def start(self, sink: EventSink) -> None:
@@ -79,26 +94,42 @@ class FilePlatform:
         pass
 
     async def send(self, where: ChannelRef, post: Post, *, nonce: str) -> SentMessage:
-        sent = read_sent(self.path)
-        for record in sent:
-            if record["nonce"] == nonce:
-                return SentMessage(
-                    community=record["community"],
-                    channel_id=record["channel_id"],
-                    message_id=record["message_id"],
-                )
         if self.kill_at == "send":
             die()
         message = SentMessage(
             community=where.community,
             channel_id=where.channel_id,
-            message_id=f"m{len(sent) + 1}",
+            message_id=f"m{len(read_sent(self.path)) + 1}",
             thread_id=where.thread_id,
         )
         self._append("send", message, post, nonce)
         if self.kill_at == "sent":
             die()
         return message
+
+    async def find_sent(
+        self,
+        where: ChannelRef,
+        post: Post,
+        *,
+        nonce: str,
+        since: datetime,
+        until: datetime | None = None,
+    ) -> Sequence[SentMessage]:
+        return [
+            SentMessage(
+                community=record["community"],
+                channel_id=record["channel_id"],
+                message_id=record["message_id"],
+                thread_id=where.thread_id,
+            )
+            for record in read_sent(self.path)
+            if record["kind"] == "send"
+            and record["nonce"] == nonce
+            and record["channel_id"] == where.channel_id
+            and since <= datetime.fromisoformat(record["at"])
+            and (until is None or datetime.fromisoformat(record["at"]) <= until)
+        ]
 
     async def update(self, message: SentMessage, post: Post) -> None:
         self._append("update", message, post, None)
@@ -140,6 +171,7 @@ class FilePlatform:
         record = {
             "kind": kind,
             "nonce": nonce,
+            "at": self.clock.now().isoformat(),
             "community": message.community,
             "channel_id": message.channel_id,
             "message_id": message.message_id,
@@ -151,18 +183,58 @@ class FilePlatform:
             os.fsync(file.fileno())
 
 
+def platform_for(
+    arguments: argparse.Namespace,
+    settings: Settings,
+    prompts: Prompts,
+    commands: CommandRegistry,
+    clock: Clock,
+) -> tuple[str, ChatPlatform]:
+    """Return the platform the arguments name, under the name the config's community uses."""
+    if arguments.platform == "slack":
+        from adapters.slack import SlackAdapter, Workspace
+
+        slack = SlackAdapter(
+            workspaces=[Workspace(team_id=SLACK_TEAM, token=SLACK_TOKEN)],
+            clock=clock,
+            mode="http",
+            api_base=settings.slack.api_base,
+            signing_secret="crash-child",
+            http_port=0,
+        )
+        return "slack", slack
+    if arguments.platform == "discord":
+        from adapters.discord import DiscordAdapter
+
+        discord = DiscordAdapter(
+            token=DISCORD_TOKEN,
+            settings=settings.discord,
+            communities=settings.communities,
+            commands=commands,
+            prompts=prompts,
+            clock=clock,
+            guild_ready_timeout=0.01,
+        )
+        return "discord", discord
+    kill_at = arguments.kill_at if arguments.kill_at != "claimed" else None
+    return "console", FilePlatform(Path(arguments.sent), clock, kill_at=kill_at)
+
+
 async def run(arguments: argparse.Namespace) -> None:
     """Start the app at `--now`, let it do what is due, stop it."""
     settings = load_settings(Path(arguments.config))
     clock = ManualClock(datetime.fromisoformat(arguments.now))
     database = await Database.connect(arguments.database, clock=clock)
-    platform = FilePlatform(Path(arguments.sent), kill_at=arguments.kill_at)
+    prompts = Prompts.load(settings.prompts_dir)
+    commands = CommandRegistry()
+    name, platform = platform_for(arguments, settings, prompts, commands, clock)
     app = await create_app(
         settings,
         database=database,
-        prompts=Prompts.load(settings.prompts_dir),
-        platforms={"console": platform},
+        prompts=prompts,
+        platforms={name: platform},
         clock=clock,
+        commands=commands,
     )
     if arguments.kill_at == "claimed":
         # The ritual claims its run, then queues its post in the same transaction.
@@ -181,10 +253,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="crash_child")
     parser.add_argument("--config", required=True)
     parser.add_argument("--database", required=True)
-    parser.add_argument("--sent", required=True)
     parser.add_argument("--now", required=True)
+    parser.add_argument("--platform", choices=PLATFORMS, default="file")
+    parser.add_argument("--sent", help="the file platform's file")
     parser.add_argument("--kill-at", choices=KILL_POINTS, default=None)
     arguments = parser.parse_args(argv)
+    if arguments.platform == "file" and not arguments.sent:
+        parser.error("--platform file needs --sent FILE")
+    if arguments.platform != "file" and arguments.kill_at in ("send", "sent"):
+        parser.error("with a real adapter, the fake server kills the process (send, sent)")
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     asyncio.run(run(arguments))
     return 0

@@ -110,7 +110,10 @@ class Rituals:
                 if queued is None or queued.status != "pending":
                     log.debug("%s at %s already ran", job, scheduled_for)
                     return
-                # Claimed and queued, but the send did not happen (a retried run).
+                # Claimed and queued by a run whose send is not recorded: another process
+                # may be sending it now, or its process died. The outbox lease tells them
+                # apart: `attempt` sends only a row no live process holds, and asks the
+                # platform first when an earlier send was started.
                 outbox_id = queued.id
             else:
                 outbox_id = await self._queue_post(

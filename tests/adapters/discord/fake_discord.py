@@ -2,8 +2,10 @@
 
 It speaks just enough of Discord's documented protocol for Terreau's adapter:
 login and application info, guild command sync, message sends, interaction
-callbacks, members and their roles, DMs, a guild's channels and active threads; and a
-gateway. Every request and gateway payload is recorded.
+callbacks, members and their roles, DMs, a guild's channels and active threads, channel
+history (messages kept with the ids and times of the server's clock; a nonce kept only
+for `NONCE_WINDOW`, as Discord's `enforce_nonce` does, and never shown when messages
+are listed); and a gateway. Every request and gateway payload is recorded.
 
 The gateway keeps sessions as Discord does: IDENTIFY opens one (READY, then the
 guilds' GUILD_CREATE), every dispatch of a session is numbered and kept, and a
@@ -24,8 +26,9 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +72,13 @@ _GUILD_ONLY = {
 GATEWAY_GUILD_MEMBERS = 1 << 14
 GATEWAY_MESSAGE_CONTENT = 1 << 18
 """Application flags: the privileged intents enabled in the Developer Portal."""
+DISCORD_EPOCH = 1420070400000
+NONCE_WINDOW = timedelta(minutes=2)
+"""Discord drops a repeated `enforce_nonce` send "in the past few minutes"; two here."""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def payload(name: str) -> dict[str, Any]:
@@ -129,6 +139,15 @@ class FakeDiscord:
     dm_channels: dict[str, str] = field(default_factory=dict)
     _sockets: list[web.WebSocketResponse] = field(default_factory=list)
     _session_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    # Messages by channel, oldest first, as listing them returns them.
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Discord's own time, which stamps each message's id; tests set it to their clock.
+    clock: Callable[[], datetime] = field(default_factory=lambda: _utc_now)
+    # Awaited when a message create arrives, instead of storing the message (before) or
+    # once it is stored (after): a test kills the sender there, as a crash would.
+    before_post: Callable[[], Awaitable[None]] | None = None
+    after_post: Callable[[], Awaitable[None]] | None = None
+    _nonces: dict[tuple[str, str], tuple[datetime, dict[str, Any]]] = field(default_factory=dict)
     _runner: web.AppRunner | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     port: int = 0
@@ -334,10 +353,18 @@ class FakeDiscord:
                 shown = {k: v for k, v in guild.items() if k not in ("channels", "members")}
                 return _json(shown)
         if request.method == "POST" and parts[0] == "channels" and parts[-1] == "messages":
+            if self.before_post is not None:  # the message is lost on the way
+                await self.before_post()
+                return _error(500, 0, "500: Internal Server Error")
             try:
-                return _json(self._message(parts[1], body))
+                created = self._message(parts[1], body)
             except _Refused as refused:
                 return _error(refused.status, refused.code, str(refused))
+            if self.after_post is not None:
+                await self.after_post()
+            return _json(created)
+        if request.method == "GET" and parts[0] == "channels" and parts[-1] == "messages":
+            return _json(self._history(parts[1], request.query))
         if request.method == "POST" and parts[0] == "webhooks" and len(parts) == 3:
             # An interaction follow-up: a message sent with the interaction's token.
             return _json(self._message(str(body.get("channel_id") or parts[1]), body))
@@ -402,12 +429,19 @@ class FakeDiscord:
     def _message(self, channel_id: str, body: dict[str, Any]) -> dict[str, Any]:
         if self.dm_channels.get(channel_id) in CLOSED_DMS:
             raise _Refused(403, 50007, "Cannot send messages to this user")
-        return {
-            "id": str(1188000000000000100 + next(self._ids)),
+        now = self.clock()
+        nonce = body.get("nonce")
+        if nonce is not None and body.get("enforce_nonce"):
+            seen = self._nonces.get((channel_id, str(nonce)))
+            if seen is not None and now - seen[0] < NONCE_WINDOW:
+                return dict(seen[1], nonce=nonce)
+        moment = int(now.timestamp() * 1000) - DISCORD_EPOCH
+        message = {
+            "id": str((moment << 22) + next(self._ids)),
             "channel_id": channel_id,
             "author": BOT_USER,
             "content": body.get("content", ""),
-            "timestamp": "2026-11-23T09:00:00.000000+00:00",
+            "timestamp": now.isoformat(),
             "edited_timestamp": None,
             "tts": False,
             "mention_everyone": False,
@@ -418,9 +452,25 @@ class FakeDiscord:
             "pinned": False,
             "type": 0,
             "flags": 0,
-            "nonce": body.get("nonce"),
             "components": body.get("components", []),
         }
+        self.messages.setdefault(channel_id, []).append(message)
+        if nonce is not None:
+            self._nonces[(channel_id, str(nonce))] = (now, message)
+        # Only the answer to the create carries the nonce; Discord does not store it.
+        return dict(message, nonce=nonce)
+
+    def _history(self, channel_id: str, query: Any) -> list[dict[str, Any]]:
+        """GET /channels/{id}/messages: newest first, `after` taking the oldest after it."""
+        messages = self.messages.get(channel_id, [])
+        limit = min(int(query.get("limit", "50")), 100)
+        if "after" in query:
+            after = int(query["after"])
+            return list(reversed([m for m in messages if int(m["id"]) > after][:limit]))
+        if "before" in query:
+            before = int(query["before"])
+            messages = [m for m in messages if int(m["id"]) < before]
+        return list(reversed(messages[-limit:]))
 
 
 class _Refused(Exception):

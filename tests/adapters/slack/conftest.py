@@ -98,8 +98,8 @@ class SlackTerreau:
 
 
 @pytest.fixture
-async def fake_slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack()
+async def fake_slack(clock: ManualClock) -> AsyncIterator[FakeSlack]:
+    fake = FakeSlack(clock=clock.now)
     fake.add_user("U0ALICE", "Alice")
     fake.add_user("U0MO", "Mo", is_admin=True)
     fake.add_user("U0OWEN", "Owen", is_owner=True)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -43,6 +44,10 @@ METHOD_SCOPES = {
     "usergroups.users.list": "usergroups:read",
 }
 """The scope Slack requires for each method the fake serves (public channels)."""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -78,6 +83,12 @@ class FakeSlack:
     responses: list[dict[str, Any]] = field(default_factory=list)
     acks: list[dict[str, Any]] = field(default_factory=list)
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    # Slack's own time, which stamps each message's ts; tests set it to their clock.
+    clock: Callable[[], datetime] = field(default_factory=lambda: _utc_now)
+    # Awaited when a chat.postMessage arrives, instead of storing the message (before) or
+    # once it is stored (after): a test kills the poster there, as a crash would.
+    before_post: Callable[[], Awaitable[None]] | None = None
+    after_post: Callable[[], Awaitable[None]] | None = None
     base: str = ""
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(100))
     _runner: web.AppRunner | None = None
@@ -162,7 +173,13 @@ class FakeSlack:
         failure = (self.failures.get(method) or [None]).pop(0) if method in self.failures else None
         if failure == "before":  # Slack failed and did nothing
             return web.json_response({"ok": False, "error": "internal_error"}, status=500)
+        posting = method == "chat.postMessage"
+        if posting and self.before_post is not None:  # the post is lost on the way
+            await self.before_post()
+            return web.json_response({"ok": False, "error": "internal_error"}, status=500)
         body: dict[str, Any] = handler(params, team)
+        if posting and self.after_post is not None:
+            await self.after_post()
         if failure == "after":  # Slack did the work, but the answer was lost
             return web.json_response({"ok": False, "error": "internal_error"}, status=503)
         return web.json_response(body, headers=headers)
@@ -180,7 +197,8 @@ class FakeSlack:
         }
 
     def _next_ts(self) -> str:
-        return f"1763800000.{next(self._ts):06d}"
+        # Slack's ts is the posting time; the counter keeps each one unique and ordered.
+        return f"{int(self.clock().timestamp())}.{next(self._ts):06d}"
 
     def _chat_postMessage(self, params: Mapping[str, Any], team: Any) -> dict[str, Any]:
         channel = str(params["channel"])
@@ -204,12 +222,32 @@ class FakeSlack:
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
 
     def _history(self, messages: list[dict[str, Any]], params: Mapping[str, Any]) -> dict[str, Any]:
+        """Newest first within `oldest`..`latest`, `limit` at a time from `cursor`, as Slack."""
         with_metadata = str(params.get("include_all_metadata")).lower() in ("true", "1")
+        inclusive = str(params.get("inclusive")).lower() in ("true", "1")
+        oldest = float(params.get("oldest") or 0)
+        latest = float(params["latest"]) if params.get("latest") else None
+
+        def within(ts: float) -> bool:
+            after = ts >= oldest if inclusive else ts > oldest
+            before = latest is None or (ts <= latest if inclusive else ts < latest)
+            return after and before
+
         shown = [
             {k: v for k, v in m.items() if k != "metadata" or with_metadata}
-            for m in reversed(messages)
-        ][: int(params.get("limit") or 100)]
-        return {"ok": True, "messages": shown, "has_more": False}
+            for m in sorted(messages, key=lambda m: float(m["ts"]), reverse=True)
+            if within(float(m["ts"]))
+        ]
+        start = int(params.get("cursor") or 0)
+        limit = int(params.get("limit") or 100)
+        page = shown[start : start + limit]
+        more = start + limit < len(shown)
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
 
     def _conversations_history(self, params: Mapping[str, Any], team: Any) -> dict[str, Any]:
         channel = str(params["channel"])
@@ -218,7 +256,9 @@ class FakeSlack:
         if channel in self.outside:
             return {"ok": False, "error": "not_in_channel"}
         messages = [
-            m for m in self.messages.get(str(params["channel"]), []) if "thread_ts" not in m
+            m
+            for m in self.messages.get(str(params["channel"]), [])
+            if "thread_ts" not in m or m["thread_ts"] == m["ts"]
         ]
         return self._history(messages, params)
 

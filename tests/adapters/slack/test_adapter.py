@@ -92,8 +92,9 @@ async def test_send_renders_blocks_and_returns_the_ts(
     assert call.token == BOT_TOKEN
     assert call.params["text"] == "Hi <@U0ALICE> &lt;!channel&gt;"
     assert call.params["blocks"][1]["elements"][0]["value"] == "poll:1:yes"
+    # Slack's ts is the posting time (the fake's clock is the test's).
     assert sent == SentMessage(
-        community=KEY, channel_id="C0GENERAL", message_id="1763800000.000100"
+        community=KEY, channel_id="C0GENERAL", message_id=f"{int(START.timestamp())}.000100"
     )
 
 
@@ -342,8 +343,8 @@ async def test_one_adapter_serves_several_workspaces_each_with_its_token(
 
 
 @pytest.mark.parametrize("thread", [None, "1763800000.000050"])
-async def test_a_post_whose_answer_was_lost_is_not_posted_again(
-    adapter: SlackAdapter, fake_slack: FakeSlack, thread: str | None
+async def test_a_post_whose_answer_was_lost_is_found_by_its_metadata(
+    adapter: SlackAdapter, fake_slack: FakeSlack, clock: ManualClock, thread: str | None
 ) -> None:
     where = ChannelRef(community=KEY, channel_id="C0GENERAL", thread_id=thread)
     fake_slack.failures["chat.postMessage"] = ["after"]
@@ -354,23 +355,73 @@ async def test_a_post_whose_answer_was_lost_is_not_posted_again(
         "event_type": "terreau_post",
         "event_payload": {"nonce": "posts:q:1"},
     }
-    again = await adapter.send(where, Post(text="weekly question"), nonce="posts:q:1")
-    assert len(fake_slack.called("chat.postMessage")) == 1
-    assert again.message_id == fake_slack.messages["C0GENERAL"][0]["ts"]
-    assert again.thread_id == thread
+    await clock.advance(timedelta(hours=3))
+
+    found = await adapter.find_sent(
+        where, Post(text="weekly question"), nonce="posts:q:1", since=START
+    )
+    assert found == [
+        SentMessage(
+            community=KEY,
+            channel_id="C0GENERAL",
+            message_id=fake_slack.messages["C0GENERAL"][0]["ts"],
+            thread_id=thread,
+        )
+    ]
+    assert (
+        await adapter.find_sent(where, Post(text="weekly question"), nonce="posts:q:2", since=START)
+        == []
+    )
+    # Only the history of the window is searched.
+    later = START + timedelta(minutes=1)
+    assert await adapter.find_sent(where, Post(text="x"), nonce="posts:q:1", since=later) == []
+    earlier = START - timedelta(minutes=2)
+    before = START - timedelta(minutes=1)
+    assert (
+        await adapter.find_sent(
+            where, Post(text="x"), nonce="posts:q:1", since=earlier, until=before
+        )
+        == []
+    )
 
 
-async def test_a_post_that_failed_before_slack_took_it_is_posted_on_retry(
-    adapter: SlackAdapter, fake_slack: FakeSlack, clock: ManualClock
+async def test_a_post_that_failed_before_slack_took_it_is_not_found(
+    adapter: SlackAdapter, fake_slack: FakeSlack
 ) -> None:
     fake_slack.failures["chat.postMessage"] = ["before"]
     with pytest.raises(Unavailable):
         await adapter.send(GENERAL, Post(text="hello"), nonce="n1")
-    await clock.advance(timedelta(seconds=1))
-    sent = await adapter.send(GENERAL, Post(text="hello"), nonce="n1")
-    assert len(fake_slack.called("chat.postMessage")) == 2
-    assert len(fake_slack.called("conversations.history")) == 1
-    assert [m["ts"] for m in fake_slack.messages["C0GENERAL"]] == [sent.message_id]
+    assert await adapter.find_sent(GENERAL, Post(text="hello"), nonce="n1", since=START) == []
+    [history] = fake_slack.called("conversations.history")
+    assert history.params["include_all_metadata"] in ("1", "true", True)
+
+
+async def test_finding_a_post_pages_through_a_busy_channel(
+    adapter: SlackAdapter, fake_slack: FakeSlack, clock: ManualClock
+) -> None:
+    sent = await adapter.send(GENERAL, Post(text="the post"), nonce="n1")
+    for index in range(450):
+        await clock.advance(timedelta(seconds=2))
+        fake_slack.messages["C0GENERAL"].append(
+            {
+                "type": "message",
+                "user": "U0ALICE",
+                "text": f"chat {index}",
+                "ts": f"{int(clock.now().timestamp())}.{index:06d}",
+            }
+        )
+    found = await adapter.find_sent(GENERAL, Post(text="the post"), nonce="n1", since=START)
+    assert [message.message_id for message in found] == [sent.message_id]
+    assert len(fake_slack.called("conversations.history")) == 3
+    # Bounded by the end of the sender's lease, the window holds one page.
+    until = START + timedelta(seconds=1)
+    assert (
+        await adapter.find_sent(
+            GENERAL, Post(text="the post"), nonce="n1", since=START, until=until
+        )
+        == found
+    )
+    assert len(fake_slack.called("conversations.history")) == 4
 
 
 async def test_a_workspace_whose_token_was_revoked_is_reported_removed_not_fatal(
