@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.slack.blocks import TEXT_LIMIT
+from bot.command_line import split_words
 from bot.domain import ChannelRef, CommandInvoked, Mention
 from bot.domain.markup import plain
 from tests.adapters.slack.conftest import SlackTerreau
@@ -75,12 +76,14 @@ async def test_a_hostile_poll_reaches_slack_as_plain_text_elements(
     kinds = {element["type"] for _, element in elements(blocks)}
     assert kinds == {"text"}  # no link, user, channel or broadcast element
     text = shown_text(blocks)
-    assert invoked.args[0] in text  # the question exactly as the core received it
-    for option in invoked.args[1].split("|"):
+    # The question and options exactly as the core received them.
+    _action, typed_question, typed_options = (w.value for w in split_words(invoked.text))
+    assert typed_question in text
+    for option in typed_options.split("|"):
         assert option.strip() in text
     assert "<!here>" not in posted.params["text"]
     assert [e["text"]["text"] for e in blocks[-1]["elements"]] == [
-        option.strip() for option in invoked.args[1].split("|")
+        option.strip() for option in typed_options.split("|")
     ]
 
 
