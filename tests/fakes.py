@@ -168,6 +168,20 @@ async def until(condition: Callable[[], bool]) -> None:
             await asyncio.sleep(0.001)
 
 
+async def wake_sleepers(clock: ManualClock, done: Callable[[], bool], *, within: timedelta) -> None:
+    """Move `clock` to each sleeper's wake, at most `within` ahead, until `done()` holds.
+
+    Retries and back-offs wait on the clock: rather than guessing how far to move it,
+    wait until one of them is asleep, then move the clock to exactly when it wakes.
+    """
+    async with asyncio.timeout(30):
+        while not done():
+            await until(lambda: done() or clock.next_wake(within) is not None)
+            wake = clock.next_wake(within)
+            if wake is not None and not done():
+                await clock.set(max(wake, clock.now()))
+
+
 @dataclass
 class FakeRolePlatform(FakePlatform):
     """A fake platform that can also give roles, as Discord can."""
