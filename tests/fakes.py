@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.domain import ChannelRef, ChoiceMade, CommandInvoked, Member, Post, SentMessage
 from bot.ports import EventSink, Forbidden, PlatformError
+from bot.prompts import Catalog, Prompts
 
 
 class ManualClock:
@@ -193,3 +195,138 @@ class FakeRolePlatform(FakePlatform):
         if self.role_refusal is not None:
             raise self.role_refusal
         self.roles[role_id] = set(member_ids)
+
+
+MISSING = "<not given>"
+"""What `PromptLog.said` shows for a variable the prompt was not given."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One prompt a catalog rendered: its key, the variables it was given, the result."""
+
+    key: str
+    variables: Mapping[str, object]
+    post: Post
+
+    @property
+    def text(self) -> str:
+        return self.post.plain_text()
+
+
+class RecordingCatalog:
+    """A catalog that notes in its `PromptLog` every prompt it renders."""
+
+    def __init__(self, log: PromptLog, catalog: Catalog) -> None:
+        self._log = log
+        self._catalog = catalog
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._catalog, name)
+
+    def post(self, key: str, **variables: object) -> Post:
+        post = self._catalog.post(key, **variables)
+        self._log.note(key, variables, post)
+        return post
+
+    def text(self, key: str, **variables: object) -> str:
+        self._log.note(key, variables, self._catalog.post(key, **variables))
+        return self._catalog.text(key, **variables)
+
+    def render_item(self, pool_name: str, item_id: str, **variables: object) -> Post:
+        post = self._catalog.render_item(pool_name, item_id, **variables)
+        self._log.note(f"pools.{pool_name}.{item_id}", variables, post)
+        return post
+
+    def text_of_title(self, pool_name: str, **variables: object) -> str:
+        text = self._catalog.text_of_title(pool_name, **variables)
+        self._log.note(f"pools.{pool_name}.title", variables, Post(text=text))
+        return text
+
+
+class PromptLog:
+    """Prompts whose catalogs note every prompt they render.
+
+    A test asks which prompt a post came from, and with which variables, instead
+    of matching its wording: a reworded prompt changes neither, and asking about a
+    key the catalog does not have fails instead of passing silently.
+    """
+
+    def __init__(self, prompts: Prompts) -> None:
+        self._prompts = prompts
+        self.languages = prompts.languages
+        self.rendered: list[Rendered] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._prompts, name)
+
+    def catalog(self, language: str) -> Catalog:
+        return RecordingCatalog(self, self._prompts.catalog(language))  # type: ignore[return-value]
+
+    def note(self, key: str, variables: Mapping[str, object], post: Post) -> None:
+        self.rendered.append(Rendered(key, dict(variables), post))
+
+    def find(self, post: Post | str) -> Rendered | None:
+        """Return the render `post` is (the latest with the same text), if any."""
+        text = post if isinstance(post, str) else post.plain_text()
+        for rendered in reversed(self.rendered):
+            if rendered.text == text:
+                return rendered
+        return None
+
+    def of(self, post: Post | str) -> Rendered:
+        """Return the render `post` is (the latest with the same text)."""
+        rendered = self.find(post)
+        if rendered is None:
+            text = post if isinstance(post, str) else post.plain_text()
+            raise AssertionError(f"no prompt rendered as {text!r}; last keys: {self.keys()[-8:]}")
+        return rendered
+
+    def posts(self, posts: Sequence[Post], prefix: str) -> list[Post]:
+        """Return the posts that are prompts under `prefix` (e.g. `election.posts.`)."""
+        return [
+            post
+            for post in posts
+            if (rendered := self.find(post)) is not None and rendered.key.startswith(prefix)
+        ]
+
+    def key(self, post: Post | str) -> str:
+        """Return the key of the prompt `post` is."""
+        return self.of(post).key
+
+    def said(self, post: Post | str, *names: str) -> tuple[str, dict[str, object]]:
+        """Return the key of the prompt `post` is, and the variables `names` it was given."""
+        rendered = self.of(post)
+        return rendered.key, {name: rendered.variables.get(name, MISSING) for name in names}
+
+    def within(self, post: Post | str) -> list[Rendered]:
+        """Return every render (latest first) whose text is part of `post`'s text."""
+        text = post if isinstance(post, str) else post.plain_text()
+        return [r for r in reversed(self.rendered) if r.text and r.text in text]
+
+    def shows(self, post: Post | str, key: str) -> bool:
+        """Return whether `post` shows the prompt at `key` (rendered while the post was made)."""
+        self.require(key)
+        return any(r.key == key for r in self.within(post))
+
+    def shown(self, post: Post | str, key: str) -> Rendered:
+        """Return the render of `key` that `post` shows."""
+        self.require(key)
+        for rendered in self.within(post):
+            if rendered.key == key:
+                return rendered
+        text = post if isinstance(post, str) else post.plain_text()
+        raise AssertionError(f"{key} is not shown in {text!r}")
+
+    def keys(self, prefix: str = "") -> list[str]:
+        """Return the keys rendered so far, in order, optionally only those under `prefix`."""
+        return [r.key for r in self.rendered if r.key.startswith(prefix)]
+
+    def require(self, key: str) -> None:
+        """Fail unless some language has a prompt at `key` (a renamed key is not absent)."""
+        if key.startswith("pools."):
+            return
+        for language in self.languages:
+            if self._prompts.catalog(language).has(key):
+                return
+        raise AssertionError(f"no prompt {key!r} in the catalog")
