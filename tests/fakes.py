@@ -299,6 +299,14 @@ class PromptLog:
         rendered = self.of(post)
         return rendered.key, {name: rendered.variables.get(name, MISSING) for name in names}
 
+    def shown_as(self, shows: Callable[[Post], bool], *names: str) -> tuple[str, dict[str, object]]:
+        """Return the key of the latest prompt a platform shows as `shows` accepts, and the
+        variables `names` it was given (for wire formats: Discord content, Slack blocks)."""
+        for rendered in reversed(self.rendered):
+            if shows(rendered.post):
+                return rendered.key, {n: rendered.variables.get(n, MISSING) for n in names}
+        raise AssertionError(f"no prompt rendered is shown so; last keys: {self.keys()[-8:]}")
+
     def within(self, post: Post | str) -> list[Rendered]:
         """Return every render (latest first) whose text is part of `post`'s text."""
         text = post if isinstance(post, str) else post.plain_text()
@@ -317,6 +325,22 @@ class PromptLog:
                 return rendered
         text = post if isinstance(post, str) else post.plain_text()
         raise AssertionError(f"{key} is not shown in {text!r}")
+
+    def shown_in(self, transcript: str, key: str, **variables: object) -> Rendered | None:
+        """Return the latest render of `key` (given `variables`) a transcript shows, if any.
+
+        Whitespace is compared loosely, as a terminal indents continuation lines.
+        """
+        self.require(key)
+        shown = " ".join(transcript.split())
+        for rendered in reversed(self.rendered):
+            if (
+                rendered.key == key
+                and all(rendered.variables.get(k, MISSING) == v for k, v in variables.items())
+                and " ".join(rendered.text.split()) in shown
+            ):
+                return rendered
+        return None
 
     def keys(self, prefix: str = "") -> list[str]:
         """Return the keys rendered so far, in order, optionally only those under `prefix`."""
