@@ -55,6 +55,15 @@ class ManualClock:
     async def advance(self, delta: timedelta) -> None:
         await self.set(self._now + delta)
 
+    async def advance_settled(self, delta: timedelta, *, sleepers: int) -> None:
+        """Advance by `delta`, then wait until `sleepers` tasks sleep on the clock again and
+        none is still due: what the move woke (a lease renewal, a watch) has done its work,
+        however long its database round trip took."""
+        await self.advance(delta)
+        async with asyncio.timeout(30):
+            while self.next_wake(timedelta(0)) is not None or self.sleeping != sleepers:  # noqa: ASYNC110 (a bounded probe)
+                await asyncio.sleep(0.001)
+
 
 @dataclass
 class Sent:
@@ -312,20 +321,6 @@ class PromptLog:
         text = post if isinstance(post, str) else post.plain_text()
         return [r for r in reversed(self.rendered) if r.text and r.text in text]
 
-    def shows(self, post: Post | str, key: str) -> bool:
-        """Return whether `post` shows the prompt at `key` (rendered while the post was made)."""
-        self.require(key)
-        return any(r.key == key for r in self.within(post))
-
-    def shown(self, post: Post | str, key: str) -> Rendered:
-        """Return the render of `key` that `post` shows."""
-        self.require(key)
-        for rendered in self.within(post):
-            if rendered.key == key:
-                return rendered
-        text = post if isinstance(post, str) else post.plain_text()
-        raise AssertionError(f"{key} is not shown in {text!r}")
-
     def shown_in(self, transcript: str, key: str, **variables: object) -> Rendered | None:
         """Return the latest render of `key` (given `variables`) a transcript shows, if any.
 
@@ -343,7 +338,12 @@ class PromptLog:
         return None
 
     def keys(self, prefix: str = "") -> list[str]:
-        """Return the keys rendered so far, in order, optionally only those under `prefix`."""
+        """Return the keys rendered so far, in order, optionally only those under `prefix`
+        (which must name prompts: a renamed key is not "never rendered")."""
+        if prefix and not prefix.startswith("pools."):
+            known = (self._prompts.catalog(language).keys(prefix) for language in self.languages)
+            if not any(known):
+                raise AssertionError(f"no prompt under {prefix!r} in the catalog")
         return [r.key for r in self.rendered if r.key.startswith(prefix)]
 
     def require(self, key: str) -> None:
