@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.domain import ChannelRef, ChoiceMade, CommandInvoked, Member, Post, SentMessage
 from bot.ports import EventSink, Forbidden, PlatformError
+from bot.prompts import Catalog, Prompts
 
 
 class ManualClock:
@@ -52,6 +54,15 @@ class ManualClock:
 
     async def advance(self, delta: timedelta) -> None:
         await self.set(self._now + delta)
+
+    async def advance_settled(self, delta: timedelta, *, sleepers: int) -> None:
+        """Advance by `delta`, then wait until `sleepers` tasks sleep on the clock again and
+        none is still due: what the move woke (a lease renewal, a watch) has done its work,
+        however long its database round trip took."""
+        await self.advance(delta)
+        async with asyncio.timeout(30):
+            while self.next_wake(timedelta(0)) is not None or self.sleeping != sleepers:  # noqa: ASYNC110 (a bounded probe)
+                await asyncio.sleep(0.001)
 
 
 @dataclass
@@ -168,6 +179,20 @@ async def until(condition: Callable[[], bool]) -> None:
             await asyncio.sleep(0.001)
 
 
+async def wake_sleepers(clock: ManualClock, done: Callable[[], bool], *, within: timedelta) -> None:
+    """Move `clock` to each sleeper's wake, at most `within` ahead, until `done()` holds.
+
+    Retries and back-offs wait on the clock: rather than guessing how far to move it,
+    wait until one of them is asleep, then move the clock to exactly when it wakes.
+    """
+    async with asyncio.timeout(30):
+        while not done():
+            await until(lambda: done() or clock.next_wake(within) is not None)
+            wake = clock.next_wake(within)
+            if wake is not None and not done():
+                await clock.set(max(wake, clock.now()))
+
+
 @dataclass
 class FakeRolePlatform(FakePlatform):
     """A fake platform that can also give roles, as Discord can."""
@@ -179,3 +204,153 @@ class FakeRolePlatform(FakePlatform):
         if self.role_refusal is not None:
             raise self.role_refusal
         self.roles[role_id] = set(member_ids)
+
+
+MISSING = "<not given>"
+"""What `PromptLog.said` shows for a variable the prompt was not given."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One prompt a catalog rendered: its key, the variables it was given, the result."""
+
+    key: str
+    variables: Mapping[str, object]
+    post: Post
+
+    @property
+    def text(self) -> str:
+        return self.post.plain_text()
+
+
+class RecordingCatalog:
+    """A catalog that notes in its `PromptLog` every prompt it renders."""
+
+    def __init__(self, log: PromptLog, catalog: Catalog) -> None:
+        self._log = log
+        self._catalog = catalog
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._catalog, name)
+
+    def post(self, key: str, **variables: object) -> Post:
+        post = self._catalog.post(key, **variables)
+        self._log.note(key, variables, post)
+        return post
+
+    def text(self, key: str, **variables: object) -> str:
+        self._log.note(key, variables, self._catalog.post(key, **variables))
+        return self._catalog.text(key, **variables)
+
+    def render_item(self, pool_name: str, item_id: str, **variables: object) -> Post:
+        post = self._catalog.render_item(pool_name, item_id, **variables)
+        self._log.note(f"pools.{pool_name}.{item_id}", variables, post)
+        return post
+
+    def text_of_title(self, pool_name: str, **variables: object) -> str:
+        text = self._catalog.text_of_title(pool_name, **variables)
+        self._log.note(f"pools.{pool_name}.title", variables, Post(text=text))
+        return text
+
+
+class PromptLog:
+    """Prompts whose catalogs note every prompt they render.
+
+    A test asks which prompt a post came from, and with which variables, instead
+    of matching its wording: a reworded prompt changes neither, and asking about a
+    key the catalog does not have fails instead of passing silently.
+    """
+
+    def __init__(self, prompts: Prompts) -> None:
+        self._prompts = prompts
+        self.languages = prompts.languages
+        self.rendered: list[Rendered] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._prompts, name)
+
+    def catalog(self, language: str) -> Catalog:
+        return RecordingCatalog(self, self._prompts.catalog(language))  # type: ignore[return-value]
+
+    def note(self, key: str, variables: Mapping[str, object], post: Post) -> None:
+        self.rendered.append(Rendered(key, dict(variables), post))
+
+    def find(self, post: Post | str) -> Rendered | None:
+        """Return the render `post` is (the latest with the same text), if any."""
+        text = post if isinstance(post, str) else post.plain_text()
+        for rendered in reversed(self.rendered):
+            if rendered.text == text:
+                return rendered
+        return None
+
+    def of(self, post: Post | str) -> Rendered:
+        """Return the render `post` is (the latest with the same text)."""
+        rendered = self.find(post)
+        if rendered is None:
+            text = post if isinstance(post, str) else post.plain_text()
+            raise AssertionError(f"no prompt rendered as {text!r}; last keys: {self.keys()[-8:]}")
+        return rendered
+
+    def posts(self, posts: Sequence[Post], prefix: str) -> list[Post]:
+        """Return the posts that are prompts under `prefix` (e.g. `election.posts.`)."""
+        return [
+            post
+            for post in posts
+            if (rendered := self.find(post)) is not None and rendered.key.startswith(prefix)
+        ]
+
+    def key(self, post: Post | str) -> str:
+        """Return the key of the prompt `post` is."""
+        return self.of(post).key
+
+    def said(self, post: Post | str, *names: str) -> tuple[str, dict[str, object]]:
+        """Return the key of the prompt `post` is, and the variables `names` it was given."""
+        rendered = self.of(post)
+        return rendered.key, {name: rendered.variables.get(name, MISSING) for name in names}
+
+    def shown_as(self, shows: Callable[[Post], bool], *names: str) -> tuple[str, dict[str, object]]:
+        """Return the key of the latest prompt a platform shows as `shows` accepts, and the
+        variables `names` it was given (for wire formats: Discord content, Slack blocks)."""
+        for rendered in reversed(self.rendered):
+            if shows(rendered.post):
+                return rendered.key, {n: rendered.variables.get(n, MISSING) for n in names}
+        raise AssertionError(f"no prompt rendered is shown so; last keys: {self.keys()[-8:]}")
+
+    def within(self, post: Post | str) -> list[Rendered]:
+        """Return every render (latest first) whose text is part of `post`'s text."""
+        text = post if isinstance(post, str) else post.plain_text()
+        return [r for r in reversed(self.rendered) if r.text and r.text in text]
+
+    def shown_in(self, transcript: str, key: str, **variables: object) -> Rendered | None:
+        """Return the latest render of `key` (given `variables`) a transcript shows, if any.
+
+        Whitespace is compared loosely, as a terminal indents continuation lines.
+        """
+        self.require(key)
+        shown = " ".join(transcript.split())
+        for rendered in reversed(self.rendered):
+            if (
+                rendered.key == key
+                and all(rendered.variables.get(k, MISSING) == v for k, v in variables.items())
+                and " ".join(rendered.text.split()) in shown
+            ):
+                return rendered
+        return None
+
+    def keys(self, prefix: str = "") -> list[str]:
+        """Return the keys rendered so far, in order, optionally only those under `prefix`
+        (which must name prompts: a renamed key is not "never rendered")."""
+        if prefix and not prefix.startswith("pools."):
+            known = (self._prompts.catalog(language).keys(prefix) for language in self.languages)
+            if not any(known):
+                raise AssertionError(f"no prompt under {prefix!r} in the catalog")
+        return [r.key for r in self.rendered if r.key.startswith(prefix)]
+
+    def require(self, key: str) -> None:
+        """Fail unless some language has a prompt at `key` (a renamed key is not absent)."""
+        if key.startswith("pools."):
+            return
+        for language in self.languages:
+            if self._prompts.catalog(language).has(key):
+                return
+        raise AssertionError(f"no prompt {key!r} in the catalog")

@@ -8,7 +8,6 @@ import pytest
 
 from bot.activity import Level
 from bot.analytics import MetricRegistry, Period, Scope, build_report
-from bot.features.icebreaker import _metrics
 from bot.features.icebreaker._metrics import compared_months, conversion_figures, level_figures
 from bot.storage import Database
 from tests.contract.conftest import at, clock_of, message_row
@@ -160,14 +159,19 @@ async def test_level_movements_month_to_month(database: Database, community_id: 
     assert figures["levels_up"].variables == {"before": "2025-01", "after": "2025-02"}
 
 
-async def test_movers_named_up_to_a_limit(
-    database: Database, community_id: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_movers_named_up_to_ten(database: Database, community_id: int) -> None:
     await snapshots(database, community_id)
-    monkeypatch.setattr(_metrics, "NAMES_LISTED", 2)
+    movers = [f"mover{number:02}" for number in range(1, 13)]
+    async with database.transaction() as uow:
+        for member in movers:
+            await uow.members.upsert_seen(community_id, member, member.title(), is_bot=False)
+        await uow.activity.record_month(community_id, JANUARY, dict.fromkeys(movers, Level.QUIET))
+        await uow.activity.record_month(community_id, FEBRUARY, dict.fromkeys(movers, Level.CORE))
     async with database.read() as uow:
         [up, _held, _down] = await level_figures(uow, Scope(community_id=community_id), WEEK)
-    assert (up.value, up.names) == (3, ("Gone", "Hana"))
+    # Fifteen moved up; the first ten by name are named, the report says how many more.
+    assert up.value == 15
+    assert up.names == ("Gone", "Hana", *(member.title() for member in movers[:8]))
 
 
 async def test_no_snapshot_no_movement(database: Database, community_id: int) -> None:

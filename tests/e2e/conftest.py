@@ -11,11 +11,11 @@ import pytest
 
 from bot.app import App, create_app
 from bot.config import parse_settings
-from bot.domain import ChoiceMade, CommandInvoked, Event, Member, MessagePosted
-from bot.prompts import Prompts
+from bot.domain import ChoiceMade, CommandInvoked, Event, Member, MessagePosted, Post
+from bot.prompts import Catalog, Prompts
 from bot.storage import Database
 from bot.storage.migrate import upgrade
-from tests.fakes import FakePlatform, ManualClock
+from tests.fakes import FakePlatform, ManualClock, PromptLog
 
 PROMPTS = Prompts.load(Path(__file__).parents[2] / "prompts")
 
@@ -58,8 +58,10 @@ class Terreau:
         self.url = url
         self.path = path
         self.app: App | None = None
-        self.platform = FakePlatform(name="console")
+        self.platform_type: type[FakePlatform] = FakePlatform
+        self.platform = self.platform_type(name="console")
         self.clock = ManualClock(BEFORE)
+        self.prompts = PromptLog(PROMPTS)
 
     async def start(self, *, dead_after: int = 3, thread: bool = False, extra: str = "") -> App:
         """Start an app; `extra` is TOML appended to the community (e.g. `[communities.games]`)."""
@@ -73,11 +75,11 @@ class Terreau:
             self.path / "terreau.toml",
         )
         database = await Database.connect(self.url, clock=self.clock)
-        self.platform = FakePlatform(name="console")
+        self.platform = self.platform_type(name="console")
         self.app = await create_app(
             settings,
             database=database,
-            prompts=PROMPTS,
+            prompts=self.prompts,  # type: ignore[arg-type]
             platforms={"console": self.platform},
             clock=self.clock,
         )
@@ -137,6 +139,23 @@ class Terreau:
                 interaction_id=f"i{next(_ids)}",
             )
         )
+
+    def catalog(self) -> Catalog:
+        """The community's prompts, to render what a test expects (not noted in the log)."""
+        assert self.app is not None
+        return PROMPTS.catalog(self.app.communities[KEY].language)
+
+    def answers(self, member: Member) -> list[Post]:
+        """Every private answer `member` got, oldest first."""
+        return [
+            item.post
+            for item in self.platform.sent
+            if item.kind == "respond" and item.member_id == member.id
+        ]
+
+    def said(self, post: Post) -> str:
+        """The key of the prompt a post is."""
+        return self.prompts.key(post)
 
     async def deliver(self, event: Event) -> None:
         """Hand any domain event to the app, as an adapter would."""

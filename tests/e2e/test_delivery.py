@@ -24,7 +24,7 @@ async def test_a_refused_post_is_marked_failed_and_the_moderator_told(terreau: T
     terreau.platform.failures.append(Forbidden("missing permission"))
     await terreau.command(MOD, "posts", "now", "question")
     assert terreau.platform.posts() == []
-    assert "could not post" in terreau.platform.posts("respond")[-1].text
+    assert terreau.said(terreau.platform.posts("respond")[-1]) == "messages.posts.post_failed"
     assert terreau.platform.attempts == 1
     assert await outbox_statuses(terreau) == []  # neither sent nor pending
 
@@ -41,7 +41,7 @@ async def test_rate_limits_and_outages_are_retried_on_the_clock(terreau: Terreau
     await asyncio.wait_for(running, timeout=30)
     assert terreau.platform.attempts == 3
     assert len(terreau.platform.posts()) == 1
-    assert "Posted" in terreau.platform.posts("respond")[-1].text
+    assert terreau.said(terreau.platform.posts("respond")[-1]) == "messages.posts.posted"
 
 
 async def test_a_post_left_pending_by_a_crash_is_sent_once_at_the_next_start(

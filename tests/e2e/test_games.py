@@ -57,11 +57,21 @@ def public(terreau: Terreau) -> list[Post]:
 
 
 def private_to(terreau: Terreau, member: Member) -> list[str]:
+    """The keys of the prompts `member` was answered privately with, oldest first."""
     return [
-        item.post.plain_text()
+        terreau.said(item.post)
         for item in terreau.platform.sent
         if item.kind == "respond" and item.member_id == member.id and item.private
     ]
+
+
+def shown(terreau: Terreau, post: Post, *names: str) -> tuple[str, dict[str, object]]:
+    """The prompt `post` is, and the variables `names` it showed."""
+    return terreau.prompts.said(post, *names)
+
+
+def standings(*rows: tuple[int, str, int]) -> list[dict[str, object]]:
+    return [{"rank": rank, "name": name, "points": points} for rank, name, points in rows]
 
 
 def right_and_wrong(question: QuestionRecord) -> tuple[int, int]:
@@ -73,10 +83,16 @@ def right_and_wrong(question: QuestionRecord) -> tuple[int, int]:
 async def test_a_full_round_with_buttons_scores_reveals_and_sums_up(terreau: Terreau) -> None:
     await begin(terreau)
     await terreau.command(ALICE, "game", "trivia", "fixtures", "2")
-    assert "The round has started." in private_to(terreau, ALICE)
+    assert private_to(terreau, ALICE) == ["games.trivia.started"]
     intro, first = public(terreau)
-    assert "2 questions about Fixtures" in intro.plain_text()
-    assert "Question 1/2" in first.plain_text()
+    assert shown(terreau, intro, "count", "category") == (
+        "games.trivia.intro",
+        {"count": 2, "category": "Fixtures"},
+    )
+    assert shown(terreau, first, "number", "total") == (
+        "games.trivia.question",
+        {"number": 1, "total": 2},
+    )
     assert [choice.id.rsplit(":", 1)[1] for choice in first.choices] == ["0", "1", "2"][
         : len(first.choices)
     ]
@@ -90,18 +106,30 @@ async def test_a_full_round_with_buttons_scores_reveals_and_sums_up(terreau: Ter
     await terreau.choose(CAROL, f"game:q{question.id}:{wrong}")
     await terreau.choose(ALICE, f"game:q{question.id}:{wrong}")  # a second click changes nothing
     await terreau.choose(ROBOT, f"game:q{question.id}:{right}")
-    assert "one answer per person" in private_to(terreau, ALICE)[-1]
-    assert "is in" in private_to(terreau, CAROL)[-1]
+    assert private_to(terreau, ALICE)[-1] == "games.trivia.already_answered"
+    assert private_to(terreau, CAROL)[-1] == "games.trivia.answer_taken"
     assert private_to(terreau, ROBOT) == []
     assert len(public(terreau)) == 2  # nothing is revealed before the window ends
 
     await terreau.at(NOON + MINUTE + MINUTE / 2)
     await terreau.choose(CAROL, f"game:q{question.id}:{right}")  # late
-    assert "Too late" in private_to(terreau, CAROL)[-1]
+    assert private_to(terreau, CAROL)[-1] == "games.trivia.too_late"
     reveal, second = public(terreau)[2:]
-    assert f"Answer 1: {question.content['answer']}" in reveal.plain_text()
-    assert "2 of 3 found it: Bob, Alice. Bob was first (+5)." in reveal.plain_text()
-    assert "Question 2/2" in second.plain_text()
+    assert shown(terreau, reveal, "number", "answer", "correct", "answers", "winners") == (
+        "games.trivia.reveal",
+        {
+            "number": 1,
+            "answer": question.content["answer"],
+            "correct": 2,
+            "answers": 3,
+            "winners": ["Bob", "Alice"],
+        },
+    )
+    assert shown(terreau, reveal, "first", "bonus")[1] == {"first": "Bob", "bonus": 5}
+    assert shown(terreau, second, "number", "total") == (
+        "games.trivia.question",
+        {"number": 2, "total": 2},
+    )
     assert await points(terreau) == {"bob": 15, "alice": 10}
 
     following = await open_question(terreau)
@@ -110,9 +138,10 @@ async def test_a_full_round_with_buttons_scores_reveals_and_sums_up(terreau: Ter
     await terreau.choose(ALICE, f"game:q{following.id}:{right_and_wrong(following)[0]}")
     await terreau.at(NOON + 3 * MINUTE)
     summary = public(terreau)[-1]
-    assert "End of the round" in summary.plain_text()
-    assert "1. Alice: 25 points" in summary.plain_text()
-    assert "2. Bob: 15 points" in summary.plain_text()
+    assert shown(terreau, summary, "standings") == (
+        "games.trivia.summary",
+        {"standings": standings((1, "Alice", 25), (2, "Bob", 15))},
+    )
     assert await open_question(terreau) is None
     assert await points(terreau) == {"alice": 25, "bob": 15}
 
@@ -123,7 +152,10 @@ async def test_free_answers_ignore_case_accents_and_punctuation(terreau: Terreau
     question = await open_question(terreau)
     assert question is not None
     assert question.content["choices"] == []
-    assert "Type your answer in this channel" in public(terreau)[-1].plain_text()
+    assert shown(terreau, public(terreau)[-1], "multiple_choice") == (
+        "games.trivia.question",
+        {"multiple_choice": False},
+    )
     await terreau.say(BOB, text="  reykjavik!! ")
     await terreau.say(CAROL, text="Oslo?")
     await terreau.say(CAROL, text="Reykjavík")  # only the first message counts
@@ -131,8 +163,10 @@ async def test_free_answers_ignore_case_accents_and_punctuation(terreau: Terreau
     await terreau.say(ALICE, text="REYKJAVÍK.", channel_id="random")  # another channel
     await terreau.at(NOON + 2 * MINUTE)
     reveal = public(terreau)[-2]
-    assert "Answer 1: Reykjavík" in reveal.plain_text()
-    assert "1 of 2 found it: Bob." in reveal.plain_text()
+    assert shown(terreau, reveal, "answer", "correct", "answers", "winners") == (
+        "games.trivia.reveal",
+        {"answer": "Reykjavík", "correct": 1, "answers": 2, "winners": ["Bob"]},
+    )
     assert await points(terreau) == {"bob": 15}
     await terreau.say(ALICE, text="reykjavik")  # after the round: just chat
     assert await points(terreau) == {"bob": 15}
@@ -147,19 +181,24 @@ async def test_ties_share_a_rank(terreau: Terreau) -> None:
     await terreau.choose(ALICE, f"game:q{question.id}:{right}")
     await terreau.choose(BOB, f"game:q{question.id}:{right}")
     await terreau.at(NOON + 2 * MINUTE)
-    summary = public(terreau)[-1].plain_text()
-    assert "1. Alice: 10 points" in summary
-    assert "1. Bob: 10 points" in summary
+    assert shown(terreau, public(terreau)[-1], "standings") == (
+        "games.trivia.summary",
+        {"standings": standings((1, "Alice", 10), (1, "Bob", 10))},
+    )
 
 
 async def test_one_round_at_a_time_per_channel(terreau: Terreau) -> None:
     await begin(terreau)
     await terreau.command(ALICE, "game", "trivia", "fixtures", "1")
     await terreau.command(BOB, "game", "trivia")
-    assert "already running" in private_to(terreau, BOB)[-1]
+    assert private_to(terreau, BOB)[-1] == "games.trivia.running"
     await terreau.command(BOB, "game", "trivia", "nosuch")
-    assert "no trivia category called “nosuch”" in private_to(terreau, BOB)[-1]
-    assert "capitals" in private_to(terreau, BOB)[-1]
+    answer = terreau.answers(BOB)[-1]
+    assert shown(terreau, answer, "category") == (
+        "games.trivia.unknown_category",
+        {"category": "nosuch"},
+    )
+    assert "capitals" in str(terreau.prompts.of(answer).variables["known"])
 
 
 async def test_a_restart_mid_round_resumes_and_never_scores_twice(terreau: Terreau) -> None:
@@ -173,9 +212,14 @@ async def test_a_restart_mid_round_resumes_and_never_scores_twice(terreau: Terre
     await terreau.clock.set(NOON + 10 * MINUTE)  # the window ended while Terreau was down
     await terreau.start(extra=games())
     reveal, second = public(terreau)
-    assert "Answer 1" in reveal.plain_text()
-    assert "Bob was first" in reveal.plain_text()
-    assert "Question 2/2" in second.plain_text()
+    assert shown(terreau, reveal, "number", "first") == (
+        "games.trivia.reveal",
+        {"number": 1, "first": "Bob"},
+    )
+    assert shown(terreau, second, "number", "total") == (
+        "games.trivia.question",
+        {"number": 2, "total": 2},
+    )
     assert await points(terreau) == {"bob": 15}
     following = await open_question(terreau)
     assert following is not None
@@ -186,41 +230,56 @@ async def test_a_restart_mid_round_resumes_and_never_scores_twice(terreau: Terre
     assert public(terreau) == []  # nothing closed twice, nothing posted twice
     assert await points(terreau) == {"bob": 15}
     await terreau.at(NOON + 12 * MINUTE)
-    assert "End of the round" in public(terreau)[-1].plain_text()
+    assert terreau.said(public(terreau)[-1]) == "games.trivia.summary"
 
 
 async def test_a_poll_keeps_results_hidden_until_it_closes(terreau: Terreau) -> None:
     await begin(terreau, extra="poll_minutes = 30\n")
     await terreau.command(ALICE, "game", "poll", "Tea or coffee?", "Tea", "|", "Coffee")
-    assert "Only moderators" in private_to(terreau, ALICE)[-1]
+    assert private_to(terreau, ALICE)[-1] == "messages.commands.moderators_only"
     await terreau.command(MOD, "game", "poll", "Tea or coffee?", "Tea", "|", "Coffee")
     [post] = public(terreau)
-    assert "Tea or coffee?" in post.plain_text()
+    assert shown(terreau, post, "question", "options") == (
+        "games.poll.post",
+        {"question": "Tea or coffee?", "options": ["Tea", "Coffee"]},
+    )
     poll = post.choices[0].id.split(":")[1]
     await terreau.choose(ALICE, f"game:{poll}:0")
     await terreau.choose(BOB, f"game:{poll}:1")
     await terreau.choose(BOB, f"game:{poll}:0")  # changed their mind
     await terreau.choose(ROBOT, f"game:{poll}:1")
-    assert "You chose “Tea”" in private_to(terreau, BOB)[-1]
+    assert shown(terreau, terreau.answers(BOB)[-1], "choice") == (
+        "games.poll.voted",
+        {"choice": "Tea"},
+    )
     assert len(public(terreau)) == 1
     await terreau.at(NOON + 29 * MINUTE)
     assert len(public(terreau)) == 1
     await terreau.at(NOON + 30 * MINUTE)
-    results = public(terreau)[-1].plain_text()
-    assert "`██████████` Tea: 2 (100%) 🏆" in results
-    assert "`░░░░░░░░░░` Coffee: 0 (0%)" in results
-    assert "2 votes." in results
+    assert shown(terreau, public(terreau)[-1], "rows", "total") == (
+        "games.poll.results",
+        {
+            "rows": [
+                {"label": "Tea", "count": 2, "percent": 100, "bar": "█" * 10, "leading": True},
+                {"label": "Coffee", "count": 0, "percent": 0, "bar": "░" * 10, "leading": False},
+            ],
+            "total": 2,
+        },
+    )
     [retired] = [item for item in terreau.platform.sent if item.kind == "update"]
     assert retired.post.plain_text() == post.plain_text()
     assert retired.post.choices == ()
     await terreau.choose(CAROL, f"game:{poll}:1")
-    assert "closed" in private_to(terreau, CAROL)[-1]
+    assert private_to(terreau, CAROL)[-1] == "games.poll.closed"
 
 
 async def test_a_poll_with_bad_options_is_refused(terreau: Terreau) -> None:
     await begin(terreau)
     await terreau.command(MOD, "game", "poll", "Tea?", "Tea")
-    assert "from 2 to 5 different options" in private_to(terreau, MOD)[-1]
+    assert shown(terreau, terreau.answers(MOD)[-1], "maximum") == (
+        "games.poll.bad_options",
+        {"maximum": 5},
+    )
     assert public(terreau) == []
 
 
@@ -232,7 +291,7 @@ async def test_a_poll_question_or_option_too_long_is_told_its_length(terreau: Te
 
     await terreau.command(MOD, "game", "poll", question, "Tea | Coffee")
     assert (
-        private_to(terreau, MOD)[-1]
+        terreau.answers(MOD)[-1].plain_text()
         == catalog.post(
             "games.poll.question_too_long", length=len(question), maximum=300
         ).plain_text()
@@ -241,7 +300,7 @@ async def test_a_poll_question_or_option_too_long_is_told_its_length(terreau: Te
     option = "Coffee " * 50
     await terreau.command(MOD, "game", "poll", "Tea?", f"Tea | {option}")
     assert (
-        private_to(terreau, MOD)[-1]
+        terreau.answers(MOD)[-1].plain_text()
         == catalog.post(
             "games.poll.option_too_long", number=2, length=len(option.strip()), maximum=300
         ).plain_text()
@@ -252,7 +311,7 @@ async def test_a_poll_question_or_option_too_long_is_told_its_length(terreau: Te
 async def test_two_truths_and_a_lie(terreau: Terreau) -> None:
     await begin(terreau)
     await terreau.command(ALICE, "game", "twotruths", "I have a cat", "I speak Welsh", "I flew")
-    assert "posted, shuffled" in private_to(terreau, ALICE)[-1]
+    assert private_to(terreau, ALICE)[-1] == "games.twotruths.submitted"
     [post] = public(terreau)
     labels = [choice.label for choice in post.choices]
     assert sorted(labels[:3]) == ["I flew", "I have a cat", "I speak Welsh"]
@@ -261,20 +320,31 @@ async def test_two_truths_and_a_lie(terreau: Terreau) -> None:
     truth = labels.index("I have a cat")
     await terreau.choose(BOB, f"game:{game}:{lie}")
     await terreau.choose(BOB, f"game:{game}:{truth}")
-    assert "already guessed" in private_to(terreau, BOB)[-1]
+    assert private_to(terreau, BOB)[-1] == "games.twotruths.already_guessed"
     await terreau.choose(CAROL, f"game:{game}:{truth}")
     await terreau.choose(ALICE, f"game:{game}:{lie}")
-    assert "your own statements" in private_to(terreau, ALICE)[-1]
+    assert private_to(terreau, ALICE)[-1] == "games.twotruths.own_game"
     await terreau.choose(BOB, f"game:{game}:reveal")
-    assert "Only Alice can reveal" in private_to(terreau, BOB)[-1]
+    assert shown(terreau, terreau.answers(BOB)[-1], "author") == (
+        "games.twotruths.author_only",
+        {"author": "Alice"},
+    )
     await terreau.choose(ALICE, f"game:{game}:reveal")
-    revealed = public(terreau)[-1].plain_text()
-    assert "The lie was: I flew" in revealed
-    assert "Spotted by Bob (+5 each)" in revealed
-    assert "Alice fooled 1 person (+3)" in revealed
+    names = ("author", "lie", "spotted", "spot_points", "fooled", "fool_points")
+    assert shown(terreau, public(terreau)[-1], *names) == (
+        "games.twotruths.revealed",
+        {
+            "author": "Alice",
+            "lie": "I flew",
+            "spotted": ["Bob"],
+            "spot_points": 5,
+            "fooled": 1,
+            "fool_points": 3,
+        },
+    )
     assert await points(terreau) == {"bob": 5, "alice": 3}
     await terreau.choose(ALICE, f"game:{game}:reveal")
-    assert "game is over" in private_to(terreau, ALICE)[-1]
+    assert private_to(terreau, ALICE)[-1] == "games.twotruths.closed"
     assert await points(terreau) == {"bob": 5, "alice": 3}
 
 
@@ -282,7 +352,10 @@ async def test_two_truths_reveal_themselves_after_the_deadline(terreau: Terreau)
     await begin(terreau, extra="twotruths_hours = 2\n")
     await terreau.command(ALICE, "game", "twotruths", "One", "Two", "Three")
     await terreau.at(NOON + timedelta(hours=2))
-    assert "The lie was: Three" in public(terreau)[-1].plain_text()
+    assert shown(terreau, public(terreau)[-1], "lie") == (
+        "games.twotruths.revealed",
+        {"lie": "Three"},
+    )
 
 
 async def play_one_question(terreau: Terreau, winner: Member, start: datetime) -> None:
@@ -299,12 +372,13 @@ async def test_seasons_roll_over_in_the_community_timezone(terreau: Terreau) -> 
     await play_one_question(terreau, BOB, october)
     november_in_paris = datetime(2026, 10, 31, 23, 0, tzinfo=UTC)  # 1 Nov 00:00 CET
     await terreau.at(november_in_paris - MINUTE)
-    assert not any("Season 2026-10 is over" in post.plain_text() for post in public(terreau))
+    assert terreau.prompts.keys("games.season.ended") == []
     await terreau.at(november_in_paris)
-    ended = public(terreau)[-1].plain_text()
-    assert "Season 2026-10 is over!" in ended
-    assert "1. Bob: 15 points" in ended
-    assert "Most improved" not in ended  # nobody played the season before
+    # Nobody played the season before: nobody improved.
+    assert shown(terreau, public(terreau)[-1], "season", "top", "improved") == (
+        "games.season.ended",
+        {"season": "2026-10", "top": standings((1, "Bob", 15)), "improved": None},
+    )
 
     later = datetime(2026, 11, 10, 10, 0, tzinfo=UTC)
     await terreau.at(later)
@@ -312,23 +386,31 @@ async def test_seasons_roll_over_in_the_community_timezone(terreau: Terreau) -> 
     await terreau.at(later + timedelta(hours=1))
     await play_one_question(terreau, ALICE, later + timedelta(hours=1))
     await terreau.command(BOB, "game", "leaderboard")
-    assert "season 2026-11" in private_to(terreau, BOB)[-1]
-    assert "1. Alice: 30 points" in private_to(terreau, BOB)[-1]
+    assert shown(terreau, terreau.answers(BOB)[-1], "season", "standings") == (
+        "games.leaderboard.body",
+        {"season": "2026-11", "standings": standings((1, "Alice", 30))},
+    )
     await terreau.command(BOB, "game", "leaderboard", "2026-10")
-    assert "1. Bob: 15 points" in private_to(terreau, BOB)[-1]
+    assert shown(terreau, terreau.answers(BOB)[-1], "season", "standings") == (
+        "games.leaderboard.body",
+        {"season": "2026-10", "standings": standings((1, "Bob", 15))},
+    )
     await terreau.command(BOB, "game", "leaderboard", "all")
-    assert "for moderators" in private_to(terreau, BOB)[-1]
+    assert private_to(terreau, BOB)[-1] == "games.leaderboard.all_time_moderators"
     await terreau.command(MOD, "game", "leaderboard", "all")
-    assert "1. Alice: 30 points" in private_to(terreau, MOD)[-1]
-    assert "2. Bob: 15 points" in private_to(terreau, MOD)[-1]
+    assert shown(terreau, terreau.answers(MOD)[-1], "season", "standings") == (
+        "games.leaderboard.body",
+        {"season": None, "standings": standings((1, "Alice", 30), (2, "Bob", 15))},
+    )
 
     december_in_paris = datetime(2026, 11, 30, 23, 0, tzinfo=UTC)
     await terreau.stop()
     await terreau.clock.set(december_in_paris + timedelta(hours=5))  # down at midnight
     await terreau.start(extra=games())
-    ended = public(terreau)[-1].plain_text()
-    assert "Season 2026-11 is over!" in ended
-    assert "Most improved: Alice (+30 points" in ended
+    assert shown(terreau, public(terreau)[-1], "season", "improved", "gain") == (
+        "games.season.ended",
+        {"season": "2026-11", "improved": "Alice", "gain": 30},
+    )
     await terreau.stop()
     await terreau.start(extra=games())
     assert public(terreau) == []
@@ -343,7 +425,10 @@ async def test_scheduled_trivia_runs_once(terreau: Terreau) -> None:
     await begin(terreau, extra=schedule)
     half_past = NOON + 30 * MINUTE
     await terreau.at(half_past)
-    assert "Question 1/1" in public(terreau)[-1].plain_text()
+    assert shown(terreau, public(terreau)[-1], "number", "total") == (
+        "games.trivia.question",
+        {"number": 1, "total": 1},
+    )
     await terreau.stop()
     await terreau.start(extra=games() + schedule)
     assert public(terreau) == []
@@ -371,7 +456,7 @@ async def test_answers_votes_and_scores_go_to_the_interaction_log(terreau: Terre
 async def test_games_can_be_switched_off(terreau: Terreau) -> None:
     await begin(terreau, extra="enabled = false\n")
     await terreau.command(ALICE, "game", "trivia")
-    assert "switched off" in private_to(terreau, ALICE)[-1]
+    assert private_to(terreau, ALICE)[-1] == "games.disabled"
     assert public(terreau) == []
 
 
@@ -401,5 +486,7 @@ async def test_scheduled_polls_come_from_the_content_and_close(terreau: Terreau)
     poll = post.choices[0].id.split(":")[1]
     await terreau.choose(BOB, f"game:{poll}:1")
     await terreau.at(NOON + 25 * MINUTE)
-    results = public(terreau)[-1].plain_text()
-    assert f"{post.choices[1].label}: 1 (100%)" in results
+    key, shown_rows = shown(terreau, public(terreau)[-1], "rows")
+    assert key == "games.poll.results"
+    rows = {row["label"]: (row["count"], row["percent"]) for row in shown_rows["rows"]}  # type: ignore[attr-defined]
+    assert rows[post.choices[1].label] == (1, 100)

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 
 from bot.activity import Level
 from bot.domain import (
+    ChannelMention,
     Member,
     MemberJoined,
     MemberLeft,
@@ -55,7 +56,14 @@ def member(name: str, **fields: object) -> Member:
 
 
 def replies(terreau: Terreau) -> list[str]:
-    return [s.post.plain_text() for s in terreau.platform.sent if s.kind == "respond"]
+    """The keys of the prompts Terreau answered commands and clicks with, oldest first."""
+    return [terreau.said(s.post) for s in terreau.platform.sent if s.kind == "respond"]
+
+
+def last_reply(terreau: Terreau, *names: str) -> tuple[str, dict[str, object]]:
+    """The prompt of the last answer, and the variables `names` it showed."""
+    [answer] = [s.post for s in terreau.platform.sent if s.kind == "respond"][-1:]
+    return terreau.prompts.said(answer, *names)
 
 
 def mentioned(terreau: Terreau) -> list[set[str]]:
@@ -115,17 +123,19 @@ async def test_now_invites_quiet_members_in_rotation_never_bots_or_leavers(
     first, second = mentioned(terreau)
     assert len(first) == 2 and len(second) == 1
     assert first | second == {"quinn", "quentin", "quiana"}
-    assert "Nobody can be invited right now" in replies(terreau)[-1]
-    post = icebreaker_posts(terreau)[0]
-    assert post.plain_text().startswith("Icebreaker\n\n")
-    assert "/terreau me optout" in post.plain_text()
+    assert replies(terreau)[-1] == "icebreaker.now.nobody"
+    # The post is the invitation (with its way to opt out), asking a question of the pool.
+    post = terreau.prompts.of(icebreaker_posts(terreau)[0])
+    assert post.key == "icebreaker.invitation"
+    [question] = [r for r in terreau.prompts.rendered if r.key.startswith("pools.icebreaker.")][:1]
+    assert post.variables["question"] == question.text
 
 
 async def test_an_opted_out_member_is_never_tagged(terreau: Terreau) -> None:
     await community_with_history(terreau)
     await terreau.command(member("quinn"), "me", "optout")
     await terreau.command(member("quentin"), "me", "optout")
-    assert "I will not tag you" in replies(terreau)[0]
+    assert replies(terreau) == ["me.optout.done", "me.optout.done"]
 
     await terreau.command(MOD, "icebreaker", "now")
 
@@ -138,20 +148,25 @@ async def test_preview_explains_without_tagging(terreau: Terreau) -> None:
     await terreau.command(MOD, "icebreaker", "preview")
 
     assert icebreaker_posts(terreau) == []
-    text = replies(terreau)[-1]
-    assert "Would invite:" in text
-    assert "Quentin: quiet" in text and "Quiana: quiet" in text
-    reasons = PROMPTS.catalog("en")
-    level = reasons.text("icebreaker.reasons.level", count=2)
-    opted_out = reasons.text("icebreaker.reasons.opted_out", count=1)
-    assert f"2 {level}, 1 {opted_out}" in text
-    assert "With the question:" in text
+    key, preview = last_reply(terreau, "chosen", "excluded", "question")
+    assert key == "icebreaker.preview"
+    catalog = PROMPTS.catalog("en")
+    quiet = catalog.text("icebreaker.levels.quiet")
+    assert [(m["name"], m["level"]) for m in preview["chosen"]] == [  # type: ignore[attr-defined]
+        ("Quentin", quiet),
+        ("Quiana", quiet),
+    ]
+    assert preview["excluded"] == [
+        {"count": 2, "reason": catalog.text("icebreaker.reasons.level", count=2)},
+        {"count": 1, "reason": catalog.text("icebreaker.reasons.opted_out", count=1)},
+    ]
+    assert preview["question"]
 
 
 async def test_icebreaker_commands_are_for_moderators(terreau: Terreau) -> None:
     await community_with_history(terreau)
     await terreau.command(member("quinn"), "icebreaker", "now")
-    assert "Only moderators" in replies(terreau)[-1]
+    assert replies(terreau)[-1] == "messages.commands.moderators_only"
     assert icebreaker_posts(terreau) == []
 
 
@@ -174,7 +189,7 @@ async def test_nothing_is_posted_in_quiet_hours(terreau: Terreau, caplog) -> Non
     assert icebreaker_posts(terreau) == []
     assert "skipped: quiet hours" in caplog.text
     await terreau.command(MOD, "icebreaker", "now")
-    assert "quiet hours" in replies(terreau)[-1]
+    assert last_reply(terreau, "hours") == ("icebreaker.now.quiet_hours", {"hours": "22:00-08:00"})
 
 
 async def test_a_newcomer_is_welcomed_once_after_the_delay(terreau: Terreau) -> None:
@@ -189,7 +204,7 @@ async def test_a_newcomer_is_welcomed_once_after_the_delay(terreau: Terreau) -> 
     await terreau.at(BEFORE + 11 * MINUTE)
     [welcome] = icebreaker_posts(terreau)
     assert welcome.mentions[0].member_id == "nina"
-    assert welcome.plain_text().startswith("Welcome, @Nina!")
+    assert terreau.said(welcome) == "icebreaker.welcome.text"
     # Alice and Mo are both active; only Alice shares an interest with Nina.
     assert [m.member_id for m in welcome.mentions[1:]] == ["alice"]
     assert welcome.choices[0].id == "icebreaker:optout:nina"
@@ -250,7 +265,13 @@ async def test_a_newcomer_who_never_passes_screening_is_never_welcomed(terreau: 
     await terreau.at(BEFORE + 2 * DAY)
     assert icebreaker_posts(terreau) == []
     await terreau.command(MOD, "icebreaker", "preview")
-    assert "waiting for their welcome" not in replies(terreau)[-1]
+    key, preview = last_reply(terreau, "excluded")
+    assert key == "icebreaker.preview"
+    awaiting = [
+        PROMPTS.catalog("en").text("icebreaker.reasons.awaiting_welcome", count=count)
+        for count in (1, 2)
+    ]
+    assert not [e for e in preview["excluded"] if e["reason"] in awaiting]  # type: ignore[attr-defined]
 
 
 async def test_newcomers_get_their_welcome_before_any_invitation(terreau: Terreau) -> None:
@@ -258,7 +279,9 @@ async def test_newcomers_get_their_welcome_before_any_invitation(terreau: Terrea
     await join(terreau, Member(id="nina", display_name="Nina"))
     await terreau.command(MOD, "icebreaker", "preview")
     awaiting = PROMPTS.catalog("en").text("icebreaker.reasons.awaiting_welcome", count=1)
-    assert f"1 {awaiting}" in replies(terreau)[-1]
+    key, preview = last_reply(terreau, "excluded")
+    assert key == "icebreaker.preview"
+    assert {"count": 1, "reason": awaiting} in preview["excluded"]  # type: ignore[operator]
 
 
 async def test_a_newcomer_who_left_before_the_delay_is_not_welcomed(terreau: Terreau) -> None:
@@ -313,15 +336,15 @@ async def test_reacting_no_bell_to_the_welcome_opts_out(terreau: Terreau) -> Non
 async def test_the_welcome_button_opts_out_only_its_newcomer(terreau: Terreau) -> None:
     await community_with_history(terreau)
     await terreau.choose(member("alice"), "icebreaker:optout:nina")
-    assert "belongs to the member being welcomed" in replies(terreau)[-1]
+    assert replies(terreau)[-1] == "icebreaker.welcome.not_yours"
     await terreau.choose(Member(id="nina", display_name="Nina"), "icebreaker:optout:nina")
-    assert "I will not tag you" in replies(terreau)[-1]
+    assert replies(terreau)[-1] == "me.optout.done"
 
 
 async def test_champions_are_asked_by_dm_within_their_weekly_cap(terreau: Terreau) -> None:
     await community_with_history(terreau)
     await terreau.command(member("alice"), "me", "champion", "on")
-    assert "Thank you for volunteering" in replies(terreau)[-1]
+    assert last_reply(terreau, "cap") == ("me.champion.on", {"cap": 1})
     for name in ("nina", "noah"):
         await join(terreau, Member(id=name, display_name=name.title()))
     await terreau.at(BEFORE + HOUR)
@@ -330,7 +353,11 @@ async def test_champions_are_asked_by_dm_within_their_weekly_cap(terreau: Terrea
     await terreau.at(BEFORE + 2 * HOUR)
     dms = [s for s in terreau.platform.sent if s.kind == "direct"]
     assert [s.member_id for s in dms] == ["alice"]
-    assert "Nina just posted for the first time, in #general" in dms[0].post.plain_text()
+    general = ChannelMention(channel_id="general", name="general")
+    assert terreau.prompts.said(dms[0].post, "name", "channel") == (
+        "icebreaker.champion.first_post",
+        {"name": "Nina", "channel": general},
+    )
 
     await terreau.say(Member(id="noah", display_name="Noah"))
     await terreau.at(BEFORE + 3 * HOUR)
@@ -340,7 +367,11 @@ async def test_champions_are_asked_by_dm_within_their_weekly_cap(terreau: Terrea
     await terreau.say(member("quinn"))  # back after 40 quiet days, once the week is over
     await terreau.at(BEFORE + 7 * DAY + 5 * HOUR)
     dms = [s for s in terreau.platform.sent if s.kind == "direct"]
-    assert len(dms) == 2 and "Quinn has been quiet" in dms[-1].post.plain_text()
+    assert len(dms) == 2
+    assert terreau.prompts.said(dms[-1].post, "name", "channel") == (
+        "icebreaker.champion.quiet_return",
+        {"name": "Quinn", "channel": general},
+    )
 
 
 async def test_a_champion_with_closed_dms_is_logged_and_skipped(terreau: Terreau, caplog) -> None:
@@ -367,15 +398,23 @@ async def test_stats_show_who_answered_within_48h_7d_and_30d(terreau: Terreau) -
     await terreau.say(member(second))
     await terreau.at(BEFORE + 8 * DAY)
     await terreau.command(MOD, "icebreaker", "stats")
-    text = replies(terreau)[-1]
-    assert "invitations: 2 sent; 48 h 50%, 7 days 100%, 30 days n/a" in text
-    assert "quiet: 2 sent" in text
+    catalog = PROMPTS.catalog("en")
+    invitations, quiet = catalog.text("icebreaker.kinds.invitation"), "icebreaker.levels.quiet"
+
+    def shares(group: dict[str, object]) -> tuple[object, ...]:
+        return tuple(group[name] for name in ("label", "sent", "h48", "d7", "d30"))
+
+    key, stats = last_reply(terreau, "kinds", "levels")
+    assert key == "icebreaker.stats.body"
+    assert [shares(g) for g in stats["kinds"]] == [(invitations, 2, 50, 100, None)]  # type: ignore[attr-defined]
+    assert [shares(g)[:2] for g in stats["levels"]] == [(catalog.text(quiet), 2)]  # type: ignore[attr-defined]
 
     await terreau.at(BEFORE + 25 * DAY)
     await terreau.say(member(first))
     await terreau.at(BEFORE + 31 * DAY)
     await terreau.command(MOD, "icebreaker", "stats")
-    assert "invitations: 2 sent; 48 h 50%, 7 days 100%, 30 days 50%" in replies(terreau)[-1]
+    key, stats = last_reply(terreau, "kinds")
+    assert [shares(g) for g in stats["kinds"]] == [(invitations, 2, 50, 100, 50)]  # type: ignore[attr-defined]
 
 
 async def test_interests_choose_the_question(terreau: Terreau) -> None:
@@ -383,41 +422,48 @@ async def test_interests_choose_the_question(terreau: Terreau) -> None:
     for name in ("quinn", "quentin"):
         await terreau.command(member(name), "me", "interests", "hobbies")
     await terreau.command(member("quiana"), "me", "optout")
-    assert "Saved your interests: hobbies." in replies(terreau)[0]
+    [saved] = [s.post for s in terreau.platform.sent if s.kind == "respond"][:1]
+    assert terreau.prompts.said(saved, "topics") == ("me.interests.saved", {"topics": ["hobbies"]})
     await terreau.command(MOD, "icebreaker", "now")
     [post] = icebreaker_posts(terreau)
-    hobby_questions = ("hour", "outside of work")
-    assert any(words in post.plain_text() for words in hobby_questions), post.plain_text()
+    invitation = terreau.prompts.of(post)
+    [question] = [
+        r
+        for r in terreau.prompts.rendered
+        if r.key.startswith("pools.icebreaker.") and r.text == invitation.variables["question"]
+    ]
+    asked = PROMPTS.catalog("en").pool("icebreaker").item(question.key.rsplit(".", 1)[1])
+    assert "hobbies" in asked.tags
 
 
 async def test_interests_are_validated(terreau: Terreau) -> None:
     await community_with_history(terreau)
     await terreau.command(member("quinn"), "me", "interests", "Bad!word")
-    assert "I could not read “bad!word”" in replies(terreau)[-1]
+    assert last_reply(terreau, "rejected") == ("me.interests.invalid", {"rejected": "bad!word"})
     await terreau.command(member("quinn"), "me", "interests")
-    assert "You have not told me your interests yet." in replies(terreau)[-1]
+    assert last_reply(terreau, "topics") == ("me.interests.show", {"topics": []})
 
 
 async def test_me_settings_round_trip(terreau: Terreau) -> None:
     await community_with_history(terreau)
     quinn = member("quinn")
     await terreau.command(quinn, "me", "optin")
-    assert "You had not opted out" in replies(terreau)[-1]
+    assert replies(terreau)[-1] == "me.optin.already"
     await terreau.command(quinn, "me", "optout")
     await terreau.command(quinn, "me", "optout")
-    assert "You had already opted out" in replies(terreau)[-1]
+    assert replies(terreau)[-1] == "me.optout.already"
     await terreau.command(quinn, "me", "champion", "on")
-    assert "You opted out of direct messages" in replies(terreau)[-1]
+    assert replies(terreau)[-1] == "me.champion.opted_out"
     await terreau.command(quinn, "me", "optin")
-    assert "Welcome back" in replies(terreau)[-1]
+    assert replies(terreau)[-1] == "me.optin.done"
     await terreau.command(quinn, "me", "champion", "on")
     await terreau.command(quinn, "me", "champion", "off")
-    assert "You are no longer a champion" in replies(terreau)[-1]
+    assert replies(terreau)[-1] == "me.champion.off"
     await terreau.command(quinn, "me", "interests", "tools", "fun")
     await terreau.command(quinn, "me", "interests")
-    assert "Your interests: fun, tools." in replies(terreau)[-1]
+    assert last_reply(terreau, "topics") == ("me.interests.show", {"topics": ["fun", "tools"]})
     await terreau.command(quinn, "me", "interests", "none")
-    assert "Cleared your interests." in replies(terreau)[-1]
+    assert last_reply(terreau, "topics") == ("me.interests.saved", {"topics": []})
 
 
 async def test_levels_are_recorded_every_night_for_the_month(terreau: Terreau) -> None:
@@ -439,7 +485,7 @@ async def test_levels_are_recorded_every_night_for_the_month(terreau: Terreau) -
 async def test_icebreaker_commands_say_when_the_feature_is_off(terreau: Terreau) -> None:
     await terreau.start()
     await terreau.command(MOD, "icebreaker", "preview")
-    assert "Icebreakers are not enabled in this community" in replies(terreau)[-1]
+    assert replies(terreau)[-1] == "icebreaker.disabled"
 
 
 async def test_a_champion_is_asked_to_start_a_ritual_discussion_once(terreau: Terreau) -> None:
@@ -450,7 +496,10 @@ async def test_a_champion_is_asked_to_start_a_ritual_discussion_once(terreau: Te
     await terreau.at(BEFORE + 2 * HOUR)
     [dm] = [s for s in terreau.platform.sent if s.kind == "direct"]
     assert dm.member_id == "alice"
-    assert "The ritual “question” just posted in #general" in dm.post.plain_text()
+    assert terreau.prompts.said(dm.post, "name", "channel") == (
+        "icebreaker.champion.ritual",
+        {"name": "question", "channel": ChannelMention(channel_id="general", name="general")},
+    )
 
 
 async def test_the_fast_plan_widens_past_resting_members_and_agrees_with_preview(
@@ -515,7 +564,7 @@ async def test_stats_leave_out_the_members_reports_exclude(terreau: Terreau) -> 
     def group(label: str) -> dict[str, object]:
         return {"label": label, **seen, **unknown}
 
-    assert replies(terreau)[-1] == catalog.text(
+    assert terreau.platform.posts("respond")[-1].plain_text() == catalog.text(
         "icebreaker.stats.body",
         member=MOD.display_name,
         kinds=[group(catalog.text("icebreaker.kinds.invitation"))],

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.cli_init import write_config
 from bot.prompts import Prompts
 
 PROMPTS = Prompts.load(Path(__file__).resolve().parents[2] / "prompts")
@@ -265,21 +266,22 @@ def test_ctrl_c_at_any_question_leaves_nothing_written(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_ctrl_c_while_the_file_is_checked_leaves_nothing_written(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import bot.cli as cli
+def test_ctrl_c_while_the_file_is_checked_leaves_nothing_written(tmp_path: Path) -> None:
+    checked: list[Path] = []
 
     def interrupted(path: Path) -> object:
+        checked.append(path)
         assert path.exists() and path.parent == tmp_path  # written beside, not in place
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "_load", interrupted)
     config = tmp_path / "terreau.toml"
 
-    code, _ = init(monkeypatch, "--config", str(config), "--defaults")
+    with pytest.raises(KeyboardInterrupt):
+        write_config(
+            config, 'database_url = "sqlite+aiosqlite:///t.db"\n', interrupted, replace=False
+        )
 
-    assert code == 130
+    assert len(checked) == 1 and checked[0] != config
     assert list(tmp_path.iterdir()) == []
 
 

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import date, timedelta
 
 from bot.domain import ChannelMention
 from tests.e2e.conftest import ALICE, AT_NINE, MOD, PROMPTS, Terreau
 
 WEEK = timedelta(days=7)
+GENERAL = ChannelMention(channel_id="general", name="general")
+
+
+def answered(terreau: Terreau, *names: str) -> tuple[str, dict[str, object]]:
+    """The prompt of the last answer to a command, and the variables `names` it showed."""
+    return terreau.prompts.said(terreau.platform.posts("respond")[-1], *names)
 
 
 def discussion_texts() -> set[str]:
@@ -91,7 +97,10 @@ async def test_the_ritual_pauses_itself_when_nobody_answers(terreau: Terreau) ->
     posts = terreau.platform.sent
     notice = posts[-1]
     assert notice.where is not None and notice.where.channel_id == "mods"
-    assert "paused itself" in notice.post.plain_text()
+    assert terreau.prompts.said(notice.post, "ritual", "channel", "count") == (
+        "messages.posts.dead_channel",
+        {"ritual": "question", "channel": GENERAL, "count": 2},
+    )
     assert len(terreau.platform.posts()) == 3  # two rituals and the notice, no third ritual
     await terreau.at(AT_NINE + 3 * WEEK)
     assert len(terreau.platform.posts()) == 3
@@ -119,7 +128,7 @@ async def test_resume_after_a_dead_channel_pause(terreau: Terreau) -> None:
     await terreau.at(AT_NINE)
     await terreau.at(AT_NINE + WEEK)  # no reply to the first: paused, moderators told
     await terreau.command(MOD, "posts", "resume", "question")
-    assert "back on its schedule" in terreau.platform.posts("respond")[-1].plain_text()
+    assert answered(terreau, "ritual") == ("messages.posts.resumed", {"ritual": "question"})
     await terreau.at(AT_NINE + 2 * WEEK)
     rituals = [
         s for s in terreau.platform.sent if s.kind == "send" and s.where.channel_id == "general"
@@ -132,27 +141,31 @@ async def test_a_thread_is_opened_for_answers(terreau: Terreau) -> None:
     await terreau.at(AT_NINE)
     thread = [s for s in terreau.platform.sent if s.kind == "thread"]
     assert len(thread) == 1
-    assert thread[0].post.plain_text().startswith(PROMPTS.catalog("en").text_of_title("discussion"))
-    assert "23 November" in thread[0].post.plain_text()
+    assert terreau.prompts.said(thread[0].post, "title", "date") == (
+        "messages.posts.thread_title",
+        {"title": PROMPTS.catalog("en").text_of_title("discussion"), "date": date(2026, 11, 23)},
+    )
 
 
 async def test_moderators_list_post_pause_and_resume(terreau: Terreau) -> None:
     await terreau.start()
     await terreau.command(MOD, "posts", "list")
-    listing = terreau.platform.posts("respond")[-1].plain_text()
-    assert "question" in listing
-    assert "Monday 23 November at 09:00" in listing
+    key, listing = answered(terreau, "rituals")
+    assert key == "messages.posts.list.body"
+    [ritual] = listing["rituals"]  # type: ignore[misc]
+    assert (ritual["name"], ritual["paused"], ritual["next"]) == ("question", False, AT_NINE)
 
     await terreau.command(MOD, "posts", "now", "question")
     assert len(terreau.platform.posts()) == 1
-    assert "Posted" in terreau.platform.posts("respond")[-1].plain_text()
+    assert answered(terreau)[0] == "messages.posts.posted"
 
     await terreau.command(MOD, "posts", "pause", "question")
     await terreau.command(MOD, "posts", "pause", "question")
-    replies = [p.plain_text() for p in terreau.platform.posts("respond")[-2:]]
-    assert "is paused" in replies[0] and "already paused" in replies[1]
+    replies = [terreau.said(p) for p in terreau.platform.posts("respond")[-2:]]
+    assert replies == ["messages.posts.paused", "messages.posts.already_paused"]
     await terreau.command(MOD, "posts", "list")
-    assert "paused by a moderator" in terreau.platform.posts("respond")[-1].plain_text()
+    [ritual] = answered(terreau, "rituals")[1]["rituals"]  # type: ignore[misc]
+    assert (ritual["paused"], ritual["reason"]) == (True, "moderator")
     await terreau.at(AT_NINE)
     assert len(terreau.platform.posts()) == 1  # paused: the scheduled run is skipped
 
@@ -167,33 +180,38 @@ async def test_members_cannot_steer_rituals(terreau: Terreau) -> None:
     assert terreau.platform.posts() == []
     [reply] = terreau.platform.sent
     assert reply.private and reply.member_id == "alice"
-    assert "Only moderators" in reply.post.plain_text()
+    assert terreau.said(reply.post) == "messages.commands.moderators_only"
 
 
 async def test_unknown_ritual_and_bad_commands_get_help(terreau: Terreau) -> None:
     await terreau.start()
     await terreau.command(MOD, "posts", "now", "nope")
-    assert "no ritual called “nope”" in terreau.platform.posts("respond")[-1].plain_text()
-    assert "question" in terreau.platform.posts("respond")[-1].plain_text()
-    await terreau.command(MOD, "posts", "now")
-    assert "needs a value for `ritual`" in terreau.platform.posts("respond")[-1].plain_text()
-    await terreau.command(MOD, "posts", "explode")
-    assert "/terreau help posts" in terreau.platform.posts("respond")[-1].plain_text()
-    await terreau.command(MOD, "dance", "now")
-    assert (
-        "don't know the command group `dance`" in terreau.platform.posts("respond")[-1].plain_text()
+    assert answered(terreau, "ritual", "known") == (
+        "messages.posts.unknown_ritual",
+        {"ritual": "nope", "known": "question"},
     )
+    await terreau.command(MOD, "posts", "now")
+    assert answered(terreau, "option") == ("messages.commands.missing_option", {"option": "ritual"})
+    await terreau.command(MOD, "posts", "explode")
+    assert answered(terreau, "group", "action") == (
+        "messages.commands.unknown_action",
+        {"group": "posts", "action": "explode"},
+    )
+    await terreau.command(MOD, "dance", "now")
+    assert answered(terreau, "group") == ("messages.commands.unknown_group", {"group": "dance"})
 
 
 async def test_help_lists_the_declared_commands(terreau: Terreau) -> None:
     await terreau.start()
     await terreau.command(ALICE, "help", "")
-    overview = terreau.platform.posts("respond")[-1].plain_text()
-    assert "/terreau posts" in overview
+    key, overview = answered(terreau, "groups")
+    assert key == "messages.help.body"
+    assert "posts" in [group["name"] for group in overview["groups"]]  # type: ignore[attr-defined]
     await terreau.command(ALICE, "help", "posts")
-    detail = terreau.platform.posts("respond")[-1].plain_text()
-    assert "/terreau posts now <ritual>" in detail
-    assert "/terreau posts list" in detail
+    key, detail = answered(terreau, "group", "commands")
+    assert (key, detail["group"]) == ("messages.help.body", "posts")
+    usages = [command["usage"] for command in detail["commands"]]  # type: ignore[attr-defined]
+    assert {"/terreau posts now <ritual>", "/terreau posts list"} <= set(usages)
 
 
 async def test_a_group_without_an_action_lists_its_commands(terreau: Terreau) -> None:
@@ -202,7 +220,10 @@ async def test_a_group_without_an_action_lists_its_commands(terreau: Terreau) ->
     listed = terreau.platform.posts("respond")[-1].plain_text()
     await terreau.command(ALICE, "game", "")
     assert terreau.platform.posts("respond")[-1].plain_text() == listed
-    assert "/terreau game trivia [category] [questions]" in listed
+    key, detail = answered(terreau, "group", "commands")
+    assert (key, detail["group"]) == ("messages.help.body", "game")
+    usages = [command["usage"] for command in detail["commands"]]  # type: ignore[attr-defined]
+    assert "/terreau game trivia [category] [questions]" in usages
 
 
 async def test_replies_name_the_ritual_channel_as_a_channel_reference(terreau: Terreau) -> None:
@@ -211,9 +232,8 @@ async def test_replies_name_the_ritual_channel_as_a_channel_reference(terreau: T
     await terreau.command(MOD, "posts", "list")
     posted, listing = terreau.platform.posts("respond")[-2:]
 
-    general = ChannelMention(channel_id="general", name="general")
-    assert posted.channels == (general,) and listing.channels == (general,)
+    assert posted.channels == (GENERAL,) and listing.channels == (GENERAL,)
     assert PROMPTS.catalog("en").text(
-        "messages.posts.posted", ritual="question", channel=general
+        "messages.posts.posted", ritual="question", channel=GENERAL
     ) == (posted.plain_text())
     assert "#general" in posted.plain_text() and "##" not in posted.plain_text()

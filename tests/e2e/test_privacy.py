@@ -43,19 +43,29 @@ def exists(path: Path) -> bool:
     return path.exists()
 
 
-def last_response(terreau: Terreau) -> str:
-    return terreau.platform.posts("respond")[-1].plain_text()
+def last_response(terreau: Terreau, *names: str) -> tuple[str, dict[str, object]]:
+    """The prompt of the last answer, and the variables `names` it showed."""
+    return terreau.prompts.said(terreau.platform.posts("respond")[-1], *names)
+
+
+def kept(terreau: Terreau) -> dict[str, object]:
+    """What `/terreau me data` listed in its last answer: the count of each kind of data."""
+    answer = terreau.platform.posts("respond")[-1]
+    assert terreau.said(answer) == "privacy.data.body"
+    return {
+        r.key.removeprefix("privacy.kinds."): r.variables["count"]
+        for r in reversed(terreau.prompts.within(answer))
+        if r.key.startswith("privacy.kinds.")
+    }
 
 
 async def test_me_data_tells_a_member_what_is_kept_about_them(terreau: Terreau) -> None:
     await terreau.start()
     await chat(terreau, ALICE, BOB)
     await terreau.command(ALICE, "me", "data")
-    text = last_response(terreau)
-    assert "3 entries in the activity log" in text  # two messages and this command
-    assert "1 daily summary" in text
-    assert "1 member record" in text
-    assert "0 opt-outs" in text
+    shown = kept(terreau)
+    assert shown["interactions"] == 3  # two messages and this command
+    assert (shown["daily_activity"], shown["profile"], shown["optouts"]) == (1, 1, 0)
     assert terreau.platform.sent[-1].private
 
 
@@ -98,7 +108,7 @@ async def test_me_forget_erases_after_confirmation_and_keeps_the_opt_out(
     assert await count(terreau, InteractionLogRow, "alice") == 3  # nothing before confirming
     await terreau.choose(ALICE, CONFIRM)
     # Two messages, the command and the click; a daily summary; the member record.
-    assert "6 records were erased" in last_response(terreau)
+    assert last_response(terreau, "total") == ("privacy.forget.done", {"total": 6})
     for model in (InteractionLogRow, ActivityDailyRow, MemberRow):
         assert await count(terreau, model, "alice") == 0
         assert await count(terreau, model, "bob") > 0
@@ -115,13 +125,13 @@ async def test_a_confirmation_expires_and_can_be_cancelled(terreau: Terreau) -> 
     await terreau.command(ALICE, "me", "forget")
     await terreau.clock.advance(timedelta(minutes=16))
     await terreau.choose(ALICE, CONFIRM)
-    assert "expired" in last_response(terreau)
+    assert last_response(terreau) == ("privacy.forget.expired", {})
     assert await count(terreau, MemberRow, "alice") == 1
     await terreau.command(ALICE, "me", "forget")
     await terreau.choose(ALICE, CANCEL)
-    assert last_response(terreau) == "Nothing was erased."
+    assert last_response(terreau) == ("privacy.forget.cancelled", {})
     await terreau.choose(ALICE, CONFIRM)  # the cancelled request cannot be confirmed later
-    assert "expired" in last_response(terreau)
+    assert last_response(terreau) == ("privacy.forget.expired", {})
     # Two messages, two commands and three clicks: all still there.
     assert await count(terreau, InteractionLogRow, "alice") == 7
 
@@ -131,7 +141,7 @@ async def test_a_member_cannot_confirm_someone_elses_erasure(terreau: Terreau) -
     await chat(terreau, ALICE, BOB)
     await terreau.command(ALICE, "me", "forget")
     await terreau.choose(BOB, CONFIRM)
-    assert "expired" in last_response(terreau)
+    assert last_response(terreau) == ("privacy.forget.expired", {})
     assert await count(terreau, MemberRow, "alice") == 1
     assert await count(terreau, InteractionLogRow, "alice") == 3
     assert await count(terreau, InteractionLogRow, "bob") == 3
@@ -259,4 +269,4 @@ async def test_moderators_have_no_special_access_to_members_data(terreau: Terrea
     await terreau.start()
     await chat(terreau, ALICE)
     await terreau.command(MOD, "me", "data")
-    assert "1 entry in the activity log" in last_response(terreau)  # only their own command
+    assert kept(terreau)["interactions"] == 1  # only their own command

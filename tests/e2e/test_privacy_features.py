@@ -30,12 +30,13 @@ from tests.e2e.test_election import (
     VOTING,
     ballot,
     election,
-    election_posts,
-    last_answer,
     nominate,
+    result,
+    said,
+    winners,
 )
 from tests.e2e.test_games import games, open_question, right_and_wrong
-from tests.e2e.test_privacy import read_json
+from tests.e2e.test_privacy import kept, read_json
 
 NOON = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
 JANUARY = datetime(2027, 1, 1, 8, 0, tzinfo=UTC)  # 09:00 in Paris
@@ -88,7 +89,7 @@ async def december(terreau: Terreau) -> None:
     for voter, choice in ((BOB, "Alice"), (DAN, "Alice"), (ALICE, "Carol")):
         await terreau.choose(voter, buttons[choice])
     await terreau.at(CLOSES)
-    assert "@Alice!" in election_posts(terreau)[-1].plain_text()
+    assert winners(terreau) == ["Alice"]
 
 
 async def january_vote(terreau: Terreau) -> dict[str, str]:
@@ -109,7 +110,7 @@ async def january_vote(terreau: Terreau) -> dict[str, str]:
 async def forget(terreau: Terreau) -> None:
     await terreau.command(ALICE, "me", "forget")
     await terreau.choose(ALICE, CONFIRM)
-    assert "records were erased" in last_answer(terreau, ALICE)
+    assert said(terreau, ALICE)[0] == "privacy.forget.done"
 
 
 async def test_export_and_data_cover_the_games_and_the_elections(terreau: Terreau) -> None:
@@ -119,13 +120,17 @@ async def test_export_and_data_cover_the_games_and_the_elections(terreau: Terrea
     await january_vote(terreau)
 
     await terreau.command(ALICE, "me", "data")
-    text = last_answer(terreau, ALICE)
-    assert "1 trivia answer:" in text
-    assert "1 vote in quick polls" in text
-    assert "2 games you ran" in text
-    assert "4 member-of-the-month nominations" in text  # one made, one received each month
-    assert "1 ballot in an election not yet announced" in text
-    assert "1 past election result naming you" in text
+    shown = kept(terreau)
+    assert {kind: shown[kind] for kind in GAME_KINDS} == {
+        "game_answers": 1,
+        "game_votes": 1,
+        "games_hosted": 2,
+    }
+    assert {kind: shown[kind] for kind in ELECTION_KINDS} == {
+        "election_nominations": 4,  # one made, one received each month
+        "election_ballots": 1,  # in the election not yet announced
+        "election_results": 1,
+    }
 
     await terreau.command(ALICE, "me", "export")
     path = terreau.platform.posts("respond")[-1].file_path
@@ -187,7 +192,11 @@ async def test_forget_erases_the_games_and_pseudonymises_the_elections(
     [winner] = await rows(terreau, WinnerRow)
     assert (winner.member_id, winner.display_name, winner.period) == (former, "", "2026-12")
     await terreau.command(DAN, "election", "halloffame")
-    assert "• 2026-12: a former member" in last_answer(terreau, DAN)
+    former_member = terreau.catalog().text("election.former_member")
+    assert said(terreau, DAN, "winners") == (
+        "election.hall_of_fame",
+        {"winners": [{"name": former_member, "period": "2026-12"}]},
+    )
 
     # January: Alice is off the ballot, Carol's vote for her is withdrawn (Carol may
     # vote again), Alice's own vote stays counted, and counted once even if she clicks again.
@@ -195,17 +204,22 @@ async def test_forget_erases_the_games_and_pseudonymises_the_elections(
     assert running.candidates == ["bob", "dan"]
     assert len(await rows(terreau, VoteRow, VoteRow.election_id == january.id)) == 3
     await terreau.choose(CAROL, buttons["Alice"])
-    assert last_answer(terreau, CAROL) == "This ballot is not part of the current election."
+    assert said(terreau, CAROL) == ("election.refuse.ballot_unknown", {})
     await terreau.say(ALICE, text="still here")  # taking part again after the erasure
     await terreau.choose(ALICE, buttons["Bob"])
     assert len(await rows(terreau, VoteRow, VoteRow.election_id == january.id)) == 3
     await terreau.command(DAN, "election", "status")
-    assert "Nominees: Bob, Dan." in last_answer(terreau, DAN)
+    assert said(terreau, DAN, "nominees") == (
+        "election.status.voting",
+        {"nominees": ["Bob", "Dan"]},
+    )
     await terreau.at(JANUARY_CLOSES)
-    result = election_posts(terreau)[-1].plain_text()
-    assert "Member of the month (2027-01): @Bob!" in result
-    assert "Bob fixed the wiki" not in result  # Alice's reason went with her
-    assert "3 members voted" in result
+    assert winners(terreau) == ["Bob"]
+    announced = result(terreau)
+    assert announced.variables["period"] == "2027-01"
+    assert announced.variables["reasons"] == []  # Alice's reason went with her
+    assert "Bob fixed the wiki" not in announced.text
+    assert announced.variables["ballots"] == 3
 
     # No audit entry names her, and the privacy audit says what was done, not to whom.
     audit = await rows(terreau, ElectionAuditRow)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 from bot.activity import Level
-from bot.domain import Member, MessagePosted, ReactionAdded
+from bot.domain import ChannelMention, Member, MessagePosted, Post, ReactionAdded
 from tests.e2e.conftest import ALICE, AT_NINE, KEY, MOD, Terreau, next_id
-from tests.fakes import ManualClock
+from tests.fakes import ManualClock, Rendered
 
 BOB = Member(id="bob", display_name="Bob")
 CAROL = Member(id="carol", display_name="Carol")
@@ -52,6 +53,35 @@ async def react(terreau: Terreau, member: Member, message_id: str) -> None:
     )
 
 
+class Shown(NamedTuple):
+    """One figure as a report shows it: its label's variables, its value, whom it names."""
+
+    label: dict[str, object]
+    value: str
+    names: str | None
+
+
+def report_of(terreau: Terreau, post: Post) -> Rendered:
+    rendered = terreau.prompts.of(post)
+    assert rendered.key == "report.digest.body"
+    return rendered
+
+
+def figures(terreau: Terreau, post: Post) -> dict[str, Shown]:
+    """The figures a report post shows, by the prompt key of their label."""
+    labels = {r.text: r for r in terreau.prompts.rendered if r.key.startswith("report.figures.")}
+    shown = report_of(terreau, post).variables["figures"]
+    return {
+        labels[f["label"]].key: Shown(dict(labels[f["label"]].variables), f["value"], f["names"])
+        for f in shown  # type: ignore[attr-defined]
+    }
+
+
+def value(terreau: Terreau, unit: str, number: str) -> str:
+    """A figure's value as the report writes it (e.g. `share` 67: "67%")."""
+    return terreau.catalog().text(f"report.units.{unit}", value=number)
+
+
 def is_png(path: str | None) -> bool:
     assert path is not None
     data = Path(path).read_bytes()
@@ -67,12 +97,12 @@ async def test_moderators_get_the_report_with_its_chart(terreau: Terreau, tmp_pa
     await terreau.command(MOD, "report", "week")
     [answer] = terreau.platform.sent[-1:]
     assert answer.kind == "respond" and answer.private
-    text = answer.post.plain_text()
-    assert "Community report" in text
-    assert "Rowers (posted): 67%" in text  # alice and bob of three present; mod excluded
-    assert "Reacted or clicked, never posted: 33%" in text
-    assert "Questions asked: 1" in text
-    assert "Median time to a first answer: 0.0 h" in text
+    shown = figures(terreau, answer.post)
+    # Alice and Bob posted, of three present (the moderator is excluded); Carol reacted.
+    assert shown["report.figures.rowers"].value == value(terreau, "share", "67")
+    assert shown["report.figures.reactors"].value == value(terreau, "share", "33")
+    assert shown["report.figures.questions"].value == value(terreau, "count", "1")
+    assert shown["report.figures.first_reply"].value == value(terreau, "hours", "0.0")
     assert is_png(answer.post.image_path)
 
 
@@ -80,7 +110,7 @@ async def test_members_cannot_ask_for_a_report(terreau: Terreau, tmp_path: Path)
     await terreau.start(extra=report_config(tmp_path))
     await terreau.command(ALICE, "report", "")
     [answer] = terreau.platform.posts("respond")
-    assert "Only moderators" in answer.plain_text()
+    assert terreau.said(answer) == "messages.commands.moderators_only"
     assert answer.image_path is None
 
 
@@ -88,7 +118,10 @@ async def test_a_bad_period_is_explained(terreau: Terreau, tmp_path: Path) -> No
     await terreau.start(extra=report_config(tmp_path))
     await terreau.command(MOD, "report", "fortnight")
     [answer] = terreau.platform.posts("respond")
-    assert "can't read the period “fortnight”" in answer.plain_text()
+    assert terreau.prompts.said(answer, "period") == (
+        "report.digest.bad_period",
+        {"period": "fortnight"},
+    )
 
 
 async def test_a_channel_report(terreau: Terreau, tmp_path: Path) -> None:
@@ -96,9 +129,11 @@ async def test_a_channel_report(terreau: Terreau, tmp_path: Path) -> None:
     await post(terreau, ALICE, "hello", channel_id="random")
     await post(terreau, BOB, "hi")
     await terreau.command(MOD, "report", "week", "#random")
-    text = terreau.platform.posts("respond")[-1].plain_text()
-    assert "Community report for #random" in text
-    assert "Active members (did anything): 1" in text
+    answer = terreau.platform.posts("respond")[-1]
+    assert report_of(terreau, answer).variables["channel"] == ChannelMention(
+        channel_id="random", name="random"
+    )
+    assert figures(terreau, answer)["report.figures.active"].value == value(terreau, "count", "1")
 
 
 async def test_a_report_of_an_unknown_channel_names_it_instead_of_counting_zeros(
@@ -128,13 +163,21 @@ async def test_the_weekly_digest_reaches_the_moderators(terreau: Terreau, tmp_pa
     await post(terreau, ALICE, "Which trail?")
     await terreau.at(AT_NINE)
     [digest] = [s for s in terreau.platform.sent if s.where and s.where.channel_id == "mods"]
-    text = digest.post.plain_text()
-    assert "Monday 16 November to Sunday 22 November (7 days" in text
-    assert "Questions asked: 2" in text
-    assert "Median time to a first answer: 30.0 h" in text
+    body = report_of(terreau, digest.post).variables
+    assert (body["first"], body["last"], body["days"]) == (
+        date(2026, 11, 16),
+        date(2026, 11, 22),
+        7,
+    )
+    shown = figures(terreau, digest.post)
+    assert shown["report.figures.questions"].value == value(terreau, "count", "2")
+    assert shown["report.figures.first_reply"].value == value(terreau, "hours", "30.0")
     # The walk got its answer after 30 hours: too late for the 24-hour mark, but answered.
-    assert "Questions without an answer within 24 h: 2" in text
-    assert "• Alice in #general" in text  # the walk was answered, the trail was not
+    unanswered = shown["report.figures.unanswered"]
+    assert (unanswered.label, unanswered.value) == ({"hours": 24}, value(terreau, "count", "2"))
+    # Still waiting: the trail; the walk was answered.
+    waiting = body["unanswered"]
+    assert [(q.member, q.channel.channel_id) for q in waiting] == [("Alice", "general")]  # type: ignore[attr-defined]
     assert is_png(digest.post.image_path)
     await terreau.stop()
     await terreau.start(extra=report_config(tmp_path, digest_cron='"0 9 * * 1"'))
@@ -155,7 +198,10 @@ async def test_an_unanswered_question_gets_one_nudge(terreau: Terreau, tmp_path:
     await terreau.at(THURSDAY + timedelta(hours=4, minutes=5))
     [nudge] = terreau.platform.sent
     assert nudge.where is not None and nudge.where.channel_id == "general"
-    assert "A question Alice asked here 4 hours ago" in nudge.post.plain_text()
+    assert terreau.prompts.said(nudge.post, "member", "hours") == (
+        "report.nudge.body",
+        {"member": "Alice", "hours": 4},
+    )
     await terreau.at(THURSDAY + timedelta(hours=5, minutes=5))
     assert len(terreau.platform.posts()) == 1
     await terreau.stop()
@@ -209,21 +255,29 @@ async def test_game_and_level_figures(terreau: Terreau, tmp_path: Path) -> None:
     await terreau.command(MOD, "report", "week")
     answer = terreau.platform.sent[-1]
     assert answer.kind == "respond" and answer.private
-    text = answer.post.plain_text()
-    assert (
-        "Members who played games: 2" in text
-    )  # alice and bob; not the robot, nor the moderator (`exclude_members`)
-    assert "Games held (0 trivia rounds, 1 poll, 0 two truths and a lie): 1" in text
+    shown = figures(terreau, answer.post)
+    # Alice and Bob; not the robot, nor the moderator (`exclude_members`).
+    assert shown["report.figures.game_players"].value == value(terreau, "count", "2")
+    held = shown["report.figures.games_held"]
+    assert held.label == {"trivia": 0, "poll": 1, "twotruths": 0}
+    assert held.value == value(terreau, "count", "1")
     # Moderators see who moved, as plain text: "@everyone" is a name here, not a ping.
     # The week before compared the same two months: no change to show.
-    assert "moved up a level from 2026-09 to 2026-10: 2 — @everyone, Zoé" in text
-    assert "moved down a level from 2026-09 to 2026-10: 1 — Bob" in text
+    months = {"before": "2026-09", "after": "2026-10"}
+    up, down = shown["report.figures.levels_up"], shown["report.figures.levels_down"]
+    assert (up.label, up.value) == (months, value(terreau, "count", "2"))
+    assert up.names == terreau.catalog().text("report.names.listed", names="@everyone, Zoé", more=0)
+    assert (down.label, down.value) == (months, value(terreau, "count", "1"))
+    assert down.names == terreau.catalog().text("report.names.listed", names="Bob", more=0)
     assert answer.post.mentions == ()
-    assert "member of the month" not in text  # elections are not enabled here
+    # Elections are not enabled here: none of their figures.
+    assert terreau.catalog().keys("report.figures.election_")
+    assert not [key for key in shown if key.startswith("report.figures.election_")]
     await terreau.at(AT_NINE)
     [digest] = [s for s in terreau.platform.sent if s.where and s.where.channel_id == "mods"]
     # The digest goes to a channel: counts only, no names.
-    assert "moved up a level from 2026-09 to 2026-10: 2\n" in digest.post.plain_text()
+    in_channel = figures(terreau, digest.post)["report.figures.levels_up"]
+    assert (in_channel.value, in_channel.names) == (value(terreau, "count", "2"), None)
     assert "Zoé" not in digest.post.plain_text() and "@everyone" not in digest.post.plain_text()
 
 
@@ -243,6 +297,7 @@ async def test_a_disabled_feature_adds_no_figure(terreau: Terreau, tmp_path: Pat
         )
         await uow.games.vote(poll, "alice", "Alice", 0, change=True)
     await terreau.command(MOD, "report", "week")
-    text = terreau.platform.posts("respond")[-1].plain_text()
-    assert "Community report" in text
-    assert "played games" not in text and "Games held" not in text
+    shown = figures(terreau, terreau.platform.posts("respond")[-1])
+    assert "report.figures.active" in shown
+    assert terreau.catalog().keys("report.figures.game")
+    assert not [key for key in shown if key.startswith("report.figures.game")]

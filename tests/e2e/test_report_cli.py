@@ -8,12 +8,14 @@ import logging
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from bot.activity import Level, month_of
 from bot.cli import EXIT_INVALID, EXIT_OK, main
+from bot.prompts import Prompts
 from bot.storage import QUESTION, Database, InteractionRow, InteractionWriter
 
 CONFIG = """
@@ -28,6 +30,60 @@ channels = {{ general = "general", moderators = "mods" }}
 [communities.report]
 exclude_members = ["mod"]
 """
+
+
+EN = Prompts.load(Path(__file__).resolve().parents[2] / "prompts").catalog("en")
+
+
+class Page(HTMLParser):
+    """An HTML report as a reader sees it: its title and the text of each table's rows."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.title = ""
+        self.tables: list[list[list[str]]] = []
+        self.names: list[str] = []
+        self._in: list[str] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._in.append(tag)
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self.tables[-1][-1].append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in.pop()
+
+    def handle_data(self, data: str) -> None:
+        if self._in[-1:] == ["title"]:
+            self.title += data
+        elif self._in[-1:] == ["span"]:
+            self.names.append(data)
+        elif self._in and self._in[-1] in ("td", "th"):
+            self.tables[-1][-1][-1] += data
+
+    def figure(self, key: str, *variables: str) -> list[str]:
+        """The cells of the row of figure `key` (its label, whatever its `variables`)."""
+        label = label_pattern(key, *variables)
+        [row] = [row for row in self.tables[0] if label.fullmatch(row[0])]
+        return row
+
+
+def label_pattern(key: str, *variables: str) -> re.Pattern[str]:
+    """Match the label of figure `key` in English, whatever the values of `variables`."""
+    marks = {name: f"QQ{index}QQ" for index, name in enumerate(variables)}
+    rendered = EN.text(key, **marks)
+    parts = re.split("|".join(marks.values()), rendered) if marks else [rendered]
+    assert all(part for part in parts[:1]), f"{key}: the label starts with a variable"
+    return re.compile(".+?".join(re.escape(part) for part in parts))
+
+
+def value(unit: str, number: str) -> str:
+    return EN.text(f"report.units.{unit}", value=number)
 
 
 @pytest.fixture(autouse=True)
@@ -76,13 +132,16 @@ def test_the_html_report_is_self_contained(tmp_path: Path, capsys) -> None:
     assert code == EXIT_OK
     assert "report of console:demo" in capsys.readouterr().out
     page = out.read_text(encoding="utf-8")
-    assert "<title>Community report: Demo &lt;Club&gt;</title>" in page  # escaped
+    shown = Page(page)
+    # The name is escaped: read back as HTML, the title is the whole name.
+    assert shown.title == EN.text("report.html.title", community="Demo <Club>")
     [chart] = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
     assert "http" not in page.replace(chart, "")  # nothing to fetch: readable offline
     assert base64.b64decode(chart).startswith(b"\x89PNG")
-    assert re.search(r"<td>Rowers \(posted\)</td><td class=n>100%</td>", page)  # mod excluded
-    assert re.search(r"<td>Questions asked</td><td class=n>1</td>", page)
-    assert "<td>Alice</td><td>#general</td>" in page  # her question is still waiting
+    assert shown.figure("report.figures.rowers")[1] == value("share", "100")  # mod excluded
+    assert shown.figure("report.figures.questions")[1] == value("count", "1")
+    waiting = shown.tables[1]
+    assert [row[:2] for row in waiting[1:]] == [["Alice", "#general"]]  # still waiting
 
 
 def test_an_unknown_community_is_named(tmp_path: Path, capsys) -> None:
@@ -134,8 +193,14 @@ def test_the_html_report_has_the_features_figures(tmp_path: Path) -> None:
     code = main(["report", "--config", str(config), "--community", "demo", "--out", str(out)])
     assert code == EXIT_OK
     page = out.read_text(encoding="utf-8")
-    assert "<td>Members who played games</td><td class=n>1</td>" in page  # bob, not mod
+    shown = Page(page)
+    assert shown.figure("report.figures.game_players")[1] == value("count", "1")  # bob, not mod
     # The operator's page names who moved (escaped); elections are not enabled here.
-    assert re.search(r"<td>Members who moved up a level from [-0-9]+ to [-0-9]+", page)
-    assert "<span class=names>Zoé &lt;3</span></td><td class=n>1</td>" in page
-    assert "member of the month" not in page
+    moved_up = shown.figure("report.figures.levels_up", "before", "after")
+    assert moved_up[1] == value("count", "1")
+    assert shown.names == [EN.text("report.names.listed", names="Zoé <3", more=0)]
+    assert "Zoé &lt;3" in page
+    elections = EN.keys("report.figures.election_")
+    assert elections
+    for key in elections:
+        assert not [row for row in shown.tables[0] if label_pattern(key, "months").match(row[0])]

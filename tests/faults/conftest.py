@@ -34,7 +34,7 @@ from bot.ports import ChatPlatform
 from bot.prompts import Prompts
 from bot.storage import Database
 from bot.storage.migrate import upgrade
-from tests.fakes import FakePlatform, ManualClock
+from tests.fakes import FakePlatform, ManualClock, PromptLog
 
 REPO = Path(__file__).resolve().parents[2]
 PROMPTS = Prompts.load(REPO / "prompts")
@@ -134,6 +134,7 @@ class FaultBot:
         self.clock = ManualClock(BEFORE)
         self.platform = FakePlatform(name="console")
         self.app: App | None = None
+        self.prompts = PromptLog(PROMPTS)
 
     async def start(
         self,
@@ -141,7 +142,7 @@ class FaultBot:
         *,
         platform: ChatPlatform | None = None,
         busy_timeout: float = 10.0,
-        prompts: Prompts = PROMPTS,
+        prompts: Prompts | None = None,
     ) -> App:
         """Start an app on the file (config `text`, default `config_text()`)."""
         settings_ = parse_settings(config_text() if text is None else text, self.path / "t.toml")
@@ -153,13 +154,17 @@ class FaultBot:
         self.app = await create_app(
             settings_,
             database=database,
-            prompts=prompts,
+            prompts=self.prompts if prompts is None else prompts,  # type: ignore[arg-type]
             platforms={"console": platform},
             clock=self.clock,
         )
         await self.app.start()
         await self.app.scheduler.idle()
         return self.app
+
+    def said(self, post: Post, *names: str) -> tuple[str, dict[str, object]]:
+        """The prompt `post` is, and the variables `names` it was given."""
+        return self.prompts.said(post, *names)
 
     async def stop(self) -> None:
         """Stop the app (flushing the interaction log) as an operator would."""

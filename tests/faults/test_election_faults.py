@@ -79,9 +79,12 @@ def ballot(bot: FaultBot) -> Post:
     return next(post for post in reversed(bot.platform.posts()) if post.choices)
 
 
-def results(bot: FaultBot) -> list[str]:
-    """Return the result announcements this platform received."""
-    return [p.plain_text() for p in bot.platform.posts() if "voted" in p.text]
+def results(bot: FaultBot) -> list[dict[str, object]]:
+    """Return the variables of each result announcement this platform received."""
+    return [
+        bot.prompts.of(post).variables
+        for post in bot.prompts.posts(bot.platform.posts(), "election.posts.result")
+    ]
 
 
 def replies(bot: FaultBot, member: Member) -> list[str]:
@@ -120,7 +123,9 @@ async def test_six_hours_down_across_the_close_closes_and_announces_once(
     await fault_bot.clock.set(CLOSES + timedelta(hours=4))
     await fault_bot.start(TEXT)
     [announcement] = results(fault_bot)
-    assert "@Bob!" in announcement and "3 members voted" in announcement
+    winners = announcement["winners"]
+    assert [w.display_name for w in winners] == ["Bob"]  # type: ignore[attr-defined]
+    assert announcement["ballots"] == 3
     await fault_bot.stop()
     await fault_bot.start(TEXT)
     await fault_bot.at(CLOSES + timedelta(days=2))
@@ -156,7 +161,9 @@ async def test_a_vote_delivered_after_the_close_is_refused_with_its_reason_kept(
     assert len(results(fault_bot)) == 1
 
     await fault_bot.deliver(late)
-    assert replies(fault_bot, CAROL)[-1] == "This election is closed: your click was not counted."
+    assert replies(fault_bot, CAROL)[-1] == PROMPTS.catalog("en").text(
+        "election.refuse.ballot_closed", member="Carol"
+    )
     assert fault_bot.rows("SELECT count(*) FROM election_votes") == [(1,)]
     assert stored_result(fault_bot)["ballots"] == 1
     [(election_id,)] = fault_bot.rows("SELECT id FROM elections")

@@ -70,8 +70,7 @@ async def test_a_command_delivered_four_times_posts_once(fault_bot: FaultBot) ->
     await fault_bot.start()
     event_id = await fault_bot.command(MOD, "posts", "now", "question")
     assert len(fault_bot.platform.posts()) == 1
-    first_reply = fault_bot.platform.posts("respond")[-1].text
-    assert "Posted" in first_reply
+    assert fault_bot.said(fault_bot.platform.posts("respond")[-1])[0] == "messages.posts.posted"
     await fault_bot.flush()
     [row] = fault_bot.rows("SELECT event_id FROM interactions WHERE kind = 'command'")
     assert row == (event_id,)

@@ -122,9 +122,9 @@ async def test_the_lease_is_renewed_while_a_slow_send_runs(database: Database) -
     outbox_id = await queue(database, "weekly question", "posts:q@1")
 
     sending = asyncio.create_task(winner.attempt(outbox_id))
-    await until(lambda: platform.waiting == 1)
+    await until(lambda: platform.waiting == 1 and clock.sleeping == 1)  # the renewal waits
     for _ in range(12):  # three leases long, a quarter lease at a time
-        await clock.advance(LEASE / 4)
+        await clock.advance_settled(LEASE / 4, sleepers=1)  # any renewal due is stored
         assert await loser.attempt(outbox_id) is None
     assert platform.calls == 1
     platform.held.set()
@@ -167,7 +167,9 @@ async def test_the_watch_takes_over_stranded_rows(database: Database) -> None:
     queued = await queue(database, "queued, then its process died", "n1")
     watcher.watch()
     try:
-        await clock.advance(LEASE / 2)  # too recent: its process may be about to send it
+        await until(lambda: clock.sleeping == 1)
+        # The watch looks, and finds it too recent: its process may be about to send it.
+        await clock.advance_settled(LEASE / 2, sleepers=1)
         assert platform.attempts == 0
         await clock.advance(LEASE / 2)
         await until(lambda: platform.attempts == 1)

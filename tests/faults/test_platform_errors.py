@@ -85,14 +85,14 @@ async def test_an_outage_that_outlasts_the_retries_fails_the_post_but_not_the_ri
 
 
 @pytest.mark.parametrize(
-    ("error", "told"),
+    ("error", "reason"),
     [
-        (Forbidden("403 Missing Permissions"), "has no permission to post there"),
-        (NotFound("404 Unknown Channel"), "the channel no longer exists"),
+        (Forbidden("403 Missing Permissions"), "forbidden"),
+        (NotFound("404 Unknown Channel"), "not_found"),
     ],
 )
 async def test_a_refused_ritual_post_is_not_retried_and_the_moderators_are_told(
-    fault_bot: FaultBot, error: Exception, told: str
+    fault_bot: FaultBot, error: Exception, reason: str
 ) -> None:
     """Nothing retried in vain, nothing hidden, no loop: a 403 (missing permission) or
     a deleted channel is tried once; the outbox row is failed with the error, the run
@@ -104,7 +104,10 @@ async def test_a_refused_ritual_post_is_not_retried_and_the_moderators_are_told(
     await fault_bot.at(AT_NINE)
     [notice] = platform.sent
     assert notice.where is not None and notice.where.channel_id == "mods"
-    assert "“question”" in notice.post.plain_text() and told in notice.post.plain_text()
+    assert fault_bot.said(notice.post, "ritual", "reason") == (
+        "messages.posts.refused",
+        {"ritual": "question", "reason": reason},
+    )
     assert platform.attempts == 2  # the refused post, then the notice
     assert fault_bot.rows("SELECT job_id, status, last_error FROM outbox ORDER BY id") == [
         (QUESTION_JOB, "failed", f"{type(error).__name__}: {error}"),
@@ -121,7 +124,10 @@ async def test_a_refused_ritual_post_is_not_retried_and_the_moderators_are_told(
         "SELECT status, detail FROM run_ledger WHERE job_id LIKE 'posts:%' ORDER BY scheduled_for"
     ) == [("done", None), ("skipped", "paused")]
     await fault_bot.command(MOD, "posts", "list")
-    assert "the platform refused its posts" in platform.posts("respond")[-1].plain_text()
+    key, listing = fault_bot.said(platform.posts("respond")[-1], "rituals")
+    assert key == "messages.posts.list.body"
+    [ritual] = listing["rituals"]  # type: ignore[misc]
+    assert (ritual["paused"], ritual["reason"]) == (True, "refused")
 
     await fault_bot.command(MOD, "posts", "resume", "question")
     await fault_bot.at(AT_NINE + 2 * WEEK)

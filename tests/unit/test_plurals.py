@@ -161,17 +161,14 @@ def test_every_counted_sentence_agrees_at_0_1_2_and_21(language: str) -> None:
 
 
 def test_what_me_data_says_in_french_agrees_with_its_count() -> None:
+    # French takes the singular for 0 and 1 and the plural from 2: each sentence changes
+    # with its count (the exact words are in the golden file, tests/golden/plurals/fr.txt).
     catalog = PROMPTS.catalog("fr")
 
     def kind(name: str, count: int) -> str:
         return catalog.text(f"privacy.kinds.{name}", count=count)
 
-    assert kind("activity_levels", 0).startswith("0 niveau d'activité mensuel (")
-    assert kind("activity_levels", 21).startswith("21 niveaux d'activité mensuels (")
-    assert kind("interests", 0).startswith("0 centre d'intérêt déclaré (")
-    assert kind("election_actions", 0).startswith(
-        "0 entrée du journal des élections qui vous désigne "
-    )
-    assert kind("election_actions", 2).startswith(
-        "2 entrées du journal des élections qui vous désignent "
-    )
+    for name in ("activity_levels", "interests", "election_actions"):
+        assert kind(name, 0) == kind(name, 1).replace("1", "0", 1), name
+        assert kind(name, 21) == kind(name, 2).replace("2", "21", 1), name
+        assert kind(name, 1) != kind(name, 2).replace("2", "1", 1), name

@@ -80,6 +80,11 @@ class Feed:
     def close(self) -> None:
         self._queue.put_nowait(None)
 
+    @property
+    def unread(self) -> int:
+        """How many lines were put and not yet read."""
+        return self._queue.qsize()
+
     def __aiter__(self) -> Feed:
         return self
 
@@ -355,11 +360,19 @@ async def test_wait_pauses_reading_until_the_clock_moves() -> None:
 
 
 async def test_stop_ends_a_reader_waiting_for_input_and_is_idempotent() -> None:
-    adapter = console(Feed())
-    await adapter.start(Collector())
-    await adapter.stop()
-    await adapter.finished()
-    await adapter.stop()
+    feed = Feed()
+    adapter = console(feed)
+    sink = Collector()
+    await adapter.start(sink)
+    feed.put("before")
+    await sink.wait_for(1)
+    async with asyncio.timeout(5):  # the feed never ends: only `stop` can end the reader
+        await adapter.stop()
+        await adapter.finished()
+        await adapter.stop()
+    feed.put("after")
+    assert feed.unread == 1  # nothing reads the input any more
+    assert [e.text for e in sink.events if isinstance(e, MessagePosted)] == ["before"]
 
 
 async def test_start_twice_or_finished_before_start_is_refused() -> None:

@@ -7,6 +7,7 @@ import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -17,7 +18,7 @@ from bot.prompts import Prompts
 from bot.storage import Database
 from bot.storage.migrate import upgrade
 from tests.adapters.console.test_adapter import Feed
-from tests.fakes import ManualClock, until
+from tests.fakes import ManualClock, PromptLog, Rendered, until
 
 PROMPTS = Prompts.load(Path(__file__).parents[3] / "prompts")
 CONFIG = """
@@ -41,10 +42,14 @@ START = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)  # a quiet Sunday
 
 
 class Session:
-    def __init__(self, app: App, clock: ManualClock, feed: Feed, output: io.StringIO) -> None:
+    def __init__(
+        self, app: App, clock: ManualClock, feed: Feed, output: io.StringIO, prompts: PromptLog
+    ) -> None:
         self.app, self.clock, self.feed, self.output = app, clock, feed, output
+        self.prompts = prompts
 
     async def type(self, *lines: str, until_seen: str) -> None:
+        """Type `lines`, then wait for the console to show `until_seen` (not a prompt)."""
         self.feed.put(*lines)
         try:
             await until(lambda: until_seen in self.output.getvalue())
@@ -52,10 +57,37 @@ class Session:
             shown = self.output.getvalue()
             raise AssertionError(f"{until_seen!r} never shown in:\n{shown}") from None
 
-    def number_of(self, pattern: str) -> int:
-        found = re.findall(r"^#(\d+) [^\n]*" + pattern, self.output.getvalue(), re.MULTILINE)
-        assert found, pattern
-        return int(found[-1])
+    async def answer(self, *lines: str, key: str, **variables: object) -> Shown:
+        """Type `lines`, then wait for the console to show the prompt `key` with `variables`."""
+        mark = len(self.output.getvalue())
+        self.feed.put(*lines)
+        return await self.shown(key, after=mark, **variables)
+
+    async def shown(self, key: str, *, after: int = 0, **variables: object) -> Shown:
+        """Wait for the console to show the prompt `key` with `variables` (after `after`)."""
+
+        def found() -> Rendered | None:
+            return self.prompts.shown_in(self.output.getvalue()[after:], key, **variables)
+
+        try:
+            await until(lambda: found() is not None)
+        except TimeoutError:
+            shown = self.output.getvalue()[after:]
+            raise AssertionError(f"{key} {variables} never shown in:\n{shown}") from None
+        rendered = found()
+        assert rendered is not None
+        first = rendered.text.splitlines()[0]
+        headers = re.findall(r"^#\d+ [^\n]*", self.output.getvalue()[after:], re.MULTILINE)
+        [line, *_] = [line for line in headers if line.endswith(first)]
+        return Shown(rendered, line, int(line.split()[0].lstrip("#")))
+
+
+class Shown(NamedTuple):
+    """A prompt the console showed: what was rendered, the message's first line, its number."""
+
+    rendered: Rendered
+    line: str
+    number: int
 
 
 @pytest.fixture
@@ -76,12 +108,17 @@ async def session(tmp_path: Path) -> AsyncIterator[Session]:
         echo_input=True,
     )
     database = await Database.connect(url, clock=clock)
+    prompts = PromptLog(PROMPTS)
     app = await create_app(
-        settings, database=database, prompts=PROMPTS, platforms={"console": adapter}, clock=clock
+        settings,
+        database=database,
+        prompts=prompts,  # type: ignore[arg-type]
+        platforms={"console": adapter},
+        clock=clock,
     )
     await app.start()
     try:
-        yield Session(app, clock, feed, output)
+        yield Session(app, clock, feed, output, prompts)
     finally:
         feed.close()
         await app.stop()
@@ -96,63 +133,62 @@ async def test_a_ranked_election_in_the_console(session: Session) -> None:
         "you> welcome all",
         until_seen="you: welcome all",
     )
-    await session.type("/terreau election start", until_seen="A new election is open")
-    await session.type(
+    await session.answer("/terreau election start", key="election.started")
+    await session.answer(
         "alice> /terreau election nominate @bob answers every question",
         "carol> /terreau election nominate @bob rewrote the docs",
         "bob> /terreau election nominate @carol runs the book club",
         "alice> /terreau election nominate @dan fixed the build",
-        until_seen="You nominated dan.",
+        key="election.nominated",
+        nominee="dan",
     )
-    await session.type("/terreau election close", until_seen="Nominations are closed")
-    ballot = session.number_of(r"Terreau: Member of the month: voting is open")
-    assert "[1] bob   [2] carol   [3] dan   [4] Start over" in session.output.getvalue()
+    await session.answer("/terreau election close", key="election.closed_early.nominating")
+    ballot = (await session.shown("election.posts.voting_open")).number
+    start_over = PROMPTS.catalog("en").text("election.ballot.reset_label")
+    assert f"[1] bob   [2] carol   [3] dan   [4] {start_over}" in session.output.getvalue()
 
     # First choices: bob 1 (alice), carol 2 (bob, you), dan 1 (carol); no majority of 4.
     # bob and dan tie for last with no earlier round: both go, and the ballots ranking
     # only them are exhausted; carol wins with 2 of 2 live ballots. Dan's ballot was reset.
-    await session.type(
-        f"alice> /choose {ballot} 1", f"alice> /choose {ballot} 3", until_seen="1. bob, 2. dan"
+    ranked = "election.ballot.ranked"
+    await session.answer(
+        f"alice> /choose {ballot} 1",
+        f"alice> /choose {ballot} 3",
+        key=ranked,
+        ranking=["bob", "dan"],
     )
     await session.type(f"bob> /choose {ballot} 2", until_seen="(only bob sees)")
-    await session.type(
-        f"carol> /choose {ballot} 3",
-        f"carol> /choose {ballot} 2",
-        until_seen="You cannot vote for yourself",
+    await session.answer(
+        f"carol> /choose {ballot} 3", f"carol> /choose {ballot} 2", key="election.refuse.self_vote"
     )
-    await session.type(
-        f"you> /choose {ballot} 2",
-        until_seen="(only you see) Terreau: Your ranking so far: 1. carol",
-    )
-    await session.type(
-        "dan> /terreau election vote", until_seen="(only dan sees) Terreau: Your secret ballot."
-    )
-    private = session.number_of(r"\(only dan sees\) Terreau: Your secret ballot")
-    assert "[1] bob   [2] carol   [3] Start over" in session.output.getvalue()  # not himself
-    await session.type(
-        f"dan> /choose {private} 1",
-        until_seen="(only dan sees) Terreau: Your ranking so far: 1. bob",
-    )
-    await session.type(
-        f"dan> /choose {private} 3", until_seen="(only dan sees) Terreau: Your ranking is cleared"
-    )
-    await session.type(
-        "alice> /terreau election receipt", until_seen="Your vote is counted: 1. bob, 2. dan"
+    mine = await session.answer(f"you> /choose {ballot} 2", key=ranked, ranking=["carol"])
+    assert "(only you see)" in mine.line
+    secret = await session.answer("dan> /terreau election vote", key="election.ballot.private")
+    assert "(only dan sees)" in secret.line
+    private = secret.number
+    assert f"[1] bob   [2] carol   [3] {start_over}" in session.output.getvalue()  # not himself
+    chosen = await session.answer(f"dan> /choose {private} 1", key=ranked, ranking=["bob"])
+    assert "(only dan sees)" in chosen.line
+    cleared = await session.answer(f"dan> /choose {private} 3", key=ranked, ranking=[])
+    assert "(only dan sees)" in cleared.line
+    await session.answer(
+        "alice> /terreau election receipt", key="election.receipt.counted", ranking=["bob", "dan"]
     )
 
     await session.clock.advance(timedelta(days=4))
     await session.app.scheduler.idle()
-    await session.type(until_seen="Member of the month (2026-11): @carol!")
-    text = session.output.getvalue()
-    assert "> runs the book club" in text
-    assert "Thank you to every nominee: bob, carol, dan." in text
-    assert "4 members voted (80% of the 5 who could)." in text
-    assert "role member-of-the-month: given to carol" in text
+    result = (await session.shown("election.posts.result", period="2026-11")).rendered
+    winners = result.variables["winners"]
+    assert [winner.display_name for winner in winners] == ["carol"]  # type: ignore[attr-defined]
+    assert result.variables["reasons"] == ["runs the book club"]
+    assert result.variables["nominees"] == ["bob", "carol", "dan"]
+    assert (result.variables["ballots"], result.variables["eligible"]) == (4, 5)
+    await session.type(until_seen="role member-of-the-month: given to carol")
 
 
 async def test_an_apostrophe_in_a_reason_is_just_text(session: Session) -> None:
     await session.type("alice> hello everyone", "bob> hi alice", until_seen="bob: hi alice")
-    await session.type("/terreau election start", until_seen="(only you see)")
+    await session.answer("/terreau election start", key="election.started")
     await session.type(
         "alice> /terreau election nominate @bob she's always there",
         until_seen="(only alice sees)",

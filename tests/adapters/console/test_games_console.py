@@ -17,9 +17,10 @@ from bot.prompts import Prompts
 from bot.storage import Database
 from bot.storage.migrate import upgrade
 from tests.adapters.console.test_adapter import Feed
-from tests.fakes import ManualClock, until
+from tests.fakes import ManualClock, PromptLog, Rendered, until
 
 ROOT = Path(__file__).parents[3]
+PROMPTS = Prompts.load(ROOT / "prompts")
 CONTENT = ROOT / "tests" / "games_content"
 START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # Tuesday 10:00 in Paris
 CONFIG = f"""
@@ -42,25 +43,49 @@ trivia_dirs = ["{CONTENT / "trivia"}"]
 class Session:
     """An app served by the console adapter, fed lines by the test."""
 
-    def __init__(self, app: App, feed: Feed, output: io.StringIO, clock: ManualClock) -> None:
+    def __init__(
+        self, app: App, feed: Feed, output: io.StringIO, clock: ManualClock, prompts: PromptLog
+    ) -> None:
         self.app = app
         self.feed = feed
         self.output = output
         self.clock = clock
+        self.prompts = prompts
 
-    async def type(self, line: str, expect: str) -> str:
-        """Type a line and return the output once `expect` has appeared after it."""
+    async def type(self, line: str, key: str, **variables: object) -> Rendered:
+        """Type a line and return the prompt `key` (with `variables`) once the console shows it."""
         mark = len(self.output.getvalue())
         self.feed.put(line)
-        await until(lambda: expect in self.output.getvalue()[mark:])
-        return self.output.getvalue()[mark:]
+        return await self.shown(mark, key, **variables)
 
-    async def at(self, moment: datetime, expect: str) -> str:
+    async def at(self, moment: datetime, key: str, **variables: object) -> Rendered:
+        """Move the clock and return the prompt `key` once the console shows it."""
         mark = len(self.output.getvalue())
         await self.clock.set(moment)
         await self.app.scheduler.idle()
-        await until(lambda: expect in self.output.getvalue()[mark:])
-        return self.output.getvalue()[mark:]
+        return await self.shown(mark, key, **variables)
+
+    async def shown(self, mark: int, key: str, **variables: object) -> Rendered:
+        def found() -> Rendered | None:
+            return self.prompts.shown_in(self.output.getvalue()[mark:], key, **variables)
+
+        await until(lambda: found() is not None)
+        rendered = found()
+        assert rendered is not None
+        return rendered
+
+    def line_of(self, rendered: Rendered) -> str:
+        """The header line of the last console message showing `rendered`."""
+        first = rendered.text.splitlines()[0]
+        [*_, line] = [
+            line
+            for line in re.findall(r"^#\d+ [^\n]*", self.output.getvalue(), re.MULTILINE)
+            if line.endswith(first)
+        ]
+        return line
+
+    def number_of(self, rendered: Rendered) -> int:
+        return int(self.line_of(rendered).split()[0].lstrip("#"))
 
 
 @pytest.fixture
@@ -82,50 +107,49 @@ async def session(tmp_path: Path) -> AsyncIterator[Session]:
         echo_input=True,
     )
     database = await Database.connect(url, clock=clock)
+    prompts = PromptLog(PROMPTS)
     app = await create_app(
         settings,
         database=database,
-        prompts=Prompts.load(ROOT / "prompts"),
+        prompts=prompts,  # type: ignore[arg-type]
         platforms={"console": adapter},
         clock=clock,
     )
     await app.start()
     try:
-        yield Session(app, feed, output, clock)
+        yield Session(app, feed, output, clock, prompts)
     finally:
         feed.close()
         await app.stop()
 
 
-def numbered(output: str, text: str) -> int:
-    """Return the number the console gave the message containing `text`."""
-    for block in re.split(r"^(?=#\d+ )", output, flags=re.MULTILINE):
-        number = re.match(r"#(\d+) ", block)
-        if number is not None and text in block:
-            return int(number.group(1))
-    raise AssertionError(f"no numbered message with {text!r} in:\n{output}")
-
-
 async def test_a_trivia_round_in_the_console(session: Session) -> None:
-    shown = await session.type("alice> /terreau game trivia fixtures 1", "[1]")
-    question = numbered(shown, "Question 1/1")
-    choices = re.findall(r"\[(\d)\] (\w+)", shown)
+    asked = await session.type(
+        "alice> /terreau game trivia fixtures 1", "games.trivia.question", number=1, total=1
+    )
+    await until(lambda: "[1]" in session.output.getvalue())
+    question = session.number_of(asked)
+    choices = re.findall(r"\[(\d)\] (\w+)", session.output.getvalue())
     answers = {"Which of these is a fruit?": "Apple", "How many legs has a spider?": "Eight"}
-    right = next(answers[q] for q in answers if q in shown)
+    right = answers[str(asked.variables["question"])]
     index = next(number for number, label in choices if label == right)
-    taken = await session.type(f"bob> /choose {question} {index}", "is in")
-    assert "(only bob sees)" in taken
-    again = await session.type(f"bob> /choose {question} {index}", "one answer per person")
-    assert "(only bob sees)" in again
-    ended = await session.at(START + timedelta(minutes=2), "End of the round")
-    assert f"Answer 1: {right}" in ended
-    assert "1. bob: 15 points" in ended
+    taken = await session.type(f"bob> /choose {question} {index}", "games.trivia.answer_taken")
+    assert "(only bob sees)" in session.line_of(taken)
+    again = await session.type(f"bob> /choose {question} {index}", "games.trivia.already_answered")
+    assert "(only bob sees)" in session.line_of(again)
+    await session.at(START + timedelta(minutes=2), "games.trivia.reveal", number=1, answer=right)
+    standings = [{"rank": 1, "name": "bob", "points": 15}]
+    await session.shown(0, "games.trivia.summary", standings=standings)
 
 
 async def test_a_poll_in_the_console(session: Session) -> None:
-    shown = await session.type('/terreau game poll "Tea or coffee?" Tea | Coffee', "[2] Coffee")
-    poll = numbered(shown, "Tea or coffee?")
-    voted = await session.type(f"alice> /choose {poll} 2", "You chose")
-    assert "(only alice sees)" in voted
-    results = await session.at(START + timedelta(hours=1, minutes=1), "Results")
-    assert "Coffee: 1 (100%)" in results
+    posted = await session.type(
+        '/terreau game poll "Tea or coffee?" Tea | Coffee', "games.poll.post"
+    )
+    await until(lambda: "[2] Coffee" in session.output.getvalue())
+    poll = session.number_of(posted)
+    voted = await session.type(f"alice> /choose {poll} 2", "games.poll.voted", choice="Coffee")
+    assert "(only alice sees)" in session.line_of(voted)
+    results = await session.at(START + timedelta(hours=1, minutes=1), "games.poll.results")
+    rows = {row["label"]: (row["count"], row["percent"]) for row in results.variables["rows"]}  # type: ignore[attr-defined]
+    assert rows["Coffee"] == (1, 100)

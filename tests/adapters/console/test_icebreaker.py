@@ -18,7 +18,7 @@ from bot.prompts import Prompts
 from bot.storage import Database
 from bot.storage.migrate import upgrade
 from tests.adapters.console.test_adapter import Feed
-from tests.fakes import ManualClock
+from tests.fakes import ManualClock, PromptLog, Rendered
 
 PROMPTS = Prompts.load(Path(__file__).parents[3] / "prompts")
 START = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # Monday 09:00 in Paris
@@ -46,16 +46,33 @@ delay_minutes = 5
 class Session:
     """A Terreau app whose only platform is a console fed line by line."""
 
-    def __init__(self, app: App, feed: Feed, output: io.StringIO, clock: ManualClock) -> None:
+    def __init__(
+        self, app: App, feed: Feed, output: io.StringIO, clock: ManualClock, prompts: PromptLog
+    ) -> None:
         self.app = app
         self.feed = feed
         self.output = output
         self.clock = clock
+        self.prompts = prompts
 
     async def type(self, *lines: str, expect: str) -> None:
-        """Type lines and wait until the console shows `expect`."""
+        """Type lines and wait until the console shows `expect` (not a prompt)."""
         self.feed.put(*lines)
         await self.until(lambda: _shown(self.output, expect))
+
+    async def answer(self, *lines: str, key: str, **variables: object) -> Rendered:
+        """Type lines and wait until the console shows the prompt `key` with `variables`."""
+        self.feed.put(*lines)
+        return await self.shown(key, **variables)
+
+    async def shown(self, key: str, **variables: object) -> Rendered:
+        """Wait until the console shows the prompt `key` with `variables`."""
+        await self.until(
+            lambda: self.prompts.shown_in(self.output.getvalue(), key, **variables) is not None
+        )
+        rendered = self.prompts.shown_in(self.output.getvalue(), key, **variables)
+        assert rendered is not None
+        return rendered
 
     async def advance(self, delta: timedelta) -> None:
         await self.clock.advance(delta)
@@ -92,12 +109,17 @@ async def console_terreau(tmp_path: Path, config: str = CONFIG) -> AsyncIterator
         echo_input=True,
     )
     database = await Database.connect(url, clock=clock)
+    prompts = PromptLog(PROMPTS)
     app = await create_app(
-        settings, database=database, prompts=PROMPTS, platforms={"console": adapter}, clock=clock
+        settings,
+        database=database,
+        prompts=prompts,  # type: ignore[arg-type]
+        platforms={"console": adapter},
+        clock=clock,
     )
     await app.start()
     try:
-        yield Session(app, feed, output, clock)
+        yield Session(app, feed, output, clock, prompts)
     finally:
         feed.close()
         await app.stop()
@@ -122,12 +144,15 @@ async def test_a_console_newcomer_is_welcomed_and_can_opt_out_by_reaction(
 
     await session.until(planned)
     await session.advance(timedelta(minutes=10))
-    await session.until(lambda: _shown(session.output, "Welcome, @nina!"))
-    assert "[1] Please don't tag me" in session.output.getvalue()
+    welcome = await session.shown("icebreaker.welcome.text")
+    assert welcome.variables["newcomer"].member_id == "nina"  # type: ignore[attr-defined]
+    button = PROMPTS.catalog("en").text("icebreaker.welcome.button")
+    assert f"[1] {button}" in session.output.getvalue()
+    first = welcome.text.splitlines()[0]
     number = next(
         line.split()[0].lstrip("#")
         for line in session.output.getvalue().splitlines()
-        if "Welcome, @nina!" in line
+        if line.endswith(first)
     )
 
     session.feed.put(f"nina> /react {number} 🔕")
@@ -143,8 +168,9 @@ async def test_a_console_moderator_previews_and_posts_an_icebreaker(tmp_path: Pa
     without_welcomes = CONFIG.replace("delay_minutes = 5", "enabled = false")
     async with console_terreau(tmp_path, without_welcomes) as session:
         await session.type("quinn> hi all", "quentin> hello", expect="quentin: hello")
-        await session.type("/terreau icebreaker preview", expect="Would invite:")
-        await session.type("/terreau icebreaker now", expect="Posted an icebreaker in #general")
-        text = session.output.getvalue()
-        assert "Terreau: Icebreaker" in text
-        assert "I thought of you for this one" in text
+        preview = await session.answer("/terreau icebreaker preview", key="icebreaker.preview")
+        assert preview.variables["chosen"]
+        await session.answer("/terreau icebreaker now", key="icebreaker.now.posted")
+        invitation = await session.shown("icebreaker.invitation")
+        invited = [m.member_id for m in invitation.variables["invitees"]]  # type: ignore[attr-defined]
+        assert sorted(invited) == ["quentin", "quinn"]

@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from adapters.discord.render import render
 from bot.cli import EXIT_INVALID, EXIT_OK, _run, main
 from bot.config import Secrets
 from bot.prompts import Prompts
 from bot.storage.migrate import upgrade
 from tests.adapters.discord.conftest import PROMPTS_DIR, discord_settings
 from tests.adapters.discord.fake_discord import FakeDiscord, payload
-from tests.fakes import until
+from tests.fakes import PromptLog, until
 
 
 def test_a_discord_community_without_a_token_is_a_config_error(
@@ -66,7 +67,8 @@ async def test_terreau_run_serves_the_guild_until_stopped(
     await upgrade(settings.database_url)
     args = argparse.Namespace(speed=1.0, start=None, script=None, speaker=None, config=Path("x"))
     secrets = Secrets(discord_token="fake.bot.token")
-    running = asyncio.create_task(_run(args, settings, Prompts.load(PROMPTS_DIR), secrets))
+    prompts = PromptLog(Prompts.load(PROMPTS_DIR))
+    running = asyncio.create_task(_run(args, settings, prompts, secrets))  # type: ignore[arg-type]
 
     # Commands synced, then READY and GUILD_CREATE sent on the gateway.
     await until(lambda: bool(server.requests_to("PUT", "/commands")) and server.dispatched >= 2)
@@ -76,4 +78,7 @@ async def test_terreau_run_serves_the_guild_until_stopped(
 
     assert await running == EXIT_OK
     [answer] = server.requests_to("POST", "/interactions/")
-    assert "/terreau posts" in answer.body["data"]["content"]
+    shown = answer.body["data"]["content"]
+    key, help_body = prompts.shown_as(lambda post: render(post)[0].content == shown, "groups")
+    assert key == "messages.help.body"
+    assert "posts" in [group["name"] for group in help_body["groups"]]  # type: ignore[attr-defined]

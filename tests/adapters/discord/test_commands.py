@@ -110,7 +110,7 @@ async def test_descriptions_come_from_prompts_with_french_translations() -> None
     nominate = _children(groups["election"])["nominate"]
     reason = _children(nominate)["reason"]
 
-    assert nominate["description"] == "Nominate a member for the current election."
+    assert nominate["description"] == PROMPTS.catalog("en").text("commands.election.nominate.help")
     assert nominate["description_localizations"]["fr"] != nominate["description"]
     assert reason["description_localizations"]["fr"]
     # A group no prompt describes yet still gets a description: its usage.

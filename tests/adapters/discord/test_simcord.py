@@ -16,6 +16,7 @@ import pytest
 import simcord
 
 from adapters.discord import DiscordAdapter
+from adapters.discord.render import render
 from bot.app import App, create_app
 from bot.commands import CommandRegistry
 from bot.config import Settings, parse_settings
@@ -24,7 +25,7 @@ from bot.prompts import Prompts
 from bot.storage import Database
 from bot.storage.migrate import upgrade
 from tests.adapters.discord.conftest import GUILD, KEY, PROMPTS_DIR, START
-from tests.fakes import ManualClock
+from tests.fakes import ManualClock, PromptLog
 
 PROMPTS = Prompts.load(PROMPTS_DIR)
 MOD_ROLE = "1187654321098765700"
@@ -64,6 +65,7 @@ class World:
         self.mo = self.guild.add_member(env.create_user("mo"), roles=[gardeners])
         self.owner = self.guild.add_member(env.create_user("olga"), roles=[managers])
         self.app: App | None = None
+        self.prompts = PromptLog(PROMPTS)
 
     def settings(self) -> Settings:
         text = CONFIG.format(guild=GUILD, role=self.gardeners_id, general=self.general.id)
@@ -77,7 +79,7 @@ class World:
         self.app = await create_app(
             self.settings(),
             database=database,
-            prompts=PROMPTS,
+            prompts=self.prompts,  # type: ignore[arg-type]
             platforms={"discord": self.adapter},
             clock=self.adapter.client.clock,
             commands=self.adapter.client.registry,
@@ -134,30 +136,44 @@ def content(result: Any) -> str:
     return str(result.response.content)
 
 
+def said(world: World, result: Any, *names: str) -> tuple[str, dict[str, object]]:
+    """The prompt a member was shown as `result`, and the variables `names` it was given."""
+    shown = content(result)
+    return world.prompts.shown_as(lambda post: render(post)[0].content == shown, *names)
+
+
 async def test_help_lists_the_groups_privately(world: World) -> None:
     result = await world.alice.slash(world.general, "terreau help")
 
     assert result.ephemeral
-    assert "/terreau posts" in content(result)
+    key, shown = said(world, result, "groups")
+    assert key == "messages.help.body"
+    assert "posts" in [group["name"] for group in shown["groups"]]  # type: ignore[attr-defined]
 
 
 async def test_help_on_a_topic_lists_its_commands(world: World) -> None:
     result = await world.alice.slash(world.general, "terreau help", topic="posts")
 
     assert result.ephemeral
-    assert "/terreau posts now <ritual>" in content(result)
+    key, shown = said(world, result, "commands")
+    assert key == "messages.help.body"
+    assert "/terreau posts now <ritual>" in [c["usage"] for c in shown["commands"]]  # type: ignore[attr-defined]
 
 
 async def test_a_moderator_role_lists_the_rituals(world: World) -> None:
     result = await world.mo.slash(world.general, "terreau posts list")
 
-    assert result.ephemeral and "question" in content(result)
+    assert result.ephemeral
+    key, shown = said(world, result, "rituals")
+    assert key == "messages.posts.list.body"
+    assert [ritual["name"] for ritual in shown["rituals"]] == ["question"]  # type: ignore[attr-defined]
 
 
 async def test_posting_now_puts_the_ritual_in_the_channel(world: World) -> None:
     result = await world.mo.slash(world.general, "terreau posts now", ritual="question")
 
-    assert result.ephemeral and "question" in content(result)
+    assert result.ephemeral
+    assert said(world, result, "ritual") == ("messages.posts.posted", {"ritual": "question"})
     posted = world.general.last_message
     assert posted is not None and posted.author.bot
     assert posted.content and not posted.mention_everyone and not posted.role_mentions
@@ -167,23 +183,31 @@ async def test_manage_server_is_enough_to_pause_and_resume(world: World) -> None
     paused = await world.owner.slash(world.general, "terreau posts pause", ritual="question")
     resumed = await world.owner.slash(world.general, "terreau posts resume", ritual="question")
 
-    assert content(paused).startswith("“question” is paused.")
-    assert content(resumed) == "“question” is back on its schedule."
+    assert said(world, paused, "ritual") == ("messages.posts.paused", {"ritual": "question"})
+    assert said(world, resumed, "ritual") == ("messages.posts.resumed", {"ritual": "question"})
 
 
 async def test_members_without_a_moderator_role_are_refused(world: World) -> None:
     result = await world.alice.slash(world.general, "terreau posts pause", ritual="question")
 
     assert result.ephemeral
-    assert content(result) == "Only moderators can use `/terreau posts pause <ritual>`."
+    assert said(world, result, "command") == (
+        "messages.commands.moderators_only",
+        {"command": "/terreau posts pause <ritual>"},
+    )
     listed = await world.mo.slash(world.general, "terreau posts list")
-    assert "by a moderator" not in content(listed)
+    key, shown = said(world, listed, "rituals")
+    assert key == "messages.posts.list.body"
+    assert [ritual["paused"] for ritual in shown["rituals"]] == [False]  # type: ignore[attr-defined]
 
 
 async def test_an_unknown_ritual_is_explained(world: World) -> None:
     result = await world.mo.slash(world.general, "terreau posts now", ritual="nope")
 
-    assert "question" in content(result) and "nope" in content(result)
+    assert said(world, result, "ritual", "known") == (
+        "messages.posts.unknown_ritual",
+        {"ritual": "nope", "known": "question"},
+    )
 
 
 async def test_buttons_still_work_after_the_bot_restarts(world: World) -> None:

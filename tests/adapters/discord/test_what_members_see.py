@@ -98,7 +98,8 @@ async def test_nomination_reasons_are_quoted_exactly_as_written(
     assert len(quoted) == len(HOSTILE_LINES.splitlines()) + 1
     assert [live_markup(line[2:]) for line in quoted[:2]] == ["she's great", " heading"]
     assert [str(user) for user in posted.body["allowed_mentions"]["users"]] == [ALICE]
-    assert "21 membres ont voté" in text
+    # The hostile reasons end where they should: the post goes on, to its last line.
+    assert text.endswith(content(result.blocks()[-1:]))
 
 
 async def test_the_full_french_digest_is_sent_whole_in_several_messages(

@@ -16,6 +16,7 @@ import aiohttp
 import pytest
 
 from adapters.slack import SlackAdapter, Workspace
+from adapters.slack.blocks import render
 from bot.app import App, create_app
 from bot.config import parse_settings
 from bot.domain import Event
@@ -23,7 +24,7 @@ from bot.prompts import Prompts
 from bot.storage import Database
 from bot.storage.migrate import upgrade
 from tests.adapters.slack.fake_slack import APP_TOKEN, BOT_TOKEN, TEAM, FakeSlack
-from tests.fakes import ManualClock
+from tests.fakes import ManualClock, PromptLog
 
 PROMPTS = Prompts.load(Path(__file__).parents[3] / "prompts")
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -64,6 +65,12 @@ class SlackTerreau:
 
     async def _record(self, event: Event) -> None:
         self.events.append(event)
+
+    def said(self, text: str, *names: str) -> tuple[str, dict[str, object]]:
+        """The prompt Slack was sent as `text`, and the variables `names` it was given."""
+        prompts = self.app.prompts
+        assert isinstance(prompts, PromptLog)
+        return prompts.shown_as(lambda post: any(m.text == text for m in render(post)), *names)
 
     @property
     def url(self) -> str:
@@ -133,7 +140,11 @@ async def start_terreau(
     )
     database = await Database.connect(url, clock=clock)
     app = await create_app(
-        settings, database=database, prompts=PROMPTS, platforms={"slack": adapter}, clock=clock
+        settings,
+        database=database,
+        prompts=PromptLog(PROMPTS),  # type: ignore[arg-type]
+        platforms={"slack": adapter},
+        clock=clock,
     )
     await app.start()
     return app, adapter

@@ -114,7 +114,8 @@ async def test_posts_in_one_channel_are_paced_on_the_clock(
     second = asyncio.create_task(adapter.send(GENERAL, Post(text="two"), nonce="n2"))
     other = ChannelRef(community=KEY, channel_id="C0RANDOM")
     await adapter.send(other, Post(text="elsewhere"), nonce="n3")
-    await asyncio.sleep(0.05)  # let the paced send reach its wait; no clock time passes
+    await until(lambda: clock.sleeping == 1)  # the paced send waits on the clock, not in time
+    assert clock.next_wake(timedelta(seconds=1)) == clock.now() + timedelta(seconds=1)
     assert not second.done()
     assert [c.params["text"] for c in fake_slack.called("chat.postMessage")] == ["one", "elsewhere"]
     await clock.advance(timedelta(seconds=1))
@@ -127,8 +128,8 @@ async def test_a_rate_limit_is_waited_out_on_the_clock_without_a_duplicate(
 ) -> None:
     fake_slack.rate_limits["chat.postMessage"] = [30]
     sending = asyncio.create_task(adapter.send(GENERAL, Post(text="hello"), nonce="n1"))
-    await until(lambda: len(fake_slack.called("chat.postMessage")) == 1)
-    await asyncio.sleep(0.05)
+    await until(lambda: len(fake_slack.called("chat.postMessage")) == 1 and clock.sleeping == 1)
+    assert clock.next_wake(timedelta(seconds=30)) == clock.now() + timedelta(seconds=30)
     assert not sending.done()
     await clock.advance(timedelta(seconds=30))
     sent = await sending
@@ -143,8 +144,13 @@ async def test_exhausted_rate_limit_retries_raise_rate_limited(
     message = SentMessage(community=KEY, channel_id="C0GENERAL", message_id="1.2")
     updating = asyncio.create_task(adapter.update(message, Post(text="closed")))
     for count in (1, 2):
-        await until(lambda count=count: len(fake_slack.called("chat.update")) == count)
-        await asyncio.sleep(0.01)
+        # The 429 is answered and its Retry-After is being waited out on the clock.
+        await until(
+            lambda count=count: (
+                len(fake_slack.called("chat.update")) == count and clock.sleeping == 1
+            )
+        )
+        assert clock.next_wake(timedelta(seconds=5)) == clock.now() + timedelta(seconds=5)
         await clock.advance(timedelta(seconds=5))
     with pytest.raises(RateLimited) as raised:
         await updating

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.domain import BotRemoved, ChoiceMade, CommandInvoked, MessagePosted
-from tests.adapters.slack.conftest import SlackTerreau
-from tests.fakes import until
+from tests.adapters.slack.conftest import PROMPTS, SlackTerreau
+from tests.fakes import ManualClock, until, wake_sleepers
 
 PAYLOADS = Path(__file__).parent / "payloads"
 
@@ -131,24 +131,32 @@ async def test_help_answers_privately(http_terreau: SlackTerreau) -> None:
     [call] = http_terreau.fake.called("chat.postEphemeral")
     assert call.params["user"] == "U0ALICE"
     assert call.params["channel"] == "C0GENERAL"
-    assert "/terreau posts" in str(call.params["text"]) or "posts" in str(call.params["text"])
+    key, shown = http_terreau.said(str(call.params["text"]), "groups")
+    assert key == "messages.help.body"
+    assert "posts" in [group["name"] for group in shown["groups"]]  # type: ignore[attr-defined]
 
 
 async def test_unknown_input_gets_help_text(http_terreau: SlackTerreau) -> None:
     await http_terreau.command(command("dance now"))
     await until(lambda: bool(ephemeral_texts(http_terreau)))
-    assert "dance" in ephemeral_texts(http_terreau)[0]
-    assert "/terreau help" in ephemeral_texts(http_terreau)[0]
+    assert http_terreau.said(ephemeral_texts(http_terreau)[0], "group") == (
+        "messages.commands.unknown_group",
+        {"group": "dance"},
+    )
 
 
 async def test_posts_commands_are_for_moderators(http_terreau: SlackTerreau) -> None:
     await http_terreau.command(command("posts list", user="U0ALICE", trigger="t1"))
     await until(lambda: len(ephemeral_texts(http_terreau)) == 1)
-    assert "Only moderators" in ephemeral_texts(http_terreau)[0]
+    refused = http_terreau.said(ephemeral_texts(http_terreau)[0])[0]
+    assert refused == "messages.commands.moderators_only"
     for trigger, user in (("t2", "U0MO"), ("t3", "U0OWEN"), ("t4", "U0GINA")):
         await http_terreau.command(command("posts list", user=user, trigger=trigger))
     await until(lambda: len(ephemeral_texts(http_terreau)) == 4)
-    assert all("question" in text for text in ephemeral_texts(http_terreau)[1:])
+    for text in ephemeral_texts(http_terreau)[1:]:
+        key, shown = http_terreau.said(text, "rituals")
+        assert key == "messages.posts.list.body"
+        assert [ritual["name"] for ritual in shown["rituals"]] == ["question"]  # type: ignore[attr-defined]
     events = [e for e in http_terreau.events if isinstance(e, CommandInvoked)]
     assert [(e.member.id, e.member.is_admin, sorted(e.member.roles)) for e in events] == [
         ("U0ALICE", False, []),
@@ -172,7 +180,9 @@ async def test_moderator_rights_are_checked_again_after_the_cache_expires(
     await clock.set(START + timedelta(minutes=2))  # type: ignore[attr-defined]
     await http_terreau.command(command("posts list", user="U0MO", trigger="t2"))
     await until(lambda: len(ephemeral_texts(http_terreau)) == 2)
-    assert "Only moderators" in ephemeral_texts(http_terreau)[1]
+    assert http_terreau.said(ephemeral_texts(http_terreau)[1])[0] == (
+        "messages.commands.moderators_only"
+    )
 
 
 async def test_posts_now_posts_in_the_channel(http_terreau: SlackTerreau) -> None:
@@ -237,8 +247,10 @@ async def test_every_declared_command_is_reachable_from_slack(http_terreau: Slac
                 sum(isinstance(e, CommandInvoked) for e in http_terreau.events) == number + 1
             )
         )
-    answers = ephemeral_texts(http_terreau)
-    assert not any("don't know the command" in a or "has no `" in a for a in answers), answers
+    answers = [http_terreau.said(text)[0] for text in ephemeral_texts(http_terreau)]
+    unknown = {"messages.commands.unknown_group", "messages.commands.unknown_action"}
+    assert all(PROMPTS.catalog("en").has(key) for key in unknown)
+    assert not unknown & set(answers), answers
     invoked = [e for e in http_terreau.events if isinstance(e, CommandInvoked)]
     assert [(e.group, e.action) for e in invoked] == [(c.group, c.action) for c in commands]
 
@@ -253,10 +265,11 @@ async def test_a_lost_answer_from_slack_never_posts_a_ritual_twice(
     await http_terreau.command(command("posts now question", user="U0MO"))
     await until(lambda: len(fake.called("chat.postMessage")) == 1)
     clock = http_terreau.app.clock
-    async with asyncio.timeout(30):  # the outbox retries on the clock, which moves on here
-        while not ephemeral_texts(http_terreau):
-            await clock.advance(timedelta(seconds=1))  # type: ignore[attr-defined]
-            await asyncio.sleep(0.001)
+    assert isinstance(clock, ManualClock)
+    # The outbox retries on the clock: move it to each wait's end until the answer comes.
+    await wake_sleepers(
+        clock, lambda: bool(ephemeral_texts(http_terreau)), within=timedelta(minutes=5)
+    )
     assert len(fake.called("chat.postMessage")) == 1
     [posted] = fake.messages["C0GENERAL"]
     async with http_terreau.app.database.transaction() as uow:

@@ -79,8 +79,12 @@ async def test_slash_commands_run_with_permission_checks(socket_terreau: SlackTe
     texts = sorted(
         (str(c.params["user"]), str(c.params["text"])) for c in fake.called("chat.postEphemeral")
     )
-    assert "Only moderators" in texts[0][1] and texts[0][0] == "U0ALICE"
-    assert "question" in texts[1][1] and texts[1][0] == "U0GINA"
+    assert texts[0][0] == "U0ALICE"
+    assert socket_terreau.said(texts[0][1])[0] == "messages.commands.moderators_only"
+    assert texts[1][0] == "U0GINA"
+    key, shown = socket_terreau.said(texts[1][1], "rituals")
+    assert key == "messages.posts.list.body"
+    assert [ritual["name"] for ritual in shown["rituals"]] == ["question"]  # type: ignore[attr-defined]
     commands = [e for e in socket_terreau.events if isinstance(e, CommandInvoked)]
     assert {c.member.id for c in commands} == {"U0ALICE", "U0GINA"}
 
