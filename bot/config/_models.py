@@ -46,6 +46,8 @@ _CONSOLE_NAME = re.compile(r"[\w.-]+")
 _URL_PASSWORD = re.compile(r"^[^:/]+://[^/@]*:[^/@]+@")
 _DISCORD_ID = re.compile(r"[0-9]{15,21}")
 _SLACK_ID = re.compile(r"[TE][A-Z0-9]{2,}")
+_MATRIX_USER = re.compile(r"@[a-z0-9._=/+-]+:[A-Za-z0-9.:\[\]-]+")
+_MATRIX_ROOM = re.compile(r"![^:\s]+:[A-Za-z0-9.:\[\]-]+")
 
 
 def _slug(value: str) -> str:
@@ -65,6 +67,12 @@ def _url(value: str, schemes: tuple[str, ...]) -> str:
 def _console_name(value: str) -> str:
     if not _CONSOLE_NAME.fullmatch(value):
         raise ValueError(f'expected one word (letters, digits, "_", "-" or "."), got "{value}"')
+    return value
+
+
+def _slug_or(value: str, wanted: str) -> str:
+    if not _SLUG.fullmatch(value):
+        raise ValueError(f'expected {wanted}, got "{value}"')
     return value
 
 
@@ -146,6 +154,36 @@ class SlackSettings(_Model):
         return _url(value, ("https", "http")).rstrip("/") + "/"
 
 
+class MatrixSettings(_Model):
+    """The Matrix connection: homeserver, the bot's account and the command prefix.
+
+    The access token comes from the MATRIX_ACCESS_TOKEN environment variable.
+    """
+
+    homeserver: StrictStr = "http://127.0.0.1:8008"
+    user_id: StrictStr = ""
+    command_prefix: NonEmpty = "!terreau"
+
+    @field_validator("homeserver")
+    @classmethod
+    def _homeserver(cls, value: str) -> str:
+        return _url(value, ("https", "http")).rstrip("/")
+
+    @field_validator("user_id")
+    @classmethod
+    def _user_id(cls, value: str) -> str:
+        if value and not _MATRIX_USER.fullmatch(value):
+            raise ValueError(f'a Matrix user id looks like "@terreau:example.org", got "{value}"')
+        return value
+
+    @field_validator("command_prefix")
+    @classmethod
+    def _command_prefix(cls, value: str) -> str:
+        if any(character.isspace() for character in value):
+            raise ValueError(f'the command prefix is one word, like "!terreau", got "{value}"')
+        return value
+
+
 class SchedulerSettings(_Model):
     """How many scheduled runs may execute at once."""
 
@@ -199,7 +237,7 @@ class PostsConfig(_Model):
 class CommunityConfig(_Model):
     """One community the bot serves, with its language, timezone, channels and rituals."""
 
-    platform: Literal["console", "discord", "slack"]
+    platform: Literal["console", "discord", "slack", "matrix"]
     id: StrictStr
     name: NonEmpty
     language: Literal["en", "fr"] = "en"
@@ -240,6 +278,8 @@ class CommunityConfig(_Model):
             raise ValueError(f'a Slack workspace id looks like "T0123ABCD", got "{value}"')
         if platform == "console":
             _slug(value)
+        if platform == "matrix" and not _MATRIX_ROOM.fullmatch(value):
+            _slug_or(value, 'a Matrix space id like "!abc:example.org", or a slug naming the rooms')
         return value
 
     @field_validator("timezone")
@@ -276,6 +316,7 @@ class Settings(_Model):
     console: ConsoleSettings = ConsoleSettings()
     discord: DiscordSettings = DiscordSettings()
     slack: SlackSettings = SlackSettings()
+    matrix: MatrixSettings = MatrixSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     ingest: IngestSettings = IngestSettings()
     observability: ObservabilityConfig = ObservabilityConfig()
@@ -336,6 +377,37 @@ class Settings(_Model):
     @model_validator(mode="after")
     def _unique_communities(self) -> Self:
         _raise_findings(community_key_findings([c.model_dump() for c in self.communities]))
+        return self
+
+    @model_validator(mode="after")
+    def _matrix_rooms(self) -> Self:
+        findings: list[tuple[tuple[str | int, ...], str]] = []
+        for index, community in enumerate(self.communities):
+            if community.platform != "matrix":
+                continue
+            if not self.matrix.user_id:
+                findings.append(
+                    (
+                        ("matrix", "user_id"),
+                        f"set the bot's Matrix user id: {community.key} is on Matrix",
+                    )
+                )
+            for purpose, room_id in community.channels.items():
+                if not _MATRIX_ROOM.fullmatch(room_id):
+                    findings.append(
+                        (
+                            ("communities", index, "channels", purpose),
+                            f'a Matrix room id looks like "!abc:example.org", got "{room_id}"',
+                        )
+                    )
+            if not community.channels and not _MATRIX_ROOM.fullmatch(community.id):
+                findings.append(
+                    (
+                        ("communities", index, "channels"),
+                        "a Matrix community without a space needs at least one room",
+                    )
+                )
+        _raise_findings(findings)
         return self
 
 
