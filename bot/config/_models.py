@@ -47,7 +47,8 @@ _URL_PASSWORD = re.compile(r"^[^:/]+://[^/@]*:[^/@]+@")
 _DISCORD_ID = re.compile(r"[0-9]{15,21}")
 _SLACK_ID = re.compile(r"[TE][A-Z0-9]{2,}")
 _MATRIX_USER = re.compile(r"@[a-z0-9._=/+-]+:[A-Za-z0-9.:\[\]-]+")
-_MATRIX_ROOM = re.compile(r"![^:\s]+:[A-Za-z0-9.:\[\]-]+")
+_MATRIX_ROOM = re.compile(r"![A-Za-z0-9_=+/.-]+(?::[A-Za-z0-9.:\[\]-]+)?")
+"""A room id: `!opaque:server`, or `!hash` from room version 12 on."""
 
 
 def _slug(value: str) -> str:

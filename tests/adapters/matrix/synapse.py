@@ -169,13 +169,13 @@ class Synapse:
     def start(self) -> None:
         """Start Synapse and return once it answers its health check."""
         config = self.configure()
-        log = (self.folder / "stdout.log").open("wb")
-        self.process = subprocess.Popen(
-            [str(PYTHON), "-m", "synapse.app.homeserver", "-c", str(config)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=self.folder,
-        )
+        with (self.folder / "stdout.log").open("wb") as log:
+            self.process = subprocess.Popen(
+                [str(PYTHON), "-m", "synapse.app.homeserver", "-c", str(config)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.folder,
+            )
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
