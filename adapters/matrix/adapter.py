@@ -21,6 +21,7 @@ import asyncio
 import functools
 import logging
 import uuid
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -76,6 +77,8 @@ MODERATOR_LEVEL = 50
 POLL_TIMEOUT = timedelta(seconds=30)
 TIMELINE_LIMIT = 50
 RETRY_LIMIT = timedelta(minutes=1)
+REMEMBERED_REACTIONS = 10_000
+"""Reactions remembered so that taking one back can say which message and emoji it was."""
 FIND_PAGES = 20
 """At most this many pages of 100 events are read back when looking for a post."""
 
@@ -117,6 +120,7 @@ class MatrixAdapter:
         self._stopping = False
         self._synced = False
         self._direct_locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._reactions: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
     def __repr__(self) -> str:
         return f"MatrixAdapter(homeserver={self._homeserver!r}, user_id={self._user_id!r})"
@@ -362,9 +366,14 @@ class MatrixAdapter:
             if subject == self._user_id:
                 return
         member = self._member(where.community, subject, event)
+        if kind == "m.reaction":
+            self._reactions[str(event.get("event_id"))] = dict(event)
+            while len(self._reactions) > REMEMBERED_REACTIONS:
+                self._reactions.popitem(last=False)
         if kind == "m.room.redaction":
             redacts = str(event.get("redacts") or (event.get("content") or {}).get("redacts") or "")
-            target = await self._event(room_id, redacts)
+            # A redacted reaction loses its relation: what it reacted to is known from seeing it.
+            target = self._reactions.pop(redacts, None) or await self._event(room_id, redacts)
             events = redacted(event, where, target, member)
         else:
             events = translate(event, where, member, prefix=self._prefix)

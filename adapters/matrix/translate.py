@@ -11,7 +11,9 @@ Pure functions over the wire dicts: the adapter looks up what they cannot know
 - `m.room.member` in the community's home room (its space, or its first room)
   is a `MemberJoined` or a `MemberLeft`; a name change is neither.
 - `m.room.redaction` is a `MessageDeleted` or a `ReactionRemoved`, depending on
-  what it redacted.
+  what it redacted. A redacted reaction keeps no relation, so the adapter
+  remembers the reactions it saw; taking back one it never saw (from before a
+  restart) is not logged.
 
 The event id is each event's id, so a redelivered event is stored once.
 """

@@ -310,7 +310,12 @@ class Terreau:
             return all(event_id in ids for event_id in event_ids)
 
         async with self._arrived:
-            await asyncio.wait_for(self._arrived.wait_for(found), WAIT)
+            try:
+                await asyncio.wait_for(self._arrived.wait_for(found), WAIT)
+            except TimeoutError:
+                ids = {event.event_id for event in self.received}
+                missing = [event_id for event_id in event_ids if event_id not in ids]
+                raise AssertionError(f"never delivered: {missing}; got {sorted(ids)}") from None
         assert self.app is not None
         await self.app.settled()
         return [event for event in self.received if event.event_id in event_ids]
