@@ -382,6 +382,24 @@ class MatrixAdapter:
                 events.append(choice)
         for translated in events:
             await self._deliver(translated)
+        if any(isinstance(translated, ChoiceMade) for translated in events):
+            await self._withdraw(room_id, str(event.get("event_id")))
+
+    async def _withdraw(self, room_id: str, event_id: str) -> None:
+        """Redact a member's click (a keycap reaction, a number): nobody else sees what they chose.
+
+        Buttons on Discord and Slack leave no trace others can read; a reaction or a reply
+        would show every vote of a secret ballot, so the click is withdrawn once handled.
+        """
+        client = self._require_client()
+        try:
+            await patiently(
+                "withdraw a choice",
+                functools.partial(client.room_redact, room_id, event_id, tx_id=f"{event_id}-w"),
+                self._clock,
+            )
+        except PlatformError as error:
+            log.warning("Matrix: a choice %s in %s stays visible: %s", event_id, room_id, error)
 
     async def _choice(
         self, event: Mapping[str, Any], where: Where, member: Member
@@ -580,7 +598,10 @@ class MatrixAdapter:
         txn = f"{to.event_id}-{uuid.uuid4().hex[:8]}"
         if private:
             room_id = await self._direct_room(to.community, to.member.id)
-            await self._send_patiently(room_id, render(post, community=to.community), txn)
+            event_id = await self._send_patiently(
+                room_id, render(post, community=to.community), txn
+            )
+            await self._offer(room_id, event_id, post, txn)
             return
         content = render(post, community=to.community)
         if isinstance(to, CommandInvoked) and to.interaction_id:
@@ -631,6 +652,7 @@ class MatrixAdapter:
     async def fetch_member(self, community: str, member_id: str) -> Member | None:
         """Return a member of the community's home room, or None if they are not in it."""
         home = self._home(community)
+        member_id = self._user(member_id)
         client = self._require_client()
         room = client.rooms.get(home)
         if room is not None and member_id in room.users:
@@ -663,6 +685,18 @@ class MatrixAdapter:
             if member.user_id != self._user_id and (after is None or member.user_id > after)
         )
         return [self._member(community, user_id, None) for user_id in ids[:limit]]
+
+    def _user(self, reference: str) -> str:
+        """Return the user id a command's member option names.
+
+        The core reads `@name` as `name`: `alice:example.org` is `@alice:example.org`,
+        and a bare `alice` is a user of the bot's own homeserver.
+        """
+        if reference.startswith("@"):
+            return reference
+        if ":" in reference:
+            return f"@{reference}"
+        return f"@{reference}:{self._user_id.split(':', 1)[1]}"
 
     def _home(self, community: str) -> str:
         served = self._rooms.communities.get(community)

@@ -25,12 +25,12 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
+from adapters.matrix.translate import HTML_FORMAT
 from bot.domain import Block, Choice, Post, Span
 from bot.domain.markup import plain
 
 log = logging.getLogger(__name__)
 
-HTML_FORMAT = "org.matrix.custom.html"
 CHOICES_KEY = "org.terreau.choices"
 """Content key holding a message's choice ids, in order (choice n is keycap n)."""
 NONCE_KEY = "org.terreau.nonce"

@@ -20,11 +20,14 @@ The event id is each event's id, so a redelivered event is stored once.
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypedDict
+from urllib.parse import unquote
 
 from bot.command_line import read_command_line
 from bot.domain import (
@@ -43,6 +46,14 @@ from bot.domain import (
 log = logging.getLogger(__name__)
 
 Wire = Mapping[str, Any]
+
+HTML_FORMAT = "org.matrix.custom.html"
+_PILL = re.compile(
+    r"<a\s[^>]*href=[\"']https://matrix\.to/#/((?:@|%40)[^\"'?]+)[^\"']*[\"'][^>]*>.*?</a>",
+    re.DOTALL | re.IGNORECASE,
+)
+_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]*>")
 
 
 class _Base(TypedDict):
@@ -88,6 +99,24 @@ def command_text(body: str, prefix: str) -> str | None:
     return None
 
 
+def command_source(content: Wire) -> str:
+    """Return a message's text with each member pill as the user id it links to.
+
+    Clients put a pill's display name in `body` and the user id only in the HTML
+    (`<a href="https://matrix.to/#/@alice:example.org">Alice</a>`); a command naming
+    a member needs the id.
+    """
+    body = str(content.get("body") or "")
+    formatted = content.get("formatted_body")
+    if content.get("format") != HTML_FORMAT or not isinstance(formatted, str):
+        return body
+    if "matrix.to/#/@" not in formatted and "matrix.to/#/%40" not in formatted:
+        return body
+    text = _PILL.sub(lambda match: unquote(match.group(1)), formatted)
+    text = _BREAK.sub("\n", text)
+    return html.unescape(_TAG.sub("", text))
+
+
 def translate(event: Wire, where: Where, member: Member, *, prefix: str) -> list[Event]:
     """Translate one timeline event sent by `member` into domain events (maybe none)."""
     kind = event.get("type")
@@ -98,7 +127,6 @@ def translate(event: Wire, where: Where, member: Member, *, prefix: str) -> list
     content = event.get("content") or {}
     related = relation(event)
     if kind == "m.room.message" and isinstance(content, Mapping):
-        body = str(content.get("body") or "")
         if related.get("rel_type") == "m.replace":
             if not where.listed:
                 return []
@@ -110,7 +138,11 @@ def translate(event: Wire, where: Where, member: Member, *, prefix: str) -> list
                     message_id=str(related.get("event_id") or ""),
                 )
             ]
-        typed = command_text(body, prefix) if content.get("msgtype") == "m.text" else None
+        typed = (
+            command_text(command_source(content), prefix)
+            if content.get("msgtype") == "m.text"
+            else None
+        )
         if typed is not None:
             line = read_command_line(typed)
             return [

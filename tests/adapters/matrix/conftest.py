@@ -234,7 +234,7 @@ channels = {{ general = "{general}", moderators = "{moderators}" }}
 class Terreau:
     """Starts and restarts a whole Terreau on one database, serving the test's community."""
 
-    def __init__(self, community: Community, folder: Path, clock: ManualClock) -> None:
+    def __init__(self, community: Community, folder: Path, clock: WatchedClock) -> None:
         self.community = community
         self.folder = folder
         self.url = f"sqlite+aiosqlite:///{folder / 'terreau.db'}"
@@ -293,7 +293,11 @@ class Terreau:
                 self._arrived.notify_all()
 
         app.receive = recorded  # type: ignore[method-assign]
-        await app.start()
+        try:
+            await app.start()
+        except BaseException:
+            await app.stop()
+            raise
         self.app = app
         return app
 
@@ -340,14 +344,37 @@ async def community(synapse: Synapse) -> AsyncIterator[Community]:
         await person.close()
 
 
+class WatchedClock(ManualClock):
+    """The manual clock, telling a test each time a task starts waiting on it."""
+
+    def __init__(self, start: datetime) -> None:
+        super().__init__(start)
+        self.waiting = asyncio.Condition()
+
+    async def sleep_until(self, moment: datetime) -> None:
+        async with self.waiting:
+            self.waiting.notify_all()
+        await super().sleep_until(moment)
+
+    async def wake_within(self, within: timedelta, *, unless: asyncio.Task[Any]) -> datetime | None:
+        """Wait until a task sleeps until at most `within` from now (or `unless` ends)."""
+        async with self.waiting:
+            await asyncio.wait_for(
+                self.waiting.wait_for(lambda: unless.done() or self.next_wake(within) is not None),
+                WAIT,
+            )
+        return self.next_wake(within)
+
+
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(datetime.now(UTC).replace(microsecond=0))
+def clock() -> WatchedClock:
+    # Start on the homeserver's time: Synapse stamps events with it.
+    return WatchedClock(datetime.now(UTC).replace(microsecond=0))
 
 
 @pytest.fixture
 async def terreau(
-    community: Community, tmp_path: Path, clock: ManualClock
+    community: Community, tmp_path: Path, clock: WatchedClock
 ) -> AsyncIterator[Terreau]:
     bot = Terreau(community, tmp_path, clock)
     yield bot

@@ -21,10 +21,16 @@ from bot.domain import (
     ReactionRemoved,
 )
 from bot.ports import GatewaySession, StartupFailed
+from bot.storage import Database
 from bot.storage.models import InteractionLogRow
-from tests.adapters.matrix.conftest import Community, Person, Terreau, make_community
+from tests.adapters.matrix.conftest import (
+    Community,
+    Person,
+    Terreau,
+    WatchedClock,
+    make_community,
+)
 from tests.adapters.matrix.synapse import Synapse
-from tests.fakes import ManualClock
 
 pytestmark = pytest.mark.matrix
 
@@ -174,8 +180,7 @@ async def test_a_batch_handled_but_not_saved_comes_again_and_is_not_handled_twic
     """A crash between handling a batch and saving its token: the batch is replayed."""
     await terreau.start()
     assert terreau.app is not None
-    state = terreau.app.database
-    async with state.read() as uow:
+    async with terreau.app.database.read() as uow:
         (saved,) = await uow.gateway_sessions.all("matrix")
     alice = community["alice"]
     command = await alice.say(community.general, "!terreau help")
@@ -183,8 +188,12 @@ async def test_a_batch_handled_but_not_saved_comes_again_and_is_not_handled_twic
     await terreau.seen(command, message)
     await terreau.stop()
     # The process "died" before saving: the token on record is the one before the batch.
-    async with state.transaction() as uow:
-        await uow.gateway_sessions.save("matrix", [saved])
+    database = await Database.connect(terreau.url, clock=terreau.clock)
+    try:
+        async with database.transaction() as uow:
+            await uow.gateway_sessions.save("matrix", [saved])
+    finally:
+        await database.close()
 
     await terreau.start()
     later = await alice.say(community.general, "after the restart")
@@ -223,7 +232,7 @@ async def test_an_encrypted_room_is_refused_at_start_naming_it(
                 community.moderators, "m.room.encryption", {"algorithm": "m.megolm.v1.aes-sha2"}
             )
         )
-        harness = Terreau(community, tmp_path, ManualClock(datetime.now(UTC)))
+        harness = Terreau(community, tmp_path, WatchedClock(datetime.now(UTC)))
         with pytest.raises(StartupFailed, match=re.escape(community.moderators)):
             await harness.start()
         await harness.stop()
