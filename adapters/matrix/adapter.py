@@ -494,7 +494,7 @@ class MatrixAdapter:
         transaction ids, so a retry never posts twice.
         """
         self._served(where.community, where.channel_id)
-        content = render(post, community=where.community, nonce=nonce)
+        content = render(post, community=where.community, nonce=nonce, command=self._prefix)
         if where.thread_id is not None:
             content = in_thread(content, where.thread_id)
         if post.image_path is not None or post.file_path is not None:
@@ -582,7 +582,9 @@ class MatrixAdapter:
         """Replace a bot message (`m.replace`); new choices get their keycaps."""
         self._served(message.community, message.channel_id)
         txn = uuid.uuid4().hex
-        content = edit(message.message_id, render(post, community=message.community))
+        content = edit(
+            message.message_id, render(post, community=message.community, command=self._prefix)
+        )
         await patiently("edit", lambda: self._send(message.channel_id, content, txn), self._clock)
         await self._offer(message.channel_id, message.message_id, post, f"{message.message_id}-k")
 
@@ -599,11 +601,11 @@ class MatrixAdapter:
         if private:
             room_id = await self._direct_room(to.community, to.member.id)
             event_id = await self._send_patiently(
-                room_id, render(post, community=to.community), txn
+                room_id, render(post, community=to.community, command=self._prefix), txn
             )
             await self._offer(room_id, event_id, post, txn)
             return
-        content = render(post, community=to.community)
+        content = render(post, community=to.community, command=self._prefix)
         if isinstance(to, CommandInvoked) and to.interaction_id:
             content["m.relates_to"] = {"m.in_reply_to": {"event_id": to.interaction_id}}
         event_id = await self._send_patiently(to.channel_id, content, txn)
@@ -618,7 +620,9 @@ class MatrixAdapter:
         """Post in the direct room with a member (opening it, with an invitation, if needed)."""
         room_id = await self._direct_room(community, member_id)
         txn = uuid.uuid4().hex
-        event_id = await self._send_patiently(room_id, render(post, community=community), txn)
+        event_id = await self._send_patiently(
+            room_id, render(post, community=community, command=self._prefix), txn
+        )
         await self._offer(room_id, event_id, post, txn)
         return SentMessage(community=community, channel_id=room_id, message_id=event_id)
 

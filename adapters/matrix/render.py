@@ -19,8 +19,10 @@ routed from the message alone, after any restart, as on the other platforms.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
@@ -28,6 +30,7 @@ from urllib.parse import quote
 from adapters.matrix.translate import HTML_FORMAT
 from bot.domain import Block, Choice, Post, Span
 from bot.domain.markup import plain
+from bot.domain.mentions import LITERAL_CLOSE, LITERAL_OPEN
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +45,10 @@ KEYCAPS = ("1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣", "6️⃣", "7�
 """The reactions that stand for choices 1 to 10."""
 
 _MATRIX_TO = "https://matrix.to/#/"
+SLASH_COMMAND = "/terreau"
+DEFAULT_COMMAND = "!terreau"
+_SLASH = re.compile(r"(?<![\w/])/terreau\b")
+_LITERAL_RUN = re.compile(f"{LITERAL_OPEN}[^{LITERAL_CLOSE}]*{LITERAL_CLOSE}")
 
 
 def choice_number(key: str) -> int | None:
@@ -55,8 +62,17 @@ def choice_number(key: str) -> int | None:
     return None
 
 
-def render(post: Post, *, community: str, nonce: str | None = None) -> dict[str, Any]:
-    """Return the `m.room.message` content showing `post`."""
+def render(
+    post: Post, *, community: str, nonce: str | None = None, command: str = DEFAULT_COMMAND
+) -> dict[str, Any]:
+    """Return the `m.room.message` content showing `post`.
+
+    Prompts name commands `/terreau ...`; Matrix clients keep `/` for their own
+    commands, so Terreau's text shows them with the configured prefix (`!terreau`).
+    Member text (the post's literal runs) is left as typed.
+    """
+    if command != SLASH_COMMAND:
+        post = dataclasses.replace(post, text=_commands_as(post.text, command))
     blocks = post.blocks()
     body = plain(blocks)
     formatted = _html(blocks)
@@ -75,6 +91,17 @@ def render(post: Post, *, community: str, nonce: str | None = None) -> dict[str,
     if nonce is not None:
         content[NONCE_KEY] = nonce
     return content
+
+
+def _commands_as(text: str, command: str) -> str:
+    parts = []
+    position = 0
+    for run in _LITERAL_RUN.finditer(text):
+        parts.append(_SLASH.sub(lambda _: command, text[position : run.start()]))
+        parts.append(run.group())
+        position = run.end()
+    parts.append(_SLASH.sub(lambda _: command, text[position:]))
+    return "".join(parts)
 
 
 def edit(original_event_id: str, content: dict[str, Any]) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from bot.config._election import election_findings
 from bot.config._errors import ConfigError, ConfigProblem, format_path
 from bot.config._games import games_findings
 from bot.config._icebreaker import icebreaker_findings
-from bot.config._models import REFERENCE_ERROR, Settings
+from bot.config._models import REFERENCE_ERROR, Settings, matrix_findings
 from bot.config._report import report_findings
 
 log = logging.getLogger(__name__)
@@ -103,6 +103,7 @@ def _file_findings(data: Mapping[str, Any]) -> list[Finding]:
         if not communities:
             findings.append((("communities",), "add at least one [[communities]] table"))
         findings.extend(community_key_findings(communities))
+        findings.extend(matrix_findings(data))
         for index, community in enumerate(communities):
             if isinstance(community, Mapping):
                 findings.extend(

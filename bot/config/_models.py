@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
@@ -382,34 +383,42 @@ class Settings(_Model):
 
     @model_validator(mode="after")
     def _matrix_rooms(self) -> Self:
-        findings: list[tuple[tuple[str | int, ...], str]] = []
-        for index, community in enumerate(self.communities):
-            if community.platform != "matrix":
-                continue
-            if not self.matrix.user_id:
-                findings.append(
-                    (
-                        ("matrix", "user_id"),
-                        f"set the bot's Matrix user id: {community.key} is on Matrix",
-                    )
-                )
-            for purpose, room_id in community.channels.items():
-                if not _MATRIX_ROOM.fullmatch(room_id):
-                    findings.append(
-                        (
-                            ("communities", index, "channels", purpose),
-                            f'a Matrix room id looks like "!abc:example.org", got "{room_id}"',
-                        )
-                    )
-            if not community.channels and not _MATRIX_ROOM.fullmatch(community.id):
-                findings.append(
-                    (
-                        ("communities", index, "channels"),
-                        "a Matrix community without a space needs at least one room",
-                    )
-                )
-        _raise_findings(findings)
+        _raise_findings(matrix_findings(self.model_dump()))
         return self
+
+
+def matrix_findings(data: Mapping[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
+    """Find Matrix communities without the bot's user id, or with room ids that are not."""
+    findings: list[tuple[tuple[str | int, ...], str]] = []
+    communities = data.get("communities")
+    matrix = data.get("matrix")
+    user_id = matrix.get("user_id") if isinstance(matrix, Mapping) else None
+    for index, community in enumerate(communities if isinstance(communities, list) else ()):
+        if not isinstance(community, Mapping) or community.get("platform") != "matrix":
+            continue
+        if not user_id:
+            findings.append(
+                (("matrix", "user_id"), "set the bot's Matrix user id: a community is on Matrix")
+            )
+        channels = community.get("channels")
+        channels = channels if isinstance(channels, Mapping) else {}
+        for purpose, room_id in channels.items():
+            if isinstance(room_id, str) and not _MATRIX_ROOM.fullmatch(room_id):
+                findings.append(
+                    (
+                        ("communities", index, "channels", str(purpose)),
+                        f'a Matrix room id looks like "!abc:example.org", got "{room_id}"',
+                    )
+                )
+        space = community.get("id")
+        if not channels and not (isinstance(space, str) and _MATRIX_ROOM.fullmatch(space)):
+            findings.append(
+                (
+                    ("communities", index, "channels"),
+                    "a Matrix community without a space needs at least one room",
+                )
+            )
+    return list(dict.fromkeys(findings))
 
 
 def _raise_findings(findings: list[tuple[tuple[str | int, ...], str]]) -> None:

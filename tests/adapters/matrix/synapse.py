@@ -89,9 +89,9 @@ class Account:
 class Synapse:
     """One running Synapse: its URL, its process, and the admin calls the tests need."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, port: int | None = None) -> None:
         self.folder = folder
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.shared_secret = secrets.token_hex(16)
         self.process: subprocess.Popen[bytes] | None = None
@@ -283,14 +283,19 @@ class Synapse:
 
 
 def main(argv: list[str]) -> int:
-    """`python tests/adapters/matrix/synapse.py install`: install Synapse for the tests."""
-    if argv[1:] != ["install"]:
-        print("usage: synapse.py install", file=sys.stderr)
-        return 2
-    install()
-    print(f"Synapse ready in {VENV}")
-    return 0
+    """`synapse.py install` installs Synapse for the tests; `synapse.py demo` runs the demo."""
+    if argv[1:] == ["install"]:
+        install()
+        print(f"Synapse ready in {VENV}")
+        return 0
+    if argv[1:] == ["demo"]:
+        from tests.adapters.matrix.demo import run_demo
+
+        return run_demo(ROOT / "matrix-demo")
+    print("usage: synapse.py install | demo", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
     sys.exit(main(sys.argv))
