@@ -21,38 +21,31 @@ import asyncio
 import functools
 import logging
 import uuid
-from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from nio import AsyncClient, AsyncClientConfig, RoomPreset, SyncResponse
+from nio import AsyncClient, AsyncClientConfig, RoomPreset
 
 from adapters.matrix._errors import call, patiently
+from adapters.matrix._incoming import Incoming
 from adapters.matrix._rooms import MatrixCommunity, RoomDirectory, direct_state
+from adapters.matrix._sync import PLATFORM, SyncLoop
 from adapters.matrix.render import (
-    CHOICES_KEY,
-    COMMUNITY_KEY,
     KEYCAPS,
     NONCE_KEY,
-    choice_number,
     edit,
     in_thread,
     render,
 )
 from adapters.matrix.translate import (
-    Where,
     occurred_at,
-    redacted,
-    relation,
-    translate,
 )
 from bot.domain import (
     ChannelRef,
     ChoiceMade,
     CommandInvoked,
-    Event,
     Member,
     Post,
     SentMessage,
@@ -60,7 +53,6 @@ from bot.domain import (
 from bot.ports import (
     Clock,
     EventSink,
-    GatewaySession,
     NotFound,
     PlatformError,
     PlatformState,
@@ -71,14 +63,8 @@ from bot.ports import (
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "matrix"
-MODERATOR_LEVEL = 50
-"""The power level from which a member is a moderator (Matrix's own default for it)."""
 POLL_TIMEOUT = timedelta(seconds=30)
 TIMELINE_LIMIT = 50
-RETRY_LIMIT = timedelta(minutes=1)
-REMEMBERED_REACTIONS = 10_000
-"""Reactions remembered so that taking one back can say which message and emoji it was."""
 FIND_PAGES = 20
 """At most this many pages of 100 events are read back when looking for a post."""
 
@@ -112,15 +98,9 @@ class MatrixAdapter:
         self._poll_timeout = poll_timeout
         self._client: AsyncClient | None = None
         self._state: PlatformState | None = None
-        self._sink: EventSink | None = None
-        self._since: str | None = None
-        self._batches = 0
-        self._loop: asyncio.Task[None] | None = None
-        self._poll: asyncio.Task[Any] | None = None
-        self._stopping = False
-        self._synced = False
+        self._sync: SyncLoop | None = None
+        self._incoming: Incoming | None = None
         self._direct_locks: dict[tuple[str, str], asyncio.Lock] = {}
-        self._reactions: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
     def __repr__(self) -> str:
         return f"MatrixAdapter(homeserver={self._homeserver!r}, user_id={self._user_id!r})"
@@ -153,19 +133,25 @@ class MatrixAdapter:
             if isinstance(error, StartupFailed):
                 raise
             raise StartupFailed(f"Matrix ({self._homeserver}): {error}") from error
-        self._sink = sink
-        self._since = await self._saved_token()
-        if self._since is None:
-            # A first start delivers nothing from before it: it notes where "now" is.
-            first = await self._sync(since=None, wait=timedelta(0), limit=1)
-            self._read_state(first)
-            await self._save(first.next_batch)
-        else:
-            # Full state: a new process knows no room yet (names, members, direct rooms).
-            first = await self._sync(since=self._since, wait=timedelta(0), full_state=True)
-            await self._handle(first)
-        self._synced = True
-        self._loop = asyncio.create_task(self._syncing(), name="terreau-matrix-sync")
+        self._incoming = Incoming(
+            user_id=self._user_id,
+            rooms=self._rooms,
+            prefix=self._prefix,
+            clock=self._clock,
+            client=self._require_client,
+            sink=sink,
+        )
+        self._sync = SyncLoop(
+            homeserver=self._homeserver,
+            rooms=self._rooms,
+            clock=self._clock,
+            client=self._require_client,
+            on_event=self._incoming.on_event,
+            state=self._state,
+            timeline_limit=self._timeline_limit,
+            poll_timeout=self._poll_timeout,
+        )
+        await self._sync.begin()
         log.info("Matrix connected as %s: %d rooms", self._user_id, len(self._rooms.served()))
 
     async def _check_account(self, client: AsyncClient) -> None:
@@ -200,290 +186,32 @@ class MatrixAdapter:
                         f"Matrix room {room_id} ({community}): "
                         f"{self._user_id} is not in it and cannot join ({error}); invite it"
                     ) from error
-            encrypted = await client.room_get_state_event(room_id, "m.room.encryption")
-            if not hasattr(encrypted, "status_code"):
+            try:
+                await call(
+                    f"encryption of {room_id}",
+                    functools.partial(client.room_get_state_event, room_id, "m.room.encryption"),
+                )
+            except NotFound:
+                continue
+            else:
                 raise StartupFailed(
                     f"Matrix room {room_id} ({community}) is "
                     "end-to-end encrypted; Terreau serves unencrypted rooms only: remove it "
                     "from the config (or from the space), or use an unencrypted room"
                 )
 
-    async def _saved_token(self) -> str | None:
-        if self._state is None:
-            return None
-        for session in await self._state.gateway_sessions(PLATFORM):
-            if session.resume_url == self._homeserver and session.shard_id == 0:
-                return session.session_id
-        return None
-
-    async def _save(self, token: str) -> None:
-        self._since = token
-        self._batches += 1
-        if self._state is None:
-            return
-        session = GatewaySession(
-            shard_id=0,
-            shard_count=1,
-            session_id=token,
-            sequence=self._batches,
-            resume_url=self._homeserver,
-            saved_at=self._clock.now(),
-        )
-        await self._state.save_gateway_sessions(PLATFORM, [session])
-
     async def connected(self) -> bool:
         """Return whether the sync loop runs."""
-        return self._synced and self._loop is not None and not self._loop.done()
+        return self._sync is not None and self._sync.running()
 
     async def stop(self) -> None:
         """Finish the batch being handled, stop syncing and close the connection."""
-        self._stopping = True
-        if self._poll is not None:
-            self._poll.cancel()
-        loop, self._loop = self._loop, None
-        if loop is not None and loop is not asyncio.current_task():
-            await asyncio.wait({loop})
+        sync, self._sync = self._sync, None
+        if sync is not None:
+            await sync.stop()
         client, self._client = self._client, None
-        self._sink = None
-        self._synced = False
         if client is not None:
             await client.close()
-
-    # Syncing.
-
-    async def _syncing(self) -> None:
-        delay = timedelta(seconds=1)
-        while not self._stopping:
-            try:
-                response = await self._sync(since=self._since, wait=self._poll_timeout)
-            except asyncio.CancelledError:
-                if self._stopping:
-                    return
-                raise
-            except RateLimited as error:
-                await self._wait(timedelta(seconds=error.retry_after))
-                continue
-            except PlatformError as error:
-                log.warning("Matrix sync failed (%s); retrying in %s", error, delay)
-                await self._wait(delay)
-                delay = min(delay * 2, RETRY_LIMIT)
-                continue
-            delay = timedelta(seconds=1)
-            try:
-                await self._handle(response)
-            except Exception:
-                log.exception("handling a Matrix sync batch failed; it comes again")
-                await self._wait(delay)
-
-    async def _wait(self, delay: timedelta) -> None:
-        await self._clock.sleep_until(self._clock.now() + delay)
-
-    async def _sync(
-        self,
-        *,
-        since: str | None,
-        wait: timedelta,
-        limit: int | None = None,
-        full_state: bool = False,
-    ) -> SyncResponse:
-        client = self._require_client()
-        room_filter = {"timeline": {"limit": limit or self._timeline_limit}}
-        self._poll = asyncio.ensure_future(
-            call(
-                "sync",
-                lambda: client.sync(
-                    timeout=int(wait.total_seconds() * 1000),
-                    sync_filter={"room": room_filter},
-                    since=since,
-                    full_state=full_state or None,
-                ),
-            )
-        )
-        try:
-            response: SyncResponse = await self._poll
-        finally:
-            self._poll = None
-        return response
-
-    async def _handle(self, response: SyncResponse) -> None:
-        """Deliver one batch, let the core settle, then save its token."""
-        self._read_state(response)
-        for room_id, room in response.rooms.join.items():
-            events = [event.source for event in room.timeline.events]
-            where = self._rooms.where(room_id)
-            if room.timeline.limited and self._since is not None and where is not None:
-                events = await self._gap(room_id, room.timeline.prev_batch, self._since) + events
-            for event in events:
-                await self._on_event(room_id, event)
-        for room_id in response.rooms.invite:
-            if self._rooms.where(room_id) is not None:
-                await patiently(
-                    f"join {room_id}",
-                    functools.partial(self._require_client().join, room_id),
-                    self._clock,
-                )
-        if self._state is not None:
-            await self._state.settle()
-        if response.next_batch != self._since:
-            await self._save(response.next_batch)
-
-    def _read_state(self, response: SyncResponse) -> None:
-        for room_id, room in response.rooms.join.items():
-            state = [event.source for event in (*room.state, *room.timeline.events)]
-            self._rooms.note_state(room_id, state)
-        for room_id in response.rooms.leave:
-            self._rooms.forget_direct(room_id)
-
-    async def _gap(self, room_id: str, start: str | None, since: str) -> list[dict[str, Any]]:
-        """Return the events the server left out of a limited timeline, oldest first."""
-        client = self._require_client()
-        found: list[dict[str, Any]] = []
-        token = start
-        while token:
-            page = await patiently(
-                f"messages in {room_id}",
-                functools.partial(client.room_messages, room_id, start=token, end=since, limit=100),
-                self._clock,
-            )
-            found.extend(event.source for event in page.chunk)
-            if not page.chunk or page.end in (None, token):
-                break
-            token = page.end
-        log.info("Matrix room %s: read %d events the sync left out", room_id, len(found))
-        return list(reversed(found))
-
-    async def _on_event(self, room_id: str, event: Mapping[str, Any]) -> None:
-        sender = event.get("sender")
-        if not isinstance(sender, str) or sender == self._user_id:
-            return
-        where = self._rooms.where(room_id)
-        if where is None:
-            return
-        kind = event.get("type")
-        subject = sender
-        if kind == "m.room.member" and isinstance(event.get("state_key"), str):
-            subject = str(event["state_key"])
-            if subject == self._user_id:
-                return
-        member = self._member(where.community, subject, event)
-        if kind == "m.reaction":
-            self._reactions[str(event.get("event_id"))] = dict(event)
-            while len(self._reactions) > REMEMBERED_REACTIONS:
-                self._reactions.popitem(last=False)
-        if kind == "m.room.redaction":
-            redacts = str(event.get("redacts") or (event.get("content") or {}).get("redacts") or "")
-            # A redacted reaction loses its relation: what it reacted to is known from seeing it.
-            target = self._reactions.pop(redacts, None) or await self._event(room_id, redacts)
-            events = redacted(event, where, target, member)
-        else:
-            events = translate(event, where, member, prefix=self._prefix)
-            choice = await self._choice(event, where, member)
-            if choice is not None:
-                events.append(choice)
-        for translated in events:
-            await self._deliver(translated)
-        if any(isinstance(translated, ChoiceMade) for translated in events):
-            await self._withdraw(room_id, str(event.get("event_id")))
-
-    async def _withdraw(self, room_id: str, event_id: str) -> None:
-        """Redact a member's click (a keycap reaction, a number): nobody else sees what they chose.
-
-        Buttons on Discord and Slack leave no trace others can read; a reaction or a reply
-        would show every vote of a secret ballot, so the click is withdrawn once handled.
-        """
-        client = self._require_client()
-        try:
-            await patiently(
-                "withdraw a choice",
-                functools.partial(client.room_redact, room_id, event_id, tx_id=f"{event_id}-w"),
-                self._clock,
-            )
-        except PlatformError as error:
-            log.warning("Matrix: a choice %s in %s stays visible: %s", event_id, room_id, error)
-
-    async def _choice(
-        self, event: Mapping[str, Any], where: Where, member: Member
-    ) -> ChoiceMade | None:
-        """Return the click a keycap reaction (or a reply with a number) on a bot message makes."""
-        related = relation(event)
-        kind = event.get("type")
-        if kind == "m.reaction" and related.get("rel_type") == "m.annotation":
-            number = choice_number(str(related.get("key") or ""))
-            target_id = related.get("event_id")
-        elif kind == "m.room.message" and related.get("rel_type") in (None, "m.thread"):
-            replied = related.get("m.in_reply_to")
-            if related.get("is_falling_back") or not isinstance(replied, Mapping):
-                return None
-            body = str((event.get("content") or {}).get("body") or "").split("\n")[-1]
-            number = choice_number(body)
-            target_id = replied.get("event_id")
-        else:
-            return None
-        if number is None or not isinstance(target_id, str):
-            return None
-        target = await self._event(where.room_id, target_id)
-        if target is None or target.get("sender") != self._user_id:
-            return None
-        content = _latest_content(target)
-        choices = content.get(CHOICES_KEY)
-        community = content.get(COMMUNITY_KEY)
-        if not isinstance(choices, list) or not 0 < number <= len(choices):
-            return None
-        if community not in self._rooms.communities:
-            return None
-        event_id = f"{event.get('event_id')}:choice"
-        return ChoiceMade(
-            event_id=event_id,
-            community=str(community),
-            occurred_at=occurred_at(event),
-            member=self._member(str(community), member.id, None),
-            channel_id=where.room_id,
-            message_id=target_id,
-            choice_id=str(choices[number - 1]),
-            interaction_id=event_id,
-        )
-
-    async def _event(self, room_id: str, event_id: str) -> dict[str, Any] | None:
-        if not event_id:
-            return None
-        client = self._require_client()
-        try:
-            answer = await patiently(
-                "event", lambda: client.room_get_event(room_id, event_id), self._clock
-            )
-        except PlatformError as error:
-            log.info("Matrix event %s in %s cannot be read: %s", event_id, room_id, error)
-            return None
-        source: dict[str, Any] = answer.event.source
-        return source
-
-    def _member(self, community: str, user_id: str, event: Mapping[str, Any] | None) -> Member:
-        """Return a member as the home room's state shows them (name, power level)."""
-        home = self._rooms.communities[community].home
-        room = self._client.rooms.get(home) if self._client is not None else None
-        name: str | None = None
-        level = 0
-        if room is not None:
-            user = room.users.get(user_id)
-            name = user.display_name if user is not None else None
-            level = room.power_levels.get_user_level(user_id)
-        if event is not None and event.get("type") == "m.room.member":
-            shown = (event.get("content") or {}).get("displayname")
-            name = shown if isinstance(shown, str) and shown else name
-        return Member(
-            id=user_id,
-            display_name=name or user_id.removeprefix("@").split(":", 1)[0],
-            is_admin=level >= MODERATOR_LEVEL,
-        )
-
-    async def _deliver(self, event: Event) -> None:
-        sink = self._sink
-        if sink is None:
-            return
-        try:
-            await sink(event)
-        except Exception:
-            log.exception("handling Matrix %s %s failed", type(event).__name__, event.event_id)
 
     # The ChatPlatform port.
 
@@ -660,7 +388,7 @@ class MatrixAdapter:
         client = self._require_client()
         room = client.rooms.get(home)
         if room is not None and member_id in room.users:
-            return self._member(community, member_id, None)
+            return self._incoming_now().member(community, member_id)
         try:
             state = await patiently(
                 "member",
@@ -672,7 +400,7 @@ class MatrixAdapter:
         if state.content.get("membership") != "join":
             return None
         return replace(
-            self._member(community, member_id, None),
+            self._incoming_now().member(community, member_id),
             display_name=str(state.content.get("displayname") or member_id),
         )
 
@@ -688,7 +416,7 @@ class MatrixAdapter:
             for member in answer.members
             if member.user_id != self._user_id and (after is None or member.user_id > after)
         )
-        return [self._member(community, user_id, None) for user_id in ids[:limit]]
+        return [self._incoming_now().member(community, user_id) for user_id in ids[:limit]]
 
     def _user(self, reference: str) -> str:
         """Return the user id a command's member option names.
@@ -713,19 +441,12 @@ class MatrixAdapter:
         if where is None or where.community != community:
             raise NotFound(f"Matrix room {room_id} is not a room of {community}")
 
+    def _incoming_now(self) -> Incoming:
+        if self._incoming is None:
+            raise Unavailable("the Matrix adapter is not started")
+        return self._incoming
+
     def _require_client(self) -> AsyncClient:
         if self._client is None:
             raise Unavailable("the Matrix adapter is not started")
         return self._client
-
-
-def _latest_content(event: Mapping[str, Any]) -> Mapping[str, Any]:
-    """Return a message's content as last edited (the server bundles the latest edit)."""
-    relations = (event.get("unsigned") or {}).get("m.relations") or {}
-    latest = relations.get("m.replace")
-    if isinstance(latest, Mapping):
-        new = (latest.get("content") or {}).get("m.new_content")
-        if isinstance(new, Mapping):
-            return new
-    content = event.get("content") or {}
-    return content if isinstance(content, Mapping) else {}

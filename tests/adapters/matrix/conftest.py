@@ -12,6 +12,7 @@ whose Matrix adapter talks to that server. Members are matrix-nio clients.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import os
 import uuid
@@ -25,7 +26,7 @@ import pytest
 from nio import AsyncClient, AsyncClientConfig, ErrorResponse, RoomPreset
 
 from adapters.matrix import MatrixAdapter, communities_of
-from adapters.matrix.render import CHOICES_KEY
+from adapters.matrix.render import CHOICES_KEY, render
 from bot.app import App, create_app
 from bot.config import parse_settings
 from bot.domain import Event
@@ -330,7 +331,11 @@ class Terreau:
         choices = content.get(CHOICES_KEY)
         if choices:
             body = "\n".join(body.split("\n")[: -len(choices)]).rstrip("\n")
-        return self.prompts.of(body)
+        for rendered in reversed(self.prompts.rendered):
+            shown = render(dataclasses.replace(rendered.post, choices=()), community=self.key)
+            if shown["body"] == body:
+                return rendered
+        raise AssertionError(f"no prompt is shown as {body!r}; last: {self.prompts.keys()[-8:]}")
 
     def keys_shown(self, messages: Sequence[Mapping[str, Any]]) -> list[str]:
         return [self.shown(message["content"]).key for message in messages]
@@ -357,13 +362,18 @@ class WatchedClock(ManualClock):
         await super().sleep_until(moment)
 
     async def wake_within(self, within: timedelta, *, unless: asyncio.Task[Any]) -> datetime | None:
-        """Wait until a task sleeps until at most `within` from now (or `unless` ends)."""
+        """Wait until a task sleeps until at most `within` from now (or `unless` ends).
+
+        Return the latest such wake, or None if `unless` ended first.
+        """
         async with self.waiting:
             await asyncio.wait_for(
                 self.waiting.wait_for(lambda: unless.done() or self.next_wake(within) is not None),
                 WAIT,
             )
-        return self.next_wake(within)
+        if self.next_wake(within) is None:
+            return None
+        return max(wake for wake in self._wakes if wake - self.now() <= within)
 
 
 @pytest.fixture
