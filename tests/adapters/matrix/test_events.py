@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from bot.domain import (
+    ChannelRef,
     CommandInvoked,
     MemberJoined,
     MemberLeft,
     MessageDeleted,
     MessageEdited,
     MessagePosted,
+    Post,
     ReactionAdded,
     ReactionRemoved,
 )
@@ -240,3 +242,27 @@ async def test_an_encrypted_room_is_refused_at_start_naming_it(
         await owner.close()
         for person in community.people.values():
             await person.close()
+
+
+async def test_a_send_whose_answer_was_lost_is_found_and_never_posted_twice(
+    terreau: Terreau, community: Community
+) -> None:
+    """The process died between the homeserver's answer and the outbox's commit."""
+    await terreau.start()
+    adapter = terreau.adapter
+    assert adapter is not None
+    where = ChannelRef(community=terreau.key, channel_id=community.general)
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    sent = await adapter.send(where, Post(text="once"), nonce="outbox-7")
+    await terreau.stop()
+
+    await terreau.start()  # a new process: nothing in memory
+    restarted = terreau.adapter
+    assert restarted is not None and restarted is not adapter
+    found = await restarted.find_sent(where, Post(text="once"), nonce="outbox-7", since=since)
+    assert [message.message_id for message in found] == [sent.message_id]
+    assert await restarted.find_sent(where, Post(text="never"), nonce="outbox-8", since=since) == []
+    # Sending it again anyway is the same transaction: the homeserver returns the same event.
+    again = await restarted.send(where, Post(text="once"), nonce="outbox-7")
+    assert again.message_id == sent.message_id
+    assert [message["content"]["body"] for message in await community.said()] == ["once"]
