@@ -125,14 +125,6 @@ class MatrixAdapter:
             ),
         )
         client.access_token = self._token
-        try:
-            await self._check_account(client)
-            await self._check_rooms(client)
-        except PlatformError as error:
-            await self.stop()
-            if isinstance(error, StartupFailed):
-                raise
-            raise StartupFailed(f"Matrix ({self._homeserver}): {error}") from error
         self._incoming = Incoming(
             user_id=self._user_id,
             rooms=self._rooms,
@@ -151,7 +143,15 @@ class MatrixAdapter:
             timeline_limit=self._timeline_limit,
             poll_timeout=self._poll_timeout,
         )
-        await self._sync.begin()
+        try:
+            await self._check_account(client)
+            await self._check_rooms(client)
+            await self._sync.begin()
+        except PlatformError as error:
+            await self.stop()
+            if isinstance(error, StartupFailed):
+                raise
+            raise StartupFailed(f"Matrix ({self._homeserver}): {error}") from error
         log.info("Matrix connected as %s: %d rooms", self._user_id, len(self._rooms.served()))
 
     async def _check_account(self, client: AsyncClient) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from adapters.matrix import MatrixAdapter, MatrixCommunity
 from bot.domain import (
     ChannelRef,
     CommandInvoked,
@@ -266,3 +267,23 @@ async def test_a_send_whose_answer_was_lost_is_found_and_never_posted_twice(
     again = await restarted.send(where, Post(text="once"), nonce="outbox-7")
     assert again.message_id == sent.message_id
     assert [message["content"]["body"] for message in await community.said()] == ["once"]
+
+
+async def test_a_token_of_another_account_is_refused_at_start(
+    community: Community, clock: WatchedClock
+) -> None:
+    async def nowhere(event: object) -> None:
+        raise AssertionError("nothing is delivered")
+
+    adapter = MatrixAdapter(
+        homeserver=community.server.url,
+        user_id=community.bot.user_id,
+        access_token=community["alice"].account.access_token,
+        communities=[
+            MatrixCommunity(key="matrix:x", rooms=(community.general,), space_id=community.space)
+        ],
+        clock=clock,
+    )
+    with pytest.raises(StartupFailed, match=re.escape(community["alice"].user_id)):
+        await adapter.start(nowhere)
+    await adapter.stop()
