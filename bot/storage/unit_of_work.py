@@ -30,8 +30,8 @@ from bot.storage.repositories import (
 class UnitOfWork:
     """Repositories sharing one open transaction; `Database.transaction()` yields it.
 
-    `connection` is public so a feature with its own tables can run its own
-    statements in the same transaction.
+    `connection` is storage's and the analytics' own: features run no statements,
+    they call repository methods (a test walks `bot/features/` to keep it so).
     """
 
     def __init__(self, connection: AsyncConnection, clock: Clock) -> None:
