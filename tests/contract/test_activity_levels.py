@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
+import pytest
 from sqlalchemy import insert
 
 from bot.activity import Level, LevelMove, Thresholds, classify_all
 from bot.storage import Database
 from bot.storage.models import ActivityDailyRow
 from tests.contract.conftest import T0, at
+
+pytestmark = [pytest.mark.icebreaker, pytest.mark.storage]
 
 TODAY = T0.date()
 T = Thresholds(new_days=14, window_days=30, core_days=3, active_days=2, quiet_after_days=20)

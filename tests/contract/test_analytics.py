@@ -10,6 +10,8 @@ from bot.analytics import Period, Report, Scope, build_report, questions
 from bot.storage import QUESTION, Database, InteractionRow, InteractionWriter
 from tests.contract.conftest import at, message_row
 
+pytestmark = [pytest.mark.report, pytest.mark.storage]
+
 # STORAGE_START is Monday 3 March 2025, 09:00 UTC; the period is that week.
 WEEK = Period(start=date(2025, 3, 3), end=date(2025, 3, 10))
 AS_OF = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)

@@ -16,6 +16,8 @@ from sqlalchemy.exc import OperationalError, StatementError
 from bot.storage import Database, DatabaseUnavailable
 from tests.contract.conftest import T0
 
+pytestmark = pytest.mark.storage
+
 PARIS_SUMMER = timezone(timedelta(hours=2))
 
 

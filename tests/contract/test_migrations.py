@@ -10,6 +10,8 @@ from sqlalchemy import Connection
 from bot.storage import Base, Database, SchemaOutdated
 from bot.storage.migrate import head_revision, require_current_schema, schema_status, upgrade
 
+pytestmark = pytest.mark.storage
+
 
 def differences(connection: Connection) -> list[object]:
     context = MigrationContext.configure(connection, opts={"compare_type": True})
