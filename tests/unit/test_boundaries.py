@@ -99,29 +99,37 @@ def test_the_walker_sees_a_type_only_cycle() -> None:
     assert _cycles(graph) == [["a", "b"]]
 
 
-def test_features_run_no_statements_of_their_own() -> None:
-    """Features reach the database through repositories, never `uow.connection`."""
+def _features_reaching(*attributes: str) -> list[str]:
+    """Return where a module of `bot/features/` reads one of `attributes` of anything."""
     found = []
     for path in (ROOT / "bot" / "features").rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         found += [
             f"{path.relative_to(ROOT)}:{node.lineno}"
             for node in ast.walk(tree)
-            if isinstance(node, ast.Attribute) and node.attr == "connection"
+            if isinstance(node, ast.Attribute) and node.attr in attributes
         ]
-    assert not found, "features use a connection; add a repository method instead: " + ", ".join(
-        found
-    )
+    return found
+
+
+def test_features_run_no_statements_of_their_own() -> None:
+    """Features reach the database through repositories, never `uow.connection`."""
+    found = _features_reaching("connection")
+    assert not found, "features use a connection; add a repository method: " + ", ".join(found)
 
 
 def test_features_leave_settling_the_log_to_the_store() -> None:
     """A read of the log asks the store for `fresh=True`; no feature flushes the writer."""
-    found = []
-    for path in (ROOT / "bot" / "features").rglob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        found += [
-            f"{path.relative_to(ROOT)}:{node.lineno}"
-            for node in ast.walk(tree)
-            if isinstance(node, ast.Attribute) and node.attr in {"flush", "writer", "database"}
-        ]
+    found = _features_reaching("flush", "writer", "database")
     assert not found, "features reach the writer or the database: " + ", ".join(found)
+
+
+def test_features_do_not_import_the_composition_root() -> None:
+    """Features see the app through `FeatureContext`, so `bot.app` never imports back."""
+    modules = _modules()
+    found = [
+        name
+        for name, path in modules.items()
+        if name.startswith("bot.features") and "bot.app" in _imports(name, path, modules)
+    ]
+    assert not found, "features importing bot.app: " + ", ".join(found)
