@@ -192,7 +192,11 @@ def content_problems(settings: Settings, prompts: Prompts) -> list[tuple[str, st
 def _check(config: Path, out: TextIO, *, now: datetime | None = None) -> int:
     settings, prompts = _load(config)
     now = now if now is not None else datetime.now(UTC)
-    checks = [feature.check(settings, now) for feature in registry() if feature.check is not None]
+    checked = sorted(
+        (feature for feature in registry() if feature.check is not None),
+        key=lambda feature: feature.order if feature.check_order is None else feature.check_order,
+    )
+    checks = [feature.check(settings, now) for feature in checked if feature.check is not None]
     print(
         f"{config}: valid ({len(settings.communities)} communities, prompts in "
         f"{', '.join(prompts.languages)})",

@@ -188,6 +188,7 @@ class Feature:
     order: int
     setup: Callable[[FeatureContext], None]
     check: Check | None = None
+    check_order: int | None = None
     validate: Callable[[Settings], object] | None = None
 
 

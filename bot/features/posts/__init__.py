@@ -41,4 +41,5 @@ def check(_settings: Settings, now: datetime) -> CommunityLines:
     return lines
 
 
-FEATURE = Feature(name="posts", order=30, setup=setup, check=check)
+# `terreau check` lists a community's games and election before its posts
+FEATURE = Feature(name="posts", order=30, setup=setup, check=check, check_order=55)
