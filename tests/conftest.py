@@ -76,7 +76,10 @@ async def empty_database_url(
 @pytest.fixture
 async def database_url(empty_database_url: str) -> str:
     """The URL of a database holding the current schema (built from the models)."""
+    from bot.features import registry
     from bot.storage import Base
+
+    registry()  # each feature's storage module declares its tables when loaded
 
     engine = create_async_engine(empty_database_url)
     try:
