@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -17,6 +17,7 @@ from bot.config import CommunityConfig, Settings
 from bot.delivery import Delivery
 from bot.dispatch import Dispatcher
 from bot.domain import ChannelMention, ChannelRef, ChoiceMade, CommandInvoked, Event, Post
+from bot.feature import ChoiceHandler
 from bot.features import registry
 from bot.logs import log_context
 from bot.observability import HealthServer, Metrics, ObservedSends, readiness
@@ -36,8 +37,6 @@ from bot.storage import (
 )
 
 log = logging.getLogger(__name__)
-
-ChoiceHandler = Callable[[ChoiceMade], Awaitable[None]]
 
 
 class _LedgerHistory:
