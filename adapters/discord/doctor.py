@@ -62,10 +62,8 @@ def channel_needs(community: CommunityConfig) -> dict[str, dict[str, str]]:
 def invite_url(application_id: int, communities: Sequence[CommunityConfig]) -> str:
     """Return the link that adds the bot with every permission the config needs."""
     wanted = {name for c in communities for needs in channel_needs(c).values() for name in needs}
-    if any(
-        c.section(ElectionConfig).enabled and c.section(ElectionConfig).winner_role
-        for c in communities
-    ):
+    elections = [c.section(ElectionConfig) for c in communities]
+    if any(election.enabled and election.winner_role for election in elections):
         wanted.add("manage_roles")
     permissions = discord.Permissions(**dict.fromkeys(wanted, True))
     query = urlencode(
@@ -200,8 +198,9 @@ class DiscordProbe:
     def _winner_role(
         self, found: Findings, community: CommunityConfig, guild: discord.Guild, me: discord.Member
     ) -> None:
-        role_id = community.section(ElectionConfig).winner_role
-        if not community.section(ElectionConfig).enabled or not role_id:
+        election = community.section(ElectionConfig)
+        role_id = election.winner_role
+        if not election.enabled or not role_id:
             return
         role = guild.get_role(int(role_id)) if role_id.isdigit() else None
         if role is None:

@@ -94,10 +94,11 @@ def setup(app: FeatureContext) -> None:
 
     async def tick(community_key: str, _scheduled_for: datetime) -> None:
         community = app.communities[community_key]
-        if community.section(IcebreakerConfig).welcome.enabled:
+        config = community.section(IcebreakerConfig)
+        if config.welcome.enabled:
             await welcomes.send_due(community)
-        if community.section(IcebreakerConfig).champions.enabled:
-            if community.section(IcebreakerConfig).champions.rituals:
+        if config.champions.enabled:
+            if config.champions.rituals:
                 await champions.queue_rituals(community)
             await champions.send_pending(community)
 

@@ -40,9 +40,10 @@ class Champions:
 
     def _enabled(self, community_key: str) -> CommunityConfig | None:
         community = self._app.communities.get(community_key)
-        if community is None or not community.section(IcebreakerConfig).enabled:
+        if community is None:
             return None
-        return community if community.section(IcebreakerConfig).champions.enabled else None
+        config = community.section(IcebreakerConfig)
+        return community if config.enabled and config.champions.enabled else None
 
     async def on_message(self, event: MessagePosted) -> None:
         """Queue a champion request when a newcomer or a quiet member posts again."""

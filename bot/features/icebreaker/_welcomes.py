@@ -61,9 +61,10 @@ class Welcomes:
 
     def _enabled(self, community_key: str) -> CommunityConfig | None:
         community = self._app.communities.get(community_key)
-        if community is None or not community.section(IcebreakerConfig).enabled:
+        if community is None:
             return None
-        return community if community.section(IcebreakerConfig).welcome.enabled else None
+        config = community.section(IcebreakerConfig)
+        return community if config.enabled and config.welcome.enabled else None
 
     async def on_joined(self, event: MemberJoined) -> None:
         """Plan a newcomer's welcome (once per member, even if they rejoin), unless held."""

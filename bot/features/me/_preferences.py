@@ -102,14 +102,12 @@ def declare_commands(app: FeatureContext) -> None:
                 await ctx.reply("me.champion.opted_out")
                 return
             changed = await uow.icebreaker.set_champion(community_id, member, on)
-        active = (
-            community.section(IcebreakerConfig).enabled
-            and community.section(IcebreakerConfig).champions.enabled
-        )
+        icebreaker = community.section(IcebreakerConfig)
+        active = icebreaker.enabled and icebreaker.champions.enabled
         if on:
             await ctx.reply(
                 "me.champion.on" if changed else "me.champion.already_on",
-                cap=community.section(IcebreakerConfig).champions.weekly_cap,
+                cap=icebreaker.champions.weekly_cap,
                 active=active,
             )
         else:
