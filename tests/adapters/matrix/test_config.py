@@ -11,6 +11,8 @@ from adapters.matrix import MatrixAdapter, communities_of, matrix_platform
 from bot.config import ConfigError, Secrets, Settings, check_secrets, parse_settings
 from tests.fakes import ManualClock
 
+pytestmark = pytest.mark.matrix
+
 MATRIX = """
 [matrix]
 homeserver = "https://matrix.example.org/"

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from adapters.matrix.render import CHOICES_KEY, KEYCAPS, NONCE_KEY, choice_number, edit, render
 from adapters.matrix.translate import command_source, command_text
 from bot.domain import ChannelMention, Choice, Mention, Post, literal, mention_marker
+
+pytestmark = pytest.mark.matrix
 
 KEY = "matrix:!space"
 
