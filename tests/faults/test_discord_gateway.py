@@ -24,7 +24,7 @@ from bot.domain import MessagePosted
 from bot.storage.migrate import upgrade
 from tests.adapters.discord.conftest import GENERAL, GUILD, START, Running, discord_config
 from tests.adapters.discord.fake_discord import FakeDiscord, payload
-from tests.fakes import ManualClock, until
+from tests.fakes import PATIENCE, ManualClock, until
 from tests.faults.conftest import REPO
 
 pytestmark = pytest.mark.discord
@@ -447,7 +447,7 @@ class Child:
 
     async def _expect(self, word: str) -> None:
         assert self.process.stdout is not None
-        async with asyncio.timeout(60):
+        async with asyncio.timeout(PATIENCE):
             line = await self.process.stdout.readline()
         assert line.decode().strip() == word, f"the child said {line!r}, not {word!r}"
 
@@ -471,7 +471,7 @@ class Child:
         self.process.stdin.write(b"stop\n")
         await self.process.stdin.drain()
         try:
-            async with asyncio.timeout(30):
+            async with asyncio.timeout(PATIENCE):
                 await self.process.wait()
         except TimeoutError:
             await self.kill()
@@ -480,7 +480,7 @@ class Child:
 
 async def logged_ids(path: Path, expected: list[str]) -> list[str]:
     """Return the logged message ids once every `expected` id is in the log (bounded wait)."""
-    async with asyncio.timeout(60):
+    async with asyncio.timeout(PATIENCE):
         while True:
             logged = [message_id for message_id, _ in logged_messages(path)]
             if set(expected) <= set(logged):
