@@ -70,7 +70,8 @@ async def run(arguments: argparse.Namespace) -> None:
                 sleeping = clock.sleeping
                 await clock.advance(timedelta(seconds=float(line[1])))
                 async with asyncio.timeout(PATIENCE):
-                    while clock.sleeping < sleeping:  # noqa: ASYNC110 (bounded probe)
+                    # Settled: nothing due is left, and what the move woke sleeps again.
+                    while clock.next_wake(timedelta(0)) is not None or clock.sleeping < sleeping:  # noqa: ASYNC110 (bounded probe)
                         await asyncio.sleep(0.001)
                 say("advanced")
     finally:

@@ -123,7 +123,9 @@ async def step(clock: ManualClock, by: timedelta, done: Callable[[], bool]) -> N
     """Move the clock on, then wait until what it woke sleeps again (or `done()`)."""
     sleeping = clock.sleeping
     await clock.advance(by)
-    await until(lambda: clock.sleeping >= sleeping or done())
+    await until(
+        lambda: (clock.next_wake(timedelta(0)) is None and clock.sleeping >= sleeping) or done()
+    )
 
 
 async def move_to(clock: ManualClock, moment: datetime, done: Callable[[], bool]) -> None:
