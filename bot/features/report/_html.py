@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import html
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+
+import jinja2
 
 from bot.analytics import (
     METRICS,
@@ -26,15 +27,6 @@ from bot.prompts import Catalog
 from bot.storage import Database
 
 log = logging.getLogger(__name__)
-
-_STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; color: #222; }
-table { border-collapse: collapse; width: 100%; margin: 1rem 0; }
-th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid #ddd; }
-td.n { text-align: right; font-variant-numeric: tabular-nums; }
-img { max-width: 100%; }
-.names { display: block; color: #555; font-size: .9em; }
-"""
 
 
 class ReportUnavailable(Exception):
@@ -104,8 +96,13 @@ async def stored_community(database: Database, community: CommunityConfig) -> in
     return community_id
 
 
-def _row(*cells: str) -> str:
-    return "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in cells) + "</tr>"
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("bot.features.report", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
 def render_html(
@@ -115,55 +112,29 @@ def render_html(
     unanswered: list[Waiting],
     png: bytes,
 ) -> str:
-    """Return the report as one HTML page; every text is escaped, the chart inlined."""
-
-    def text(key: str, **variables: object) -> str:
-        return html.escape(catalog.text(key, **variables))
-
+    """Return the report as one HTML page; the template escapes every text, the chart inlined."""
     period = report.period
-    rows = "\n".join(
-        "<tr><td>{}{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td></tr>".format(
-            html.escape(line["label"] or ""),
-            f"<span class=names>{html.escape(line['names'])}</span>" if line["names"] else "",
-            *(html.escape(line[name] or "") for name in ("value", "previous", "change")),
-        )
-        for line in figure_lines(report, catalog, names=True)
-    )
-    questions = "\n".join(
-        _row(q.member, f"#{q.channel.name}", catalog.format_datetime(q.asked, community.timezone))
-        for q in unanswered
-    )
-    waiting = (
-        f"<table><tr><th>{text('report.html.asked_by')}</th><th>{text('report.html.channel')}"
-        f"</th><th>{text('report.html.asked_at')}</th></tr>\n{questions}</table>"
-        if unanswered
-        else f"<p>{text('report.html.none_unanswered')}</p>"
-    )
-    title = text("report.html.title", community=community.name)
-    chart = base64.b64encode(png).decode("ascii")
-    return f"""<!DOCTYPE html>
-<html lang="{html.escape(community.language)}">
-<head><meta charset="utf-8"><title>{title}</title><style>{_STYLE}</style></head>
-<body>
-<h1>{title}</h1>
-<p>{
-        text(
+    return _TEMPLATES.get_template("report.html").render(
+        language=community.language,
+        text=catalog.text,
+        title=catalog.text("report.html.title", community=community.name),
+        period=catalog.text(
             "report.html.period",
             first=period.start,
             last=period.last_day,
             days=period.days,
             generated=report.as_of,
             timezone=community.timezone,
-        )
-    }</p>
-<img alt="{text("report.chart.activity")}" src="data:image/png;base64,{chart}">
-<table>
-<tr><th>{text("report.html.figure")}</th><th>{text("report.html.value")}</th>
-<th>{text("report.html.previous")}</th><th>{text("report.html.change")}</th></tr>
-{rows}
-</table>
-<h2>{text("report.html.unanswered")}</h2>
-{waiting}
-</body>
-</html>
-"""
+        ),
+        chart_alt=catalog.text("report.chart.activity"),
+        chart=base64.b64encode(png).decode("ascii"),
+        figures=figure_lines(report, catalog, names=True),
+        unanswered=[
+            {
+                "member": q.member,
+                "channel": q.channel,
+                "asked": catalog.format_datetime(q.asked, community.timezone),
+            }
+            for q in unanswered
+        ],
+    )
