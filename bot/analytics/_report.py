@@ -18,7 +18,7 @@ from bot.analytics._participation import (
 )
 from bot.analytics._period import Period
 from bot.analytics._providers import METRICS, MetricRegistry
-from bot.analytics._questions import Question, in_period
+from bot.analytics._questions import Question, in_period, store_answers
 from bot.analytics._scope import Scope
 from bot.storage import Database, UnitOfWork
 
@@ -53,6 +53,7 @@ class _Measured:
     daily: list[DayActivity]
     participation: Participation
     questions: list[Question]
+    asked: list[Question]
 
 
 def _key(name: str) -> str:
@@ -93,7 +94,9 @@ async def _measure(uow: UnitOfWork, scope: Scope, period: Period, as_of: datetim
         Figure(key=_key("first_reply"), value=median(waits), unit="hours"),
         Figure(key=_key("unanswered"), value=len(unanswered), variables={"hours": hours}),
     ]
-    return _Measured(figures=figures, daily=daily, participation=split, questions=unanswered)
+    return _Measured(
+        figures=figures, daily=daily, participation=split, questions=unanswered, asked=asked
+    )
 
 
 async def _measure_alone(
@@ -130,11 +133,16 @@ async def build_report(
 
     The two periods are measured at once, each in its own read-only snapshot, so
     a report takes the time of one period where the database can run two queries.
+    The first answers it had to look up are stored for the next report.
     """
     now, before = await asyncio.gather(
         _measure_alone(database, scope, period, as_of, providers),
         _measure_alone(database, scope, period.previous(), as_of, providers),
     )
+    found = [q for q in (*before.asked, *now.asked) if not q.stored and q.answered_at]
+    if found:
+        async with database.transaction() as uow:
+            await store_answers(uow.connection, scope.community_id, found)
     earlier = {figure.identity: figure for figure in before.figures}
     still_open = [q for q in now.questions if q.answered_at is None]
     return Report(

@@ -7,10 +7,13 @@ them to the models' metadata, which the migrations are checked against.
 
 from __future__ import annotations
 
-from sqlalchemy import Index, text
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, text
+from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage._statements import ROLLUP_KINDS
-from bot.storage.models import ActivityDailyRow, InteractionLogRow
+from bot.storage.models import ActivityDailyRow, Base, InteractionLogRow
 
 QUESTION_ROWS = "target = 'question'"
 """The condition of the partial index of questions; queries must repeat it literally."""
@@ -70,10 +73,32 @@ Covering: a report over 90 days reads index entries in order and never the table
 about ten times faster on SQLite than a (community_id, day) index.
 """
 
+
+class QuestionAnswerRow(Base):
+    """When a question of the log got its first answer, once a report has found it.
+
+    Finding a first answer costs two index lookups and a read of the log row per
+    question; a report stores what it found, so the next one reads a question's
+    answer here in one lookup and searches only the questions still unanswered.
+    Derived from the log only: erasing a member or purging old rows clears the
+    affected rows, and a later report finds them again from what the log keeps.
+    """
+
+    __tablename__ = "question_answers"
+
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True
+    )
+    message_id: Mapped[str] = mapped_column(primary_key=True)
+    asked_at: Mapped[datetime]
+    answered_at: Mapped[datetime]
+
+
 __all__ = [
     "CHOICE_ROWS",
     "QUESTION_ROWS",
     "ROLLUP_KINDS",
+    "QuestionAnswerRow",
     "activity_days_index",
     "choices_index",
     "questions_index",
