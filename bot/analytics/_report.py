@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.analytics._figures import Figure, gini, median, share, top_share
+from bot.analytics._hours import Heatmap, heatmap, settle_hours
 from bot.analytics._participation import (
     DayActivity,
     Participation,
@@ -38,6 +39,8 @@ class Report:
     daily: tuple[DayActivity, ...]
     participation: Participation
     unanswered: tuple[Question, ...]
+    hours: Heatmap | None = None
+    """Posts and reactions by local weekday and hour over the period."""
 
     def figure(self, key: str) -> Figure:
         """Return the first figure whose key ends with `key` (e.g. `rowers`)."""
@@ -54,13 +57,16 @@ class _Measured:
     participation: Participation
     questions: list[Question]
     asked: list[Question]
+    hours: Heatmap | None
 
 
 def _key(name: str) -> str:
     return f"report.figures.{name}"
 
 
-async def _measure(uow: UnitOfWork, scope: Scope, period: Period, as_of: datetime) -> _Measured:
+async def _measure(
+    uow: UnitOfWork, scope: Scope, period: Period, as_of: datetime, *, with_hours: bool
+) -> _Measured:
     conn = uow.connection
     daily = await daily_activity(conn, scope, period)
     totals = await member_totals(conn, scope, period)
@@ -94,8 +100,16 @@ async def _measure(uow: UnitOfWork, scope: Scope, period: Period, as_of: datetim
         Figure(key=_key("first_reply"), value=median(waits), unit="hours"),
         Figure(key=_key("unanswered"), value=len(unanswered), variables={"hours": hours}),
     ]
+    answered = [
+        (q.asked_at, w.total_seconds() / 3600) for q in asked if (w := q.waited()) is not None
+    ]
     return _Measured(
-        figures=figures, daily=daily, participation=split, questions=unanswered, asked=asked
+        figures=figures,
+        daily=daily,
+        participation=split,
+        questions=unanswered,
+        asked=asked,
+        hours=await heatmap(conn, scope, period, as_of, answered) if with_hours else None,
     )
 
 
@@ -105,13 +119,15 @@ async def _measure_alone(
     period: Period,
     as_of: datetime,
     providers: MetricRegistry,
+    *,
+    with_hours: bool = False,
 ) -> _Measured:
     async with database.read() as uow:
         if uow.connection.dialect.name == "postgresql":
             # The questions query looks expensive to the planner, whose JIT compiler
             # then spends longer compiling it (half a second) than the lookups take.
             await uow.connection.exec_driver_sql("SET LOCAL jit = off")
-        measured = await _measure(uow, scope, period, as_of)
+        measured = await _measure(uow, scope, period, as_of, with_hours=with_hours)
         if scope.channel_id is None:
             for name, provider in providers:
                 try:
@@ -133,10 +149,13 @@ async def build_report(
 
     The two periods are measured at once, each in its own read-only snapshot, so
     a report takes the time of one period where the database can run two queries.
-    The first answers it had to look up are stored for the next report.
+    The first answers it had to look up are stored for the next report, and the
+    log's complete hours it has not counted yet are added to the hourly counts first.
     """
+    async with database.transaction() as uow:
+        await settle_hours(uow.connection, scope.community_id, as_of)
     now, before = await asyncio.gather(
-        _measure_alone(database, scope, period, as_of, providers),
+        _measure_alone(database, scope, period, as_of, providers, with_hours=True),
         _measure_alone(database, scope, period.previous(), as_of, providers),
     )
     found = [q for q in (*before.asked, *now.asked) if not q.stored and q.answered_at]
@@ -153,4 +172,5 @@ async def build_report(
         daily=tuple(now.daily),
         participation=now.participation,
         unanswered=tuple(reversed(still_open[-UNANSWERED_LISTED:])),
+        hours=now.hours,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage._statements import ROLLUP_KINDS
@@ -94,10 +94,33 @@ class QuestionAnswerRow(Base):
     answered_at: Mapped[datetime]
 
 
+class ActivityHourlyRow(Base):
+    """Posts and reactions of one channel in one UTC hour (bots left out), for heatmaps.
+
+    Counts only, no member: kept like the community's other aggregate figures. A
+    report adds the complete hours it has not seen yet from the log before it reads.
+    """
+
+    __tablename__ = "activity_hourly"
+
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True
+    )
+    hour: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True
+    )
+    """Whole hours since 1970-01-01 00:00 UTC."""
+    channel_id: Mapped[str] = mapped_column(primary_key=True)
+    """The channel, or an empty string for activity outside any channel."""
+    posts: Mapped[int]
+    reactions: Mapped[int]
+
+
 __all__ = [
     "CHOICE_ROWS",
     "QUESTION_ROWS",
     "ROLLUP_KINDS",
+    "ActivityHourlyRow",
     "QuestionAnswerRow",
     "activity_days_index",
     "choices_index",

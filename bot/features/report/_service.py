@@ -118,6 +118,7 @@ def scope_for(
         channel_id=channel_id,
         exclude=frozenset(community.report.exclude_members),
         unanswered_after=timedelta(hours=community.report.unanswered_after_hours),
+        timezone=community.timezone,
     )
 
 
