@@ -368,8 +368,29 @@ _BY_KEY: dict[str, Override] = {
             {"label": "Questions asked", "value": "2", "change": None, "names": None},
         ],
         "unanswered": [{"member": HOSTILE, "channel": c, "asked": WHEN}],
+        "advice": "“question-of-the-week” posts on Monday 09:00, a quiet hour.",
+        "full_report": "discord:123456789012345678",
     },
     "report.names.listed": lambda n, a, b, c: {"names": f"{HOSTILE}, Bob"},
+    "report.advice.quiet": lambda n, a, b, c: {
+        "name": "question-of-the-week",
+        "at": "Monday 09:00",
+        "at_posts": n,
+        "best": "Tuesday 18:00–20:00",
+        "best_posts": n,
+        "faster": "3",
+        "weeks": n,
+        "questions": n,
+    },
+    "report.advice.not_enough": lambda n, a, b, c: {"min_weeks": 4, "min_posts": 200, "weeks": n},
+    "report.advice.placed_well": lambda n, a, b, c: {"weeks": n},
+    "report.hours.placed": lambda n, a, b, c: {
+        "name": "question-of-the-week",
+        "kind": "ritual",
+        "slots": ["Monday 09:00", "Thursday 18:00"],
+    },
+    "report.hours.slot": lambda n, a, b, c: {"day": "Monday", "start": "09:00"},
+    "report.hours.window": lambda n, a, b, c: {"day": "Tuesday", "start": "18:00", "end": "20:00"},
 }
 
 

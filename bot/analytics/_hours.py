@@ -51,7 +51,7 @@ def hour_of(moment: datetime) -> int:
 
 def _log_hour(dialect: str) -> ColumnElement[Any]:
     if dialect == "sqlite":
-        return cast(func.strftime("%s", _log.occurred_at), BigInteger) / HOUR
+        return cast(func.strftime("%s", _log.occurred_at), BigInteger) // HOUR
     return cast(func.floor(func.extract("epoch", _log.occurred_at) / HOUR), BigInteger)
 
 

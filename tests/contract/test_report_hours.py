@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from bot.analytics import (
     Period,
@@ -25,7 +26,9 @@ from bot.analytics import (
     enough,
     place,
 )
+from bot.analytics._hours import hour_of
 from bot.storage import QUESTION, Database, InteractionRow
+from bot.storage.analytics import ActivityHourlyRow
 from tests.contract.conftest import message_row
 from tests.contract.test_analytics import ingest
 
@@ -95,6 +98,10 @@ async def test_the_heatmap_counts_in_local_time(database: Database, community_id
         (TUESDAY, 19): 150,
     }
     assert cells(hours.reactions) == {(WEDNESDAY, 13): 15}
+    async with database.read() as uow:
+        stored = (await uow.connection.execute(select(ActivityHourlyRow.hour))).scalars().all()
+    first = local(0, MONDAY, 9, 10)
+    assert min(stored) == hour_of(first) == int(first.timestamp()) // 3600  # whole hours
     assert (hours.weeks, hours.total_posts) == (5, 210)
     with_mod = await build_report(
         database, Scope(community_id=community_id, timezone="Europe/Paris"), FIVE_WEEKS, as_of=AS_OF

@@ -21,6 +21,13 @@ from bot.analytics import (
     parse_period,
 )
 from bot.config import CommunityConfig, Settings
+from bot.features.report._advice import (
+    WEEKDAYS,
+    Advice,
+    advice_for,
+    advice_lines,
+    slot_text,
+)
 from bot.features.report._render import chart_labels, figure_lines
 from bot.features.report._service import Waiting, scope_for, unanswered_lines
 from bot.prompts import Catalog
@@ -114,6 +121,7 @@ def render_html(
 ) -> str:
     """Return the report as one HTML page; the template escapes every text, the chart inlined."""
     period = report.period
+    advice = advice_for(community, report)
     return _TEMPLATES.get_template("report.html").render(
         language=community.language,
         text=catalog.text,
@@ -129,6 +137,8 @@ def render_html(
         chart_alt=catalog.text("report.chart.activity"),
         chart=base64.b64encode(png).decode("ascii"),
         figures=figure_lines(report, catalog, names=True),
+        hours=_heatmap(catalog, advice),
+        advice=advice_lines(catalog, advice),
         unanswered=[
             {
                 "member": q.member,
@@ -138,3 +148,46 @@ def render_html(
             for q in unanswered
         ],
     )
+
+
+def _heatmap(catalog: Catalog, advice: Advice | None) -> dict[str, object] | None:
+    """Return what the template shows of the heatmap: cells by hour (rows) and weekday."""
+    if advice is None:
+        return None
+    hours = advice.hours
+    marked = {slot for placed in advice.placed for slot in placed.slots}
+    maps = []
+    for key, grid in (("posts", hours.posts), ("reactions", hours.reactions)):
+        peak = max(max(day) for day in grid) or 1
+        rows = [
+            {
+                "hour": hour,
+                "cells": [
+                    {
+                        "count": grid[day][hour],
+                        "alpha": round(0.9 * max(grid[day][hour], 0) / peak, 2),
+                        "mark": (day, hour) in marked,
+                        "title": slot_text(catalog, day, hour),
+                    }
+                    for day in range(7)
+                ],
+            }
+            for hour in range(24)
+        ]
+        maps.append({"caption": catalog.text(f"report.hours.{key}"), "rows": rows})
+    return {
+        "intro": catalog.text(
+            "report.hours.intro", timezone=hours.timezone, days=hours.days, posts=hours.total_posts
+        ),
+        "days": [catalog.text(f"report.hours.days.{name}") for name in WEEKDAYS],
+        "maps": maps,
+        "placed": [
+            catalog.text(
+                "report.hours.placed",
+                name=placed.scheduled.name,
+                kind=catalog.text(f"report.hours.kinds.{placed.scheduled.kind}"),
+                slots=[slot_text(catalog, *slot) for slot in placed.slots],
+            )
+            for placed in advice.placed
+        ],
+    }
