@@ -375,9 +375,11 @@ _BY_KEY: dict[str, Override] = {
     "report.advice.quiet": lambda n, a, b, c: {
         "name": "question-of-the-week",
         "at": "Monday 09:00",
-        "at_posts": n,
+        "at_posts": str(n),
+        "at_count": n,
         "best": "Tuesday 18:00–20:00",
-        "best_posts": n,
+        "best_posts": str(n),
+        "best_count": n,
         "faster": "3",
         "weeks": n,
         "questions": n,

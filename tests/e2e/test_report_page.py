@@ -8,11 +8,13 @@ and its text stays readable without scrolling sideways.
 from __future__ import annotations
 
 import asyncio
+import io
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from bot.cli import EXIT_OK, main
+from bot.cli import EXIT_OK, _check, main
 from bot.storage import Database, InteractionWriter
 from tests.browser import find_browser, load
 from tests.contract.test_report_hours import history
@@ -76,8 +78,10 @@ def test_the_page_advises_moving_a_ritual_posted_at_a_quiet_hour(page: Path) -> 
         name="question-of-the-week",
         at="Monday 09:00",
         at_posts=1,
+        at_count=1,
         best="Tuesday 18:00–20:00",
         best_posts=20,
+        best_count=20,
         faster=3,
         weeks=5,
         posts=210,
@@ -136,3 +140,38 @@ def test_the_page_in_a_headless_browser_at_phone_width(page: Path, tmp_path: Pat
     assert found["images"] >= 1 and found["described"] == found["images"] == found["drawn"]
     assert found["heatmaps"] == 2
     (tmp_path / "phone.png").write_bytes(loaded.screenshot)
+
+
+def test_terreau_check_gives_the_same_advice_once_reports_counted_the_hours(page: Path) -> None:
+    config = page.parent / "terreau.toml"
+    out = io.StringIO()
+
+    assert _check(config, out, now=datetime(2025, 4, 7, 9, 0, tzinfo=UTC)) == EXIT_OK
+
+    # The last 90 days: twelve whole weeks, the same 210 posts and 30 answered questions.
+    advice = EN.text(
+        "report.advice.quiet",
+        name="question-of-the-week",
+        at="Monday 09:00",
+        at_posts="0.4",
+        at_count=0.4,
+        best="Tuesday 18:00–20:00",
+        best_posts="8.3",
+        best_count=8.3,
+        faster=3,
+        weeks=12,
+        posts=210,
+        questions=30,
+    )
+    assert f"  advice: {advice}" in out.getvalue().splitlines()
+
+
+def test_terreau_check_says_nothing_of_a_database_not_made_yet(tmp_path: Path) -> None:
+    config = tmp_path / "terreau.toml"
+    config.write_text(CONFIG.format(db=tmp_path / "terreau.db"), encoding="utf-8")
+    out = io.StringIO()
+
+    assert _check(config, out) == EXIT_OK
+
+    assert "advice:" not in out.getvalue()
+    assert not (tmp_path / "terreau.db").exists()
