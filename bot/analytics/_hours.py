@@ -135,12 +135,13 @@ async def heatmap(
     scope: Scope,
     period: Period,
     as_of: datetime,
-    waits: Sequence[tuple[datetime, float]] = (),
+    waits: Sequence[tuple[float, float]] = (),
 ) -> Heatmap:
     """Return the period's posts and reactions by local weekday and hour.
 
     Only hours `settle_hours` counted are read: the report settles them up to
-    `as_of` first. `waits` are (asked at, hours waited) of the period's answered questions.
+    `as_of` first. `waits` are (asked at, in seconds since the epoch, and hours
+    waited) of the period's answered questions.
     """
     zone = ZoneInfo(scope.timezone)
     since, until = hour_of(period.since), min(hour_of(period.until), hour_of(as_of))
@@ -167,9 +168,14 @@ async def heatmap(
         posts_grid[local.weekday()][local.hour] += posts
         reactions_grid[local.weekday()][local.hour] += reactions
     slots: dict[tuple[int, int], list[float]] = {}
+    local_slot: dict[int, tuple[int, int]] = {}
     for asked_at, waited in waits:
-        local = asked_at.astimezone(zone)
-        slots.setdefault((local.weekday(), local.hour), []).append(waited)
+        hour = int(asked_at) // HOUR
+        slot = local_slot.get(hour)
+        if slot is None:
+            local = datetime.fromtimestamp(hour * HOUR, UTC).astimezone(zone)
+            slot = local_slot[hour] = (local.weekday(), local.hour)
+        slots.setdefault(slot, []).append(waited)
     return Heatmap(
         timezone=scope.timezone,
         days=max(0, (until - since) // HOURS),

@@ -15,9 +15,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, ScalarSelect, and_, case, func, literal_column, select
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    ScalarSelect,
+    Select,
+    and_,
+    case,
+    cast,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.analytics._period import Period
@@ -30,6 +43,7 @@ from bot.storage.models import InteractionLogRow, MemberRow
 log = logging.getLogger(__name__)
 
 _members = MemberRow.__table__.c
+_T = TypeVar("_T", datetime, float)
 # Written as a literal so the planner can use the partial index of questions.
 _IS_QUESTION: ColumnElement[str] = literal_column(f"'{QUESTION}'")
 
@@ -58,10 +72,8 @@ class Question:
         return waited is None or waited > delay
 
 
-async def questions(
-    conn: AsyncConnection, scope: Scope, since: datetime, until: datetime
-) -> list[Question]:
-    """Return the questions asked in [since, until), oldest first, with their first answer."""
+def _statement(scope: Scope, since: datetime, until: datetime) -> Select[Any]:
+    """Select each question of [since, until) with its stored answer or the two lookups."""
     log_table = InteractionLogRow.__table__
     asked = log_table.alias("asked")
     answer = log_table.alias("answer")
@@ -94,10 +106,10 @@ async def questions(
             asked.c.message_id,
             asked.c.channel_id,
             asked.c.member_id,
-            asked.c.occurred_at,
-            stored.c.answered_at,
-            by_reply,
-            in_thread,
+            asked.c.occurred_at.label("asked_at"),
+            stored.c.answered_at.label("stored_at"),
+            by_reply.label("replied_at"),
+            in_thread.label("threaded_at"),
         )
         .select_from(
             asked.outerjoin(
@@ -121,18 +133,96 @@ async def questions(
         stmt = stmt.where(asked.c.channel_id == scope.channel_id)
     if scope.exclude:
         stmt = stmt.where(asked.c.member_id.not_in(sorted(scope.exclude)))
-    stmt = stmt.order_by(asked.c.occurred_at)
+    return stmt.order_by(asked.c.occurred_at)
+
+
+def _first(*moments: _T | None) -> _T | None:
+    known = [moment for moment in moments if moment is not None]
+    return min(known) if known else None
+
+
+async def questions(
+    conn: AsyncConnection, scope: Scope, since: datetime, until: datetime
+) -> list[Question]:
+    """Return the questions asked in [since, until), oldest first, with their first answer."""
     return [
         Question(
             message_id=message_id,
             channel_id=channel_id,
             member_id=member_id,
             asked_at=asked_at,
-            answered_at=stored_at
-            or (min(replied, threaded) if replied and threaded else replied or threaded),
+            answered_at=stored_at or _first(replied, threaded),
             stored=stored_at is not None,
         )
         for message_id, channel_id, member_id, asked_at, stored_at, replied, threaded in (
+            await conn.execute(_statement(scope, since, until))
+        ).all()
+    ]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AskedTimes:
+    """A question as numbers (seconds since the epoch): cheap to read by the 100,000."""
+
+    message_id: str
+    channel_id: str | None
+    member_id: str | None
+    asked: float
+    answered: float | None
+    stored: bool
+
+    def question(self) -> Question:
+        """Return the question with its times as datetimes."""
+        return Question(
+            message_id=self.message_id,
+            channel_id=self.channel_id,
+            member_id=self.member_id,
+            asked_at=_moment(self.asked),
+            answered_at=None if self.answered is None else _moment(self.answered),
+            stored=self.stored,
+        )
+
+
+def _moment(epoch: float) -> datetime:
+    return datetime.fromtimestamp(round(epoch, 6), UTC)
+
+
+def _epoch(dialect: str, column: ColumnElement[Any]) -> ColumnElement[float]:
+    if dialect == "sqlite":
+        # "YYYY-MM-DD HH:MM:SS.ffffff": whole seconds, then the fraction as it is written.
+        whole = cast(func.strftime("%s", column), Integer)
+        return cast(whole + cast(func.substr(column, 20), Float), Float)
+    return cast(func.extract("epoch", column), Float)
+
+
+async def asked_times(
+    conn: AsyncConnection, scope: Scope, since: datetime, until: datetime
+) -> list[AskedTimes]:
+    """Return what `questions` returns as numbers: a report reads 125,000 questions a period.
+
+    Turning four timestamps a row into datetimes took longer than the query itself.
+    """
+    inner = _statement(scope, since, until).subquery("asked")
+    dialect = conn.dialect.name
+    stmt = select(
+        inner.c.message_id,
+        inner.c.channel_id,
+        inner.c.member_id,
+        _epoch(dialect, inner.c.asked_at),
+        _epoch(dialect, inner.c.stored_at),
+        _epoch(dialect, inner.c.replied_at),
+        _epoch(dialect, inner.c.threaded_at),
+    ).order_by(inner.c.asked_at)
+    return [
+        AskedTimes(
+            message_id=message_id,
+            channel_id=channel_id,
+            member_id=member_id,
+            asked=float(asked),
+            answered=float(stored) if stored is not None else _first(replied, threaded),
+            stored=stored is not None,
+        )
+        for message_id, channel_id, member_id, asked, stored, replied, threaded in (
             await conn.execute(stmt)
         ).all()
     ]

@@ -19,7 +19,7 @@ from bot.analytics._participation import (
 )
 from bot.analytics._period import Period
 from bot.analytics._providers import METRICS, MetricRegistry
-from bot.analytics._questions import Question, in_period, store_answers
+from bot.analytics._questions import AskedTimes, Question, asked_times, store_answers
 from bot.analytics._scope import Scope
 from bot.storage import Database, UnitOfWork
 
@@ -56,7 +56,7 @@ class _Measured:
     daily: list[DayActivity]
     participation: Participation
     questions: list[Question]
-    asked: list[Question]
+    asked: list[AskedTimes]
     hours: Heatmap | None
 
 
@@ -73,10 +73,16 @@ async def _measure(
     split, counts = totals.participation, totals.post_counts
     arrived = await newcomers(conn, scope, period)
     kept = await retention(conn, scope, period)
-    asked = await in_period(conn, scope, period)
-    waits = [w.total_seconds() / 3600 for q in asked if (w := q.waited()) is not None]
-    eligible = [q for q in asked if q.asked_at + scope.unanswered_after <= as_of]
-    unanswered = [q for q in eligible if q.unanswered_after(scope.unanswered_after, as_of)]
+    asked = await asked_times(conn, scope, period.since, period.until)
+    # Seconds, rounded to the microseconds the log keeps.
+    answered = [(t.asked, round(t.answered - t.asked, 6)) for t in asked if t.answered is not None]
+    waits = [waited / 3600 for _asked, waited in answered]
+    delay, now = scope.unanswered_after.total_seconds(), as_of.timestamp()
+    unanswered = [
+        t.question()
+        for t in asked
+        if t.asked + delay <= now and (t.answered is None or round(t.answered - t.asked, 6) > delay)
+    ]
     hours = int(scope.unanswered_after.total_seconds() // 3600)
     figures = [
         Figure(key=_key("active"), value=split.rowers + split.reactors),
@@ -100,16 +106,14 @@ async def _measure(
         Figure(key=_key("first_reply"), value=median(waits), unit="hours"),
         Figure(key=_key("unanswered"), value=len(unanswered), variables={"hours": hours}),
     ]
-    answered = [
-        (q.asked_at, w.total_seconds() / 3600) for q in asked if (w := q.waited()) is not None
-    ]
+    by_hour = [(asked_at, waited / 3600) for asked_at, waited in answered]
     return _Measured(
         figures=figures,
         daily=daily,
         participation=split,
         questions=unanswered,
         asked=asked,
-        hours=await heatmap(conn, scope, period, as_of, answered) if with_hours else None,
+        hours=await heatmap(conn, scope, period, as_of, by_hour) if with_hours else None,
     )
 
 
@@ -158,7 +162,9 @@ async def build_report(
         _measure_alone(database, scope, period, as_of, providers, with_hours=True),
         _measure_alone(database, scope, period.previous(), as_of, providers),
     )
-    found = [q for q in (*before.asked, *now.asked) if not q.stored and q.answered_at]
+    found = [
+        t.question() for t in (*before.asked, *now.asked) if not t.stored and t.answered is not None
+    ]
     if found:
         async with database.transaction() as uow:
             await store_answers(uow.connection, scope.community_id, found)

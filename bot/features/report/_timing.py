@@ -35,7 +35,9 @@ async def timing_advice(
         period = last_days(ADVICE_DAYS, now.date(), include_today=False)
         asked = await questions(uow.connection, scope, period.since, period.until)
         waits = [
-            (q.asked_at, w.total_seconds() / 3600) for q in asked if (w := q.waited()) is not None
+            (q.asked_at.timestamp(), w.total_seconds() / 3600)
+            for q in asked
+            if (w := q.waited()) is not None
         ]
         hours = await heatmap(uow.connection, scope, period, now, waits)
     placed = [place(item, community.timezone, now) for item in scheduled_posts(community)]
