@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, ScalarSelect, and_, case, false, func, or_, select
+from sqlalchemy import ColumnElement, Date, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.analytics._period import Period
@@ -71,15 +71,10 @@ async def daily_activity(conn: AsyncConnection, scope: Scope, period: Period) ->
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class MemberTotals:
-    """What one pass over the period's activity tells: the split, posts, recent actives.
-
-    `gini` and `top_share` are those of the rowers' post counts (see `bot.analytics.gini`
-    and `top_share`), worked out in SQL.
-    """
+    """What one pass over the period's activity tells: the split, posts, recent actives."""
 
     participation: Participation
-    gini: float | None
-    top_share: float | None
+    post_counts: list[int]
     active_last_7_days: int
     active_last_30_days: int
 
@@ -88,9 +83,8 @@ async def member_totals(conn: AsyncConnection, scope: Scope, period: Period) -> 
     """Sum the period's activity per member in one pass, and split present members.
 
     Present: arrived before the period's end and not gone before its start (counted in
-    SQL), or active in the period whatever the members table says. Everything is
-    summed in the database, concentration included (ranks from a window function):
-    one row comes back, not one per active member.
+    SQL), or active in the period whatever the members table says. Active members come
+    back one row each (a small fraction of the rollup rows), with whether they stayed.
     """
     arrival = func.coalesce(_members.joined_at, _members.first_seen_at)
     stayed = and_(
@@ -103,6 +97,8 @@ async def member_totals(conn: AsyncConnection, scope: Scope, period: Period) -> 
         present_stmt = present_stmt.where(_members.member_id.not_in(sorted(scope.exclude)))
     present = int((await conn.execute(present_stmt)).scalar_one())
     source = activity(scope, period, conn.dialect.name)
+    # Whether each member was active lately is worked out in SQL: ~100,000 plain
+    # integers come back, with no day to convert in Python.
     week, month = period.end - timedelta(days=7), period.end - timedelta(days=30)
     totals = (
         select(
@@ -112,58 +108,40 @@ async def member_totals(conn: AsyncConnection, scope: Scope, period: Period) -> 
             func.max(case((_on_or_after(source.c.day, month), 1), else_=0)).label("last_30"),
         )
         .group_by(source.c.member_id)
-        .cte("totals")
+        .subquery("totals")
     )
-    counted = (
-        select(
-            totals.c.posts,
-            totals.c.last_7,
-            totals.c.last_30,
-            case((stayed, 0), else_=1).label("unlisted"),
-        )
-        .select_from(
-            totals.outerjoin(
-                MemberRow.__table__,
-                and_(
-                    _members.community_id == scope.community_id,
-                    _members.member_id == totals.c.member_id,
-                ),
-            )
-        )
-        .where(func.coalesce(_members.is_bot, false()) == false())
-        .cte("counted")
-    )
-    ranked = (
-        select(
-            counted.c.posts,
-            func.row_number().over(order_by=counted.c.posts).label("up"),
-            func.row_number().over(order_by=counted.c.posts.desc()).label("down"),
-            func.count().over().label("n"),
-        )
-        .where(counted.c.posts > 0)
-        .cte("ranked")
-    )
-
-    def total(column: ColumnElement[Any], *where: ColumnElement[bool]) -> ScalarSelect[Any]:
-        return select(func.coalesce(func.sum(column), 0)).where(*where).scalar_subquery()
-
     stmt = select(
-        total(case((counted.c.posts > 0, 1), else_=0)),
-        total(case((counted.c.posts > 0, 0), else_=1)),
-        total(counted.c.unlisted),
-        total(counted.c.last_7),
-        total(counted.c.last_30),
-        total(ranked.c.posts),
-        total(ranked.c.up * ranked.c.posts),
-        # The top tenth (at least one): rank <= ceil(n / 10), in integers.
-        total(ranked.c.posts, ranked.c.down * 10 <= ranked.c.n + 9),
+        totals.c.posts,
+        totals.c.last_7,
+        totals.c.last_30,
+        func.coalesce(_members.is_bot, False),
+        case((stayed, 1), else_=0),
+    ).select_from(
+        totals.outerjoin(
+            MemberRow.__table__,
+            and_(
+                _members.community_id == scope.community_id,
+                _members.member_id == totals.c.member_id,
+            ),
+        )
     )
-    row = (await conn.execute(stmt)).one()
-    rowers, reactors, unlisted, last_7, last_30, posts, weighted, top = (int(v) for v in row)
+    counts: list[int] = []
+    rowers = reactors = last_7 = last_30 = 0
+    for posts, lately, this_month, is_bot, stayed_too in await conn.execute(stmt):
+        if is_bot:
+            continue
+        if not stayed_too:
+            present += 1
+        if posts:
+            rowers += 1
+            counts.append(int(posts))
+        else:
+            reactors += 1
+        last_7 += lately
+        last_30 += this_month
     return MemberTotals(
-        participation=Participation(present=present + unlisted, rowers=rowers, reactors=reactors),
-        gini=(2 * weighted) / (rowers * posts) - (rowers + 1) / rowers if posts else None,
-        top_share=top / posts if posts else None,
+        participation=Participation(present=present, rowers=rowers, reactors=reactors),
+        post_counts=counts,
         active_last_7_days=last_7,
         active_last_30_days=last_30,
     )

@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.analytics._figures import Figure, median, share
+from bot.analytics._figures import Figure, gini, median, share, top_share
 from bot.analytics._hours import Heatmap, heatmap, settle_hours
 from bot.analytics._participation import (
     DayActivity,
@@ -70,7 +70,7 @@ async def _measure(
     conn = uow.connection
     daily = await daily_activity(conn, scope, period)
     totals = await member_totals(conn, scope, period)
-    split = totals.participation
+    split, counts = totals.participation, totals.post_counts
     arrived = await newcomers(conn, scope, period)
     kept = await retention(conn, scope, period)
     asked = await asked_times(conn, scope, period.since, period.until)
@@ -93,8 +93,8 @@ async def _measure(
         Figure(key=_key("rowers"), value=share(split.rowers, split.present), unit="share"),
         Figure(key=_key("reactors"), value=share(split.reactors, split.present), unit="share"),
         Figure(key=_key("passengers"), value=share(split.passengers, split.present), unit="share"),
-        Figure(key=_key("top_share"), value=totals.top_share, unit="share"),
-        Figure(key=_key("gini"), value=totals.gini, unit="ratio"),
+        Figure(key=_key("top_share"), value=top_share(counts), unit="share"),
+        Figure(key=_key("gini"), value=gini(counts), unit="ratio"),
         Figure(key=_key("newcomers"), value=arrived),
         Figure(
             key=_key("retention"),
