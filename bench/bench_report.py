@@ -44,7 +44,7 @@ from bot.analytics import (
     last_days,
 )
 from bot.analytics._participation import daily_activity, member_totals, retention
-from bot.analytics._questions import in_period
+from bot.analytics._questions import question_figures
 from bot.config import CommunityConfig
 from bot.features.report import chart_labels, render_html
 from bot.prompts import Prompts
@@ -279,7 +279,7 @@ async def breakdown(database: Database, period: Period) -> str:
             ("daily", daily_activity),
             ("members", member_totals),
             ("retention", retention),
-            ("questions", in_period),
+            ("questions", lambda c, s, p: question_figures(c, s, p, END, listed=10)),
             ("heatmap", lambda c, s, p: heatmap(c, s, p, END)),
         ):
             began = time.perf_counter()

@@ -19,7 +19,7 @@ from bot.analytics._advice import (
 )
 from bot.analytics._charts import ChartData, ChartLabels, chart_data, draw_chart, write_chart
 from bot.analytics._figures import Figure, gini, median, share, top_share
-from bot.analytics._hours import Heatmap, heatmap, settle_hours
+from bot.analytics._hours import Heatmap, heatmap, hour_of, settle_hours
 from bot.analytics._participation import DayActivity, Participation, Retention
 from bot.analytics._period import Period, PeriodError, last_days, parse_period
 from bot.analytics._providers import METRICS, MetricProvider, MetricRegistry
@@ -56,6 +56,7 @@ __all__ = [
     "enough",
     "gini",
     "heatmap",
+    "hour_of",
     "last_days",
     "median",
     "parse_period",

@@ -135,13 +135,13 @@ async def heatmap(
     scope: Scope,
     period: Period,
     as_of: datetime,
-    waits: Sequence[tuple[float, float]] = (),
+    waits: Sequence[tuple[int, float]] = (),
 ) -> Heatmap:
     """Return the period's posts and reactions by local weekday and hour.
 
     Only hours `settle_hours` counted are read: the report settles them up to
-    `as_of` first. `waits` are (asked at, in seconds since the epoch, and hours
-    waited) of the period's answered questions.
+    `as_of` first. `waits` are (hour asked, in whole hours since the epoch, and
+    hours waited) of the period's answered questions.
     """
     zone = ZoneInfo(scope.timezone)
     since, until = hour_of(period.since), min(hour_of(period.until), hour_of(as_of))
@@ -169,8 +169,7 @@ async def heatmap(
         reactions_grid[local.weekday()][local.hour] += reactions
     slots: dict[tuple[int, int], list[float]] = {}
     local_slot: dict[int, tuple[int, int]] = {}
-    for asked_at, waited in waits:
-        hour = int(asked_at) // HOUR
+    for hour, waited in waits:
         slot = local_slot.get(hour)
         if slot is None:
             local = datetime.fromtimestamp(hour * HOUR, UTC).astimezone(zone)

@@ -15,10 +15,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Float,
     Integer,
@@ -27,9 +28,12 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    exists,
     func,
     literal_column,
+    or_,
     select,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -160,34 +164,8 @@ async def questions(
     ]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class AskedTimes:
-    """A question as numbers (seconds since the epoch): cheap to read by the 100,000."""
-
-    message_id: str
-    channel_id: str | None
-    member_id: str | None
-    asked: float
-    answered: float | None
-    stored: bool
-
-    def question(self) -> Question:
-        """Return the question with its times as datetimes."""
-        return Question(
-            message_id=self.message_id,
-            channel_id=self.channel_id,
-            member_id=self.member_id,
-            asked_at=_moment(self.asked),
-            answered_at=None if self.answered is None else _moment(self.answered),
-            stored=self.stored,
-        )
-
-
-def _moment(epoch: float) -> datetime:
-    return datetime.fromtimestamp(round(epoch, 6), UTC)
-
-
 def _epoch(dialect: str, column: ColumnElement[Any]) -> ColumnElement[float]:
+    """Return seconds since the epoch of a stored timestamp, fraction included."""
     if dialect == "sqlite":
         # "YYYY-MM-DD HH:MM:SS.ffffff": whole seconds, then the fraction as it is written.
         whole = cast(func.strftime("%s", column), Integer)
@@ -195,64 +173,161 @@ def _epoch(dialect: str, column: ColumnElement[Any]) -> ColumnElement[float]:
     return cast(func.extract("epoch", column), Float)
 
 
-async def asked_times(
-    conn: AsyncConnection, scope: Scope, since: datetime, until: datetime
-) -> list[AskedTimes]:
-    """Return what `questions` returns as numbers: a report reads 125,000 questions a period.
+async def settle_answers(
+    conn: AsyncConnection, community_id: int, since: datetime, until: datetime
+) -> None:
+    """Look up and store the first answers of questions asked in [since, until).
 
-    Turning four timestamps a row into datetimes took longer than the query itself.
+    Only questions with no stored answer are looked up; those still unanswered are
+    looked up again next time.
     """
-    inner = _statement(scope, since, until).subquery("asked")
-    dialect = conn.dialect.name
-    stmt = select(
-        inner.c.message_id,
-        inner.c.channel_id,
-        inner.c.member_id,
-        _epoch(dialect, inner.c.asked_at),
-        _epoch(dialect, inner.c.stored_at),
-        _epoch(dialect, inner.c.replied_at),
-        _epoch(dialect, inner.c.threaded_at),
-    ).order_by(inner.c.asked_at)
-    return [
-        AskedTimes(
-            message_id=message_id,
-            channel_id=channel_id,
-            member_id=member_id,
-            asked=float(asked),
-            answered=float(stored) if stored is not None else _first(replied, threaded),
-            stored=stored is not None,
+    log_table = InteractionLogRow.__table__
+    asked = log_table.alias("asked")
+    answer = log_table.alias("answer")
+    stored = QuestionAnswerRow.__table__
+
+    def first_answer(link: ColumnElement[bool]) -> Select[Any]:
+        return (
+            select(func.min(answer.c.occurred_at).label("at"))
+            .where(
+                answer.c.community_id == asked.c.community_id,
+                link,
+                answer.c.kind.in_(POST_KINDS),
+                answer.c.member_id != asked.c.member_id,
+                human(answer),
+            )
+            .correlate(asked)
         )
-        for message_id, channel_id, member_id, asked, stored, replied, threaded in (
-            await conn.execute(stmt)
-        ).all()
-    ]
 
-
-async def store_answers(conn: AsyncConnection, community_id: int, found: list[Question]) -> int:
-    """Store the first answers of `found` that were looked up; return how many were new.
-
-    A question another report stored meanwhile is left as it is.
-    """
-    rows = [
-        {
-            "community_id": community_id,
-            "message_id": q.message_id,
-            "asked_at": q.asked_at,
-            "answered_at": q.answered_at,
-        }
-        for q in found
-        if not q.stored and q.answered_at is not None
-    ]
-    if not rows:
-        return 0
-    table = QuestionAnswerRow.__table__
-    stmt = insert_for(conn.dialect.name, table).on_conflict_do_nothing(
-        index_elements=[table.c.community_id, table.c.message_id]
+    # One scalar over both lookups, so neither is evaluated twice.
+    both = union_all(
+        first_answer(answer.c.reply_to == asked.c.message_id),
+        first_answer(
+            and_(answer.c.thread_id.is_not(None), answer.c.thread_id == asked.c.message_id)
+        ),
+    ).subquery("both")
+    answered = select(func.min(both.c.at)).scalar_subquery()
+    found = (
+        select(
+            asked.c.community_id,
+            asked.c.message_id,
+            asked.c.occurred_at.label("asked_at"),
+            answered.label("answered_at"),
+        )
+        .where(
+            asked.c.community_id == community_id,
+            asked.c.target == _IS_QUESTION,
+            asked.c.occurred_at >= since,
+            asked.c.occurred_at < until,
+            ~exists().where(
+                stored.c.community_id == asked.c.community_id,
+                stored.c.message_id == asked.c.message_id,
+            ),
+        )
+        .subquery("found")
     )
-    # Batches of 1,000 rows keep each statement under the drivers' parameter limits.
-    for first in range(0, len(rows), 1000):
-        await conn.execute(stmt, rows[first : first + 1000])
-    return len(rows)
+    dialect = conn.dialect.name
+    asked_epoch = _epoch(dialect, found.c.asked_at)
+    insert = insert_for(dialect, stored).from_select(
+        ["community_id", "message_id", "asked_at", "answered_at", "asked_hour", "waited"],
+        select(
+            found,
+            # Seconds are positive: SQLite's cast truncates, PostgreSQL's would round.
+            cast(
+                asked_epoch / 3600 if dialect == "sqlite" else func.floor(asked_epoch / 3600),
+                BigInteger,
+            ),
+            _epoch(dialect, found.c.answered_at) - asked_epoch,
+        ).where(found.c.answered_at.is_not(None)),
+    )
+    await conn.execute(
+        insert.on_conflict_do_nothing(index_elements=[stored.c.community_id, stored.c.message_id])
+    )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class QuestionFigures:
+    """What a report shows of a period's questions, summed in the database."""
+
+    asked: int
+    waits: list[tuple[int, float]]
+    """(hour asked, in whole hours since the epoch, and hours waited) of each answered one."""
+    unanswered: int
+    """Questions asked at least the scope's delay ago that got no answer within it."""
+    still_open: list[Question]
+    """The latest of those with no answer at all, newest first."""
+
+
+async def question_figures(
+    conn: AsyncConnection, scope: Scope, period: Period, as_of: datetime, *, listed: int
+) -> QuestionFigures:
+    """Return the period's question figures from the answers `settle_answers` stored.
+
+    Only numbers come back for the 100,000 questions of a large period (turning their
+    timestamps into datetimes took longer than the query), and rows for `listed`.
+    """
+    asked = InteractionLogRow.__table__.alias("asked")
+    stored = QuestionAnswerRow.__table__.alias("stored")
+    joined = asked.outerjoin(
+        stored,
+        and_(
+            stored.c.community_id == asked.c.community_id,
+            stored.c.message_id == asked.c.message_id,
+        ),
+    )
+    conditions = [
+        asked.c.community_id == scope.community_id,
+        asked.c.target == _IS_QUESTION,
+        asked.c.occurred_at >= period.since,
+        asked.c.occurred_at < period.until,
+    ]
+    if scope.channel_id is not None:
+        conditions.append(asked.c.channel_id == scope.channel_id)
+    if scope.exclude:
+        conditions.append(asked.c.member_id.not_in(sorted(scope.exclude)))
+    waited = stored.c.waited
+    delay = scope.unanswered_after.total_seconds()
+    eligible = asked.c.occurred_at <= as_of - scope.unanswered_after
+    counts = select(
+        func.count(),
+        func.coalesce(
+            func.sum(
+                case(
+                    (and_(eligible, or_(stored.c.answered_at.is_(None), waited > delay)), 1),
+                    else_=0,
+                )
+            ),
+            0,
+        ),
+    ).select_from(joined)
+    total, unanswered = (await conn.execute(counts.where(*conditions))).one()
+    waits = (
+        select(stored.c.asked_hour, waited)
+        .select_from(joined)
+        .where(*conditions, stored.c.answered_at.is_not(None))
+    )
+    latest = (
+        select(asked.c.message_id, asked.c.channel_id, asked.c.member_id, asked.c.occurred_at)
+        .select_from(joined)
+        .where(*conditions, eligible, stored.c.answered_at.is_(None))
+        .order_by(asked.c.occurred_at.desc())
+        .limit(listed)
+    )
+    return QuestionFigures(
+        asked=int(total),
+        waits=[(hour, w / 3600) for hour, w in await conn.execute(waits)],
+        unanswered=int(unanswered),
+        still_open=[
+            Question(
+                message_id=message_id,
+                channel_id=channel_id,
+                member_id=member_id,
+                asked_at=at,
+                answered_at=None,
+            )
+            for message_id, channel_id, member_id, at in await conn.execute(latest)
+        ],
+    )
 
 
 async def in_period(conn: AsyncConnection, scope: Scope, period: Period) -> list[Question]:

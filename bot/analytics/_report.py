@@ -19,7 +19,7 @@ from bot.analytics._participation import (
 )
 from bot.analytics._period import Period
 from bot.analytics._providers import METRICS, MetricRegistry
-from bot.analytics._questions import AskedTimes, Question, asked_times, store_answers
+from bot.analytics._questions import Question, question_figures, settle_answers
 from bot.analytics._scope import Scope
 from bot.storage import Database, UnitOfWork
 
@@ -55,8 +55,7 @@ class _Measured:
     figures: list[Figure]
     daily: list[DayActivity]
     participation: Participation
-    questions: list[Question]
-    asked: list[AskedTimes]
+    still_open: list[Question]
     hours: Heatmap | None
 
 
@@ -73,16 +72,8 @@ async def _measure(
     split, counts = totals.participation, totals.post_counts
     arrived = await newcomers(conn, scope, period)
     kept = await retention(conn, scope, period)
-    asked = await asked_times(conn, scope, period.since, period.until)
-    # Seconds, rounded to the microseconds the log keeps.
-    answered = [(t.asked, round(t.answered - t.asked, 6)) for t in asked if t.answered is not None]
-    waits = [waited / 3600 for _asked, waited in answered]
-    delay, now = scope.unanswered_after.total_seconds(), as_of.timestamp()
-    unanswered = [
-        t.question()
-        for t in asked
-        if t.asked + delay <= now and (t.answered is None or round(t.answered - t.asked, 6) > delay)
-    ]
+    asked = await question_figures(conn, scope, period, as_of, listed=UNANSWERED_LISTED)
+    waits = [waited for _asked, waited in asked.waits]
     hours = int(scope.unanswered_after.total_seconds() // 3600)
     figures = [
         Figure(key=_key("active"), value=split.rowers + split.reactors),
@@ -102,18 +93,16 @@ async def _measure(
             unit="share",
             variables={"cohort": kept.cohort},
         ),
-        Figure(key=_key("questions"), value=len(asked)),
+        Figure(key=_key("questions"), value=asked.asked),
         Figure(key=_key("first_reply"), value=median(waits), unit="hours"),
-        Figure(key=_key("unanswered"), value=len(unanswered), variables={"hours": hours}),
+        Figure(key=_key("unanswered"), value=asked.unanswered, variables={"hours": hours}),
     ]
-    by_hour = [(asked_at, waited / 3600) for asked_at, waited in answered]
     return _Measured(
         figures=figures,
         daily=daily,
         participation=split,
-        questions=unanswered,
-        asked=asked,
-        hours=await heatmap(conn, scope, period, as_of, by_hour) if with_hours else None,
+        still_open=asked.still_open,
+        hours=await heatmap(conn, scope, period, as_of, asked.waits) if with_hours else None,
     )
 
 
@@ -153,23 +142,18 @@ async def build_report(
 
     The two periods are measured at once, each in its own read-only snapshot, so
     a report takes the time of one period where the database can run two queries.
-    The first answers it had to look up are stored for the next report, and the
-    log's complete hours it has not counted yet are added to the hourly counts first.
+    First, in one write transaction, the log's complete hours not counted yet are added
+    to the hourly counts, and the first answers of questions of both periods that have
+    none stored are looked up and stored; the periods then read only what is stored.
     """
     async with database.transaction() as uow:
         await settle_hours(uow.connection, scope.community_id, as_of)
+        await settle_answers(uow.connection, scope.community_id, period.previous().since, as_of)
     now, before = await asyncio.gather(
         _measure_alone(database, scope, period, as_of, providers, with_hours=True),
         _measure_alone(database, scope, period.previous(), as_of, providers),
     )
-    found = [
-        t.question() for t in (*before.asked, *now.asked) if not t.stored and t.answered is not None
-    ]
-    if found:
-        async with database.transaction() as uow:
-            await store_answers(uow.connection, scope.community_id, found)
     earlier = {figure.identity: figure for figure in before.figures}
-    still_open = [q for q in now.questions if q.answered_at is None]
     return Report(
         scope=scope,
         period=period,
@@ -177,6 +161,6 @@ async def build_report(
         figures=tuple(figure.compared(earlier.get(figure.identity)) for figure in now.figures),
         daily=tuple(now.daily),
         participation=now.participation,
-        unanswered=tuple(reversed(still_open[-UNANSWERED_LISTED:])),
+        unanswered=tuple(now.still_open),
         hours=now.hours,
     )

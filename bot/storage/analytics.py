@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, text
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage._statements import ROLLUP_KINDS
@@ -92,6 +92,10 @@ class QuestionAnswerRow(Base):
     message_id: Mapped[str] = mapped_column(primary_key=True)
     asked_at: Mapped[datetime]
     answered_at: Mapped[datetime]
+    asked_hour: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    """Whole hours since 1970-01-01 00:00 UTC when it was asked (for the heatmap)."""
+    waited: Mapped[float] = mapped_column(Float)
+    """Seconds from the question to its first answer: reports read numbers, not dates."""
 
 
 class ActivityHourlyRow(Base):

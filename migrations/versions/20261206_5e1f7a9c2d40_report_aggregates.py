@@ -29,6 +29,10 @@ def upgrade() -> None:
         sa.Column("message_id", sa.String(), nullable=False),
         sa.Column("asked_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("answered_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column(
+            "asked_hour", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("waited", sa.Float(), nullable=False),
         sa.ForeignKeyConstraint(
             ["community_id"],
             ["communities.id"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from bot.analytics import advise, heatmap, last_days, place, questions
+from bot.analytics import advise, heatmap, hour_of, last_days, place, questions
 from bot.config import CommunityConfig
 from bot.features.report._advice import scheduled_posts, suggestion_text
 from bot.features.report._service import scope_for
@@ -35,7 +35,7 @@ async def timing_advice(
         period = last_days(ADVICE_DAYS, now.date(), include_today=False)
         asked = await questions(uow.connection, scope, period.since, period.until)
         waits = [
-            (q.asked_at.timestamp(), w.total_seconds() / 3600)
+            (hour_of(q.asked_at), w.total_seconds() / 3600)
             for q in asked
             if (w := q.waited()) is not None
         ]
