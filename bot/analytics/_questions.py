@@ -185,34 +185,14 @@ async def settle_answers(
     asked = log_table.alias("asked")
     answer = log_table.alias("answer")
     stored = QuestionAnswerRow.__table__
-
-    def first_answer(link: ColumnElement[bool]) -> Select[Any]:
-        return (
-            select(func.min(answer.c.occurred_at).label("at"))
-            .where(
-                answer.c.community_id == asked.c.community_id,
-                link,
-                answer.c.kind.in_(POST_KINDS),
-                answer.c.member_id != asked.c.member_id,
-                human(answer),
-            )
-            .correlate(asked)
-        )
-
-    # One scalar over both lookups, so neither is evaluated twice.
-    both = union_all(
-        first_answer(answer.c.reply_to == asked.c.message_id),
-        first_answer(
-            and_(answer.c.thread_id.is_not(None), answer.c.thread_id == asked.c.message_id)
-        ),
-    ).subquery("both")
-    answered = select(func.min(both.c.at)).scalar_subquery()
-    found = (
+    # The questions with no stored answer first, fenced off (OFFSET 0) so the planner
+    # does not look up answers of questions it then leaves out.
+    pending = (
         select(
             asked.c.community_id,
             asked.c.message_id,
+            asked.c.member_id,
             asked.c.occurred_at.label("asked_at"),
-            answered.label("answered_at"),
         )
         .where(
             asked.c.community_id == community_id,
@@ -224,9 +204,44 @@ async def settle_answers(
                 stored.c.message_id == asked.c.message_id,
             ),
         )
+        .offset(0)
+        .subquery("pending")
+    )
+
+    def first_answer(link: ColumnElement[bool]) -> Select[Any]:
+        return (
+            select(func.min(answer.c.occurred_at).label("at"))
+            .where(
+                answer.c.community_id == pending.c.community_id,
+                link,
+                answer.c.kind.in_(POST_KINDS),
+                answer.c.member_id != pending.c.member_id,
+                human(answer),
+            )
+            .correlate(pending)
+        )
+
+    # One scalar over both lookups, so neither is evaluated twice.
+    both = union_all(
+        first_answer(answer.c.reply_to == pending.c.message_id),
+        first_answer(
+            and_(answer.c.thread_id.is_not(None), answer.c.thread_id == pending.c.message_id)
+        ),
+    ).subquery("both")
+    answered = select(func.min(both.c.at)).scalar_subquery()
+    found = (
+        select(
+            pending.c.community_id,
+            pending.c.message_id,
+            pending.c.asked_at,
+            answered.label("answered_at"),
+        )
+        .offset(0)
         .subquery("found")
     )
     dialect = conn.dialect.name
+    if dialect == "postgresql":
+        await conn.exec_driver_sql("SET LOCAL jit = off")  # as reports do: see build_report
     asked_epoch = _epoch(dialect, found.c.asked_at)
     insert = insert_for(dialect, stored).from_select(
         ["community_id", "message_id", "asked_at", "answered_at", "asked_hour", "waited"],
