@@ -22,8 +22,8 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Float,
+    FromClause,
     Integer,
-    ScalarSelect,
     Select,
     and_,
     case,
@@ -76,35 +76,42 @@ class Question:
         return waited is None or waited > delay
 
 
-def _statement(scope: Scope, since: datetime, until: datetime) -> Select[Any]:
-    """Select each question of [since, until) with its stored answer or the two lookups."""
-    log_table = InteractionLogRow.__table__
-    asked = log_table.alias("asked")
-    answer = log_table.alias("answer")
+def _lookups(question: FromClause) -> tuple[Select[Any], Select[Any]]:
+    """Return the two lookups of a question's first answer, correlated to `question`.
 
-    def first_answer(link: ColumnElement[bool]) -> ScalarSelect[datetime]:
+    The earliest post of another member (never a bot) replying to it, and the earliest
+    in its thread; each selects one column, `at`.
+    """
+    answer = InteractionLogRow.__table__.alias("answer")
+
+    def first(link: ColumnElement[bool]) -> Select[Any]:
         return (
-            select(func.min(answer.c.occurred_at))
+            select(func.min(answer.c.occurred_at).label("at"))
             .where(
-                answer.c.community_id == asked.c.community_id,
+                answer.c.community_id == question.c.community_id,
                 link,
                 answer.c.kind.in_(POST_KINDS),
-                answer.c.member_id != asked.c.member_id,
+                answer.c.member_id != question.c.member_id,
                 human(answer),
             )
-            .scalar_subquery()
+            .correlate(question)
         )
 
+    return (
+        first(answer.c.reply_to == question.c.message_id),
+        first(and_(answer.c.thread_id.is_not(None), answer.c.thread_id == question.c.message_id)),
+    )
+
+
+def _statement(scope: Scope, since: datetime, until: datetime) -> Select[Any]:
+    """Select each question of [since, until) with its stored answer or the two lookups."""
+    asked = InteractionLogRow.__table__.alias("asked")
+    reply, thread = _lookups(asked)
     stored = QuestionAnswerRow.__table__.alias("stored")
     known = stored.c.answered_at.is_not(None)
     # CASE leaves the lookups out for questions whose first answer is stored.
-    by_reply = case((known, None), else_=first_answer(answer.c.reply_to == asked.c.message_id))
-    in_thread = case(
-        (known, None),
-        else_=first_answer(
-            and_(answer.c.thread_id.is_not(None), answer.c.thread_id == asked.c.message_id)
-        ),
-    )
+    by_reply = case((known, None), else_=reply.scalar_subquery())
+    in_thread = case((known, None), else_=thread.scalar_subquery())
     stmt = (
         select(
             asked.c.message_id,
@@ -181,9 +188,7 @@ async def settle_answers(
     Only questions with no stored answer are looked up; those still unanswered are
     looked up again next time.
     """
-    log_table = InteractionLogRow.__table__
-    asked = log_table.alias("asked")
-    answer = log_table.alias("answer")
+    asked = InteractionLogRow.__table__.alias("asked")
     stored = QuestionAnswerRow.__table__
     # The questions with no stored answer first, fenced off (OFFSET 0) so the planner
     # does not look up answers of questions it then leaves out.
@@ -208,26 +213,8 @@ async def settle_answers(
         .subquery("pending")
     )
 
-    def first_answer(link: ColumnElement[bool]) -> Select[Any]:
-        return (
-            select(func.min(answer.c.occurred_at).label("at"))
-            .where(
-                answer.c.community_id == pending.c.community_id,
-                link,
-                answer.c.kind.in_(POST_KINDS),
-                answer.c.member_id != pending.c.member_id,
-                human(answer),
-            )
-            .correlate(pending)
-        )
-
     # One scalar over both lookups, so neither is evaluated twice.
-    both = union_all(
-        first_answer(answer.c.reply_to == pending.c.message_id),
-        first_answer(
-            and_(answer.c.thread_id.is_not(None), answer.c.thread_id == pending.c.message_id)
-        ),
-    ).subquery("both")
+    both = union_all(*_lookups(pending)).subquery("both")
     answered = select(func.min(both.c.at)).scalar_subquery()
     found = (
         select(
