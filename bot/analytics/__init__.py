@@ -17,6 +17,7 @@ from bot.analytics._advice import (
     enough,
     place,
 )
+from bot.analytics._channels import ChannelActivity, channel_activity
 from bot.analytics._charts import ChartData, ChartLabels, chart_data, draw_chart, write_chart
 from bot.analytics._figures import Figure, gini, median, share, top_share
 from bot.analytics._hours import Heatmap, heatmap, hour_of, settle_hours
@@ -31,6 +32,7 @@ __all__ = [
     "METRICS",
     "MIN_POSTS",
     "MIN_WEEKS",
+    "ChannelActivity",
     "ChartData",
     "ChartLabels",
     "DayActivity",
@@ -50,6 +52,7 @@ __all__ = [
     "Suggestion",
     "advise",
     "build_report",
+    "channel_activity",
     "chart_data",
     "display_names",
     "draw_chart",

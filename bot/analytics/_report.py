@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.analytics._channels import ChannelActivity, channel_activity
 from bot.analytics._figures import Figure, gini, median, share, top_share
 from bot.analytics._hours import Heatmap, heatmap, settle_hours
 from bot.analytics._participation import (
@@ -41,6 +42,8 @@ class Report:
     unanswered: tuple[Question, ...]
     hours: Heatmap | None = None
     """Posts and reactions by local weekday and hour over the period."""
+    channels: tuple[ChannelActivity, ...] = ()
+    """Each channel's figures (community reports only), busiest first."""
 
     def figure(self, key: str) -> Figure:
         """Return the first figure whose key ends with `key` (e.g. `rowers`)."""
@@ -57,6 +60,7 @@ class _Measured:
     participation: Participation
     still_open: list[Question]
     hours: Heatmap | None
+    channels: list[ChannelActivity]
 
 
 def _key(name: str) -> str:
@@ -103,6 +107,9 @@ async def _measure(
         participation=split,
         still_open=asked.still_open,
         hours=await heatmap(conn, scope, period, as_of, asked.waits) if with_hours else None,
+        channels=await channel_activity(conn, scope, period)
+        if with_hours and scope.channel_id is None
+        else [],
     )
 
 
@@ -163,4 +170,5 @@ async def build_report(
         participation=now.participation,
         unanswered=tuple(now.still_open),
         hours=now.hours,
+        channels=tuple(now.channels),
     )
