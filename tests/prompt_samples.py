@@ -392,6 +392,9 @@ _BY_KEY: dict[str, Override] = {
         "slots": ["Monday 09:00", "Thursday 18:00"],
     },
     "report.hours.slot": lambda n, a, b, c: {"day": "Monday", "start": "09:00"},
+    "report.channels.quiet": lambda n, a, b, c: {"channels": ["#projects", "#help"], "minimum": 20},
+    "report.channels.share": lambda n, a, b, c: {"answered": 1, "questions": 2},
+    "report.channels.answered": lambda n, a, b, c: {"hours": 24},
     "report.hours.window": lambda n, a, b, c: {"day": "Tuesday", "start": "18:00", "end": "20:00"},
 }
 

@@ -17,7 +17,7 @@ from bot.analytics._advice import (
     enough,
     place,
 )
-from bot.analytics._channels import ChannelActivity, channel_activity
+from bot.analytics._channels import QUIET_FROM, ChannelActivity, channel_activity
 from bot.analytics._charts import ChartData, ChartLabels, chart_data, draw_chart, write_chart
 from bot.analytics._figures import Figure, gini, median, share, top_share
 from bot.analytics._hours import Heatmap, heatmap, hour_of, settle_hours
@@ -32,6 +32,7 @@ __all__ = [
     "METRICS",
     "MIN_POSTS",
     "MIN_WEEKS",
+    "QUIET_FROM",
     "ChannelActivity",
     "ChartData",
     "ChartLabels",

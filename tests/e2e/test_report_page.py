@@ -99,6 +99,10 @@ def test_the_page_advises_moving_a_ritual_posted_at_a_quiet_hour(page: Path) -> 
     assert posts[0][1:] == [EN.text(f"report.hours.days.{day}") for day in _WEEK]
     assert posts[1 + 9][1 + 0] == "5 ●"  # Monday 09:00, where the ritual posts
     assert posts[1 + 19][1 + 1] == "150"  # Tuesday 19:00
+    channels = next(t for t in shown.tables if t[0][0] == EN.text("report.channels.channel"))
+    # 210 posts, 15 reactions; the moderator's 5 left out; 30 questions, all answered.
+    answered = EN.text("report.channels.share", answered=30, questions=30)
+    assert channels[1:] == [["#general", "210", "0", "15", answered]]
 
 
 _WEEK = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,6 +13,7 @@ import jinja2
 
 from bot.analytics import (
     METRICS,
+    QUIET_FROM,
     MetricRegistry,
     Period,
     Report,
@@ -87,8 +89,13 @@ async def html_report(
     )
     async with database.read() as uow:
         unanswered = await unanswered_lines(uow, report)
+        names: dict[str, str] = {}
+        for channel in report.channels:
+            record = await uow.channels.get(community_id, channel.channel_id)
+            if record is not None and record.name:
+                names[channel.channel_id] = record.name
     image = await asyncio.to_thread(draw_chart, chart_data(report), chart_labels(catalog))
-    page = render_html(catalog, community, report, unanswered, image)
+    page = render_html(catalog, community, report, unanswered, image, names)
     return HtmlReport(community=community, period=period, html=page)
 
 
@@ -118,8 +125,12 @@ def render_html(
     report: Report,
     unanswered: list[Waiting],
     png: bytes,
+    channel_names: Mapping[str, str] | None = None,
 ) -> str:
-    """Return the report as one HTML page; the template escapes every text, the chart inlined."""
+    """Return the report as one HTML page; the template escapes every text, the chart inlined.
+
+    `channel_names` names the channels of the per-channel table (ids otherwise).
+    """
     period = report.period
     advice = advice_for(community, report)
     return _TEMPLATES.get_template("report.html").render(
@@ -138,6 +149,7 @@ def render_html(
         chart=base64.b64encode(png).decode("ascii"),
         figures=figure_lines(report, catalog, names=True),
         hours=_heatmap(catalog, advice),
+        channels=_channels(catalog, report, channel_names or {}),
         advice=advice_lines(catalog, advice),
         unanswered=[
             {
@@ -189,5 +201,36 @@ def _heatmap(catalog: Catalog, advice: Advice | None) -> dict[str, object] | Non
                 slots=[slot_text(catalog, *slot) for slot in placed.slots],
             )
             for placed in advice.placed
+        ],
+    }
+
+
+def _channels(
+    catalog: Catalog, report: Report, names: Mapping[str, str]
+) -> dict[str, object] | None:
+    """Return the per-channel table, with the channels gone quiet named above it."""
+    if not report.channels:
+        return None
+    hours = int(report.scope.unanswered_after.total_seconds() // 3600)
+    quiet = [f"#{names.get(c.channel_id, c.channel_id)}" for c in report.channels if c.quiet]
+    return {
+        "answered": catalog.text("report.channels.answered", hours=hours),
+        "quiet": catalog.text("report.channels.quiet", channels=quiet, minimum=QUIET_FROM)
+        if quiet
+        else None,
+        "rows": [
+            {
+                "name": names.get(c.channel_id, c.channel_id),
+                "quiet": c.quiet,
+                "posts": c.posts,
+                "previous": c.previous_posts,
+                "reactions": c.reactions,
+                "answered": catalog.text(
+                    "report.channels.share", answered=c.answered, questions=c.questions
+                )
+                if c.questions
+                else "",
+            }
+            for c in report.channels
         ],
     }
