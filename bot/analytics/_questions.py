@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.analytics._period import Period
 from bot.analytics._scope import POST_KINDS, Scope, human
-from bot.storage import QUESTION
+from bot.storage import QUESTION, UnitOfWork
 from bot.storage._base import insert_for
 from bot.storage.analytics import QuestionAnswerRow
 from bot.storage.models import InteractionLogRow, MemberRow
@@ -153,9 +153,15 @@ def _first(*moments: _T | None) -> _T | None:
 
 
 async def questions(
-    conn: AsyncConnection, scope: Scope, since: datetime, until: datetime
+    uow: UnitOfWork, scope: Scope, since: datetime, until: datetime
 ) -> list[Question]:
     """Return the questions asked in [since, until), oldest first, with their first answer."""
+    return await _asked(uow.connection, scope, since, until)
+
+
+async def _asked(
+    conn: AsyncConnection, scope: Scope, since: datetime, until: datetime
+) -> list[Question]:
     return [
         Question(
             message_id=message_id,
@@ -334,11 +340,11 @@ async def question_figures(
 
 async def in_period(conn: AsyncConnection, scope: Scope, period: Period) -> list[Question]:
     """Return the questions asked during `period`."""
-    return await questions(conn, scope, period.since, period.until)
+    return await _asked(conn, scope, period.since, period.until)
 
 
 async def display_names(
-    conn: AsyncConnection, community_id: int, member_ids: Sequence[str]
+    uow: UnitOfWork, community_id: int, member_ids: Sequence[str]
 ) -> dict[str, str]:
     """Return the stored display name of each of `member_ids` that is known."""
     if not member_ids:
@@ -346,4 +352,4 @@ async def display_names(
     stmt = select(_members.member_id, _members.display_name).where(
         _members.community_id == community_id, _members.member_id.in_(sorted(set(member_ids)))
     )
-    return {member_id: name for member_id, name in await conn.execute(stmt)}
+    return {member_id: name for member_id, name in await uow.connection.execute(stmt)}

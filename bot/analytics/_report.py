@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from bot.analytics._channels import ChannelActivity, channel_activity
 from bot.analytics._figures import Figure, gini, median, share, top_share
@@ -22,9 +24,22 @@ from bot.analytics._period import Period
 from bot.analytics._providers import METRICS, MetricRegistry
 from bot.analytics._questions import Question, question_figures, settle_answers
 from bot.analytics._scope import Scope
-from bot.storage import Database, UnitOfWork
+from bot.storage import UnitOfWork
 
 log = logging.getLogger(__name__)
+
+
+class Reads(Protocol):
+    """Where a report reads (and stores what it counted): a database, or a feature's store."""
+
+    def read(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        """Open a read-only unit of work."""
+        ...
+
+    def transaction(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        """Open a read-write unit of work."""
+        ...
+
 
 UNANSWERED_LISTED = 10
 
@@ -114,7 +129,7 @@ async def _measure(
 
 
 async def _measure_alone(
-    database: Database,
+    database: Reads,
     scope: Scope,
     period: Period,
     as_of: datetime,
@@ -138,7 +153,7 @@ async def _measure_alone(
 
 
 async def build_report(
-    database: Database,
+    database: Reads,
     scope: Scope,
     period: Period,
     *,
@@ -155,7 +170,9 @@ async def build_report(
     """
     async with database.transaction() as uow:
         await settle_hours(uow.connection, scope.community_id, as_of)
-        await settle_answers(uow.connection, scope.community_id, period.previous().since, as_of)
+        await settle_answers(
+            uow.connection, scope.community_id, period.previous().since, period.until
+        )
     now, before = await asyncio.gather(
         _measure_alone(database, scope, period, as_of, providers, with_hours=True),
         _measure_alone(database, scope, period.previous(), as_of, providers),

@@ -22,7 +22,7 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from bot.config._base import _Model
+from bot.config._base import Cron, Slug, _Model, slug
 from bot.config._checks import community_key_findings, ritual_findings, suggestion
 from bot.config._election import ElectionConfig, election_findings
 from bot.config._errors import format_path
@@ -32,7 +32,6 @@ from bot.config._observability import ObservabilityConfig
 from bot.config._privacy import PrivacyConfig
 from bot.config._report import ReportConfig, report_findings
 from bot.domain import Community, community_key
-from bot.scheduling import CronError, parse_cron
 
 REFERENCE_ERROR = "config_reference"
 """Error type of the cross-key rules, which the loader reports from the raw file instead."""
@@ -41,17 +40,10 @@ DEFAULT_PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 DATABASE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 MAX_SHARDS = 65_536
 
-_SLUG = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
 _CONSOLE_NAME = re.compile(r"[\w.-]+")
 _URL_PASSWORD = re.compile(r"^[^:/]+://[^/@]*:[^/@]+@")
 _DISCORD_ID = re.compile(r"[0-9]{15,21}")
 _SLACK_ID = re.compile(r"[TE][A-Z0-9]{2,}")
-
-
-def _slug(value: str) -> str:
-    if not _SLUG.fullmatch(value):
-        raise ValueError(f'expected a slug (lowercase letters, digits, "-" or "_"), got "{value}"')
-    return value
 
 
 def _url(value: str, schemes: tuple[str, ...]) -> str:
@@ -68,7 +60,6 @@ def _console_name(value: str) -> str:
     return value
 
 
-Slug = Annotated[StrictStr, AfterValidator(_slug)]
 ConsoleName = Annotated[StrictStr, AfterValidator(_console_name)]
 NonEmpty = Annotated[StrictStr, Field(min_length=1)]
 
@@ -174,19 +165,10 @@ class RitualConfig(_Model):
 
     name: Slug
     channel: StrictStr
-    cron: StrictStr
+    cron: Cron
     pool: Slug
     thread: StrictBool = False
     grace_minutes: StrictInt = Field(default=120, ge=0)
-
-    @field_validator("cron")
-    @classmethod
-    def _cron(cls, value: str) -> str:
-        try:
-            parse_cron(value)
-        except CronError as error:
-            raise ValueError(f'invalid cron expression "{value}": {error}') from None
-        return value
 
 
 class PostsConfig(_Model):
@@ -239,7 +221,7 @@ class CommunityConfig(_Model):
         if platform == "slack" and not _SLACK_ID.fullmatch(value):
             raise ValueError(f'a Slack workspace id looks like "T0123ABCD", got "{value}"')
         if platform == "console":
-            _slug(value)
+            slug(value)
         return value
 
     @field_validator("timezone")

@@ -20,7 +20,8 @@ from typing import Any
 from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.storage import _postgres_batch, _sqlite_batch
+import bot.storage._postgres_batch as _postgres_batch
+import bot.storage._sqlite_batch as _sqlite_batch
 from bot.storage._event_rows import InteractionRow, MemberKey, members_of
 from bot.storage._sqlite_thread import ConnectionStatements, SqliteThread
 from bot.storage._statements import member_seen_upsert

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from datetime import UTC, date, datetime
 
+import pytest
+
 from bot.analytics import METRICS, Figure, MetricRegistry, Period, Scope, build_report
 from bot.analytics._providers import clicks_by_feature, ritual_response_rates
 from bot.config import CommunityConfig
@@ -14,6 +16,8 @@ from bot.features.icebreaker import _metrics as icebreaker_metrics
 from bot.storage import Database, UnitOfWork
 from tests.contract.conftest import at, clock_of, message_row
 from tests.contract.test_analytics import ingest
+
+pytestmark = [pytest.mark.report, pytest.mark.storage]
 
 WEEK = Period(start=date(2025, 3, 3), end=date(2025, 3, 10))
 AS_OF = datetime(2025, 3, 10, tzinfo=UTC)

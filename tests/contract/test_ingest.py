@@ -15,6 +15,8 @@ from bot.storage.models import InteractionLogRow
 from tests.contract.conftest import T0, at, message_row
 from tests.fakes import until
 
+pytestmark = [pytest.mark.ingest, pytest.mark.storage]
+
 
 class FakeTimer:
     """Stands in for asyncio.sleep: a call returns only when the test fires the timer."""

@@ -31,9 +31,7 @@ async def stored(database: Database) -> dict[str, timedelta]:
 
 async def found(database: Database, community_id: int) -> dict[str, tuple[bool, object]]:
     async with database.read() as uow:
-        asked = await questions(
-            uow.connection, Scope(community_id=community_id), WEEK.since, WEEK.until
-        )
+        asked = await questions(uow, Scope(community_id=community_id), WEEK.since, WEEK.until)
     return {q.message_id: (q.stored, q.waited()) for q in asked}
 
 

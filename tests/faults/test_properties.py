@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,6 +25,8 @@ from bot.commands import Command, CommandProblem, CommandRegistry, Option, Optio
 from bot.config import ConfigError, Settings, parse_settings
 from bot.domain import CommandInvoked, Member
 from tests.faults.conftest import KEY, PROMPTS
+
+pytestmark = pytest.mark.core
 
 CONFIG_PATH = Path("/nonexistent/terreau.toml")
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)

@@ -20,6 +20,8 @@ from bot.config import (
 )
 from bot.domain import Community
 
+pytestmark = pytest.mark.core
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 

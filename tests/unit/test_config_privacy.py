@@ -8,6 +8,8 @@ import pytest
 
 from bot.config import ConfigError, ConfigProblem, parse_settings
 
+pytestmark = pytest.mark.privacy
+
 BASE = """
 [[communities]]
 platform = "console"

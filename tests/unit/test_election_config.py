@@ -10,6 +10,8 @@ import pytest
 from bot.config import CommunityConfig, ConfigError, ElectionConfig, load_settings, parse_settings
 from tests.unit.test_config import BASE, EXAMPLES, line_of, only_problem
 
+pytestmark = pytest.mark.election
+
 
 def test_elections_are_off_by_default_with_documented_rules() -> None:
     community = parse_settings(BASE, Path("terreau.toml")).communities[0]

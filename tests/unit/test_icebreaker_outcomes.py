@@ -14,6 +14,8 @@ from bot.features.me import parse_topics
 from bot.prompts import ContentItem
 from bot.storage import Invitation
 
+pytestmark = pytest.mark.icebreaker
+
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 

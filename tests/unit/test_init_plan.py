@@ -12,6 +12,8 @@ from bot.onboarding import Answers, config_text, recommend, size_band
 from bot.onboarding._plan import ELECTION, FOR_BENEFIT, GAMES, ICEBREAKER, RHYTHM
 from bot.prompts import Prompts
 
+pytestmark = pytest.mark.cli
+
 PROMPTS = Prompts.load(Path(__file__).resolve().parents[2] / "prompts")
 
 

@@ -8,6 +8,8 @@ import pytest
 
 from bot.config import ConfigError, load_settings, parse_settings
 
+pytestmark = pytest.mark.report
+
 BASE = """
 [[communities]]
 platform = "console"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import datetime
 
+from bot.config import CommunityConfig, Settings
 from bot.domain import MemberLeft
+from bot.feature import CommunityLines, Feature, FeatureContext
 from bot.features.election._ballot import Ballots
 from bot.features.election._commands import ElectionCommands
 from bot.features.election._cycle import Cycle, opening_job_id, tick_job_id
@@ -14,10 +16,8 @@ from bot.features.election._rules import Refusal
 from bot.features.election._tally import Tally, count, count_ranked, count_single
 from bot.storage.election import voter_key
 
-if TYPE_CHECKING:
-    from bot.app import App
-
 __all__ = [
+    "FEATURE",
     "Ballots",
     "Cycle",
     "Refusal",
@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 
-def setup(app: App) -> None:
+def setup(app: FeatureContext) -> None:
     """Schedule each community's elections, declare `/terreau election ...`, route ballots."""
     app.holds_personal_data(*ELECTION_DATA)
     cycle = Cycle(app)
@@ -51,3 +51,15 @@ def setup(app: App) -> None:
     from bot.features.election import _metrics  # the figures elections add to reports
 
     _metrics.register()
+
+
+def check(_settings: Settings, now: datetime) -> CommunityLines:
+    """Return what `terreau check` prints of a community's election openings."""
+
+    def lines(community: CommunityConfig) -> list[str]:
+        return opening_plan(community, now) if community.election.enabled else []
+
+    return lines
+
+
+FEATURE = Feature(name="election", order=50, setup=setup, check=check)

@@ -13,7 +13,7 @@ from bot.storage import ElectionRecord, NominationRecord, UnitOfWork
 from bot.storage.election import is_former_member
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.feature import FeatureContext
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def nominee_names(nominations: list[NominationRecord]) -> dict[str, str]:
 class Announcer:
     """Renders the election's posts in the community's language and queues them."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: FeatureContext) -> None:
         self._app = app
 
     async def nominations(
@@ -181,7 +181,7 @@ class Announcer:
         except PlatformError as error:
             await self._role_refused(community, election, role, error)
             return
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             await uow.elections.audit(
                 election.community_id,
                 election.id,
@@ -215,7 +215,7 @@ class Announcer:
             "" if moderators else "; no moderators channel configured to tell",
         )
         outbox_id = None
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             await uow.elections.audit(
                 election.community_id,
                 election.id,

@@ -20,7 +20,7 @@ from bot.storage import ElectionRecord
 from bot.storage.election import voter_key
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.feature import FeatureContext
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 class Ballots:
     """Casting, changing, resetting and looking up one's own ballot."""
 
-    def __init__(self, app: App, cycle: Cycle) -> None:
+    def __init__(self, app: FeatureContext, cycle: Cycle) -> None:
         self._app = app
         self._cycle = cycle
 
@@ -60,7 +60,7 @@ class Ballots:
         await self._cycle.advance(community.key)
         now = self._app.clock.now()
         community_id = self._app.community_id(community.key)
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             election = await uow.elections.get(election_id)
             if election is None or election.community_id != community_id:
                 raise Refusal("ballot_unknown")
@@ -96,7 +96,7 @@ class Ballots:
         """Keep why a ballot click was refused in the election's audit log (never who)."""
         if refusal.reason == "disabled":
             return
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             known = await uow.elections.get(election_id)
             community_id = self._app.community_id(community.key)
             mine = known is not None and known.community_id == community_id
@@ -142,7 +142,7 @@ class Ballots:
     async def receipt(self, community: CommunityConfig, event: CommandInvoked) -> None:
         """Tell the member, privately, what their ballot in the running election says."""
         community_id = self._app.community_id(community.key)
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             election = await uow.elections.running(community_id)
             if election is None or election.phase != "voting":
                 raise Refusal("not_voting")
@@ -172,7 +172,7 @@ class Ballots:
         if community.election.member_left != "drop":
             return
         community_id = self._app.community_id(community.key)
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             election = await uow.elections.running(community_id)
             if election is None or election.phase != "voting":
                 return

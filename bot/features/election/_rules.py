@@ -16,7 +16,7 @@ from bot.ports import PlatformError
 from bot.storage import UnitOfWork
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.feature import FeatureContext
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,9 @@ async def check_voter(
             )
 
 
-async def fetch_nominee(app: App, community: CommunityConfig, nominee_id: str) -> Member | None:
+async def fetch_nominee(
+    app: FeatureContext, community: CommunityConfig, nominee_id: str
+) -> Member | None:
     """Return the nominee as the platform knows them now (None if it cannot say)."""
     try:
         return await app.platform(community.key).fetch_member(community.key, nominee_id)

@@ -35,7 +35,7 @@ class Leaderboards:
             games = community.games
             if not games.enabled or games.channel is None:
                 continue
-            app.scheduler.add(
+            app.jobs.add(
                 Job(
                     id=season_job_id(key),
                     community=key,
@@ -51,7 +51,7 @@ class Leaderboards:
     ) -> list[dict[str, object]]:
         """Return the ranked rows of a season (all time when None)."""
         ctx = self._ctx
-        async with ctx.app.database.read() as uow:
+        async with ctx.app.store.read() as uow:
             lines = await uow.games.leaderboard(
                 ctx.community_id(key), None if season is None else season.label, limit=limit
             )
@@ -73,7 +73,7 @@ class Leaderboards:
         community_id = ctx.community_id(key)
         channel = community.games.channel
         assert channel is not None
-        async with ctx.app.database.transaction() as uow:
+        async with ctx.app.store.transaction() as uow:
             if not await uow.ledger.claim(job, scheduled_for):
                 return
             top = await uow.games.leaderboard(community_id, ended.label, limit=TOP)

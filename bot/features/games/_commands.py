@@ -13,7 +13,7 @@ from bot.features.games._trivia import Started, Trivia
 from bot.features.games._twotruths import TwoTruths
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.feature import FeatureContext
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ ALL_TIME = ("all", "alltime", "all-time")
 
 
 def declare_commands(
-    app: App, trivia: Trivia, polls: Polls, twotruths: TwoTruths, boards: Leaderboards
+    app: FeatureContext, trivia: Trivia, polls: Polls, twotruths: TwoTruths, boards: Leaderboards
 ) -> None:
     """Register the `game` group on the app's command registry."""
 

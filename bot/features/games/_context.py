@@ -15,7 +15,7 @@ from bot.ports import PlatformError
 from bot.storage import InteractionRow, NewScore, UnitOfWork
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.feature import FeatureContext
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class Deadlines:
 class GameContext:
     """The app services and per-community settings the games work with."""
 
-    def __init__(self, app: App, contents: Mapping[str, GameContent]) -> None:
+    def __init__(self, app: FeatureContext, contents: Mapping[str, GameContent]) -> None:
         self.app = app
         self.contents = contents
         self.deadlines = Deadlines()
@@ -138,7 +138,7 @@ class GameContext:
 
     async def retire_buttons(self, key: str, nonce: str) -> None:
         """Show a closed game's post again without its buttons (where the platform can)."""
-        async with self.app.database.read() as uow:
+        async with self.app.store.read() as uow:
             row = await uow.outbox.by_nonce(nonce)
         if row is None or row.message_id is None:
             return
@@ -205,4 +205,4 @@ class GameContext:
     async def log(self, rows: Sequence[InteractionRow]) -> None:
         """Append rows to the interaction log (through the batched writer)."""
         for row in rows:
-            await self.app.writer.submit(row)
+            await self.app.record(row)

@@ -38,7 +38,7 @@ class GameTimer:
         app = self._ctx.app
         if not any(community.games.enabled for community in app.communities.values()):
             return
-        app.scheduler.add(
+        app.jobs.add(
             Job(
                 id=TIMER_JOB,
                 community="*",
@@ -61,7 +61,7 @@ class GameTimer:
         await self._trivia.close_due(keys)
         await self.close_due_polls(keys)
         ctx.deadlines.reloading()
-        async with ctx.app.database.read() as uow:
+        async with ctx.app.store.read() as uow:
             questions = await uow.games.next_question_closing(list(keys))
             polls = await uow.games.next_poll_closing(list(keys))
         ctx.deadlines.reset(min((m for m in (questions, polls) if m is not None), default=None))
@@ -69,11 +69,11 @@ class GameTimer:
     async def close_due_polls(self, keys: dict[int, str]) -> None:
         """Close the polls and two truths whose time has come, and post their results."""
         ctx = self._ctx
-        async with ctx.app.database.transaction() as uow:
+        async with ctx.app.store.transaction() as uow:
             due = await uow.games.due_polls(list(keys), ctx.clock_now)
         for poll_id in due:
             rows: list[InteractionRow] = []
-            async with ctx.app.database.transaction() as uow:
+            async with ctx.app.store.transaction() as uow:
                 poll = await uow.games.poll(poll_id)
                 if poll is None or poll.community_id not in keys:
                     continue

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from bot.domain import MemberJoined, MemberVerified, MessagePosted, ReactionAdded
+from bot.feature import Feature, FeatureContext
 from bot.features.icebreaker._champions import Champions
 from bot.features.icebreaker._commands import declare_commands
 from bot.features.icebreaker._invitations import Invitations, job_id, rules_of
@@ -25,13 +25,11 @@ from bot.features.icebreaker._welcomes import Welcomes, optout_choice, welcome_n
 from bot.personal_data import PersonalData
 from bot.scheduling import Job, parse_cron
 from bot.storage import MemberTable
-from bot.storage._icebreaker_rows import ChampionRow, InterestRow, InvitationRow, WelcomeRow
 from bot.storage.activity import ActivityLevelRow
-
-if TYPE_CHECKING:
-    from bot.app import App
+from bot.storage.icebreaker import ChampionRow, InterestRow, InvitationRow, WelcomeRow
 
 __all__ = [
+    "FEATURE",
     "Candidate",
     "Champions",
     "Contact",
@@ -65,7 +63,7 @@ def tick_job_id(community_key: str) -> str:
     return f"icebreaker:{community_key}:tick"
 
 
-def setup(app: App) -> None:
+def setup(app: FeatureContext) -> None:
     """Schedule level snapshots everywhere, and icebreakers where enabled; declare commands."""
     app.holds_personal_data(
         *(
@@ -93,7 +91,7 @@ def setup(app: App) -> None:
             await champions.send_pending(community)
 
     for community in app.communities.values():
-        app.scheduler.add(
+        app.jobs.add(
             Job(
                 id=snapshot_job_id(community.key),
                 community=community.key,
@@ -106,7 +104,7 @@ def setup(app: App) -> None:
         config = community.icebreaker
         if not config.enabled:
             continue
-        app.scheduler.add(
+        app.jobs.add(
             Job(
                 id=job_id(community.key),
                 community=community.key,
@@ -116,7 +114,7 @@ def setup(app: App) -> None:
                 run=functools.partial(invitations.run_scheduled, community.key),
             )
         )
-        app.scheduler.add(
+        app.jobs.add(
             Job(
                 id=tick_job_id(community.key),
                 community=community.key,
@@ -135,3 +133,6 @@ def setup(app: App) -> None:
     from bot.features.icebreaker import _metrics  # conversion and level moves in reports
 
     _metrics.register()
+
+
+FEATURE = Feature(name="icebreaker", order=60, setup=setup)

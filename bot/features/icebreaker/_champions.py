@@ -22,7 +22,7 @@ from bot.ports import Forbidden, PlatformError
 from bot.storage import ChampionRequest
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.feature import FeatureContext
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ RITUAL_LOOKBACK = timedelta(days=1)
 class Champions:
     """Queues first posts worth answering and asks champions, within their weekly cap."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: FeatureContext) -> None:
         self._app = app
 
     def _enabled(self, community_key: str) -> CommunityConfig | None:
@@ -51,16 +51,15 @@ class Champions:
         community_id = self._app.community_id(community.key)
         thresholds = community.icebreaker.levels.thresholds()
         today = event.occurred_at.date()
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             if not await uow.icebreaker.champions(community_id):
                 return
             spoke, last = await uow.activity.spoke_before(community_id, event.member.id, today)
         if spoke and last is not None and (today - last).days < thresholds.quiet_after_days:
             return
         reason = "quiet_return" if spoke else "first_post"
-        if reason == "first_post":
-            await self._app.writer.flush()  # the member's join may still be queued
-        async with self._app.database.transaction() as uow:
+        # a first post needs the member's join, which may still be queued for the log
+        async with self._app.store.transaction(fresh=reason == "first_post") as uow:
             if reason == "first_post":
                 member = await uow.members.get(community_id, event.member.id)
                 # Seen before this message (joined, reacted): not merely new to Terreau.
@@ -83,7 +82,7 @@ class Champions:
         community_id = self._app.community_id(community.key)
         since = self._app.clock.now() - RITUAL_LOOKBACK
         queued = 0
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             if not await uow.icebreaker.champions(community_id):
                 return 0
             prefix = f"{ritual_job_id(community.key, '')}"
@@ -105,7 +104,7 @@ class Champions:
         if in_quiet_hours(now, community.timezone, community.icebreaker.quiet_window()):
             return 0
         community_id = self._app.community_id(community.key)
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             pending = await uow.icebreaker.requests(community_id, status="pending")
             if not pending:
                 return 0
@@ -127,7 +126,7 @@ class Champions:
             ]
             able.sort(key=lambda c: (c in last, last.get(c, now), _tie(request, c)))
             champion = able[0] if able else None
-            async with self._app.database.transaction() as uow:
+            async with self._app.store.transaction() as uow:
                 status = "sent" if champion else "no_champion"
                 if not await uow.icebreaker.finish_request(
                     request.id, status=status, champion_id=champion
@@ -147,7 +146,7 @@ class Champions:
     ) -> bool:
         catalog = self._app.catalog(community.key)
         community_id = self._app.community_id(community.key)
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             subject = await uow.members.get(community_id, request.subject_id)
         purpose = next(
             (p for p, c in community.channels.items() if c == request.channel_id),
@@ -168,7 +167,7 @@ class Champions:
                 community.key,
                 error,
             )
-            async with self._app.database.transaction() as uow:
+            async with self._app.store.transaction() as uow:
                 await uow.icebreaker.set_request_status(request.id, "dm_closed")
             return False
         except PlatformError as error:

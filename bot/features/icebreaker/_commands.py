@@ -12,10 +12,10 @@ from bot.features.icebreaker._outcomes import Conversion, conversions, refresh_o
 from bot.features.icebreaker._selection import Verdict
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.feature import FeatureContext
 
 
-def declare_commands(app: App, invitations: Invitations) -> None:
+def declare_commands(app: FeatureContext, invitations: Invitations) -> None:
     """Register the icebreaker group on the app's command registry."""
 
     def enabled(ctx: CommandContext) -> CommunityConfig | None:
@@ -90,9 +90,8 @@ def declare_commands(app: App, invitations: Invitations) -> None:
             await ctx.reply("icebreaker.disabled")
             return
         community_id = app.community_id(community.key)
-        await app.writer.flush()
         now = app.clock.now()
-        async with app.database.transaction() as uow:
+        async with app.store.transaction(fresh=True) as uow:
             await refresh_outcomes(uow, community_id, now)
             rows = await uow.icebreaker.invitations(community_id)
         # The same members as in the reports' figures: those the operator excludes are not.

@@ -25,7 +25,7 @@ from bot.features.icebreaker._topics import fitting_items, interests_of, without
 from bot.storage import UnitOfWork, rotation_order
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.feature import FeatureContext
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ async def member_interests(
 class Invitations:
     """Plans, previews and posts a community's icebreakers."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: FeatureContext) -> None:
         self._app = app
 
     def quiet_now(self, community: CommunityConfig) -> bool:
@@ -92,13 +92,12 @@ class Invitations:
         preview), every member goes through `select`, so each has a reason; both ways
         choose the same members.
         """
-        await self._app.writer.flush()
         now = self._app.clock.now()
         community_id = self._app.community_id(community.key)
         config = community.icebreaker
         rules = rules_of(community)
         seed = zlib.crc32(f"{job_id(community.key)}:{now.date().isoformat()}".encode())
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction(fresh=True) as uow:
             await refresh_outcomes(uow, community_id, now)
             awaiting = (
                 await uow.icebreaker.pending_welcomes(community_id)
@@ -144,7 +143,7 @@ class Invitations:
         if not chosen:
             await self._skip(job, scheduled_for, "nobody to invite")
             return
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             if not await uow.ledger.claim(job, scheduled_for):
                 return
             outbox_id = await self._queue(
@@ -158,7 +157,7 @@ class Invitations:
         chosen = (await self.plan(community)).chosen
         if not chosen:
             return []
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             outbox_id = await self._queue(uow, community, chosen, nonce=nonce)
         if await self._app.delivery.deliver(outbox_id) is None:
             return None
@@ -167,7 +166,7 @@ class Invitations:
     async def next_question(self, community: CommunityConfig, chosen: Sequence[Verdict]) -> str:
         """Return the id of the question the next icebreaker would ask `chosen`."""
         community_id = self._app.community_id(community.key)
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             fitting = await self._fitting(uow, community, community_id, chosen)
             return await uow.rotation.peek(community_id, POOL, fitting, seed=job_id(community.key))
 
@@ -236,7 +235,7 @@ class Invitations:
         )
 
     async def _skip(self, job: str, scheduled_for: datetime, why: str) -> None:
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             if await uow.ledger.claim(job, scheduled_for):
                 await uow.ledger.finish(job, scheduled_for, "skipped", why)
                 log.info("%s at %s skipped: %s", job, scheduled_for, why)

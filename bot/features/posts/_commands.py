@@ -10,10 +10,10 @@ from bot.config import CommunityConfig, RitualConfig
 from bot.features.posts._rituals import Rituals
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.feature import FeatureContext
 
 
-def declare_commands(app: App, rituals: Rituals) -> None:
+def declare_commands(app: FeatureContext, rituals: Rituals) -> None:
     """Register the posts group on the app's command registry."""
 
     def ritual_named(ctx: CommandContext) -> tuple[CommunityConfig, RitualConfig | None]:

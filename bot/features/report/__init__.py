@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from bot.feature import Feature, FeatureContext
 from bot.features.report._command import channel_reference, declare_command
 from bot.features.report._html import (
     HtmlReport,
@@ -18,10 +17,8 @@ from bot.features.report._render import chart_labels, figure_lines, format_chang
 from bot.features.report._service import Reports, default_chart_dir, scope_for
 from bot.features.report._timing import timing_advice
 
-if TYPE_CHECKING:
-    from bot.app import App
-
 __all__ = [
+    "FEATURE",
     "HtmlReport",
     "ReportJobs",
     "ReportUnavailable",
@@ -45,8 +42,11 @@ __all__ = [
 ]
 
 
-def setup(app: App) -> None:
+def setup(app: FeatureContext) -> None:
     """Declare `/terreau report` and schedule the digests and nudges the config asks for."""
     reports = Reports(app)
     ReportJobs(app, reports).schedule_all()
     declare_command(app, reports)
+
+
+FEATURE = Feature(name="report", order=80, setup=setup)

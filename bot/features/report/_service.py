@@ -7,6 +7,7 @@ import dataclasses
 import logging
 import re
 import tempfile
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,7 +29,7 @@ from bot.features.report._render import chart_labels, figure_lines
 from bot.storage import UnitOfWork
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.feature import FeatureContext, Store
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ def default_chart_dir() -> Path:
 class Reports:
     """Reports of the configured communities: figures, digest posts, charts."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: FeatureContext) -> None:
         self._app = app
 
     def scope(self, community: CommunityConfig, channel_id: str | None = None) -> Scope:
@@ -57,9 +58,8 @@ class Reports:
 
         Figures come from the providers of the features enabled in the community.
         """
-        await self._app.writer.flush()
         return await build_report(
-            self._app.database,
+            _SettledReads(self._app.store),
             self.scope(community, channel_id),
             period,
             as_of=self._app.clock.now(),
@@ -70,8 +70,7 @@ class Reports:
         """Return whether `channel_id` is a configured channel or one the log saw activity in."""
         if channel_id in community.channels.values():
             return True
-        await self._app.writer.flush()
-        async with self._app.database.read() as uow:
+        async with self._app.store.read(fresh=True) as uow:
             return await uow.interactions.channel_seen(
                 self._app.community_id(community.key), channel_id
             )
@@ -87,7 +86,7 @@ class Reports:
         that matters most, when there is one.
         """
         catalog = self._app.catalog(community.key)
-        async with self._app.database.read() as uow:
+        async with self._app.store.read() as uow:
             unanswered = await unanswered_lines(uow, report)
         folder = community.report.chart_dir or default_chart_dir()
         path = folder / f"{_UNSAFE.sub('_', f'{community.key}-{name}')}.png"
@@ -108,7 +107,7 @@ class Reports:
         return dataclasses.replace(post, image_path=str(path))
 
     async def _channel(self, community: CommunityConfig, channel_id: str) -> ChannelMention:
-        async with self._app.database.read() as uow:
+        async with self._app.store.read() as uow:
             record = await uow.channels.get(self._app.community_id(community.key), channel_id)
         name = record.name if record is not None and record.name else channel_id
         return ChannelMention(channel_id=channel_id, name=name)
@@ -140,7 +139,7 @@ async def unanswered_lines(uow: UnitOfWork, report: Report) -> list[Waiting]:
     """Return who asked each listed unanswered question, where and when, for templates."""
     community_id = report.scope.community_id
     names = await display_names(
-        uow.connection,
+        uow,
         community_id,
         [q.member_id for q in report.unanswered if q.member_id is not None],
     )
@@ -161,3 +160,18 @@ async def unanswered_lines(uow: UnitOfWork, report: Report) -> list[Waiting]:
         )
         for q in report.unanswered
     ]
+
+
+class _SettledReads:
+    """The store's reads, each after every event received so far is in the log."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def read(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        """Open a read-only unit of work on the settled log."""
+        return self._store.read(fresh=True)
+
+    def transaction(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        """Open a read-write unit of work on the settled log."""
+        return self._store.transaction(fresh=True)

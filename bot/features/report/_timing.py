@@ -33,7 +33,7 @@ async def timing_advice(
             return []
         scope = scope_for(community, community_id)
         period = last_days(ADVICE_DAYS, now.date(), include_today=False)
-        asked = await questions(uow.connection, scope, period.since, period.until)
+        asked = await questions(uow, scope, period.since, period.until)
         waits = [
             (hour_of(q.asked_at), w.total_seconds() / 3600)
             for q in asked
