@@ -403,9 +403,9 @@ def full_digest(catalog: Catalog, platform: str) -> Post:
     """The digest moderators get with every feature on, names shown, ten open questions.
 
     Every figure the report has (`report.figures.*`), one response rate per ritual,
-    one click figure per feature, level moves naming twenty members each, and ten
-    questions still waiting: in French, well over 3,500 characters, more than one
-    Discord or Slack message holds.
+    one click figure per feature, level moves naming twenty members each, ten
+    questions still waiting, a timing suggestion and the pointer to the full report:
+    in French, well over 3,500 characters, more than one Discord or Slack message holds.
     """
     names = ", ".join(f"Membre n°{index}" for index in range(20))
     per_key: dict[str, list[dict[str, object]]] = {
@@ -458,4 +458,19 @@ def full_digest(catalog: Catalog, platform: str) -> Post:
         figures=figures,
         unanswered=unanswered,
         timezone=TIMEZONE,
+        advice=catalog.text(
+            "report.advice.quiet",
+            name="question-de-la-semaine",
+            at=catalog.format_datetime(WHEN, TIMEZONE, "datetime"),
+            at_posts="1",
+            at_count=1,
+            best=catalog.format_datetime(LATER, TIMEZONE, "datetime"),
+            best_posts="20",
+            best_count=20,
+            faster=3,
+            weeks=12,
+            posts=2100,
+            questions=30,
+        ),
+        full_report=f"{platform}:{IDS[platform]['channel']}",
     )
