@@ -20,7 +20,7 @@ from bot.analytics._advice import (
 from bot.analytics._channels import QUIET_FROM, ChannelActivity, channel_activity
 from bot.analytics._charts import ChartData, ChartLabels, chart_data, draw_chart, write_chart
 from bot.analytics._figures import Figure, gini, median, share, top_share
-from bot.analytics._hours import Heatmap, heatmap, hour_of, settle_hours
+from bot.analytics._hours import Heatmap, counted_heatmap, heatmap, hour_of, settle_hours
 from bot.analytics._participation import DayActivity, Participation, Retention
 from bot.analytics._period import Period, PeriodError, last_days, parse_period
 from bot.analytics._providers import METRICS, MetricProvider, MetricRegistry
@@ -55,6 +55,7 @@ __all__ = [
     "build_report",
     "channel_activity",
     "chart_data",
+    "counted_heatmap",
     "display_names",
     "draw_chart",
     "enough",

@@ -30,7 +30,9 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.analytics._period import Period
+from bot.analytics._questions import questions
 from bot.analytics._scope import POST_KINDS, Scope, human
+from bot.storage import UnitOfWork
 from bot.storage._base import insert_for
 from bot.storage.analytics import ActivityHourlyRow
 from bot.storage.models import InteractionLogRow
@@ -198,3 +200,19 @@ def _excluded(conn: AsyncConnection, scope: Scope, since: int, until: int) -> Se
     if scope.channel_id is not None:
         stmt = stmt.where(_log.channel_id == scope.channel_id)
     return stmt.group_by(literal_column("log_hour"))
+
+
+async def counted_heatmap(
+    uow: UnitOfWork, scope: Scope, period: Period, as_of: datetime
+) -> Heatmap:
+    """Return the heatmap from the hours reports already counted, writing nothing.
+
+    Questions' waits are looked up where no report stored them.
+    """
+    asked = await questions(uow, scope, period.since, period.until)
+    waits = [
+        (hour_of(q.asked_at), w.total_seconds() / 3600)
+        for q in asked
+        if (w := q.waited()) is not None
+    ]
+    return await heatmap(uow.connection, scope, period, as_of, waits)

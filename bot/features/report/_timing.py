@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from bot.analytics import advise, heatmap, hour_of, last_days, place, questions
+from bot.analytics import advise, counted_heatmap, last_days, place
 from bot.config import CommunityConfig
 from bot.features.report._advice import scheduled_posts, suggestion_text
 from bot.features.report._service import scope_for
@@ -33,12 +33,6 @@ async def timing_advice(
             return []
         scope = scope_for(community, community_id)
         period = last_days(ADVICE_DAYS, now.date(), include_today=False)
-        asked = await questions(uow, scope, period.since, period.until)
-        waits = [
-            (hour_of(q.asked_at), w.total_seconds() / 3600)
-            for q in asked
-            if (w := q.waited()) is not None
-        ]
-        hours = await heatmap(uow.connection, scope, period, now, waits)
+        hours = await counted_heatmap(uow, scope, period, now)
     placed = [place(item, community.timezone, now) for item in scheduled_posts(community)]
     return [suggestion_text(catalog, suggestion) for suggestion in advise(hours, placed)]
