@@ -19,6 +19,15 @@ from bot.analytics._advice import (
 )
 from bot.analytics._channels import QUIET_FROM, ChannelActivity, channel_activity
 from bot.analytics._charts import ChartData, ChartLabels, chart_data, draw_chart, write_chart
+from bot.analytics._cohorts import (
+    COHORT_MONTHS,
+    MIN_GROUP,
+    MIN_NEWCOMERS,
+    Cohort,
+    Cohorts,
+    Comparison,
+    cohorts,
+)
 from bot.analytics._figures import Figure, gini, median, share, top_share
 from bot.analytics._hours import Heatmap, counted_heatmap, heatmap, hour_of, settle_hours
 from bot.analytics._participation import DayActivity, Participation, Retention
@@ -29,13 +38,19 @@ from bot.analytics._report import Report, build_report
 from bot.analytics._scope import Scope
 
 __all__ = [
+    "COHORT_MONTHS",
     "METRICS",
+    "MIN_GROUP",
+    "MIN_NEWCOMERS",
     "MIN_POSTS",
     "MIN_WEEKS",
     "QUIET_FROM",
     "ChannelActivity",
     "ChartData",
     "ChartLabels",
+    "Cohort",
+    "Cohorts",
+    "Comparison",
     "DayActivity",
     "Figure",
     "Heatmap",
@@ -55,6 +70,7 @@ __all__ = [
     "build_report",
     "channel_activity",
     "chart_data",
+    "cohorts",
     "counted_heatmap",
     "display_names",
     "draw_chart",

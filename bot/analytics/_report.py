@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.analytics._channels import ChannelActivity, channel_activity
+from bot.analytics._cohorts import Cohorts, cohorts
 from bot.analytics._figures import Figure, gini, median, share, top_share
 from bot.analytics._hours import Heatmap, heatmap, settle_hours
 from bot.analytics._participation import (
@@ -59,6 +60,8 @@ class Report:
     """Posts and reactions by local weekday and hour over the period."""
     channels: tuple[ChannelActivity, ...] = ()
     """Each channel's figures (community reports only), busiest first."""
+    cohorts: Cohorts | None = None
+    """Newcomers by month of arrival over twelve months (community reports only)."""
 
     def figure(self, key: str) -> Figure:
         """Return the first figure whose key ends with `key` (e.g. `rowers`)."""
@@ -76,6 +79,7 @@ class _Measured:
     still_open: list[Question]
     hours: Heatmap | None
     channels: list[ChannelActivity]
+    cohorts: Cohorts | None
 
 
 def _key(name: str) -> str:
@@ -125,6 +129,9 @@ async def _measure(
         channels=await channel_activity(conn, scope, period)
         if with_hours and scope.channel_id is None
         else [],
+        cohorts=await cohorts(conn, scope, period.end)
+        if with_hours and scope.channel_id is None
+        else None,
     )
 
 
@@ -188,4 +195,5 @@ async def build_report(
         unanswered=tuple(now.still_open),
         hours=now.hours,
         channels=tuple(now.channels),
+        cohorts=now.cohorts,
     )

@@ -1,0 +1,84 @@
+"""Who stays: monthly newcomer cohorts, their retention, and first actions compared."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from bot.analytics import Cohort, Scope, build_report
+from bot.storage import Database
+from tests.contract.conftest import T0
+from tests.contract.test_analytics import AS_OF, LONG_AGO, WEEK, ingest, row
+
+pytestmark = pytest.mark.report
+
+
+def minutes(year: int, month: int, day: int) -> float:
+    return (datetime(year, month, day, 12, tzinfo=UTC) - T0).total_seconds() / 60
+
+
+def joined(c: int, member: str, when: tuple[int, int, int], **fields: object):
+    moment = datetime(*when, 12, tzinfo=UTC)
+    return row(c, f"join-{member}", minutes(*when), member, "join", joined_at=moment, **fields)
+
+
+def posted(c: int, member: str, when: tuple[int, int, int]):
+    return row(c, f"post-{member}-{when}", minutes(*when), member, "message")
+
+
+def history(c: int) -> list:
+    rows = []
+    # December 2024: d1 is active in January and February, d2 in February only.
+    rows += [joined(c, "d1", (2024, 12, 5)), joined(c, "d2", (2024, 12, 5))]
+    rows += [posted(c, "d1", (2025, 1, 8)), posted(c, "d1", (2025, 2, 8))]
+    rows += [posted(c, "d2", (2025, 2, 9))]
+    # January 2025: twenty newcomers; ten play a game within days (8 of them are
+    # active in February), ten do not (3 of them are active in February).
+    for i in range(10):
+        rows.append(joined(c, f"p{i}", (2025, 1, 10)))
+        rows.append(
+            row(c, f"click-p{i}", minutes(2025, 1, 12), f"p{i}", "choice", target="games:trivia:a")
+        )
+        if i < 8:
+            rows.append(posted(c, f"p{i}", (2025, 2, 3)))
+        rows.append(joined(c, f"q{i}", (2025, 1, 10)))
+        if i < 3:
+            rows.append(posted(c, f"q{i}", (2025, 2, 4)))
+    # March: not followed yet (February is the last complete month on 10 March).
+    rows.append(joined(c, "m1", (2025, 3, 3)))
+    # Not newcomers: an old member, a bot, the moderator (left out of the scope).
+    rows.append(posted(c, "old", (2025, 2, 1))._replace(joined_at=LONG_AGO))
+    rows.append(joined(c, "bot", (2025, 1, 10), meta={"bot": True}))
+    rows.append(joined(c, "mod", (2025, 1, 10)))
+    rows.append(posted(c, "mod", (2025, 2, 1)))
+    return rows
+
+
+async def test_monthly_cohorts_and_first_actions(database: Database, community_id: int) -> None:
+    await ingest(database, history(community_id))
+    scope = Scope(community_id=community_id, exclude=frozenset({"mod"}))
+
+    report = await build_report(database, scope, WEEK, as_of=AS_OF)
+
+    assert report.cohorts is not None
+    by_month = {cohort.month: cohort for cohort in report.cohorts.cohorts}
+    assert len(by_month) == 12
+    assert min(by_month) == date(2024, 4, 1)
+    assert by_month[date(2024, 12, 1)] == Cohort(month=date(2024, 12, 1), members=2, active=(1, 2))
+    assert by_month[date(2025, 1, 1)] == Cohort(month=date(2025, 1, 1), members=20, active=(11,))
+    assert by_month[date(2025, 3, 1)] == Cohort(month=date(2025, 3, 1), members=1, active=())
+    assert by_month[date(2024, 11, 1)].members == 0
+    assert report.cohorts.followed == 22
+    assert report.cohorts.enough
+    compared = {c.action: c for c in report.cohorts.comparisons}
+    played = compared["played"]
+    assert (played.did, played.did_stayed, played.did_not, played.did_not_stayed) == (
+        10,
+        8,
+        12,
+        4,
+    )
+    assert played.shown
+    assert compared["welcomed"].did == 0
+    assert not compared["welcomed"].shown
