@@ -396,6 +396,27 @@ _BY_KEY: dict[str, Override] = {
     "report.channels.share": lambda n, a, b, c: {"answered": 1, "questions": 2},
     "report.channels.answered": lambda n, a, b, c: {"hours": 24},
     "report.hours.window": lambda n, a, b, c: {"day": "Tuesday", "start": "18:00", "end": "20:00"},
+    "report.cohorts.intro": lambda n, a, b, c: {"followed": n, "months": 12},
+    "report.cohorts.not_enough": lambda n, a, b, c: {"followed": n, "minimum": 20},
+    "report.cohorts.arrived": lambda n, a, b, c: {"month": "January", "year": 2026},
+    "report.cohorts.later": lambda n, a, b, c: {"months": n},
+    "report.cohorts.share": lambda n, a, b, c: {"share": 45},
+    "report.cohorts.compare_intro": lambda n, a, b, c: {"days": 14, "followed": n},
+    "report.cohorts.compare": lambda n, a, b, c: {
+        "action": "Welcomed",
+        "did_share": 60,
+        "did_stayed": 12,
+        "did": 20,
+        "did_not_share": 25,
+        "did_not_stayed": 5,
+        "did_not": 20,
+    },
+    "report.cohorts.compare_few": lambda n, a, b, c: {
+        "action": "Played a game or voted",
+        "did": n,
+        "did_not": 40,
+        "minimum": 10,
+    },
 }
 
 

@@ -21,6 +21,7 @@ from bot.analytics._channels import QUIET_FROM, ChannelActivity, channel_activit
 from bot.analytics._charts import ChartData, ChartLabels, chart_data, draw_chart, write_chart
 from bot.analytics._cohorts import (
     COHORT_MONTHS,
+    FIRST_DAYS,
     MIN_GROUP,
     MIN_NEWCOMERS,
     Cohort,
@@ -39,6 +40,7 @@ from bot.analytics._scope import Scope
 
 __all__ = [
     "COHORT_MONTHS",
+    "FIRST_DAYS",
     "METRICS",
     "MIN_GROUP",
     "MIN_NEWCOMERS",

@@ -7,8 +7,9 @@ months complete by the report's end are counted. Activity comes from the rollups
 one row per newcomer and month back, so twelve months cost what the newcomers do.
 
 Alongside, what newcomers did or got in their first days is compared with whether
-they were active the month after: members welcomed, invited by an icebreaker or
-who played a game, against those who were not. A comparison, never a cause.
+they were active in the second month after the one they arrived in: members
+welcomed, invited by an icebreaker or who played a game, against those who were
+not. A comparison, never a cause.
 """
 
 from __future__ import annotations
@@ -35,8 +36,14 @@ _log = InteractionLogRow.__table__.c
 
 COHORT_MONTHS = 12
 """How many months of newcomers a report follows."""
-FIRST_DAYS = timedelta(days=30)
+FIRST_DAYS = timedelta(days=14)
 """What a newcomer did or got within this long of arriving counts as a first action."""
+STAYED_AFTER = 2
+"""A newcomer compared stayed when active in the second calendar month after arriving.
+
+Always after their first days are over (at least 28 days after them), so the first
+action never counts as the staying it is compared with.
+"""
 MIN_NEWCOMERS = 20
 """Newcomers whose month after is known needed before retention is shown at all."""
 MIN_GROUP = 10
@@ -85,12 +92,12 @@ class Comparison:
 
     @property
     def did_share(self) -> float | None:
-        """Return the share still active the month after among those who did it."""
+        """Return the share who stayed among those who did it."""
         return self.did_stayed / self.did if self.did else None
 
     @property
     def did_not_share(self) -> float | None:
-        """Return the share still active the month after among those who did not."""
+        """Return the share who stayed among those who did not."""
         return self.did_not_stayed / self.did_not if self.did_not else None
 
 
@@ -105,6 +112,11 @@ class Cohorts:
     def followed(self) -> int:
         """Return the newcomers whose month after is complete (what retention rests on)."""
         return sum(cohort.members for cohort in self.cohorts if cohort.active)
+
+    @property
+    def compared(self) -> int:
+        """Return the newcomers the first actions are compared on."""
+        return self.comparisons[0].did + self.comparisons[0].did_not if self.comparisons else 0
 
     @property
     def enough(self) -> bool:
@@ -167,9 +179,9 @@ async def cohorts(
         )
         built.append(Cohort(month=month_start(number), members=len(group), active=counts))
     followed = {
-        member: month_number(joined.date()) + 1 in active[member]
+        member: month_number(joined.date()) + STAYED_AFTER in active[member]
         for member, joined in arrived.items()
-        if month_number(joined.date()) < complete
+        if month_number(joined.date()) + STAYED_AFTER <= complete
     }
     did = await _first_actions(conn, scope, arrived, since, until)
     comparisons = tuple(_compare(action, followed, did.get(action, set())) for action in ACTIONS)

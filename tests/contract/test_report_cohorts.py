@@ -29,22 +29,26 @@ def posted(c: int, member: str, when: tuple[int, int, int]):
 
 def history(c: int) -> list:
     rows = []
-    # December 2024: d1 is active in January and February, d2 in February only.
+    # December 2024: d1 is active in January and February, d2 in February only;
+    # twenty more arrive: ten play a game within days (8 of them are active in
+    # February), ten do not (3 of them are active in February).
     rows += [joined(c, "d1", (2024, 12, 5)), joined(c, "d2", (2024, 12, 5))]
     rows += [posted(c, "d1", (2025, 1, 8)), posted(c, "d1", (2025, 2, 8))]
     rows += [posted(c, "d2", (2025, 2, 9))]
-    # January 2025: twenty newcomers; ten play a game within days (8 of them are
-    # active in February), ten do not (3 of them are active in February).
     for i in range(10):
-        rows.append(joined(c, f"p{i}", (2025, 1, 10)))
+        rows.append(joined(c, f"p{i}", (2024, 12, 10)))
         rows.append(
-            row(c, f"click-p{i}", minutes(2025, 1, 12), f"p{i}", "choice", target="games:trivia:a")
+            row(c, f"click-p{i}", minutes(2024, 12, 12), f"p{i}", "choice", target="games:a")
         )
         if i < 8:
             rows.append(posted(c, f"p{i}", (2025, 2, 3)))
-        rows.append(joined(c, f"q{i}", (2025, 1, 10)))
+        rows.append(joined(c, f"q{i}", (2024, 12, 10)))
         if i < 3:
             rows.append(posted(c, f"q{i}", (2025, 2, 4)))
+    # q9 plays too late to count: twenty days after arriving.
+    rows.append(row(c, "click-q9", minutes(2024, 12, 30), "q9", "choice", target="games:a"))
+    # January 2025: j1 is active in February.
+    rows += [joined(c, "j1", (2025, 1, 10)), posted(c, "j1", (2025, 2, 3))]
     # March: not followed yet (February is the last complete month on 10 March).
     rows.append(joined(c, "m1", (2025, 3, 3)))
     # Not newcomers: an old member, a bot, the moderator (left out of the scope).
@@ -65,19 +69,23 @@ async def test_monthly_cohorts_and_first_actions(database: Database, community_i
     by_month = {cohort.month: cohort for cohort in report.cohorts.cohorts}
     assert len(by_month) == 12
     assert min(by_month) == date(2024, 4, 1)
-    assert by_month[date(2024, 12, 1)] == Cohort(month=date(2024, 12, 1), members=2, active=(1, 2))
-    assert by_month[date(2025, 1, 1)] == Cohort(month=date(2025, 1, 1), members=20, active=(11,))
+    assert by_month[date(2024, 12, 1)] == Cohort(
+        month=date(2024, 12, 1), members=22, active=(1, 13)
+    )
+    assert by_month[date(2025, 1, 1)] == Cohort(month=date(2025, 1, 1), members=1, active=(1,))
     assert by_month[date(2025, 3, 1)] == Cohort(month=date(2025, 3, 1), members=1, active=())
     assert by_month[date(2024, 11, 1)].members == 0
-    assert report.cohorts.followed == 22
+    assert report.cohorts.followed == 23
     assert report.cohorts.enough
+    assert report.cohorts.compared == 22
+    # Compared: December's newcomers only (January's second month after is not over).
     compared = {c.action: c for c in report.cohorts.comparisons}
     played = compared["played"]
     assert (played.did, played.did_stayed, played.did_not, played.did_not_stayed) == (
         10,
         8,
         12,
-        4,
+        5,
     )
     assert played.shown
     assert compared["welcomed"].did == 0

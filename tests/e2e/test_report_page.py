@@ -17,6 +17,8 @@ import pytest
 from bot.cli import EXIT_OK, _check, main
 from bot.storage import Database, InteractionWriter
 from tests.browser import find_browser, load
+from tests.contract.test_analytics import row
+from tests.contract.test_report_cohorts import joined, minutes
 from tests.contract.test_report_hours import history
 from tests.e2e.test_report_cli import EN, Page
 
@@ -52,10 +54,26 @@ async def seed(url: str) -> None:
         community = await uow.communities.ensure("console:demo", "console", "demo", "Demo")
     writer = InteractionWriter(database)
     await writer.start()
-    for row in history(community):
-        await writer.submit(row)
+    for item in [*history(community), *newcomers(community)]:
+        await writer.submit(item)
     await writer.stop()
     await database.close()
+
+
+def newcomers(c: int) -> list:
+    """25 members who arrived in January; 15 clicked in February, 10 of them in March.
+
+    Clicks only: they count as activity, and leave posts and reactions as they were.
+    """
+    rows = []
+    for i in range(25):
+        rows.append(joined(c, f"n{i}", (2025, 1, 15)))
+        for month, kept in ((2, 15), (3, 10)):
+            if i < kept:
+                rows.append(
+                    row(c, f"n{i}-{month}", minutes(2025, month, 10), f"n{i}", "choice", target="x")
+                )
+    return rows
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +121,15 @@ def test_the_page_advises_moving_a_ritual_posted_at_a_quiet_hour(page: Path) -> 
     # 210 posts, 15 reactions; the moderator's 5 left out; 30 questions, all answered.
     answered = EN.text("report.channels.share", answered=30, questions=30)
     assert channels[1:] == [["#general", "210", "0", "15", answered]]
+    cohorts = next(t for t in shown.tables if t[0][0] == EN.text("report.cohorts.month"))
+    assert cohorts[0][1:] == [
+        EN.text("report.cohorts.members"),
+        *(EN.text("report.cohorts.later", months=k) for k in (1, 2)),
+    ]
+    january = EN.text("report.cohorts.arrived", month="January", year=2025)
+    shares = [EN.text("report.cohorts.share", share=s) for s in (60, 40)]
+    assert cohorts[1] == [january, "25", *shares]
+    assert EN.text("report.cohorts.intro", followed=25, months=12) in html
 
 
 _WEEK = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

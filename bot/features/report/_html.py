@@ -8,12 +8,17 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import dropwhile
 
 import jinja2
 
 from bot.analytics import (
+    FIRST_DAYS,
     METRICS,
+    MIN_GROUP,
+    MIN_NEWCOMERS,
     QUIET_FROM,
+    Cohorts,
     MetricRegistry,
     Period,
     Report,
@@ -32,7 +37,7 @@ from bot.features.report._advice import (
 )
 from bot.features.report._render import chart_labels, figure_lines
 from bot.features.report._service import Waiting, scope_for, unanswered_lines
-from bot.prompts import Catalog
+from bot.prompts import MONTHS, Catalog
 from bot.storage import Database
 
 log = logging.getLogger(__name__)
@@ -150,6 +155,7 @@ def render_html(
         figures=figure_lines(report, catalog, names=True),
         hours=_heatmap(catalog, advice),
         channels=_channels(catalog, report, channel_names or {}),
+        cohorts=_cohorts(catalog, report.cohorts),
         advice=advice_lines(catalog, advice),
         unanswered=[
             {
@@ -233,4 +239,86 @@ def _channels(
             }
             for c in report.channels
         ],
+    }
+
+
+def _percent(share: float | None) -> int:
+    return round(100 * (share or 0))
+
+
+def _cohorts(catalog: Catalog, cohorts: Cohorts | None) -> dict[str, object] | None:
+    """Return the cohort chart (a shaded table) and the first actions compared.
+
+    Below `MIN_NEWCOMERS` followed newcomers only the reason is shown; a comparison
+    whose groups are smaller than `MIN_GROUP` says so instead of giving shares.
+    """
+    if cohorts is None:
+        return None
+    if not cohorts.enough:
+        return {
+            "note": catalog.text(
+                "report.cohorts.not_enough", followed=cohorts.followed, minimum=MIN_NEWCOMERS
+            )
+        }
+    # Months before the first newcomer arrived would only add empty rows.
+    shown = list(dropwhile(lambda cohort: cohort.members == 0, cohorts.cohorts))
+    width = max((len(cohort.active) for cohort in shown), default=0)
+    rows = [
+        {
+            "month": catalog.text(
+                "report.cohorts.arrived",
+                month=catalog.text(f"formats.months.{MONTHS[cohort.month.month - 1]}"),
+                year=cohort.month.year,
+            ),
+            "members": cohort.members,
+            "cells": [
+                {
+                    "text": catalog.text("report.cohorts.share", share=_percent(share))
+                    if share is not None
+                    else "",
+                    "alpha": round(0.9 * (share or 0), 2),
+                }
+                for share in cohort.shares()
+            ]
+            + [None] * (width - len(cohort.active)),
+        }
+        for cohort in shown
+    ]
+    compared = []
+    for comparison in cohorts.comparisons:
+        action = catalog.text(f"report.cohorts.actions.{comparison.action}")
+        if comparison.shown:
+            compared.append(
+                catalog.text(
+                    "report.cohorts.compare",
+                    action=action,
+                    did_share=_percent(comparison.did_share),
+                    did_stayed=comparison.did_stayed,
+                    did=comparison.did,
+                    did_not_share=_percent(comparison.did_not_share),
+                    did_not_stayed=comparison.did_not_stayed,
+                    did_not=comparison.did_not,
+                )
+            )
+        else:
+            compared.append(
+                catalog.text(
+                    "report.cohorts.compare_few",
+                    action=action,
+                    did=comparison.did,
+                    did_not=comparison.did_not,
+                    minimum=MIN_GROUP,
+                )
+            )
+    return {
+        "note": None,
+        "intro": catalog.text(
+            "report.cohorts.intro", followed=cohorts.followed, months=len(cohorts.cohorts)
+        ),
+        "later": [catalog.text("report.cohorts.later", months=k) for k in range(1, width + 1)],
+        "rows": rows,
+        "compare_intro": catalog.text(
+            "report.cohorts.compare_intro", days=FIRST_DAYS.days, followed=cohorts.compared
+        ),
+        "compared": compared,
     }
