@@ -37,12 +37,14 @@ from bot.analytics._providers import METRICS, MetricProvider, MetricRegistry
 from bot.analytics._questions import Question, display_names, questions
 from bot.analytics._report import Report, build_report
 from bot.analytics._scope import Scope
+from bot.analytics._trends import MIN_MONTHS, Month, Trends, monthly_trends
 
 __all__ = [
     "COHORT_MONTHS",
     "FIRST_DAYS",
     "METRICS",
     "MIN_GROUP",
+    "MIN_MONTHS",
     "MIN_NEWCOMERS",
     "MIN_POSTS",
     "MIN_WEEKS",
@@ -58,6 +60,7 @@ __all__ = [
     "Heatmap",
     "MetricProvider",
     "MetricRegistry",
+    "Month",
     "Participation",
     "Period",
     "PeriodError",
@@ -68,6 +71,7 @@ __all__ = [
     "Scheduled",
     "Scope",
     "Suggestion",
+    "Trends",
     "advise",
     "build_report",
     "channel_activity",
@@ -82,6 +86,7 @@ __all__ = [
     "hour_of",
     "last_days",
     "median",
+    "monthly_trends",
     "parse_period",
     "place",
     "questions",

@@ -127,15 +127,15 @@ class Cohorts:
 async def cohorts(
     conn: AsyncConnection, scope: Scope, end: date, *, months: int = COHORT_MONTHS
 ) -> Cohorts:
-    """Return the newcomer cohorts of the `months` calendar months up to the day before `end`.
+    """Return the newcomer cohorts of the `months` calendar months complete by `end`.
 
-    A month is complete when `end` is on or after the first day of the next one.
+    A month is complete when `end` (the first day not counted) is on or after the
+    first day of the next one; newcomers of the month still running are left out.
     """
-    last = month_number(end - timedelta(days=1))
+    complete = last = month_number(end) - 1
     first = last - months + 1
-    complete = month_number(end) - 1
     since = datetime.combine(month_start(first), datetime.min.time(), tzinfo=UTC)
-    until = datetime.combine(end, datetime.min.time(), tzinfo=UTC)
+    until = datetime.combine(month_start(last + 1), datetime.min.time(), tzinfo=UTC)
     arrival = func.coalesce(_members.joined_at, _members.first_seen_at)
     is_newcomer = and_(
         _members.community_id == scope.community_id,
@@ -156,7 +156,7 @@ async def cohorts(
                     _activity.community_id == _members.community_id,
                     _activity.member_id == _members.member_id,
                     _activity.day >= month_start(first),
-                    _activity.day < end,
+                    _activity.day < month_start(last + 1),
                 ),
             )
         )

@@ -25,6 +25,7 @@ from bot.analytics._period import Period
 from bot.analytics._providers import METRICS, MetricRegistry
 from bot.analytics._questions import Question, question_figures, settle_answers
 from bot.analytics._scope import Scope
+from bot.analytics._trends import Trends, monthly_trends
 from bot.storage import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,8 @@ class Report:
     """Each channel's figures (community reports only), busiest first."""
     cohorts: Cohorts | None = None
     """Newcomers by month of arrival over twelve months (community reports only)."""
+    trends: Trends | None = None
+    """The last twelve complete months, month by month (community reports only)."""
 
     def figure(self, key: str) -> Figure:
         """Return the first figure whose key ends with `key` (e.g. `rowers`)."""
@@ -80,6 +83,7 @@ class _Measured:
     hours: Heatmap | None
     channels: list[ChannelActivity]
     cohorts: Cohorts | None
+    trends: Trends | None
 
 
 def _key(name: str) -> str:
@@ -120,17 +124,18 @@ async def _measure(
         Figure(key=_key("first_reply"), value=median(waits), unit="hours"),
         Figure(key=_key("unanswered"), value=asked.unanswered, variables={"hours": hours}),
     ]
+    whole = with_hours and scope.channel_id is None
+    newcomer_cohorts = await cohorts(conn, scope, period.end) if whole else None
     return _Measured(
         figures=figures,
         daily=daily,
         participation=split,
         still_open=asked.still_open,
         hours=await heatmap(conn, scope, period, as_of, asked.waits) if with_hours else None,
-        channels=await channel_activity(conn, scope, period)
-        if with_hours and scope.channel_id is None
-        else [],
-        cohorts=await cohorts(conn, scope, period.end)
-        if with_hours and scope.channel_id is None
+        channels=await channel_activity(conn, scope, period) if whole else [],
+        cohorts=newcomer_cohorts,
+        trends=await monthly_trends(conn, scope, period.end, newcomer_cohorts)
+        if newcomer_cohorts
         else None,
     )
 
@@ -196,4 +201,5 @@ async def build_report(
         hours=now.hours,
         channels=tuple(now.channels),
         cohorts=now.cohorts,
+        trends=now.trends,
     )

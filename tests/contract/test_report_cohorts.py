@@ -49,7 +49,7 @@ def history(c: int) -> list:
     rows.append(row(c, "click-q9", minutes(2024, 12, 30), "q9", "choice", target="games:a"))
     # January 2025: j1 is active in February.
     rows += [joined(c, "j1", (2025, 1, 10)), posted(c, "j1", (2025, 2, 3))]
-    # March: not followed yet (February is the last complete month on 10 March).
+    # March: not followed (February is the last complete month on 10 March).
     rows.append(joined(c, "m1", (2025, 3, 3)))
     # Not newcomers: an old member, a bot, the moderator (left out of the scope).
     rows.append(posted(c, "old", (2025, 2, 1))._replace(joined_at=LONG_AGO))
@@ -68,12 +68,11 @@ async def test_monthly_cohorts_and_first_actions(database: Database, community_i
     assert report.cohorts is not None
     by_month = {cohort.month: cohort for cohort in report.cohorts.cohorts}
     assert len(by_month) == 12
-    assert min(by_month) == date(2024, 4, 1)
+    assert (min(by_month), max(by_month)) == (date(2024, 3, 1), date(2025, 2, 1))
     assert by_month[date(2024, 12, 1)] == Cohort(
         month=date(2024, 12, 1), members=22, active=(1, 13)
     )
     assert by_month[date(2025, 1, 1)] == Cohort(month=date(2025, 1, 1), members=1, active=(1,))
-    assert by_month[date(2025, 3, 1)] == Cohort(month=date(2025, 3, 1), members=1, active=())
     assert by_month[date(2024, 11, 1)].members == 0
     assert report.cohorts.followed == 23
     assert report.cohorts.enough
