@@ -18,7 +18,15 @@ from bot.analytics._advice import (
     place,
 )
 from bot.analytics._channels import QUIET_FROM, ChannelActivity, channel_activity
-from bot.analytics._charts import ChartData, ChartLabels, chart_data, draw_chart, write_chart
+from bot.analytics._charts import (
+    ChartData,
+    ChartLabels,
+    TrendLabels,
+    chart_data,
+    draw_chart,
+    draw_trends,
+    write_chart,
+)
 from bot.analytics._cohorts import (
     COHORT_MONTHS,
     FIRST_DAYS,
@@ -71,6 +79,7 @@ __all__ = [
     "Scheduled",
     "Scope",
     "Suggestion",
+    "TrendLabels",
     "Trends",
     "advise",
     "build_report",
@@ -80,6 +89,7 @@ __all__ = [
     "counted_heatmap",
     "display_names",
     "draw_chart",
+    "draw_trends",
     "enough",
     "gini",
     "heatmap",

@@ -61,14 +61,14 @@ async def seed(url: str) -> None:
 
 
 def newcomers(c: int) -> list:
-    """25 members who arrived in January; 15 clicked in February, 10 of them in March.
+    """25 members who arrived and clicked in January; 15 clicked in February, 10 in March.
 
     Clicks only: they count as activity, and leave posts and reactions as they were.
     """
     rows = []
     for i in range(25):
         rows.append(joined(c, f"n{i}", (2025, 1, 15)))
-        for month, kept in ((2, 15), (3, 10)):
+        for month, kept in ((1, 25), (2, 15), (3, 10)):
             if i < kept:
                 rows.append(
                     row(c, f"n{i}-{month}", minutes(2025, month, 10), f"n{i}", "choice", target="x")
@@ -126,10 +126,17 @@ def test_the_page_advises_moving_a_ritual_posted_at_a_quiet_hour(page: Path) -> 
         EN.text("report.cohorts.members"),
         *(EN.text("report.cohorts.later", months=k) for k in (1, 2)),
     ]
-    january = EN.text("report.cohorts.arrived", month="January", year=2025)
+    january = EN.text("report.trends.month_of", month="January", year=2025)
     shares = [EN.text("report.cohorts.share", share=s) for s in (60, 40)]
     assert cohorts[1] == [january, "25", *shares]
     assert EN.text("report.cohorts.intro", followed=25, months=12) in html
+    trends = next(t for t in shown.tables if t[0][0] == EN.text("report.trends.month"))
+    missing = EN.text("report.units.missing")
+    assert trends[1] == [january, "25", "0%", missing, "60%"]
+    assert [row[0] for row in trends[1:]] == [
+        january,
+        *(EN.text("report.trends.month_of", month=m, year=2025) for m in ("February", "March")),
+    ]
 
 
 _WEEK = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

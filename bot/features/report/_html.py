@@ -7,7 +7,7 @@ import base64
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from itertools import dropwhile
 
 import jinja2
@@ -16,15 +16,18 @@ from bot.analytics import (
     FIRST_DAYS,
     METRICS,
     MIN_GROUP,
+    MIN_MONTHS,
     MIN_NEWCOMERS,
     QUIET_FROM,
     Cohorts,
     MetricRegistry,
     Period,
     Report,
+    Trends,
     build_report,
     chart_data,
     draw_chart,
+    draw_trends,
     parse_period,
 )
 from bot.config import CommunityConfig, Settings
@@ -35,7 +38,7 @@ from bot.features.report._advice import (
     advice_lines,
     slot_text,
 )
-from bot.features.report._render import chart_labels, figure_lines
+from bot.features.report._render import chart_labels, figure_lines, trend_labels
 from bot.features.report._service import Waiting, scope_for, unanswered_lines
 from bot.prompts import MONTHS, Catalog
 from bot.storage import Database
@@ -100,7 +103,10 @@ async def html_report(
             if record is not None and record.name:
                 names[channel.channel_id] = record.name
     image = await asyncio.to_thread(draw_chart, chart_data(report), chart_labels(catalog))
-    page = render_html(catalog, community, report, unanswered, image, names)
+    trends = None
+    if report.trends is not None and report.trends.enough:
+        trends = await asyncio.to_thread(draw_trends, report.trends, trend_labels(catalog))
+    page = render_html(catalog, community, report, unanswered, image, names, trends)
     return HtmlReport(community=community, period=period, html=page)
 
 
@@ -131,10 +137,12 @@ def render_html(
     unanswered: list[Waiting],
     png: bytes,
     channel_names: Mapping[str, str] | None = None,
+    trends_png: bytes | None = None,
 ) -> str:
-    """Return the report as one HTML page; the template escapes every text, the chart inlined.
+    """Return the report as one HTML page; the template escapes every text, the charts inlined.
 
-    `channel_names` names the channels of the per-channel table (ids otherwise).
+    `channel_names` names the channels of the per-channel table (ids otherwise);
+    `trends_png` is the twelve months' small multiples, drawn when there are enough.
     """
     period = report.period
     advice = advice_for(community, report)
@@ -156,6 +164,7 @@ def render_html(
         hours=_heatmap(catalog, advice),
         channels=_channels(catalog, report, channel_names or {}),
         cohorts=_cohorts(catalog, report.cohorts),
+        trends=_trends(catalog, report.trends, trends_png),
         advice=advice_lines(catalog, advice),
         unanswered=[
             {
@@ -265,11 +274,7 @@ def _cohorts(catalog: Catalog, cohorts: Cohorts | None) -> dict[str, object] | N
     width = max((len(cohort.active) for cohort in shown), default=0)
     rows = [
         {
-            "month": catalog.text(
-                "report.cohorts.arrived",
-                month=catalog.text(f"formats.months.{MONTHS[cohort.month.month - 1]}"),
-                year=cohort.month.year,
-            ),
+            "month": _month(catalog, cohort.month),
             "members": cohort.members,
             "cells": [
                 {
@@ -321,4 +326,43 @@ def _cohorts(catalog: Catalog, cohorts: Cohorts | None) -> dict[str, object] | N
             "report.cohorts.compare_intro", days=FIRST_DAYS.days, followed=cohorts.compared
         ),
         "compared": compared,
+    }
+
+
+def _month(catalog: Catalog, month: date) -> str:
+    name = catalog.text(f"formats.months.{MONTHS[month.month - 1]}")
+    return catalog.text("report.trends.month_of", month=name, year=month.year)
+
+
+def _trends(catalog: Catalog, trends: Trends | None, png: bytes | None) -> dict[str, object] | None:
+    """Return the twelve months' small multiples and their figures as a table."""
+    if trends is None:
+        return None
+    with_activity = sum(1 for month in trends.months if month.active)
+    if png is None or not trends.enough:
+        return {
+            "note": catalog.text(
+                "report.trends.not_enough", months=with_activity, minimum=MIN_MONTHS
+            )
+        }
+
+    def share(value: float | None) -> str:
+        if value is None:
+            return catalog.text("report.units.missing")
+        return catalog.text("report.units.share", value=_percent(value))
+
+    return {
+        "note": None,
+        "intro": catalog.text("report.trends.intro", months=with_activity),
+        "chart": base64.b64encode(png).decode("ascii"),
+        "rows": [
+            [
+                _month(catalog, month.month),
+                str(month.active),
+                share(month.rowers_share),
+                share(month.top_share),
+                share(month.retention),
+            ]
+            for month in trends.months
+        ],
     }
