@@ -61,6 +61,19 @@ def history(c: int) -> list:
 
 async def test_monthly_cohorts_and_first_actions(database: Database, community_id: int) -> None:
     await ingest(database, history(community_id))
+    async with database.transaction() as uow:
+        # Welcomed within days: p0..p4 and q0; d1 only after 14 days (not counted).
+        for member, day in [*((f"p{i}", 11) for i in range(5)), ("q0", 11), ("d1", 25)]:
+            sent = datetime(2024, 12, day, 12, tzinfo=UTC)
+            await uow.icebreaker.record(
+                community_id, member, kind="welcome", nonce=f"w-{member}", at=sent
+            )
+        # Invited by an icebreaker: q1 and q2 (both active in February), and mod.
+        for member in ("q1", "q2", "mod"):
+            sent = datetime(2024, 12, 15, 12, tzinfo=UTC)
+            await uow.icebreaker.record(
+                community_id, member, kind="invitation", nonce=f"i-{member}", at=sent
+            )
     scope = Scope(community_id=community_id, exclude=frozenset({"mod"}))
 
     report = await build_report(database, scope, WEEK, as_of=AS_OF)
@@ -87,5 +100,18 @@ async def test_monthly_cohorts_and_first_actions(database: Database, community_i
         5,
     )
     assert played.shown
-    assert compared["welcomed"].did == 0
-    assert not compared["welcomed"].shown
+    welcomed, invited = compared["welcomed"], compared["invited"]
+    # p0..p4 all stayed, q0 stayed; of the 16 others, 3 p's, q1, q2 and d1 and d2.
+    assert (welcomed.did, welcomed.did_stayed, welcomed.did_not, welcomed.did_not_stayed) == (
+        6,
+        6,
+        16,
+        7,
+    )
+    assert not welcomed.shown  # 6 welcomed: fewer than 10 on one side
+    assert (invited.did, invited.did_stayed, invited.did_not, invited.did_not_stayed) == (
+        2,
+        2,
+        20,
+        11,
+    )
