@@ -41,6 +41,7 @@ from bot.analytics._figures import Figure, gini, median, share, top_share
 from bot.analytics._hours import Heatmap, counted_heatmap, heatmap, hour_of, settle_hours
 from bot.analytics._participation import DayActivity, Participation, Retention
 from bot.analytics._period import Period, PeriodError, last_days, parse_period
+from bot.analytics._posts import FLAG_AFTER, PostFigures, PostTally, post_figures
 from bot.analytics._providers import METRICS, MetricProvider, MetricRegistry
 from bot.analytics._questions import Question, display_names, questions
 from bot.analytics._report import Report, build_report
@@ -50,6 +51,7 @@ from bot.analytics._trends import MIN_MONTHS, Month, Trends, monthly_trends
 __all__ = [
     "COHORT_MONTHS",
     "FIRST_DAYS",
+    "FLAG_AFTER",
     "METRICS",
     "MIN_GROUP",
     "MIN_MONTHS",
@@ -73,6 +75,8 @@ __all__ = [
     "Period",
     "PeriodError",
     "Placed",
+    "PostFigures",
+    "PostTally",
     "Question",
     "Report",
     "Retention",
@@ -99,6 +103,7 @@ __all__ = [
     "monthly_trends",
     "parse_period",
     "place",
+    "post_figures",
     "questions",
     "settle_hours",
     "share",

@@ -22,6 +22,7 @@ from bot.analytics._participation import (
     retention,
 )
 from bot.analytics._period import Period
+from bot.analytics._posts import PostFigures, post_figures
 from bot.analytics._providers import METRICS, MetricRegistry
 from bot.analytics._questions import Question, question_figures, settle_answers
 from bot.analytics._scope import Scope
@@ -65,6 +66,8 @@ class Report:
     """Newcomers by month of arrival over twelve months (community reports only)."""
     trends: Trends | None = None
     """The last twelve complete months, month by month (community reports only)."""
+    posts: PostFigures | None = None
+    """Ritual posts of those twelve months by ritual and prompt (community reports only)."""
 
     def figure(self, key: str) -> Figure:
         """Return the first figure whose key ends with `key` (e.g. `rowers`)."""
@@ -84,6 +87,7 @@ class _Measured:
     channels: list[ChannelActivity]
     cohorts: Cohorts | None
     trends: Trends | None
+    posts: PostFigures | None
 
 
 def _key(name: str) -> str:
@@ -137,6 +141,7 @@ async def _measure(
         trends=await monthly_trends(conn, scope, period.end, newcomer_cohorts)
         if newcomer_cohorts
         else None,
+        posts=await post_figures(conn, scope, period.end) if whole else None,
     )
 
 
@@ -202,4 +207,5 @@ async def build_report(
         channels=tuple(now.channels),
         cohorts=now.cohorts,
         trends=now.trends,
+        posts=now.posts,
     )
