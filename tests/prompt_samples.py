@@ -401,6 +401,18 @@ _BY_KEY: dict[str, Override] = {
     "report.trends.intro": lambda n, a, b, c: {"months": n},
     "report.trends.not_enough": lambda n, a, b, c: {"months": n, "minimum": 3},
     "report.trends.month_of": lambda n, a, b, c: {"month": "January", "year": 2026},
+    "report.posts.intro": lambda n, a, b, c: {"since": date(2025, 3, 1), "posts": n},
+    "report.posts.not_enough": lambda n, a, b, c: {"posts": n, "minimum": 4},
+    "report.posts.silent": lambda n, a, b, c: {
+        "uses": 3,
+        "prompts": ["discussion/routine", "discussion/tools"],
+    },
+    "report.posts.best": lambda n, a, b, c: {"prompts": ["discussion/a (4 replies to 2 posts)"]},
+    "report.posts.best_item": lambda n, a, b, c: {
+        "prompt": "discussion/a",
+        "replies": n,
+        "posts": 2,
+    },
     "report.cohorts.later": lambda n, a, b, c: {"months": n},
     "report.cohorts.share": lambda n, a, b, c: {"share": 45},
     "report.cohorts.compare_intro": lambda n, a, b, c: {"days": 14, "followed": n},

@@ -42,6 +42,7 @@ from bot.analytics._hours import Heatmap, counted_heatmap, heatmap, hour_of, set
 from bot.analytics._participation import DayActivity, Participation, Retention
 from bot.analytics._period import Period, PeriodError, last_days, parse_period
 from bot.analytics._posts import FLAG_AFTER, PostFigures, PostTally, post_figures
+from bot.analytics._posts import MIN_POSTS as MIN_RITUAL_POSTS
 from bot.analytics._providers import METRICS, MetricProvider, MetricRegistry
 from bot.analytics._questions import Question, display_names, questions
 from bot.analytics._report import Report, build_report
@@ -57,6 +58,7 @@ __all__ = [
     "MIN_MONTHS",
     "MIN_NEWCOMERS",
     "MIN_POSTS",
+    "MIN_RITUAL_POSTS",
     "MIN_WEEKS",
     "QUIET_FROM",
     "ChannelActivity",

@@ -14,14 +14,19 @@ import jinja2
 
 from bot.analytics import (
     FIRST_DAYS,
+    FLAG_AFTER,
     METRICS,
     MIN_GROUP,
     MIN_MONTHS,
     MIN_NEWCOMERS,
+    MIN_RITUAL_POSTS,
     QUIET_FROM,
     Cohorts,
+    Figure,
     MetricRegistry,
     Period,
+    PostFigures,
+    PostTally,
     Report,
     Trends,
     build_report,
@@ -38,7 +43,12 @@ from bot.features.report._advice import (
     advice_lines,
     slot_text,
 )
-from bot.features.report._render import chart_labels, figure_lines, trend_labels
+from bot.features.report._render import (
+    chart_labels,
+    figure_lines,
+    format_value,
+    trend_labels,
+)
 from bot.features.report._service import Waiting, scope_for, unanswered_lines
 from bot.prompts import MONTHS, Catalog
 from bot.storage import Database
@@ -165,6 +175,7 @@ def render_html(
         channels=_channels(catalog, report, channel_names or {}),
         cohorts=_cohorts(catalog, report.cohorts),
         trends=_trends(catalog, report.trends, trends_png),
+        posts=_posts(catalog, report.posts),
         advice=advice_lines(catalog, advice),
         unanswered=[
             {
@@ -365,4 +376,49 @@ def _trends(catalog: Catalog, trends: Trends | None, png: bytes | None) -> dict[
             ]
             for month in trends.months
         ],
+    }
+
+
+def _posts(catalog: Catalog, posts: PostFigures | None) -> dict[str, object] | None:
+    """Return each ritual and prompt as table rows, and the prompts flagged and best."""
+    if posts is None:
+        return None
+    if not posts.enough:
+        return {
+            "note": catalog.text(
+                "report.posts.not_enough", posts=posts.posts, minimum=MIN_RITUAL_POSTS
+            )
+        }
+
+    def row(tally: PostTally) -> list[str]:
+        hours = Figure(key=tally.name, value=tally.first_reply_hours, unit="hours")
+        quiet = Figure(key=tally.name, value=tally.quiet_share, unit="share")
+        return [
+            tally.name,
+            str(tally.posts),
+            str(tally.replied),
+            str(tally.replies),
+            str(tally.repliers),
+            format_value(quiet, catalog),
+            format_value(hours, catalog),
+        ]
+
+    ranked = sorted(posts.prompts, key=lambda p: (-p.replies_per_post, -p.posts, p.name))
+    best = [
+        catalog.text(
+            "report.posts.best_item", prompt=tally.name, replies=tally.replies, posts=tally.posts
+        )
+        for tally in posts.best
+    ]
+    return {
+        "note": None,
+        "intro": catalog.text("report.posts.intro", since=posts.since, posts=posts.posts),
+        "silent": catalog.text(
+            "report.posts.silent", uses=FLAG_AFTER, prompts=[p.name for p in posts.silent]
+        )
+        if posts.silent
+        else None,
+        "best": catalog.text("report.posts.best", prompts=best) if best else None,
+        "rituals": [row(tally) for tally in posts.rituals],
+        "prompts": [row(tally) for tally in ranked],
     }
