@@ -369,6 +369,8 @@ _BY_KEY: dict[str, Override] = {
         ],
         "unanswered": [{"member": HOSTILE, "channel": c, "asked": WHEN}],
         "advice": "“question-of-the-week” posts on Monday 09:00, a quiet hour.",
+        "silent": ["discussion/routine", "discussion/tools"],
+        "uses": 3,
         "full_report": "discord:123456789012345678",
     },
     "report.names.listed": lambda n, a, b, c: {"names": f"{HOSTILE}, Bob"},
