@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import and_, extract, func, select, text
+from sqlalchemy import ColumnElement, String, and_, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.analytics._scope import Scope
@@ -54,6 +54,24 @@ ACTIONS = ("welcomed", "invited", "played")
 def month_number(day: date) -> int:
     """Return a month as a count of months since year 0 (consecutive months differ by 1)."""
     return day.year * 12 + day.month - 1
+
+
+def month_of(day: ColumnElement[date], dialect: str) -> ColumnElement[object]:
+    """Return the month of a rollup day as cheaply as the database can tell it.
+
+    SQLite keeps days as ISO text: its first 7 characters; PostgreSQL: the month's first day.
+    """
+    if dialect == "postgresql":
+        return func.date_trunc("month", day)
+    return func.substr(day, 1, 7, type_=String())
+
+
+def month_number_of(value: object) -> int:
+    """Return the `month_number` of what `month_of` read (a date, a datetime or text)."""
+    if isinstance(value, date):
+        return month_number(value)
+    year, month = str(value)[:7].split("-")
+    return int(year) * 12 + int(month) - 1
 
 
 def month_start(number: int) -> date:
@@ -146,7 +164,7 @@ async def cohorts(
     )
     arrived: dict[str, datetime] = {}
     active: dict[str, set[int]] = defaultdict(set)
-    month = extract("year", _activity.day) * 12 + extract("month", _activity.day) - 1
+    month = month_of(_activity.day, conn.dialect.name)
     stmt = (
         select(_members.member_id, arrival, month)
         .select_from(
@@ -166,7 +184,7 @@ async def cohorts(
     for member, joined, active_month in await conn.execute(stmt):
         arrived[member] = joined if joined.tzinfo else joined.replace(tzinfo=UTC)
         if active_month is not None:
-            active[member].add(int(active_month))
+            active[member].add(month_number_of(active_month))
     members_of: dict[int, list[str]] = defaultdict(list)
     for member, joined in arrived.items():
         members_of[month_number(joined.date())].append(member)

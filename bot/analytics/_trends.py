@@ -13,10 +13,17 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import and_, case, extract, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.analytics._cohorts import COHORT_MONTHS, Cohorts, month_number, month_start
+from bot.analytics._cohorts import (
+    COHORT_MONTHS,
+    Cohorts,
+    month_number,
+    month_number_of,
+    month_of,
+    month_start,
+)
 from bot.analytics._scope import Scope
 from bot.storage.models import ActivityDailyRow, MemberRow
 
@@ -108,9 +115,7 @@ async def _counted(
     conn: AsyncConnection, scope: Scope, first: int, last: int
 ) -> dict[int, tuple[int, int, int, int]]:
     """Return per month: active members, rowers, posts and the top tenth's posts."""
-    month = (extract("year", _activity.day) * 12 + extract("month", _activity.day) - 1).label(
-        "month"
-    )
+    month = month_of(_activity.day, conn.dialect.name).label("month")
     per_member = (
         select(month, func.sum(_activity.messages + _activity.replies).label("posts"))
         .where(
@@ -141,7 +146,12 @@ async def _counted(
         func.sum(case((top, ranked.c.posts), else_=0)),
     ).group_by(ranked.c.month)
     return {
-        int(number): (int(active), int(rowers or 0), int(posts or 0), int(top_posts or 0))
+        month_number_of(number): (
+            int(active),
+            int(rowers or 0),
+            int(posts or 0),
+            int(top_posts or 0),
+        )
         for number, active, rowers, posts, top_posts in await conn.execute(stmt)
     }
 
