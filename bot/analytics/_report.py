@@ -6,7 +6,7 @@ import asyncio
 import logging
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from bot.analytics._channels import ChannelActivity, channel_activity
@@ -85,9 +85,27 @@ class _Measured:
     still_open: list[Question]
     hours: Heatmap | None
     channels: list[ChannelActivity]
-    cohorts: Cohorts | None
-    trends: Trends | None
-    posts: PostFigures | None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Months:
+    cohorts: Cohorts
+    trends: Trends
+    posts: PostFigures
+
+
+async def _months_alone(database: Reads, scope: Scope, end: date) -> _Months:
+    """Measure the twelve months complete by `end` in a snapshot of their own."""
+    async with database.read() as uow:
+        conn = uow.connection
+        if conn.dialect.name == "postgresql":
+            await conn.exec_driver_sql("SET LOCAL jit = off")
+        newcomers = await cohorts(conn, scope, end)
+        return _Months(
+            cohorts=newcomers,
+            trends=await monthly_trends(conn, scope, end, newcomers),
+            posts=await post_figures(conn, scope, end),
+        )
 
 
 def _key(name: str) -> str:
@@ -128,20 +146,15 @@ async def _measure(
         Figure(key=_key("first_reply"), value=median(waits), unit="hours"),
         Figure(key=_key("unanswered"), value=asked.unanswered, variables={"hours": hours}),
     ]
-    whole = with_hours and scope.channel_id is None
-    newcomer_cohorts = await cohorts(conn, scope, period.end) if whole else None
     return _Measured(
         figures=figures,
         daily=daily,
         participation=split,
         still_open=asked.still_open,
         hours=await heatmap(conn, scope, period, as_of, asked.waits) if with_hours else None,
-        channels=await channel_activity(conn, scope, period) if whole else [],
-        cohorts=newcomer_cohorts,
-        trends=await monthly_trends(conn, scope, period.end, newcomer_cohorts)
-        if newcomer_cohorts
-        else None,
-        posts=await post_figures(conn, scope, period.end) if whole else None,
+        channels=await channel_activity(conn, scope, period)
+        if with_hours and scope.channel_id is None
+        else [],
     )
 
 
@@ -190,10 +203,18 @@ async def build_report(
         await settle_answers(
             uow.connection, scope.community_id, period.previous().since, period.until
         )
-    now, before = await asyncio.gather(
+    periods = asyncio.gather(
         _measure_alone(database, scope, period, as_of, providers, with_hours=True),
         _measure_alone(database, scope, period.previous(), as_of, providers),
     )
+    # The twelve months (community reports) in a third snapshot, at once with the periods.
+    twelve: _Months | None = None
+    if scope.channel_id is None:
+        (now, before), twelve = await asyncio.gather(
+            periods, _months_alone(database, scope, period.end)
+        )
+    else:
+        now, before = await periods
     earlier = {figure.identity: figure for figure in before.figures}
     return Report(
         scope=scope,
@@ -205,7 +226,7 @@ async def build_report(
         unanswered=tuple(now.still_open),
         hours=now.hours,
         channels=tuple(now.channels),
-        cohorts=now.cohorts,
-        trends=now.trends,
-        posts=now.posts,
+        cohorts=twelve.cohorts if twelve else None,
+        trends=twelve.trends if twelve else None,
+        posts=twelve.posts if twelve else None,
     )
