@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from pydantic import Field, StrictBool, StrictInt
 
+from bot._toml_lines import KeyPath
 from bot.config._base import Cron, Slug, _Model
 
 if TYPE_CHECKING:
@@ -36,15 +38,23 @@ class CafeConfig(_Model):
     max_snooze_days: StrictInt = Field(default=90, ge=1)
 
 
-def cafe_findings(community: dict[str, Any]) -> list[str]:
-    """Return what is wrong across keys: an enabled café needs its channel configured."""
-    cafe = community.get("cafe") or {}
-    if not cafe.get("enabled"):
+def cafe_findings(community: Mapping[str, object]) -> list[tuple[KeyPath, str]]:
+    """Find the café channel purpose an enabled café names but the community lacks."""
+    cafe = community.get("cafe")
+    if not isinstance(cafe, Mapping) or not cafe.get("enabled"):
         return []
+    channels = community.get("channels", {})
+    purposes = sorted(str(p) for p in channels) if isinstance(channels, Mapping) else []
     purpose = cafe.get("channel", "cafe")
-    if purpose not in (community.get("channels") or {}):
-        return [f'cafe.channel "{purpose}" is not a key of channels']
-    return []
+    if not isinstance(purpose, str) or purpose in purposes:
+        return []
+    known = ", ".join(purposes) or "none"
+    return [
+        (
+            ("cafe", "channel"),
+            f'channel "{purpose}" is not a configured purpose (configured: {known})',
+        )
+    ]
 
 
 def cafe_config(community: CommunityConfig) -> CafeConfig:
