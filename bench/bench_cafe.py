@@ -6,7 +6,8 @@ of five members, 30 % with one to three interests among 20 topics, and the pairs
 the last six rounds (none may repeat). Then times:
 
 1. plan: `plan_round` alone (the pure pairing), groups of two;
-2. round: on a freshly migrated SQLite database (or PostgreSQL with `--postgres`),
+2. round: on a freshly migrated SQLite database (and, with `--postgres`, a scratch
+   PostgreSQL database created next to the one named, dropped afterwards),
    what a round reads and writes in the café's repository: the pairable members,
    exclusions, the last six rounds' pairs and the log's replies and reactions of the
    last 60 days (N x 20 rows), then the plan, then the round with its groups and
@@ -19,19 +20,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert
+from sqlalchemy import insert, make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.features.cafe import Pool, plan_round
 from bot.ports import Clock
 from bot.storage import Database, upgrade
-from bot.storage.cafe import AvoidRow, Cafes, ParticipantRow
+from bot.storage.cafe import AvoidRow, Cafes, NewGroup, ParticipantRow
 from bot.storage.models import InteractionLogRow, MemberRow
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -160,10 +164,12 @@ async def bench_round(members: int, url: str) -> None:
                 community_id, NOW - timedelta(days=7 * (6 - week)), seed=week, checkin_due=NOW
             )
             assert round_id is not None
-            for number, pair in enumerate(pairs_of_round, start=1):
-                await cafes.add_group(
-                    community_id, round_id, number, pair, contacts=(), starter=None, interest=None
-                )
+            await cafes.add_groups(
+                community_id,
+                round_id,
+                [NewGroup(number=n, members=pair) for n, pair in enumerate(pairs_of_round, 1)],
+                contacts=(),
+            )
     started = time.perf_counter()
     async with database.read() as uow:
         cafes = uow.repository(Cafes)
@@ -185,16 +191,15 @@ async def bench_round(members: int, url: str) -> None:
         cafes = uow.repository(Cafes)
         round_id = await cafes.start_round(community_id, NOW, seed=9, checkin_due=NOW)
         assert round_id is not None
-        for number, group in enumerate(plan.groups, start=1):
-            await cafes.add_group(
-                community_id,
-                round_id,
-                number,
-                group.members,
-                contacts=contacts,
-                starter=None,
-                interest=group.interest,
-            )
+        await cafes.add_groups(
+            community_id,
+            round_id,
+            [
+                NewGroup(number=n, members=g.members, interest=g.interest)
+                for n, g in enumerate(plan.groups, 1)
+            ],
+            contacts=contacts,
+        )
     total = time.perf_counter() - started
     await database.close()
     print(
@@ -230,6 +235,22 @@ def _log(
     }
 
 
+@contextlib.asynccontextmanager
+async def scratch_database(server_url: str) -> AsyncIterator[str]:
+    """Create a throwaway database next to `server_url`'s and drop it afterwards."""
+    url = make_url(server_url)
+    name = f"terreau_bench_cafe_{os.getpid()}"
+    admin = create_async_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=10_000)
@@ -239,7 +260,8 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         await bench_round(args.members, f"sqlite+aiosqlite:///{Path(folder) / 'cafe.db'}")
     if args.postgres:
-        await bench_round(args.members, args.postgres)
+        async with scratch_database(args.postgres) as url:
+            await bench_round(args.members, url)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ is a compare-and-set, so two processes never both send it.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,6 +24,7 @@ from sqlalchemy import (
     delete,
     false,
     func,
+    insert,
     or_,
     select,
     update,
@@ -45,12 +46,23 @@ __all__ = [
     "CafeRound",
     "Cafes",
     "GroupRow",
+    "NewGroup",
     "Participant",
     "ParticipantRow",
     "RoundRow",
     "SeatRow",
     "pseudonym",
 ]
+
+
+messages_index = Index(
+    "ix_interactions_community_message",
+    InteractionLogRow.__table__.c.community_id,
+    InteractionLogRow.__table__.c.message_id,
+)
+"""Finds the author of the message a reply or a reaction answers, so reading who talks
+to whom is one index lookup per response (it lives on the core's log table, declared
+here so the café stays in its own files, as `bot.storage.analytics` does for reports)."""
 
 
 class ParticipantRow(Base):
@@ -164,6 +176,16 @@ class CafeGroup:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class NewGroup:
+    """A group to record: its number in the round, members, starter and shared interest."""
+
+    number: int
+    members: tuple[str, ...]
+    starter: str | None = None
+    interest: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CafeRound:
     """A round as the café reads it back."""
 
@@ -188,6 +210,10 @@ _sea = SeatRow.__table__.c
 _log = InteractionLogRow.__table__.c
 _mem = MemberRow.__table__.c
 _AUTHORED = ("message", "reply")
+IN_LIMIT = 1000
+"""Above this many members, responses are filtered here rather than in an IN list."""
+CHUNK = 1000
+"""Groups per INSERT (five parameters each: well within every driver's limit)."""
 
 
 class Cafes(Repository):
@@ -386,38 +412,62 @@ class Cafes(Repository):
         interest: str | None,
     ) -> int:
         """Record a group and its seats; a seat had contact when its member knew another."""
-        stmt = (
-            self._insert(GroupRow.__table__)
-            .values(
-                community_id=community_id,
-                round_id=round_id,
-                number=number,
-                starter=starter,
-                interest=interest,
-            )
-            .returning(_grp.id)
-        )
-        group_id = int((await self._connection.execute(stmt)).scalar_one())
-        seated = list(members)
-        await self._connection.execute(
-            self._insert(SeatRow.__table__),
-            [
-                {
-                    "community_id": community_id,
-                    "group_id": group_id,
-                    "member_id": member,
-                    "had_contact": any(
-                        frozenset((member, other)) in contacts
-                        for other in seated
-                        if other != member
-                    ),
-                    "answer": None,
-                    "answered_at": None,
-                }
-                for member in seated
-            ],
+        [group_id] = await self.add_groups(
+            community_id,
+            round_id,
+            [NewGroup(number=number, members=tuple(members), starter=starter, interest=interest)],
+            contacts=contacts,
         )
         return group_id
+
+    async def add_groups(
+        self,
+        community_id: int,
+        round_id: int,
+        groups: Sequence[NewGroup],
+        *,
+        contacts: Collection[frozenset[str]],
+    ) -> list[int]:
+        """Record a round's groups and their seats in two statements; return the groups' ids."""
+        ids: dict[int, int] = {}
+        for start in range(0, len(groups), CHUNK):
+            chunk = groups[start : start + CHUNK]
+            stmt = (
+                insert(GroupRow)
+                .values(
+                    [
+                        {
+                            "community_id": community_id,
+                            "round_id": round_id,
+                            "number": group.number,
+                            "starter": group.starter,
+                            "interest": group.interest,
+                        }
+                        for group in chunk
+                    ]
+                )
+                .returning(_grp.id, _grp.number)
+            )
+            ids.update({number: gid for gid, number in await self._connection.execute(stmt)})
+        seats = [
+            {
+                "community_id": community_id,
+                "group_id": ids[group.number],
+                "member_id": member,
+                "had_contact": any(
+                    frozenset((member, other)) in contacts
+                    for other in group.members
+                    if other != member
+                ),
+                "answer": None,
+                "answered_at": None,
+            }
+            for group in groups
+            for member in group.members
+        ]
+        if seats:
+            await self._connection.execute(insert(SeatRow), seats)
+        return [ids[group.number] for group in groups]
 
     async def due_checkins(self, community_id: int, at: datetime) -> list[int]:
         """Return the rounds whose check-in is due at `at` and not sent, oldest first."""

@@ -1,5 +1,8 @@
 """Virtual cafés: participants, private exclusions, rounds, groups and seats.
 
+Also an index of the interaction log by message id, so who replied or reacted to
+whom is read by index (pairing, new connections).
+
 Revision ID: 180c822d9908
 Revises: b3de09e728b1
 Create Date: 2026-12-06 10:00:00.000000
@@ -128,9 +131,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("cafe_seats", schema=None) as batch_op:
         batch_op.create_index("ix_cafe_seats_member", ["community_id", "member_id"], unique=False)
+    op.create_index(
+        "ix_interactions_community_message", "interactions", ["community_id", "message_id"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_interactions_community_message", table_name="interactions")
     with op.batch_alter_table("cafe_seats", schema=None) as batch_op:
         batch_op.drop_index("ix_cafe_seats_member")
 

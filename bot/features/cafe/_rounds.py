@@ -23,7 +23,7 @@ from bot.features.cafe._config import CafeConfig
 from bot.features.cafe._pairing import Group, Pool, plan_round
 from bot.ports import Forbidden, PlatformError
 from bot.storage import UnitOfWork
-from bot.storage.cafe import Cafes
+from bot.storage.cafe import Cafes, NewGroup
 
 if TYPE_CHECKING:
     from bot.feature import FeatureContext
@@ -172,25 +172,27 @@ class Rounds:
         catalog = self._app.catalog(community.key)
         starters = catalog.pool(POOL).items
         where = self._app.channel(community.key, config.channel)
-        outbox_ids = []
+        chosen: list[NewGroup] = []
         for number, group in enumerate(groups, start=1):
             fitting = [s.id for s in starters if group.interest and group.interest in s.tags]
             pool = fitting or [s.id for s in starters]
-            starter = pool[_pick(f"{seed}:{number}", len(pool))]
-            await cafes.add_group(
-                community_id,
-                round_id,
-                number,
-                group.members,
-                contacts=contacts,
-                starter=starter,
-                interest=group.interest,
+            chosen.append(
+                NewGroup(
+                    number=number,
+                    members=group.members,
+                    starter=pool[_pick(f"{seed}:{number}", len(pool))],
+                    interest=group.interest if fitting else None,
+                )
             )
+        await cafes.add_groups(community_id, round_id, chosen, contacts=contacts)
+        outbox_ids = []
+        for new in chosen:
+            assert new.starter is not None
             post = catalog.post(
                 "cafe.intro",
-                members=_mentions(group.members, names),
-                starter=catalog.render_item(POOL, starter).text.split("\n\n", 1)[-1],
-                interest=group.interest if fitting else None,
+                members=_mentions(new.members, names),
+                starter=catalog.render_item(POOL, new.starter).text.split("\n\n", 1)[-1],
+                interest=new.interest,
                 checkin_days=config.checkin_days,
             )
             outbox_ids.append(
@@ -199,7 +201,7 @@ class Rounds:
                     community_id=community_id,
                     where=where,
                     post=post,
-                    nonce=f"{job_id(community.key)}@{scheduled_for:%Y%m%dT%H%M%SZ}:{number}",
+                    nonce=f"{job_id(community.key)}@{scheduled_for:%Y%m%dT%H%M%SZ}:{new.number}",
                     job_id=job_id(community.key),
                     scheduled_for=scheduled_for,
                 )
