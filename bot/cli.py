@@ -163,30 +163,19 @@ def _privacy(args: argparse.Namespace) -> int:
 def _load(config: Path) -> tuple[Settings, Prompts]:
     settings = load_settings(config)
     prompts = Prompts.load(settings.prompts_dir)
-    problems = content_problems(settings, prompts)
+    features = registry()
+    problems = [
+        problem
+        for feature in features
+        if feature.content_problems is not None
+        for problem in feature.content_problems(settings, prompts)
+    ]
     if problems:
         raise ConfigError(config, problems)
-    for feature in registry():
+    for feature in features:
         if feature.validate is not None:
             feature.validate(settings)  # content files: PromptError naming file, line and field
     return settings, prompts
-
-
-def content_problems(settings: Settings, prompts: Prompts) -> list[tuple[str, str]]:
-    """Return (key path, message) for each ritual whose pool is missing in its language."""
-    problems = []
-    for index, community in enumerate(settings.communities):
-        pools = prompts.catalog(community.language).pools()
-        for position, ritual in enumerate(community.posts.schedules):
-            if ritual.pool not in pools:
-                problems.append(
-                    (
-                        f"communities[{index}].posts.schedules[{position}].pool",
-                        f"unknown content pool {ritual.pool!r} in prompts/{community.language}/"
-                        f" (known: {', '.join(sorted(pools))})",
-                    )
-                )
-    return problems
 
 
 def _check(config: Path, out: TextIO, *, now: datetime | None = None) -> int:
@@ -387,11 +376,15 @@ def _platforms(
     replay: Replay | None,
 ) -> tuple[dict[str, ChatPlatform], ConsoleAdapter | None]:
     from adapters.console import ConsoleAdapter, lines_from_file, lines_from_stdin
+    from adapters.matrix import matrix_platform
 
     platforms: dict[str, ChatPlatform] = {}
     slack = _slack_platform(settings, secrets, clock)
     if slack is not None:
         platforms["slack"] = slack
+    matrix = matrix_platform(settings, secrets, clock)
+    if matrix is not None:
+        platforms["matrix"] = matrix
     consoles = [community for community in settings.communities if community.platform == "console"]
     if len(consoles) > 1:
         raise StartupError(

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
+from bot.config import ConfigSection
+
 if TYPE_CHECKING:
     from bot.commands import CommandRegistry
     from bot.config import CommunityConfig, Settings
@@ -23,7 +25,7 @@ if TYPE_CHECKING:
     from bot.domain import ChannelMention, ChannelRef, ChoiceMade, CommandInvoked, Post
     from bot.personal_data import PersonalData
     from bot.ports import ChatPlatform, Clock
-    from bot.prompts import Catalog
+    from bot.prompts import Catalog, Prompts
     from bot.scheduling import Job
     from bot.storage import InteractionRow, UnitOfWork
 
@@ -171,6 +173,20 @@ class FeatureContext(Protocol):
 
 CommunityLines = Callable[["CommunityConfig"], list[str]]
 Check = Callable[["Settings", datetime], CommunityLines]
+ContentProblems = Callable[["Settings", "Prompts"], list[tuple[str, str]]]
+
+__all__ = [
+    "Check",
+    "ChoiceHandler",
+    "CommunityLines",
+    "ConfigSection",
+    "ContentProblems",
+    "Feature",
+    "FeatureContext",
+    "Jobs",
+    "Store",
+    "by_order",
+]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -178,17 +194,24 @@ class Feature:
     """One capability, as its folder declares it to the core.
 
     `order` places the feature among the others (help lists command groups, and
-    exports list personal data, in that order). `setup` registers commands, clicks,
-    event handlers, jobs, personal-data kinds and report figures through the
-    context. `check` runs before `terreau check` prints anything (so it can load and
-    validate the feature's content) and returns the lines to print for a community.
+    exports list personal data, in that order). `config` declares the feature's
+    table under each `[[communities]]`, read with `community.section(Model)`.
+    `setup` registers commands, clicks, event handlers, jobs, personal-data kinds
+    and report figures through the context. `content_problems` returns the config
+    keys that name content the prompts lack, as (key path, message) pairs;
+    `validate` loads the feature's own content files and raises `PromptError` on a
+    bad one; both run whenever the config is loaded for a command. `check` runs
+    before `terreau check` prints anything and returns the lines to print for a
+    community.
     """
 
     name: str
     order: int
     setup: Callable[[FeatureContext], None]
+    config: ConfigSection | None = None
     check: Check | None = None
     check_order: int | None = None
+    content_problems: ContentProblems | None = None
     validate: Callable[[Settings], object] | None = None
 
 

@@ -13,6 +13,8 @@ SLUG = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
 
 
 class _Model(BaseModel):
+    """A config table: frozen, and a key it does not declare is an error."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 

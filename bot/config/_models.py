@@ -3,35 +3,38 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, TypeVar, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
     AfterValidator,
+    BaseModel,
     Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
     StrictBool,
     StrictInt,
     StrictStr,
+    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError, core_schema
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from bot.config._base import Cron, Slug, _Model, slug
-from bot.config._checks import community_key_findings, ritual_findings, suggestion
-from bot.config._election import ElectionConfig, election_findings
+from bot.config._base import SLUG, Slug, _Model, slug
+from bot.config._checks import community_key_findings, suggestion
 from bot.config._errors import format_path
-from bot.config._games import GamesConfig, games_findings
-from bot.config._icebreaker import IcebreakerConfig, icebreaker_findings
 from bot.config._observability import ObservabilityConfig
-from bot.config._privacy import PrivacyConfig
-from bot.config._report import ReportConfig, report_findings
+from bot.config._sections import registered_sections
 from bot.domain import Community, community_key
+
+M = TypeVar("M", bound=BaseModel)
 
 REFERENCE_ERROR = "config_reference"
 """Error type of the cross-key rules, which the loader reports from the raw file instead."""
@@ -39,11 +42,15 @@ REFERENCE_ERROR = "config_reference"
 DEFAULT_PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 DATABASE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 MAX_SHARDS = 65_536
+_ERROR_TYPES = frozenset(get_args(core_schema.ErrorType))
 
 _CONSOLE_NAME = re.compile(r"[\w.-]+")
 _URL_PASSWORD = re.compile(r"^[^:/]+://[^/@]*:[^/@]+@")
 _DISCORD_ID = re.compile(r"[0-9]{15,21}")
 _SLACK_ID = re.compile(r"[TE][A-Z0-9]{2,}")
+_MATRIX_USER = re.compile(r"@[a-z0-9._=/+-]+:[A-Za-z0-9.:\[\]-]+")
+_MATRIX_ROOM = re.compile(r"![A-Za-z0-9_=+/.-]+(?::[A-Za-z0-9.:\[\]-]+)?")
+"""A room id: `!opaque:server`, or `!hash` from room version 12 on."""
 
 
 def _url(value: str, schemes: tuple[str, ...]) -> str:
@@ -57,6 +64,12 @@ def _url(value: str, schemes: tuple[str, ...]) -> str:
 def _console_name(value: str) -> str:
     if not _CONSOLE_NAME.fullmatch(value):
         raise ValueError(f'expected one word (letters, digits, "_", "-" or "."), got "{value}"')
+    return value
+
+
+def _slug_or(value: str, wanted: str) -> str:
+    if not SLUG.fullmatch(value):
+        raise ValueError(f'expected {wanted}, got "{value}"')
     return value
 
 
@@ -137,6 +150,36 @@ class SlackSettings(_Model):
         return _url(value, ("https", "http")).rstrip("/") + "/"
 
 
+class MatrixSettings(_Model):
+    """The Matrix connection: homeserver, the bot's account and the command prefix.
+
+    The access token comes from the MATRIX_ACCESS_TOKEN environment variable.
+    """
+
+    homeserver: StrictStr = "http://127.0.0.1:8008"
+    user_id: StrictStr = ""
+    command_prefix: NonEmpty = "!terreau"
+
+    @field_validator("homeserver")
+    @classmethod
+    def _homeserver(cls, value: str) -> str:
+        return _url(value, ("https", "http")).rstrip("/")
+
+    @field_validator("user_id")
+    @classmethod
+    def _user_id(cls, value: str) -> str:
+        if value and not _MATRIX_USER.fullmatch(value):
+            raise ValueError(f'a Matrix user id looks like "@terreau:example.org", got "{value}"')
+        return value
+
+    @field_validator("command_prefix")
+    @classmethod
+    def _command_prefix(cls, value: str) -> str:
+        if any(character.isspace() for character in value):
+            raise ValueError(f'the command prefix is one word, like "!terreau", got "{value}"')
+        return value
+
+
 class SchedulerSettings(_Model):
     """How many scheduled runs may execute at once."""
 
@@ -160,40 +203,17 @@ class IngestSettings(_Model):
         return value
 
 
-class RitualConfig(_Model):
-    """A scheduled post: when (cron in the community's timezone), where, and from which pool."""
-
-    name: Slug
-    channel: StrictStr
-    cron: Cron
-    pool: Slug
-    thread: StrictBool = False
-    grace_minutes: StrictInt = Field(default=120, ge=0)
-
-
-class PostsConfig(_Model):
-    """The community's rituals, and when a ritual stops talking to an empty room."""
-
-    dead_channel_after: StrictInt = Field(default=3, ge=0)
-    schedules: tuple[RitualConfig, ...] = ()
-
-
 class CommunityConfig(_Model):
     """One community the bot serves, with its language, timezone, channels and rituals."""
 
-    platform: Literal["console", "discord", "slack"]
+    platform: Literal["console", "discord", "slack", "matrix"]
     id: StrictStr
     name: NonEmpty
     language: Literal["en", "fr"] = "en"
     timezone: StrictStr = "UTC"
     moderator_roles: tuple[NonEmpty, ...] = ()
     channels: dict[Slug, NonEmpty] = Field(default_factory=dict)
-    posts: PostsConfig = PostsConfig()
-    privacy: PrivacyConfig = PrivacyConfig()
-    games: GamesConfig = GamesConfig()
-    election: ElectionConfig = ElectionConfig()
-    icebreaker: IcebreakerConfig = IcebreakerConfig()
-    report: ReportConfig = ReportConfig()
+    _sections: dict[type[BaseModel], BaseModel] = PrivateAttr(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -222,6 +242,8 @@ class CommunityConfig(_Model):
             raise ValueError(f'a Slack workspace id looks like "T0123ABCD", got "{value}"')
         if platform == "console":
             slug(value)
+        if platform == "matrix" and not _MATRIX_ROOM.fullmatch(value):
+            _slug_or(value, 'a Matrix space id like "!abc:example.org", or a slug naming the rooms')
         return value
 
     @field_validator("timezone")
@@ -234,17 +256,52 @@ class CommunityConfig(_Model):
             raise ValueError(f'unknown timezone "{value}"{hint}') from None
         return value
 
-    @model_validator(mode="after")
-    def _references(self) -> Self:
-        dump = self.model_dump()
+    def section(self, model: type[M]) -> M:
+        """Return this community's table of a feature, `[communities.<key>]`, as `model`.
+
+        A table the file leaves out reads as the model's defaults.
+        """
+        found = self._sections.get(model)
+        if found is None:
+            raise KeyError(f"no feature declares a config section of {model.__name__}")
+        assert isinstance(found, model)
+        return found
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _with_sections(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        """Validate the core keys and every feature's table, reporting all errors at once."""
+        if not isinstance(data, Mapping):
+            return handler(data)
+        sections = registered_sections()
+        keys = {section.key for section in sections}
+        if taken := sorted(keys.intersection(cls.model_fields)):
+            raise TypeError(f"config sections named like keys of every community: {taken}")
+        errors: list[ErrorDetails] = []
+        tables: dict[type[BaseModel], BaseModel] = {}
+        for section in sections:
+            try:
+                tables[section.model] = section.model.model_validate(data.get(section.key, {}))
+            except ValidationError as error:
+                errors.extend(
+                    {**found, "loc": (section.key, *found["loc"])} for found in error.errors()
+                )
+        community: Self | None = None
+        try:
+            community = handler({key: value for key, value in data.items() if key not in keys})
+        except ValidationError as error:
+            errors.extend(error.errors())
+        if errors or community is None:
+            raise ValidationError.from_exception_data(cls.__name__, [_again(e) for e in errors])
+        community._sections.update(tables)
+        dump = {
+            **community.model_dump(),
+            **{section.key: tables[section.model].model_dump() for section in sections},
+        }
         _raise_findings(
-            ritual_findings(dump)
-            + games_findings(dump)
-            + election_findings(dump)
-            + icebreaker_findings(dump)
-            + report_findings(dump)
+            [found for section in sections if section.findings for found in section.findings(dump)]
         )
-        return self
+        return community
 
 
 class Settings(_Model):
@@ -258,6 +315,7 @@ class Settings(_Model):
     console: ConsoleSettings = ConsoleSettings()
     discord: DiscordSettings = DiscordSettings()
     slack: SlackSettings = SlackSettings()
+    matrix: MatrixSettings = MatrixSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     ingest: IngestSettings = IngestSettings()
     observability: ObservabilityConfig = ObservabilityConfig()
@@ -319,6 +377,56 @@ class Settings(_Model):
     def _unique_communities(self) -> Self:
         _raise_findings(community_key_findings([c.model_dump() for c in self.communities]))
         return self
+
+    @model_validator(mode="after")
+    def _matrix_rooms(self) -> Self:
+        _raise_findings(matrix_findings(self.model_dump()))
+        return self
+
+
+def matrix_findings(data: Mapping[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
+    """Find Matrix communities without the bot's user id, or with room ids that are not."""
+    findings: list[tuple[tuple[str | int, ...], str]] = []
+    communities = data.get("communities")
+    matrix = data.get("matrix")
+    user_id = matrix.get("user_id") if isinstance(matrix, Mapping) else None
+    for index, community in enumerate(communities if isinstance(communities, list) else ()):
+        if not isinstance(community, Mapping) or community.get("platform") != "matrix":
+            continue
+        if not user_id:
+            findings.append(
+                (("matrix", "user_id"), "set the bot's Matrix user id: a community is on Matrix")
+            )
+        channels = community.get("channels")
+        channels = channels if isinstance(channels, Mapping) else {}
+        for purpose, room_id in channels.items():
+            if isinstance(room_id, str) and not _MATRIX_ROOM.fullmatch(room_id):
+                findings.append(
+                    (
+                        ("communities", index, "channels", str(purpose)),
+                        f'a Matrix room id looks like "!abc:example.org", got "{room_id}"',
+                    )
+                )
+        space = community.get("id")
+        if not channels and not (isinstance(space, str) and _MATRIX_ROOM.fullmatch(space)):
+            findings.append(
+                (
+                    ("communities", index, "channels"),
+                    "a Matrix community without a space needs at least one room",
+                )
+            )
+    return list(dict.fromkeys(findings))
+
+
+def _again(error: ErrorDetails) -> InitErrorDetails:
+    """Return a reported error as one to raise again, with its type, place and context."""
+    kind = error["type"]
+    return InitErrorDetails(
+        type=kind if kind in _ERROR_TYPES else PydanticCustomError(kind, error["msg"]),
+        loc=error["loc"],
+        input=error["input"],
+        ctx=error.get("ctx", {}),
+    )
 
 
 def _raise_findings(findings: list[tuple[tuple[str | int, ...], str]]) -> None:

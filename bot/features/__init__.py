@@ -6,6 +6,7 @@ folder and edits nothing else of the core.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 
@@ -16,6 +17,12 @@ __all__ = ["registry"]
 
 def registry() -> list[Feature]:
     """Return every feature of `bot/features/`, in their declared order."""
+    return list(_discover())
+
+
+@functools.cache
+def _discover() -> tuple[Feature, ...]:
+    """Import every feature package once (the config asks at each community it validates)."""
     found: dict[str, Feature] = {}
     for info in pkgutil.iter_modules(__path__):
         if info.name.startswith("_") or not info.ispkg:
@@ -29,4 +36,4 @@ def registry() -> list[Feature]:
         if feature.name in found:
             raise ValueError(f"two features are named {feature.name!r}")
         found[feature.name] = feature
-    return by_order(found)
+    return tuple(by_order(found))

@@ -24,6 +24,7 @@ from bot.command_line import read_command_line
 from bot.commands import Command, CommandProblem, CommandRegistry, Option, OptionKind, Permission
 from bot.config import ConfigError, Settings, parse_settings
 from bot.domain import CommandInvoked, Member
+from bot.features.posts import PostsConfig
 from tests.faults.conftest import KEY, PROMPTS
 
 pytestmark = pytest.mark.core
@@ -255,7 +256,7 @@ def test_the_document_writer_writes_what_the_loader_reads() -> None:
     [community] = loaded.communities
     assert community.name == 'Démo "quoted" \x7f'
     assert community.channels == {"general": "général"}
-    assert community.posts.schedules[0].cron == "0 9 * * 1"
+    assert community.section(PostsConfig).schedules[0].cron == "0 9 * * 1"
     assert loaded.ingest.store_content is True
 
 

@@ -6,9 +6,10 @@ from datetime import datetime
 
 from bot.config import CommunityConfig, Settings
 from bot.domain import MemberLeft
-from bot.feature import CommunityLines, Feature, FeatureContext
+from bot.feature import CommunityLines, ConfigSection, Feature, FeatureContext
 from bot.features.election._ballot import Ballots
 from bot.features.election._commands import ElectionCommands
+from bot.features.election._config import ElectionConfig, election_findings
 from bot.features.election._cycle import Cycle, opening_job_id, tick_job_id
 from bot.features.election._opening import opening_plan
 from bot.features.election._personal import ELECTION_DATA
@@ -20,6 +21,7 @@ __all__ = [
     "FEATURE",
     "Ballots",
     "Cycle",
+    "ElectionConfig",
     "Refusal",
     "Tally",
     "count",
@@ -44,7 +46,7 @@ def setup(app: FeatureContext) -> None:
 
     async def member_left(event: MemberLeft) -> None:
         community = app.communities.get(event.community)
-        if community is not None and community.election.enabled:
+        if community is not None and community.section(ElectionConfig).enabled:
             await ballots.member_left(community, event.member_id)
 
     app.dispatcher.subscribe(MemberLeft, member_left)
@@ -57,9 +59,15 @@ def check(_settings: Settings, now: datetime) -> CommunityLines:
     """Return what `terreau check` prints of a community's election openings."""
 
     def lines(community: CommunityConfig) -> list[str]:
-        return opening_plan(community, now) if community.election.enabled else []
+        return opening_plan(community, now) if community.section(ElectionConfig).enabled else []
 
     return lines
 
 
-FEATURE = Feature(name="election", order=50, setup=setup, check=check)
+FEATURE = Feature(
+    name="election",
+    config=ConfigSection("election", ElectionConfig, election_findings),
+    order=50,
+    setup=setup,
+    check=check,
+)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from bot.config import CommunityConfig
 from bot.domain import ChannelRef, Choice, Mention, Post
+from bot.features.election._config import ElectionConfig
 from bot.ports import Forbidden, NotFound, PlatformError, RoleManager, Unsupported
 from bot.storage import ElectionRecord, NominationRecord, UnitOfWork
 from bot.storage.election import is_former_member
@@ -166,7 +167,7 @@ class Announcer:
 
     async def give_role(self, community: CommunityConfig, election: ElectionRecord) -> None:
         """Give the configured role to this month's winners (taking it from last month's)."""
-        role = community.election.winner_role
+        role = community.section(ElectionConfig).winner_role
         winners = [
             str(w) for w in (election.result or {}).get("winners", []) if not is_former_member(w)
         ]
@@ -242,7 +243,7 @@ class Announcer:
         *,
         where: ChannelRef | None = None,
     ) -> int:
-        channel = self._app.channel(community.key, community.election.channel)
+        channel = self._app.channel(community.key, community.section(ElectionConfig).channel)
         return await self._app.delivery.enqueue(
             uow,
             community_id=election.community_id,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from bot.config import CommunityConfig
 from bot.domain import ChoiceMade, CommandInvoked
 from bot.features.election._announce import RESET, nominee_names
+from bot.features.election._config import ElectionConfig
 from bot.features.election._cycle import Cycle
 from bot.features.election._rules import Refusal, check_voter
 from bot.storage import ElectionRecord
@@ -55,7 +56,7 @@ class Ballots:
         self, community: CommunityConfig, event: ChoiceMade, election_id: int, choice: str
     ) -> None:
         """Record the click's effect on the member's ballot and answer privately."""
-        if not community.election.enabled:
+        if not community.section(ElectionConfig).enabled:
             raise Refusal("disabled")
         await self._cycle.advance(community.key)
         now = self._app.clock.now()
@@ -169,7 +170,7 @@ class Ballots:
 
     async def member_left(self, community: CommunityConfig, member_id: str) -> None:
         """Apply `member_left = "drop"`: withdraw the ballot of a member who left mid-vote."""
-        if community.election.member_left != "drop":
+        if community.section(ElectionConfig).member_left != "drop":
             return
         community_id = self._app.community_id(community.key)
         async with self._app.store.transaction() as uow:

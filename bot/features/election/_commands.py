@@ -13,6 +13,7 @@ from bot.config import CommunityConfig
 from bot.domain import strip_markers
 from bot.features.election._announce import nominee_names
 from bot.features.election._ballot import Ballots
+from bot.features.election._config import ElectionConfig
 from bot.features.election._cycle import Cycle, opening_job_id
 from bot.features.election._rules import (
     Refusal,
@@ -82,7 +83,7 @@ class ElectionCommands:
         async def run(ctx: CommandContext) -> None:
             community = self._app.communities[ctx.event.community]
             try:
-                if not community.election.enabled:
+                if not community.section(ElectionConfig).enabled:
                     raise Refusal("disabled")
                 await self._cycle.advance(community.key)
                 await handler(ctx, community)
@@ -124,7 +125,7 @@ class ElectionCommands:
             nominees=[names.get(n, n) for n in candidates] if candidates else list(names.values()),
             voting_opens_at=election.voting_opens_at if election else None,
             closes_at=election.closes_at if election else None,
-            method=election.method if election else community.election.method,
+            method=election.method if election else community.section(ElectionConfig).method,
             next_opening=upcoming[0] if upcoming else None,
             timezone=community.timezone,
         )
@@ -238,7 +239,7 @@ class ElectionCommands:
         election = await self._running(community)
         now = self._app.clock.now()
         if election.phase == "nominating":
-            closes = now + timedelta(hours=community.election.voting_hours)
+            closes = now + timedelta(hours=community.section(ElectionConfig).voting_hours)
             await self._reschedule(ctx, election, now, closes, "nominations_closed_early")
         else:
             await self._reschedule(ctx, election, election.voting_opens_at, now, "closed_early")
@@ -287,7 +288,7 @@ class ElectionCommands:
             outbox_id = await self._app.delivery.enqueue(
                 uow,
                 community_id=election.community_id,
-                where=self._app.channel(community.key, community.election.channel),
+                where=self._app.channel(community.key, community.section(ElectionConfig).channel),
                 post=post,
                 nonce=f"election:{community.key}:{election.id}:cancelled",
             )

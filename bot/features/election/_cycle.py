@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config import CommunityConfig
 from bot.features.election._announce import Announcer
+from bot.features.election._config import ElectionConfig
 from bot.features.election._metrics import excluded_at_close
 from bot.features.election._rules import eligible_voters
 from bot.features.election._tally import count
@@ -71,12 +72,12 @@ class Cycle:
 
     def communities(self) -> list[CommunityConfig]:
         """Return the communities with elections enabled."""
-        return [c for c in self._app.communities.values() if c.election.enabled]
+        return [c for c in self._app.communities.values() if c.section(ElectionConfig).enabled]
 
     def schedule_all(self) -> None:
         """Add the monthly opening and the deadline tick of each community."""
         for community in self.communities():
-            rules = community.election
+            rules = community.section(ElectionConfig)
             self._app.jobs.add(
                 Job(
                     id=opening_job_id(community.key),
@@ -165,7 +166,7 @@ class Cycle:
         slot: str,
         by: str | None = None,
     ) -> ElectionRecord | None:
-        rules = community.election
+        rules = community.section(ElectionConfig)
         community_id = self._app.community_id(community.key)
         voting = at + timedelta(hours=rules.nomination_hours)
         election = await uow.elections.open(
@@ -191,7 +192,7 @@ class Cycle:
     async def advance(self, community_key: str) -> None:
         """Move every unfinished election of a community to where its timestamps say."""
         community = self._app.communities[community_key]
-        if not community.election.enabled:
+        if not community.section(ElectionConfig).enabled:
             return
         community_id = self._app.community_id(community_key)
         async with self._app.store.read(fresh=True) as uow:
@@ -306,7 +307,7 @@ class Cycle:
             tie_policy="co_winners",
             nominations_open_at=parent.nominations_open_at,
             voting_opens_at=now,
-            closes_at=now + timedelta(hours=community.election.runoff_hours),
+            closes_at=now + timedelta(hours=community.section(ElectionConfig).runoff_hours),
             created_by=None,
             phase="voting",
             round=parent.round + 1,

@@ -19,6 +19,8 @@ from typing import Any
 
 from bot.analytics import METRICS, Figure, Period, Scope, share
 from bot.config import CommunityConfig
+from bot.features.election._config import ElectionConfig
+from bot.features.report import ReportConfig
 from bot.storage import ElectionRecord, UnitOfWork
 from bot.storage.election import voter_key
 
@@ -94,7 +96,7 @@ async def excluded_at_close(
 
     Counts only: stored with the result, they tell no one's ballot.
     """
-    excluded = sorted(set(community.report.exclude_members))
+    excluded = sorted(set(community.section(ReportConfig).exclude_members))
     if not excluded:
         return {"eligible": 0, "ballots": 0}
     secret = await uow.elections.secret(election.community_id)
@@ -108,7 +110,7 @@ async def excluded_at_close(
 
 def holds_elections(community: CommunityConfig) -> bool:
     """Return whether member-of-the-month elections run in `community`."""
-    return community.election.enabled
+    return community.section(ElectionConfig).enabled
 
 
 def register() -> None:

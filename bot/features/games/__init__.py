@@ -8,12 +8,13 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.commands import is_moderator
-from bot.config import CommunityConfig, GameScheduleConfig, Settings
+from bot.config import CommunityConfig, Settings
 from bot.domain import ChoiceMade, MessagePosted
-from bot.feature import CommunityLines, Feature, FeatureContext
+from bot.feature import CommunityLines, ConfigSection, Feature, FeatureContext
 from bot.features.games._answers import matches, normalize
 from bot.features.games._board import Leaderboards, season_job_id
 from bot.features.games._commands import declare_commands
+from bot.features.games._config import GameScheduleConfig, GamesConfig, games_findings
 from bot.features.games._content import describe, load_content
 from bot.features.games._context import GameContext
 from bot.features.games._library import (
@@ -35,6 +36,8 @@ __all__ = [
     "FEATURE",
     "TIMER_JOB",
     "GameContent",
+    "GameScheduleConfig",
+    "GamesConfig",
     "PollItem",
     "Season",
     "TriviaQuestion",
@@ -79,7 +82,7 @@ def setup(app: FeatureContext) -> None:
         community = app.communities.get(event.community)
         if community is None:
             return
-        if not community.games.enabled:
+        if not community.section(GamesConfig).enabled:
             await app.reply(event, "games.disabled")
             return
         game_id = int(number)
@@ -103,7 +106,7 @@ def setup(app: FeatureContext) -> None:
 
 def _schedule_games(app: FeatureContext, trivia: Trivia, polls: Polls) -> None:
     for key, community in app.communities.items():
-        games = community.games
+        games = community.section(GamesConfig)
         if not games.enabled:
             continue
         for schedule in games.schedules:
@@ -129,7 +132,7 @@ async def _run_scheduled(
     job: str,
     scheduled_for: datetime,
 ) -> None:
-    purpose = schedule.channel or app.communities[key].games.channel
+    purpose = schedule.channel or app.communities[key].section(GamesConfig).channel
     assert purpose is not None  # config validation guarantees a channel
     channel_id = app.channel(key, purpose).channel_id
     claim = (job, scheduled_for)
@@ -152,11 +155,11 @@ def check(settings: Settings, now: datetime) -> CommunityLines:
     contents = load_content(settings)
 
     def lines(community: CommunityConfig) -> list[str]:
-        if not community.games.enabled:
+        if not community.section(GamesConfig).enabled:
             return []
         zone = ZoneInfo(community.timezone)
         found = [f"games: {describe(contents[community.key])}"]
-        for game in community.games.schedules:
+        for game in community.section(GamesConfig).schedules:
             runs = next_fire_times(parse_cron(game.cron), zone, now, 3)
             shown = ", ".join(run.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z") for run in runs)
             found.append(f"game {game.name}: {game.game}, '{game.cron}', next: {shown}")
@@ -165,4 +168,11 @@ def check(settings: Settings, now: datetime) -> CommunityLines:
     return lines
 
 
-FEATURE = Feature(name="games", order=40, setup=setup, check=check, validate=load_content)
+FEATURE = Feature(
+    name="games",
+    config=ConfigSection("games", GamesConfig, games_findings),
+    order=40,
+    setup=setup,
+    check=check,
+    validate=load_content,
+)

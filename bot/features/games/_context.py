@@ -7,8 +7,9 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.config import CommunityConfig, GamesConfig
+from bot.config import CommunityConfig
 from bot.domain import ChannelRef, Post, SentMessage, post_from_dict
+from bot.features.games._config import GamesConfig
 from bot.features.games._library import GameContent
 from bot.features.games._seasons import season_at
 from bot.ports import PlatformError
@@ -86,12 +87,12 @@ class GameContext:
 
     def config(self, key: str) -> GamesConfig:
         """Return a community's games config."""
-        return self.app.communities[key].games
+        return self.app.communities[key].section(GamesConfig)
 
     def enabled(self, key: str) -> bool:
         """Return whether games are on in a community this process serves."""
         community = self.app.communities.get(key)
-        return community is not None and community.games.enabled
+        return community is not None and community.section(GamesConfig).enabled
 
     def typed_answers(self, key: str) -> bool:
         """Return whether members' typed answers reach Terreau in a community."""
@@ -109,14 +110,16 @@ class GameContext:
         """Return the label of the season a moment (default: now) falls in."""
         community = self.community(key)
         when = moment if moment is not None else self.clock_now
-        return season_at(when, community.timezone, community.games.season_months).label
+        return season_at(
+            when, community.timezone, community.section(GamesConfig).season_months
+        ).label
 
     def keys_by_id(self) -> dict[int, str]:
         """Return the keys of the communities with games on, by database id."""
         return {
             self.app.community_id(key): key
             for key, community in self.app.communities.items()
-            if community.games.enabled
+            if community.section(GamesConfig).enabled
         }
 
     async def queue(

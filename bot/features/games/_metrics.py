@@ -10,6 +10,7 @@ import logging
 
 from bot.analytics import METRICS, Figure, Period, Scope, share
 from bot.config import CommunityConfig
+from bot.features.games._config import GamesConfig
 from bot.storage import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ async def game_figures(uow: UnitOfWork, scope: Scope, period: Period) -> list[Fi
 
 def plays_games(community: CommunityConfig) -> bool:
     """Return whether games are enabled in `community` (its reports show game figures)."""
-    return community.games.enabled
+    return community.section(GamesConfig).enabled
 
 
 def register() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from bot.features.games._config import GamesConfig
 from bot.features.games._context import GameContext
 from bot.features.games._polls import Polls
 from bot.features.games._trivia import Trivia
@@ -36,7 +37,9 @@ class GameTimer:
     def schedule(self) -> None:
         """Add the minute job when at least one community has games on."""
         app = self._ctx.app
-        if not any(community.games.enabled for community in app.communities.values()):
+        if not any(
+            community.section(GamesConfig).enabled for community in app.communities.values()
+        ):
             return
         app.jobs.add(
             Job(

@@ -6,9 +6,16 @@ import functools
 from datetime import datetime, timedelta
 
 from bot.domain import MemberJoined, MemberVerified, MessagePosted, ReactionAdded
-from bot.feature import Feature, FeatureContext
+from bot.feature import ConfigSection, Feature, FeatureContext
 from bot.features.icebreaker._champions import Champions
 from bot.features.icebreaker._commands import declare_commands
+from bot.features.icebreaker._config import (
+    ChampionsConfig,
+    IcebreakerConfig,
+    LevelsConfig,
+    WelcomeConfig,
+    icebreaker_findings,
+)
 from bot.features.icebreaker._invitations import Invitations, job_id, rules_of
 from bot.features.icebreaker._levels import SNAPSHOT_CRON, snapshot_job_id, snapshot_levels
 from bot.features.icebreaker._outcomes import Conversion, Rate, conversions, refresh_outcomes
@@ -32,13 +39,17 @@ __all__ = [
     "FEATURE",
     "Candidate",
     "Champions",
+    "ChampionsConfig",
     "Contact",
     "Conversion",
+    "IcebreakerConfig",
     "Invitations",
+    "LevelsConfig",
     "Rate",
     "Rules",
     "Selection",
     "Verdict",
+    "WelcomeConfig",
     "Welcomes",
     "conversions",
     "in_quiet_hours",
@@ -83,10 +94,11 @@ def setup(app: FeatureContext) -> None:
 
     async def tick(community_key: str, _scheduled_for: datetime) -> None:
         community = app.communities[community_key]
-        if community.icebreaker.welcome.enabled:
+        config = community.section(IcebreakerConfig)
+        if config.welcome.enabled:
             await welcomes.send_due(community)
-        if community.icebreaker.champions.enabled:
-            if community.icebreaker.champions.rituals:
+        if config.champions.enabled:
+            if config.champions.rituals:
                 await champions.queue_rituals(community)
             await champions.send_pending(community)
 
@@ -101,7 +113,7 @@ def setup(app: FeatureContext) -> None:
                 run=functools.partial(snapshot_levels, app, community.key),
             )
         )
-        config = community.icebreaker
+        config = community.section(IcebreakerConfig)
         if not config.enabled:
             continue
         app.jobs.add(
@@ -135,4 +147,9 @@ def setup(app: FeatureContext) -> None:
     _metrics.register()
 
 
-FEATURE = Feature(name="icebreaker", order=60, setup=setup)
+FEATURE = Feature(
+    name="icebreaker",
+    config=ConfigSection("icebreaker", IcebreakerConfig, icebreaker_findings),
+    order=60,
+    setup=setup,
+)

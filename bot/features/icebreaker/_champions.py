@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from bot.config import CommunityConfig
 from bot.domain import ChannelMention, MessagePosted
+from bot.features.icebreaker._config import IcebreakerConfig
 from bot.features.icebreaker._timing import in_quiet_hours
 from bot.features.posts import job_id as ritual_job_id
 from bot.ports import Forbidden, PlatformError
@@ -39,9 +40,10 @@ class Champions:
 
     def _enabled(self, community_key: str) -> CommunityConfig | None:
         community = self._app.communities.get(community_key)
-        if community is None or not community.icebreaker.enabled:
+        if community is None:
             return None
-        return community if community.icebreaker.champions.enabled else None
+        config = community.section(IcebreakerConfig)
+        return community if config.enabled and config.champions.enabled else None
 
     async def on_message(self, event: MessagePosted) -> None:
         """Queue a champion request when a newcomer or a quiet member posts again."""
@@ -49,7 +51,7 @@ class Champions:
         if community is None or event.member.is_bot:
             return
         community_id = self._app.community_id(community.key)
-        thresholds = community.icebreaker.levels.thresholds()
+        thresholds = community.section(IcebreakerConfig).levels.thresholds()
         today = event.occurred_at.date()
         async with self._app.store.transaction() as uow:
             if not await uow.icebreaker.champions(community_id):
@@ -101,7 +103,9 @@ class Champions:
     async def send_pending(self, community: CommunityConfig) -> int:
         """Send pending requests to champions (none in quiet hours); return how many went."""
         now = self._app.clock.now()
-        if in_quiet_hours(now, community.timezone, community.icebreaker.quiet_window()):
+        if in_quiet_hours(
+            now, community.timezone, community.section(IcebreakerConfig).quiet_window()
+        ):
             return 0
         community_id = self._app.community_id(community.key)
         async with self._app.store.transaction() as uow:
@@ -113,7 +117,7 @@ class Champions:
             present = {m.member_id: m for m in await uow.members.present(community_id)}
             counts = await uow.icebreaker.sent_since(community_id, now - WEEK)
             last = await uow.icebreaker.last_sent(community_id)
-        cap = community.icebreaker.champions.weekly_cap
+        cap = community.section(IcebreakerConfig).champions.weekly_cap
         sent = 0
         for request in pending:
             able = [

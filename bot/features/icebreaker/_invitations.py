@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from bot.activity import Level
 from bot.config import CommunityConfig
 from bot.domain import Mention
+from bot.features.icebreaker._config import IcebreakerConfig
 from bot.features.icebreaker._outcomes import conversions, refresh_outcomes
 from bot.features.icebreaker._selection import (
     Candidate,
@@ -44,7 +45,7 @@ def job_id(community_key: str) -> str:
 
 def rules_of(community: CommunityConfig) -> Rules:
     """Return the selection rules a community configured."""
-    config = community.icebreaker
+    config = community.section(IcebreakerConfig)
     return Rules(
         max_invitees=config.max_invitees,
         cooldown=timedelta(days=config.cooldown_days),
@@ -69,7 +70,9 @@ async def member_interests(
         member: frozenset(purpose_of[c] for c in channels if c in purpose_of)
         for member, channels in used.items()
     }
-    return interests_of(declared, purposes, community.icebreaker.channel_tags, members)
+    return interests_of(
+        declared, purposes, community.section(IcebreakerConfig).channel_tags, members
+    )
 
 
 class Invitations:
@@ -80,7 +83,7 @@ class Invitations:
 
     def quiet_now(self, community: CommunityConfig) -> bool:
         """Return whether the community is in its quiet hours now."""
-        window = community.icebreaker.quiet_window()
+        window = community.section(IcebreakerConfig).quiet_window()
         return in_quiet_hours(self._app.clock.now(), community.timezone, window)
 
     async def plan(self, community: CommunityConfig, *, explain: bool = False) -> Selection:
@@ -94,7 +97,7 @@ class Invitations:
         """
         now = self._app.clock.now()
         community_id = self._app.community_id(community.key)
-        config = community.icebreaker
+        config = community.section(IcebreakerConfig)
         rules = rules_of(community)
         seed = zlib.crc32(f"{job_id(community.key)}:{now.date().isoformat()}".encode())
         async with self._app.store.transaction(fresh=True) as uow:
@@ -207,7 +210,7 @@ class Invitations:
                 for v in chosen
             ],
         )
-        where = self._app.channel(community.key, community.icebreaker.channel)
+        where = self._app.channel(community.key, community.section(IcebreakerConfig).channel)
         for verdict in chosen:
             await uow.icebreaker.record(
                 community_id,

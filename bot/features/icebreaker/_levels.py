@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.activity import month_of
+from bot.features.icebreaker._config import IcebreakerConfig
 from bot.features.icebreaker._outcomes import refresh_outcomes
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ async def snapshot_levels(app: FeatureContext, community_key: str, scheduled_for
     async with app.store.transaction(fresh=True) as uow:
         if not await uow.ledger.claim(job, scheduled_for):
             return
-        thresholds = community.icebreaker.levels.thresholds()
+        thresholds = community.section(IcebreakerConfig).levels.thresholds()
         levels = await uow.activity.levels(community_id, now.date(), thresholds)
         await uow.activity.record_month(community_id, month_of(now), levels)
         settled = await refresh_outcomes(uow, community_id, now)

@@ -26,6 +26,7 @@ from datetime import date, datetime, timedelta
 from bot.activity import Level, month_of
 from bot.analytics import METRICS, Figure, Period, Scope, share
 from bot.config import CommunityConfig
+from bot.features.icebreaker._config import IcebreakerConfig
 from bot.features.icebreaker._outcomes import WITHIN_7D, conversions
 from bot.storage import Invitation, UnitOfWork
 from bot.storage.icebreaker import INVITATION_KINDS
@@ -150,7 +151,7 @@ def _direction(before: str, after: str) -> str | None:
 
 def breaks_the_ice(community: CommunityConfig) -> bool:
     """Return whether icebreakers run in `community` (its reports show their conversion)."""
-    return community.icebreaker.enabled
+    return community.section(IcebreakerConfig).enabled
 
 
 def register() -> None:

@@ -27,6 +27,7 @@ from bot.domain import (
     Post,
     ReactionAdded,
 )
+from bot.features.icebreaker._config import IcebreakerConfig
 from bot.features.icebreaker._invitations import member_interests
 from bot.features.icebreaker._timing import in_quiet_hours
 from bot.storage import MemberRecord, UnitOfWork, Welcome
@@ -60,9 +61,10 @@ class Welcomes:
 
     def _enabled(self, community_key: str) -> CommunityConfig | None:
         community = self._app.communities.get(community_key)
-        if community is None or not community.icebreaker.enabled:
+        if community is None:
             return None
-        return community if community.icebreaker.welcome.enabled else None
+        config = community.section(IcebreakerConfig)
+        return community if config.enabled and config.welcome.enabled else None
 
     async def on_joined(self, event: MemberJoined) -> None:
         """Plan a newcomer's welcome (once per member, even if they rejoin), unless held."""
@@ -82,7 +84,7 @@ class Welcomes:
         community = self._enabled(community_key)
         if community is None or member.is_bot:
             return
-        delay = timedelta(minutes=community.icebreaker.welcome.delay_minutes)
+        delay = timedelta(minutes=community.section(IcebreakerConfig).welcome.delay_minutes)
         async with self._app.store.transaction() as uow:
             planned = await uow.icebreaker.add_welcome(
                 self._app.community_id(community.key),
@@ -96,7 +98,9 @@ class Welcomes:
     async def send_due(self, community: CommunityConfig) -> int:
         """Send every welcome due now (none in quiet hours); return how many were sent."""
         now = self._app.clock.now()
-        if in_quiet_hours(now, community.timezone, community.icebreaker.quiet_window()):
+        if in_quiet_hours(
+            now, community.timezone, community.section(IcebreakerConfig).quiet_window()
+        ):
             return 0
         community_id = self._app.community_id(community.key)
         async with self._app.store.transaction() as uow:
@@ -131,7 +135,9 @@ class Welcomes:
             if not await uow.icebreaker.finish_welcome(community_id, member.member_id, "sent"):
                 return None
             post = await self._post(uow, community, community_id, member)
-            where = self._app.channel(community.key, community.icebreaker.welcome_channel)
+            where = self._app.channel(
+                community.key, community.section(IcebreakerConfig).welcome_channel
+            )
             await uow.icebreaker.record(
                 community_id,
                 member.member_id,
@@ -174,7 +180,7 @@ class Welcomes:
         self, uow: UnitOfWork, community: CommunityConfig, community_id: int, newcomer: str
     ) -> list[Mention]:
         """Return up to `introduce` active members who share an interest (or volunteered)."""
-        config = community.icebreaker
+        config = community.section(IcebreakerConfig)
         if config.welcome.introduce == 0:
             return []
         now = self._app.clock.now()

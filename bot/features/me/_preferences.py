@@ -11,6 +11,7 @@ import re
 from typing import TYPE_CHECKING
 
 from bot.commands import Command, CommandContext, Option, OptionKind
+from bot.features.icebreaker import IcebreakerConfig
 
 if TYPE_CHECKING:
     from bot.feature import FeatureContext
@@ -101,11 +102,12 @@ def declare_commands(app: FeatureContext) -> None:
                 await ctx.reply("me.champion.opted_out")
                 return
             changed = await uow.icebreaker.set_champion(community_id, member, on)
-        active = community.icebreaker.enabled and community.icebreaker.champions.enabled
+        icebreaker = community.section(IcebreakerConfig)
+        active = icebreaker.enabled and icebreaker.champions.enabled
         if on:
             await ctx.reply(
                 "me.champion.on" if changed else "me.champion.already_on",
-                cap=community.icebreaker.champions.weekly_cap,
+                cap=icebreaker.champions.weekly_cap,
                 active=active,
             )
         else:

@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.config import CommunityConfig, RitualConfig
+from bot.config import CommunityConfig
 from bot.domain import ChannelRef
+from bot.features.posts._config import PostsConfig, RitualConfig
 from bot.ports import Forbidden, NotFound
 from bot.scheduling import Job, parse_cron
 from bot.storage import UnitOfWork
@@ -46,7 +47,7 @@ class Rituals:
     def schedule_all(self) -> None:
         """Add one scheduler job per configured ritual."""
         for community in self._app.communities.values():
-            for ritual in community.posts.schedules:
+            for ritual in community.section(PostsConfig).schedules:
                 self._app.jobs.add(
                     Job(
                         id=job_id(community.key, ritual.name),
@@ -60,7 +61,7 @@ class Rituals:
 
     def find(self, community: CommunityConfig, name: str) -> RitualConfig | None:
         """Return the ritual called `name` in `community`, if any."""
-        return next((r for r in community.posts.schedules if r.name == name), None)
+        return next((r for r in community.section(PostsConfig).schedules if r.name == name), None)
 
     async def statuses(self, community: CommunityConfig) -> list[RitualStatus]:
         """Return each ritual of `community` with its next run and pause state."""
@@ -68,7 +69,7 @@ class Rituals:
         async with self._app.store.transaction() as uow:
             states = {state.name: state for state in await uow.rituals.all(community_id)}
         result = []
-        for ritual in community.posts.schedules:
+        for ritual in community.section(PostsConfig).schedules:
             state = states.get(ritual.name)
             paused = state is not None and state.paused
             upcoming = self._app.jobs.next_runs(job_id(community.key, ritual.name), 1)
@@ -196,7 +197,7 @@ class Rituals:
         self, community_id: int, job: str, community: CommunityConfig, since: datetime | None
     ) -> int | None:
         """Return N when the last N posts (N = dead_channel_after) all drew no reply."""
-        limit = community.posts.dead_channel_after
+        limit = community.section(PostsConfig).dead_channel_after
         if limit <= 0:
             return None
         async with self._app.store.transaction(fresh=True) as uow:

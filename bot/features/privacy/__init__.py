@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from bot.domain import BotAdded, BotRemoved
-from bot.feature import Feature, FeatureContext
+from bot.feature import ConfigSection, Feature, FeatureContext
 from bot.features.privacy._commands import declare_commands
+from bot.features.privacy._config import PrivacyConfig
 from bot.features.privacy._retention import Retention, job_id
 from bot.features.privacy._service import CORE_DATA, Held, PrivacyService, export_time
 
@@ -12,6 +13,7 @@ __all__ = [
     "CORE_DATA",
     "FEATURE",
     "Held",
+    "PrivacyConfig",
     "PrivacyService",
     "Retention",
     "export_time",
@@ -30,4 +32,6 @@ def setup(app: FeatureContext) -> None:
     app.dispatcher.subscribe(BotAdded, retention.bot_added)
 
 
-FEATURE = Feature(name="privacy", order=20, setup=setup)
+FEATURE = Feature(
+    name="privacy", config=ConfigSection("privacy", PrivacyConfig), order=20, setup=setup
+)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.domain import BotAdded, BotRemoved
+from bot.features.privacy._config import PrivacyConfig
 from bot.features.privacy._service import export_folder, export_time
 from bot.scheduling import Job, parse_cron
 from bot.storage import HANDLED_KEPT
@@ -40,7 +41,7 @@ class Retention:
                 Job(
                     id=job_id(community.key),
                     community=community.key,
-                    schedule=parse_cron(community.privacy.purge_cron),
+                    schedule=parse_cron(community.section(PrivacyConfig).purge_cron),
                     timezone=community.timezone,
                     grace=PURGE_GRACE,
                     run=functools.partial(self.run_scheduled, community.key),
@@ -59,7 +60,7 @@ class Retention:
 
     async def purge(self, community_key: str) -> dict[str, int]:
         """Delete what is past retention now; return what went, by kind."""
-        config = self._app.communities[community_key].privacy
+        config = self._app.communities[community_key].section(PrivacyConfig)
         community_id = self._app.community_id(community_key)
         now = self._app.clock.now()
         async with self._app.store.transaction(fresh=True) as uow:
@@ -108,7 +109,7 @@ class Retention:
             return
         async with self._app.store.transaction() as uow:
             await uow.communities.mark_left(community_id, at=event.occurred_at)
-        grace = self._app.communities[event.community].privacy.departure_grace_days
+        grace = self._app.communities[event.community].section(PrivacyConfig).departure_grace_days
         log.warning(
             "%s: Terreau was removed; its data will be deleted in %d days unless it is added back",
             event.community,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from bot.feature import Feature, FeatureContext
+from bot.feature import ConfigSection, Feature, FeatureContext
 from bot.features.report._command import channel_reference, declare_command
+from bot.features.report._config import ReportConfig, report_findings
 from bot.features.report._html import (
     HtmlReport,
     ReportUnavailable,
@@ -19,6 +20,7 @@ from bot.features.report._service import Reports, default_chart_dir, scope_for
 __all__ = [
     "FEATURE",
     "HtmlReport",
+    "ReportConfig",
     "ReportJobs",
     "ReportUnavailable",
     "Reports",
@@ -47,4 +49,9 @@ def setup(app: FeatureContext) -> None:
     declare_command(app, reports)
 
 
-FEATURE = Feature(name="report", order=80, setup=setup)
+FEATURE = Feature(
+    name="report",
+    config=ConfigSection("report", ReportConfig, report_findings),
+    order=80,
+    setup=setup,
+)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from bot.analytics import display_names, last_days, questions
 from bot.domain import ChannelRef
+from bot.features.report._config import ReportConfig
 from bot.features.report._service import Reports
 from bot.scheduling import Job, parse_cron
 
@@ -49,7 +50,7 @@ class ReportJobs:
     def schedule_all(self) -> None:
         """Add a digest job and a nudge job where the community's config enables them."""
         for community in self._app.communities.values():
-            settings = community.report
+            settings = community.section(ReportConfig)
             if settings.digest_cron is not None:
                 self._app.jobs.add(
                     Job(
@@ -80,11 +81,13 @@ class ReportJobs:
         async with self._app.store.read() as uow:
             if await uow.ledger.last_run(job) == scheduled_for:
                 return
-        period = last_days(community.report.digest_days, scheduled_for.date(), include_today=False)
+        period = last_days(
+            community.section(ReportConfig).digest_days, scheduled_for.date(), include_today=False
+        )
         stamp = f"{scheduled_for:%Y%m%dT%H%M%SZ}"
         report = await self._reports.build(community, period)
         post = await self._reports.digest(community, report, f"digest-{stamp}")
-        where = self._app.channel(community_key, community.report.channel)
+        where = self._app.channel(community_key, community.section(ReportConfig).channel)
         async with self._app.store.transaction() as uow:
             if not await uow.ledger.claim(job, scheduled_for):
                 return
@@ -104,7 +107,7 @@ class ReportJobs:
         """Nudge each channel where a recent question is still unanswered, once per question."""
         community = self._app.communities[community_key]
         job = nudge_job_id(community_key)
-        delay = timedelta(hours=community.report.unanswered_after_hours)
+        delay = timedelta(hours=community.section(ReportConfig).unanswered_after_hours)
         now = self._app.clock.now()
         scope = self._reports.scope(community)
         queued: list[int] = []

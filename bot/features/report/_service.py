@@ -24,6 +24,7 @@ from bot.analytics import (
 )
 from bot.config import CommunityConfig
 from bot.domain import ChannelMention, Post
+from bot.features.report._config import ReportConfig
 from bot.features.report._render import chart_labels, figure_lines
 from bot.storage import UnitOfWork
 
@@ -85,7 +86,7 @@ class Reports:
         catalog = self._app.catalog(community.key)
         async with self._app.store.read() as uow:
             unanswered = await unanswered_lines(uow, report)
-        folder = community.report.chart_dir or default_chart_dir()
+        folder = community.section(ReportConfig).chart_dir or default_chart_dir()
         path = folder / f"{_UNSAFE.sub('_', f'{community.key}-{name}')}.png"
         await asyncio.to_thread(write_chart, chart_data(report), chart_labels(catalog), path)
         channel = report.scope.channel_id
@@ -115,8 +116,8 @@ def scope_for(
     return Scope(
         community_id=community_id,
         channel_id=channel_id,
-        exclude=frozenset(community.report.exclude_members),
-        unanswered_after=timedelta(hours=community.report.unanswered_after_hours),
+        exclude=frozenset(community.section(ReportConfig).exclude_members),
+        unanswered_after=timedelta(hours=community.section(ReportConfig).unanswered_after_hours),
     )
 
 

@@ -8,8 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
-from bot._toml_lines import KeyPath
-from bot.config._base import Cron
+from bot.config import Cron, KeyPath
 
 log = logging.getLogger(__name__)
 

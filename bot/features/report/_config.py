@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
-from bot.config._base import Cron
+from bot.config import Cron
 
 _PURPOSE = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
 

@@ -18,7 +18,7 @@ from pydantic import (
 )
 
 from bot.activity import LEVELS, Thresholds
-from bot.config._base import Cron, Slug, _Model
+from bot.config import ConfigModel, Cron, Slug
 
 _QUIET_HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -32,7 +32,7 @@ def _level(value: str) -> str:
 _Level = Annotated[StrictStr, AfterValidator(_level)]
 
 
-class LevelsConfig(_Model):
+class LevelsConfig(ConfigModel):
     """Activity level thresholds, in days (see README, "Breaking the ice")."""
 
     new_days: StrictInt = Field(default=14, ge=0)
@@ -64,7 +64,7 @@ class LevelsConfig(_Model):
         )
 
 
-class WelcomeConfig(_Model):
+class WelcomeConfig(ConfigModel):
     """Greeting newcomers: where, how long after they join, how many members to introduce."""
 
     enabled: StrictBool = True
@@ -73,7 +73,7 @@ class WelcomeConfig(_Model):
     introduce: StrictInt = Field(default=2, ge=0, le=3)
 
 
-class ChampionsConfig(_Model):
+class ChampionsConfig(ConfigModel):
     """Volunteers asked by DM to answer first posts (and start rituals), `weekly_cap` a week."""
 
     enabled: StrictBool = True
@@ -81,7 +81,7 @@ class ChampionsConfig(_Model):
     rituals: StrictBool = True
 
 
-class IcebreakerConfig(_Model):
+class IcebreakerConfig(ConfigModel):
     """Icebreaker posts that invite a few quieter members by name, with care."""
 
     enabled: StrictBool = False

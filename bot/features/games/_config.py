@@ -15,14 +15,13 @@ from pydantic import (
     model_validator,
 )
 
-from bot._toml_lines import KeyPath
-from bot.config._base import Cron, Slug, _Model
+from bot.config import ConfigModel, Cron, KeyPath, Slug
 
 POLL_KINDS = ("this_or_that", "would_you_rather")
 SEASON_MONTHS = (1, 2, 3, 4, 6, 12)
 
 
-class GameScheduleConfig(_Model):
+class GameScheduleConfig(ConfigModel):
     """A game started on a cron schedule: a trivia round or a poll from the content."""
 
     name: Slug
@@ -43,7 +42,7 @@ class GameScheduleConfig(_Model):
         return self
 
 
-class GamesConfig(_Model):
+class GamesConfig(ConfigModel):
     """Games of one community: trivia, quick polls, two truths and a lie, seasons."""
 
     enabled: StrictBool = True

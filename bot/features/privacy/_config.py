@@ -6,10 +6,10 @@ from typing import Self
 
 from pydantic import Field, StrictInt, model_validator
 
-from bot.config._base import Cron, _Model
+from bot.config import ConfigModel, Cron
 
 
-class PrivacyConfig(_Model):
+class PrivacyConfig(ConfigModel):
     """Retention of the interaction log and of message text, and the daily purge."""
 
     retention_days: StrictInt = Field(default=395, ge=1)
