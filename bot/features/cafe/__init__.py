@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 from datetime import timedelta
 
-from bot.feature import Feature, FeatureContext
+from bot.feature import ConfigSection, Feature, FeatureContext
 from bot.features.cafe._clicks import Clicks
 from bot.features.cafe._commands import declare_commands, parse_duration
 from bot.features.cafe._config import CafeConfig, cafe_config, cafe_findings
@@ -92,4 +92,9 @@ def setup(app: FeatureContext) -> None:
     _metrics.register()
 
 
-FEATURE = Feature(name="cafe", order=65, setup=setup)
+FEATURE = Feature(
+    name="cafe",
+    order=65,
+    setup=setup,
+    config=ConfigSection("cafe", CafeConfig, cafe_findings),
+)

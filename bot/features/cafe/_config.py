@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 from pydantic import Field, StrictBool, StrictInt
 
 from bot._toml_lines import KeyPath
-from bot.config._base import Cron, Slug, _Model
+from bot.config import ConfigModel, Cron, Slug
 
 if TYPE_CHECKING:
     from bot.config import CommunityConfig
 
 
-class CafeConfig(_Model):
+class CafeConfig(ConfigModel):
     """Rounds of small groups of members who opted in, matched from who talks to whom."""
 
     enabled: StrictBool = False
@@ -58,10 +58,5 @@ def cafe_findings(community: Mapping[str, object]) -> list[tuple[KeyPath, str]]:
 
 
 def cafe_config(community: CommunityConfig) -> CafeConfig:
-    """Return a community's café section (defaults, hence off, when it has none)."""
-    section = getattr(community, "section", None)
-    if section is None:
-        return CafeConfig()
-    found = section(CafeConfig)
-    assert isinstance(found, CafeConfig)
-    return found
+    """Return a community's café section (defaults, hence off, when the file has none)."""
+    return community.section(CafeConfig)

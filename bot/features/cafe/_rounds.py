@@ -21,6 +21,7 @@ from bot.config import CommunityConfig
 from bot.domain import Choice, Mention, Post
 from bot.features.cafe._config import CafeConfig
 from bot.features.cafe._pairing import Group, Pool, plan_round
+from bot.features.privacy import PrivacyConfig
 from bot.ports import Forbidden, PlatformError
 from bot.storage import UnitOfWork
 from bot.storage.cafe import Cafes, NewGroup
@@ -248,7 +249,8 @@ class Rounds:
         """Delete café rounds older than the community's retention."""
         community = self._app.communities[community_key]
         community_id = self._app.community_id(community_key)
-        before = self._app.clock.now() - timedelta(days=community.privacy.retention_days)
+        retention = community.section(PrivacyConfig).retention_days
+        before = self._app.clock.now() - timedelta(days=retention)
         async with self._app.store.transaction() as uow:
             gone = await uow.repository(Cafes).purge_before(community_id, before)
         if gone:
