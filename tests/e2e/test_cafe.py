@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
 
 from bot.app import App
 from bot.config import CommunityConfig
-from bot.domain import Member
+from bot.domain import Member, Mention
 from bot.feature import FeatureContext
 from bot.features.cafe import CafeConfig, Rounds
 from bot.features.privacy._commands import CONFIRM
 from bot.storage.cafe import Cafes, pseudonym
 from tests.e2e.conftest import KEY, Terreau
+from tests.e2e.test_examples import ANY, first_line_pattern, folder, replay
 
 pytestmark = [pytest.mark.cafe, pytest.mark.me]
+__all__ = ["folder"]  # the example replay's working-folder fixture
 
 CAFE = CafeConfig(enabled=True, channel="general", checkin_days=4, unanswered_rounds=3)
 ANN = Member(id="ann", display_name="Ann")
@@ -190,3 +193,61 @@ async def test_commands_exclusions_and_the_members_data(terreau: Terreau) -> Non
     await terreau.command(BEN, "cafe", "leave")
     await terreau.command(BEN, "cafe", "leave")
     assert keys_of(terreau, BEN)[-2:] == ["cafe.leave.done", "cafe.leave.not_in"]
+
+
+CAFE_TOML = """
+[communities.cafe]
+enabled = true
+channel = "general"
+schedule = "0 10 * * 1"
+checkin_days = 4
+"""
+
+
+async def test_a_configured_cafe_runs_on_its_schedule_in_the_community_timezone(
+    terreau: Terreau,
+) -> None:
+    await terreau.start(extra=CAFE_TOML)
+    for member in (ANN, BEN, CAT, DAN):
+        await terreau.say(member, text="hello")
+        await terreau.command(member, "cafe", "join")
+        assert keys_of(terreau, member) == ["cafe.join.done"]
+    await terreau.command(ANN, "cafe", "join")
+    assert keys_of(terreau, ANN)[-1] == "cafe.join.already"
+
+    # Monday 10:00 in Paris is 09:00 UTC.
+    await terreau.at(ROUND - timedelta(minutes=1))
+    assert sent(terreau, "cafe.intro") == []
+    await terreau.at(ROUND)
+    intros = sent(terreau, "cafe.intro")
+    assert sorted(len(post.mentions) for post in intros) == [2, 2]
+    assert {item.where.channel_id for item in terreau.platform.sent if item.kind == "send"} == {
+        "general"
+    }
+
+    await terreau.at(ROUND + timedelta(days=4, hours=1))
+    assert len(sent(terreau, "cafe.checkin.ask")) == 2
+
+    # A restart fires nothing again: the round and the check-ins were claimed.
+    await terreau.stop()
+    await terreau.start(extra=CAFE_TOML)
+    await terreau.at(ROUND + timedelta(days=4, hours=3))
+    assert sent(terreau, "cafe.intro") == []
+    assert sent(terreau, "cafe.checkin.ask") == []
+
+
+def test_the_example_script_replays_a_round_and_its_checkin(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    transcript = replay("cafe.script", capsys)
+
+    assert "error:" not in transcript
+    intro = first_line_pattern(
+        "cafe.intro",
+        members=[Mention(member_id="x", display_name=ANY)],
+        interest=None,
+        starter=ANY,
+        checkin_days=4,
+    )
+    assert len(intro.findall(transcript)) == 2
+    assert transcript == replay("cafe.script", capsys)
