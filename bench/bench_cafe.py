@@ -20,17 +20,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import random
 import tempfile
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert, make_url, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from bench_icebreaker import scratch_database
+from sqlalchemy import insert
 
 from bot.features.cafe import Pool, plan_round
 from bot.ports import Clock
@@ -233,22 +231,6 @@ def _log(
         "meta": None,
         "content": None,
     }
-
-
-@contextlib.asynccontextmanager
-async def scratch_database(server_url: str) -> AsyncIterator[str]:
-    """Create a throwaway database next to `server_url`'s and drop it afterwards."""
-    url = make_url(server_url)
-    name = f"terreau_bench_cafe_{os.getpid()}"
-    admin = create_async_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
 
 
 async def main() -> None:
