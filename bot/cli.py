@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from sqlalchemy import make_url
+
 from bot import cli_doctor, cli_init, cli_privacy
 from bot.app import create_app
 from bot.clock import FastClock, SystemClock, VirtualClock
@@ -25,7 +27,7 @@ from bot.observability import Metrics
 from bot.ports import ChatPlatform, Clock, StartupFailed
 from bot.prompts import PromptError, Prompts
 from bot.replay import Replay
-from bot.storage import Database
+from bot.storage import Database, DatabaseUnavailable
 from bot.storage.migrate import SchemaOutdated, require_current_schema, schema_status, upgrade
 
 if TYPE_CHECKING:
@@ -181,6 +183,7 @@ def _load(config: Path) -> tuple[Settings, Prompts]:
 def _check(config: Path, out: TextIO, *, now: datetime | None = None) -> int:
     settings, prompts = _load(config)
     now = now if now is not None else datetime.now(UTC)
+    advice = asyncio.run(_timing_advice(settings, prompts, _existing_database(settings), now))
     checked = sorted(
         (feature for feature in registry() if feature.check is not None),
         key=lambda feature: feature.order if feature.check_order is None else feature.check_order,
@@ -202,7 +205,51 @@ def _check(config: Path, out: TextIO, *, now: datetime | None = None) -> int:
         for lines in checks:
             for line in lines(community):
                 print(f"  {line}", file=out)
+        for line in advice.get(community.key, []):
+            print(f"  advice: {line}", file=out)
     return EXIT_OK
+
+
+def _existing_database(settings: Settings) -> str | None:
+    """Return the database URL, unless it names a SQLite file that does not exist yet."""
+    url = Secrets.from_env(os.environ).database_url(settings.database_url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not (
+        parsed.database and parsed.database != ":memory:" and Path(parsed.database).is_file()
+    ):
+        return None
+    return url
+
+
+async def _timing_advice(
+    settings: Settings, prompts: Prompts, url: str | None, now: datetime
+) -> dict[str, list[str]]:
+    """Return each community's timing suggestions from a database that is already there.
+
+    `terreau check` runs before `terreau db upgrade` too: it never creates a database,
+    and says nothing when there is none yet, or it is out of date or unreachable.
+    """
+    from bot.features.report import timing_advice
+
+    if url is None:
+        return {}
+    try:
+        current, head = await schema_status(url)
+        if current != head:
+            return {}
+        database = await Database.connect(url)
+    except DatabaseUnavailable as error:
+        log.info("no timing advice: %s", error)
+        return {}
+    try:
+        return {
+            community.key: await timing_advice(
+                prompts.catalog(community.language), database, community, now
+            )
+            for community in settings.communities
+        }
+    finally:
+        await database.close()
 
 
 async def _db_upgrade(config: Path) -> int:

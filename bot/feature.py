@@ -9,7 +9,7 @@ composition root: it sees the services below through `FeatureContext`.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 from bot.config import ConfigSection
 
 if TYPE_CHECKING:
+    from bot.analytics import Scheduled
     from bot.commands import CommandRegistry
     from bot.config import CommunityConfig, Settings
     from bot.delivery import Delivery
@@ -202,7 +203,8 @@ class Feature:
     `validate` loads the feature's own content files and raises `PromptError` on a
     bad one; both run whenever the config is loaded for a command. `check` runs
     before `terreau check` prints anything and returns the lines to print for a
-    community.
+    community. `schedules` returns what the feature posts on a schedule in a
+    community, for the report to place on its activity heatmap.
     """
 
     name: str
@@ -213,6 +215,7 @@ class Feature:
     check_order: int | None = None
     content_problems: ContentProblems | None = None
     validate: Callable[[Settings], object] | None = None
+    schedules: Callable[[CommunityConfig], Sequence[Scheduled]] | None = None
 
 
 def by_order(features: Mapping[str, Feature]) -> list[Feature]:

@@ -393,8 +393,34 @@ _BY_KEY: dict[str, Override] = {
             {"label": "Questions asked", "value": "2", "change": None, "names": None},
         ],
         "unanswered": [{"member": HOSTILE, "channel": c, "asked": WHEN}],
+        "advice": "“question-of-the-week” posts on Monday 09:00, a quiet hour.",
+        "full_report": "discord:123456789012345678",
     },
     "report.names.listed": lambda n, a, b, c: {"names": f"{HOSTILE}, Bob"},
+    "report.advice.quiet": lambda n, a, b, c: {
+        "name": "question-of-the-week",
+        "at": "Monday 09:00",
+        "at_posts": str(n),
+        "at_count": n,
+        "best": "Tuesday 18:00–20:00",
+        "best_posts": str(n),
+        "best_count": n,
+        "faster": "3",
+        "weeks": n,
+        "questions": n,
+    },
+    "report.advice.not_enough": lambda n, a, b, c: {"min_weeks": 4, "min_posts": 200, "weeks": n},
+    "report.advice.placed_well": lambda n, a, b, c: {"weeks": n},
+    "report.hours.placed": lambda n, a, b, c: {
+        "name": "question-of-the-week",
+        "kind": "ritual",
+        "slots": ["Monday 09:00", "Thursday 18:00"],
+    },
+    "report.hours.slot": lambda n, a, b, c: {"day": "Monday", "start": "09:00"},
+    "report.channels.quiet": lambda n, a, b, c: {"channels": ["#projects", "#help"], "minimum": 20},
+    "report.channels.share": lambda n, a, b, c: {"answered": 1, "questions": 2},
+    "report.channels.answered": lambda n, a, b, c: {"hours": 24},
+    "report.hours.window": lambda n, a, b, c: {"day": "Tuesday", "start": "18:00", "end": "20:00"},
 }
 
 
@@ -402,9 +428,9 @@ def full_digest(catalog: Catalog, platform: str) -> Post:
     """The digest moderators get with every feature on, names shown, ten open questions.
 
     Every figure the report has (`report.figures.*`), one response rate per ritual,
-    one click figure per feature, level moves naming twenty members each, and ten
-    questions still waiting: in French, well over 3,500 characters, more than one
-    Discord or Slack message holds.
+    one click figure per feature, level moves naming twenty members each, ten
+    questions still waiting, a timing suggestion and the pointer to the full report:
+    in French, well over 3,500 characters, more than one Discord or Slack message holds.
     """
     names = ", ".join(f"Membre n°{index}" for index in range(20))
     per_key: dict[str, list[dict[str, object]]] = {
@@ -457,4 +483,19 @@ def full_digest(catalog: Catalog, platform: str) -> Post:
         figures=figures,
         unanswered=unanswered,
         timezone=TIMEZONE,
+        advice=catalog.text(
+            "report.advice.quiet",
+            name="question-de-la-semaine",
+            at=catalog.format_datetime(WHEN, TIMEZONE, "datetime"),
+            at_posts="1",
+            at_count=1,
+            best=catalog.format_datetime(LATER, TIMEZONE, "datetime"),
+            best_posts="20",
+            best_count=20,
+            faster=3,
+            weeks=12,
+            posts=2100,
+            questions=30,
+        ),
+        full_report=f"{platform}:{IDS[platform]['channel']}",
     )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Date, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.analytics._period import Period
@@ -96,18 +97,23 @@ async def member_totals(conn: AsyncConnection, scope: Scope, period: Period) -> 
         present_stmt = present_stmt.where(_members.member_id.not_in(sorted(scope.exclude)))
     present = int((await conn.execute(present_stmt)).scalar_one())
     source = activity(scope, period, conn.dialect.name)
+    # Whether each member was active lately is worked out in SQL: ~100,000 plain
+    # integers come back, with no day to convert in Python.
+    week, month = period.end - timedelta(days=7), period.end - timedelta(days=30)
     totals = (
         select(
             source.c.member_id,
             func.sum(source.c.posts).label("posts"),
-            func.max(source.c.day).label("last_day"),
+            func.max(case((_on_or_after(source.c.day, week), 1), else_=0)).label("last_7"),
+            func.max(case((_on_or_after(source.c.day, month), 1), else_=0)).label("last_30"),
         )
         .group_by(source.c.member_id)
         .subquery("totals")
     )
     stmt = select(
         totals.c.posts,
-        totals.c.last_day,
+        totals.c.last_7,
+        totals.c.last_30,
         func.coalesce(_members.is_bot, False),
         case((stayed, 1), else_=0),
     ).select_from(
@@ -119,11 +125,9 @@ async def member_totals(conn: AsyncConnection, scope: Scope, period: Period) -> 
             ),
         )
     )
-    week = (period.end - timedelta(days=7)).isoformat()
-    month = (period.end - timedelta(days=30)).isoformat()
     counts: list[int] = []
     rowers = reactors = last_7 = last_30 = 0
-    for posts, last_day, is_bot, stayed_too in await conn.execute(stmt):
+    for posts, lately, this_month, is_bot, stayed_too in await conn.execute(stmt):
         if is_bot:
             continue
         if not stayed_too:
@@ -133,15 +137,19 @@ async def member_totals(conn: AsyncConnection, scope: Scope, period: Period) -> 
             counts.append(int(posts))
         else:
             reactors += 1
-        day = as_date(last_day).isoformat()
-        last_7 += day >= week
-        last_30 += day >= month
+        last_7 += lately
+        last_30 += this_month
     return MemberTotals(
         participation=Participation(present=present, rowers=rowers, reactors=reactors),
         post_counts=counts,
         active_last_7_days=last_7,
         active_last_30_days=last_30,
     )
+
+
+def _on_or_after(day: ColumnElement[Any], first: date) -> ColumnElement[bool]:
+    """Compare a day of either activity source (a date, or ISO text on SQLite's log)."""
+    return day >= (first if isinstance(day.type, Date) else first.isoformat())
 
 
 async def newcomers(conn: AsyncConnection, scope: Scope, period: Period) -> int:

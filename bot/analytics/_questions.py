@@ -3,6 +3,11 @@
 A question is a member's top-level message with a question mark (the log marks
 it at ingest, without keeping its text; never a bot's). Its first answer is the earliest message
 of another member replying to it or posted in its thread; bots do not answer.
+
+Looking a first answer up costs two index lookups and a read of the log per question
+(125,000 questions in 90 days of a large community: most of a report's time). A report
+stores the first answers it finds (`question_answers`), so later reports look up only
+the questions that were still unanswered, or new.
 """
 
 from __future__ import annotations
@@ -11,18 +16,38 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, ScalarSelect, and_, func, literal_column, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Float,
+    FromClause,
+    Integer,
+    Select,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.analytics._period import Period
 from bot.analytics._scope import POST_KINDS, Scope, human
 from bot.storage import QUESTION, UnitOfWork
+from bot.storage._base import insert_for
+from bot.storage.analytics import QuestionAnswerRow
 from bot.storage.models import InteractionLogRow, MemberRow
 
 log = logging.getLogger(__name__)
 
 _members = MemberRow.__table__.c
+_T = TypeVar("_T", datetime, float)
 # Written as a literal so the planner can use the partial index of questions.
 _IS_QUESTION: ColumnElement[str] = literal_column(f"'{QUESTION}'")
 
@@ -36,6 +61,8 @@ class Question:
     member_id: str | None
     asked_at: datetime
     answered_at: datetime | None
+    stored: bool = False
+    """Whether the first answer was read from `question_answers` rather than looked up."""
 
     def waited(self) -> timedelta | None:
         """Return how long the question waited for its first answer, if it got one."""
@@ -49,6 +76,82 @@ class Question:
         return waited is None or waited > delay
 
 
+def _lookups(question: FromClause) -> tuple[Select[Any], Select[Any]]:
+    """Return the two lookups of a question's first answer, correlated to `question`.
+
+    The earliest post of another member (never a bot) replying to it, and the earliest
+    in its thread; each selects one column, `at`.
+    """
+    answer = InteractionLogRow.__table__.alias("answer")
+
+    def first(link: ColumnElement[bool]) -> Select[Any]:
+        return (
+            select(func.min(answer.c.occurred_at).label("at"))
+            .where(
+                answer.c.community_id == question.c.community_id,
+                link,
+                answer.c.kind.in_(POST_KINDS),
+                answer.c.member_id != question.c.member_id,
+                human(answer),
+            )
+            .correlate(question)
+        )
+
+    return (
+        first(answer.c.reply_to == question.c.message_id),
+        first(and_(answer.c.thread_id.is_not(None), answer.c.thread_id == question.c.message_id)),
+    )
+
+
+def _statement(scope: Scope, since: datetime, until: datetime) -> Select[Any]:
+    """Select each question of [since, until) with its stored answer or the two lookups."""
+    asked = InteractionLogRow.__table__.alias("asked")
+    reply, thread = _lookups(asked)
+    stored = QuestionAnswerRow.__table__.alias("stored")
+    known = stored.c.answered_at.is_not(None)
+    # CASE leaves the lookups out for questions whose first answer is stored.
+    by_reply = case((known, None), else_=reply.scalar_subquery())
+    in_thread = case((known, None), else_=thread.scalar_subquery())
+    stmt = (
+        select(
+            asked.c.message_id,
+            asked.c.channel_id,
+            asked.c.member_id,
+            asked.c.occurred_at.label("asked_at"),
+            stored.c.answered_at.label("stored_at"),
+            by_reply.label("replied_at"),
+            in_thread.label("threaded_at"),
+        )
+        .select_from(
+            asked.outerjoin(
+                stored,
+                and_(
+                    stored.c.community_id == asked.c.community_id,
+                    stored.c.message_id == asked.c.message_id,
+                ),
+            )
+        )
+        .where(
+            asked.c.community_id == scope.community_id,
+            asked.c.target == _IS_QUESTION,
+            asked.c.occurred_at >= since,
+            asked.c.occurred_at < until,
+            # The log marks only members' top-level messages as questions: no kind or bot
+            # test here, so the covering index answers without reading the table.
+        )
+    )
+    if scope.channel_id is not None:
+        stmt = stmt.where(asked.c.channel_id == scope.channel_id)
+    if scope.exclude:
+        stmt = stmt.where(asked.c.member_id.not_in(sorted(scope.exclude)))
+    return stmt.order_by(asked.c.occurred_at)
+
+
+def _first(*moments: _T | None) -> _T | None:
+    known = [moment for moment in moments if moment is not None]
+    return min(known) if known else None
+
+
 async def questions(
     uow: UnitOfWork, scope: Scope, since: datetime, until: datetime
 ) -> list[Question]:
@@ -59,59 +162,180 @@ async def questions(
 async def _asked(
     conn: AsyncConnection, scope: Scope, since: datetime, until: datetime
 ) -> list[Question]:
-    log_table = InteractionLogRow.__table__
-    asked = log_table.alias("asked")
-    answer = log_table.alias("answer")
-
-    def first_answer(link: ColumnElement[bool]) -> ScalarSelect[datetime]:
-        return (
-            select(func.min(answer.c.occurred_at))
-            .where(
-                answer.c.community_id == asked.c.community_id,
-                link,
-                answer.c.kind.in_(POST_KINDS),
-                answer.c.member_id != asked.c.member_id,
-                human(answer),
-            )
-            .scalar_subquery()
-        )
-
-    by_reply = first_answer(answer.c.reply_to == asked.c.message_id)
-    in_thread = first_answer(
-        and_(answer.c.thread_id.is_not(None), answer.c.thread_id == asked.c.message_id)
-    )
-    stmt = select(
-        asked.c.message_id,
-        asked.c.channel_id,
-        asked.c.member_id,
-        asked.c.occurred_at,
-        by_reply,
-        in_thread,
-    ).where(
-        asked.c.community_id == scope.community_id,
-        asked.c.target == _IS_QUESTION,
-        asked.c.occurred_at >= since,
-        asked.c.occurred_at < until,
-        # The log marks only members' top-level messages as questions: no kind or bot
-        # test here, so the covering index answers without reading the table.
-    )
-    if scope.channel_id is not None:
-        stmt = stmt.where(asked.c.channel_id == scope.channel_id)
-    if scope.exclude:
-        stmt = stmt.where(asked.c.member_id.not_in(sorted(scope.exclude)))
-    stmt = stmt.order_by(asked.c.occurred_at)
     return [
         Question(
             message_id=message_id,
             channel_id=channel_id,
             member_id=member_id,
             asked_at=asked_at,
-            answered_at=min(replied, threaded) if replied and threaded else replied or threaded,
+            answered_at=stored_at or _first(replied, threaded),
+            stored=stored_at is not None,
         )
-        for message_id, channel_id, member_id, asked_at, replied, threaded in (
-            await conn.execute(stmt)
+        for message_id, channel_id, member_id, asked_at, stored_at, replied, threaded in (
+            await conn.execute(_statement(scope, since, until))
         ).all()
     ]
+
+
+def _epoch(dialect: str, column: ColumnElement[Any]) -> ColumnElement[float]:
+    """Return seconds since the epoch of a stored timestamp, fraction included."""
+    if dialect == "sqlite":
+        # "YYYY-MM-DD HH:MM:SS.ffffff": whole seconds, then the fraction as it is written.
+        whole = cast(func.strftime("%s", column), Integer)
+        return cast(whole + cast(func.substr(column, 20), Float), Float)
+    return cast(func.extract("epoch", column), Float)
+
+
+async def settle_answers(
+    conn: AsyncConnection, community_id: int, since: datetime, until: datetime
+) -> None:
+    """Look up and store the first answers of questions asked in [since, until).
+
+    Only questions with no stored answer are looked up; those still unanswered are
+    looked up again next time.
+    """
+    asked = InteractionLogRow.__table__.alias("asked")
+    stored = QuestionAnswerRow.__table__
+    # The questions with no stored answer first, fenced off (OFFSET 0) so the planner
+    # does not look up answers of questions it then leaves out.
+    pending = (
+        select(
+            asked.c.community_id,
+            asked.c.message_id,
+            asked.c.member_id,
+            asked.c.occurred_at.label("asked_at"),
+        )
+        .where(
+            asked.c.community_id == community_id,
+            asked.c.target == _IS_QUESTION,
+            asked.c.occurred_at >= since,
+            asked.c.occurred_at < until,
+            ~exists().where(
+                stored.c.community_id == asked.c.community_id,
+                stored.c.message_id == asked.c.message_id,
+            ),
+        )
+        .offset(0)
+        .subquery("pending")
+    )
+
+    # One scalar over both lookups, so neither is evaluated twice.
+    both = union_all(*_lookups(pending)).subquery("both")
+    answered = select(func.min(both.c.at)).scalar_subquery()
+    found = (
+        select(
+            pending.c.community_id,
+            pending.c.message_id,
+            pending.c.asked_at,
+            answered.label("answered_at"),
+        )
+        .offset(0)
+        .subquery("found")
+    )
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        await conn.exec_driver_sql("SET LOCAL jit = off")  # as reports do: see build_report
+    asked_epoch = _epoch(dialect, found.c.asked_at)
+    insert = insert_for(dialect, stored).from_select(
+        ["community_id", "message_id", "asked_at", "answered_at", "asked_hour", "waited"],
+        select(
+            found,
+            # Seconds are positive: SQLite's cast truncates, PostgreSQL's would round.
+            cast(
+                asked_epoch / 3600 if dialect == "sqlite" else func.floor(asked_epoch / 3600),
+                BigInteger,
+            ),
+            _epoch(dialect, found.c.answered_at) - asked_epoch,
+        ).where(found.c.answered_at.is_not(None)),
+    )
+    await conn.execute(
+        insert.on_conflict_do_nothing(index_elements=[stored.c.community_id, stored.c.message_id])
+    )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class QuestionFigures:
+    """What a report shows of a period's questions, summed in the database."""
+
+    asked: int
+    waits: list[tuple[int, float]]
+    """(hour asked, in whole hours since the epoch, and hours waited) of each answered one."""
+    unanswered: int
+    """Questions asked at least the scope's delay ago that got no answer within it."""
+    still_open: list[Question]
+    """The latest of those with no answer at all, newest first."""
+
+
+async def question_figures(
+    conn: AsyncConnection, scope: Scope, period: Period, as_of: datetime, *, listed: int
+) -> QuestionFigures:
+    """Return the period's question figures from the answers `settle_answers` stored.
+
+    Only numbers come back for the 100,000 questions of a large period (turning their
+    timestamps into datetimes took longer than the query), and rows for `listed`.
+    """
+    asked = InteractionLogRow.__table__.alias("asked")
+    stored = QuestionAnswerRow.__table__.alias("stored")
+    joined = asked.outerjoin(
+        stored,
+        and_(
+            stored.c.community_id == asked.c.community_id,
+            stored.c.message_id == asked.c.message_id,
+        ),
+    )
+    conditions = [
+        asked.c.community_id == scope.community_id,
+        asked.c.target == _IS_QUESTION,
+        asked.c.occurred_at >= period.since,
+        asked.c.occurred_at < period.until,
+    ]
+    if scope.channel_id is not None:
+        conditions.append(asked.c.channel_id == scope.channel_id)
+    if scope.exclude:
+        conditions.append(asked.c.member_id.not_in(sorted(scope.exclude)))
+    waited = stored.c.waited
+    delay = scope.unanswered_after.total_seconds()
+    eligible = asked.c.occurred_at <= as_of - scope.unanswered_after
+    counts = select(
+        func.count(),
+        func.coalesce(
+            func.sum(
+                case(
+                    (and_(eligible, or_(stored.c.answered_at.is_(None), waited > delay)), 1),
+                    else_=0,
+                )
+            ),
+            0,
+        ),
+    ).select_from(joined)
+    total, unanswered = (await conn.execute(counts.where(*conditions))).one()
+    waits = (
+        select(stored.c.asked_hour, waited)
+        .select_from(joined)
+        .where(*conditions, stored.c.answered_at.is_not(None))
+    )
+    latest = (
+        select(asked.c.message_id, asked.c.channel_id, asked.c.member_id, asked.c.occurred_at)
+        .select_from(joined)
+        .where(*conditions, eligible, stored.c.answered_at.is_(None))
+        .order_by(asked.c.occurred_at.desc())
+        .limit(listed)
+    )
+    return QuestionFigures(
+        asked=int(total),
+        waits=[(hour, w / 3600) for hour, w in await conn.execute(waits)],
+        unanswered=int(unanswered),
+        still_open=[
+            Question(
+                message_id=message_id,
+                channel_id=channel_id,
+                member_id=member_id,
+                asked_at=at,
+                answered_at=None,
+            )
+            for message_id, channel_id, member_id, at in await conn.execute(latest)
+        ],
+    )
 
 
 async def in_period(conn: AsyncConnection, scope: Scope, period: Period) -> list[Question]:

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from bot.analytics._channels import ChannelActivity, channel_activity
 from bot.analytics._figures import Figure, gini, median, share, top_share
+from bot.analytics._hours import Heatmap, heatmap, settle_hours
 from bot.analytics._participation import (
     DayActivity,
     Participation,
@@ -20,7 +22,7 @@ from bot.analytics._participation import (
 )
 from bot.analytics._period import Period
 from bot.analytics._providers import METRICS, MetricRegistry
-from bot.analytics._questions import Question, in_period
+from bot.analytics._questions import Question, question_figures, settle_answers
 from bot.analytics._scope import Scope
 from bot.storage import UnitOfWork
 
@@ -28,10 +30,14 @@ log = logging.getLogger(__name__)
 
 
 class Reads(Protocol):
-    """Where a report reads: a database, or a feature's store."""
+    """Where a report reads (and stores what it counted): a database, or a feature's store."""
 
     def read(self) -> AbstractAsyncContextManager[UnitOfWork]:
         """Open a read-only unit of work."""
+        ...
+
+    def transaction(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        """Open a read-write unit of work."""
         ...
 
 
@@ -49,6 +55,10 @@ class Report:
     daily: tuple[DayActivity, ...]
     participation: Participation
     unanswered: tuple[Question, ...]
+    hours: Heatmap | None = None
+    """Posts and reactions by local weekday and hour over the period."""
+    channels: tuple[ChannelActivity, ...] = ()
+    """Each channel's figures (community reports only), busiest first."""
 
     def figure(self, key: str) -> Figure:
         """Return the first figure whose key ends with `key` (e.g. `rowers`)."""
@@ -63,24 +73,26 @@ class _Measured:
     figures: list[Figure]
     daily: list[DayActivity]
     participation: Participation
-    questions: list[Question]
+    still_open: list[Question]
+    hours: Heatmap | None
+    channels: list[ChannelActivity]
 
 
 def _key(name: str) -> str:
     return f"report.figures.{name}"
 
 
-async def _measure(uow: UnitOfWork, scope: Scope, period: Period, as_of: datetime) -> _Measured:
+async def _measure(
+    uow: UnitOfWork, scope: Scope, period: Period, as_of: datetime, *, with_hours: bool
+) -> _Measured:
     conn = uow.connection
     daily = await daily_activity(conn, scope, period)
     totals = await member_totals(conn, scope, period)
     split, counts = totals.participation, totals.post_counts
     arrived = await newcomers(conn, scope, period)
     kept = await retention(conn, scope, period)
-    asked = await in_period(conn, scope, period)
-    waits = [w.total_seconds() / 3600 for q in asked if (w := q.waited()) is not None]
-    eligible = [q for q in asked if q.asked_at + scope.unanswered_after <= as_of]
-    unanswered = [q for q in eligible if q.unanswered_after(scope.unanswered_after, as_of)]
+    asked = await question_figures(conn, scope, period, as_of, listed=UNANSWERED_LISTED)
+    waits = [waited for _asked, waited in asked.waits]
     hours = int(scope.unanswered_after.total_seconds() // 3600)
     figures = [
         Figure(key=_key("active"), value=split.rowers + split.reactors),
@@ -100,11 +112,20 @@ async def _measure(uow: UnitOfWork, scope: Scope, period: Period, as_of: datetim
             unit="share",
             variables={"cohort": kept.cohort},
         ),
-        Figure(key=_key("questions"), value=len(asked)),
+        Figure(key=_key("questions"), value=asked.asked),
         Figure(key=_key("first_reply"), value=median(waits), unit="hours"),
-        Figure(key=_key("unanswered"), value=len(unanswered), variables={"hours": hours}),
+        Figure(key=_key("unanswered"), value=asked.unanswered, variables={"hours": hours}),
     ]
-    return _Measured(figures=figures, daily=daily, participation=split, questions=unanswered)
+    return _Measured(
+        figures=figures,
+        daily=daily,
+        participation=split,
+        still_open=asked.still_open,
+        hours=await heatmap(conn, scope, period, as_of, asked.waits) if with_hours else None,
+        channels=await channel_activity(conn, scope, period)
+        if with_hours and scope.channel_id is None
+        else [],
+    )
 
 
 async def _measure_alone(
@@ -113,13 +134,15 @@ async def _measure_alone(
     period: Period,
     as_of: datetime,
     providers: MetricRegistry,
+    *,
+    with_hours: bool = False,
 ) -> _Measured:
     async with database.read() as uow:
         if uow.connection.dialect.name == "postgresql":
             # The questions query looks expensive to the planner, whose JIT compiler
             # then spends longer compiling it (half a second) than the lookups take.
             await uow.connection.exec_driver_sql("SET LOCAL jit = off")
-        measured = await _measure(uow, scope, period, as_of)
+        measured = await _measure(uow, scope, period, as_of, with_hours=with_hours)
         if scope.channel_id is None:
             for name, provider in providers:
                 try:
@@ -141,13 +164,20 @@ async def build_report(
 
     The two periods are measured at once, each in its own read-only snapshot, so
     a report takes the time of one period where the database can run two queries.
+    First, in one write transaction, the log's complete hours not counted yet are added
+    to the hourly counts, and the first answers of questions of both periods that have
+    none stored are looked up and stored; the periods then read only what is stored.
     """
+    async with database.transaction() as uow:
+        await settle_hours(uow.connection, scope.community_id, as_of)
+        await settle_answers(
+            uow.connection, scope.community_id, period.previous().since, period.until
+        )
     now, before = await asyncio.gather(
-        _measure_alone(database, scope, period, as_of, providers),
+        _measure_alone(database, scope, period, as_of, providers, with_hours=True),
         _measure_alone(database, scope, period.previous(), as_of, providers),
     )
     earlier = {figure.identity: figure for figure in before.figures}
-    still_open = [q for q in now.questions if q.answered_at is None]
     return Report(
         scope=scope,
         period=period,
@@ -155,5 +185,7 @@ async def build_report(
         figures=tuple(figure.compared(earlier.get(figure.identity)) for figure in now.figures),
         daily=tuple(now.daily),
         participation=now.participation,
-        unanswered=tuple(reversed(still_open[-UNANSWERED_LISTED:])),
+        unanswered=tuple(now.still_open),
+        hours=now.hours,
+        channels=tuple(now.channels),
     )

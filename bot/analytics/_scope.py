@@ -36,6 +36,8 @@ class Scope:
     channel_id: str | None = None
     exclude: frozenset[str] = frozenset()
     unanswered_after: timedelta = timedelta(hours=24)
+    timezone: str = "UTC"
+    """The community's IANA timezone: weekdays and hours of the heatmap are its own."""
 
     def counts(self, member_id: str | None) -> bool:
         """Tell whether a member's doings count in this scope's figures (not excluded)."""

@@ -7,10 +7,13 @@ them to the models' metadata, which the migrations are checked against.
 
 from __future__ import annotations
 
-from sqlalchemy import Index, text
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, text
+from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage._statements import ROLLUP_KINDS
-from bot.storage.models import ActivityDailyRow, InteractionLogRow
+from bot.storage.models import ActivityDailyRow, Base, InteractionLogRow
 
 QUESTION_ROWS = "target = 'question'"
 """The condition of the partial index of questions; queries must repeat it literally."""
@@ -70,10 +73,59 @@ Covering: a report over 90 days reads index entries in order and never the table
 about ten times faster on SQLite than a (community_id, day) index.
 """
 
+
+class QuestionAnswerRow(Base):
+    """When a question of the log got its first answer, once a report has found it.
+
+    Finding a first answer costs two index lookups and a read of the log row per
+    question; a report stores what it found, so the next one reads a question's
+    answer here in one lookup and searches only the questions still unanswered.
+    Derived from the log only: erasing a member or purging old rows clears the
+    affected rows, and a later report finds them again from what the log keeps.
+    """
+
+    __tablename__ = "question_answers"
+
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True
+    )
+    message_id: Mapped[str] = mapped_column(primary_key=True)
+    asked_at: Mapped[datetime]
+    answered_at: Mapped[datetime]
+    asked_hour: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    """Whole hours since 1970-01-01 00:00 UTC when it was asked (for the heatmap)."""
+    waited: Mapped[float] = mapped_column(Float)
+    """Seconds from the question to its first answer: reports read numbers, not dates."""
+
+
+class ActivityHourlyRow(Base):
+    """Posts and reactions of one channel in one UTC hour (bots left out), for heatmaps.
+
+    Counts only, no member: kept like the community's other aggregate figures. A
+    report adds the complete hours it has not seen yet from the log before it reads.
+    """
+
+    __tablename__ = "activity_hourly"
+
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True
+    )
+    hour: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True
+    )
+    """Whole hours since 1970-01-01 00:00 UTC."""
+    channel_id: Mapped[str] = mapped_column(primary_key=True)
+    """The channel, or an empty string for activity outside any channel."""
+    posts: Mapped[int]
+    reactions: Mapped[int]
+
+
 __all__ = [
     "CHOICE_ROWS",
     "QUESTION_ROWS",
     "ROLLUP_KINDS",
+    "ActivityHourlyRow",
+    "QuestionAnswerRow",
     "activity_days_index",
     "choices_index",
     "questions_index",

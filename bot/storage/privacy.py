@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage._base import Repository, require_aware
+from bot.storage.analytics import QuestionAnswerRow
 from bot.storage.models import (
     ActivityDailyRow,
     Base,
@@ -116,7 +117,15 @@ class Privacy(Repository):
         return [{key: _plain(value) for key, value in row._mapping.items()} for row in result]
 
     async def erase(self, holder: MemberTable, community_id: int, member_id: str) -> int:
-        """Delete the member's rows of `holder`; return how many went."""
+        """Delete the member's rows of `holder`; return how many went.
+
+        Erasing log rows also drops the community's stored first answers (derived from
+        the log, some perhaps from these rows); the next report finds them again.
+        """
+        if holder.model is InteractionLogRow:
+            await self._connection.execute(
+                delete(QuestionAnswerRow).where(QuestionAnswerRow.community_id == community_id)
+            )
         stmt = delete(holder.model).where(_mine(holder, community_id, member_id))
         return (await self._connection.execute(stmt)).rowcount
 
@@ -170,9 +179,18 @@ class Privacy(Repository):
         ]
 
     async def purge_log(self, community_id: int, before: datetime) -> int:
-        """Delete raw interactions older than `before`; return how many went."""
+        """Delete raw interactions older than `before`; return how many went.
+
+        The stored first answers of questions asked before it go too.
+        """
+        before = require_aware(before, "before")
+        await self._connection.execute(
+            delete(QuestionAnswerRow).where(
+                QuestionAnswerRow.community_id == community_id, QuestionAnswerRow.asked_at < before
+            )
+        )
         stmt = delete(InteractionLogRow).where(
-            _log.community_id == community_id, _log.occurred_at < require_aware(before, "before")
+            _log.community_id == community_id, _log.occurred_at < before
         )
         return (await self._connection.execute(stmt)).rowcount
 

@@ -108,6 +108,9 @@ async def test_moderators_get_the_report_with_its_chart(terreau: Terreau, tmp_pa
     assert shown["report.figures.questions"].value == value(terreau, "count", "1")
     assert shown["report.figures.first_reply"].value == value(terreau, "hours", "0.0")
     assert is_png(answer.post.image_path)
+    # Moderators are pointed to the full HTML report; a day of history gives no advice.
+    body = report_of(terreau, answer.post).variables
+    assert (body["full_report"], body["advice"]) == (KEY, None)
 
 
 async def test_members_cannot_ask_for_a_report(terreau: Terreau, tmp_path: Path) -> None:
@@ -183,6 +186,7 @@ async def test_the_weekly_digest_reaches_the_moderators(terreau: Terreau, tmp_pa
     waiting = body["unanswered"]
     assert [(q.member, q.channel.channel_id) for q in waiting] == [("Alice", "general")]  # type: ignore[attr-defined]
     assert is_png(digest.post.image_path)
+    assert (body["full_report"], body["advice"]) == (None, None)  # a channel's digest
     await terreau.stop()
     await terreau.start(extra=report_config(tmp_path, digest_cron='"0 9 * * 1"'))
     await terreau.at(AT_NINE + timedelta(minutes=5))

@@ -139,3 +139,16 @@ def test_check_and_db_upgrade_work_from_another_folder(installed: Installed) -> 
     current, head = line.removeprefix("database is at revision ").split(" (head ")
     assert current and head == f"{current})"
     assert (installed.elsewhere / "terreau.db").is_file()
+
+
+def test_the_report_template_comes_from_the_wheel(installed: Installed) -> None:
+    probe = (
+        "from bot.features.report._html import _TEMPLATES\n"
+        "print(_TEMPLATES.get_template('report.html').filename)\n"
+    )
+    done = installed.run("python", "-c", probe)
+
+    assert done.returncode == 0, done.stderr
+    template = Path(done.stdout.strip())
+    assert template.is_file()
+    assert template.resolve().is_relative_to(installed.venv.resolve()), template

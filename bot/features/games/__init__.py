@@ -7,6 +7,7 @@ import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.analytics import Scheduled
 from bot.commands import is_moderator
 from bot.config import CommunityConfig, Settings
 from bot.domain import ChoiceMade, MessagePosted
@@ -168,6 +169,14 @@ def check(settings: Settings, now: datetime) -> CommunityLines:
     return lines
 
 
+def schedules(community: CommunityConfig) -> list[Scheduled]:
+    """Return the community's scheduled games, for the report's heatmap."""
+    games = community.section(GamesConfig)
+    if not games.enabled:
+        return []
+    return [Scheduled(kind="game", name=game.name, cron=game.cron) for game in games.schedules]
+
+
 FEATURE = Feature(
     name="games",
     config=ConfigSection("games", GamesConfig, games_findings),
@@ -175,4 +184,5 @@ FEATURE = Feature(
     setup=setup,
     check=check,
     validate=load_content,
+    schedules=schedules,
 )

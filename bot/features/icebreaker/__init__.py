@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 from datetime import datetime, timedelta
 
+from bot.analytics import Scheduled
+from bot.config import CommunityConfig
 from bot.domain import MemberJoined, MemberVerified, MessagePosted, ReactionAdded
 from bot.feature import ConfigSection, Feature, FeatureContext
 from bot.features.icebreaker._champions import Champions
@@ -147,9 +149,18 @@ def setup(app: FeatureContext) -> None:
     _metrics.register()
 
 
+def schedules(community: CommunityConfig) -> list[Scheduled]:
+    """Return the icebreaker's round, for the report's heatmap."""
+    icebreaker = community.section(IcebreakerConfig)
+    if not icebreaker.enabled:
+        return []
+    return [Scheduled(kind="icebreaker", name="icebreaker", cron=icebreaker.schedule)]
+
+
 FEATURE = Feature(
     name="icebreaker",
     config=ConfigSection("icebreaker", IcebreakerConfig, icebreaker_findings),
     order=60,
     setup=setup,
+    schedules=schedules,
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.analytics import Scheduled
 from bot.config import CommunityConfig, Settings
 from bot.feature import CommunityLines, ConfigSection, Feature, FeatureContext
 from bot.features.posts._commands import declare_commands
@@ -68,6 +69,14 @@ def check(_settings: Settings, now: datetime) -> CommunityLines:
 
 
 # `terreau check` lists a community's games and election before its posts
+def schedules(community: CommunityConfig) -> list[Scheduled]:
+    """Return the community's rituals, for the report's heatmap."""
+    return [
+        Scheduled(kind="ritual", name=ritual.name, cron=ritual.cron)
+        for ritual in community.section(PostsConfig).schedules
+    ]
+
+
 FEATURE = Feature(
     name="posts",
     config=ConfigSection("posts", PostsConfig, ritual_findings),
@@ -76,4 +85,5 @@ FEATURE = Feature(
     check=check,
     check_order=55,
     content_problems=content_problems,
+    schedules=schedules,
 )

@@ -16,6 +16,7 @@ from bot.features.report._html import (
 from bot.features.report._jobs import ReportJobs, digest_job_id, nudge_job_id, nudge_nonce
 from bot.features.report._render import chart_labels, figure_lines, format_change, format_value
 from bot.features.report._service import Reports, default_chart_dir, scope_for
+from bot.features.report._timing import timing_advice
 
 __all__ = [
     "FEATURE",
@@ -39,6 +40,7 @@ __all__ = [
     "scope_for",
     "setup",
     "stored_community",
+    "timing_advice",
 ]
 
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import html
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+import jinja2
+
 from bot.analytics import (
     METRICS,
+    QUIET_FROM,
     MetricRegistry,
     Period,
     Report,
@@ -20,21 +23,19 @@ from bot.analytics import (
     parse_period,
 )
 from bot.config import CommunityConfig, Settings
+from bot.features.report._advice import (
+    WEEKDAYS,
+    Advice,
+    advice_for,
+    advice_lines,
+    slot_text,
+)
 from bot.features.report._render import chart_labels, figure_lines
 from bot.features.report._service import Waiting, scope_for, unanswered_lines
 from bot.prompts import Catalog
 from bot.storage import Database
 
 log = logging.getLogger(__name__)
-
-_STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; color: #222; }
-table { border-collapse: collapse; width: 100%; margin: 1rem 0; }
-th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid #ddd; }
-td.n { text-align: right; font-variant-numeric: tabular-nums; }
-img { max-width: 100%; }
-.names { display: block; color: #555; font-size: .9em; }
-"""
 
 
 class ReportUnavailable(Exception):
@@ -88,8 +89,13 @@ async def html_report(
     )
     async with database.read() as uow:
         unanswered = await unanswered_lines(uow, report)
+        names: dict[str, str] = {}
+        for channel in report.channels:
+            record = await uow.channels.get(community_id, channel.channel_id)
+            if record is not None and record.name:
+                names[channel.channel_id] = record.name
     image = await asyncio.to_thread(draw_chart, chart_data(report), chart_labels(catalog))
-    page = render_html(catalog, community, report, unanswered, image)
+    page = render_html(catalog, community, report, unanswered, image, names)
     return HtmlReport(community=community, period=period, html=page)
 
 
@@ -104,8 +110,13 @@ async def stored_community(database: Database, community: CommunityConfig) -> in
     return community_id
 
 
-def _row(*cells: str) -> str:
-    return "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in cells) + "</tr>"
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("bot.features.report", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
 def render_html(
@@ -114,56 +125,112 @@ def render_html(
     report: Report,
     unanswered: list[Waiting],
     png: bytes,
+    channel_names: Mapping[str, str] | None = None,
 ) -> str:
-    """Return the report as one HTML page; every text is escaped, the chart inlined."""
+    """Return the report as one HTML page; the template escapes every text, the chart inlined.
 
-    def text(key: str, **variables: object) -> str:
-        return html.escape(catalog.text(key, **variables))
-
+    `channel_names` names the channels of the per-channel table (ids otherwise).
+    """
     period = report.period
-    rows = "\n".join(
-        "<tr><td>{}{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td></tr>".format(
-            html.escape(line["label"] or ""),
-            f"<span class=names>{html.escape(line['names'])}</span>" if line["names"] else "",
-            *(html.escape(line[name] or "") for name in ("value", "previous", "change")),
-        )
-        for line in figure_lines(report, catalog, names=True)
-    )
-    questions = "\n".join(
-        _row(q.member, f"#{q.channel.name}", catalog.format_datetime(q.asked, community.timezone))
-        for q in unanswered
-    )
-    waiting = (
-        f"<table><tr><th>{text('report.html.asked_by')}</th><th>{text('report.html.channel')}"
-        f"</th><th>{text('report.html.asked_at')}</th></tr>\n{questions}</table>"
-        if unanswered
-        else f"<p>{text('report.html.none_unanswered')}</p>"
-    )
-    title = text("report.html.title", community=community.name)
-    chart = base64.b64encode(png).decode("ascii")
-    return f"""<!DOCTYPE html>
-<html lang="{html.escape(community.language)}">
-<head><meta charset="utf-8"><title>{title}</title><style>{_STYLE}</style></head>
-<body>
-<h1>{title}</h1>
-<p>{
-        text(
+    advice = advice_for(community, report)
+    return _TEMPLATES.get_template("report.html").render(
+        language=community.language,
+        text=catalog.text,
+        title=catalog.text("report.html.title", community=community.name),
+        period=catalog.text(
             "report.html.period",
             first=period.start,
             last=period.last_day,
             days=period.days,
             generated=report.as_of,
             timezone=community.timezone,
-        )
-    }</p>
-<img alt="{text("report.chart.activity")}" src="data:image/png;base64,{chart}">
-<table>
-<tr><th>{text("report.html.figure")}</th><th>{text("report.html.value")}</th>
-<th>{text("report.html.previous")}</th><th>{text("report.html.change")}</th></tr>
-{rows}
-</table>
-<h2>{text("report.html.unanswered")}</h2>
-{waiting}
-</body>
-</html>
-"""
+        ),
+        chart_alt=catalog.text("report.chart.activity"),
+        chart=base64.b64encode(png).decode("ascii"),
+        figures=figure_lines(report, catalog, names=True),
+        hours=_heatmap(catalog, advice),
+        channels=_channels(catalog, report, channel_names or {}),
+        advice=advice_lines(catalog, advice),
+        unanswered=[
+            {
+                "member": q.member,
+                "channel": q.channel,
+                "asked": catalog.format_datetime(q.asked, community.timezone),
+            }
+            for q in unanswered
+        ],
+    )
+
+
+def _heatmap(catalog: Catalog, advice: Advice | None) -> dict[str, object] | None:
+    """Return what the template shows of the heatmap: cells by hour (rows) and weekday."""
+    if advice is None:
+        return None
+    hours = advice.hours
+    marked = {slot for placed in advice.placed for slot in placed.slots}
+    maps = []
+    for key, grid in (("posts", hours.posts), ("reactions", hours.reactions)):
+        peak = max(max(day) for day in grid) or 1
+        rows = [
+            {
+                "hour": hour,
+                "cells": [
+                    {
+                        "count": grid[day][hour],
+                        "alpha": round(0.9 * max(grid[day][hour], 0) / peak, 2),
+                        "mark": (day, hour) in marked,
+                        "title": slot_text(catalog, day, hour),
+                    }
+                    for day in range(7)
+                ],
+            }
+            for hour in range(24)
+        ]
+        maps.append({"caption": catalog.text(f"report.hours.{key}"), "rows": rows})
+    return {
+        "intro": catalog.text(
+            "report.hours.intro", timezone=hours.timezone, days=hours.days, posts=hours.total_posts
+        ),
+        "days": [catalog.text(f"report.hours.days.{name}") for name in WEEKDAYS],
+        "maps": maps,
+        "placed": [
+            catalog.text(
+                "report.hours.placed",
+                name=placed.scheduled.name,
+                kind=catalog.text(f"report.hours.kinds.{placed.scheduled.kind}"),
+                slots=[slot_text(catalog, *slot) for slot in placed.slots],
+            )
+            for placed in advice.placed
+        ],
+    }
+
+
+def _channels(
+    catalog: Catalog, report: Report, names: Mapping[str, str]
+) -> dict[str, object] | None:
+    """Return the per-channel table, with the channels gone quiet named above it."""
+    if not report.channels:
+        return None
+    hours = int(report.scope.unanswered_after.total_seconds() // 3600)
+    quiet = [f"#{names.get(c.channel_id, c.channel_id)}" for c in report.channels if c.quiet]
+    return {
+        "answered": catalog.text("report.channels.answered", hours=hours),
+        "quiet": catalog.text("report.channels.quiet", channels=quiet, minimum=QUIET_FROM)
+        if quiet
+        else None,
+        "rows": [
+            {
+                "name": names.get(c.channel_id, c.channel_id),
+                "quiet": c.quiet,
+                "posts": c.posts,
+                "previous": c.previous_posts,
+                "reactions": c.reactions,
+                "answered": catalog.text(
+                    "report.channels.share", answered=c.answered, questions=c.questions
+                )
+                if c.questions
+                else "",
+            }
+            for c in report.channels
+        ],
+    }

@@ -24,6 +24,7 @@ from bot.analytics import (
 )
 from bot.config import CommunityConfig
 from bot.domain import ChannelMention, Post
+from bot.features.report._advice import advice_for, top_advice
 from bot.features.report._config import ReportConfig
 from bot.features.report._render import chart_labels, figure_lines
 from bot.storage import UnitOfWork
@@ -81,7 +82,9 @@ class Reports:
         """Return the digest post of `report`, its chart written to a file named after `name`.
 
         `names` lists the members some figures count (level moves): only for a reply
-        moderators alone see, never for the digest posted in a channel.
+        moderators alone see, never for the digest posted in a channel; that reply
+        also points to the full HTML report. Both carry the one timing suggestion
+        that matters most, when there is one.
         """
         catalog = self._app.catalog(community.key)
         async with self._app.store.read() as uow:
@@ -99,6 +102,8 @@ class Reports:
             figures=figure_lines(report, catalog, names=names),
             unanswered=unanswered,
             timezone=community.timezone,
+            advice=top_advice(catalog, advice_for(community, report)),
+            full_report=community.key if names else None,
         )
         return dataclasses.replace(post, image_path=str(path))
 
@@ -118,6 +123,7 @@ def scope_for(
         channel_id=channel_id,
         exclude=frozenset(community.section(ReportConfig).exclude_members),
         unanswered_after=timedelta(hours=community.section(ReportConfig).unanswered_after_hours),
+        timezone=community.timezone,
     )
 
 
@@ -166,3 +172,7 @@ class _SettledReads:
     def read(self) -> AbstractAsyncContextManager[UnitOfWork]:
         """Open a read-only unit of work on the settled log."""
         return self._store.read(fresh=True)
+
+    def transaction(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        """Open a read-write unit of work on the settled log."""
+        return self._store.transaction(fresh=True)

@@ -57,12 +57,17 @@ async def paced(terreau: SlackTerreau, sending: Coroutine[Any, Any, object]) -> 
 
 
 def shown_text(blocks: list[dict[str, Any]]) -> str:
-    """The text a member reads, channel elements shown by name as the plain text has them."""
+    """The text a member reads, channel elements shown by name and code spans in backticks,
+    as the plain text has them."""
     names = {channel("slack").channel_id: f"#{channel('slack').name}"}
-    return "".join(
-        names[element["channel_id"]] if element["type"] == "channel" else element.get("text", "")
-        for _, element in elements(blocks)
-    )
+
+    def shown(element: dict[str, Any]) -> str:
+        if element["type"] == "channel":
+            return names[element["channel_id"]]
+        text = str(element.get("text", ""))
+        return f"`{text}`" if element.get("style", {}).get("code") else text
+
+    return "".join(shown(element) for _, element in elements(blocks))
 
 
 async def test_a_hostile_poll_reaches_slack_as_plain_text_elements(

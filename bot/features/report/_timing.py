@@ -1,0 +1,38 @@
+"""Timing advice for `terreau check`: read from what reports counted, never written."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from bot.analytics import advise, counted_heatmap, last_days, place
+from bot.config import CommunityConfig
+from bot.features.report._advice import scheduled_posts, suggestion_text
+from bot.features.report._service import scope_for
+from bot.prompts import Catalog
+from bot.storage import Database
+
+log = logging.getLogger(__name__)
+
+ADVICE_DAYS = 90
+"""How far back `terreau check` looks for its timing advice."""
+
+
+async def timing_advice(
+    catalog: Catalog, database: Database, community: CommunityConfig, now: datetime
+) -> list[str]:
+    """Return the timing suggestions for `community` over the last 90 days, read-only.
+
+    Reads the hours reports have counted (the weekly digest or `terreau report`
+    keep them up to date), so it adds nothing to the database: no suggestion until
+    a report has counted enough history.
+    """
+    async with database.read() as uow:
+        community_id = await uow.communities.id_of(community.key)
+        if community_id is None:
+            return []
+        scope = scope_for(community, community_id)
+        period = last_days(ADVICE_DAYS, now.date(), include_today=False)
+        hours = await counted_heatmap(uow, scope, period, now)
+    placed = [place(item, community.timezone, now) for item in scheduled_posts(community)]
+    return [suggestion_text(catalog, suggestion) for suggestion in advise(hours, placed)]
