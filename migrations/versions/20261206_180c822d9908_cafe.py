@@ -4,7 +4,7 @@ Also an index of the interaction log by message id, so who replied or reacted to
 whom is read by index (pairing, new connections).
 
 Revision ID: 180c822d9908
-Revises: b3de09e728b1
+Revises: 5e1f7a9c2d40
 Create Date: 2026-12-06 10:00:00.000000
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "180c822d9908"
-down_revision: str | None = "b3de09e728b1"
+down_revision: str | None = "5e1f7a9c2d40"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
