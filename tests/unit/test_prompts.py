@@ -61,6 +61,14 @@ COMMAND_TREE: dict[str, dict[str, tuple[str, ...]]] = {
         "decide": ("member",),
     },
     "icebreaker": {"preview": (), "now": (), "stats": ()},
+    "cafe": {
+        "join": (),
+        "leave": (),
+        "snooze": ("duration",),
+        "avoid": ("member",),
+        "unavoid": ("member",),
+        "stats": (),
+    },
     "me": {
         "optout": (),
         "optin": (),
