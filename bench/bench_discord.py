@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,7 @@ def guild_create() -> dict[str, Any]:
 def frames(count: int, seed: int = 11) -> tuple[list[str], dict[str, int]]:
     """Return `count` gateway frames (45 % messages, 10 % replies, 40 % reactions, 5 % joins)."""
     rng = random.Random(seed)
+    base = discord.utils.time_snowflake(datetime.now(UTC))  # ids of now, as Discord gives
     message, reaction, join = (
         load("message_create"),
         load("message_reaction_add"),
@@ -96,7 +98,7 @@ def frames(count: int, seed: int = 11) -> tuple[list[str], dict[str, int]]:
         user = dict(author, id=str(1170000000000100000 + who), username=f"m{who}")
         roles = [MOD_ROLE] if who % 50 == 0 else []
         channel = CHANNELS[rng.randrange(len(CHANNELS))]
-        message_id = str(1188000000000100000 + index)
+        message_id = str(base + index)
         stamp = f"2026-11-23T09:{(index // 1000) % 60:02d}:{index % 60:02d}.123000+00:00"
         roll = rng.random()
         if roll < 0.55:
@@ -113,7 +115,7 @@ def frames(count: int, seed: int = 11) -> tuple[list[str], dict[str, int]]:
             if roll >= 0.45 and index:
                 data["type"] = 19
                 data["message_reference"] = {
-                    "message_id": str(1188000000000100000 + rng.randrange(index)),
+                    "message_id": str(base + rng.randrange(index)),
                     "channel_id": channel,
                     "guild_id": GUILD,
                 }
@@ -126,7 +128,7 @@ def frames(count: int, seed: int = 11) -> tuple[list[str], dict[str, int]]:
                 reaction,
                 user_id=user["id"],
                 channel_id=channel,
-                message_id=str(1189000000000100000 + index),
+                message_id=str(base + 10**9 + index),
                 member=dict(reaction["member"], user=user, roles=roles, nick=f"member {who}"),
             )
             event = "MESSAGE_REACTION_ADD"
