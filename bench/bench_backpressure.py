@@ -70,8 +70,15 @@ def rss_mib() -> float:
 # The child: the fake Discord server and the sender.
 
 
-def message(number: int, rng: random.Random, template: dict[str, Any], base: int) -> dict[str, Any]:
-    who = min(int(rng.paretovariate(1.2)) - 1, MEMBERS - 1)
+def message(
+    number: int, rng: random.Random, template: dict[str, Any], base: int, members: int
+) -> dict[str, Any]:
+    """Return message `number`: from a Pareto-chosen member of 5,000, or each member in turn."""
+    who = (
+        min(int(rng.paretovariate(1.2)) - 1, MEMBERS - 1)
+        if members == MEMBERS
+        else number % members
+    )
     data = copy.copy(template)
     data["id"] = str(base + number)  # a snowflake of now: the time Discord would give it
     data["channel_id"] = CHANNELS[rng.randrange(len(CHANNELS))]
@@ -81,7 +88,7 @@ def message(number: int, rng: random.Random, template: dict[str, Any], base: int
     return data
 
 
-async def serve(rate: float, count: int, first: int) -> None:
+async def serve(rate: float, count: int, first: int, members: int) -> None:
     fake = FakeDiscord()
     guild = fake.guilds[0]
     guild["channels"] = [
@@ -101,7 +108,7 @@ async def serve(rate: float, count: int, first: int) -> None:
             wait = due - time.perf_counter()
             if wait > 0:
                 await asyncio.sleep(wait)
-        await fake.dispatch("MESSAGE_CREATE", message(number, rng, template, base))
+        await fake.dispatch("MESSAGE_CREATE", message(number, rng, template, base, members))
     print(json.dumps({"sent": count, "seconds": time.perf_counter() - began}), flush=True)
     await loop.run_in_executor(None, sys.stdin.readline)  # "stop"
     await fake.stop()
@@ -110,9 +117,18 @@ async def serve(rate: float, count: int, first: int) -> None:
 # The parent: Terreau, measured.
 
 
-async def run(rate: float, count: int, first: int, *, in_flight: int | None) -> dict[str, Any]:
+async def run(
+    rate: float,
+    count: int,
+    first: int,
+    *,
+    in_flight: int | None,
+    members: int = MEMBERS,
+    database_file: Path | None = None,
+) -> dict[str, Any]:
+    """Serve `count` frames sent at `rate` (0: at once) with Terreau; return what happened."""
     child = subprocess.Popen(  # noqa: ASYNC220 (a child process for the whole run)
-        [sys.executable, __file__, "--serve", str(rate), str(count), str(first)],
+        [sys.executable, __file__, "--serve", str(rate), str(count), str(first), str(members)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -125,7 +141,7 @@ async def run(rate: float, count: int, first: int, *, in_flight: int | None) -> 
         server = FakeDiscord()
         server.port = int(endpoints["api_base"].split(":")[2].split("/")[0])
         settings = discord_settings(server, Path(folder))
-        url = f"sqlite+aiosqlite:///{Path(folder) / 'terreau.db'}"
+        url = f"sqlite+aiosqlite:///{database_file or Path(folder) / 'terreau.db'}"
         await upgrade(url)
         clock = SystemClock()
         prompts = Prompts.load(ROOT / "prompts")
@@ -213,10 +229,11 @@ async def main() -> None:
     parser.add_argument("--factor", type=float, default=2.0)
     parser.add_argument("--calibrate", type=int, default=20_000)
     parser.add_argument("--compare", action="store_true")
-    parser.add_argument("--serve", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--serve", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        await serve(float(args.serve[0]), int(args.serve[1]), int(args.serve[2]))
+        rate, count, first, members = args.serve
+        await serve(float(rate), int(count), int(first), int(members))
         return
     calibration = await run(0, args.calibrate, 0, in_flight=None)
     sustained = calibration["stored"] / calibration["elapsed"]
