@@ -13,7 +13,8 @@ the acknowledgements go back over a real websocket:
 2. Terreau: `SlackAdapter` in Socket Mode started by the app as `terreau run` starts
    it (translate -> member names -> `Dispatcher` -> `InteractionRecorder` ->
    `InteractionWriter` -> a freshly migrated SQLite file, features subscribed). Each
-   member's name is asked once (`users.info`, to the fake) and then kept.
+   member's name is asked once (`users.info`, to the fake) and then kept: the rounds
+   start with every name known (steady state); `--cold` starts them with none.
 
 Each is timed from the first envelope until every listener returned (and, for
 Terreau, `flush()` returned); the stored rows are counted. A last Terreau round runs
@@ -41,6 +42,7 @@ from typing import Any
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler  # noqa: TID251
 from slack_bolt.async_app import AsyncApp  # noqa: TID251
+from slack_bolt.authorization import AuthorizeResult  # noqa: TID251
 from slack_sdk.web.async_client import AsyncWebClient  # noqa: TID251
 from sqlalchemy import text
 
@@ -50,6 +52,7 @@ from adapters.slack.adapter import Workspace
 from bot.app import create_app
 from bot.clock import SystemClock
 from bot.config import parse_settings
+from bot.domain import Member
 from bot.features.games._timer import TIMER_JOB
 from bot.prompts import Prompts
 from bot.storage import Database, upgrade
@@ -136,8 +139,18 @@ async def fake_slack() -> FakeSlack:
 async def bare_round(stream: list[str], *, bounded: bool) -> float:
     fake = await fake_slack()
     handled = [0]
+    identity = AuthorizeResult(
+        enterprise_id=None, team_id=TEAM, bot_token=BOT_TOKEN, bot_user_id="U0TERREAU"
+    )
+
+    async def authorize() -> AuthorizeResult:
+        # As Terreau's app does: no auth.test per request (bolt's single-team
+        # authorization calls it until one answer is back, from every request at once).
+        return identity
+
     bolt = AsyncApp(
-        client=AsyncWebClient(base_url=fake.api_base, token=BOT_TOKEN),
+        client=AsyncWebClient(base_url=fake.api_base),
+        authorize=authorize,  # type: ignore[arg-type]
         request_verification_enabled=False,
     )
 
@@ -166,7 +179,9 @@ async def bare_round(stream: list[str], *, bounded: bool) -> float:
     return len(stream) / elapsed
 
 
-async def terreau_round(stream: list[str], profile: cProfile.Profile | None = None) -> float:
+async def terreau_round(
+    stream: list[str], profile: cProfile.Profile | None = None, *, warm: bool = True
+) -> float:
     fake = await fake_slack()
     with tempfile.TemporaryDirectory(prefix="terreau-bench-") as folder:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'terreau.db'}"
@@ -194,6 +209,12 @@ async def terreau_round(stream: list[str], profile: cProfile.Profile | None = No
                 await job.run(clock.now())
         assert adapter._socket is not None
         client = adapter._socket._handler.client
+        if warm:
+            # Steady state: every member's name already asked once (`users.info`).
+            directory = adapter._connections[TEAM].members
+            for number in range(MEMBERS):
+                user = f"U0M{number:05d}"
+                await directory.named(Member(id=user, display_name=user))
         if profile is not None:
             profile.enable()
         began = time.perf_counter()
@@ -253,6 +274,7 @@ async def main() -> None:
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-profile", action="store_true")
+    parser.add_argument("--cold", action="store_true")
     args = parser.parse_args()
     stream, kinds = envelopes(args.events)
     print(
@@ -264,7 +286,7 @@ async def main() -> None:
     for number in range(1, args.rounds + 1):
         bare = await bare_round(stream, bounded=False)
         bounded = await bare_round(stream, bounded=True)
-        terreau = await terreau_round(stream)
+        terreau = await terreau_round(stream, warm=not args.cold)
         ratios.append(terreau / bare)
         fair.append(terreau / bounded)
         print(
@@ -279,7 +301,7 @@ async def main() -> None:
     )
     if not args.no_profile:
         profile = cProfile.Profile()
-        await terreau_round(stream, profile)
+        await terreau_round(stream, profile, warm=not args.cold)
         where_time_goes(profile)
 
 
