@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import cProfile
 import json
-import pstats
 import random
 import statistics
 import sys
@@ -51,6 +50,9 @@ from bot.storage import Database, upgrade
 from bot.storage._sqlite_thread import SqliteThread
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from _layers import where_time_goes  # noqa: E402
+
 PAYLOADS = ROOT / "tests" / "adapters" / "discord" / "payloads"
 GUILD = "1187654321098765432"
 MOD_ROLE = "1187654321098765700"
@@ -319,24 +321,6 @@ GROUPS = {
 }
 
 
-def where_time_goes(profile: cProfile.Profile) -> None:
-    stats = pstats.Stats(profile)
-    totals = dict.fromkeys(GROUPS, 0.0)
-    other = 0.0
-    for (filename, _, _), (_, _, own, _, _) in stats.stats.items():  # type: ignore[attr-defined]
-        for group, parts in GROUPS.items():
-            if any(part in filename for part in parts):
-                totals[group] += own
-                break
-        else:
-            other += own
-    whole = sum(totals.values()) + other
-    print("  where Terreau's event-loop time goes (cProfile, own time):")
-    for group, seconds in sorted(totals.items(), key=lambda item: -item[1]):
-        print(f"    {group:52} {100 * seconds / whole:5.1f} %")
-    print(f"    {'other (builtins, prometheus, logging)':52} {100 * other / whole:5.1f} %")
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=50_000)
@@ -364,7 +348,7 @@ async def main() -> None:
     if not args.no_profile:
         profile = cProfile.Profile()
         await terreau_round(stream, profile)
-        where_time_goes(profile)
+        where_time_goes(profile, GROUPS)
 
 
 if __name__ == "__main__":

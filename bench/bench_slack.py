@@ -30,7 +30,6 @@ import asyncio
 import copy
 import cProfile
 import json
-import pstats
 import random
 import re
 import statistics
@@ -58,6 +57,9 @@ from bot.prompts import Prompts
 from bot.storage import Database, upgrade
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from _layers import where_time_goes  # noqa: E402
+
 sys.path.insert(0, str(ROOT))
 from tests.adapters.slack.fake_slack import APP_TOKEN, BOT_TOKEN, TEAM, FakeSlack  # noqa: E402
 
@@ -251,24 +253,6 @@ GROUPS = {
 }
 
 
-def where_time_goes(profile: cProfile.Profile) -> None:
-    stats = pstats.Stats(profile)
-    totals = dict.fromkeys(GROUPS, 0.0)
-    other = 0.0
-    for (filename, _, _), (_, _, own, _, _) in stats.stats.items():  # type: ignore[attr-defined]
-        for group, parts in GROUPS.items():
-            if any(part in filename for part in parts):
-                totals[group] += own
-                break
-        else:
-            other += own
-    whole = sum(totals.values()) + other
-    print("  where Terreau's event-loop time goes (cProfile, own time):")
-    for group, seconds in sorted(totals.items(), key=lambda item: -item[1]):
-        print(f"    {group:46} {100 * seconds / whole:5.1f} %")
-    print(f"    {'other (sqlalchemy, logging, builtins)':46} {100 * other / whole:5.1f} %")
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=20_000)
@@ -302,7 +286,7 @@ async def main() -> None:
     if not args.no_profile:
         profile = cProfile.Profile()
         await terreau_round(stream, profile, warm=not args.cold)
-        where_time_goes(profile)
+        where_time_goes(profile, GROUPS)
 
 
 if __name__ == "__main__":
