@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage._event_rows import InteractionRow, MemberKey, members_of
-from bot.storage._postgres_batch import add_activity, insert_rows
+from bot.storage._postgres_batch import insert_rows
 from bot.storage._sqlite_batch import Prepared as SqlitePrepared
 from bot.storage._sqlite_batch import prepare as prepare_sqlite
 from bot.storage._sqlite_batch import store as store_sqlite
@@ -164,9 +164,7 @@ class BatchStore:
         if not rows:
             release()
             return [], []
-        new, ids = await insert_rows(connection, rows, release)
-        if ids:
-            await add_activity(connection, ids)
+        new, _ = await insert_rows(connection, rows, release)
         seen, joins, leaves = members_of(new)
         members = [params for key, params in seen.items() if self._stale(key, params)]
         if members:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ARRAY, BigInteger, Date, bindparam, case, cast, func, literal_column
+from sqlalchemy import case, func, literal_column
 from sqlalchemy import select as select_
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.sql.elements import ColumnElement
@@ -54,17 +54,6 @@ ROLLUP_KINDS = {
 
 ROLLUP_COLUMN = {kind: index for index, kinds in enumerate(ROLLUP_KINDS.values()) for kind in kinds}
 """The rollup counter (0 messages, 1 replies, 2 reactions, 3 other) of each counted kind."""
-
-
-def activity_rollup() -> Upsert:
-    """Add the human activity of the PostgreSQL log rows `:ids` to the daily rollups.
-
-    Days are UTC days; bots and kinds that are not activity are left out.
-    """
-    day = cast(func.timezone("UTC", _log.occurred_at), Date)
-    return _rollup(
-        "postgresql", day, _log.id == func.any(bindparam("ids", type_=ARRAY(BigInteger())))
-    )
 
 
 def sqlite_activity_rollup() -> str:
