@@ -14,10 +14,6 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from bot.storage import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -101,18 +97,6 @@ def classify_all(
 ) -> dict[str, Level]:
     """Return every member's level on `today`, keyed by member id."""
     return {a.member_id: classify(a, today, thresholds) for a in activities}
-
-
-async def current_levels(
-    uow: UnitOfWork, community_id: int, today: date, thresholds: Thresholds
-) -> dict[str, Level]:
-    """Return the level of every present, human member of a community on `today`.
-
-    The database applies `classify`'s rules in its aggregate query (fast on big
-    communities); the contract tests check it agrees with `classify`.
-    """
-    standings = await uow.activity.standings(community_id, today, thresholds)
-    return {member: level for member, _, level, _ in standings}
 
 
 def window_start(today: date, thresholds: Thresholds) -> date:

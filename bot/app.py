@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -17,7 +17,8 @@ from bot.config import CommunityConfig, Settings
 from bot.delivery import Delivery
 from bot.dispatch import Dispatcher
 from bot.domain import ChannelMention, ChannelRef, ChoiceMade, CommandInvoked, Event, Post
-from bot.features import FEATURES
+from bot.feature import ChoiceHandler
+from bot.features import registry
 from bot.logs import log_context
 from bot.observability import HealthServer, Metrics, ObservedSends, readiness
 from bot.personal_data import PersonalData
@@ -30,12 +31,12 @@ from bot.storage import (
     Database,
     DeliveryClaims,
     InteractionRecorder,
+    InteractionRow,
     InteractionWriter,
+    Store,
 )
 
 log = logging.getLogger(__name__)
-
-ChoiceHandler = Callable[[ChoiceMade], Awaitable[None]]
 
 
 class _LedgerHistory:
@@ -78,6 +79,24 @@ class App:
         if community_id is None:
             raise KeyError(f"community {key} is not configured")
         return community_id
+
+    @functools.cached_property
+    def store(self) -> Store:
+        """Return the features' transactions, which settle the log when asked to."""
+        return Store(self.database, self.writer.flush)
+
+    @property
+    def jobs(self) -> Scheduler:
+        """Return the scheduler, where features add their jobs."""
+        return self.scheduler
+
+    def known_community_id(self, key: str) -> int | None:
+        """Return the database id of a community if it is stored, else None."""
+        return self.directory.cached(key)
+
+    async def record(self, row: InteractionRow) -> None:
+        """Append a row to the interaction log through the batched writer."""
+        await self.writer.submit(row)
 
     def catalog(self, community_key: str) -> Catalog:
         """Return the prompts in the community's language."""
@@ -327,6 +346,6 @@ async def create_app(
     app.dispatcher.subscribe(CommandInvoked, app._count_command)
     app.dispatcher.subscribe(CommandInvoked, app._run_command)
     app.dispatcher.subscribe(ChoiceMade, app._route_choice)
-    for feature in FEATURES:
+    for feature in registry():
         feature.setup(app)
     return app

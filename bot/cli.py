@@ -13,21 +13,18 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
-from zoneinfo import ZoneInfo
 
 from bot import cli_doctor, cli_init, cli_privacy
 from bot.app import create_app
 from bot.clock import FastClock, SystemClock, VirtualClock
 from bot.commands import CommandRegistry
 from bot.config import ConfigError, Secrets, Settings, check_secrets, load_settings
-from bot.features.election import opening_plan
-from bot.features.games import describe, load_content
+from bot.features import registry
 from bot.logs import close_log_file, configure_logging
 from bot.observability import Metrics
 from bot.ports import ChatPlatform, Clock, StartupFailed
 from bot.prompts import PromptError, Prompts
 from bot.replay import Replay
-from bot.scheduling import next_fire_times, parse_cron
 from bot.storage import Database
 from bot.storage.migrate import SchemaOutdated, require_current_schema, schema_status, upgrade
 
@@ -166,41 +163,35 @@ def _privacy(args: argparse.Namespace) -> int:
 def _load(config: Path) -> tuple[Settings, Prompts]:
     settings = load_settings(config)
     prompts = Prompts.load(settings.prompts_dir)
-    problems = content_problems(settings, prompts)
+    features = registry()
+    problems = [
+        problem
+        for feature in features
+        if feature.content_problems is not None
+        for problem in feature.content_problems(settings, prompts)
+    ]
     if problems:
         raise ConfigError(config, problems)
-    load_content(settings)  # trivia and polls: raises PromptError naming file, line and field
+    for feature in features:
+        if feature.validate is not None:
+            feature.validate(settings)  # content files: PromptError naming file, line and field
     return settings, prompts
-
-
-def content_problems(settings: Settings, prompts: Prompts) -> list[tuple[str, str]]:
-    """Return (key path, message) for each ritual whose pool is missing in its language."""
-    problems = []
-    for index, community in enumerate(settings.communities):
-        pools = prompts.catalog(community.language).pools()
-        for position, ritual in enumerate(community.posts.schedules):
-            if ritual.pool not in pools:
-                problems.append(
-                    (
-                        f"communities[{index}].posts.schedules[{position}].pool",
-                        f"unknown content pool {ritual.pool!r} in prompts/{community.language}/"
-                        f" (known: {', '.join(sorted(pools))})",
-                    )
-                )
-    return problems
 
 
 def _check(config: Path, out: TextIO, *, now: datetime | None = None) -> int:
     settings, prompts = _load(config)
-    contents = load_content(settings)
     now = now if now is not None else datetime.now(UTC)
+    checked = sorted(
+        (feature for feature in registry() if feature.check is not None),
+        key=lambda feature: feature.order if feature.check_order is None else feature.check_order,
+    )
+    checks = [feature.check(settings, now) for feature in checked if feature.check is not None]
     print(
         f"{config}: valid ({len(settings.communities)} communities, prompts in "
         f"{', '.join(prompts.languages)})",
         file=out,
     )
     for community in settings.communities:
-        zone = ZoneInfo(community.timezone)
         print(
             f"\n{community.key}  {community.name!r}  ({community.language}, {community.timezone})",
             file=out,
@@ -208,25 +199,9 @@ def _check(config: Path, out: TextIO, *, now: datetime | None = None) -> int:
         notice = settings.unread_text_notice(community)
         if notice is not None:
             print(f"  message text: {notice}", file=out)
-        if community.games.enabled:
-            print(f"  games: {describe(contents[community.key])}", file=out)
-            for game in community.games.schedules:
-                runs = next_fire_times(parse_cron(game.cron), zone, now, 3)
-                shown = ", ".join(r.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z") for r in runs)
-                print(f"  game {game.name}: {game.game}, '{game.cron}', next: {shown}", file=out)
-        if community.election.enabled:
-            for line in opening_plan(community, now):
+        for lines in checks:
+            for line in lines(community):
                 print(f"  {line}", file=out)
-        if not community.posts.schedules:
-            print("  no scheduled posts", file=out)
-        for ritual in community.posts.schedules:
-            runs = next_fire_times(parse_cron(ritual.cron), zone, now, 3)
-            shown = ", ".join(run.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z") for run in runs)
-            print(
-                f"  {ritual.name}: '{ritual.cron}' in #{ritual.channel} from pool {ritual.pool!r}",
-                file=out,
-            )
-            print(f"    next: {shown}", file=out)
     return EXIT_OK
 
 

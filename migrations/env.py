@@ -15,11 +15,13 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
 
+from bot.features import registry
 from bot.storage._types import UTCDateTime
 from bot.storage.database import DEFAULT_URL, Database
 from bot.storage.models import Base
 
 config = context.config
+registry()  # each feature's storage module declares its tables when loaded
 target_metadata = Base.metadata
 
 if config.config_file_name is not None:

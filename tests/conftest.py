@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tomllib
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -75,7 +76,10 @@ async def empty_database_url(
 @pytest.fixture
 async def database_url(empty_database_url: str) -> str:
     """The URL of a database holding the current schema (built from the models)."""
+    from bot.features import registry
     from bot.storage import Base
+
+    registry()  # each feature's storage module declares its tables when loaded
 
     engine = create_async_engine(empty_database_url)
     try:
@@ -97,3 +101,27 @@ async def database(database_url: str) -> AsyncIterator[Database]:
         yield db
     finally:
         await db.close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Refuse a test module that carries no feature or area marker (`pytest -m election`)."""
+    with (config.rootpath / "pyproject.toml").open("rb") as file:
+        declared = tomllib.load(file)["tool"]["pytest"]["ini_options"]["markers"]
+    areas = {line.split(":", 1)[0].strip() for line in declared} - {"postgres"}
+    unmarked = sorted(
+        {
+            str(module.path.relative_to(config.rootpath))
+            for item in items
+            if (module := item.getparent(pytest.Module)) is not None
+            and not {mark.name for mark in module.own_markers} & areas
+        }
+    )
+    if unmarked:
+        raise pytest.UsageError(
+            "test modules without a feature marker: "
+            + ", ".join(unmarked)
+            + "\nput `pytestmark = pytest.mark.<area>` at the top of each (a list for several);"
+            + " areas: "
+            + ", ".join(sorted(areas))
+            + " (registered under [tool.pytest.ini_options] markers in pyproject.toml)"
+        )

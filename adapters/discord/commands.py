@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 import discord
 from discord import app_commands
@@ -20,10 +20,21 @@ from discord import app_commands
 from bot.commands import Command, CommandRegistry, Option, OptionKind
 from bot.prompts import Catalog, Prompts
 
-if TYPE_CHECKING:
-    from adapters.discord._client import TerreauClient
-
 log = logging.getLogger(__name__)
+
+
+class CommandReceiver(Protocol):
+    """The client as a command callback sees it (`interaction.client`)."""
+
+    async def command_invoked(
+        self,
+        interaction: discord.Interaction[Any],
+        group: str,
+        action: str,
+        options: Mapping[str, str],
+    ) -> None:
+        """Deliver a `/terreau` call to the core."""
+
 
 ROOT = "terreau"
 MAX_DESCRIPTION = 100
@@ -82,7 +93,7 @@ def _callback(command: Command, catalog: Catalog, prefix: str) -> Callable[..., 
         options = {
             names[python]: _as_word(value) for python, value in values.items() if value is not None
         }
-        client: TerreauClient = interaction.client
+        client: CommandReceiver = interaction.client
         await client.command_invoked(interaction, command.group, command.action, options)
 
     parameters = [inspect.Parameter("interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD)]

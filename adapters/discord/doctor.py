@@ -22,6 +22,9 @@ from adapters.discord.adapter import point_at
 from adapters.discord.commands import ROOT
 from bot.config import CommunityConfig, DiscordSettings
 from bot.doctor import Finding, Findings, Words
+from bot.features.election import ElectionConfig
+from bot.features.posts import PostsConfig
+from bot.features.report import ReportConfig
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +50,10 @@ def channel_needs(community: CommunityConfig) -> dict[str, dict[str, str]]:
     needs: dict[str, dict[str, str]] = {
         purpose: dict.fromkeys(POSTING, "posting") for purpose in community.channels
     }
-    for ritual in community.posts.schedules:
+    for ritual in community.section(PostsConfig).schedules:
         if ritual.thread and ritual.channel in needs:
             needs[ritual.channel].update(dict.fromkeys(THREADS, "threads"))
-    report = community.report
+    report = community.section(ReportConfig)
     if report.digest_cron is not None and report.channel in needs:
         needs[report.channel].update(dict.fromkeys(FILES, "charts"))
     return needs
@@ -59,7 +62,8 @@ def channel_needs(community: CommunityConfig) -> dict[str, dict[str, str]]:
 def invite_url(application_id: int, communities: Sequence[CommunityConfig]) -> str:
     """Return the link that adds the bot with every permission the config needs."""
     wanted = {name for c in communities for needs in channel_needs(c).values() for name in needs}
-    if any(c.election.enabled and c.election.winner_role for c in communities):
+    elections = [c.section(ElectionConfig) for c in communities]
+    if any(election.enabled and election.winner_role for election in elections):
         wanted.add("manage_roles")
     permissions = discord.Permissions(**dict.fromkeys(wanted, True))
     query = urlencode(
@@ -194,8 +198,9 @@ class DiscordProbe:
     def _winner_role(
         self, found: Findings, community: CommunityConfig, guild: discord.Guild, me: discord.Member
     ) -> None:
-        role_id = community.election.winner_role
-        if not community.election.enabled or not role_id:
+        election = community.section(ElectionConfig)
+        role_id = election.winner_role
+        if not election.enabled or not role_id:
             return
         role = guild.get_role(int(role_id)) if role_id.isdigit() else None
         if role is None:

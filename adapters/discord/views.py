@@ -10,17 +10,22 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import discord
 
 from bot.domain import Choice, Post
 from bot.ports import Unsupported
 
-if TYPE_CHECKING:
-    from adapters.discord._client import TerreauClient
-
 log = logging.getLogger(__name__)
+
+
+class ChoiceReceiver(Protocol):
+    """The client as a button or menu callback sees it (`interaction.client`)."""
+
+    async def choice_made(self, interaction: discord.Interaction[Any], choice_id: str) -> None:
+        """Deliver a click to the core."""
+
 
 CHOICE_ID = re.compile(r"[^:\s]+:[^:\s]+:\S+")
 MAX_CUSTOM_ID = 100
@@ -130,6 +135,6 @@ def _label(text: str) -> str:
     return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "…"
 
 
-def _client(interaction: discord.Interaction[Any]) -> TerreauClient:
-    client: TerreauClient = interaction.client
+def _client(interaction: discord.Interaction[Any]) -> ChoiceReceiver:
+    client: ChoiceReceiver = interaction.client
     return client

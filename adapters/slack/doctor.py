@@ -20,6 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import CommunityConfig, SlackSettings
 from bot.doctor import Finding, Findings, Words
+from bot.features.icebreaker import IcebreakerConfig
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ MODERATOR_GROUP_SCOPES = {"usergroups:read": "why_moderator_groups"}
 def needed_scopes(community: CommunityConfig) -> dict[str, str]:
     """Return each bot scope the community's config needs, and what for."""
     needed = dict(BASE_SCOPES)
-    icebreaker = community.icebreaker
+    icebreaker = community.section(IcebreakerConfig)
     if icebreaker.enabled and icebreaker.champions.enabled:
         needed.update(CHAMPION_SCOPES)
     if community.moderator_roles:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.analytics._period import Period
 from bot.analytics._scope import POST_KINDS, Scope, human
-from bot.storage import QUESTION
+from bot.storage import QUESTION, UnitOfWork
 from bot.storage.models import InteractionLogRow, MemberRow
 
 log = logging.getLogger(__name__)
@@ -50,9 +50,15 @@ class Question:
 
 
 async def questions(
-    conn: AsyncConnection, scope: Scope, since: datetime, until: datetime
+    uow: UnitOfWork, scope: Scope, since: datetime, until: datetime
 ) -> list[Question]:
     """Return the questions asked in [since, until), oldest first, with their first answer."""
+    return await _asked(uow.connection, scope, since, until)
+
+
+async def _asked(
+    conn: AsyncConnection, scope: Scope, since: datetime, until: datetime
+) -> list[Question]:
     log_table = InteractionLogRow.__table__
     asked = log_table.alias("asked")
     answer = log_table.alias("answer")
@@ -110,11 +116,11 @@ async def questions(
 
 async def in_period(conn: AsyncConnection, scope: Scope, period: Period) -> list[Question]:
     """Return the questions asked during `period`."""
-    return await questions(conn, scope, period.since, period.until)
+    return await _asked(conn, scope, period.since, period.until)
 
 
 async def display_names(
-    conn: AsyncConnection, community_id: int, member_ids: Sequence[str]
+    uow: UnitOfWork, community_id: int, member_ids: Sequence[str]
 ) -> dict[str, str]:
     """Return the stored display name of each of `member_ids` that is known."""
     if not member_ids:
@@ -122,4 +128,4 @@ async def display_names(
     stmt = select(_members.member_id, _members.display_name).where(
         _members.community_id == community_id, _members.member_id.in_(sorted(set(member_ids)))
     )
-    return {member_id: name for member_id, name in await conn.execute(stmt)}
+    return {member_id: name for member_id, name in await uow.connection.execute(stmt)}

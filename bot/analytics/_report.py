@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from bot.analytics._figures import Figure, gini, median, share, top_share
 from bot.analytics._participation import (
@@ -20,9 +22,18 @@ from bot.analytics._period import Period
 from bot.analytics._providers import METRICS, MetricRegistry
 from bot.analytics._questions import Question, in_period
 from bot.analytics._scope import Scope
-from bot.storage import Database, UnitOfWork
+from bot.storage import UnitOfWork
 
 log = logging.getLogger(__name__)
+
+
+class Reads(Protocol):
+    """Where a report reads: a database, or a feature's store."""
+
+    def read(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        """Open a read-only unit of work."""
+        ...
+
 
 UNANSWERED_LISTED = 10
 
@@ -97,7 +108,7 @@ async def _measure(uow: UnitOfWork, scope: Scope, period: Period, as_of: datetim
 
 
 async def _measure_alone(
-    database: Database,
+    database: Reads,
     scope: Scope,
     period: Period,
     as_of: datetime,
@@ -119,7 +130,7 @@ async def _measure_alone(
 
 
 async def build_report(
-    database: Database,
+    database: Reads,
     scope: Scope,
     period: Period,
     *,

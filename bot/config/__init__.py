@@ -3,60 +3,54 @@
 A bad file never starts the bot: `load_settings` raises one `ConfigError` that lists every
 problem with its key path and line, e.g.
 `line 23, communities[1].posts.schedules[0].cron: invalid cron expression ...`.
+
+Each feature declares its own table under `[[communities]]` with a `ConfigSection`;
+`community.section(Model)` reads it.
 """
 
 from __future__ import annotations
 
-from bot.config._election import ElectionConfig
-from bot.config._errors import ConfigError, ConfigProblem
-from bot.config._games import GameScheduleConfig, GamesConfig
-from bot.config._icebreaker import (
-    ChampionsConfig,
-    IcebreakerConfig,
-    LevelsConfig,
-    WelcomeConfig,
-)
+from bot._toml_lines import KeyPath
+from bot.config._base import Cron, Slug
+from bot.config._base import _Model as ConfigModel
+from bot.config._checks import Finding, suggestion
+from bot.config._errors import ConfigError, ConfigProblem, format_path
 from bot.config._load import load_settings, parse_settings
 from bot.config._models import (
     CommunityConfig,
     ConsoleSettings,
     DiscordSettings,
     IngestSettings,
-    PostsConfig,
-    RitualConfig,
     SchedulerSettings,
     Settings,
     SlackSettings,
 )
 from bot.config._observability import ObservabilityConfig
-from bot.config._privacy import PrivacyConfig
-from bot.config._report import ReportConfig
 from bot.config._secrets import Secrets, check_secrets
+from bot.config._sections import ConfigSection, registered_sections
 
 __all__ = [
-    "ChampionsConfig",
     "CommunityConfig",
     "ConfigError",
+    "ConfigModel",
     "ConfigProblem",
+    "ConfigSection",
     "ConsoleSettings",
+    "Cron",
     "DiscordSettings",
-    "ElectionConfig",
-    "GameScheduleConfig",
-    "GamesConfig",
-    "IcebreakerConfig",
+    "Finding",
     "IngestSettings",
-    "LevelsConfig",
+    "KeyPath",
     "ObservabilityConfig",
-    "PostsConfig",
-    "PrivacyConfig",
-    "ReportConfig",
-    "RitualConfig",
     "SchedulerSettings",
     "Secrets",
     "Settings",
     "SlackSettings",
-    "WelcomeConfig",
+    "Slug",
     "check_secrets",
+    "format_path",
     "load_settings",
     "parse_settings",
+    "registered_sections",
+    "suggestion",
 ]

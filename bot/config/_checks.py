@@ -1,8 +1,9 @@
-"""Rules that span several keys: unique names, known channel purposes, no secrets in the file.
+"""Rules that span several keys: unique communities, no secrets in the file.
 
 They read plain TOML data (dicts and lists), so the loader can report them with exact
 key paths even when other keys of the same table fail validation; the models run the
-same rules on their own dumps when they are built in code.
+same rules on their own dumps when they are built in code. Each feature's own rules
+(a channel purpose its table names, say) come with its `ConfigSection`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from collections.abc import Mapping, Sequence
 
 from bot._secret_patterns import SECRET_KEY, token_env_var
 from bot._toml_lines import KeyPath
-from bot.config._errors import format_path
 from bot.domain import community_key
 
 Finding = tuple[KeyPath, str]
@@ -53,45 +53,6 @@ def community_key_findings(communities: object) -> list[Finding]:
         else:
             seen[key] = index
     return findings
-
-
-def ritual_findings(community: Mapping[str, object]) -> list[Finding]:
-    """Find rituals of one community with a duplicate name or an unknown channel purpose."""
-    findings: list[Finding] = []
-    channels = community.get("channels", {})
-    purposes = sorted(str(p) for p in channels) if isinstance(channels, Mapping) else None
-    posts = community.get("posts", {})
-    schedules = posts.get("schedules", ()) if isinstance(posts, Mapping) else ()
-    names: dict[str, int] = {}
-    for index, ritual in enumerate(_items(schedules)):
-        if not isinstance(ritual, Mapping):
-            continue
-        path: KeyPath = ("posts", "schedules", index)
-        name = ritual.get("name")
-        if isinstance(name, str):
-            if name in names:
-                already = format_path(("schedules", names[name]))
-                findings.append(
-                    ((*path, "name"), f'duplicate ritual name "{name}" (already posts.{already})')
-                )
-            else:
-                names[name] = index
-        channel = ritual.get("channel")
-        if isinstance(channel, str) and purposes is not None and channel not in purposes:
-            findings.append(((*path, "channel"), _unknown_purpose(channel, purposes)))
-    return findings
-
-
-def _unknown_purpose(channel: str, purposes: list[str]) -> str:
-    if not purposes:
-        return (
-            f'channel "{channel}" is not a configured purpose: the community has no channels '
-            f'(add channels = {{ {channel} = "<channel id>" }})'
-        )
-    return (
-        f'channel "{channel}" is not a configured purpose (configured: {", ".join(purposes)})'
-        + suggestion(channel, purposes, quote='"')
-    )
 
 
 def secret_findings(data: object, path: KeyPath = ()) -> list[Finding]:

@@ -15,19 +15,10 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from bot._toml_lines import KeyPath, Locator
-from bot.config._checks import (
-    Finding,
-    community_key_findings,
-    ritual_findings,
-    secret_findings,
-    suggestion,
-)
-from bot.config._election import election_findings
+from bot.config._checks import Finding, community_key_findings, secret_findings, suggestion
 from bot.config._errors import ConfigError, ConfigProblem, format_path
-from bot.config._games import games_findings
-from bot.config._icebreaker import icebreaker_findings
-from bot.config._models import REFERENCE_ERROR, Settings
-from bot.config._report import report_findings
+from bot.config._models import REFERENCE_ERROR, CommunityConfig, Settings
+from bot.config._sections import registered_sections
 
 log = logging.getLogger(__name__)
 
@@ -103,15 +94,13 @@ def _file_findings(data: Mapping[str, Any]) -> list[Finding]:
         if not communities:
             findings.append((("communities",), "add at least one [[communities]] table"))
         findings.extend(community_key_findings(communities))
+        rules = [section.findings for section in registered_sections() if section.findings]
         for index, community in enumerate(communities):
             if isinstance(community, Mapping):
                 findings.extend(
                     (("communities", index, *where), message)
-                    for where, message in ritual_findings(community)
-                    + games_findings(community)
-                    + election_findings(community)
-                    + icebreaker_findings(community)
-                    + report_findings(community)
+                    for rule in rules
+                    for where, message in rule(community)
                 )
     return findings
 
@@ -162,16 +151,21 @@ def _type_hint(kind: str, where: KeyPath, value: object) -> str:
 
 def _known_keys(table: KeyPath) -> list[str]:
     """Return the keys the model at `table` accepts (for "did you mean" hints)."""
+    sections = {section.key: section.model for section in registered_sections()}
     model: type[BaseModel] | None = Settings
     for key in table:
         if model is None:
             return []
         if isinstance(key, str):
             field = model.model_fields.get(key)
-            model = _model_in(field.annotation) if field is not None else None
+            if model is CommunityConfig and field is None:
+                model = sections.get(key)
+            else:
+                model = _model_in(field.annotation) if field is not None else None
     if model is None:
         return []
-    return [name for name in model.model_fields if name not in _INTERNAL_KEYS]
+    known = [name for name in model.model_fields if name not in _INTERNAL_KEYS]
+    return [*known, *sections] if model is CommunityConfig else known
 
 
 def _model_in(annotation: object) -> type[BaseModel] | None:

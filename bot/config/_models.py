@@ -3,36 +3,38 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, TypeVar, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
     AfterValidator,
+    BaseModel,
     Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
     StrictBool,
     StrictInt,
     StrictStr,
+    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError, core_schema
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from bot.config._base import _Model
-from bot.config._checks import community_key_findings, ritual_findings, suggestion
-from bot.config._election import ElectionConfig, election_findings
+from bot.config._base import Slug, _Model, slug
+from bot.config._checks import community_key_findings, suggestion
 from bot.config._errors import format_path
-from bot.config._games import GamesConfig, games_findings
-from bot.config._icebreaker import IcebreakerConfig, icebreaker_findings
 from bot.config._observability import ObservabilityConfig
-from bot.config._privacy import PrivacyConfig
-from bot.config._report import ReportConfig, report_findings
+from bot.config._sections import registered_sections
 from bot.domain import Community, community_key
-from bot.scheduling import CronError, parse_cron
+
+M = TypeVar("M", bound=BaseModel)
 
 REFERENCE_ERROR = "config_reference"
 """Error type of the cross-key rules, which the loader reports from the raw file instead."""
@@ -40,18 +42,12 @@ REFERENCE_ERROR = "config_reference"
 DEFAULT_PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 DATABASE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 MAX_SHARDS = 65_536
+_ERROR_TYPES = frozenset(get_args(core_schema.ErrorType))
 
-_SLUG = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
 _CONSOLE_NAME = re.compile(r"[\w.-]+")
 _URL_PASSWORD = re.compile(r"^[^:/]+://[^/@]*:[^/@]+@")
 _DISCORD_ID = re.compile(r"[0-9]{15,21}")
 _SLACK_ID = re.compile(r"[TE][A-Z0-9]{2,}")
-
-
-def _slug(value: str) -> str:
-    if not _SLUG.fullmatch(value):
-        raise ValueError(f'expected a slug (lowercase letters, digits, "-" or "_"), got "{value}"')
-    return value
 
 
 def _url(value: str, schemes: tuple[str, ...]) -> str:
@@ -68,7 +64,6 @@ def _console_name(value: str) -> str:
     return value
 
 
-Slug = Annotated[StrictStr, AfterValidator(_slug)]
 ConsoleName = Annotated[StrictStr, AfterValidator(_console_name)]
 NonEmpty = Annotated[StrictStr, Field(min_length=1)]
 
@@ -169,33 +164,6 @@ class IngestSettings(_Model):
         return value
 
 
-class RitualConfig(_Model):
-    """A scheduled post: when (cron in the community's timezone), where, and from which pool."""
-
-    name: Slug
-    channel: StrictStr
-    cron: StrictStr
-    pool: Slug
-    thread: StrictBool = False
-    grace_minutes: StrictInt = Field(default=120, ge=0)
-
-    @field_validator("cron")
-    @classmethod
-    def _cron(cls, value: str) -> str:
-        try:
-            parse_cron(value)
-        except CronError as error:
-            raise ValueError(f'invalid cron expression "{value}": {error}') from None
-        return value
-
-
-class PostsConfig(_Model):
-    """The community's rituals, and when a ritual stops talking to an empty room."""
-
-    dead_channel_after: StrictInt = Field(default=3, ge=0)
-    schedules: tuple[RitualConfig, ...] = ()
-
-
 class CommunityConfig(_Model):
     """One community the bot serves, with its language, timezone, channels and rituals."""
 
@@ -206,12 +174,7 @@ class CommunityConfig(_Model):
     timezone: StrictStr = "UTC"
     moderator_roles: tuple[NonEmpty, ...] = ()
     channels: dict[Slug, NonEmpty] = Field(default_factory=dict)
-    posts: PostsConfig = PostsConfig()
-    privacy: PrivacyConfig = PrivacyConfig()
-    games: GamesConfig = GamesConfig()
-    election: ElectionConfig = ElectionConfig()
-    icebreaker: IcebreakerConfig = IcebreakerConfig()
-    report: ReportConfig = ReportConfig()
+    _sections: dict[type[BaseModel], BaseModel] = PrivateAttr(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -239,7 +202,7 @@ class CommunityConfig(_Model):
         if platform == "slack" and not _SLACK_ID.fullmatch(value):
             raise ValueError(f'a Slack workspace id looks like "T0123ABCD", got "{value}"')
         if platform == "console":
-            _slug(value)
+            slug(value)
         return value
 
     @field_validator("timezone")
@@ -252,17 +215,52 @@ class CommunityConfig(_Model):
             raise ValueError(f'unknown timezone "{value}"{hint}') from None
         return value
 
-    @model_validator(mode="after")
-    def _references(self) -> Self:
-        dump = self.model_dump()
+    def section(self, model: type[M]) -> M:
+        """Return this community's table of a feature, `[communities.<key>]`, as `model`.
+
+        A table the file leaves out reads as the model's defaults.
+        """
+        found = self._sections.get(model)
+        if found is None:
+            raise KeyError(f"no feature declares a config section of {model.__name__}")
+        assert isinstance(found, model)
+        return found
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _with_sections(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        """Validate the core keys and every feature's table, reporting all errors at once."""
+        if not isinstance(data, Mapping):
+            return handler(data)
+        sections = registered_sections()
+        keys = {section.key for section in sections}
+        if taken := sorted(keys.intersection(cls.model_fields)):
+            raise TypeError(f"config sections named like keys of every community: {taken}")
+        errors: list[ErrorDetails] = []
+        tables: dict[type[BaseModel], BaseModel] = {}
+        for section in sections:
+            try:
+                tables[section.model] = section.model.model_validate(data.get(section.key, {}))
+            except ValidationError as error:
+                errors.extend(
+                    {**found, "loc": (section.key, *found["loc"])} for found in error.errors()
+                )
+        community: Self | None = None
+        try:
+            community = handler({key: value for key, value in data.items() if key not in keys})
+        except ValidationError as error:
+            errors.extend(error.errors())
+        if errors or community is None:
+            raise ValidationError.from_exception_data(cls.__name__, [_again(e) for e in errors])
+        community._sections.update(tables)
+        dump = {
+            **community.model_dump(),
+            **{section.key: tables[section.model].model_dump() for section in sections},
+        }
         _raise_findings(
-            ritual_findings(dump)
-            + games_findings(dump)
-            + election_findings(dump)
-            + icebreaker_findings(dump)
-            + report_findings(dump)
+            [found for section in sections if section.findings for found in section.findings(dump)]
         )
-        return self
+        return community
 
 
 class Settings(_Model):
@@ -337,6 +335,17 @@ class Settings(_Model):
     def _unique_communities(self) -> Self:
         _raise_findings(community_key_findings([c.model_dump() for c in self.communities]))
         return self
+
+
+def _again(error: ErrorDetails) -> InitErrorDetails:
+    """Return a reported error as one to raise again, with its type, place and context."""
+    kind = error["type"]
+    return InitErrorDetails(
+        type=kind if kind in _ERROR_TYPES else PydanticCustomError(kind, error["msg"]),
+        loc=error["loc"],
+        input=error["input"],
+        ctx=error.get("ctx", {}),
+    )
 
 
 def _raise_findings(findings: list[tuple[tuple[str | int, ...], str]]) -> None:

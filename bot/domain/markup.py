@@ -23,7 +23,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -40,10 +40,27 @@ from bot.domain.mentions import (
     strip_markers,
 )
 
-if TYPE_CHECKING:
-    from bot.domain.posts import Post
-
 log = logging.getLogger(__name__)
+
+
+class Marked(Protocol):
+    """What markup reads of a post: its text and the mentions it means."""
+
+    @property
+    def text(self) -> str:
+        """Return the text, in the core's Markdown subset."""
+        ...
+
+    @property
+    def mentions(self) -> tuple[Mention, ...]:
+        """Return the members the text mentions."""
+        ...
+
+    @property
+    def channels(self) -> tuple[ChannelMention, ...]:
+        """Return the channels the text mentions."""
+        ...
+
 
 _PARSER = MarkdownIt("zero", {"maxNesting": 20}).enable(
     ["blockquote", "newline", "escape", "backticks", "strikethrough", "emphasis", "link"]
@@ -108,7 +125,7 @@ class Block:
     quote: bool = False
 
 
-def parse(post: Post) -> tuple[Block, ...]:
+def parse(post: Marked) -> tuple[Block, ...]:
     """Return the blocks of a post's text, its markup read and its literal runs kept as text."""
     return _Reader(post).blocks()
 
@@ -245,7 +262,7 @@ def _merged(spans: Sequence[Span]) -> Line:
 class _Reader:
     """One parse: literal runs held aside, markdown-it's tokens turned into blocks."""
 
-    def __init__(self, post: Post) -> None:
+    def __init__(self, post: Marked) -> None:
         self._mentions = post.mentions
         self._channels = post.channels
         self._literals: list[str] = []

@@ -9,7 +9,8 @@ from bot.scheduling._cron import (
     next_fire_times,
     parse_cron,
 )
-from bot.scheduling._scheduler import Job, RunHistory, RunObserver, Scheduler
+from bot.scheduling._job import Job
+from bot.scheduling._scheduler import RunHistory, RunObserver, Scheduler
 
 __all__ = [
     "CATCH_UP_HORIZON",

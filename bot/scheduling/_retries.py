@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.scheduling._scheduler import Job
+    from bot.scheduling._job import Job
 
 log = logging.getLogger(__name__)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError as Conflict
+
 from bot.storage import analytics as _analytics_indexes  # noqa: F401 (attaches report indexes)
 from bot.storage._deliveries import KEPT as HANDLED_KEPT
 from bot.storage._event_rows import QUESTION, InteractionRow, interaction_from_event
@@ -39,6 +41,7 @@ from bot.storage.records import (
     OutboxEntry,
     RitualState,
 )
+from bot.storage.store import Store
 from bot.storage.unit_of_work import UnitOfWork
 
 __all__ = [
@@ -54,6 +57,7 @@ __all__ = [
     "ChannelRecord",
     "CommunityDirectory",
     "CommunityRecord",
+    "Conflict",
     "Database",
     "DatabaseUnavailable",
     "DeliveryClaims",
@@ -78,6 +82,7 @@ __all__ = [
     "RitualState",
     "SchemaOutdated",
     "ScoreLine",
+    "Store",
     "UTCDateTime",
     "UnitOfWork",
     "VoteRecord",

@@ -22,7 +22,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage._base import Repository, require_aware
-from bot.storage.models import Base, _community_fk
+from bot.storage.models import Base, community_fk
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class HandledDeliveryRow(Base):
 
     __tablename__ = "handled_deliveries"
 
-    community_id: Mapped[int] = mapped_column(_community_fk(), primary_key=True)
+    community_id: Mapped[int] = mapped_column(community_fk(), primary_key=True)
     event_id: Mapped[str] = mapped_column(primary_key=True)
     claimed_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]

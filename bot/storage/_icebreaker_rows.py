@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, String, UniqueConstraint
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.storage.models import Base
+from bot.storage.models import Base, community_fk, one_of
 
 INVITATION_KINDS = ("invitation", "welcome")
 WELCOME_STATUSES = ("pending", "sent", "skipped")
@@ -19,26 +19,18 @@ RESPONSE_KINDS = ("message", "reply", "reaction")
 """What counts as a response to an invitation: the member posted or reacted."""
 
 
-def _one_of(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN (" + ", ".join(f"'{value}'" for value in values) + ")"
-
-
-def _community_fk() -> ForeignKey:
-    return ForeignKey("communities.id", ondelete="CASCADE")
-
-
 class InvitationRow(Base):
     """A member tagged by an icebreaker, or welcomed, and what came of it."""
 
     __tablename__ = "icebreaker_invitations"
     __table_args__ = (
         UniqueConstraint("community_id", "nonce"),
-        CheckConstraint(_one_of("kind", INVITATION_KINDS), name="kind"),
+        CheckConstraint(one_of("kind", INVITATION_KINDS), name="kind"),
         Index("ix_icebreaker_invitations_member", "community_id", "member_id", "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    community_id: Mapped[int] = mapped_column(_community_fk())
+    community_id: Mapped[int] = mapped_column(community_fk())
     member_id: Mapped[str]
     kind: Mapped[str] = mapped_column(String(16))
     nonce: Mapped[str]
@@ -55,11 +47,11 @@ class WelcomeRow(Base):
 
     __tablename__ = "icebreaker_welcomes"
     __table_args__ = (
-        CheckConstraint(_one_of("status", WELCOME_STATUSES), name="status"),
+        CheckConstraint(one_of("status", WELCOME_STATUSES), name="status"),
         Index("ix_icebreaker_welcomes_due", "community_id", "status", "due_at"),
     )
 
-    community_id: Mapped[int] = mapped_column(_community_fk(), primary_key=True)
+    community_id: Mapped[int] = mapped_column(community_fk(), primary_key=True)
     member_id: Mapped[str] = mapped_column(primary_key=True)
     joined_at: Mapped[datetime]
     due_at: Mapped[datetime]
@@ -73,7 +65,7 @@ class InterestRow(Base):
 
     __tablename__ = "member_interests"
 
-    community_id: Mapped[int] = mapped_column(_community_fk(), primary_key=True)
+    community_id: Mapped[int] = mapped_column(community_fk(), primary_key=True)
     member_id: Mapped[str] = mapped_column(primary_key=True)
     topic: Mapped[str] = mapped_column(primary_key=True)
     created_at: Mapped[datetime]
@@ -84,7 +76,7 @@ class ChampionRow(Base):
 
     __tablename__ = "champions"
 
-    community_id: Mapped[int] = mapped_column(_community_fk(), primary_key=True)
+    community_id: Mapped[int] = mapped_column(community_fk(), primary_key=True)
     member_id: Mapped[str] = mapped_column(primary_key=True)
     since: Mapped[datetime]
 
@@ -98,14 +90,14 @@ class ChampionRequestRow(Base):
     __tablename__ = "champion_requests"
     __table_args__ = (
         UniqueConstraint("community_id", "subject_id", "message_id"),
-        CheckConstraint(_one_of("reason", REQUEST_REASONS), name="reason"),
-        CheckConstraint(_one_of("status", REQUEST_STATUSES), name="status"),
+        CheckConstraint(one_of("reason", REQUEST_REASONS), name="reason"),
+        CheckConstraint(one_of("status", REQUEST_STATUSES), name="status"),
         Index("ix_champion_requests_champion", "community_id", "champion_id", "sent_at"),
         Index("ix_champion_requests_status", "community_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    community_id: Mapped[int] = mapped_column(_community_fk())
+    community_id: Mapped[int] = mapped_column(community_fk())
     subject_id: Mapped[str]
     message_id: Mapped[str]
     channel_id: Mapped[str]

@@ -19,6 +19,7 @@ from sqlalchemy import (
     and_,
     case,
     delete,
+    exists,
     func,
     or_,
     select,
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.activity import LEVELS, Level, LevelMove, MemberActivity, Thresholds, moves, window_start
 from bot.storage._base import Repository
+from bot.storage._measured import MeasuredScope
 from bot.storage.models import ActivityDailyRow, Base, MemberRow
 
 log = logging.getLogger(__name__)
@@ -117,6 +119,17 @@ class ActivityLevels(Repository):
             _members.id.label("member_key"),
         )
         return stmt.where(_members.community_id == community_id).order_by(None)
+
+    async def levels(
+        self, community_id: int, today: date, thresholds: Thresholds
+    ) -> dict[str, Level]:
+        """Return the level of every present, human member of a community on `today`.
+
+        The database applies `bot.activity.classify`'s rules in its aggregate query
+        (fast on big communities); the contract tests check it agrees with `classify`.
+        """
+        standings = await self.standings(community_id, today, thresholds)
+        return {member: level for member, _, level, _ in standings}
 
     async def standings(
         self, community_id: int, today: date, thresholds: Thresholds
@@ -219,6 +232,84 @@ class ActivityLevels(Repository):
                 _levels.community_id == community_id, _levels.member_id == member_id
             )
         )
+
+    async def level_changes(
+        self, scope: MeasuredScope, before: date, after: date
+    ) -> dict[tuple[str, str], int]:
+        """Return how many human members went from each level in `before` to each in `after`."""
+        pairs = (
+            select(_EARLIER.c.level, _LATER.c.level, func.count())
+            .select_from(_moves_joined(after))
+            .where(*_moves_where(scope, before))
+            .group_by(_EARLIER.c.level, _LATER.c.level)
+        )
+        return {
+            (str(was), str(now)): int(count)
+            for was, now, count in await self._connection.execute(pairs)
+        }
+
+    async def movers(
+        self,
+        scope: MeasuredScope,
+        before: date,
+        after: date,
+        *,
+        ranks: Mapping[str, int],
+        up: bool,
+        limit: int,
+    ) -> tuple[str, ...]:
+        """Return the display names (first `limit`, by name) of members who moved up or down."""
+        rank_before = case(ranks, value=_EARLIER.c.level, else_=None)
+        rank_after = case(ranks, value=_LATER.c.level, else_=None)
+        moved = rank_after > rank_before if up else rank_after < rank_before
+        stmt = (
+            select(_members.display_name)
+            .select_from(_moves_joined(after))
+            .where(*_moves_where(scope, before), moved)
+            .order_by(_members.display_name, _members.member_id)
+            .limit(limit)
+        )
+        return tuple((await self._connection.execute(stmt)).scalars())
+
+    async def recorded(self, community_id: int, month: date) -> bool:
+        """Return whether the levels of `month` were recorded for the community."""
+        recorded = exists(
+            select(_levels.member_id).where(
+                _levels.community_id == community_id, _levels.month == month
+            )
+        )
+        return bool((await self._connection.execute(select(recorded))).scalar_one())
+
+
+_EARLIER = ActivityLevelRow.__table__.alias("earlier")
+_LATER = ActivityLevelRow.__table__.alias("later")
+
+
+def _moves_joined(after: date) -> Any:
+    """Join each member's earlier level to their level in `after`, and to the member."""
+    return _EARLIER.join(
+        _LATER,
+        and_(
+            _LATER.c.community_id == _EARLIER.c.community_id,
+            _LATER.c.member_id == _EARLIER.c.member_id,
+            _LATER.c.month == after,
+        ),
+    ).join(
+        MemberRow.__table__,
+        and_(
+            _members.community_id == _EARLIER.c.community_id,
+            _members.member_id == _EARLIER.c.member_id,
+        ),
+    )
+
+
+def _moves_where(scope: MeasuredScope, before: date) -> tuple[ColumnElement[bool], ...]:
+    return (
+        _EARLIER.c.community_id == scope.community_id,
+        _EARLIER.c.month == before,
+        _members.is_bot.is_(False),
+        scope.keeps(_EARLIER.c.member_id),
+    )
 
 
 def _day(value: object) -> date | None:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Row
 
+from bot.storage._election_figures import ElectionFigureQueries
 from bot.storage._election_members import (
     ElectionData,
     ErasedElectionData,
@@ -72,7 +73,7 @@ _w = WinnerRow.__table__.c
 _a = ElectionAuditRow.__table__.c
 
 
-class Elections(MemberElectionQueries):
+class Elections(ElectionFigureQueries, MemberElectionQueries):
     """Elections, nominations, pseudonymous votes, winners and the audit log."""
 
     async def secret(self, community_id: int) -> bytes:

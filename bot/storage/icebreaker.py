@@ -27,7 +27,8 @@ from sqlalchemy import (
     update,
 )
 
-from bot.storage._base import Repository, require_aware
+from bot.storage._base import require_aware
+from bot.storage._icebreaker_figures import IcebreakerFigureQueries
 from bot.storage._icebreaker_rows import (
     INVITATION_KINDS,
     REQUEST_REASONS,
@@ -95,7 +96,7 @@ _out = OutboxRow.__table__.c
 _opt = OptOutRow.__table__.c
 
 
-class Icebreakers(Repository):
+class Icebreakers(IcebreakerFigureQueries):
     """Invitations, welcomes, interests and champions of every community."""
 
     # -- invitations and outcomes

@@ -54,12 +54,14 @@ PAUSE_REASONS = ("moderator", "dead_channel", "refused")
 _ID = BigInteger().with_variant(Integer, "sqlite")
 
 
-def _one_of(column: str, values: tuple[str, ...]) -> str:
+def one_of(column: str, values: tuple[str, ...]) -> str:
+    """Return a CHECK constraint's text: `column` holds one of `values`."""
     quoted = ", ".join(f"'{value}'" for value in values)
     return f"{column} IN ({quoted})"
 
 
-def _community_fk() -> ForeignKey:
+def community_fk() -> ForeignKey:
+    """Return a foreign key to the community, deleted with it."""
     return ForeignKey("communities.id", ondelete="CASCADE")
 
 
@@ -91,7 +93,7 @@ class MemberRow(Base):
     __table_args__ = (UniqueConstraint("community_id", "member_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    community_id: Mapped[int] = mapped_column(_community_fk())
+    community_id: Mapped[int] = mapped_column(community_fk())
     member_id: Mapped[str]
     display_name: Mapped[str]
     is_bot: Mapped[bool]
@@ -108,7 +110,7 @@ class ChannelRow(Base):
     __table_args__ = (UniqueConstraint("community_id", "channel_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    community_id: Mapped[int] = mapped_column(_community_fk())
+    community_id: Mapped[int] = mapped_column(community_fk())
     channel_id: Mapped[str]
     name: Mapped[str | None]
     purpose: Mapped[str | None]
@@ -132,7 +134,7 @@ class InteractionLogRow(Base):
     )
 
     id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
-    community_id: Mapped[int] = mapped_column(_community_fk())
+    community_id: Mapped[int] = mapped_column(community_fk())
     event_id: Mapped[str]
     kind: Mapped[str] = mapped_column(String(16))
     channel_id: Mapped[str | None]
@@ -151,7 +153,7 @@ class ActivityDailyRow(Base):
 
     __tablename__ = "activity_daily"
 
-    community_id: Mapped[int] = mapped_column(_community_fk(), primary_key=True)
+    community_id: Mapped[int] = mapped_column(community_fk(), primary_key=True)
     member_id: Mapped[str] = mapped_column(primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     messages: Mapped[int] = mapped_column(default=0)
@@ -166,12 +168,12 @@ class RitualRow(Base):
     __tablename__ = "rituals"
     __table_args__ = (
         CheckConstraint(
-            f"paused_reason IS NULL OR {_one_of('paused_reason', PAUSE_REASONS)}",
+            f"paused_reason IS NULL OR {one_of('paused_reason', PAUSE_REASONS)}",
             name="paused_reason",
         ),
     )
 
-    community_id: Mapped[int] = mapped_column(_community_fk(), primary_key=True)
+    community_id: Mapped[int] = mapped_column(community_fk(), primary_key=True)
     name: Mapped[str] = mapped_column(primary_key=True)
     paused: Mapped[bool]
     paused_reason: Mapped[str | None] = mapped_column(String(32))
@@ -185,7 +187,7 @@ class ContentUsageRow(Base):
 
     __tablename__ = "content_usage"
 
-    community_id: Mapped[int] = mapped_column(_community_fk(), primary_key=True)
+    community_id: Mapped[int] = mapped_column(community_fk(), primary_key=True)
     pool: Mapped[str] = mapped_column(primary_key=True)
     item_id: Mapped[str] = mapped_column(primary_key=True)
     cycle: Mapped[int] = mapped_column(primary_key=True)
@@ -196,7 +198,7 @@ class RunLedgerRow(Base):
     """One scheduled run of a job: claimed once, ever, by one process."""
 
     __tablename__ = "run_ledger"
-    __table_args__ = (CheckConstraint(_one_of("status", RUN_STATUSES), name="status"),)
+    __table_args__ = (CheckConstraint(one_of("status", RUN_STATUSES), name="status"),)
 
     job_id: Mapped[str] = mapped_column(primary_key=True)
     scheduled_for: Mapped[datetime] = mapped_column(primary_key=True)
@@ -211,13 +213,13 @@ class OutboxRow(Base):
 
     __tablename__ = "outbox"
     __table_args__ = (
-        CheckConstraint(_one_of("status", OUTBOX_STATUSES), name="status"),
+        CheckConstraint(one_of("status", OUTBOX_STATUSES), name="status"),
         Index("ix_outbox_status", "status", "id"),
         Index("ix_outbox_job_sent", "job_id", "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    community_id: Mapped[int] = mapped_column(_community_fk())
+    community_id: Mapped[int] = mapped_column(community_fk())
     job_id: Mapped[str | None]
     scheduled_for: Mapped[datetime | None]
     nonce: Mapped[str] = mapped_column(unique=True)
@@ -242,9 +244,9 @@ class OptOutRow(Base):
     """A member's refusal to be tagged or messaged; survives data erasure."""
 
     __tablename__ = "optouts"
-    __table_args__ = (CheckConstraint(_one_of("scope", OPTOUT_SCOPES), name="scope"),)
+    __table_args__ = (CheckConstraint(one_of("scope", OPTOUT_SCOPES), name="scope"),)
 
-    community_id: Mapped[int] = mapped_column(_community_fk(), primary_key=True)
+    community_id: Mapped[int] = mapped_column(community_fk(), primary_key=True)
     member_id: Mapped[str] = mapped_column(primary_key=True)
     scope: Mapped[str] = mapped_column(String(16), primary_key=True)
     created_at: Mapped[datetime]

@@ -33,7 +33,7 @@ from bot.storage.models import (
     CommunityRow,
     InteractionLogRow,
     OutboxRow,
-    _community_fk,
+    community_fk,
 )
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ class ErasureRequestRow(Base):
 
     __tablename__ = "erasure_requests"
 
-    community_id: Mapped[int] = mapped_column(_community_fk(), primary_key=True)
+    community_id: Mapped[int] = mapped_column(community_fk(), primary_key=True)
     member_id: Mapped[str] = mapped_column(primary_key=True)
     requested_at: Mapped[datetime]
 
@@ -59,7 +59,7 @@ class PrivacyAuditRow(Base):
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
-    community_id: Mapped[int] = mapped_column(_community_fk())
+    community_id: Mapped[int] = mapped_column(community_fk())
     action: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime]
     details: Mapped[dict[str, Any]]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TypeVar, cast
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.ports import Clock
+from bot.storage._base import Repository
 from bot.storage._deliveries import Deliveries
 from bot.storage._interactions import Interactions
 from bot.storage._rotation import Rotation
@@ -26,17 +28,31 @@ from bot.storage.repositories import (
     Rituals,
 )
 
+R = TypeVar("R", bound=Repository)
+
 
 class UnitOfWork:
     """Repositories sharing one open transaction; `Database.transaction()` yields it.
 
-    `connection` is public so a feature with its own tables can run its own
-    statements in the same transaction.
+    `connection` is storage's and the analytics' own: features run no statements,
+    they call repository methods (a test walks `bot/features/` to keep it so).
     """
 
     def __init__(self, connection: AsyncConnection, clock: Clock) -> None:
         self.connection = connection
         self.clock = clock
+        self._repositories: dict[type[Repository], Repository] = {}
+
+    def repository(self, kind: type[R]) -> R:
+        """Return the repository `kind` acting in this transaction (one per kind).
+
+        A new feature reaches its own repository this way (`uow.repository(Cafes)`),
+        so adding one needs no property here.
+        """
+        found = self._repositories.get(kind)
+        if found is None:
+            found = self._repositories[kind] = kind(self.connection, self.clock)
+        return cast(R, found)
 
     @cached_property
     def communities(self) -> Communities:

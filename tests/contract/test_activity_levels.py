@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
+import pytest
 from sqlalchemy import insert
 
-from bot.activity import Level, LevelMove, Thresholds, classify_all, current_levels
+from bot.activity import Level, LevelMove, Thresholds, classify_all
 from bot.storage import Database
 from bot.storage.models import ActivityDailyRow
 from tests.contract.conftest import T0, at
+
+pytestmark = [pytest.mark.icebreaker, pytest.mark.storage]
 
 TODAY = T0.date()
 T = Thresholds(new_days=14, window_days=30, core_days=3, active_days=2, quiet_after_days=20)
@@ -53,7 +56,7 @@ async def test_levels_come_from_the_rollups(database: Database, community_id: in
 
     async with database.read() as uow:
         summaries = {s.member_id: s for s in await uow.activity.summaries(community_id, TODAY, T)}
-        levels = await current_levels(uow, community_id, TODAY, T)
+        levels = await uow.activity.levels(community_id, TODAY, T)
 
     assert summaries["core"].active_days == 3 and summaries["core"].spoke == 4
     assert summaries["quiet"].last_active == TODAY - timedelta(days=25)
@@ -115,7 +118,7 @@ async def test_the_database_classifies_exactly_like_classify(
             await uow.members.upsert_seen(community_id, member, member, joined_at=at(-(10**6)))
     async with database.read() as uow:
         summaries = await uow.activity.summaries(community_id, TODAY, T)
-        levels = await current_levels(uow, community_id, TODAY, T)
+        levels = await uow.activity.levels(community_id, TODAY, T)
     assert levels == classify_all(summaries, TODAY, T)
     assert levels["new-edge"] is Level.NEW and levels["old-edge"] is Level.NEVER_SPOKE
     assert levels["quiet-edge-in"] is Level.QUIET

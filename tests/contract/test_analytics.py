@@ -10,6 +10,8 @@ from bot.analytics import Period, Report, Scope, build_report, questions
 from bot.storage import QUESTION, Database, InteractionRow, InteractionWriter
 from tests.contract.conftest import at, message_row
 
+pytestmark = [pytest.mark.report, pytest.mark.storage]
+
 # STORAGE_START is Monday 3 March 2025, 09:00 UTC; the period is that week.
 WEEK = Period(start=date(2025, 3, 3), end=date(2025, 3, 10))
 AS_OF = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
@@ -148,7 +150,7 @@ async def test_unanswered_waits_for_the_delay(database: Database, community_id: 
     await ingest(database, history(community_id))
     scope = Scope(community_id=community_id, unanswered_after=timedelta(hours=24))
     async with database.read() as uow:
-        found = await questions(uow.connection, scope, WEEK.since, WEEK.until)
+        found = await questions(uow, scope, WEEK.since, WEEK.until)
     q2 = next(q for q in found if q.message_id == "q2")
     assert q2.answered_at is None
     assert not q2.unanswered_after(timedelta(hours=24), q2.asked_at + timedelta(hours=23))

@@ -5,15 +5,20 @@ from __future__ import annotations
 import logging
 from datetime import UTC, date, datetime
 
+import pytest
+
 from bot.analytics import METRICS, Figure, MetricRegistry, Period, Scope, build_report
 from bot.analytics._providers import clicks_by_feature, ritual_response_rates
 from bot.config import CommunityConfig
 from bot.features.election import _metrics as election_metrics
+from bot.features.games import GamesConfig
 from bot.features.games import _metrics as games_metrics
 from bot.features.icebreaker import _metrics as icebreaker_metrics
 from bot.storage import Database, UnitOfWork
 from tests.contract.conftest import at, clock_of, message_row
 from tests.contract.test_analytics import ingest
+
+pytestmark = [pytest.mark.report, pytest.mark.storage]
 
 WEEK = Period(start=date(2025, 3, 3), end=date(2025, 3, 10))
 AS_OF = datetime(2025, 3, 10, tzinfo=UTC)
@@ -120,7 +125,7 @@ def test_providers_serve_where_their_feature_is_enabled() -> None:
 
     registry = MetricRegistry()
     registry.register("everywhere", nothing)
-    registry.register("games", nothing, serves=lambda c: c.games.enabled)
+    registry.register("games", nothing, serves=lambda c: c.section(GamesConfig).enabled)
     assert registry.serving(community()).names() == ["everywhere", "games"]
     assert registry.serving(community(games={"enabled": False})).names() == ["everywhere"]
     # The features' own registrations: games on by default, elections and icebreakers off;

@@ -16,6 +16,8 @@ from sqlalchemy.exc import OperationalError, StatementError
 from bot.storage import Database, DatabaseUnavailable
 from tests.contract.conftest import T0
 
+pytestmark = pytest.mark.storage
+
 PARIS_SUMMER = timezone(timedelta(hours=2))
 
 
@@ -165,3 +167,13 @@ async def test_a_unit_of_work_cancelled_mid_statement_releases_its_locks(
         gc.enable()
         await impatient.close()
         await database.close()
+
+
+async def test_a_repository_of_any_kind_acts_in_the_unit_of_work(database: Database) -> None:
+    from bot.storage.games import Games
+
+    async with database.transaction() as uow:
+        community_id = await uow.communities.ensure("fake:g", "fake", "g", "G")
+        games = uow.repository(Games)
+        assert uow.repository(Games) is games
+        assert await games.active_round(community_id, "general") is None

@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
+
 from bot.storage import Database
 from bot.storage._deliveries import LEASE
 from tests.contract.conftest import T0, at
+
+pytestmark = [pytest.mark.delivery, pytest.mark.storage]
 
 
 async def claim(database: Database, community_id: int, event_id: str, minutes: float = 0) -> bool:

@@ -5,10 +5,14 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
+
 from bot.features.election import count, voter_key
 from bot.storage import Database, ElectionRecord
 from bot.storage.election import is_former_member
 from tests.contract.conftest import T0, at
+
+pytestmark = [pytest.mark.election, pytest.mark.storage]
 
 
 async def open_election(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+import pytest
+
 from bot.analytics import MetricRegistry, Period, Scope, build_report
 from bot.config import CommunityConfig
 from bot.features.election._metrics import election_figures, excluded_at_close
@@ -12,6 +14,8 @@ from bot.storage import Database, UnitOfWork
 from bot.storage.election import voter_key
 from tests.contract.conftest import at
 from tests.contract.test_analytics_providers import AS_OF, WEEK
+
+pytestmark = [pytest.mark.election, pytest.mark.report, pytest.mark.storage]
 
 DAY = 24 * 60
 

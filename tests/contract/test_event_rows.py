@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from bot.domain import (
     ChoiceMade,
     CommandInvoked,
@@ -20,6 +22,8 @@ from bot.domain import (
     ThreadCreated,
 )
 from bot.storage import InteractionRow, interaction_from_event
+
+pytestmark = [pytest.mark.ingest, pytest.mark.storage]
 
 AT = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 ALICE = Member(id="u1", display_name="Alice", joined_at=datetime(2024, 1, 1, tzinfo=UTC))

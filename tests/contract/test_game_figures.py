@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import insert
 
 from bot.analytics import MetricRegistry, Period, Scope, build_report
@@ -12,6 +13,8 @@ from bot.storage import Database, UnitOfWork
 from bot.storage.models import ActivityDailyRow
 from tests.contract.conftest import T0, at
 from tests.contract.test_analytics_providers import AS_OF, WEEK
+
+pytestmark = [pytest.mark.games, pytest.mark.report, pytest.mark.storage]
 
 DAY = 24 * 60
 HUMANS = ("alice", "bob", "carol", "dave", "erin", "gone")

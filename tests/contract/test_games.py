@@ -8,6 +8,8 @@ from sqlalchemy.exc import IntegrityError
 from bot.storage import Database, NewScore
 from tests.contract.conftest import at
 
+pytestmark = [pytest.mark.games, pytest.mark.storage]
+
 QUESTION = {"question": "?", "choices": ["A", "B"], "answer": "A", "accepted": []}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import insert
 
 from bot.activity import Level, Thresholds
@@ -11,6 +12,8 @@ from bot.features.icebreaker import Candidate, Contact, Rules, select
 from bot.storage import Database, InteractionWriter, rotation_order
 from bot.storage.models import ActivityDailyRow
 from tests.contract.conftest import T0, at, clock_of, message_row
+
+pytestmark = [pytest.mark.icebreaker, pytest.mark.storage]
 
 
 async def test_an_invitation_is_recorded_once_per_nonce(

@@ -14,6 +14,8 @@ from tests.contract.conftest import at, clock_of, message_row
 from tests.contract.test_analytics import ingest
 from tests.contract.test_analytics_providers import AS_OF, WEEK
 
+pytestmark = [pytest.mark.icebreaker, pytest.mark.report, pytest.mark.storage]
+
 DAY = 24 * 60
 JANUARY, FEBRUARY, MARCH = date(2025, 1, 1), date(2025, 2, 1), date(2025, 3, 1)
 

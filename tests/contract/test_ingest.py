@@ -15,7 +15,7 @@ from bot.storage.models import InteractionLogRow
 from tests.contract.conftest import T0, at, message_row
 from tests.fakes import until
 
-pytestmark = pytest.mark.ingest
+pytestmark = [pytest.mark.ingest, pytest.mark.storage]
 
 
 class FakeTimer:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from bot.storage import Database, InteractionRow, InteractionWriter
 from tests.contract.conftest import T0, at, message_row
+
+pytestmark = [pytest.mark.ingest, pytest.mark.storage]
 
 
 async def ingest(database: Database, rows: list[InteractionRow]) -> None:

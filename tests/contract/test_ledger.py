@@ -10,6 +10,8 @@ import pytest
 from bot.storage import Database
 from tests.contract.conftest import T0, at
 
+pytestmark = [pytest.mark.scheduling, pytest.mark.storage]
+
 
 async def claim(database: Database, job: str, minutes: float = 0) -> bool:
     async with database.transaction() as uow:

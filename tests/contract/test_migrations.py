@@ -7,11 +7,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection
 
+from bot.features import registry
 from bot.storage import Base, Database, SchemaOutdated
 from bot.storage.migrate import head_revision, require_current_schema, schema_status, upgrade
 
+pytestmark = pytest.mark.storage
+
 
 def differences(connection: Connection) -> list[object]:
+    registry()  # each feature's storage module declares its tables when loaded
     context = MigrationContext.configure(connection, opts={"compare_type": True})
     return list(compare_metadata(context, Base.metadata))
 

@@ -9,6 +9,8 @@ import pytest
 from bot.storage import Database
 from tests.contract.conftest import T0, at, clock_of
 
+pytestmark = [pytest.mark.delivery, pytest.mark.storage]
+
 PAYLOAD = {"post": {"text": "Bonjour \ue0000\ue001", "mentions": [["u1", "Ana"]]}, "thread": "Q"}
 
 

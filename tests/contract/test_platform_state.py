@@ -10,6 +10,8 @@ from bot.ports import GatewaySession
 from bot.storage import Database
 from tests.contract.conftest import T0, at, clock_of
 
+pytestmark = pytest.mark.storage
+
 
 def session(shard: int, sequence: int, *, minutes: float = 0) -> GatewaySession:
     return GatewaySession(

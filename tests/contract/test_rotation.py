@@ -7,6 +7,8 @@ import pytest
 from bot.storage import Database
 from tests.contract.conftest import at
 
+pytestmark = [pytest.mark.posts, pytest.mark.storage]
+
 POOL = [f"q{n:02d}" for n in range(12)]
 
 

@@ -9,6 +9,8 @@ import pytest
 from bot.storage import Database
 from tests.contract.conftest import T0, at
 
+pytestmark = pytest.mark.storage
+
 
 async def test_optouts_add_has_remove(database: Database, community_id: int) -> None:
     async with database.transaction() as uow:

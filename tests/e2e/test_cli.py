@@ -10,6 +10,8 @@ import pytest
 
 from bot.cli import main
 
+pytestmark = pytest.mark.cli
+
 CONFIG = """
 database_url = "sqlite+aiosqlite:///{db}"
 export_dir = "{exports}"

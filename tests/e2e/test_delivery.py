@@ -5,10 +5,14 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
+
 from bot.domain import ChannelRef, Post
 from bot.ports import Forbidden, RateLimited, Unavailable
 from tests.e2e.conftest import KEY, MOD, Terreau
 from tests.fakes import until
+
+pytestmark = pytest.mark.delivery
 
 
 async def outbox_statuses(terreau: Terreau) -> list[str]:

@@ -11,6 +11,8 @@ from bot.cli import main
 from bot.prompts import Prompts
 from bot.storage.migrate import head_revision, upgrade
 
+pytestmark = [pytest.mark.ops, pytest.mark.cli]
+
 EN = Prompts.load(Path(__file__).resolve().parents[2] / "prompts").catalog("en")
 CONFIG = """
 database_url = "{url}"

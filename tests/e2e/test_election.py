@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.analytics import Period
@@ -18,6 +19,8 @@ from bot.storage.models import InteractionLogRow, OutboxRow
 from tests import fakes
 from tests.e2e.conftest import KEY, Terreau, next_id
 from tests.fakes import Rendered
+
+pytestmark = pytest.mark.election
 
 JOINED = datetime(2026, 10, 1, tzinfo=UTC)
 ALICE = Member(id="alice", display_name="Alice", joined_at=JOINED)

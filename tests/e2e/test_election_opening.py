@@ -19,6 +19,8 @@ from bot.domain import Member
 from bot.storage import ElectionRecord
 from tests.e2e.conftest import KEY, Terreau
 
+pytestmark = pytest.mark.election
+
 JOINED = datetime(2026, 10, 1, tzinfo=UTC)
 DAN = Member(id="dan", display_name="Dan", joined_at=JOINED)
 MOD = Member(id="mod", display_name="Mo", is_admin=True, joined_at=JOINED)

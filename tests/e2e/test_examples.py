@@ -20,6 +20,8 @@ from bot.cli import main
 from bot.domain import Mention, Post
 from bot.prompts import Prompts
 
+pytestmark = pytest.mark.core
+
 REPO = Path(__file__).parents[2]
 EXAMPLES = REPO / "examples"
 CATALOG = Prompts.load(REPO / "prompts").catalog("en")

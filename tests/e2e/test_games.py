@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from bot.domain import Member, Post
 from bot.storage import QuestionRecord
 from tests.e2e.conftest import ALICE, KEY, MOD, Terreau
+
+pytestmark = pytest.mark.games
 
 CONTENT = Path(__file__).parents[1] / "games_content"
 BOB = Member(id="bob", display_name="Bob")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, timedelta
 
+import pytest
+
 from bot.activity import Level
 from bot.domain import (
     ChannelMention,
@@ -18,6 +20,8 @@ from bot.domain import (
 )
 from bot.features.icebreaker import Invitations, welcome_nonce
 from tests.e2e.conftest import BEFORE, KEY, MOD, PROMPTS, Terreau, next_id
+
+pytestmark = [pytest.mark.icebreaker, pytest.mark.me]
 
 ICEBREAKER = """
 [communities.icebreaker]

@@ -13,6 +13,8 @@ from bot.cli import main
 from bot.cli_init import write_config
 from bot.prompts import Prompts
 
+pytestmark = pytest.mark.cli
+
 PROMPTS = Prompts.load(Path(__file__).resolve().parents[2] / "prompts")
 EN = PROMPTS.catalog("en")
 FR = PROMPTS.catalog("fr")

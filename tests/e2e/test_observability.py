@@ -20,6 +20,8 @@ from bot.ports import Forbidden, StartupFailed
 from tests.e2e.conftest import ALICE, AT_NINE, KEY, MOD, Terreau
 from tests.fakes import FakePlatform
 
+pytestmark = pytest.mark.ops
+
 LISTEN = '\n[observability]\nlisten = "127.0.0.1:0"\n'
 
 

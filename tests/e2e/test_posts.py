@@ -5,8 +5,12 @@ from __future__ import annotations
 import logging
 from datetime import date, timedelta
 
+import pytest
+
 from bot.domain import ChannelMention
 from tests.e2e.conftest import ALICE, AT_NINE, MOD, PROMPTS, Terreau
+
+pytestmark = pytest.mark.posts
 
 WEEK = timedelta(days=7)
 GENERAL = ChannelMention(channel_id="general", name="general")

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.domain import BotAdded, BotRemoved, Member
@@ -14,6 +15,8 @@ from bot.features.privacy._commands import CANCEL, CONFIRM
 from bot.storage import MemberTable
 from bot.storage.models import ActivityDailyRow, InteractionLogRow, MemberRow, OutboxRow
 from tests.e2e.conftest import ALICE, KEY, MOD, Terreau, next_id
+
+pytestmark = [pytest.mark.privacy, pytest.mark.me]
 
 BOB = Member(id="bob", display_name="Bob")
 # The daily purge runs at 03:17 Paris time; this is the first one after BEFORE.

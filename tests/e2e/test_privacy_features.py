@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.features.election import count
@@ -37,6 +38,8 @@ from tests.e2e.test_election import (
 )
 from tests.e2e.test_games import games, open_question, right_and_wrong
 from tests.e2e.test_privacy import kept, read_json
+
+pytestmark = pytest.mark.privacy
 
 NOON = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
 JANUARY = datetime(2027, 1, 1, 8, 0, tzinfo=UTC)  # 09:00 in Paris

@@ -6,10 +6,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
+import pytest
+
 from bot.activity import Level
 from bot.domain import ChannelMention, Member, MessagePosted, Post, ReactionAdded
 from tests.e2e.conftest import ALICE, AT_NINE, KEY, MOD, Terreau, next_id
 from tests.fakes import ManualClock, Rendered
+
+pytestmark = pytest.mark.report
 
 BOB = Member(id="bob", display_name="Bob")
 CAROL = Member(id="carol", display_name="Carol")

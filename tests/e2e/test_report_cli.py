@@ -18,6 +18,8 @@ from bot.cli import EXIT_INVALID, EXIT_OK, main
 from bot.prompts import Prompts
 from bot.storage import QUESTION, Database, InteractionRow, InteractionWriter
 
+pytestmark = [pytest.mark.report, pytest.mark.cli]
+
 CONFIG = """
 database_url = "sqlite+aiosqlite:///{db}"
 

@@ -15,6 +15,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.domain import ChoiceMade, CommandInvoked, Member, Post
 from tests.fakes import FakePlatform
 from tests.faults.conftest import KEY, MOD, FaultBot, config_text, message, next_id
@@ -29,6 +31,8 @@ from tests.faults.test_election_faults import (
     ballot,
     nomination,
 )
+
+pytestmark = pytest.mark.delivery
 
 CONTENT = Path(__file__).parents[1] / "games_content"
 GAMES = f"""

@@ -23,6 +23,8 @@ from tests.adapters.slack.fake_slack import FakeSlack
 from tests.faults.conftest import AT_NINE, QUESTION, QUESTION_JOB, REPO, FaultBot, config_text
 from tests.faults.crash_child import SLACK_TEAM, read_sent
 
+pytestmark = pytest.mark.delivery
+
 # The ledger stores UTC instants as text, without the offset.
 AT_NINE_TEXT = AT_NINE.strftime("%Y-%m-%d %H:%M:%S.%f")
 DISCORD_GUILD = "1187654321098765432"

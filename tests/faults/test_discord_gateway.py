@@ -27,6 +27,8 @@ from tests.adapters.discord.fake_discord import FakeDiscord, payload
 from tests.fakes import ManualClock, until
 from tests.faults.conftest import REPO
 
+pytestmark = pytest.mark.discord
+
 MEMBER_BASE = 1170000000000001000
 DISCORD_EPOCH_MS = 1420070400000
 

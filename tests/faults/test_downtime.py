@@ -9,6 +9,8 @@ import pytest
 
 from tests.faults.conftest import FaultBot, config_text
 
+pytestmark = pytest.mark.scheduling
+
 # Tuesday 24 November 2026 in Paris is UTC+1.
 DAY_ONE = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)  # 07:00 in Paris
 DAY = timedelta(days=1)

@@ -10,8 +10,12 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from bot.domain import ChoiceMade, CommandInvoked, Member, Post
 from tests.faults.conftest import KEY, PROMPTS, FaultBot, config_text, message, next_id
+
+pytestmark = pytest.mark.election
 
 JOINED = datetime(2026, 10, 1, tzinfo=UTC)
 ALICE = Member(id="alice", display_name="Alice", joined_at=JOINED)

@@ -38,6 +38,8 @@ from tests.faults.conftest import (
     next_id,
 )
 
+pytestmark = [pytest.mark.core, pytest.mark.help]
+
 
 async def test_an_event_delivered_four_times_is_stored_and_counted_once(
     fault_bot: FaultBot,

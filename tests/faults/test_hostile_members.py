@@ -15,6 +15,8 @@ from bot.domain import Community, Member, Mention, MessagePosted
 from bot.storage import CommunityDirectory, Database, InteractionWriter, interaction_from_event
 from tests.faults.conftest import KEY, MOD, PROMPTS, FaultBot, config_text, message
 
+pytestmark = pytest.mark.core
+
 MASS_PINGS = "@everyone @here <!channel> <!here> <!everyone> <@&123456789012345678> <@123>"
 STRANGE_NAME = "Al\u200bi\u200dce\u202e\u2067evil\u2069\ufeff"  # zero-width, RTL override, BOM
 

@@ -12,6 +12,8 @@ import pytest
 from bot.prompts import DEFAULT_MAX_LENGTH, PromptError, Prompts, RenderError
 from tests.faults.conftest import AT_NINE, REPO, FaultBot, config_text
 
+pytestmark = pytest.mark.core
+
 ESCAPES = [
     "{{ ''.__class__ }}",
     "{{ ''.__class__.__mro__[1].__subclasses__() }}",

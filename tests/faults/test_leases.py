@@ -20,6 +20,8 @@ from bot.ports import ChatPlatform, Unavailable
 from bot.storage import Database
 from tests.fakes import FakePlatform, ManualClock, until
 
+pytestmark = pytest.mark.delivery
+
 KEY = "fake:guild-1"
 GENERAL = ChannelRef(community=KEY, channel_id="general")
 

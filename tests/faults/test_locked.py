@@ -27,6 +27,8 @@ from tests.faults.conftest import (
     message,
 )
 
+pytestmark = pytest.mark.storage
+
 BUSY_TIMEOUT = 0.05
 LOCKED_FOR = 10.0
 FLUSH_INTERVAL = 0.3  # told apart from the back-off delays by its value

@@ -11,6 +11,8 @@ from bot.ports import Forbidden, NotFound, RateLimited, Unavailable
 from tests.fakes import until
 from tests.faults.conftest import AT_NINE, MOD, QUESTION_JOB, FaultBot, TimedPlatform
 
+pytestmark = pytest.mark.delivery
+
 WEEK = timedelta(days=7)
 
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,7 +24,10 @@ from bot.command_line import read_command_line
 from bot.commands import Command, CommandProblem, CommandRegistry, Option, OptionKind, Permission
 from bot.config import ConfigError, Settings, parse_settings
 from bot.domain import CommandInvoked, Member
+from bot.features.posts import PostsConfig
 from tests.faults.conftest import KEY, PROMPTS
+
+pytestmark = pytest.mark.core
 
 CONFIG_PATH = Path("/nonexistent/terreau.toml")
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -252,7 +256,7 @@ def test_the_document_writer_writes_what_the_loader_reads() -> None:
     [community] = loaded.communities
     assert community.name == 'Démo "quoted" \x7f'
     assert community.channels == {"general": "général"}
-    assert community.posts.schedules[0].cron == "0 9 * * 1"
+    assert community.section(PostsConfig).schedules[0].cron == "0 9 * * 1"
     assert loaded.ingest.store_content is True
 
 

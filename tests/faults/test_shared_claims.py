@@ -29,6 +29,8 @@ from tests.conftest import POSTGRES_ENV, _admin
 from tests.faults.conftest import AT_NINE, REPO
 from tests.faults.crash_child import SLACK_TEAM
 
+pytestmark = pytest.mark.core
+
 PROCESSES = 3
 RITUALS = 4
 BEFORE = AT_NINE - timedelta(minutes=1)

@@ -36,6 +36,8 @@ from bot.domain.markup import plain
 from bot.prompts import Catalog, Prompts
 from tests.prompt_samples import HOSTILE, HOSTILE_LINES, IDS, channel, samples
 
+pytestmark = pytest.mark.core
+
 HERE = Path(__file__).parent
 PROMPTS = Prompts.load(HERE.parents[1] / "prompts")
 PLATFORMS = ("discord", "slack", "console")

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.ops
+
 SOURCE = Path(__file__).resolve().parents[2]
 SHIPPED = ("pyproject.toml", "README.md", "bot", "adapters", "migrations", "prompts")
 PIP = (sys.executable, "-m", "pip")

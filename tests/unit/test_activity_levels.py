@@ -8,6 +8,8 @@ import pytest
 
 from bot.activity import Level, LevelMove, MemberActivity, Thresholds, classify, month_of, moves
 
+pytestmark = pytest.mark.icebreaker
+
 TODAY = date(2026, 11, 23)
 T = Thresholds(new_days=14, window_days=30, core_days=12, active_days=4, quiet_after_days=30)
 

@@ -27,6 +27,8 @@ from bot.features.report import channel_reference, chart_labels, format_change, 
 from bot.prompts import Prompts
 from bot.storage import interaction_from_event
 
+pytestmark = pytest.mark.report
+
 PROMPTS = Prompts.load(Path(__file__).parents[2] / "prompts")
 TODAY = date(2026, 11, 22)
 

@@ -17,6 +17,8 @@ from bot.commands import (
 )
 from bot.domain import CommandInvoked, Member
 
+pytestmark = pytest.mark.cli
+
 AT = datetime(2026, 11, 23, 8, tzinfo=UTC)
 
 

@@ -17,6 +17,8 @@ from bot.commands import (
 )
 from bot.domain import CommandInvoked, Member
 
+pytestmark = [pytest.mark.core, pytest.mark.help]
+
 AT = datetime(2026, 11, 23, 8, tzinfo=UTC)
 ALICE = Member(id="alice", display_name="Alice")
 

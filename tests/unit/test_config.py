@@ -10,8 +10,6 @@ from bot.config import (
     CommunityConfig,
     ConfigError,
     ConfigProblem,
-    PostsConfig,
-    RitualConfig,
     Secrets,
     Settings,
     check_secrets,
@@ -19,6 +17,9 @@ from bot.config import (
     parse_settings,
 )
 from bot.domain import Community
+from bot.features.posts import PostsConfig, RitualConfig
+
+pytestmark = pytest.mark.core
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -74,7 +75,7 @@ def test_the_example_files_load() -> None:
     assert community.key == "console:demo"
     assert community.timezone == "Europe/Paris"
     assert community.channels == {"general": "general", "moderators": "mods"}
-    ritual, *others = community.posts.schedules
+    ritual, *others = community.section(PostsConfig).schedules
     assert [other.name for other in others] == ["tip", "working-on"]
     assert ritual == RitualConfig(
         name="question-of-the-week",
@@ -109,11 +110,11 @@ def test_a_minimal_file_gets_every_default() -> None:
     (community,) = settings.communities
     assert (community.language, community.timezone) == ("en", "UTC")
     assert (community.moderator_roles, community.channels) == ((), {})
-    assert community.posts == PostsConfig(dead_channel_after=3, schedules=())
+    assert community.section(PostsConfig) == PostsConfig(dead_channel_after=3, schedules=())
 
 
 def test_ritual_defaults() -> None:
-    ritual = parse_settings(BASE, Path("t.toml")).communities[0].posts.schedules[0]
+    ritual = parse_settings(BASE, Path("t.toml")).communities[0].section(PostsConfig).schedules[0]
     assert (ritual.thread, ritual.grace_minutes) == (False, 120)
 
 
@@ -165,8 +166,8 @@ def test_a_missing_prompts_dir_is_a_problem(tmp_path: Path) -> None:
 def test_dotted_keys_define_tables_too() -> None:
     text = edit('name = "Demo"', 'name = "Demo"\nposts.dead_channel_after = 0')
     community = parse_settings(text, Path("t.toml")).communities[0]
-    assert community.posts.dead_channel_after == 0
-    assert community.posts.schedules[0].name == "weekly"
+    assert community.section(PostsConfig).dead_channel_after == 0
+    assert community.section(PostsConfig).schedules[0].name == "weekly"
 
 
 # ------------------------------------------------------------------ the error report

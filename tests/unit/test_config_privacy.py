@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, ConfigProblem, parse_settings
+from bot.features.privacy import PrivacyConfig
+
+pytestmark = pytest.mark.privacy
 
 BASE = """
 [[communities]]
@@ -23,7 +26,7 @@ def problems(extra: str) -> tuple[ConfigProblem, ...]:
 
 
 def test_defaults_keep_the_log_13_months_and_text_30_days() -> None:
-    privacy = parse_settings(BASE, Path("terreau.toml")).communities[0].privacy
+    privacy = parse_settings(BASE, Path("terreau.toml")).communities[0].section(PrivacyConfig)
     assert (privacy.retention_days, privacy.content_retention_days) == (395, 30)
     assert privacy.rollup_retention_days > privacy.retention_days
     assert privacy.departure_grace_days == 30

@@ -4,8 +4,12 @@ import asyncio
 import contextlib
 from datetime import UTC, datetime
 
+import pytest
+
 from bot.dispatch import Dispatcher
 from bot.domain import CommandInvoked, Event, Member, MemberJoined, MessagePosted
+
+pytestmark = pytest.mark.core
 
 AT = datetime(2026, 11, 23, 8, tzinfo=UTC)
 ALICE = Member(id="alice", display_name="Alice")

@@ -7,14 +7,17 @@ from pathlib import Path
 import pydantic
 import pytest
 
-from bot.config import CommunityConfig, ConfigError, ElectionConfig, load_settings, parse_settings
+from bot.config import CommunityConfig, ConfigError, load_settings, parse_settings
+from bot.features.election import ElectionConfig
 from tests.unit.test_config import BASE, EXAMPLES, line_of, only_problem
+
+pytestmark = pytest.mark.election
 
 
 def test_elections_are_off_by_default_with_documented_rules() -> None:
     community = parse_settings(BASE, Path("terreau.toml")).communities[0]
-    assert community.election == ElectionConfig()
-    rules = community.election
+    assert community.section(ElectionConfig) == ElectionConfig()
+    rules = community.section(ElectionConfig)
     assert not rules.enabled
     assert (rules.opens, rules.nomination_hours, rules.voting_hours) == ("0 9 1 * *", 120, 72)
     assert (rules.method, rules.tie_policy, rules.runoff_hours) == ("single", "co_winners", 24)
@@ -28,7 +31,7 @@ def test_elections_are_off_by_default_with_documented_rules() -> None:
 
 
 def test_the_example_enables_an_election() -> None:
-    rules = load_settings(EXAMPLES / "terreau.toml").communities[0].election
+    rules = load_settings(EXAMPLES / "terreau.toml").communities[0].section(ElectionConfig)
     assert rules.enabled and rules.channel == "general" and rules.min_tenure_days == 0
 
 
@@ -83,7 +86,12 @@ def test_bad_election_keys_are_reported_with_their_line(
 
 def test_a_disabled_election_does_not_check_its_channel() -> None:
     text = BASE + '\n[communities.election]\nchannel = "elections"\n'
-    assert not parse_settings(text, Path("terreau.toml")).communities[0].election.enabled
+    assert (
+        not parse_settings(text, Path("terreau.toml"))
+        .communities[0]
+        .section(ElectionConfig)
+        .enabled
+    )
 
 
 def test_models_built_in_code_check_the_channel_too() -> None:

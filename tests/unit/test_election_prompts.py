@@ -11,6 +11,8 @@ import pytest
 from bot.domain import Mention
 from bot.prompts import Prompts
 
+pytestmark = pytest.mark.election
+
 PROMPTS = Prompts.load(Path(__file__).parents[2] / "prompts")
 WHEN = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
 COMMON = {

@@ -6,6 +6,8 @@ import pytest
 
 from bot.features.election import count, count_ranked, count_single
 
+pytestmark = pytest.mark.election
+
 
 def ballots(*groups: tuple[int, str]) -> list[tuple[str, ...]]:
     """Expand `(3, "ABC")` into three ballots ranking A, then B, then C."""

@@ -10,6 +10,8 @@ from bot.config import parse_settings
 from bot.features.games import describe, load_content, matches, normalize
 from bot.prompts import PromptError
 
+pytestmark = pytest.mark.games
+
 ROOT = Path(__file__).parents[2]
 PROMPTS = ROOT / "prompts"
 FIXTURES = ROOT / "tests" / "games_content"

@@ -14,6 +14,8 @@ from bot.features.games._twotruths import shuffled_statements
 from bot.scheduling import next_fire_times, parse_cron
 from bot.storage import ScoreLine
 
+pytestmark = pytest.mark.games
+
 PARIS = "Europe/Paris"
 
 

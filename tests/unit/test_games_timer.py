@@ -5,9 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.features.games._context import Deadlines, next_minute
 from bot.scheduling import CronSchedule, Job, Scheduler, parse_cron
 from tests.fakes import ManualClock
+
+pytestmark = pytest.mark.games
 
 T = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
 

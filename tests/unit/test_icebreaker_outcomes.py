@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, parse_settings
-from bot.features.icebreaker import conversions
+from bot.features.icebreaker import IcebreakerConfig, conversions
 from bot.features.icebreaker._topics import fitting_items, interests_of, without_duds
 from bot.features.me import parse_topics
 from bot.prompts import ContentItem
 from bot.storage import Invitation
+
+pytestmark = pytest.mark.icebreaker
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -96,7 +98,7 @@ channels = { general = "general" }
 
 def test_icebreaker_config_defaults_and_problems(tmp_path: Path) -> None:
     settings = parse_settings(COMMUNITY, tmp_path / "t.toml")
-    config = settings.communities[0].icebreaker
+    config = settings.communities[0].section(IcebreakerConfig)
     assert not config.enabled and config.max_invitees == 3 and config.cooldown_days == 14
     assert config.quiet_window() is not None
 

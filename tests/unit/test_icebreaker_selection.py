@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
+import pytest
+
 from bot.activity import Level
 from bot.features.icebreaker import Candidate, Contact, Rules, Selection, in_quiet_hours, select
 from bot.features.icebreaker._selection import unanswered_streak
 from bot.storage import rotation_order
+
+pytestmark = pytest.mark.icebreaker
 
 NOW = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)
 DAY = timedelta(days=1)

@@ -8,9 +8,16 @@ from pathlib import Path
 import pytest
 
 from bot.config import parse_settings
+from bot.features.election import ElectionConfig
+from bot.features.games import GamesConfig
+from bot.features.icebreaker import IcebreakerConfig
+from bot.features.posts import PostsConfig
+from bot.features.report import ReportConfig
 from bot.onboarding import Answers, config_text, recommend, size_band
 from bot.onboarding._plan import ELECTION, FOR_BENEFIT, GAMES, ICEBREAKER, RHYTHM
 from bot.prompts import Prompts
+
+pytestmark = pytest.mark.cli
 
 PROMPTS = Prompts.load(Path(__file__).resolve().parents[2] / "prompts")
 
@@ -147,11 +154,13 @@ def test_each_profile_gives_a_file_that_loads_and_says_why(
 
     settings = parse_settings(text, tmp_path / "terreau.toml")
     [loaded] = settings.communities
-    assert loaded.games.enabled is plan.games
-    assert loaded.icebreaker.enabled is plan.icebreaker
-    assert loaded.election.enabled is plan.election
-    assert (loaded.report.digest_cron is not None) is plan.digest
-    assert [ritual.name for ritual in loaded.posts.schedules] == [r.name for r in plan.rituals]
+    assert loaded.section(GamesConfig).enabled is plan.games
+    assert loaded.section(IcebreakerConfig).enabled is plan.icebreaker
+    assert loaded.section(ElectionConfig).enabled is plan.election
+    assert (loaded.section(ReportConfig).digest_cron is not None) is plan.digest
+    assert [ritual.name for ritual in loaded.section(PostsConfig).schedules] == [
+        r.name for r in plan.rituals
+    ]
     comments = "\n".join(line for line in text.splitlines() if line.startswith("#"))
     flat = " ".join(comments.replace("# ", " ").split())
     for reason in (plan.games_reason, plan.icebreaker_reason, plan.election_reason):

@@ -10,6 +10,8 @@ import pytest
 
 from bot.logs import RedactionFilter, configure_logging, log_context
 
+pytestmark = pytest.mark.ops
+
 SECRET = "s3cr3t-value"
 DISCORD_TOKEN = "MTAxMjM0NTY3ODkwMTIzNDU2Nzg5.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789AB"
 LINE = re.compile(

@@ -6,10 +6,14 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from bot.domain import Block, ChannelMention, Mention, Post, Span
 from bot.domain.markup import pack, plain
 from bot.domain.mentions import LITERAL_CLOSE, MENTION_OPEN
 from bot.prompts import Catalog, Prompts
+
+pytestmark = pytest.mark.core
 
 HOSTILE = (
     "**x** [x](https://evil.example) <!here> @everyone <@123> # heading ``` ||spoiler|| "

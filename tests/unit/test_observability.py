@@ -16,6 +16,8 @@ from bot.ports import Forbidden, NotFound, PlatformError, RateLimited, Unavailab
 from bot.scheduling import Job, Scheduler, parse_cron
 from tests.fakes import FakePlatform, ManualClock
 
+pytestmark = pytest.mark.ops
+
 START = datetime(2026, 11, 23, 8, 59, tzinfo=UTC)
 WHERE = ChannelRef(community="console:demo", channel_id="general")
 

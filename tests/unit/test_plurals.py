@@ -23,6 +23,8 @@ from bot.prompts._files import read_language
 from bot.prompts._render import Renderer
 from tests.prompt_samples import samples
 
+pytestmark = pytest.mark.core
+
 ROOT = Path(__file__).parents[2]
 PROMPTS = Prompts.load(ROOT / "prompts")
 GOLDEN = ROOT / "tests" / "golden" / "plurals"

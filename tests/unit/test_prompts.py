@@ -21,6 +21,8 @@ from bot.prompts import (
     RenderError,
 )
 
+pytestmark = pytest.mark.core
+
 PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
 
 MINIMUM_POOL_SIZES = {

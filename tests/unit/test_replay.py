@@ -10,6 +10,8 @@ import pytest
 from bot.clock import VirtualClock
 from bot.replay import Replay
 
+pytestmark = pytest.mark.console
+
 START = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
 

@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, load_settings, parse_settings
+from bot.features.report import ReportConfig
+
+pytestmark = pytest.mark.report
 
 BASE = """
 [[communities]]
@@ -19,7 +22,7 @@ channels = { general = "general" }
 
 def test_reports_need_no_configuration() -> None:
     settings = parse_settings(BASE, Path("terreau.toml"))
-    report = settings.communities[0].report
+    report = settings.communities[0].section(ReportConfig)
     assert report.digest_cron is None and not report.nudge
     assert report.unanswered_after_hours == 24 and report.exclude_members == ()
 

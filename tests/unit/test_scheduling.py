@@ -24,6 +24,8 @@ from bot.scheduling import (
 )
 from tests.fakes import ManualClock
 
+pytestmark = pytest.mark.scheduling
+
 PARIS = ZoneInfo("Europe/Paris")
 NEW_YORK = ZoneInfo("America/New_York")
 MONDAY = datetime(2026, 6, 1, tzinfo=UTC)  # a Monday

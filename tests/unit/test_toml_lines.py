@@ -7,6 +7,8 @@ import pytest
 
 from bot._toml_lines import KeyPath, Location, Locator, syntax_error_line
 
+pytestmark = pytest.mark.core
+
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = sorted([*ROOT.glob("prompts/*/*.toml"), *ROOT.glob("examples/*.toml")])
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import datetime
 
+from bot.config import CommunityConfig, Settings
 from bot.domain import MemberLeft
+from bot.feature import CommunityLines, ConfigSection, Feature, FeatureContext
 from bot.features.election._ballot import Ballots
 from bot.features.election._commands import ElectionCommands
+from bot.features.election._config import ElectionConfig, election_findings
 from bot.features.election._cycle import Cycle, opening_job_id, tick_job_id
 from bot.features.election._opening import opening_plan
 from bot.features.election._personal import ELECTION_DATA
@@ -14,12 +17,11 @@ from bot.features.election._rules import Refusal
 from bot.features.election._tally import Tally, count, count_ranked, count_single
 from bot.storage.election import voter_key
 
-if TYPE_CHECKING:
-    from bot.app import App
-
 __all__ = [
+    "FEATURE",
     "Ballots",
     "Cycle",
+    "ElectionConfig",
     "Refusal",
     "Tally",
     "count",
@@ -33,7 +35,7 @@ __all__ = [
 ]
 
 
-def setup(app: App) -> None:
+def setup(app: FeatureContext) -> None:
     """Schedule each community's elections, declare `/terreau election ...`, route ballots."""
     app.holds_personal_data(*ELECTION_DATA)
     cycle = Cycle(app)
@@ -44,10 +46,28 @@ def setup(app: App) -> None:
 
     async def member_left(event: MemberLeft) -> None:
         community = app.communities.get(event.community)
-        if community is not None and community.election.enabled:
+        if community is not None and community.section(ElectionConfig).enabled:
             await ballots.member_left(community, event.member_id)
 
     app.dispatcher.subscribe(MemberLeft, member_left)
     from bot.features.election import _metrics  # the figures elections add to reports
 
     _metrics.register()
+
+
+def check(_settings: Settings, now: datetime) -> CommunityLines:
+    """Return what `terreau check` prints of a community's election openings."""
+
+    def lines(community: CommunityConfig) -> list[str]:
+        return opening_plan(community, now) if community.section(ElectionConfig).enabled else []
+
+    return lines
+
+
+FEATURE = Feature(
+    name="election",
+    config=ConfigSection("election", ElectionConfig, election_findings),
+    order=50,
+    setup=setup,
+    check=check,
+)

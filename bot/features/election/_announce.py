@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING
 
 from bot.config import CommunityConfig
 from bot.domain import ChannelRef, Choice, Mention, Post
+from bot.features.election._config import ElectionConfig
 from bot.ports import Forbidden, NotFound, PlatformError, RoleManager, Unsupported
 from bot.storage import ElectionRecord, NominationRecord, UnitOfWork
 from bot.storage.election import is_former_member
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.feature import FeatureContext
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ def nominee_names(nominations: list[NominationRecord]) -> dict[str, str]:
 class Announcer:
     """Renders the election's posts in the community's language and queues them."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: FeatureContext) -> None:
         self._app = app
 
     async def nominations(
@@ -166,7 +167,7 @@ class Announcer:
 
     async def give_role(self, community: CommunityConfig, election: ElectionRecord) -> None:
         """Give the configured role to this month's winners (taking it from last month's)."""
-        role = community.election.winner_role
+        role = community.section(ElectionConfig).winner_role
         winners = [
             str(w) for w in (election.result or {}).get("winners", []) if not is_former_member(w)
         ]
@@ -181,7 +182,7 @@ class Announcer:
         except PlatformError as error:
             await self._role_refused(community, election, role, error)
             return
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             await uow.elections.audit(
                 election.community_id,
                 election.id,
@@ -215,7 +216,7 @@ class Announcer:
             "" if moderators else "; no moderators channel configured to tell",
         )
         outbox_id = None
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             await uow.elections.audit(
                 election.community_id,
                 election.id,
@@ -242,7 +243,7 @@ class Announcer:
         *,
         where: ChannelRef | None = None,
     ) -> int:
-        channel = self._app.channel(community.key, community.election.channel)
+        channel = self._app.channel(community.key, community.section(ElectionConfig).channel)
         return await self._app.delivery.enqueue(
             uow,
             community_id=election.community_id,

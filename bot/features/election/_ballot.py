@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING
 from bot.config import CommunityConfig
 from bot.domain import ChoiceMade, CommandInvoked
 from bot.features.election._announce import RESET, nominee_names
+from bot.features.election._config import ElectionConfig
 from bot.features.election._cycle import Cycle
 from bot.features.election._rules import Refusal, check_voter
 from bot.storage import ElectionRecord
 from bot.storage.election import voter_key
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.feature import FeatureContext
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 class Ballots:
     """Casting, changing, resetting and looking up one's own ballot."""
 
-    def __init__(self, app: App, cycle: Cycle) -> None:
+    def __init__(self, app: FeatureContext, cycle: Cycle) -> None:
         self._app = app
         self._cycle = cycle
 
@@ -55,12 +56,12 @@ class Ballots:
         self, community: CommunityConfig, event: ChoiceMade, election_id: int, choice: str
     ) -> None:
         """Record the click's effect on the member's ballot and answer privately."""
-        if not community.election.enabled:
+        if not community.section(ElectionConfig).enabled:
             raise Refusal("disabled")
         await self._cycle.advance(community.key)
         now = self._app.clock.now()
         community_id = self._app.community_id(community.key)
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             election = await uow.elections.get(election_id)
             if election is None or election.community_id != community_id:
                 raise Refusal("ballot_unknown")
@@ -96,7 +97,7 @@ class Ballots:
         """Keep why a ballot click was refused in the election's audit log (never who)."""
         if refusal.reason == "disabled":
             return
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             known = await uow.elections.get(election_id)
             community_id = self._app.community_id(community.key)
             mine = known is not None and known.community_id == community_id
@@ -142,7 +143,7 @@ class Ballots:
     async def receipt(self, community: CommunityConfig, event: CommandInvoked) -> None:
         """Tell the member, privately, what their ballot in the running election says."""
         community_id = self._app.community_id(community.key)
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             election = await uow.elections.running(community_id)
             if election is None or election.phase != "voting":
                 raise Refusal("not_voting")
@@ -169,10 +170,10 @@ class Ballots:
 
     async def member_left(self, community: CommunityConfig, member_id: str) -> None:
         """Apply `member_left = "drop"`: withdraw the ballot of a member who left mid-vote."""
-        if community.election.member_left != "drop":
+        if community.section(ElectionConfig).member_left != "drop":
             return
         community_id = self._app.community_id(community.key)
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             election = await uow.elections.running(community_id)
             if election is None or election.phase != "voting":
                 return

@@ -13,6 +13,7 @@ from bot.config import CommunityConfig
 from bot.domain import strip_markers
 from bot.features.election._announce import nominee_names
 from bot.features.election._ballot import Ballots
+from bot.features.election._config import ElectionConfig
 from bot.features.election._cycle import Cycle, opening_job_id
 from bot.features.election._rules import (
     Refusal,
@@ -25,7 +26,7 @@ from bot.storage import ElectionRecord
 from bot.storage.election import is_former_member
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.feature import FeatureContext
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ Handler = Callable[[CommandContext, CommunityConfig], Awaitable[None]]
 class ElectionCommands:
     """The handlers of the election command group."""
 
-    def __init__(self, app: App, cycle: Cycle, ballots: Ballots) -> None:
+    def __init__(self, app: FeatureContext, cycle: Cycle, ballots: Ballots) -> None:
         self._app = app
         self._cycle = cycle
         self._ballots = ballots
@@ -82,7 +83,7 @@ class ElectionCommands:
         async def run(ctx: CommandContext) -> None:
             community = self._app.communities[ctx.event.community]
             try:
-                if not community.election.enabled:
+                if not community.section(ElectionConfig).enabled:
                     raise Refusal("disabled")
                 await self._cycle.advance(community.key)
                 await handler(ctx, community)
@@ -92,7 +93,7 @@ class ElectionCommands:
         return run
 
     async def _running(self, community: CommunityConfig) -> ElectionRecord:
-        async with self._app.database.read() as uow:
+        async with self._app.store.read() as uow:
             election = await uow.elections.running(self._app.community_id(community.key))
         if election is None:
             raise Refusal("none_running")
@@ -101,7 +102,7 @@ class ElectionCommands:
     async def status(self, ctx: CommandContext, community: CommunityConfig) -> None:
         """Show the stage of the current election, its nominees and deadlines (never a tally)."""
         community_id = self._app.community_id(community.key)
-        async with self._app.database.read() as uow:
+        async with self._app.store.read() as uow:
             election = await uow.elections.running(community_id)
             if election is None:
                 election = await uow.elections.latest(community_id)
@@ -110,7 +111,7 @@ class ElectionCommands:
                 if election is not None
                 else {}
             )
-        upcoming = self._app.scheduler.next_runs(opening_job_id(community.key), 1)
+        upcoming = self._app.jobs.next_runs(opening_job_id(community.key), 1)
         phase = election.phase if election is not None else "none"
         if election is not None and election.phase == "closed":
             phase = "awaiting"
@@ -124,7 +125,7 @@ class ElectionCommands:
             nominees=[names.get(n, n) for n in candidates] if candidates else list(names.values()),
             voting_opens_at=election.voting_opens_at if election else None,
             closes_at=election.closes_at if election else None,
-            method=election.method if election else community.election.method,
+            method=election.method if election else community.section(ElectionConfig).method,
             next_opening=upcoming[0] if upcoming else None,
             timezone=community.timezone,
         )
@@ -136,7 +137,7 @@ class ElectionCommands:
         reason = strip_markers(str(ctx.options["reason"])).strip()[:MAX_REASON]
         nominee_id = str(ctx.options["member"])
         fetched = await fetch_nominee(self._app, community, nominee_id)
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             election = await uow.elections.running(community_id)
             if election is None or election.phase != "nominating":
                 raise Refusal("not_nominating")
@@ -170,7 +171,7 @@ class ElectionCommands:
     async def vote(self, ctx: CommandContext, community: CommunityConfig) -> None:
         """Show the ballot privately to an eligible member."""
         community_id = self._app.community_id(community.key)
-        async with self._app.database.read() as uow:
+        async with self._app.store.read() as uow:
             election = await uow.elections.running(community_id)
             if election is None or election.phase != "voting":
                 raise Refusal("not_voting")
@@ -191,7 +192,7 @@ class ElectionCommands:
 
     async def hall_of_fame(self, ctx: CommandContext, community: CommunityConfig) -> None:
         """List the past members of the month."""
-        async with self._app.database.read() as uow:
+        async with self._app.store.read() as uow:
             winners = await uow.elections.winners(self._app.community_id(community.key))
         former = self._app.catalog(community.key).text("election.former_member")
         await ctx.reply(
@@ -238,12 +239,12 @@ class ElectionCommands:
         election = await self._running(community)
         now = self._app.clock.now()
         if election.phase == "nominating":
-            closes = now + timedelta(hours=community.election.voting_hours)
+            closes = now + timedelta(hours=community.section(ElectionConfig).voting_hours)
             await self._reschedule(ctx, election, now, closes, "nominations_closed_early")
         else:
             await self._reschedule(ctx, election, election.voting_opens_at, now, "closed_early")
         await self._cycle.advance(community.key)
-        async with self._app.database.read() as uow:
+        async with self._app.store.read() as uow:
             now_in = await uow.elections.get(election.id)
         phase = now_in.phase if now_in is not None else election.phase
         outcome = {"voting": "nominating", "cancelled": "no_nominees"}.get(phase, "voting")
@@ -257,7 +258,7 @@ class ElectionCommands:
         closes: datetime,
         what: str,
     ) -> None:
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             if not await uow.elections.reschedule(
                 election.id, election.phase, voting_opens_at=voting, closes_at=closes
             ):
@@ -273,7 +274,7 @@ class ElectionCommands:
     async def cancel(self, ctx: CommandContext, community: CommunityConfig) -> None:
         """Cancel the running election, with a public notice."""
         election = await self._running(community)
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             if not await uow.elections.move(
                 election.id, election.phase, "cancelled", result={"resolution": "cancelled"}
             ):
@@ -287,7 +288,7 @@ class ElectionCommands:
             outbox_id = await self._app.delivery.enqueue(
                 uow,
                 community_id=election.community_id,
-                where=self._app.channel(community.key, community.election.channel),
+                where=self._app.channel(community.key, community.section(ElectionConfig).channel),
                 post=post,
                 nonce=f"election:{community.key}:{election.id}:cancelled",
             )
@@ -296,7 +297,7 @@ class ElectionCommands:
 
     async def decide(self, ctx: CommandContext, community: CommunityConfig) -> None:
         """Break a tie the moderators were asked to decide."""
-        async with self._app.database.read() as uow:
+        async with self._app.store.read() as uow:
             unfinished = await uow.elections.unfinished(self._app.community_id(community.key))
         waiting = [
             e

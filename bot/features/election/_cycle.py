@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config import CommunityConfig
 from bot.features.election._announce import Announcer
+from bot.features.election._config import ElectionConfig
 from bot.features.election._metrics import excluded_at_close
 from bot.features.election._rules import eligible_voters
 from bot.features.election._tally import count
@@ -26,7 +27,7 @@ from bot.scheduling import Job, parse_cron
 from bot.storage import ElectionRecord, UnitOfWork
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.feature import FeatureContext
 
 log = logging.getLogger(__name__)
 
@@ -65,19 +66,19 @@ def period_at(moment: datetime, timezone: str) -> str:
 class Cycle:
     """Opens, advances, closes and announces every community's elections."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: FeatureContext) -> None:
         self._app = app
         self.announcer = Announcer(app)
 
     def communities(self) -> list[CommunityConfig]:
         """Return the communities with elections enabled."""
-        return [c for c in self._app.communities.values() if c.election.enabled]
+        return [c for c in self._app.communities.values() if c.section(ElectionConfig).enabled]
 
     def schedule_all(self) -> None:
         """Add the monthly opening and the deadline tick of each community."""
         for community in self.communities():
-            rules = community.election
-            self._app.scheduler.add(
+            rules = community.section(ElectionConfig)
+            self._app.jobs.add(
                 Job(
                     id=opening_job_id(community.key),
                     community=community.key,
@@ -87,7 +88,7 @@ class Cycle:
                     run=functools.partial(self.run_opening, community.key),
                 )
             )
-            self._app.scheduler.add(
+            self._app.jobs.add(
                 Job(
                     id=tick_job_id(community.key),
                     community=community.key,
@@ -105,7 +106,7 @@ class Cycle:
         outbox: list[int] = []
         now = self._app.clock.now()
         late = now - scheduled_for >= ON_TIME
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             if not await uow.ledger.claim(job, scheduled_for):
                 return
             election = await self._open(
@@ -141,7 +142,7 @@ class Cycle:
         """Open an election now (a moderator asked); None if one is already running."""
         now = self._app.clock.now()
         outbox: list[int] = []
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             election = await self._open(
                 uow,
                 community,
@@ -165,7 +166,7 @@ class Cycle:
         slot: str,
         by: str | None = None,
     ) -> ElectionRecord | None:
-        rules = community.election
+        rules = community.section(ElectionConfig)
         community_id = self._app.community_id(community.key)
         voting = at + timedelta(hours=rules.nomination_hours)
         election = await uow.elections.open(
@@ -191,11 +192,10 @@ class Cycle:
     async def advance(self, community_key: str) -> None:
         """Move every unfinished election of a community to where its timestamps say."""
         community = self._app.communities[community_key]
-        if not community.election.enabled:
+        if not community.section(ElectionConfig).enabled:
             return
         community_id = self._app.community_id(community_key)
-        await self._app.writer.flush()
-        async with self._app.database.read() as uow:
+        async with self._app.store.read(fresh=True) as uow:
             unfinished = await uow.elections.unfinished(community_id)
         for election in unfinished:
             await self._step(community, election)
@@ -212,7 +212,7 @@ class Cycle:
             await self.announce(community, election)
 
     async def _reload(self, election_id: int) -> ElectionRecord:
-        async with self._app.database.read() as uow:
+        async with self._app.store.read() as uow:
             election = await uow.elections.get(election_id)
         assert election is not None
         return election
@@ -225,7 +225,7 @@ class Cycle:
         closes = election.closes_at
         if now - election.voting_opens_at > LATE:
             closes = max(closes, now + (election.closes_at - election.voting_opens_at))
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             nominations = await uow.elections.nominations(election.id)
             candidates = tuple(dict.fromkeys(n.nominee_id for n in nominations))
             if not candidates:
@@ -253,7 +253,7 @@ class Cycle:
     async def _close(self, community: CommunityConfig, election: ElectionRecord) -> None:
         now = self._app.clock.now()
         outbox: list[int] = []
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             candidates = election.candidates or ()
             tally = count(election.method, await uow.elections.ballots(election.id), candidates)
             eligible = await eligible_voters(uow, community, election.community_id, now)
@@ -307,7 +307,7 @@ class Cycle:
             tie_policy="co_winners",
             nominations_open_at=parent.nominations_open_at,
             voting_opens_at=now,
-            closes_at=now + timedelta(hours=community.election.runoff_hours),
+            closes_at=now + timedelta(hours=community.section(ElectionConfig).runoff_hours),
             created_by=None,
             phase="voting",
             round=parent.round + 1,
@@ -325,7 +325,7 @@ class Cycle:
     ) -> None:
         """Record the moderators' pick among tied nominees, then announce it."""
         result = {**(election.result or {}), "resolution": "decided", "winners": [winner]}
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             if not await uow.elections.move(election.id, "closed", "closed", result=result):
                 return
             await uow.elections.audit(
@@ -341,7 +341,7 @@ class Cycle:
         """Post the result once: ledger claim, hall of fame, sealed ballots and outbox together."""
         job = f"election:{community.key}:announce:{election.id}"
         outbox: list[int] = []
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             if not await uow.ledger.claim(job, election.created_at):
                 return
             if not await uow.elections.move(

@@ -17,19 +17,14 @@ import logging
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import func, select
-
 from bot.analytics import METRICS, Figure, Period, Scope, share
 from bot.config import CommunityConfig
+from bot.features.election._config import ElectionConfig
+from bot.features.report import ReportConfig
 from bot.storage import ElectionRecord, UnitOfWork
-from bot.storage.election import ElectionRow, NominationRow, voter_key
+from bot.storage.election import voter_key
 
 log = logging.getLogger(__name__)
-
-COUNTED_PHASES = ("closed", "announced")
-"""A vote that closed, whether its result is announced yet or awaits the moderators."""
-_elections = ElectionRow.__table__.c
-_nominations = NominationRow.__table__.c
 
 
 def _key(name: str) -> str:
@@ -38,33 +33,17 @@ def _key(name: str) -> str:
 
 async def election_figures(uow: UnitOfWork, scope: Scope, period: Period) -> list[Figure]:
     """Return turnout and nominations of the votes closed in `period` (nothing if none)."""
-    nominations = (
-        select(func.count())
-        .where(_nominations.election_id == _elections.id, scope.keeps(_nominations.nominator_id))
-        .scalar_subquery()
-    )
-    stmt = (
-        select(_elections.id, _elections.period, _elections.result, nominations)
-        .where(
-            _elections.community_id == scope.community_id,
-            _elections.round == 0,
-            _elections.phase.in_(COUNTED_PHASES),
-            _elections.closed_at >= period.since,
-            _elections.closed_at < period.until,
-        )
-        .order_by(_elections.closed_at)
-    )
-    votes = (await uow.connection.execute(stmt)).all()
+    votes = await uow.elections.closed_votes(scope, period)
     if not votes:
         return []
     ballots = eligible = nominated = 0
     ballots_known = eligible_known = True
-    for election_id, _month, result, nominees in votes:
-        stored: dict[str, Any] = result if isinstance(result, dict) else {}
+    for vote in votes:
+        stored = vote.result
         excluded = _excluded(stored, scope)
         counted = stored.get("ballots")
         if counted is None:
-            counted = await uow.elections.count_votes(election_id)
+            counted = await uow.elections.count_votes(vote.election_id)
         if excluded is None:
             ballots_known = eligible_known = False
         else:
@@ -73,8 +52,8 @@ async def election_figures(uow: UnitOfWork, scope: Scope, period: Period) -> lis
             eligible_known = False
         elif excluded is not None:
             eligible += int(stored["eligible"]) - excluded["eligible"]
-        nominated += int(nominees)
-    months = ", ".join(str(month) for _id, month, _result, _nominees in votes)
+        nominated += vote.nominations
+    months = ", ".join(vote.month for vote in votes)
     labels = {"months": months, "votes": len(votes)}
     return [
         Figure(
@@ -117,7 +96,7 @@ async def excluded_at_close(
 
     Counts only: stored with the result, they tell no one's ballot.
     """
-    excluded = sorted(set(community.report.exclude_members))
+    excluded = sorted(set(community.section(ReportConfig).exclude_members))
     if not excluded:
         return {"eligible": 0, "ballots": 0}
     secret = await uow.elections.secret(election.community_id)
@@ -131,7 +110,7 @@ async def excluded_at_close(
 
 def holds_elections(community: CommunityConfig) -> bool:
     """Return whether member-of-the-month elections run in `community`."""
-    return community.election.enabled
+    return community.section(ElectionConfig).enabled
 
 
 def register() -> None:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.config import CommunityConfig
+from bot.features.election._config import ElectionConfig
 from bot.scheduling import CronSchedule, next_fire_times, parse_cron
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,7 @@ _SECOND = timedelta(seconds=1)
 
 def opening_plan(community: CommunityConfig, now: datetime) -> list[str]:
     """Return what `terreau check` says of a community's election openings at `now`."""
-    rules = community.election
+    rules = community.section(ElectionConfig)
     zone = ZoneInfo(community.timezone)
     schedule = parse_cron(rules.opens)
     window = timedelta(hours=rules.nomination_hours)

@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING
 from bot.commands import is_moderator
 from bot.config import CommunityConfig
 from bot.domain import Member
+from bot.features.election._config import ElectionConfig
 from bot.ports import PlatformError
 from bot.storage import UnitOfWork
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.feature import FeatureContext
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ async def check_voter(
     uow: UnitOfWork, community: CommunityConfig, community_id: int, member: Member, now: datetime
 ) -> None:
     """Refuse a member who may not vote (or nominate): bots, newcomers, the silent."""
-    rules = community.election
+    rules = community.section(ElectionConfig)
     if member.is_bot:
         raise Refusal("bot_voter")
     since = await member_since(uow, community_id, member)
@@ -86,7 +87,9 @@ async def check_voter(
             )
 
 
-async def fetch_nominee(app: App, community: CommunityConfig, nominee_id: str) -> Member | None:
+async def fetch_nominee(
+    app: FeatureContext, community: CommunityConfig, nominee_id: str
+) -> Member | None:
     """Return the nominee as the platform knows them now (None if it cannot say)."""
     try:
         return await app.platform(community.key).fetch_member(community.key, nominee_id)
@@ -121,7 +124,7 @@ async def check_nominee(
     period: str,
 ) -> None:
     """Refuse a nomination of oneself, a bot, a moderator (if so configured), a resting winner."""
-    rules = community.election
+    rules = community.section(ElectionConfig)
     if candidate.id == nominator.id:
         raise Refusal("self_nomination")
     if candidate.is_bot:
@@ -146,7 +149,7 @@ async def eligible_voters(
     uow: UnitOfWork, community: CommunityConfig, community_id: int, now: datetime
 ) -> list[str]:
     """Return the ids of the present members who may vote now (the base of the turnout)."""
-    rules = community.election
+    rules = community.section(ElectionConfig)
     present = await uow.members.present(community_id)
     today: date = now.date()
     rows = await uow.interactions.daily_activity(

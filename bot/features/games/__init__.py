@@ -5,14 +5,16 @@ from __future__ import annotations
 import functools
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from bot.commands import is_moderator
-from bot.config import GameScheduleConfig
+from bot.config import CommunityConfig, Settings
 from bot.domain import ChoiceMade, MessagePosted
+from bot.feature import CommunityLines, ConfigSection, Feature, FeatureContext
 from bot.features.games._answers import matches, normalize
 from bot.features.games._board import Leaderboards, season_job_id
 from bot.features.games._commands import declare_commands
+from bot.features.games._config import GameScheduleConfig, GamesConfig, games_findings
 from bot.features.games._content import describe, load_content
 from bot.features.games._context import GameContext
 from bot.features.games._library import (
@@ -26,16 +28,16 @@ from bot.features.games._seasons import Season, season_at, season_named
 from bot.features.games._timer import TIMER_JOB, GameTimer
 from bot.features.games._trivia import Trivia
 from bot.features.games._twotruths import REVEAL, TwoTruths
-from bot.scheduling import Job, parse_cron
-
-if TYPE_CHECKING:
-    from bot.app import App
+from bot.scheduling import Job, next_fire_times, parse_cron
 
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "FEATURE",
     "TIMER_JOB",
     "GameContent",
+    "GameScheduleConfig",
+    "GamesConfig",
     "PollItem",
     "Season",
     "TriviaQuestion",
@@ -56,7 +58,7 @@ def schedule_job_id(key: str, name: str) -> str:
     return f"games:{key}:{name}"
 
 
-def setup(app: App) -> None:
+def setup(app: FeatureContext) -> None:
     """Load and check the content, schedule the timer and games, declare `/terreau game`."""
     app.holds_personal_data(*GAMES_DATA)
     context = GameContext(app, load_content(app.settings))
@@ -80,7 +82,7 @@ def setup(app: App) -> None:
         community = app.communities.get(event.community)
         if community is None:
             return
-        if not community.games.enabled:
+        if not community.section(GamesConfig).enabled:
             await app.reply(event, "games.disabled")
             return
         game_id = int(number)
@@ -102,14 +104,14 @@ def setup(app: App) -> None:
     _metrics.register()
 
 
-def _schedule_games(app: App, trivia: Trivia, polls: Polls) -> None:
+def _schedule_games(app: FeatureContext, trivia: Trivia, polls: Polls) -> None:
     for key, community in app.communities.items():
-        games = community.games
+        games = community.section(GamesConfig)
         if not games.enabled:
             continue
         for schedule in games.schedules:
             job = schedule_job_id(key, schedule.name)
-            app.scheduler.add(
+            app.jobs.add(
                 Job(
                     id=job,
                     community=key,
@@ -122,7 +124,7 @@ def _schedule_games(app: App, trivia: Trivia, polls: Polls) -> None:
 
 
 async def _run_scheduled(
-    app: App,
+    app: FeatureContext,
     trivia: Trivia,
     polls: Polls,
     key: str,
@@ -130,7 +132,7 @@ async def _run_scheduled(
     job: str,
     scheduled_for: datetime,
 ) -> None:
-    purpose = schedule.channel or app.communities[key].games.channel
+    purpose = schedule.channel or app.communities[key].section(GamesConfig).channel
     assert purpose is not None  # config validation guarantees a channel
     channel_id = app.channel(key, purpose).channel_id
     claim = (job, scheduled_for)
@@ -146,3 +148,31 @@ async def _run_scheduled(
         log.info("%s at %s: %s", job, scheduled_for.isoformat(), started.value)
     else:
         await polls.start_from_content(key, channel_id, kind=schedule.kind, claim=claim)
+
+
+def check(settings: Settings, now: datetime) -> CommunityLines:
+    """Load and check the game content, then say what each community's games are and when."""
+    contents = load_content(settings)
+
+    def lines(community: CommunityConfig) -> list[str]:
+        if not community.section(GamesConfig).enabled:
+            return []
+        zone = ZoneInfo(community.timezone)
+        found = [f"games: {describe(contents[community.key])}"]
+        for game in community.section(GamesConfig).schedules:
+            runs = next_fire_times(parse_cron(game.cron), zone, now, 3)
+            shown = ", ".join(run.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z") for run in runs)
+            found.append(f"game {game.name}: {game.game}, '{game.cron}', next: {shown}")
+        return found
+
+    return lines
+
+
+FEATURE = Feature(
+    name="games",
+    config=ConfigSection("games", GamesConfig, games_findings),
+    order=40,
+    setup=setup,
+    check=check,
+    validate=load_content,
+)

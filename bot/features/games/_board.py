@@ -6,6 +6,7 @@ import functools
 import logging
 from datetime import datetime, timedelta
 
+from bot.features.games._config import GamesConfig
 from bot.features.games._context import GameContext
 from bot.features.games._seasons import Season, previous_season, season_at, season_cron
 from bot.features.games._standings import ranked
@@ -32,10 +33,10 @@ class Leaderboards:
         """Add one season rollover job per community with games on and a games channel."""
         app = self._ctx.app
         for key, community in app.communities.items():
-            games = community.games
+            games = community.section(GamesConfig)
             if not games.enabled or games.channel is None:
                 continue
-            app.scheduler.add(
+            app.jobs.add(
                 Job(
                     id=season_job_id(key),
                     community=key,
@@ -51,7 +52,7 @@ class Leaderboards:
     ) -> list[dict[str, object]]:
         """Return the ranked rows of a season (all time when None)."""
         ctx = self._ctx
-        async with ctx.app.database.read() as uow:
+        async with ctx.app.store.read() as uow:
             lines = await uow.games.leaderboard(
                 ctx.community_id(key), None if season is None else season.label, limit=limit
             )
@@ -60,20 +61,22 @@ class Leaderboards:
     def current(self, key: str) -> Season:
         """Return the season now running in a community."""
         community = self._ctx.community(key)
-        return season_at(self._ctx.clock_now, community.timezone, community.games.season_months)
+        return season_at(
+            self._ctx.clock_now, community.timezone, community.section(GamesConfig).season_months
+        )
 
     async def rollover(self, key: str, scheduled_for: datetime) -> None:
         """Thank the ended season's top players and most improved, once (the ledger decides)."""
         ctx = self._ctx
         community = ctx.community(key)
-        months = community.games.season_months
+        months = community.section(GamesConfig).season_months
         ended = season_at(scheduled_for - timedelta(seconds=1), community.timezone, months)
         before = previous_season(ended, community.timezone, months)
         job = season_job_id(key)
         community_id = ctx.community_id(key)
-        channel = community.games.channel
+        channel = community.section(GamesConfig).channel
         assert channel is not None
-        async with ctx.app.database.transaction() as uow:
+        async with ctx.app.store.transaction() as uow:
             if not await uow.ledger.claim(job, scheduled_for):
                 return
             top = await uow.games.leaderboard(community_id, ended.label, limit=TOP)

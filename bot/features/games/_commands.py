@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING
 
 from bot.commands import Command, CommandContext, Option, OptionKind, Permission, is_moderator
 from bot.features.games._board import Leaderboards
+from bot.features.games._config import GamesConfig
 from bot.features.games._polls import Polls, poll_options
 from bot.features.games._seasons import season_named
 from bot.features.games._trivia import Started, Trivia
 from bot.features.games._twotruths import TwoTruths
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.feature import FeatureContext
 
 log = logging.getLogger(__name__)
 
@@ -23,12 +24,12 @@ ALL_TIME = ("all", "alltime", "all-time")
 
 
 def declare_commands(
-    app: App, trivia: Trivia, polls: Polls, twotruths: TwoTruths, boards: Leaderboards
+    app: FeatureContext, trivia: Trivia, polls: Polls, twotruths: TwoTruths, boards: Leaderboards
 ) -> None:
     """Register the `game` group on the app's command registry."""
 
     def enabled(ctx: CommandContext) -> bool:
-        return app.communities[ctx.event.community].games.enabled
+        return app.communities[ctx.event.community].section(GamesConfig).enabled
 
     async def start_trivia(ctx: CommandContext) -> None:
         if not enabled(ctx):
@@ -124,7 +125,9 @@ def declare_commands(
             return
         season = boards.current(key)
         if isinstance(wanted, str):
-            named = season_named(wanted, community.timezone, community.games.season_months)
+            named = season_named(
+                wanted, community.timezone, community.section(GamesConfig).season_months
+            )
             if named is None:
                 await ctx.reply("games.leaderboard.bad_season", season=wanted, current=season.label)
                 return

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from bot.config import CommunityConfig, Settings
+from bot.features.games._config import GamesConfig
 from bot.features.games._content_files import Ids, read_polls, read_trivia
 from bot.features.games._library import GameContent
 from bot.prompts import Problem, PromptError
@@ -51,7 +52,7 @@ def _community_content(
     problems: list[Problem],
 ) -> GameContent:
     own = shipped.get(community.language, GameContent())
-    games = community.games
+    games = community.section(GamesConfig)
     if not games.trivia_dirs and not games.poll_dirs:
         return own
     content = GameContent(
@@ -80,7 +81,7 @@ def _check_schedules(
 ) -> None:
     """Scheduled trivia needs its category, scheduled polls their kind, in this content."""
     config = settings.config_path or Path("config")
-    for position, schedule in enumerate(community.games.schedules):
+    for position, schedule in enumerate(community.section(GamesConfig).schedules):
         key = f"communities[{index}].games.schedules[{position}]"
         if schedule.category is not None and schedule.category not in content.categories:
             known = ", ".join(sorted(content.categories)) or "none"

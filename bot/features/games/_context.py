@@ -7,15 +7,16 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.config import CommunityConfig, GamesConfig
+from bot.config import CommunityConfig
 from bot.domain import ChannelRef, Post, SentMessage, post_from_dict
+from bot.features.games._config import GamesConfig
 from bot.features.games._library import GameContent
 from bot.features.games._seasons import season_at
 from bot.ports import PlatformError
 from bot.storage import InteractionRow, NewScore, UnitOfWork
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.feature import FeatureContext
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ class Deadlines:
 class GameContext:
     """The app services and per-community settings the games work with."""
 
-    def __init__(self, app: App, contents: Mapping[str, GameContent]) -> None:
+    def __init__(self, app: FeatureContext, contents: Mapping[str, GameContent]) -> None:
         self.app = app
         self.contents = contents
         self.deadlines = Deadlines()
@@ -86,12 +87,12 @@ class GameContext:
 
     def config(self, key: str) -> GamesConfig:
         """Return a community's games config."""
-        return self.app.communities[key].games
+        return self.app.communities[key].section(GamesConfig)
 
     def enabled(self, key: str) -> bool:
         """Return whether games are on in a community this process serves."""
         community = self.app.communities.get(key)
-        return community is not None and community.games.enabled
+        return community is not None and community.section(GamesConfig).enabled
 
     def typed_answers(self, key: str) -> bool:
         """Return whether members' typed answers reach Terreau in a community."""
@@ -109,14 +110,16 @@ class GameContext:
         """Return the label of the season a moment (default: now) falls in."""
         community = self.community(key)
         when = moment if moment is not None else self.clock_now
-        return season_at(when, community.timezone, community.games.season_months).label
+        return season_at(
+            when, community.timezone, community.section(GamesConfig).season_months
+        ).label
 
     def keys_by_id(self) -> dict[int, str]:
         """Return the keys of the communities with games on, by database id."""
         return {
             self.app.community_id(key): key
             for key, community in self.app.communities.items()
-            if community.games.enabled
+            if community.section(GamesConfig).enabled
         }
 
     async def queue(
@@ -138,7 +141,7 @@ class GameContext:
 
     async def retire_buttons(self, key: str, nonce: str) -> None:
         """Show a closed game's post again without its buttons (where the platform can)."""
-        async with self.app.database.read() as uow:
+        async with self.app.store.read() as uow:
             row = await uow.outbox.by_nonce(nonce)
         if row is None or row.message_id is None:
             return
@@ -205,4 +208,4 @@ class GameContext:
     async def log(self, rows: Sequence[InteractionRow]) -> None:
         """Append rows to the interaction log (through the batched writer)."""
         for row in rows:
-            await self.app.writer.submit(row)
+            await self.app.record(row)

@@ -41,7 +41,7 @@ class Polls:
         ctx = self._ctx
         now = ctx.clock_now
         closes_at = next_minute(now + timedelta(minutes=ctx.config(key).poll_minutes))
-        async with ctx.app.database.transaction() as uow:
+        async with ctx.app.store.transaction() as uow:
             if claim is not None and not await uow.ledger.claim(*claim):
                 return None
             poll_id = await uow.games.add_poll(
@@ -92,7 +92,7 @@ class Polls:
             log.warning("%s: no poll content%s", key, f" of kind {kind}" if kind else "")
             return None
         pool = "games.polls" if kind is None else f"games.polls.{kind}"
-        async with ctx.app.database.transaction() as uow:
+        async with ctx.app.store.transaction() as uow:
             if claim is not None and await uow.ledger.get(*claim) is not None:
                 return None
             item_id = await uow.rotation.pick(
@@ -117,7 +117,7 @@ class Polls:
             return
         now = ctx.clock_now
         refusal: str | None = None
-        async with ctx.app.database.transaction() as uow:
+        async with ctx.app.store.transaction() as uow:
             poll = await uow.games.poll(poll_id)
             if poll is None or poll.community_id != ctx.community_id(event.community):
                 refusal = "messages.choices.expired"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from bot.features.games._config import GamesConfig
 from bot.features.games._context import GameContext
 from bot.features.games._polls import Polls
 from bot.features.games._trivia import Trivia
@@ -36,9 +37,11 @@ class GameTimer:
     def schedule(self) -> None:
         """Add the minute job when at least one community has games on."""
         app = self._ctx.app
-        if not any(community.games.enabled for community in app.communities.values()):
+        if not any(
+            community.section(GamesConfig).enabled for community in app.communities.values()
+        ):
             return
-        app.scheduler.add(
+        app.jobs.add(
             Job(
                 id=TIMER_JOB,
                 community="*",
@@ -61,7 +64,7 @@ class GameTimer:
         await self._trivia.close_due(keys)
         await self.close_due_polls(keys)
         ctx.deadlines.reloading()
-        async with ctx.app.database.read() as uow:
+        async with ctx.app.store.read() as uow:
             questions = await uow.games.next_question_closing(list(keys))
             polls = await uow.games.next_poll_closing(list(keys))
         ctx.deadlines.reset(min((m for m in (questions, polls) if m is not None), default=None))
@@ -69,11 +72,11 @@ class GameTimer:
     async def close_due_polls(self, keys: dict[int, str]) -> None:
         """Close the polls and two truths whose time has come, and post their results."""
         ctx = self._ctx
-        async with ctx.app.database.transaction() as uow:
+        async with ctx.app.store.transaction() as uow:
             due = await uow.games.due_polls(list(keys), ctx.clock_now)
         for poll_id in due:
             rows: list[InteractionRow] = []
-            async with ctx.app.database.transaction() as uow:
+            async with ctx.app.store.transaction() as uow:
                 poll = await uow.games.poll(poll_id)
                 if poll is None or poll.community_id not in keys:
                     continue

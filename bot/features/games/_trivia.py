@@ -12,13 +12,11 @@ import enum
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
-
 from bot.domain import Choice, ChoiceMade, MessagePosted, Post
 from bot.features.games._answers import matches
 from bot.features.games._context import GameContext, next_minute
 from bot.features.games._standings import ranked
-from bot.storage import InteractionRow, NewScore, QuestionRecord, UnitOfWork
+from bot.storage import Conflict, InteractionRow, NewScore, QuestionRecord, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +77,7 @@ class Trivia:
         now = ctx.clock_now
         outgoing: list[int] = []
         try:
-            async with ctx.app.database.transaction() as uow:
+            async with ctx.app.store.transaction() as uow:
                 if claim is not None and not await uow.ledger.claim(*claim):
                     return Started.RUNNING
                 if await uow.games.active_round(community_id, channel_id) is not None:
@@ -125,7 +123,7 @@ class Trivia:
                 )
                 if claim is not None:
                     await uow.ledger.finish(*claim, "done")
-        except IntegrityError:
+        except Conflict:
             log.info("%s: a trivia round started in %s at the same moment", key, channel_id)
             return Started.RUNNING
         log.info(
@@ -184,7 +182,7 @@ class Trivia:
         now = ctx.clock_now
         member = event.member
         refusal: str | None = None
-        async with ctx.app.database.transaction() as uow:
+        async with ctx.app.store.transaction() as uow:
             question = await uow.games.question(question_id)
             if question is None or question.community_id != ctx.community_id(event.community):
                 refusal = "messages.choices.expired"
@@ -227,7 +225,7 @@ class Trivia:
             return  # nothing is open anywhere: no need to look
         community_id = ctx.community_id(event.community)
         now = ctx.clock_now
-        async with ctx.app.database.read() as uow:
+        async with ctx.app.store.read() as uow:
             question = await uow.games.open_question_in(community_id, event.channel_id)
         if (
             question is None
@@ -237,7 +235,7 @@ class Trivia:
         ):
             return
         correct = matches(text, question.content["accepted"])
-        async with ctx.app.database.transaction() as uow:
+        async with ctx.app.store.transaction() as uow:
             current = await uow.games.question(question.id)
             if current is None or current.state != "open":
                 return
@@ -284,7 +282,7 @@ class Trivia:
     async def close_due(self, keys: dict[int, str]) -> int:
         """Close every question whose window has ended; return how many were closed."""
         ctx = self._ctx
-        async with ctx.app.database.transaction() as uow:
+        async with ctx.app.store.transaction() as uow:
             due = await uow.games.due_questions(list(keys), ctx.clock_now)
         closed = 0
         for question_id in due:
@@ -299,7 +297,7 @@ class Trivia:
         outgoing: list[int] = []
         rows: list[InteractionRow] = []
         next_closing: datetime | None = None
-        async with ctx.app.database.transaction() as uow:
+        async with ctx.app.store.transaction() as uow:
             question = await uow.games.question(question_id)
             if question is None or question.community_id not in keys:
                 return False

@@ -35,7 +35,7 @@ class TwoTruths:
         now = ctx.clock_now
         statements, lie_index = shuffled_statements(truths, lie, event.event_id)
         closes_at = next_minute(now + timedelta(hours=ctx.config(key).twotruths_hours))
-        async with ctx.app.database.transaction() as uow:
+        async with ctx.app.store.transaction() as uow:
             game_id = await uow.games.add_poll(
                 ctx.community_id(key),
                 kind="twotruths",
@@ -79,7 +79,7 @@ class TwoTruths:
             return
         now = ctx.clock_now
         refusal: str | None = None
-        async with ctx.app.database.transaction() as uow:
+        async with ctx.app.store.transaction() as uow:
             game = await uow.games.poll(game_id)
             if game is None or game.community_id != ctx.community_id(event.community):
                 refusal = "messages.choices.expired"
@@ -118,7 +118,7 @@ class TwoTruths:
     async def reveal(self, event: ChoiceMade, game_id: int, *, moderator: bool) -> None:
         """Close the game on its author's (or a moderator's) click and reveal the lie."""
         ctx = self._ctx
-        async with ctx.app.database.transaction() as uow:
+        async with ctx.app.store.transaction() as uow:
             game = await uow.games.poll(game_id)
         if game is None or game.community_id != ctx.community_id(event.community):
             await ctx.app.reply(event, "messages.choices.expired")
@@ -133,7 +133,7 @@ class TwoTruths:
         """Close one game now; False if it was already closed."""
         ctx = self._ctx
         rows: list[InteractionRow] = []
-        async with ctx.app.database.transaction() as uow:
+        async with ctx.app.store.transaction() as uow:
             game = await uow.games.poll(game_id)
             if game is None or not await uow.games.close_poll(game_id, at=ctx.clock_now):
                 return False

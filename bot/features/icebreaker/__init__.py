@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from bot.domain import MemberJoined, MemberVerified, MessagePosted, ReactionAdded
+from bot.feature import ConfigSection, Feature, FeatureContext
 from bot.features.icebreaker._champions import Champions
 from bot.features.icebreaker._commands import declare_commands
+from bot.features.icebreaker._config import (
+    ChampionsConfig,
+    IcebreakerConfig,
+    LevelsConfig,
+    WelcomeConfig,
+    icebreaker_findings,
+)
 from bot.features.icebreaker._invitations import Invitations, job_id, rules_of
 from bot.features.icebreaker._levels import SNAPSHOT_CRON, snapshot_job_id, snapshot_levels
 from bot.features.icebreaker._outcomes import Conversion, Rate, conversions, refresh_outcomes
@@ -25,22 +32,24 @@ from bot.features.icebreaker._welcomes import Welcomes, optout_choice, welcome_n
 from bot.personal_data import PersonalData
 from bot.scheduling import Job, parse_cron
 from bot.storage import MemberTable
-from bot.storage._icebreaker_rows import ChampionRow, InterestRow, InvitationRow, WelcomeRow
 from bot.storage.activity import ActivityLevelRow
-
-if TYPE_CHECKING:
-    from bot.app import App
+from bot.storage.icebreaker import ChampionRow, InterestRow, InvitationRow, WelcomeRow
 
 __all__ = [
+    "FEATURE",
     "Candidate",
     "Champions",
+    "ChampionsConfig",
     "Contact",
     "Conversion",
+    "IcebreakerConfig",
     "Invitations",
+    "LevelsConfig",
     "Rate",
     "Rules",
     "Selection",
     "Verdict",
+    "WelcomeConfig",
     "Welcomes",
     "conversions",
     "in_quiet_hours",
@@ -65,7 +74,7 @@ def tick_job_id(community_key: str) -> str:
     return f"icebreaker:{community_key}:tick"
 
 
-def setup(app: App) -> None:
+def setup(app: FeatureContext) -> None:
     """Schedule level snapshots everywhere, and icebreakers where enabled; declare commands."""
     app.holds_personal_data(
         *(
@@ -85,15 +94,16 @@ def setup(app: App) -> None:
 
     async def tick(community_key: str, _scheduled_for: datetime) -> None:
         community = app.communities[community_key]
-        if community.icebreaker.welcome.enabled:
+        config = community.section(IcebreakerConfig)
+        if config.welcome.enabled:
             await welcomes.send_due(community)
-        if community.icebreaker.champions.enabled:
-            if community.icebreaker.champions.rituals:
+        if config.champions.enabled:
+            if config.champions.rituals:
                 await champions.queue_rituals(community)
             await champions.send_pending(community)
 
     for community in app.communities.values():
-        app.scheduler.add(
+        app.jobs.add(
             Job(
                 id=snapshot_job_id(community.key),
                 community=community.key,
@@ -103,10 +113,10 @@ def setup(app: App) -> None:
                 run=functools.partial(snapshot_levels, app, community.key),
             )
         )
-        config = community.icebreaker
+        config = community.section(IcebreakerConfig)
         if not config.enabled:
             continue
-        app.scheduler.add(
+        app.jobs.add(
             Job(
                 id=job_id(community.key),
                 community=community.key,
@@ -116,7 +126,7 @@ def setup(app: App) -> None:
                 run=functools.partial(invitations.run_scheduled, community.key),
             )
         )
-        app.scheduler.add(
+        app.jobs.add(
             Job(
                 id=tick_job_id(community.key),
                 community=community.key,
@@ -135,3 +145,11 @@ def setup(app: App) -> None:
     from bot.features.icebreaker import _metrics  # conversion and level moves in reports
 
     _metrics.register()
+
+
+FEATURE = Feature(
+    name="icebreaker",
+    config=ConfigSection("icebreaker", IcebreakerConfig, icebreaker_findings),
+    order=60,
+    setup=setup,
+)

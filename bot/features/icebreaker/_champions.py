@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING
 
 from bot.config import CommunityConfig
 from bot.domain import ChannelMention, MessagePosted
+from bot.features.icebreaker._config import IcebreakerConfig
 from bot.features.icebreaker._timing import in_quiet_hours
 from bot.features.posts import job_id as ritual_job_id
 from bot.ports import Forbidden, PlatformError
 from bot.storage import ChampionRequest
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.feature import FeatureContext
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +35,15 @@ RITUAL_LOOKBACK = timedelta(days=1)
 class Champions:
     """Queues first posts worth answering and asks champions, within their weekly cap."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: FeatureContext) -> None:
         self._app = app
 
     def _enabled(self, community_key: str) -> CommunityConfig | None:
         community = self._app.communities.get(community_key)
-        if community is None or not community.icebreaker.enabled:
+        if community is None:
             return None
-        return community if community.icebreaker.champions.enabled else None
+        config = community.section(IcebreakerConfig)
+        return community if config.enabled and config.champions.enabled else None
 
     async def on_message(self, event: MessagePosted) -> None:
         """Queue a champion request when a newcomer or a quiet member posts again."""
@@ -49,18 +51,17 @@ class Champions:
         if community is None or event.member.is_bot:
             return
         community_id = self._app.community_id(community.key)
-        thresholds = community.icebreaker.levels.thresholds()
+        thresholds = community.section(IcebreakerConfig).levels.thresholds()
         today = event.occurred_at.date()
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             if not await uow.icebreaker.champions(community_id):
                 return
             spoke, last = await uow.activity.spoke_before(community_id, event.member.id, today)
         if spoke and last is not None and (today - last).days < thresholds.quiet_after_days:
             return
         reason = "quiet_return" if spoke else "first_post"
-        if reason == "first_post":
-            await self._app.writer.flush()  # the member's join may still be queued
-        async with self._app.database.transaction() as uow:
+        # a first post needs the member's join, which may still be queued for the log
+        async with self._app.store.transaction(fresh=reason == "first_post") as uow:
             if reason == "first_post":
                 member = await uow.members.get(community_id, event.member.id)
                 # Seen before this message (joined, reacted): not merely new to Terreau.
@@ -83,7 +84,7 @@ class Champions:
         community_id = self._app.community_id(community.key)
         since = self._app.clock.now() - RITUAL_LOOKBACK
         queued = 0
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             if not await uow.icebreaker.champions(community_id):
                 return 0
             prefix = f"{ritual_job_id(community.key, '')}"
@@ -102,10 +103,12 @@ class Champions:
     async def send_pending(self, community: CommunityConfig) -> int:
         """Send pending requests to champions (none in quiet hours); return how many went."""
         now = self._app.clock.now()
-        if in_quiet_hours(now, community.timezone, community.icebreaker.quiet_window()):
+        if in_quiet_hours(
+            now, community.timezone, community.section(IcebreakerConfig).quiet_window()
+        ):
             return 0
         community_id = self._app.community_id(community.key)
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             pending = await uow.icebreaker.requests(community_id, status="pending")
             if not pending:
                 return 0
@@ -114,7 +117,7 @@ class Champions:
             present = {m.member_id: m for m in await uow.members.present(community_id)}
             counts = await uow.icebreaker.sent_since(community_id, now - WEEK)
             last = await uow.icebreaker.last_sent(community_id)
-        cap = community.icebreaker.champions.weekly_cap
+        cap = community.section(IcebreakerConfig).champions.weekly_cap
         sent = 0
         for request in pending:
             able = [
@@ -127,7 +130,7 @@ class Champions:
             ]
             able.sort(key=lambda c: (c in last, last.get(c, now), _tie(request, c)))
             champion = able[0] if able else None
-            async with self._app.database.transaction() as uow:
+            async with self._app.store.transaction() as uow:
                 status = "sent" if champion else "no_champion"
                 if not await uow.icebreaker.finish_request(
                     request.id, status=status, champion_id=champion
@@ -147,7 +150,7 @@ class Champions:
     ) -> bool:
         catalog = self._app.catalog(community.key)
         community_id = self._app.community_id(community.key)
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             subject = await uow.members.get(community_id, request.subject_id)
         purpose = next(
             (p for p, c in community.channels.items() if c == request.channel_id),
@@ -168,7 +171,7 @@ class Champions:
                 community.key,
                 error,
             )
-            async with self._app.database.transaction() as uow:
+            async with self._app.store.transaction() as uow:
                 await uow.icebreaker.set_request_status(request.id, "dm_closed")
             return False
         except PlatformError as error:

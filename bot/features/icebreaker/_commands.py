@@ -7,20 +7,22 @@ from typing import TYPE_CHECKING
 
 from bot.commands import Command, CommandContext, Permission
 from bot.config import CommunityConfig
+from bot.features.icebreaker._config import IcebreakerConfig
 from bot.features.icebreaker._invitations import POOL, Invitations
 from bot.features.icebreaker._outcomes import Conversion, conversions, refresh_outcomes
 from bot.features.icebreaker._selection import Verdict
+from bot.features.report import ReportConfig
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.feature import FeatureContext
 
 
-def declare_commands(app: App, invitations: Invitations) -> None:
+def declare_commands(app: FeatureContext, invitations: Invitations) -> None:
     """Register the icebreaker group on the app's command registry."""
 
     def enabled(ctx: CommandContext) -> CommunityConfig | None:
         community = app.communities[ctx.event.community]
-        return community if community.icebreaker.enabled else None
+        return community if community.section(IcebreakerConfig).enabled else None
 
     def describe(community: CommunityConfig, verdict: Verdict) -> dict[str, object]:
         catalog = app.catalog(community.key)
@@ -69,7 +71,9 @@ def declare_commands(app: App, invitations: Invitations) -> None:
             await ctx.reply("icebreaker.disabled")
             return
         if invitations.quiet_now(community):
-            await ctx.reply("icebreaker.now.quiet_hours", hours=community.icebreaker.quiet_hours)
+            await ctx.reply(
+                "icebreaker.now.quiet_hours", hours=community.section(IcebreakerConfig).quiet_hours
+            )
             return
         nonce = f"icebreaker:{community.key}:now:{ctx.event.event_id}"
         chosen = await invitations.post_now(community, nonce)
@@ -81,7 +85,9 @@ def declare_commands(app: App, invitations: Invitations) -> None:
             await ctx.reply(
                 "icebreaker.now.posted",
                 names=[v.candidate.display_name for v in chosen],
-                channel=app.channel_mention(community.key, community.icebreaker.channel),
+                channel=app.channel_mention(
+                    community.key, community.section(IcebreakerConfig).channel
+                ),
             )
 
     async def stats(ctx: CommandContext) -> None:
@@ -90,13 +96,12 @@ def declare_commands(app: App, invitations: Invitations) -> None:
             await ctx.reply("icebreaker.disabled")
             return
         community_id = app.community_id(community.key)
-        await app.writer.flush()
         now = app.clock.now()
-        async with app.database.transaction() as uow:
+        async with app.store.transaction(fresh=True) as uow:
             await refresh_outcomes(uow, community_id, now)
             rows = await uow.icebreaker.invitations(community_id)
         # The same members as in the reports' figures: those the operator excludes are not.
-        excluded = frozenset(community.report.exclude_members)
+        excluded = frozenset(community.section(ReportConfig).exclude_members)
         rows = [row for row in rows if row.member_id not in excluded]
         if not rows:
             await ctx.reply("icebreaker.stats.empty")

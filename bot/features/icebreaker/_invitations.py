@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from bot.activity import Level
 from bot.config import CommunityConfig
 from bot.domain import Mention
+from bot.features.icebreaker._config import IcebreakerConfig
 from bot.features.icebreaker._outcomes import conversions, refresh_outcomes
 from bot.features.icebreaker._selection import (
     Candidate,
@@ -25,7 +26,7 @@ from bot.features.icebreaker._topics import fitting_items, interests_of, without
 from bot.storage import UnitOfWork, rotation_order
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.feature import FeatureContext
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def job_id(community_key: str) -> str:
 
 def rules_of(community: CommunityConfig) -> Rules:
     """Return the selection rules a community configured."""
-    config = community.icebreaker
+    config = community.section(IcebreakerConfig)
     return Rules(
         max_invitees=config.max_invitees,
         cooldown=timedelta(days=config.cooldown_days),
@@ -69,18 +70,20 @@ async def member_interests(
         member: frozenset(purpose_of[c] for c in channels if c in purpose_of)
         for member, channels in used.items()
     }
-    return interests_of(declared, purposes, community.icebreaker.channel_tags, members)
+    return interests_of(
+        declared, purposes, community.section(IcebreakerConfig).channel_tags, members
+    )
 
 
 class Invitations:
     """Plans, previews and posts a community's icebreakers."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: FeatureContext) -> None:
         self._app = app
 
     def quiet_now(self, community: CommunityConfig) -> bool:
         """Return whether the community is in its quiet hours now."""
-        window = community.icebreaker.quiet_window()
+        window = community.section(IcebreakerConfig).quiet_window()
         return in_quiet_hours(self._app.clock.now(), community.timezone, window)
 
     async def plan(self, community: CommunityConfig, *, explain: bool = False) -> Selection:
@@ -92,13 +95,12 @@ class Invitations:
         preview), every member goes through `select`, so each has a reason; both ways
         choose the same members.
         """
-        await self._app.writer.flush()
         now = self._app.clock.now()
         community_id = self._app.community_id(community.key)
-        config = community.icebreaker
+        config = community.section(IcebreakerConfig)
         rules = rules_of(community)
         seed = zlib.crc32(f"{job_id(community.key)}:{now.date().isoformat()}".encode())
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction(fresh=True) as uow:
             await refresh_outcomes(uow, community_id, now)
             awaiting = (
                 await uow.icebreaker.pending_welcomes(community_id)
@@ -144,7 +146,7 @@ class Invitations:
         if not chosen:
             await self._skip(job, scheduled_for, "nobody to invite")
             return
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             if not await uow.ledger.claim(job, scheduled_for):
                 return
             outbox_id = await self._queue(
@@ -158,7 +160,7 @@ class Invitations:
         chosen = (await self.plan(community)).chosen
         if not chosen:
             return []
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             outbox_id = await self._queue(uow, community, chosen, nonce=nonce)
         if await self._app.delivery.deliver(outbox_id) is None:
             return None
@@ -167,7 +169,7 @@ class Invitations:
     async def next_question(self, community: CommunityConfig, chosen: Sequence[Verdict]) -> str:
         """Return the id of the question the next icebreaker would ask `chosen`."""
         community_id = self._app.community_id(community.key)
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             fitting = await self._fitting(uow, community, community_id, chosen)
             return await uow.rotation.peek(community_id, POOL, fitting, seed=job_id(community.key))
 
@@ -208,7 +210,7 @@ class Invitations:
                 for v in chosen
             ],
         )
-        where = self._app.channel(community.key, community.icebreaker.channel)
+        where = self._app.channel(community.key, community.section(IcebreakerConfig).channel)
         for verdict in chosen:
             await uow.icebreaker.record(
                 community_id,
@@ -236,7 +238,7 @@ class Invitations:
         )
 
     async def _skip(self, job: str, scheduled_for: datetime, why: str) -> None:
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             if await uow.ledger.claim(job, scheduled_for):
                 await uow.ledger.finish(job, scheduled_for, "skipped", why)
                 log.info("%s at %s skipped: %s", job, scheduled_for, why)

@@ -6,11 +6,12 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.activity import current_levels, month_of
+from bot.activity import month_of
+from bot.features.icebreaker._config import IcebreakerConfig
 from bot.features.icebreaker._outcomes import refresh_outcomes
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.feature import FeatureContext
 
 log = logging.getLogger(__name__)
 
@@ -23,18 +24,17 @@ def snapshot_job_id(community_key: str) -> str:
     return f"activity:{community_key}:levels"
 
 
-async def snapshot_levels(app: App, community_key: str, scheduled_for: datetime) -> None:
+async def snapshot_levels(app: FeatureContext, community_key: str, scheduled_for: datetime) -> None:
     """Record every member's level for the current month and settle invitation outcomes."""
     community = app.communities[community_key]
     job = snapshot_job_id(community_key)
     community_id = app.community_id(community_key)
-    await app.writer.flush()
     now = app.clock.now()
-    async with app.database.transaction() as uow:
+    async with app.store.transaction(fresh=True) as uow:
         if not await uow.ledger.claim(job, scheduled_for):
             return
-        thresholds = community.icebreaker.levels.thresholds()
-        levels = await current_levels(uow, community_id, now.date(), thresholds)
+        thresholds = community.section(IcebreakerConfig).levels.thresholds()
+        levels = await uow.activity.levels(community_id, now.date(), thresholds)
         await uow.activity.record_month(community_id, month_of(now), levels)
         settled = await refresh_outcomes(uow, community_id, now)
         await uow.ledger.finish(job, scheduled_for, "done", f"{len(levels)} members")

@@ -23,16 +23,13 @@ import logging
 from collections import Counter
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, select
-
 from bot.activity import Level, month_of
 from bot.analytics import METRICS, Figure, Period, Scope, share
 from bot.config import CommunityConfig
+from bot.features.icebreaker._config import IcebreakerConfig
 from bot.features.icebreaker._outcomes import WITHIN_7D, conversions
-from bot.storage import ActivityLevelRow, Invitation, UnitOfWork
-from bot.storage._icebreaker_rows import invitation_of
-from bot.storage.icebreaker import INVITATION_KINDS, InvitationRow
-from bot.storage.models import MemberRow
+from bot.storage import Invitation, UnitOfWork
+from bot.storage.icebreaker import INVITATION_KINDS
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +43,6 @@ RANKS = {
     Level.NEVER_SPOKE.value: 0,
 }
 """How far each level is from taking no part; `new` has no rank."""
-_inv = InvitationRow.__table__.c
-_members = MemberRow.__table__.c
 _KINDS = {"invitation": "icebreaker", "welcome": "welcome"}
 _DAY = timedelta(days=1)
 
@@ -63,20 +58,11 @@ async def conversion_figures(uow: UnitOfWork, scope: Scope, period: Period) -> l
     ended in it (a community that does not welcome gets no line about it).
     """
     community_id = scope.community_id
-    in_period = and_(
-        _inv.community_id == community_id,
-        _inv.sent_at >= period.since,
-        _inv.sent_at < period.until,
-        scope.keeps(_inv.member_id),
-    )
-    sent: Counter[str] = Counter()
-    stmt = select(_inv.kind, func.count()).where(in_period).group_by(_inv.kind)
-    for kind, count in await uow.connection.execute(stmt):
-        sent[str(kind)] = int(count)
+    sent = Counter(await uow.icebreaker.sent_in(scope, period))
     now = uow.clock.now()
     cohort = [
         await _with_outcome(uow, community_id, invitation, now)
-        for invitation in await _ended_in(uow, scope, period)
+        for invitation in await uow.icebreaker.answer_ended_in(scope, period, WITHIN_7D)
     ]
     rates = {c.label: c.within_7d for c in conversions(cohort, now, lambda r: r.kind)}
     figures: list[Figure] = []
@@ -96,21 +82,6 @@ async def conversion_figures(uow: UnitOfWork, scope: Scope, period: Period) -> l
             ),
         ]
     return figures
-
-
-async def _ended_in(uow: UnitOfWork, scope: Scope, period: Period) -> list[Invitation]:
-    """Return the invitations and welcomes whose 7 days to answer ended in `period`."""
-    stmt = (
-        select(InvitationRow.__table__)
-        .where(
-            _inv.community_id == scope.community_id,
-            _inv.sent_at >= period.since - WITHIN_7D,
-            _inv.sent_at < period.until - WITHIN_7D,
-            scope.keeps(_inv.member_id),
-        )
-        .order_by(_inv.sent_at, _inv.id)
-    )
-    return [invitation_of(row) for row in await uow.connection.execute(stmt)]
 
 
 async def _with_outcome(
@@ -142,54 +113,22 @@ async def level_figures(uow: UnitOfWork, scope: Scope, period: Period) -> list[F
     """
     community_id = scope.community_id
     before, after = compared_months(period)
-    earlier = ActivityLevelRow.__table__.alias("earlier")
-    later = ActivityLevelRow.__table__.alias("later")
-    joined = earlier.join(
-        later,
-        and_(
-            later.c.community_id == earlier.c.community_id,
-            later.c.member_id == earlier.c.member_id,
-            later.c.month == after,
-        ),
-    ).join(
-        MemberRow.__table__,
-        and_(
-            _members.community_id == earlier.c.community_id,
-            _members.member_id == earlier.c.member_id,
-        ),
-    )
-    where = (
-        earlier.c.community_id == community_id,
-        earlier.c.month == before,
-        _members.is_bot.is_(False),
-        scope.keeps(earlier.c.member_id),
-    )
-    pairs = (
-        select(earlier.c.level, later.c.level, func.count())
-        .select_from(joined)
-        .where(*where)
-        .group_by(earlier.c.level, later.c.level)
-    )
     counts = {"up": 0, "held": 0, "down": 0}
-    for was, now, count in await uow.connection.execute(pairs):
-        direction = _direction(str(was), str(now))
+    for (was, now), count in (await uow.activity.level_changes(scope, before, after)).items():
+        direction = _direction(was, now)
         if direction is not None:
-            counts[direction] += int(count)
-    if not any(counts.values()) and not await _both_recorded(uow, community_id, before, after):
+            counts[direction] += count
+    if not any(counts.values()) and not (
+        await uow.activity.recorded(community_id, before)
+        and await uow.activity.recorded(community_id, after)
+    ):
         return []
-    rank_before, rank_after = _rank(earlier.c.level), _rank(later.c.level)
     names: dict[str, tuple[str, ...]] = {}
-    for direction, moved in (("up", rank_after > rank_before), ("down", rank_after < rank_before)):
-        if not counts[direction]:
-            continue
-        stmt = (
-            select(_members.display_name)
-            .select_from(joined)
-            .where(*where, moved)
-            .order_by(_members.display_name, _members.member_id)
-            .limit(NAMES_LISTED)
-        )
-        names[direction] = tuple((await uow.connection.execute(stmt)).scalars())
+    for direction in ("up", "down"):
+        if counts[direction]:
+            names[direction] = await uow.activity.movers(
+                scope, before, after, ranks=RANKS, up=direction == "up", limit=NAMES_LISTED
+            )
     months = {"before": before.isoformat()[:7], "after": after.isoformat()[:7]}
     return [
         Figure(
@@ -210,26 +149,9 @@ def _direction(before: str, after: str) -> str | None:
     return "up" if change > 0 else "down" if change < 0 else "held"
 
 
-def _rank(level: ColumnElement[str]) -> ColumnElement[int]:
-    return case(RANKS, value=level, else_=None)
-
-
-async def _both_recorded(uow: UnitOfWork, community_id: int, before: date, after: date) -> bool:
-    levels = ActivityLevelRow.__table__.c
-    for month in (before, after):
-        recorded = exists(
-            select(levels.member_id).where(
-                levels.community_id == community_id, levels.month == month
-            )
-        )
-        if not (await uow.connection.execute(select(recorded))).scalar_one():
-            return False
-    return True
-
-
 def breaks_the_ice(community: CommunityConfig) -> bool:
     """Return whether icebreakers run in `community` (its reports show their conversion)."""
-    return community.icebreaker.enabled
+    return community.section(IcebreakerConfig).enabled
 
 
 def register() -> None:

@@ -15,7 +15,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.activity import Level, current_levels
+from bot.activity import Level
 from bot.config import CommunityConfig
 from bot.domain import (
     Choice,
@@ -27,12 +27,13 @@ from bot.domain import (
     Post,
     ReactionAdded,
 )
+from bot.features.icebreaker._config import IcebreakerConfig
 from bot.features.icebreaker._invitations import member_interests
 from bot.features.icebreaker._timing import in_quiet_hours
 from bot.storage import MemberRecord, UnitOfWork, Welcome
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.feature import FeatureContext
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +56,15 @@ def optout_choice(member_id: str) -> str:
 class Welcomes:
     """Plans welcomes on joins, sends them when due, and honours opt-outs from them."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: FeatureContext) -> None:
         self._app = app
 
     def _enabled(self, community_key: str) -> CommunityConfig | None:
         community = self._app.communities.get(community_key)
-        if community is None or not community.icebreaker.enabled:
+        if community is None:
             return None
-        return community if community.icebreaker.welcome.enabled else None
+        config = community.section(IcebreakerConfig)
+        return community if config.enabled and config.welcome.enabled else None
 
     async def on_joined(self, event: MemberJoined) -> None:
         """Plan a newcomer's welcome (once per member, even if they rejoin), unless held."""
@@ -82,8 +84,8 @@ class Welcomes:
         community = self._enabled(community_key)
         if community is None or member.is_bot:
             return
-        delay = timedelta(minutes=community.icebreaker.welcome.delay_minutes)
-        async with self._app.database.transaction() as uow:
+        delay = timedelta(minutes=community.section(IcebreakerConfig).welcome.delay_minutes)
+        async with self._app.store.transaction() as uow:
             planned = await uow.icebreaker.add_welcome(
                 self._app.community_id(community.key),
                 member.id,
@@ -96,14 +98,15 @@ class Welcomes:
     async def send_due(self, community: CommunityConfig) -> int:
         """Send every welcome due now (none in quiet hours); return how many were sent."""
         now = self._app.clock.now()
-        if in_quiet_hours(now, community.timezone, community.icebreaker.quiet_window()):
+        if in_quiet_hours(
+            now, community.timezone, community.section(IcebreakerConfig).quiet_window()
+        ):
             return 0
         community_id = self._app.community_id(community.key)
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             due = await uow.icebreaker.due_welcomes(community_id, now)
         if not due:
             return 0
-        await self._app.writer.flush()  # a leave still in the writer's queue must count
         sent = 0
         for welcome in due:
             outbox_id = await self._queue(community, community_id, welcome)
@@ -114,7 +117,8 @@ class Welcomes:
     async def _queue(
         self, community: CommunityConfig, community_id: int, welcome: Welcome
     ) -> int | None:
-        async with self._app.database.transaction() as uow:
+        # fresh: a leave still queued for the log must count
+        async with self._app.store.transaction(fresh=True) as uow:
             member = await uow.members.get(community_id, welcome.member_id)
             skip = None
             if member is None or member.left_at is not None:
@@ -131,7 +135,9 @@ class Welcomes:
             if not await uow.icebreaker.finish_welcome(community_id, member.member_id, "sent"):
                 return None
             post = await self._post(uow, community, community_id, member)
-            where = self._app.channel(community.key, community.icebreaker.welcome_channel)
+            where = self._app.channel(
+                community.key, community.section(IcebreakerConfig).welcome_channel
+            )
             await uow.icebreaker.record(
                 community_id,
                 member.member_id,
@@ -174,11 +180,11 @@ class Welcomes:
         self, uow: UnitOfWork, community: CommunityConfig, community_id: int, newcomer: str
     ) -> list[Mention]:
         """Return up to `introduce` active members who share an interest (or volunteered)."""
-        config = community.icebreaker
+        config = community.section(IcebreakerConfig)
         if config.welcome.introduce == 0:
             return []
         now = self._app.clock.now()
-        levels = await current_levels(uow, community_id, now.date(), config.levels.thresholds())
+        levels = await uow.activity.levels(community_id, now.date(), config.levels.thresholds())
         opted_out = await uow.optouts.members(community_id, "tagging")
         champions = set(await uow.icebreaker.champions(community_id))
         names = {m.member_id: m.display_name for m in await uow.members.present(community_id)}
@@ -208,7 +214,7 @@ class Welcomes:
         """Opt a newcomer out when they react 🔕 to their own welcome."""
         if event.emoji not in OPT_OUT_EMOJI or self._enabled(event.community) is None:
             return
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             welcome = await uow.outbox.by_nonce(welcome_nonce(event.community, event.member.id))
             if welcome is None or welcome.message_id != event.message_id:
                 return
@@ -229,7 +235,7 @@ class Welcomes:
     async def opt_out(self, community_key: str, member_id: str) -> bool:
         """Record that a member wants neither tags nor direct messages; False if already so."""
         community_id = self._app.community_id(community_key)
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             added = await uow.optouts.add(community_id, member_id, "tagging")
             await uow.optouts.add(community_id, member_id, "dm")
         log.info("%s in %s opted out of tags and direct messages", member_id, community_key)

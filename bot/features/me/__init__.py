@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from bot.feature import Feature, FeatureContext
 from bot.features.me._preferences import MAX_TOPICS, declare_commands, parse_topics
 
-if TYPE_CHECKING:
-    from bot.app import App
-
-__all__ = ["MAX_TOPICS", "parse_topics", "setup"]
+__all__ = ["FEATURE", "MAX_TOPICS", "parse_topics", "setup"]
 
 
-def setup(app: App) -> None:
+def setup(app: FeatureContext) -> None:
     """Declare `/terreau me optout | optin | interests | champion`."""
     declare_commands(app)
+
+
+FEATURE = Feature(name="me", order=70, setup=setup)

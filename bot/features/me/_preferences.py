@@ -11,9 +11,10 @@ import re
 from typing import TYPE_CHECKING
 
 from bot.commands import Command, CommandContext, Option, OptionKind
+from bot.features.icebreaker import IcebreakerConfig
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.feature import FeatureContext
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def parse_topics(text: str) -> tuple[list[str], list[str]]:
     return topics, rejected
 
 
-def declare_commands(app: App) -> None:
+def declare_commands(app: FeatureContext) -> None:
     """Register the me group on the app's command registry."""
 
     def ids(ctx: CommandContext) -> tuple[int, str]:
@@ -44,14 +45,14 @@ def declare_commands(app: App) -> None:
 
     async def optout(ctx: CommandContext) -> None:
         community_id, member = ids(ctx)
-        async with app.database.transaction() as uow:
+        async with app.store.transaction() as uow:
             added = [await uow.optouts.add(community_id, member, scope) for scope in SCOPES]
         log.info("%s opted out in %s", member, ctx.event.community)
         await ctx.reply("me.optout.done" if any(added) else "me.optout.already")
 
     async def optin(ctx: CommandContext) -> None:
         community_id, member = ids(ctx)
-        async with app.database.transaction() as uow:
+        async with app.store.transaction() as uow:
             removed = [await uow.optouts.remove(community_id, member, scope) for scope in SCOPES]
         await ctx.reply("me.optin.done" if any(removed) else "me.optin.already")
 
@@ -67,7 +68,7 @@ def declare_commands(app: App) -> None:
             }
         )
         if not text:
-            async with app.database.transaction() as uow:
+            async with app.store.transaction() as uow:
                 mine = (await uow.icebreaker.interests(community_id, [member])).get(member, ())
             await ctx.reply("me.interests.show", topics=sorted(mine), known=", ".join(known))
             return
@@ -82,7 +83,7 @@ def declare_commands(app: App) -> None:
             return
         if topics == ["none"]:
             topics = []
-        async with app.database.transaction() as uow:
+        async with app.store.transaction() as uow:
             await uow.icebreaker.set_interests(community_id, member, topics)
         unknown = [topic for topic in topics if topic not in known]
         await ctx.reply(
@@ -96,16 +97,17 @@ def declare_commands(app: App) -> None:
         community_id, member = ids(ctx)
         on = ctx.options["state"] == "on"
         community = app.communities[ctx.event.community]
-        async with app.database.transaction() as uow:
+        async with app.store.transaction() as uow:
             if on and await uow.optouts.has(community_id, member, "dm"):
                 await ctx.reply("me.champion.opted_out")
                 return
             changed = await uow.icebreaker.set_champion(community_id, member, on)
-        active = community.icebreaker.enabled and community.icebreaker.champions.enabled
+        icebreaker = community.section(IcebreakerConfig)
+        active = icebreaker.enabled and icebreaker.champions.enabled
         if on:
             await ctx.reply(
                 "me.champion.on" if changed else "me.champion.already_on",
-                cap=community.icebreaker.champions.weekly_cap,
+                cap=icebreaker.champions.weekly_cap,
                 active=active,
             )
         else:

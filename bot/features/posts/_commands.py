@@ -6,14 +6,15 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.commands import Command, CommandContext, Option, Permission
-from bot.config import CommunityConfig, RitualConfig
+from bot.config import CommunityConfig
+from bot.features.posts._config import PostsConfig, RitualConfig
 from bot.features.posts._rituals import Rituals
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.feature import FeatureContext
 
 
-def declare_commands(app: App, rituals: Rituals) -> None:
+def declare_commands(app: FeatureContext, rituals: Rituals) -> None:
     """Register the posts group on the app's command registry."""
 
     def ritual_named(ctx: CommandContext) -> tuple[CommunityConfig, RitualConfig | None]:
@@ -21,7 +22,7 @@ def declare_commands(app: App, rituals: Rituals) -> None:
         return community, rituals.find(community, str(ctx.options["ritual"]))
 
     async def unknown(ctx: CommandContext, community: CommunityConfig) -> None:
-        known = ", ".join(r.name for r in community.posts.schedules)
+        known = ", ".join(r.name for r in community.section(PostsConfig).schedules)
         await ctx.reply("messages.posts.unknown_ritual", ritual=ctx.options["ritual"], known=known)
 
     async def list_rituals(ctx: CommandContext) -> None:

@@ -10,14 +10,15 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.config import CommunityConfig, RitualConfig
+from bot.config import CommunityConfig
 from bot.domain import ChannelRef
+from bot.features.posts._config import PostsConfig, RitualConfig
 from bot.ports import Forbidden, NotFound
 from bot.scheduling import Job, parse_cron
 from bot.storage import UnitOfWork
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.feature import FeatureContext
 
 log = logging.getLogger(__name__)
 
@@ -40,14 +41,14 @@ class RitualStatus:
 class Rituals:
     """Every community's rituals: scheduled runs, manual posts, pause and resume."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: FeatureContext) -> None:
         self._app = app
 
     def schedule_all(self) -> None:
         """Add one scheduler job per configured ritual."""
         for community in self._app.communities.values():
-            for ritual in community.posts.schedules:
-                self._app.scheduler.add(
+            for ritual in community.section(PostsConfig).schedules:
+                self._app.jobs.add(
                     Job(
                         id=job_id(community.key, ritual.name),
                         community=community.key,
@@ -60,18 +61,18 @@ class Rituals:
 
     def find(self, community: CommunityConfig, name: str) -> RitualConfig | None:
         """Return the ritual called `name` in `community`, if any."""
-        return next((r for r in community.posts.schedules if r.name == name), None)
+        return next((r for r in community.section(PostsConfig).schedules if r.name == name), None)
 
     async def statuses(self, community: CommunityConfig) -> list[RitualStatus]:
         """Return each ritual of `community` with its next run and pause state."""
         community_id = self._app.community_id(community.key)
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             states = {state.name: state for state in await uow.rituals.all(community_id)}
         result = []
-        for ritual in community.posts.schedules:
+        for ritual in community.section(PostsConfig).schedules:
             state = states.get(ritual.name)
             paused = state is not None and state.paused
-            upcoming = self._app.scheduler.next_runs(job_id(community.key, ritual.name), 1)
+            upcoming = self._app.jobs.next_runs(job_id(community.key, ritual.name), 1)
             result.append(
                 RitualStatus(
                     ritual=ritual,
@@ -90,10 +91,10 @@ class Rituals:
             return
         job = job_id(community_key, name)
         community_id = self._app.community_id(community_key)
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             state = await uow.rituals.get(community_id, name)
         if state is not None and state.paused:
-            async with self._app.database.transaction() as uow:
+            async with self._app.store.transaction() as uow:
                 if await uow.ledger.claim(job, scheduled_for):
                     await uow.ledger.finish(job, scheduled_for, "skipped", "paused")
             log.info("%s: paused (%s), run at %s skipped", job, state.paused_reason, scheduled_for)
@@ -104,7 +105,7 @@ class Rituals:
             await self._pause_dead_channel(community, ritual, scheduled_for, silent)
             return
         nonce = f"{job}@{scheduled_for:%Y%m%dT%H%M%SZ}"
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             if not await uow.ledger.claim(job, scheduled_for):
                 queued = await uow.outbox.by_nonce(nonce)
                 if queued is None or queued.status != "pending":
@@ -126,7 +127,7 @@ class Rituals:
 
     async def post_now(self, community: CommunityConfig, ritual: RitualConfig, nonce: str) -> bool:
         """Post the ritual's next content at once (a moderator asked); False if it failed."""
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             outbox_id = await self._queue_post(uow, community, ritual, nonce=nonce)
         return await self._app.delivery.deliver(outbox_id) is not None
 
@@ -135,7 +136,7 @@ class Rituals:
     ) -> bool:
         """Pause or resume a ritual; return False when it was already in that state."""
         community_id = self._app.community_id(community.key)
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             state = await uow.rituals.get(community_id, ritual.name)
             if (state is not None and state.paused) == paused:
                 return False
@@ -196,11 +197,10 @@ class Rituals:
         self, community_id: int, job: str, community: CommunityConfig, since: datetime | None
     ) -> int | None:
         """Return N when the last N posts (N = dead_channel_after) all drew no reply."""
-        limit = community.posts.dead_channel_after
+        limit = community.section(PostsConfig).dead_channel_after
         if limit <= 0:
             return None
-        await self._app.writer.flush()
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction(fresh=True) as uow:
             recent = [
                 row
                 for row in await uow.outbox.recent_for_job(job, limit)
@@ -251,7 +251,7 @@ class Rituals:
         tell = moderators is not None and moderators != self._app.channel(
             community.key, ritual.channel
         )
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             outbox_id = await self._pause_itself(
                 uow,
                 community,
@@ -314,7 +314,7 @@ class Rituals:
     ) -> None:
         job = job_id(community.key, ritual.name)
         moderators = self._app.channel_if_configured(community.key, "moderators")
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             if not await uow.ledger.claim(job, scheduled_for):
                 return
             await uow.ledger.finish(job, scheduled_for, "skipped", "dead channel")

@@ -10,13 +10,13 @@ from bot.domain import Choice, ChoiceMade
 from bot.features.privacy._service import ERASURE_CONFIRMATION, PrivacyService
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.feature import FeatureContext
 
 CONFIRM = "privacy:forget:confirm"
 CANCEL = "privacy:forget:cancel"
 
 
-def declare_commands(app: App, service: PrivacyService) -> None:
+def declare_commands(app: FeatureContext, service: PrivacyService) -> None:
     """Register the data actions of the `me` group and the erasure buttons."""
 
     async def data(ctx: CommandContext) -> None:

@@ -9,12 +9,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.domain import BotAdded, BotRemoved
+from bot.features.privacy._config import PrivacyConfig
 from bot.features.privacy._service import export_folder, export_time
 from bot.scheduling import Job, parse_cron
 from bot.storage import HANDLED_KEPT
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.feature import FeatureContext
 
 log = logging.getLogger(__name__)
 
@@ -30,17 +31,17 @@ def job_id(community_key: str) -> str:
 class Retention:
     """Keeps each community's data within its configured retention."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: FeatureContext) -> None:
         self._app = app
 
     def schedule_all(self) -> None:
         """Add one daily purge job per community."""
         for community in self._app.communities.values():
-            self._app.scheduler.add(
+            self._app.jobs.add(
                 Job(
                     id=job_id(community.key),
                     community=community.key,
-                    schedule=parse_cron(community.privacy.purge_cron),
+                    schedule=parse_cron(community.section(PrivacyConfig).purge_cron),
                     timezone=community.timezone,
                     grace=PURGE_GRACE,
                     run=functools.partial(self.run_scheduled, community.key),
@@ -50,20 +51,19 @@ class Retention:
     async def run_scheduled(self, community_key: str, scheduled_for: datetime) -> None:
         """Run one scheduled purge, at most once (the run ledger decides)."""
         job = job_id(community_key)
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             if not await uow.ledger.claim(job, scheduled_for):
                 return
         counts = await self.purge(community_key)
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             await uow.ledger.finish(job, scheduled_for, "done", _summary(counts))
 
     async def purge(self, community_key: str) -> dict[str, int]:
         """Delete what is past retention now; return what went, by kind."""
-        config = self._app.communities[community_key].privacy
+        config = self._app.communities[community_key].section(PrivacyConfig)
         community_id = self._app.community_id(community_key)
         now = self._app.clock.now()
-        await self._app.writer.flush()
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction(fresh=True) as uow:
             if await uow.privacy.departed_before(
                 community_id, now - timedelta(days=config.departure_grace_days)
             ):
@@ -104,12 +104,12 @@ class Retention:
 
     async def bot_removed(self, event: BotRemoved) -> None:
         """Start the departure grace period: the data goes unless Terreau comes back."""
-        community_id = self._app.directory.cached(event.community)
+        community_id = self._app.known_community_id(event.community)
         if community_id is None:
             return
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             await uow.communities.mark_left(community_id, at=event.occurred_at)
-        grace = self._app.communities[event.community].privacy.departure_grace_days
+        grace = self._app.communities[event.community].section(PrivacyConfig).departure_grace_days
         log.warning(
             "%s: Terreau was removed; its data will be deleted in %d days unless it is added back",
             event.community,
@@ -121,7 +121,7 @@ class Retention:
         community = self._app.communities.get(event.community)
         if community is None:
             return
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             community_id = await uow.communities.ensure(
                 community.key, community.platform, community.id, community.name
             )

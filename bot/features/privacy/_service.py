@@ -19,7 +19,7 @@ from bot.storage.models import ActivityDailyRow, InteractionLogRow, MemberRow, O
 from bot.storage.platform_state import ScreeningHoldRow
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.feature import FeatureContext
 
 log = logging.getLogger(__name__)
 
@@ -67,14 +67,13 @@ class Held:
 class PrivacyService:
     """Counts, exports and erases one member's data in one community."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: FeatureContext) -> None:
         self._app = app
 
     async def held(self, community_key: str, member_id: str) -> list[Held]:
         """Return each kind of data with how many rows are kept about the member."""
         community_id = self._app.community_id(community_key)
-        await self._app.writer.flush()
-        async with self._app.database.read() as uow:
+        async with self._app.store.read(fresh=True) as uow:
             return [
                 Held(kind=kind, count=await kind.count(uow, community_id, member_id))
                 for kind in self._app.personal_data
@@ -88,9 +87,8 @@ class PrivacyService:
         """
         community_id = self._app.community_id(community_key)
         now = self._app.clock.now()
-        await self._app.writer.flush()
         sections: dict[str, list[dict[str, Any]]] = {}
-        async with self._app.database.read() as uow:
+        async with self._app.store.read(fresh=True) as uow:
             for kind in self._app.personal_data:
                 sections[kind.name] = await kind.rows(uow, community_id, member_id)
         document = {
@@ -103,7 +101,7 @@ class PrivacyService:
         path = folder / f"terreau-export-{now.astimezone(UTC):{_STAMP}}-{secrets.token_hex(8)}.json"
         text = json.dumps(document, ensure_ascii=False, indent=2)
         await asyncio.to_thread(_write_private, path, text)
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             await uow.privacy.audit(
                 community_id,
                 "operator_export" if operator else "export",
@@ -115,20 +113,20 @@ class PrivacyService:
     async def request_erasure(self, community_key: str, member_id: str) -> None:
         """Record that the member asked to erase their data; they must confirm it."""
         community_id = self._app.community_id(community_key)
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             await uow.privacy.request_erasure(community_id, member_id, self._app.clock.now())
 
     async def cancel_erasure(self, community_key: str, member_id: str) -> bool:
         """Drop a pending request; return whether there was one."""
         community_id = self._app.community_id(community_key)
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction() as uow:
             return await uow.privacy.cancel_erasure(community_id, member_id)
 
     async def erasure_pending(self, community_key: str, member_id: str) -> bool:
         """Tell whether the member asked for erasure recently enough to confirm it now."""
         community_id = self._app.community_id(community_key)
         since = self._app.clock.now() - ERASURE_CONFIRMATION
-        async with self._app.database.read() as uow:
+        async with self._app.store.read() as uow:
             return await uow.privacy.erasure_requested(community_id, member_id, since)
 
     async def forget(
@@ -136,9 +134,8 @@ class PrivacyService:
     ) -> dict[str, int]:
         """Erase the member's data (opt-outs are kept) in one transaction; return counts."""
         community_id = self._app.community_id(community_key)
-        await self._app.writer.flush()
         counts: dict[str, int] = {}
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction(fresh=True) as uow:
             for kind in self._app.personal_data:
                 if not kind.kept_on_erasure:
                     counts[kind.name] = await kind.erase(uow, community_id, member_id)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from bot.feature import ConfigSection, Feature, FeatureContext
 from bot.features.report._command import channel_reference, declare_command
+from bot.features.report._config import ReportConfig, report_findings
 from bot.features.report._html import (
     HtmlReport,
     ReportUnavailable,
@@ -17,11 +17,10 @@ from bot.features.report._jobs import ReportJobs, digest_job_id, nudge_job_id, n
 from bot.features.report._render import chart_labels, figure_lines, format_change, format_value
 from bot.features.report._service import Reports, default_chart_dir, scope_for
 
-if TYPE_CHECKING:
-    from bot.app import App
-
 __all__ = [
+    "FEATURE",
     "HtmlReport",
+    "ReportConfig",
     "ReportJobs",
     "ReportUnavailable",
     "Reports",
@@ -43,8 +42,16 @@ __all__ = [
 ]
 
 
-def setup(app: App) -> None:
+def setup(app: FeatureContext) -> None:
     """Declare `/terreau report` and schedule the digests and nudges the config asks for."""
     reports = Reports(app)
     ReportJobs(app, reports).schedule_all()
     declare_command(app, reports)
+
+
+FEATURE = Feature(
+    name="report",
+    config=ConfigSection("report", ReportConfig, report_findings),
+    order=80,
+    setup=setup,
+)

@@ -10,7 +10,7 @@ from bot.commands import Command, CommandContext, Option, Permission
 from bot.features.report._service import Reports
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.feature import FeatureContext
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ def channel_reference(word: str, purposes: dict[str, str]) -> str:
     return purposes.get(word, word)
 
 
-def declare_command(app: App, reports: Reports) -> None:
+def declare_command(app: FeatureContext, reports: Reports) -> None:
     """Register `/terreau report`."""
 
     async def report(ctx: CommandContext) -> None:

@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING
 
 from bot.analytics import display_names, last_days, questions
 from bot.domain import ChannelRef
+from bot.features.report._config import ReportConfig
 from bot.features.report._service import Reports
 from bot.scheduling import Job, parse_cron
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.feature import FeatureContext
 
 log = logging.getLogger(__name__)
 
@@ -42,16 +43,16 @@ def nudge_nonce(community_key: str, message_id: str) -> str:
 class ReportJobs:
     """The digest and nudge jobs of every community that asks for them."""
 
-    def __init__(self, app: App, reports: Reports) -> None:
+    def __init__(self, app: FeatureContext, reports: Reports) -> None:
         self._app = app
         self._reports = reports
 
     def schedule_all(self) -> None:
         """Add a digest job and a nudge job where the community's config enables them."""
         for community in self._app.communities.values():
-            settings = community.report
+            settings = community.section(ReportConfig)
             if settings.digest_cron is not None:
-                self._app.scheduler.add(
+                self._app.jobs.add(
                     Job(
                         id=digest_job_id(community.key),
                         community=community.key,
@@ -62,7 +63,7 @@ class ReportJobs:
                     )
                 )
             if settings.nudge:
-                self._app.scheduler.add(
+                self._app.jobs.add(
                     Job(
                         id=nudge_job_id(community.key),
                         community=community.key,
@@ -77,15 +78,17 @@ class ReportJobs:
         """Post the digest of the last complete days to the moderators, once per run."""
         community = self._app.communities[community_key]
         job = digest_job_id(community_key)
-        async with self._app.database.read() as uow:
+        async with self._app.store.read() as uow:
             if await uow.ledger.last_run(job) == scheduled_for:
                 return
-        period = last_days(community.report.digest_days, scheduled_for.date(), include_today=False)
+        period = last_days(
+            community.section(ReportConfig).digest_days, scheduled_for.date(), include_today=False
+        )
         stamp = f"{scheduled_for:%Y%m%dT%H%M%SZ}"
         report = await self._reports.build(community, period)
         post = await self._reports.digest(community, report, f"digest-{stamp}")
-        where = self._app.channel(community_key, community.report.channel)
-        async with self._app.database.transaction() as uow:
+        where = self._app.channel(community_key, community.section(ReportConfig).channel)
+        async with self._app.store.transaction() as uow:
             if not await uow.ledger.claim(job, scheduled_for):
                 return
             outbox_id = await self._app.delivery.enqueue(
@@ -104,21 +107,20 @@ class ReportJobs:
         """Nudge each channel where a recent question is still unanswered, once per question."""
         community = self._app.communities[community_key]
         job = nudge_job_id(community_key)
-        delay = timedelta(hours=community.report.unanswered_after_hours)
+        delay = timedelta(hours=community.section(ReportConfig).unanswered_after_hours)
         now = self._app.clock.now()
-        await self._app.writer.flush()
         scope = self._reports.scope(community)
         queued: list[int] = []
-        async with self._app.database.transaction() as uow:
+        async with self._app.store.transaction(fresh=True) as uow:
             if not await uow.ledger.claim(job, scheduled_for):
                 return
             waiting = [
                 q
-                for q in await questions(uow.connection, scope, now - delay - NUDGE_LOOKBACK, now)
+                for q in await questions(uow, scope, now - delay - NUDGE_LOOKBACK, now)
                 if q.answered_at is None and q.asked_at + delay <= now and q.channel_id
             ]
             names = await display_names(
-                uow.connection, scope.community_id, [q.member_id for q in waiting if q.member_id]
+                uow, scope.community_id, [q.member_id for q in waiting if q.member_id]
             )
             catalog = self._app.catalog(community_key)
             for question in waiting:

@@ -7,6 +7,7 @@ import dataclasses
 import logging
 import re
 import tempfile
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,11 +24,12 @@ from bot.analytics import (
 )
 from bot.config import CommunityConfig
 from bot.domain import ChannelMention, Post
+from bot.features.report._config import ReportConfig
 from bot.features.report._render import chart_labels, figure_lines
 from bot.storage import UnitOfWork
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.feature import FeatureContext, Store
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +44,7 @@ def default_chart_dir() -> Path:
 class Reports:
     """Reports of the configured communities: figures, digest posts, charts."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: FeatureContext) -> None:
         self._app = app
 
     def scope(self, community: CommunityConfig, channel_id: str | None = None) -> Scope:
@@ -56,9 +58,8 @@ class Reports:
 
         Figures come from the providers of the features enabled in the community.
         """
-        await self._app.writer.flush()
         return await build_report(
-            self._app.database,
+            _SettledReads(self._app.store),
             self.scope(community, channel_id),
             period,
             as_of=self._app.clock.now(),
@@ -69,8 +70,7 @@ class Reports:
         """Return whether `channel_id` is a configured channel or one the log saw activity in."""
         if channel_id in community.channels.values():
             return True
-        await self._app.writer.flush()
-        async with self._app.database.read() as uow:
+        async with self._app.store.read(fresh=True) as uow:
             return await uow.interactions.channel_seen(
                 self._app.community_id(community.key), channel_id
             )
@@ -84,9 +84,9 @@ class Reports:
         moderators alone see, never for the digest posted in a channel.
         """
         catalog = self._app.catalog(community.key)
-        async with self._app.database.read() as uow:
+        async with self._app.store.read() as uow:
             unanswered = await unanswered_lines(uow, report)
-        folder = community.report.chart_dir or default_chart_dir()
+        folder = community.section(ReportConfig).chart_dir or default_chart_dir()
         path = folder / f"{_UNSAFE.sub('_', f'{community.key}-{name}')}.png"
         await asyncio.to_thread(write_chart, chart_data(report), chart_labels(catalog), path)
         channel = report.scope.channel_id
@@ -103,7 +103,7 @@ class Reports:
         return dataclasses.replace(post, image_path=str(path))
 
     async def _channel(self, community: CommunityConfig, channel_id: str) -> ChannelMention:
-        async with self._app.database.read() as uow:
+        async with self._app.store.read() as uow:
             record = await uow.channels.get(self._app.community_id(community.key), channel_id)
         name = record.name if record is not None and record.name else channel_id
         return ChannelMention(channel_id=channel_id, name=name)
@@ -116,8 +116,8 @@ def scope_for(
     return Scope(
         community_id=community_id,
         channel_id=channel_id,
-        exclude=frozenset(community.report.exclude_members),
-        unanswered_after=timedelta(hours=community.report.unanswered_after_hours),
+        exclude=frozenset(community.section(ReportConfig).exclude_members),
+        unanswered_after=timedelta(hours=community.section(ReportConfig).unanswered_after_hours),
     )
 
 
@@ -134,7 +134,7 @@ async def unanswered_lines(uow: UnitOfWork, report: Report) -> list[Waiting]:
     """Return who asked each listed unanswered question, where and when, for templates."""
     community_id = report.scope.community_id
     names = await display_names(
-        uow.connection,
+        uow,
         community_id,
         [q.member_id for q in report.unanswered if q.member_id is not None],
     )
@@ -155,3 +155,14 @@ async def unanswered_lines(uow: UnitOfWork, report: Report) -> list[Waiting]:
         )
         for q in report.unanswered
     ]
+
+
+class _SettledReads:
+    """The store's reads, each after every event received so far is in the log."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def read(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        """Open a read-only unit of work on the settled log."""
+        return self._store.read(fresh=True)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.storage.models import Base
+from bot.storage.models import Base, community_fk, one_of
 
 log = logging.getLogger(__name__)
 
@@ -19,25 +19,17 @@ POLL_KINDS = ("poll", "twotruths")
 POLL_STATES = ("open", "closed")
 
 
-def _one_of(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(value) for value in values)})"
-
-
-def _community_fk() -> ForeignKey:
-    return ForeignKey("communities.id", ondelete="CASCADE")
-
-
 class GameRoundRow(Base):
     """A trivia round: N questions asked one after the other in one channel."""
 
     __tablename__ = "game_rounds"
     __table_args__ = (
         UniqueConstraint("community_id", "active_channel"),
-        CheckConstraint(_one_of("state", ROUND_STATES), name="state"),
+        CheckConstraint(one_of("state", ROUND_STATES), name="state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    community_id: Mapped[int] = mapped_column(_community_fk())
+    community_id: Mapped[int] = mapped_column(community_fk())
     channel_id: Mapped[str]
     active_channel: Mapped[str | None]
     category: Mapped[str | None]
@@ -53,7 +45,7 @@ class GameQuestionRow(Base):
     __tablename__ = "game_questions"
     __table_args__ = (
         UniqueConstraint("round_id", "position"),
-        CheckConstraint(_one_of("state", QUESTION_STATES), name="state"),
+        CheckConstraint(one_of("state", QUESTION_STATES), name="state"),
         Index("ix_game_questions_state_closes", "state", "closes_at"),
     )
 
@@ -88,13 +80,13 @@ class GamePollRow(Base):
 
     __tablename__ = "game_polls"
     __table_args__ = (
-        CheckConstraint(_one_of("kind", POLL_KINDS), name="kind"),
-        CheckConstraint(_one_of("state", POLL_STATES), name="state"),
+        CheckConstraint(one_of("kind", POLL_KINDS), name="kind"),
+        CheckConstraint(one_of("state", POLL_STATES), name="state"),
         Index("ix_game_polls_state_closes", "state", "closes_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    community_id: Mapped[int] = mapped_column(_community_fk())
+    community_id: Mapped[int] = mapped_column(community_fk())
     kind: Mapped[str] = mapped_column(String(16))
     channel_id: Mapped[str]
     question: Mapped[str | None]
@@ -133,7 +125,7 @@ class GameScoreRow(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    community_id: Mapped[int] = mapped_column(_community_fk())
+    community_id: Mapped[int] = mapped_column(community_fk())
     member_id: Mapped[str]
     display_name: Mapped[str]
     season: Mapped[str] = mapped_column(String(16))

@@ -35,6 +35,8 @@ from bot.domain import (
 from bot.ports import ChatPlatform, Forbidden, NotFound, Unsupported
 from tests.fakes import ManualClock
 
+pytestmark = pytest.mark.console
+
 START = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)  # Mon 09:00 in Paris
 COMMUNITY = Community(platform="console", id="local", name="Demo", timezone="Europe/Paris")
 KEY = COMMUNITY.key

@@ -20,6 +20,8 @@ from bot.storage.migrate import upgrade
 from tests.adapters.console.test_adapter import Feed
 from tests.fakes import ManualClock, PromptLog, Rendered, until
 
+pytestmark = [pytest.mark.console, pytest.mark.election]
+
 PROMPTS = Prompts.load(Path(__file__).parents[3] / "prompts")
 CONFIG = """
 [console]

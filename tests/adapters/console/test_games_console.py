@@ -19,6 +19,8 @@ from bot.storage.migrate import upgrade
 from tests.adapters.console.test_adapter import Feed
 from tests.fakes import ManualClock, PromptLog, Rendered, until
 
+pytestmark = [pytest.mark.console, pytest.mark.games]
+
 ROOT = Path(__file__).parents[3]
 PROMPTS = Prompts.load(ROOT / "prompts")
 CONTENT = ROOT / "tests" / "games_content"

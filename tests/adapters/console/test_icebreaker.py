@@ -20,6 +20,8 @@ from bot.storage.migrate import upgrade
 from tests.adapters.console.test_adapter import Feed
 from tests.fakes import ManualClock, PromptLog, Rendered
 
+pytestmark = [pytest.mark.console, pytest.mark.icebreaker]
+
 PROMPTS = Prompts.load(Path(__file__).parents[3] / "prompts")
 START = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # Monday 09:00 in Paris
 KEY = "console:demo"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from adapters.console.render import (
     Frame,
     format_when,
@@ -24,6 +26,8 @@ from bot.domain import (
     literal,
     mention_marker,
 )
+
+pytestmark = pytest.mark.console
 
 PARIS = ZoneInfo("Europe/Paris")
 MONDAY_8_UTC = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)  # Mon 09:00 in Paris (CET)

@@ -10,6 +10,8 @@ from bot.domain import CommandInvoked
 from bot.ports import NotFound, RoleManager
 from tests.adapters.console.test_adapter import KEY, Collector, Feed, console
 
+pytestmark = pytest.mark.console
+
 
 async def test_set_role_gives_and_takes_the_role_and_events_carry_it() -> None:
     feed = Feed()

@@ -6,9 +6,13 @@ import io
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+import pytest
+
 from adapters.console import ConsoleAdapter
 from bot.domain import ChannelRef, Community, Post, literal
 from tests.fakes import ManualClock
+
+pytestmark = pytest.mark.console
 
 COMMUNITY = Community(platform="console", id="local", name="Demo", timezone="Europe/Paris")
 GENERAL = ChannelRef(community=COMMUNITY.key, channel_id="general")

@@ -24,6 +24,8 @@ from bot.domain import (
     ThreadCreated,
 )
 
+pytestmark = pytest.mark.console
+
 NOW = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
 COMMUNITY = "console:local"
 CHANNELS = {"general": "general", "offtopic": "random"}

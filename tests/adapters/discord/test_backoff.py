@@ -11,6 +11,8 @@ from adapters.discord._gateway import Backoff
 from tests.adapters.discord.conftest import START
 from tests.fakes import ManualClock, until
 
+pytestmark = pytest.mark.discord
+
 
 def test_waits_double_up_to_the_cap_each_between_half_and_all_of_it() -> None:
     backoff = Backoff(ManualClock(START), base=1.0, cap=30.0)

@@ -12,7 +12,7 @@ from tests.adapters.discord.conftest import Running
 from tests.adapters.discord.fake_discord import FakeDiscord, payload
 from tests.fakes import until
 
-pytestmark = pytest.mark.ingest
+pytestmark = [pytest.mark.ingest, pytest.mark.discord]
 
 
 def message(number: int) -> dict[str, object]:

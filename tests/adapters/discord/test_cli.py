@@ -19,6 +19,8 @@ from tests.adapters.discord.conftest import PROMPTS_DIR, discord_settings
 from tests.adapters.discord.fake_discord import FakeDiscord, payload
 from tests.fakes import PromptLog, until
 
+pytestmark = [pytest.mark.discord, pytest.mark.cli]
+
 
 def test_a_discord_community_without_a_token_is_a_config_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]

@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import discord
+import pytest
 from discord import app_commands
 
 from adapters.discord.commands import PromptTranslator, build_tree_root
 from bot.commands import Command, CommandContext, CommandRegistry, Option, OptionKind, Permission
 from bot.prompts import Prompts
 from tests.adapters.discord.conftest import PROMPTS_DIR
+
+pytestmark = pytest.mark.discord
 
 PROMPTS = Prompts.load(PROMPTS_DIR)
 

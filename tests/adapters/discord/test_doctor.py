@@ -19,6 +19,8 @@ from bot.storage.migrate import upgrade
 from tests.adapters.discord.conftest import GENERAL, GUILD, PROMPTS_DIR, Running
 from tests.adapters.discord.fake_discord import BOT_ID, FakeDiscord, payload
 
+pytestmark = [pytest.mark.discord, pytest.mark.ops]
+
 MODS = "1187654321098765501"
 WINNER = "1187654321098765800"
 BOT_ROLE = "1187654321098765801"

@@ -19,6 +19,8 @@ from tests.adapters.discord.conftest import PROMPTS_DIR, START, discord_settings
 from tests.adapters.discord.fake_discord import FakeDiscord
 from tests.fakes import ManualClock, until
 
+pytestmark = [pytest.mark.discord, pytest.mark.ops]
+
 
 def sessions(metrics: Metrics, kind: str) -> float:
     text = metrics.exposition().decode()

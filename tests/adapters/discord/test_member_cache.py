@@ -11,7 +11,7 @@ from tests.adapters.discord.conftest import GUILD, MOD_ROLE, Running
 from tests.adapters.discord.fake_discord import FakeDiscord, payload
 from tests.fakes import until
 
-pytestmark = pytest.mark.ingest
+pytestmark = pytest.mark.discord
 
 GARDENERS: dict[str, Any] = {
     "id": MOD_ROLE,

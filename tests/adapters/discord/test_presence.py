@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from bot.domain import BotAdded, BotRemoved, MessagePosted
 from tests.adapters.discord.conftest import GUILD, KEY, START, Running
 from tests.adapters.discord.fake_discord import FakeDiscord, payload
 from tests.fakes import until
+
+pytestmark = pytest.mark.discord
 
 
 async def test_at_start_up_a_guild_the_bot_is_in_is_served_not_left(

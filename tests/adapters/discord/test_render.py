@@ -23,6 +23,8 @@ from bot.domain import (
 )
 from bot.ports import Forbidden, NotFound, PlatformError, RateLimited, Unavailable, Unsupported
 
+pytestmark = pytest.mark.discord
+
 
 def test_only_the_chosen_members_can_be_pinged() -> None:
     post = Post(

@@ -11,6 +11,8 @@ from bot.ports import Forbidden, NotFound, PlatformError, RoleManager, Unsupport
 from tests.adapters.discord.conftest import GUILD, KEY, Running
 from tests.adapters.discord.fake_discord import BOT_ID, FakeDiscord, payload
 
+pytestmark = [pytest.mark.discord, pytest.mark.election]
+
 WINNER = "1187654321098765800"
 BOT_ROLE = "1187654321098765801"
 ALICE = "1170000000000000011"

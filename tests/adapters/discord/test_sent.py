@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from bot.domain import ChannelRef, Choice, Post
 from tests.adapters.discord.conftest import GENERAL, KEY, START, Running
 from tests.adapters.discord.fake_discord import BOT_USER, NONCE_WINDOW, FakeDiscord
+
+pytestmark = [pytest.mark.discord, pytest.mark.delivery]
 
 WHERE = ChannelRef(community=KEY, channel_id=GENERAL)
 BEFORE = START - timedelta(minutes=1)

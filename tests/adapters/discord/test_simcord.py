@@ -27,6 +27,8 @@ from bot.storage.migrate import upgrade
 from tests.adapters.discord.conftest import GUILD, KEY, PROMPTS_DIR, START
 from tests.fakes import ManualClock, PromptLog
 
+pytestmark = pytest.mark.discord
+
 PROMPTS = Prompts.load(PROMPTS_DIR)
 MOD_ROLE = "1187654321098765700"
 

@@ -31,6 +31,8 @@ from tests.adapters.discord.conftest import GENERAL, GUILD, KEY, MOD_ROLE, PROMP
 from tests.adapters.discord.fake_discord import payload
 from tests.fakes import ManualClock, until
 
+pytestmark = pytest.mark.discord
+
 NOW = datetime(2026, 11, 23, 9, 40, tzinfo=UTC)
 ALICE = "1170000000000000011"
 MOD = "1170000000000000022"

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 
 from bot.app import App
@@ -19,6 +20,8 @@ from bot.storage import QuestionRecord
 from tests.adapters.discord.conftest import GENERAL, GUILD, KEY, Running
 from tests.adapters.discord.fake_discord import FakeDiscord, payload
 from tests.fakes import until
+
+pytestmark = [pytest.mark.discord, pytest.mark.games]
 
 CONTENT = Path(__file__).parents[2] / "games_content"
 # Monday 23 November 2026, 12:00 in Paris: long after the community's 09:00 ritual.

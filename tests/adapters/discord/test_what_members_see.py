@@ -5,12 +5,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+
 from adapters.discord.render import MAX_CONTENT, content, discord_nonce
 from bot.domain import ChannelRef, CommandInvoked, Mention
 from tests.adapters.discord.conftest import GENERAL, KEY, Running
 from tests.adapters.discord.fake_discord import FakeDiscord, payload
 from tests.fakes import until
 from tests.prompt_samples import HOSTILE, HOSTILE_LINES, full_digest
+
+pytestmark = pytest.mark.discord
 
 EPHEMERAL = 64
 ALICE = "1170000000000000011"

@@ -24,6 +24,8 @@ from tests.adapters.discord.conftest import GENERAL, GUILD, KEY, MOD_ROLE, Runni
 from tests.adapters.discord.fake_discord import BOT_ID, FakeDiscord, payload
 from tests.fakes import until
 
+pytestmark = pytest.mark.discord
+
 EPHEMERAL = 64
 OTHER_GUILD = "1199999999999999999"
 

@@ -29,6 +29,8 @@ from tests.adapters.slack.conftest import SECRET, START
 from tests.adapters.slack.fake_slack import APP_TOKEN, BOT_TOKEN, TEAM, FakeSlack
 from tests.fakes import ManualClock, until
 
+pytestmark = pytest.mark.slack
+
 KEY = f"slack:{TEAM}"
 GENERAL = ChannelRef(community=KEY, channel_id="C0GENERAL")
 

@@ -14,7 +14,7 @@ from tests.adapters.slack.fake_slack import FakeSlack
 from tests.adapters.slack.test_socket_mode import envelope, load
 from tests.fakes import ManualClock, until
 
-pytestmark = pytest.mark.ingest
+pytestmark = [pytest.mark.ingest, pytest.mark.slack]
 
 
 def message(number: int) -> dict[str, object]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from adapters.slack.blocks import MAX_BUTTONS, SELECT_ACTION, TEXT_LIMIT, render
 from bot.domain import (
     ChannelMention,
@@ -14,6 +16,8 @@ from bot.domain import (
     literal,
     mention_marker,
 )
+
+pytestmark = pytest.mark.slack
 
 
 def elements(post: Post) -> list[dict[str, Any]]:

@@ -17,6 +17,8 @@ from bot.config import ConfigError, Secrets, check_secrets, parse_settings
 from tests.adapters.slack.fake_slack import APP_TOKEN, BOT_TOKEN, TEAM, FakeSlack
 from tests.fakes import until
 
+pytestmark = [pytest.mark.slack, pytest.mark.cli]
+
 TWO = """
 [[communities]]
 platform = "slack"

@@ -6,10 +6,14 @@ import asyncio
 from datetime import timedelta
 from typing import TypeVar
 
+import pytest
+
 from bot.domain import ChannelRef, Post, SentMessage
 from tests.adapters.slack.conftest import SlackTerreau
 from tests.adapters.slack.fake_slack import TEAM
 from tests.fakes import ManualClock
+
+pytestmark = [pytest.mark.slack, pytest.mark.delivery]
 
 T = TypeVar("T")
 

@@ -20,6 +20,8 @@ from tests.adapters.slack.fake_slack import (
     FakeSlack,
 )
 
+pytestmark = [pytest.mark.slack, pytest.mark.ops]
+
 EN = Prompts.load(Path(__file__).parents[3] / "prompts").catalog("en")
 
 CONFIG = """

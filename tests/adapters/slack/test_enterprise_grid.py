@@ -26,6 +26,8 @@ from tests.adapters.slack.conftest import PROMPTS, SECRET, SlackTerreau
 from tests.adapters.slack.fake_slack import BOT_TOKEN, TEAM, FakeSlack
 from tests.fakes import ManualClock, until
 
+pytestmark = pytest.mark.slack
+
 PAYLOADS = Path(__file__).parent / "payloads"
 SECOND = "T0SECOND"
 SECOND_TOKEN = "xoxb-3333-second"

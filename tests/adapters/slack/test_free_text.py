@@ -12,6 +12,8 @@ from tests.adapters.slack.fake_slack import TEAM, FakeSlack
 from tests.adapters.slack.test_http import command, ephemeral_texts
 from tests.fakes import ManualClock, until
 
+pytestmark = pytest.mark.slack
+
 ELECTION = (
     CONFIG
     + """

@@ -9,9 +9,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.domain import BotRemoved, ChoiceMade, CommandInvoked, MessagePosted
 from tests.adapters.slack.conftest import PROMPTS, SlackTerreau
 from tests.fakes import ManualClock, until, wake_sleepers
+
+pytestmark = pytest.mark.slack
 
 PAYLOADS = Path(__file__).parent / "payloads"
 

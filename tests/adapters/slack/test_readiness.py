@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.adapters.slack.conftest import SlackTerreau
 from tests.fakes import until
+
+pytestmark = [pytest.mark.slack, pytest.mark.ops]
 
 
 async def test_socket_mode_is_ready_while_the_socket_is_open(

@@ -13,9 +13,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.adapters.slack.conftest import PROMPTS, SlackTerreau, start_terreau
 from tests.adapters.slack.fake_slack import FakeSlack
 from tests.fakes import ManualClock, until
+
+pytestmark = pytest.mark.slack
 
 PAYLOADS = Path(__file__).parent / "payloads"
 RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}

@@ -7,9 +7,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.domain import BotRemoved, ChoiceMade, CommandInvoked, MessagePosted, ReactionAdded
 from tests.adapters.slack.conftest import SlackTerreau
 from tests.fakes import until
+
+pytestmark = pytest.mark.slack
 
 PAYLOADS = Path(__file__).parent / "payloads"
 

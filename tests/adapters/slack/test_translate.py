@@ -24,6 +24,8 @@ from bot.domain import (
     ReactionRemoved,
 )
 
+pytestmark = pytest.mark.slack
+
 PAYLOADS = Path(__file__).parent / "payloads"
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 OWN = {"U0TERREAU"}

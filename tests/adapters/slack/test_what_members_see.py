@@ -9,6 +9,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from adapters.slack.blocks import TEXT_LIMIT
 from bot.command_line import split_words
 from bot.domain import ChannelRef, CommandInvoked, Mention
@@ -17,6 +19,8 @@ from tests.adapters.slack.conftest import SlackTerreau
 from tests.adapters.slack.fake_slack import TEAM
 from tests.fakes import ManualClock, until
 from tests.prompt_samples import HOSTILE, HOSTILE_LINES, channel, full_digest
+
+pytestmark = pytest.mark.slack
 
 PAYLOADS = Path(__file__).parent / "payloads"
 KEY = f"slack:{TEAM}"

@@ -6,10 +6,9 @@ import logging
 from collections.abc import Mapping
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
-from bot._toml_lines import KeyPath
-from bot.scheduling import CronError, parse_cron
+from bot.config import Cron, KeyPath
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +19,7 @@ class ElectionConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     enabled: StrictBool = False
-    opens: StrictStr = "0 9 1 * *"
+    opens: Cron = "0 9 1 * *"
     nomination_hours: StrictInt = Field(default=120, ge=1, le=24 * 60)
     voting_hours: StrictInt = Field(default=72, ge=1, le=24 * 60)
     method: Literal["single", "ranked"] = "single"
@@ -34,15 +33,6 @@ class ElectionConfig(BaseModel):
     member_left: Literal["keep", "drop"] = "keep"
     channel: StrictStr = "general"
     winner_role: StrictStr | None = None
-
-    @field_validator("opens")
-    @classmethod
-    def _opens(cls, value: str) -> str:
-        try:
-            parse_cron(value)
-        except CronError as error:
-            raise ValueError(f'invalid cron expression "{value}": {error}') from None
-        return value
 
 
 def election_findings(community: Mapping[str, object]) -> list[tuple[KeyPath, str]]:

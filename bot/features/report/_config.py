@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
-from bot.scheduling import CronError, parse_cron
+from bot.config import Cron
 
 _PURPOSE = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
 
@@ -17,24 +17,13 @@ class ReportConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    digest_cron: StrictStr | None = None
+    digest_cron: Cron | None = None
     digest_days: StrictInt = Field(default=7, ge=1, le=366)
     channel: StrictStr = Field(default="moderators", pattern=_PURPOSE)
     unanswered_after_hours: StrictInt = Field(default=24, ge=1, le=24 * 30)
     nudge: StrictBool = False
     exclude_members: tuple[StrictStr, ...] = ()
     chart_dir: Path | None = None
-
-    @field_validator("digest_cron")
-    @classmethod
-    def _cron(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            parse_cron(value)
-        except CronError as error:
-            raise ValueError(f'invalid cron expression "{value}": {error}') from None
-        return value
 
 
 def report_findings(community: Mapping[str, object]) -> list[tuple[tuple[str | int, ...], str]]:

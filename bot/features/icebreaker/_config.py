@@ -9,8 +9,6 @@ from typing import Annotated, Self
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     StrictBool,
     StrictInt,
@@ -20,16 +18,9 @@ from pydantic import (
 )
 
 from bot.activity import LEVELS, Thresholds
-from bot.scheduling import CronError, parse_cron
+from bot.config import ConfigModel, Cron, Slug
 
-_SLUG = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
 _QUIET_HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
-
-
-def _slug(value: str) -> str:
-    if not _SLUG.fullmatch(value):
-        raise ValueError(f'expected a slug (lowercase letters, digits, "-" or "_"), got "{value}"')
-    return value
 
 
 def _level(value: str) -> str:
@@ -38,15 +29,10 @@ def _level(value: str) -> str:
     return value
 
 
-_Slug = Annotated[StrictStr, AfterValidator(_slug)]
 _Level = Annotated[StrictStr, AfterValidator(_level)]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class LevelsConfig(_Model):
+class LevelsConfig(ConfigModel):
     """Activity level thresholds, in days (see README, "Breaking the ice")."""
 
     new_days: StrictInt = Field(default=14, ge=0)
@@ -78,16 +64,16 @@ class LevelsConfig(_Model):
         )
 
 
-class WelcomeConfig(_Model):
+class WelcomeConfig(ConfigModel):
     """Greeting newcomers: where, how long after they join, how many members to introduce."""
 
     enabled: StrictBool = True
-    channel: _Slug | None = None
+    channel: Slug | None = None
     delay_minutes: StrictInt = Field(default=10, ge=0)
     introduce: StrictInt = Field(default=2, ge=0, le=3)
 
 
-class ChampionsConfig(_Model):
+class ChampionsConfig(ConfigModel):
     """Volunteers asked by DM to answer first posts (and start rituals), `weekly_cap` a week."""
 
     enabled: StrictBool = True
@@ -95,32 +81,23 @@ class ChampionsConfig(_Model):
     rituals: StrictBool = True
 
 
-class IcebreakerConfig(_Model):
+class IcebreakerConfig(ConfigModel):
     """Icebreaker posts that invite a few quieter members by name, with care."""
 
     enabled: StrictBool = False
-    schedule: StrictStr = "0 18 * * 2"
-    channel: _Slug = "general"
+    schedule: Cron = "0 18 * * 2"
+    channel: Slug = "general"
     max_invitees: StrictInt = Field(default=3, ge=1, le=10)
     cooldown_days: StrictInt = Field(default=14, ge=1)
     max_unanswered: StrictInt = Field(default=2, ge=1)
     pause_days: StrictInt = Field(default=90, ge=1)
     quiet_hours: StrictStr = "22:00-08:00"
     invite_levels: tuple[_Level, ...] = ("new", "occasional", "quiet", "never_spoke")
-    channel_tags: dict[_Slug, tuple[_Slug, ...]] = Field(default_factory=dict)
+    channel_tags: dict[Slug, tuple[Slug, ...]] = Field(default_factory=dict)
     grace_minutes: StrictInt = Field(default=120, ge=0)
     welcome: WelcomeConfig = WelcomeConfig()
     champions: ChampionsConfig = ChampionsConfig()
     levels: LevelsConfig = LevelsConfig()
-
-    @field_validator("schedule")
-    @classmethod
-    def _schedule(cls, value: str) -> str:
-        try:
-            parse_cron(value)
-        except CronError as error:
-            raise ValueError(f'invalid cron expression "{value}": {error}') from None
-        return value
 
     @field_validator("quiet_hours")
     @classmethod

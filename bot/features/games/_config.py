@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Literal, Self
+from typing import Literal, Self
 
 from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     StrictBool,
     StrictInt,
@@ -19,47 +15,23 @@ from pydantic import (
     model_validator,
 )
 
-from bot._toml_lines import KeyPath
-from bot.scheduling import CronError, parse_cron
+from bot.config import ConfigModel, Cron, KeyPath, Slug
 
-_SLUG = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
 POLL_KINDS = ("this_or_that", "would_you_rather")
 SEASON_MONTHS = (1, 2, 3, 4, 6, 12)
 
 
-def _slug(value: str) -> str:
-    if not _SLUG.fullmatch(value):
-        raise ValueError(f'expected a slug (lowercase letters, digits, "-" or "_"), got "{value}"')
-    return value
-
-
-_Slug = Annotated[StrictStr, AfterValidator(_slug)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class GameScheduleConfig(_Model):
+class GameScheduleConfig(ConfigModel):
     """A game started on a cron schedule: a trivia round or a poll from the content."""
 
-    name: _Slug
+    name: Slug
     game: Literal["trivia", "poll"]
-    cron: StrictStr
+    cron: Cron
     channel: StrictStr | None = None
-    category: _Slug | None = None
+    category: Slug | None = None
     questions: StrictInt | None = Field(default=None, ge=1, le=20)
     kind: Literal["this_or_that", "would_you_rather"] | None = None
     grace_minutes: StrictInt = Field(default=30, ge=0)
-
-    @field_validator("cron")
-    @classmethod
-    def _cron(cls, value: str) -> str:
-        try:
-            parse_cron(value)
-        except CronError as error:
-            raise ValueError(f'invalid cron expression "{value}": {error}') from None
-        return value
 
     @model_validator(mode="after")
     def _fields_of_the_game(self) -> Self:
@@ -70,7 +42,7 @@ class GameScheduleConfig(_Model):
         return self
 
 
-class GamesConfig(_Model):
+class GamesConfig(ConfigModel):
     """Games of one community: trivia, quick polls, two truths and a lie, seasons."""
 
     enabled: StrictBool = True

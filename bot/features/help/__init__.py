@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from bot.commands import HELP_GROUP, Command, CommandContext, Option
+from bot.feature import Feature, FeatureContext
 from bot.prompts import Catalog
 
-if TYPE_CHECKING:
-    from bot.app import App
 
-
-def setup(app: App) -> None:
+def setup(app: FeatureContext) -> None:
     """Declare `/terreau help`."""
 
     async def show_help(ctx: CommandContext) -> None:
@@ -29,7 +25,7 @@ def setup(app: App) -> None:
     )
 
 
-def help_variables(app: App, catalog: Catalog, topic: str | None) -> dict[str, object]:
+def help_variables(app: FeatureContext, catalog: Catalog, topic: str | None) -> dict[str, object]:
     """Return what the help template shows: every group, or one group's commands.
 
     Descriptions are rendered posts, so their own markup (a `command` in code) shows.
@@ -52,3 +48,6 @@ def help_variables(app: App, catalog: Catalog, topic: str | None) -> dict[str, o
 def _help_key(command: Command) -> str:
     parts = ("commands", command.group, command.action, "help")
     return ".".join(part for part in parts if part)
+
+
+FEATURE = Feature(name="help", order=10, setup=setup)

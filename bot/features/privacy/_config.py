@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Self
 
-from pydantic import Field, StrictInt, StrictStr, field_validator, model_validator
+from pydantic import Field, StrictInt, model_validator
 
-from bot.config._base import _Model
-from bot.scheduling import CronError, parse_cron
+from bot.config import ConfigModel, Cron
 
 
-class PrivacyConfig(_Model):
+class PrivacyConfig(ConfigModel):
     """Retention of the interaction log and of message text, and the daily purge."""
 
     retention_days: StrictInt = Field(default=395, ge=1)
@@ -23,17 +22,8 @@ class PrivacyConfig(_Model):
     """After Terreau is removed from the community, its data is deleted after this."""
     export_retention_hours: StrictInt = Field(default=24, ge=1)
     """A member's export file is deleted from the server after this."""
-    purge_cron: StrictStr = "17 3 * * *"
+    purge_cron: Cron = "17 3 * * *"
     """When the daily purge runs, in the community's timezone."""
-
-    @field_validator("purge_cron")
-    @classmethod
-    def _cron(cls, value: str) -> str:
-        try:
-            parse_cron(value)
-        except CronError as error:
-            raise ValueError(f'invalid cron expression "{value}": {error}') from None
-        return value
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
