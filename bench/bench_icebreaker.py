@@ -6,7 +6,7 @@ over 90 days: 5 % core, 15 % active, 30 % occasional, 25 % quiet (silent for 40-
 days), 25 % never spoke; 2 % bots, 3 % gone, 1 % opted out, and a history of past
 invitations. Then times, as the icebreaker does before every post:
 
-1. levels: `current_levels` (one aggregate query over the rollups, joined to the
+1. levels: `uow.activity.levels` (one aggregate query over the rollups, joined to the
    members, classifying in the database);
 2. selection, as `Invitations.plan` does it before a post: the database shortlists the
    members some rule could choose, in rotation order, and `select` (the pure gentleness
@@ -36,7 +36,7 @@ from pathlib import Path
 from sqlalchemy import insert, make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.activity import Level, Thresholds, current_levels
+from bot.activity import Level, Thresholds
 from bot.features.icebreaker import Candidate, Contact, Rules, Selection, select
 from bot.storage import Database, rotation_order, upgrade
 from bot.storage.icebreaker import InvitationRow
@@ -200,7 +200,7 @@ async def measure(name: str, url: str, members: int, interactions: int) -> None:
         community_id, rollup_rows = await populate(database, members, interactions)
         began = time.perf_counter()
         async with database.read() as uow:
-            levels = await current_levels(uow, community_id, TODAY, THRESHOLDS)
+            levels = await uow.activity.levels(community_id, TODAY, THRESHOLDS)
         levels_time = time.perf_counter() - began
 
         began = time.perf_counter()

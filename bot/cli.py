@@ -376,11 +376,15 @@ def _platforms(
     replay: Replay | None,
 ) -> tuple[dict[str, ChatPlatform], ConsoleAdapter | None]:
     from adapters.console import ConsoleAdapter, lines_from_file, lines_from_stdin
+    from adapters.matrix import matrix_platform
 
     platforms: dict[str, ChatPlatform] = {}
     slack = _slack_platform(settings, secrets, clock)
     if slack is not None:
         platforms["slack"] = slack
+    matrix = matrix_platform(settings, secrets, clock)
+    if matrix is not None:
+        platforms["matrix"] = matrix
     consoles = [community for community in settings.communities if community.platform == "console"]
     if len(consoles) > 1:
         raise StartupError(

@@ -13,6 +13,11 @@ from bot.domain import ChannelRef, ChoiceMade, CommandInvoked, Member, Post, Sen
 from bot.ports import EventSink, Forbidden, PlatformError
 from bot.prompts import Catalog, Prompts
 
+# The real-time bound of one wait for work the app does (a database round trip, a
+# connection): generous for a loaded two-core machine. A test waits on what the app did,
+# never on elapsed time; pytest-timeout (300 s) bounds a whole test that hangs.
+PATIENCE = 120.0
+
 
 class ManualClock:
     """A clock that moves only when a test advances it."""
@@ -60,7 +65,7 @@ class ManualClock:
         none is still due: what the move woke (a lease renewal, a watch) has done its work,
         however long its database round trip took."""
         await self.advance(delta)
-        async with asyncio.timeout(30):
+        async with asyncio.timeout(PATIENCE):
             while self.next_wake(timedelta(0)) is not None or self.sleeping != sleepers:  # noqa: ASYNC110 (a bounded probe)
                 await asyncio.sleep(0.001)
 
@@ -173,8 +178,9 @@ class FakePlatform:
 
 
 async def until(condition: Callable[[], bool]) -> None:
-    """Return once `condition()` holds (work done in other tasks or threads); 30 s safety net."""
-    async with asyncio.timeout(30):
+    """Return once `condition()` holds (work done in other tasks or threads); bounded by
+    `PATIENCE`."""
+    async with asyncio.timeout(PATIENCE):
         while not condition():  # noqa: ASYNC110 (a bounded test probe, not a real-time wait)
             await asyncio.sleep(0.001)
 
@@ -184,13 +190,14 @@ async def wake_sleepers(clock: ManualClock, done: Callable[[], bool], *, within:
 
     Retries and back-offs wait on the clock: rather than guessing how far to move it,
     wait until one of them is asleep, then move the clock to exactly when it wakes.
+    Each wait is bounded by `PATIENCE`, the whole by pytest-timeout: a loaded machine
+    is no reason to fail.
     """
-    async with asyncio.timeout(30):
-        while not done():
-            await until(lambda: done() or clock.next_wake(within) is not None)
-            wake = clock.next_wake(within)
-            if wake is not None and not done():
-                await clock.set(max(wake, clock.now()))
+    while not done():
+        await until(lambda: done() or clock.next_wake(within) is not None)
+        wake = clock.next_wake(within)
+        if wake is not None and not done():
+            await clock.set(max(wake, clock.now()))
 
 
 @dataclass

@@ -22,6 +22,7 @@ SECRET_ENV_VARS = (
     "SLACK_BOT_TOKEN",
     "SLACK_APP_TOKEN",
     "SLACK_SIGNING_SECRET",
+    "MATRIX_ACCESS_TOKEN",
     "TERREAU_DATABASE_PASSWORD",
 )
 
@@ -88,6 +89,8 @@ def env_var_for(path: KeyPath) -> str | None:
         if "signing" in name or "secret" in name:
             return "SLACK_SIGNING_SECRET"
         return "SLACK_APP_TOKEN" if "app" in name else "SLACK_BOT_TOKEN"
+    if section == "matrix" or "matrix" in name:
+        return "MATRIX_ACCESS_TOKEN"
     return None
 
 

@@ -17,7 +17,7 @@ from pydantic_core import ErrorDetails
 from bot._toml_lines import KeyPath, Locator
 from bot.config._checks import Finding, community_key_findings, secret_findings, suggestion
 from bot.config._errors import ConfigError, ConfigProblem, format_path
-from bot.config._models import REFERENCE_ERROR, CommunityConfig, Settings
+from bot.config._models import REFERENCE_ERROR, CommunityConfig, Settings, matrix_findings
 from bot.config._sections import registered_sections
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,7 @@ def _file_findings(data: Mapping[str, Any]) -> list[Finding]:
         if not communities:
             findings.append((("communities",), "add at least one [[communities]] table"))
         findings.extend(community_key_findings(communities))
+        findings.extend(matrix_findings(data))
         rules = [section.findings for section in registered_sections() if section.findings]
         for index, community in enumerate(communities):
             if isinstance(community, Mapping):

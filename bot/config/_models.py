@@ -27,7 +27,7 @@ from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError, c
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from bot.config._base import Slug, _Model, slug
+from bot.config._base import SLUG, Slug, _Model, slug
 from bot.config._checks import community_key_findings, suggestion
 from bot.config._errors import format_path
 from bot.config._observability import ObservabilityConfig
@@ -48,6 +48,9 @@ _CONSOLE_NAME = re.compile(r"[\w.-]+")
 _URL_PASSWORD = re.compile(r"^[^:/]+://[^/@]*:[^/@]+@")
 _DISCORD_ID = re.compile(r"[0-9]{15,21}")
 _SLACK_ID = re.compile(r"[TE][A-Z0-9]{2,}")
+_MATRIX_USER = re.compile(r"@[a-z0-9._=/+-]+:[A-Za-z0-9.:\[\]-]+")
+_MATRIX_ROOM = re.compile(r"![A-Za-z0-9_=+/.-]+(?::[A-Za-z0-9.:\[\]-]+)?")
+"""A room id: `!opaque:server`, or `!hash` from room version 12 on."""
 
 
 def _url(value: str, schemes: tuple[str, ...]) -> str:
@@ -61,6 +64,12 @@ def _url(value: str, schemes: tuple[str, ...]) -> str:
 def _console_name(value: str) -> str:
     if not _CONSOLE_NAME.fullmatch(value):
         raise ValueError(f'expected one word (letters, digits, "_", "-" or "."), got "{value}"')
+    return value
+
+
+def _slug_or(value: str, wanted: str) -> str:
+    if not SLUG.fullmatch(value):
+        raise ValueError(f'expected {wanted}, got "{value}"')
     return value
 
 
@@ -141,6 +150,36 @@ class SlackSettings(_Model):
         return _url(value, ("https", "http")).rstrip("/") + "/"
 
 
+class MatrixSettings(_Model):
+    """The Matrix connection: homeserver, the bot's account and the command prefix.
+
+    The access token comes from the MATRIX_ACCESS_TOKEN environment variable.
+    """
+
+    homeserver: StrictStr = "http://127.0.0.1:8008"
+    user_id: StrictStr = ""
+    command_prefix: NonEmpty = "!terreau"
+
+    @field_validator("homeserver")
+    @classmethod
+    def _homeserver(cls, value: str) -> str:
+        return _url(value, ("https", "http")).rstrip("/")
+
+    @field_validator("user_id")
+    @classmethod
+    def _user_id(cls, value: str) -> str:
+        if value and not _MATRIX_USER.fullmatch(value):
+            raise ValueError(f'a Matrix user id looks like "@terreau:example.org", got "{value}"')
+        return value
+
+    @field_validator("command_prefix")
+    @classmethod
+    def _command_prefix(cls, value: str) -> str:
+        if any(character.isspace() for character in value):
+            raise ValueError(f'the command prefix is one word, like "!terreau", got "{value}"')
+        return value
+
+
 class SchedulerSettings(_Model):
     """How many scheduled runs may execute at once."""
 
@@ -167,7 +206,7 @@ class IngestSettings(_Model):
 class CommunityConfig(_Model):
     """One community the bot serves, with its language, timezone, channels and rituals."""
 
-    platform: Literal["console", "discord", "slack"]
+    platform: Literal["console", "discord", "slack", "matrix"]
     id: StrictStr
     name: NonEmpty
     language: Literal["en", "fr"] = "en"
@@ -203,6 +242,8 @@ class CommunityConfig(_Model):
             raise ValueError(f'a Slack workspace id looks like "T0123ABCD", got "{value}"')
         if platform == "console":
             slug(value)
+        if platform == "matrix" and not _MATRIX_ROOM.fullmatch(value):
+            _slug_or(value, 'a Matrix space id like "!abc:example.org", or a slug naming the rooms')
         return value
 
     @field_validator("timezone")
@@ -274,6 +315,7 @@ class Settings(_Model):
     console: ConsoleSettings = ConsoleSettings()
     discord: DiscordSettings = DiscordSettings()
     slack: SlackSettings = SlackSettings()
+    matrix: MatrixSettings = MatrixSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     ingest: IngestSettings = IngestSettings()
     observability: ObservabilityConfig = ObservabilityConfig()
@@ -335,6 +377,45 @@ class Settings(_Model):
     def _unique_communities(self) -> Self:
         _raise_findings(community_key_findings([c.model_dump() for c in self.communities]))
         return self
+
+    @model_validator(mode="after")
+    def _matrix_rooms(self) -> Self:
+        _raise_findings(matrix_findings(self.model_dump()))
+        return self
+
+
+def matrix_findings(data: Mapping[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
+    """Find Matrix communities without the bot's user id, or with room ids that are not."""
+    findings: list[tuple[tuple[str | int, ...], str]] = []
+    communities = data.get("communities")
+    matrix = data.get("matrix")
+    user_id = matrix.get("user_id") if isinstance(matrix, Mapping) else None
+    for index, community in enumerate(communities if isinstance(communities, list) else ()):
+        if not isinstance(community, Mapping) or community.get("platform") != "matrix":
+            continue
+        if not user_id:
+            findings.append(
+                (("matrix", "user_id"), "set the bot's Matrix user id: a community is on Matrix")
+            )
+        channels = community.get("channels")
+        channels = channels if isinstance(channels, Mapping) else {}
+        for purpose, room_id in channels.items():
+            if isinstance(room_id, str) and not _MATRIX_ROOM.fullmatch(room_id):
+                findings.append(
+                    (
+                        ("communities", index, "channels", str(purpose)),
+                        f'a Matrix room id looks like "!abc:example.org", got "{room_id}"',
+                    )
+                )
+        space = community.get("id")
+        if not channels and not (isinstance(space, str) and _MATRIX_ROOM.fullmatch(space)):
+            findings.append(
+                (
+                    ("communities", index, "channels"),
+                    "a Matrix community without a space needs at least one room",
+                )
+            )
+    return list(dict.fromkeys(findings))
 
 
 def _again(error: ErrorDetails) -> InitErrorDetails:

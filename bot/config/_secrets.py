@@ -25,6 +25,7 @@ class Secrets:
     slack_bot_token: str | None = None
     slack_app_token: str | None = None
     slack_signing_secret: str | None = None
+    matrix_access_token: str | None = None
     database_password: str | None = None
     slack_workspace_tokens: Mapping[str, str] = field(default_factory=dict)
 
@@ -47,6 +48,7 @@ class Secrets:
             slack_bot_token=read("SLACK_BOT_TOKEN"),
             slack_app_token=read("SLACK_APP_TOKEN"),
             slack_signing_secret=read("SLACK_SIGNING_SECRET"),
+            matrix_access_token=read("MATRIX_ACCESS_TOKEN"),
             database_password=read("TERREAU_DATABASE_PASSWORD"),
         )
 
@@ -88,9 +90,14 @@ def check_secrets(settings: Settings, secrets: Secrets) -> None:
         "SLACK_BOT_TOKEN": secrets.slack_bot_token,
         "SLACK_APP_TOKEN": secrets.slack_app_token,
         "SLACK_SIGNING_SECRET": secrets.slack_signing_secret,
+        "MATRIX_ACCESS_TOKEN": secrets.matrix_access_token,
     }
     slack_mode = "SLACK_APP_TOKEN" if settings.slack.mode == "socket" else "SLACK_SIGNING_SECRET"
-    needs = {"discord": ("DISCORD_TOKEN",), "slack": ("SLACK_BOT_TOKEN", slack_mode)}
+    needs = {
+        "discord": ("DISCORD_TOKEN",),
+        "slack": ("SLACK_BOT_TOKEN", slack_mode),
+        "matrix": ("MATRIX_ACCESS_TOKEN",),
+    }
     reported: set[str] = set()
     problems: list[ConfigProblem] = []
     shared_token: list[str] = []

@@ -76,14 +76,18 @@ class Terreau:
         )
         database = await Database.connect(self.url, clock=self.clock)
         self.platform = self.platform_type(name="console")
-        self.app = await create_app(
-            settings,
-            database=database,
-            prompts=self.prompts,  # type: ignore[arg-type]
-            platforms={"console": self.platform},
-            clock=self.clock,
-        )
-        await self.app.start()
+        try:
+            self.app = await create_app(
+                settings,
+                database=database,
+                prompts=self.prompts,  # type: ignore[arg-type]
+                platforms={"console": self.platform},
+                clock=self.clock,
+            )
+        except BaseException:
+            await database.close()
+            raise
+        await self.app.start()  # `stop` closes it, even if this fails
         await self.app.scheduler.idle()
         return self.app
 
@@ -173,5 +177,7 @@ async def terreau(tmp_path: Path) -> AsyncIterator[Terreau]:
     url = f"sqlite+aiosqlite:///{tmp_path / 'terreau.db'}"
     await upgrade(url)
     bot = Terreau(url, tmp_path)
-    yield bot
-    await bot.stop()
+    try:
+        yield bot
+    finally:
+        await bot.stop()

@@ -10,7 +10,7 @@ import pytest
 from bot.domain import ChannelRef, Post
 from bot.ports import Forbidden, RateLimited, Unavailable
 from tests.e2e.conftest import KEY, MOD, Terreau
-from tests.fakes import until
+from tests.fakes import PATIENCE, until
 
 pytestmark = pytest.mark.delivery
 
@@ -42,7 +42,7 @@ async def test_rate_limits_and_outages_are_retried_on_the_clock(terreau: Terreau
     await terreau.clock.advance(timedelta(seconds=30))  # Retry-After
     await until(lambda: terreau.platform.attempts == 2)
     await terreau.clock.advance(timedelta(seconds=1))  # first backoff
-    await asyncio.wait_for(running, timeout=30)
+    await asyncio.wait_for(running, timeout=PATIENCE)
     assert terreau.platform.attempts == 3
     assert len(terreau.platform.posts()) == 1
     assert terreau.said(terreau.platform.posts("respond")[-1]) == "messages.posts.posted"

@@ -99,6 +99,13 @@ def restore_logging() -> Iterator[None]:
 
 async def seed(url: str) -> None:
     database = await Database.connect(url)
+    try:
+        await seed_on(database)
+    finally:
+        await database.close()
+
+
+async def seed_on(database: Database) -> None:
     async with database.transaction() as uow:
         community = await uow.communities.ensure("console:demo", "console", "demo", "Demo")
     now = datetime.now(UTC)
@@ -118,10 +125,11 @@ async def seed(url: str) -> None:
     ]
     writer = InteractionWriter(database)
     await writer.start()
-    for row in rows:
-        await writer.submit(row)
-    await writer.stop()
-    await database.close()
+    try:
+        for row in rows:
+            await writer.submit(row)
+    finally:
+        await writer.stop()
 
 
 def test_the_html_report_is_self_contained(tmp_path: Path, capsys) -> None:
@@ -161,6 +169,13 @@ async def seed_features(url: str) -> None:
     """A poll two days ago, and the level snapshots of the last two complete months; the
     moderator (excluded from figures) voted and moved up too."""
     database = await Database.connect(url)
+    try:
+        await seed_features_on(database)
+    finally:
+        await database.close()
+
+
+async def seed_features_on(database: Database) -> None:
     now = datetime.now(UTC)
     after = month_of(month_of(now) - timedelta(days=1))
     before = month_of(after - timedelta(days=1))
@@ -181,7 +196,6 @@ async def seed_features(url: str) -> None:
         await uow.members.upsert_seen(community, "mod", "Mo")
         await uow.activity.record_month(community, before, {"zoe": Level.QUIET, "mod": Level.QUIET})
         await uow.activity.record_month(community, after, {"zoe": Level.CORE, "mod": Level.CORE})
-    await database.close()
 
 
 def test_the_html_report_has_the_features_figures(tmp_path: Path) -> None:

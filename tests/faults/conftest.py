@@ -151,16 +151,21 @@ class FaultBot:
             platform = FakePlatform(name="console")
         if isinstance(platform, FakePlatform):
             self.platform = platform
-        self.app = await create_app(
-            settings_,
-            database=database,
-            prompts=self.prompts if prompts is None else prompts,  # type: ignore[arg-type]
-            platforms={"console": platform},
-            clock=self.clock,
-        )
-        await self.app.start()
-        await self.app.scheduler.idle()
-        return self.app
+        try:
+            app = await create_app(
+                settings_,
+                database=database,
+                prompts=self.prompts if prompts is None else prompts,  # type: ignore[arg-type]
+                platforms={"console": platform},
+                clock=self.clock,
+            )
+        except BaseException:
+            await database.close()
+            raise
+        self.app = app  # stopped by `stop`, even if what follows fails
+        await app.start()
+        await app.scheduler.idle()
+        return app
 
     def said(self, post: Post, *names: str) -> tuple[str, dict[str, object]]:
         """The prompt `post` is, and the variables `names` it was given."""
@@ -224,8 +229,10 @@ async def fault_bot(tmp_path: Path) -> AsyncIterator[FaultBot]:
     """A migrated SQLite file and a bot to start on it; stopped at the end."""
     bot = FaultBot(tmp_path)
     await upgrade(bot.url)
-    yield bot
-    await bot.stop()
+    try:
+        yield bot
+    finally:
+        await bot.stop()
 
 
 class Locker:
@@ -256,8 +263,10 @@ class Locker:
 def locker(fault_bot: FaultBot) -> Iterator[Locker]:
     """A second writer on the bot's database file."""
     held = Locker(fault_bot.db_path)
-    yield held
-    held.close()
+    try:
+        yield held
+    finally:
+        held.close()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -25,7 +25,7 @@ from bot.commands import CommandRegistry
 from bot.config import load_settings
 from bot.prompts import Prompts
 from bot.storage import Database
-from tests.fakes import ManualClock
+from tests.fakes import PATIENCE, ManualClock
 
 
 def say(line: str) -> None:
@@ -69,8 +69,9 @@ async def run(arguments: argparse.Namespace) -> None:
             if line[0] == "advance":
                 sleeping = clock.sleeping
                 await clock.advance(timedelta(seconds=float(line[1])))
-                async with asyncio.timeout(30):
-                    while clock.sleeping < sleeping:  # noqa: ASYNC110 (bounded probe)
+                async with asyncio.timeout(PATIENCE):
+                    # Settled: nothing due is left, and what the move woke sleeps again.
+                    while clock.next_wake(timedelta(0)) is not None or clock.sleeping < sleeping:  # noqa: ASYNC110 (bounded probe)
                         await asyncio.sleep(0.001)
                 say("advanced")
     finally:

@@ -13,6 +13,7 @@ from adapters.console.render import Frame, render_post
 from adapters.console.translate import Context, translate_line
 from bot.domain import Community, Member, Mention, MessagePosted
 from bot.storage import CommunityDirectory, Database, InteractionWriter, interaction_from_event
+from tests.fakes import PATIENCE
 from tests.faults.conftest import KEY, MOD, PROMPTS, FaultBot, config_text, message
 
 pytestmark = pytest.mark.core
@@ -178,12 +179,12 @@ async def test_a_row_no_driver_can_encode_is_refused_alone(fault_bot: FaultBot) 
         for row in rows:
             assert row is not None
             await writer.submit(row)
-        await asyncio.wait_for(writer.flush(), timeout=30)
+        await asyncio.wait_for(writer.flush(), timeout=PATIENCE)
         later = message(MOD, now, text="after")
         row = interaction_from_event(later, community_id, store_content=False)
         assert row is not None
         await writer.submit(row)
-        await asyncio.wait_for(writer.flush(), timeout=30)
+        await asyncio.wait_for(writer.flush(), timeout=PATIENCE)
     finally:
         await writer.stop()
         await database.close()

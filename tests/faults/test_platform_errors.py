@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from bot.ports import Forbidden, NotFound, RateLimited, Unavailable
-from tests.fakes import until
+from tests.fakes import PATIENCE, until
 from tests.faults.conftest import AT_NINE, MOD, QUESTION_JOB, FaultBot, TimedPlatform
 
 pytestmark = pytest.mark.delivery
@@ -32,7 +32,7 @@ async def run_until_settled(bot: FaultBot, platform: TimedPlatform, waits: list[
         assert platform.attempts == attempt  # not a moment before the wait is over
         await bot.clock.advance(timedelta(seconds=1))
     assert bot.app is not None
-    await asyncio.wait_for(bot.app.scheduler.idle(), timeout=30)
+    await asyncio.wait_for(bot.app.scheduler.idle(), timeout=PATIENCE)
 
 
 def seconds_after_nine(times: list[datetime]) -> list[float]:

@@ -354,7 +354,7 @@ RULES = [
     (
         ('platform = "console"', 'platform = "irc"'),
         "communities[0].platform",
-        "expected 'console', 'discord' or 'slack', got \"irc\"",
+        "expected 'console', 'discord', 'slack' or 'matrix', got \"irc\"",
         "platform",
     ),
     (
@@ -786,8 +786,8 @@ def test_an_unknown_secret_key_lists_every_env_var() -> None:
     problem = only_problem('api_key = "abc"\n' + BASE)
     assert problem.message == (
         "remove 'api_key': secrets are never read from the config file; set them in the "
-        "environment (DISCORD_TOKEN, SLACK_BOT_TOKEN, SLACK_APP_TOKEN, SLACK_SIGNING_SECRET "
-        "or TERREAU_DATABASE_PASSWORD)"
+        "environment (DISCORD_TOKEN, SLACK_BOT_TOKEN, SLACK_APP_TOKEN, SLACK_SIGNING_SECRET, "
+        "MATRIX_ACCESS_TOKEN or TERREAU_DATABASE_PASSWORD)"
     )
 
 

@@ -33,7 +33,7 @@ from bot.domain import (
     mention_marker,
 )
 from bot.ports import ChatPlatform, Forbidden, NotFound, Unsupported
-from tests.fakes import ManualClock
+from tests.fakes import PATIENCE, ManualClock
 
 pytestmark = pytest.mark.console
 
@@ -63,7 +63,9 @@ class Collector:
 
     async def wait_for(self, count: int) -> None:
         async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(lambda: len(self.events) >= count), 5)
+            await asyncio.wait_for(
+                self._changed.wait_for(lambda: len(self.events) >= count), PATIENCE
+            )
 
     def kinds(self) -> list[str]:
         return [type(event).__name__ for event in self.events]
@@ -368,7 +370,7 @@ async def test_stop_ends_a_reader_waiting_for_input_and_is_idempotent() -> None:
     await adapter.start(sink)
     feed.put("before")
     await sink.wait_for(1)
-    async with asyncio.timeout(5):  # the feed never ends: only `stop` can end the reader
+    async with asyncio.timeout(PATIENCE):  # the feed never ends: only `stop` can end the reader
         await adapter.stop()
         await adapter.finished()
         await adapter.stop()

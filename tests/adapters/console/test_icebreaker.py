@@ -18,7 +18,7 @@ from bot.prompts import Prompts
 from bot.storage import Database
 from bot.storage.migrate import upgrade
 from tests.adapters.console.test_adapter import Feed
-from tests.fakes import ManualClock, PromptLog, Rendered
+from tests.fakes import PATIENCE, ManualClock, PromptLog, Rendered
 
 pytestmark = [pytest.mark.console, pytest.mark.icebreaker]
 
@@ -81,7 +81,7 @@ class Session:
         await self.app.scheduler.idle()
 
     async def until(self, condition: Callable[[], bool | Awaitable[bool]]) -> None:
-        async with asyncio.timeout(30):
+        async with asyncio.timeout(PATIENCE):
             while True:
                 result = condition()
                 if result if isinstance(result, bool) else await result:

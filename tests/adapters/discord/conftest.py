@@ -90,8 +90,10 @@ def discord_settings(
 async def server() -> AsyncIterator[FakeDiscord]:
     fake = FakeDiscord()
     await fake.start()
-    yield fake
-    await fake.stop()
+    try:
+        yield fake
+    finally:
+        await fake.stop()
 
 
 class Running:
@@ -123,14 +125,18 @@ class Running:
             guild_ready_timeout=0.01,
         )
         database = await Database.connect(url, clock=self.clock)
-        self.app = await create_app(
-            settings,
-            database=database,
-            prompts=prompts,
-            platforms={"discord": self.adapter},
-            clock=self.clock,
-            commands=commands,
-        )
+        try:
+            self.app = await create_app(
+                settings,
+                database=database,
+                prompts=prompts,
+                platforms={"discord": self.adapter},
+                clock=self.clock,
+                commands=commands,
+            )
+        except BaseException:
+            await database.close()
+            raise
         # Subscribed after the features, so this runs once they have handled the event.
         self.app.dispatcher.subscribe(BotAdded, self._presence)
         self.app.dispatcher.subscribe(BotRemoved, self._presence)
@@ -162,5 +168,7 @@ class Running:
 @pytest.fixture
 async def running(server: FakeDiscord, tmp_path: Path) -> AsyncIterator[Running]:
     bot = Running(server, tmp_path)
-    yield bot
-    await bot.stop()
+    try:
+        yield bot
+    finally:
+        await bot.stop()

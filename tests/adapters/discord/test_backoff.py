@@ -9,7 +9,7 @@ import pytest
 
 from adapters.discord._gateway import Backoff
 from tests.adapters.discord.conftest import START
-from tests.fakes import ManualClock, until
+from tests.fakes import PATIENCE, ManualClock, until
 
 pytestmark = pytest.mark.discord
 
@@ -37,7 +37,7 @@ async def test_a_wait_passes_on_the_clock() -> None:
     assert not waiting.done()
 
     await clock.advance(timedelta(seconds=2.1))
-    async with asyncio.timeout(5):
+    async with asyncio.timeout(PATIENCE):
         await waiting
 
 

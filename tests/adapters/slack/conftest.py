@@ -146,14 +146,22 @@ async def start_terreau(
         **adapter_options,
     )
     database = await Database.connect(url, clock=clock)
-    app = await create_app(
-        settings,
-        database=database,
-        prompts=PromptLog(PROMPTS),  # type: ignore[arg-type]
-        platforms={"slack": adapter},
-        clock=clock,
-    )
-    await app.start()
+    try:
+        app = await create_app(
+            settings,
+            database=database,
+            prompts=PromptLog(PROMPTS),  # type: ignore[arg-type]
+            platforms={"slack": adapter},
+            clock=clock,
+        )
+    except BaseException:
+        await database.close()
+        raise
+    try:
+        await app.start()
+    except BaseException:
+        await app.stop()  # a start that failed half way leaves nothing open
+        raise
     return app, adapter
 
 

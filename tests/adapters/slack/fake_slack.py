@@ -16,6 +16,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from tests.fakes import PATIENCE
+
 TEAM = "T0TERREAU"
 BOT_USER = "U0TERREAU"
 BOT_TOKEN = "xoxb-1111-terreau"
@@ -345,7 +347,7 @@ class FakeSlack:
 
     async def push(self, envelope: Mapping[str, Any]) -> None:
         """Send an envelope to every connected Socket Mode client."""
-        async with asyncio.timeout(30):
+        async with asyncio.timeout(PATIENCE):
             while not self.sockets:  # noqa: ASYNC110 (waits for the client's connection)
                 await asyncio.sleep(0.001)
         for socket in self.sockets:

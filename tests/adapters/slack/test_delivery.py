@@ -11,7 +11,7 @@ import pytest
 from bot.domain import ChannelRef, Post, SentMessage
 from tests.adapters.slack.conftest import SlackTerreau
 from tests.adapters.slack.fake_slack import TEAM
-from tests.fakes import ManualClock
+from tests.fakes import PATIENCE, ManualClock
 
 pytestmark = [pytest.mark.slack, pytest.mark.delivery]
 
@@ -35,7 +35,7 @@ async def queue(terreau: SlackTerreau, text: str, nonce: str) -> int:
 
 async def back_off_until_done(sending: asyncio.Task[T], clock: ManualClock) -> T:
     """Move the clock a second at a time (the outbox's back-off) until the send is done."""
-    async with asyncio.timeout(30):
+    async with asyncio.timeout(PATIENCE):
         while not sending.done():
             await clock.advance(timedelta(seconds=1))
     return await sending

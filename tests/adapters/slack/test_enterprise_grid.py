@@ -19,6 +19,7 @@ from adapters.slack import SlackAdapter, Workspace
 from bot.app import App, create_app
 from bot.config import parse_settings
 from bot.domain import BotRemoved, MessagePosted
+from bot.features.privacy._config import PrivacyConfig
 from bot.features.privacy._retention import Retention
 from bot.storage import Database
 from bot.storage.migrate import upgrade
@@ -144,7 +145,7 @@ async def test_the_revoked_workspaces_data_goes_after_the_grace_and_the_others_s
             await uow.optouts.add(community_id, "U0ALICE", "dm")
     await revoke(grid)
 
-    grace = app.communities[f"slack:{TEAM}"].privacy.departure_grace_days
+    grace = app.communities[f"slack:{TEAM}"].section(PrivacyConfig).departure_grace_days
     await clock.set(datetime.fromtimestamp(1795420800, tz=UTC) + timedelta(days=grace, hours=1))
     retention = Retention(app)
     for key in (f"slack:{TEAM}", f"slack:{SECOND}"):
