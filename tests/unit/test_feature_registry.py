@@ -16,6 +16,7 @@ def test_every_feature_folder_is_found_in_its_declared_order() -> None:
         "posts",
         "games",
         "election",
+        "groups",
         "icebreaker",
         "me",
         "report",

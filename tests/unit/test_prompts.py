@@ -61,6 +61,13 @@ COMMAND_TREE: dict[str, dict[str, tuple[str, ...]]] = {
         "decide": ("member",),
     },
     "icebreaker": {"preview": (), "now": (), "stats": ()},
+    "group": {
+        "propose": ("topic", "why"),
+        "list": (),
+        "join": ("group",),
+        "leave": ("group",),
+        "close": ("group",),
+    },
     "me": {
         "optout": (),
         "optin": (),
