@@ -228,7 +228,7 @@ class Groups(Repository):
             .where(_members.group_id.in_(group_ids))
             .group_by(_members.group_id)
         )
-        return {group_id: count for group_id, count in rows.tuples()}
+        return {group_id: count for group_id, count in rows}
 
     async def move(self, group_id: int, source: str, target: str, **values: Any) -> bool:
         """Move a group from `source` to `target` status (compare-and-set), with `values`."""
@@ -272,7 +272,7 @@ class Groups(Repository):
             .having(func.count() >= at_least)
             .order_by(func.count().desc(), _interests.topic)
         )
-        return [(topic, count) for topic, count in rows.tuples()]
+        return [(topic, count) for topic, count in rows]
 
     # Personal data.
 
@@ -285,7 +285,12 @@ class Groups(Repository):
             .order_by(_members.joined_at)
         )
         return [
-            {"group": r.id, "topic": r.topic, "status": r.status, "joined_at": r.joined_at}
+            {
+                "group": r.id,
+                "topic": r.topic,
+                "status": r.status,
+                "joined_at": r.joined_at.isoformat(),
+            }
             for r in rows
         ]
 
@@ -311,7 +316,7 @@ class Groups(Repository):
                 "topic": r.topic,
                 "why": r.why,
                 "status": r.status,
-                "proposed_at": r.created_at,
+                "proposed_at": r.created_at.isoformat(),
             }
             for r in rows
         ]
