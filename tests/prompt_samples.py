@@ -273,6 +273,7 @@ def _candidate(count: int) -> dict[str, object]:
 
 _BY_KEY: dict[str, Override] = {
     "groups.proposed": lambda n, a, b, c: {"group": 7},
+    "groups.joined": lambda n, a, b, c: {"open": True},
     "groups.list": lambda n, a, b, c: {
         "groups": [
             {"id": 7, "topic": HOSTILE, "status": "open", "count": n, "needed": 3},

@@ -92,7 +92,7 @@ class GroupCommands:
     async def join(self, ctx: CommandContext, community: CommunityConfig) -> None:
         """Join a proposed or open group."""
         group = await self._life.join(community, int(ctx.options["group"]), ctx.event.member.id)
-        await ctx.reply("groups.joined", topic=group.topic)
+        await ctx.reply("groups.joined", topic=group.topic, open=group.status == "open")
 
     async def leave(self, ctx: CommandContext, community: CommunityConfig) -> None:
         """Leave a group."""
@@ -120,4 +120,6 @@ class GroupCommands:
         except Refusal as refusal:
             await self._app.reply(event, refusal.key, private=True, **refusal.variables)
             return
-        await self._app.reply(event, "groups.joined", topic=group.topic)
+        await self._app.reply(
+            event, "groups.joined", private=True, topic=group.topic, open=group.status == "open"
+        )

@@ -153,7 +153,8 @@ class GroupLife:
             await self.open_space(community, group.id)
         elif group.status == "open" and group.space_channel_id is not None:
             await self._add(community, group, member_id)
-        return group
+        async with self._app.store.read() as uow:
+            return await uow.repository(Groups).get(community_id, group.id) or group
 
     async def leave(self, community: CommunityConfig, group_id: int, member_id: str) -> Group:
         """Take a member out of a group's list (the platform space they leave themselves)."""
