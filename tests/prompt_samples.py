@@ -273,6 +273,8 @@ def _candidate(count: int) -> dict[str, object]:
 
 _BY_KEY: dict[str, Override] = {
     "groups.proposed": lambda n, a, b, c: {"group": 7},
+    "invites.link": lambda n, a, b, c: {"link": "https://discord.gg/terreau7"},
+    "invites.offer_welcome": lambda n, a, b, c: {"newcomer": a, "channel": c},
     "groups.joined": lambda n, a, b, c: {"open": True},
     "groups.list": lambda n, a, b, c: {
         "groups": [

@@ -68,6 +68,7 @@ COMMAND_TREE: dict[str, dict[str, tuple[str, ...]]] = {
         "leave": ("group",),
         "close": ("group",),
     },
+    "invite": {"link": (), "from": ("member",)},
     "me": {
         "optout": (),
         "optin": (),

@@ -1,0 +1,47 @@
+"""Co-optation: members bring people they know, and are offered to welcome them."""
+
+from __future__ import annotations
+
+from bot.domain import MemberJoined
+from bot.feature import ConfigSection, Feature, FeatureContext
+from bot.features.invites._commands import InviteCommands
+from bot.features.invites._config import InvitesConfig
+from bot.features.invites._cooptation import Cooptation, Refusal
+from bot.personal_data import PersonalData
+from bot.storage import MemberTable
+from bot.storage.invites import CooptationRow, InviteLinkRow
+
+__all__ = ["FEATURE", "Cooptation", "InvitesConfig", "Refusal", "setup"]
+
+INVITES_DATA = (
+    PersonalData(name="invite_links", table=MemberTable(model=InviteLinkRow)),
+    PersonalData(
+        name="brought_by", table=MemberTable(model=CooptationRow, member_column="newcomer_id")
+    ),
+    PersonalData(
+        name="brought", table=MemberTable(model=CooptationRow, member_column="by_member_id")
+    ),
+)
+"""A member's invitation link, who brought them, and whom they brought."""
+
+
+def setup(app: FeatureContext) -> None:
+    """Declare `/terreau invite ...` and attribute joins to members' links."""
+    app.holds_personal_data(*INVITES_DATA)
+    cooptation = Cooptation(app)
+    InviteCommands(app, cooptation).declare()
+
+    async def member_joined(event: MemberJoined) -> None:
+        community = app.communities.get(event.community)
+        if community is not None and community.section(InvitesConfig).enabled:
+            await cooptation.joined(community, event)
+
+    app.dispatcher.subscribe(MemberJoined, member_joined)
+
+
+FEATURE = Feature(
+    name="invites",
+    config=ConfigSection("invites", InvitesConfig),
+    order=58,
+    setup=setup,
+)
