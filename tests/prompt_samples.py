@@ -274,6 +274,9 @@ def _candidate(count: int) -> dict[str, object]:
 _BY_KEY: dict[str, Override] = {
     "groups.proposed": lambda n, a, b, c: {"group": 7},
     "invites.link": lambda n, a, b, c: {"link": "https://discord.gg/terreau7"},
+    "invites.declared": lambda n, a, b, c: {"who": HOSTILE},
+    "invites.refuse.bot": lambda n, a, b, c: {"who": HOSTILE},
+    "invites.refuse.unknown": lambda n, a, b, c: {"who": HOSTILE},
     "invites.offer_welcome": lambda n, a, b, c: {"newcomer": a, "channel": c},
     "groups.joined": lambda n, a, b, c: {"open": True},
     "groups.list": lambda n, a, b, c: {

@@ -67,6 +67,6 @@ class InviteCommands:
         member_id = str(ctx.options["member"])
         by = await self._app.platform(community.key).fetch_member(community.key, member_id)
         if by is None:
-            raise Refusal("unknown", member=member_id)
+            raise Refusal("unknown", who=member_id)
         await self._cooptation.declare(community, ctx.event.member, by)
-        await ctx.reply("invites.declared", member=by.display_name)
+        await ctx.reply("invites.declared", who=by.display_name)

@@ -99,7 +99,7 @@ class Cooptation:
         if by.id == newcomer.id:
             raise Refusal("self")
         if by.is_bot:
-            raise Refusal("bot", member=by.display_name)
+            raise Refusal("bot", who=by.display_name)
         community_id = self._app.community_id(community.key)
         days = community.section(InvitesConfig).claim_days
         async with self._app.store.transaction() as uow:
@@ -109,7 +109,7 @@ class Cooptation:
                 raise Refusal("too_late", days=days)
             known = await uow.repository(Invites).cooptation(community_id, newcomer.id)
             if known is not None:
-                raise Refusal("already", member=by.display_name)
+                raise Refusal("already")
             await uow.repository(Invites).coopt(community_id, newcomer.id, by.id, "declared")
         await self._offer_welcome(community, by.id, newcomer)
 
