@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from bot.config import CommunityConfig, Settings
 from bot.domain import MemberJoined
-from bot.feature import ConfigSection, Feature, FeatureContext
+from bot.feature import CommunityLines, ConfigSection, Feature, FeatureContext
 from bot.features.invites._commands import InviteCommands
 from bot.features.invites._config import InvitesConfig
 from bot.features.invites._cooptation import Cooptation, Refusal
@@ -39,9 +42,31 @@ def setup(app: FeatureContext) -> None:
     app.dispatcher.subscribe(MemberJoined, member_joined)
 
 
+def check(_settings: Settings, _now: datetime) -> CommunityLines:
+    """Return what `terreau check` prints of how a community's joins are attributed."""
+
+    def lines(community: CommunityConfig) -> list[str]:
+        rules = community.section(InvitesConfig)
+        if not rules.enabled:
+            return []
+        if community.platform == "discord":
+            return [
+                f"invites: personal links to '{rules.channel}'; a join is attributed to the "
+                "link whose use count rose, which Discord shows only with Manage Server "
+                "(terreau doctor checks it)"
+            ]
+        return [
+            f"invites: no invitation links on {community.platform}; newcomers say who brought "
+            f"them with /terreau invite from @member, within {rules.claim_days} days"
+        ]
+
+    return lines
+
+
 FEATURE = Feature(
     name="invites",
     config=ConfigSection("invites", InvitesConfig),
     order=58,
     setup=setup,
+    check=check,
 )
