@@ -1,4 +1,7 @@
-"""examples/groups.script, replayed with the command in its header: a group forms, then rests."""
+"""examples/groups.script, replayed with the command in its header: a group forms, then rests.
+
+It also shows a newcomer saying who brought them (`/join erin via carol`).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import pytest
 from bot.domain import Mention
 from tests.e2e.test_examples import CATALOG, replay, shown
 
-pytestmark = pytest.mark.groups
+pytestmark = [pytest.mark.groups, pytest.mark.invites]
 
 
 @pytest.fixture
@@ -43,5 +46,6 @@ def test_the_group_opens_with_its_members_then_is_archived_after_its_silence(
     archived = transcript.index("#rust archived")
     assert opening < silent < archived
     assert transcript.count("#rust archived") == 1
+    assert "(DM to carol) Terreau: @erin just joined, thanks to you." in transcript
     empty = shown(CATALOG.post("groups.list", groups=[])).removeprefix("Terreau: ")
     assert transcript.rindex(empty) > archived
