@@ -7,15 +7,15 @@ key), whether through a link's count going up or because they said who brought t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import CheckConstraint, String, select, update
+from sqlalchemy import CheckConstraint, String, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage._base import Repository
-from bot.storage.models import Base, community_fk, one_of
+from bot.storage.models import ActivityDailyRow, Base, MemberRow, community_fk, one_of
 
 COOPTATION_WAYS = ("link", "declared")
 
@@ -55,8 +55,21 @@ class Cooptation:
     at: datetime
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Newcomer:
+    """How a newcomer of a cohort fared in their first days, and whether they were co-opted."""
+
+    coopted: bool
+    posted: bool
+    """Wrote a message or a reply within the window after arriving."""
+    retained: bool
+    """Active on a day at least the window after the day they arrived."""
+
+
 _links = InviteLinkRow.__table__.c
 _coopt = CooptationRow.__table__.c
+_members = MemberRow.__table__.c
+_daily = ActivityDailyRow.__table__.c
 
 
 class Invites(Repository):
@@ -141,3 +154,64 @@ class Invites(Repository):
         if row is None:
             return None
         return Cooptation(newcomer_id=row[0], by_member_id=row[1], way=row[2], at=row[3])
+
+    async def newcomers(
+        self,
+        community_id: int,
+        *,
+        since: datetime,
+        until: datetime,
+        window: timedelta,
+        last_day: date,
+        exclude: Collection[str] = (),
+    ) -> list[Newcomer]:
+        """Return the newcomers who arrived from `since` to `until`, as the report compares them.
+
+        Arrival is the join, or the first time seen; activity counts up to `last_day`.
+        """
+        arrival = func.coalesce(_members.joined_at, _members.first_seen_at)
+        stmt = (
+            select(_members.member_id, arrival, _coopt.newcomer_id)
+            .select_from(
+                MemberRow.__table__.outerjoin(
+                    CooptationRow.__table__,
+                    (_coopt.community_id == _members.community_id)
+                    & (_coopt.newcomer_id == _members.member_id),
+                )
+            )
+            .where(
+                _members.community_id == community_id,
+                _members.is_bot.is_(False),
+                arrival >= since,
+                arrival < until,
+            )
+        )
+        if exclude:
+            stmt = stmt.where(_members.member_id.not_in(sorted(exclude)))
+        cohort = {
+            row[0]: (row[1], row[2] is not None) for row in await self._connection.execute(stmt)
+        }
+        if not cohort:
+            return []
+        days: dict[str, list[tuple[date, int]]] = {}
+        rows = await self._connection.execute(
+            select(_daily.member_id, _daily.day, _daily.messages + _daily.replies).where(
+                _daily.community_id == community_id,
+                _daily.member_id.in_(list(cohort)),
+                _daily.day <= last_day,
+            )
+        )
+        for member_id, day, written in rows:
+            days.setdefault(member_id, []).append((day, written))
+        found = []
+        for member_id, (arrived, coopted) in cohort.items():
+            first = arrived.date()
+            active = days.get(member_id, [])
+            found.append(
+                Newcomer(
+                    coopted=coopted,
+                    posted=any(first <= d < first + window and n for d, n in active),
+                    retained=any(d >= first + window for d, _ in active),
+                )
+            )
+        return found

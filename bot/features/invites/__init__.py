@@ -40,6 +40,9 @@ def setup(app: FeatureContext) -> None:
             await cooptation.joined(community, event)
 
     app.dispatcher.subscribe(MemberJoined, member_joined)
+    from bot.features.invites import _metrics  # the figures co-optation adds to reports
+
+    _metrics.register()
 
 
 def check(_settings: Settings, _now: datetime) -> CommunityLines:
