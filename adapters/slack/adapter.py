@@ -12,7 +12,7 @@ import asyncio
 import logging
 import re
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +23,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters._backpressure import HANDLERS_IN_FLIGHT, InFlight
+from adapters.slack import _spaces
 from adapters.slack._duplicates import find_posted, metadata
 from adapters.slack._members import MemberDirectory
 from adapters.slack._responses import ResponseUrls
@@ -46,7 +47,15 @@ from bot.domain import (
     Post,
     SentMessage,
 )
-from bot.ports import Clock, EventSink, Forbidden, NotFound, PlatformError, Unavailable
+from bot.ports import (
+    Clock,
+    EventSink,
+    Forbidden,
+    NotFound,
+    PlatformError,
+    Unavailable,
+    Unsupported,
+)
 
 log = logging.getLogger(__name__)
 
@@ -471,6 +480,31 @@ class SlackAdapter:
         task = asyncio.current_task()
         if task is not None:
             self.in_flight.track(task)
+
+    async def open_space(
+        self, parent: ChannelRef, title: str, member_ids: Sequence[str], *, private: bool
+    ) -> ChannelRef:
+        """Open a channel with the members in it; `Unsupported` without the scope to."""
+        connection = self._connection(parent.community)
+        return await _spaces.open_channel(
+            connection.client, parent, title, member_ids, private=private
+        )
+
+    async def add_to_space(self, space: ChannelRef, member_ids: Sequence[str]) -> None:
+        """Invite members to a space's channel."""
+        await _spaces.invite(self._connection(space.community).client, space, member_ids)
+
+    async def archive_space(self, space: ChannelRef) -> None:
+        """Archive a space's channel (`conversations.archive`)."""
+        await _spaces.archive(self._connection(space.community).client, space)
+
+    async def create_invite(self, where: ChannelRef) -> str:
+        """Refuse: Slack apps cannot create invitation links."""
+        raise Unsupported("Slack apps cannot create invitation links")
+
+    async def invite_uses(self, community: str) -> Mapping[str, int]:
+        """Refuse: Slack apps cannot read invitation links."""
+        raise Unsupported("Slack apps cannot read invitation links")
 
     def _connection(self, community: str) -> _Connection:
         connection = self._connections.get(_team(community))

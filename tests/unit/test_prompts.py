@@ -69,6 +69,14 @@ COMMAND_TREE: dict[str, dict[str, tuple[str, ...]]] = {
         "unavoid": ("member",),
         "stats": (),
     },
+    "group": {
+        "propose": ("topic", "why"),
+        "list": (),
+        "join": ("group",),
+        "leave": ("group",),
+        "close": ("group",),
+    },
+    "invite": {"link": (), "from": ("member",)},
     "me": {
         "optout": (),
         "optin": (),
