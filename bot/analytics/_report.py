@@ -124,16 +124,25 @@ async def _tune(conn: AsyncConnection) -> None:
         await conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
 
 
-async def _measure(
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Stored:
+    """What a period reads of what the report stored, and the providers' figures."""
+
+    asked: QuestionFigures
+    hours: Heatmap | None
+    channels: list[ChannelActivity]
+    provided: list[Figure]
+
+
+async def _from_stored(
     database: Reads,
     scope: Scope,
     period: Period,
     as_of: datetime,
     providers: MetricRegistry,
-    taking: _Taking,
     *,
     with_hours: bool = False,
-) -> _Measured:
+) -> _Stored:
     async with database.read() as uow:
         conn = uow.connection
         await _tune(conn)
@@ -144,20 +153,24 @@ async def _measure(
             if with_hours and scope.channel_id is None
             else []
         )
-        figures = _figures(scope, period, taking, asked)
+        provided: list[Figure] = []
         if scope.channel_id is None:
             for name, provider in providers:
                 try:
-                    figures.extend(await provider(uow, scope, period))
+                    provided.extend(await provider(uow, scope, period))
                 except Exception:
                     log.exception("metric provider %r failed; its figures are left out", name)
+    return _Stored(asked=asked, hours=hours, channels=channels, provided=provided)
+
+
+def _measured(scope: Scope, period: Period, taking: _Taking, stored: _Stored) -> _Measured:
     return _Measured(
-        figures=figures,
+        figures=_figures(scope, period, taking, stored.asked) + stored.provided,
         daily=taking.daily,
         participation=taking.totals.participation,
-        still_open=asked.still_open,
-        hours=hours,
-        channels=channels,
+        still_open=stored.asked.still_open,
+        hours=stored.hours,
+        channels=stored.channels,
     )
 
 
@@ -212,20 +225,27 @@ async def build_report(
     hours not counted yet to the hourly counts and looks up and stores the first
     answers of questions of both periods that have none stored, while each period's
     members' activity (daily, per member, newcomers, retention) is read in its own
-    read-only unit. Once the write is done, each period reads its questions, hours and
-    providers' figures from what is stored, again both at once. A report so takes
-    the time of one period where the database can run queries side by side.
+    read-only unit. As soon as the write is done, each period reads its questions,
+    hours and providers' figures from what is stored, in a unit of its own, while the
+    members' activity may still be read. A report so takes the time of its longest
+    chain where the database can run queries side by side.
     """
     before = period.previous()
-    _settled, now_taking, before_taking = await asyncio.gather(
-        _settle(database, scope, period, as_of),
+
+    async def settled() -> tuple[_Stored, _Stored]:
+        await _settle(database, scope, period, as_of)
+        return await asyncio.gather(
+            _from_stored(database, scope, period, as_of, providers, with_hours=True),
+            _from_stored(database, scope, before, as_of, providers),
+        )
+
+    now_taking, before_taking, (now_stored, before_stored) = await asyncio.gather(
         _participation(database, scope, period),
         _participation(database, scope, before),
+        settled(),
     )
-    now, earlier_measured = await asyncio.gather(
-        _measure(database, scope, period, as_of, providers, now_taking, with_hours=True),
-        _measure(database, scope, before, as_of, providers, before_taking),
-    )
+    now = _measured(scope, period, now_taking, now_stored)
+    earlier_measured = _measured(scope, before, before_taking, before_stored)
     earlier = {figure.identity: figure for figure in earlier_measured.figures}
     return Report(
         scope=scope,
