@@ -7,13 +7,18 @@ For each backend (SQLite always; PostgreSQL when TERREAU_TEST_POSTGRES_URL is se
    `InteractionWriter` (batches, rollups, members), timed until `flush()` returns;
 2. storage limit: the same N rows, as plain tuples, in ONE `executemany` of a bare
    INSERT into the same table (same indexes and constraints) in one transaction;
+   on PostgreSQL also the same rows by COPY (asyncpg `copy_records_to_table`) into
+   the same table, the fastest way in;
 3. commit per event, naive: each event in a unit of work of its own (the log row, its
    daily rollup and the member, through SQLAlchemy Core), as a writer without batches
    would do it (measured on a smaller sample, reported per second);
 4. commit per event, this writer: the batched writer forced to batches of one row and
    flushed after every event (same sample).
 
-Run: .venv/bin/python bench/bench_ingest.py [--events 200000] [--postgres URL]
+Run: .venv/bin/python bench/bench_ingest.py [--events 200000] [--runs 5] [--postgres URL]
+
+With --runs N the pipeline and the limits are measured N times (each on a fresh
+database) and the median ratio is printed; the per-event figures are measured once.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import asyncio
 import contextlib
 import os
 import random
+import statistics
 import tempfile
 import time
 from collections.abc import AsyncIterator
@@ -150,7 +156,9 @@ def raw_rows(events: list[Event], community_id: int, postgres: bool) -> list[tup
     return rows
 
 
-async def storage_limit(url: str, events: list[Event], community: Community) -> float:
+async def storage_limit(
+    url: str, events: list[Event], community: Community, *, copy: bool = False
+) -> float:
     await fresh(url)
     database = await Database.connect(url)
     community_id = await CommunityDirectory(database).ensure(community)
@@ -164,7 +172,12 @@ async def storage_limit(url: str, events: list[Event], community: Community) -> 
         raw = await connection.get_raw_connection()
         driver = raw.driver_connection
         began = time.perf_counter()
-        if postgres:
+        if copy:
+            async with driver.transaction():
+                await driver.copy_records_to_table(
+                    "interactions", records=rows, columns=COLUMNS.split(", ")
+                )
+        elif postgres:
             async with driver.transaction():
                 await driver.executemany(sql, rows)
         else:
@@ -255,18 +268,36 @@ async def writer_per_event(url: str, events: list[Event], community: Community) 
     return len(events) / elapsed
 
 
-async def measure(name: str, url: str, count: int, sample: int) -> None:
+async def measure(name: str, url: str, count: int, sample: int, runs: int) -> None:
     community = Community(platform="discord", id="1", name="bench")
     events = make_events(count, community.key)
-    rate = await pipeline(url, events, community)
-    limit = await storage_limit(url, events, community)
-    naive = await naive_per_event(url, events[:sample], community)
-    single = await writer_per_event(url, events[:sample], community)
-    print(
-        f"{name:10} pipeline {rate:>9,.0f}/s | bare executemany {limit:>9,.0f}/s | "
-        f"ratio {rate / limit:.2f} | commit per event: naive {naive:>7,.0f}/s "
-        f"({rate / naive:.0f}x), this writer {single:>7,.0f}/s ({rate / single:.0f}x)"
-    )
+    postgres = url.startswith("postgresql")
+    ratios: list[float] = []
+    copy_ratios: list[float] = []
+    for run in range(1, runs + 1):
+        rate = await pipeline(url, events, community)
+        limit = await storage_limit(url, events, community)
+        ratios.append(rate / limit)
+        line = (
+            f"{name:10} run {run}: pipeline {rate:>9,.0f}/s | bare executemany "
+            f"{limit:>9,.0f}/s | ratio {rate / limit:.2f}"
+        )
+        if postgres:
+            copied = await storage_limit(url, events, community, copy=True)
+            copy_ratios.append(rate / copied)
+            line += f" | COPY {copied:>9,.0f}/s | ratio to COPY {rate / copied:.2f}"
+        print(line, flush=True)
+    summary = f"{name:10} median of {runs}: ratio {statistics.median(ratios):.2f}"
+    if copy_ratios:
+        summary += f", ratio to COPY {statistics.median(copy_ratios):.2f}"
+    print(summary, flush=True)
+    if sample:
+        naive = await naive_per_event(url, events[:sample], community)
+        single = await writer_per_event(url, events[:sample], community)
+        print(
+            f"{name:10} commit per event: naive {naive:>7,.0f}/s ({rate / naive:.0f}x), "
+            f"this writer {single:>7,.0f}/s ({rate / single:.0f}x)"
+        )
 
 
 @contextlib.asynccontextmanager
@@ -289,15 +320,16 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--naive-events", type=int, default=3_000)
+    parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--postgres", default=os.environ.get("TERREAU_TEST_POSTGRES_URL"))
     args = parser.parse_args()
     print(f"{args.events:,} events (55% messages, 45% reactions), 5,000 members, 20 channels")
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
-        await measure("SQLite", url, args.events, args.naive_events)
+        await measure("SQLite", url, args.events, args.naive_events, args.runs)
     if args.postgres:
         async with scratch_database(args.postgres) as url:
-            await measure("PostgreSQL", url, args.events, args.naive_events)
+            await measure("PostgreSQL", url, args.events, args.naive_events, args.runs)
 
 
 if __name__ == "__main__":

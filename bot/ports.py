@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -100,6 +100,33 @@ class ChatPlatform(Protocol):
         self, community: str, *, after: str | None = None, limit: int = 1000
     ) -> Sequence[Member]:
         """Return one page of members, ordered by id, starting after `after`."""
+
+    async def open_space(
+        self, parent: ChannelRef, title: str, member_ids: Sequence[str], *, private: bool
+    ) -> ChannelRef:
+        """Open a place where a few members talk, beside `parent`, with them in it.
+
+        Discord: a thread in `parent` (private: only the members and moderators see it);
+        Slack: a channel of its own; console: a channel. Raises `Unsupported`, or
+        `Forbidden` naming the missing permission, when the platform cannot; the core
+        then falls back to a thread on one of its own messages.
+        """
+
+    async def add_to_space(self, space: ChannelRef, member_ids: Sequence[str]) -> None:
+        """Add members to a space `open_space` returned (adding one already in is no error)."""
+
+    async def archive_space(self, space: ChannelRef) -> None:
+        """Archive a space: its history stays readable, nobody posts in it; never deleted."""
+
+    async def create_invite(self, where: ChannelRef) -> str:
+        """Create a new invitation link to the community, landing in `where`, and return it.
+
+        Never expires, unlimited uses, never shared with another invitation (so joins
+        through it can be counted apart). `Unsupported` where bots cannot invite.
+        """
+
+    async def invite_uses(self, community: str) -> Mapping[str, int]:
+        """Return how many times each of the community's invitation links was used, by link."""
 
 
 class Clock(Protocol):

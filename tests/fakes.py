@@ -94,6 +94,12 @@ class FakePlatform:
     failures: list[Exception] = field(default_factory=list)
     attempts: int = 0
     sink: EventSink | None = None
+    spaces: dict[str, list[str]] = field(default_factory=dict)
+    """Spaces opened (by channel id) with their members, in the order added."""
+    archived: set[str] = field(default_factory=set)
+    spaces_refused: Exception | None = None
+    invites: dict[str, int] = field(default_factory=dict)
+    """Raised by `open_space` when set, as a platform without the permission does."""
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def start(self, sink: EventSink) -> None:
@@ -172,6 +178,32 @@ class FakePlatform:
     ) -> Sequence[Member]:
         ordered = sorted(self.members.get(community, {}).values(), key=lambda m: m.id)
         return [m for m in ordered if after is None or m.id > after][:limit]
+
+    async def open_space(
+        self, parent: ChannelRef, title: str, member_ids: Sequence[str], *, private: bool
+    ) -> ChannelRef:
+        if self.spaces_refused is not None:
+            raise self.spaces_refused
+        channel_id = f"space{next(self._ids)}"
+        self.spaces[channel_id] = list(dict.fromkeys(member_ids))
+        where = ChannelRef(community=parent.community, channel_id=channel_id)
+        self.sent.append(Sent("space", where, Post(text=title), private=private))
+        return where
+
+    async def add_to_space(self, space: ChannelRef, member_ids: Sequence[str]) -> None:
+        members = self.spaces[space.channel_id]
+        members.extend(m for m in dict.fromkeys(member_ids) if m not in members)
+
+    async def archive_space(self, space: ChannelRef) -> None:
+        self.archived.add(space.channel_id)
+
+    async def create_invite(self, where: ChannelRef) -> str:
+        link = f"https://invite.example/{next(self._ids)}"
+        self.invites[link] = 0
+        return link
+
+    async def invite_uses(self, community: str) -> Mapping[str, int]:
+        return dict(self.invites)
 
     def posts(self, kind: str = "send") -> list[Post]:
         return [item.post for item in self.sent if item.kind == kind]

@@ -272,6 +272,27 @@ def _candidate(count: int) -> dict[str, object]:
 
 
 _BY_KEY: dict[str, Override] = {
+    "groups.proposed": lambda n, a, b, c: {"group": 7},
+    "invites.link": lambda n, a, b, c: {"link": "https://discord.gg/terreau7"},
+    "invites.declared": lambda n, a, b, c: {"who": HOSTILE},
+    "invites.refuse.bot": lambda n, a, b, c: {"who": HOSTILE},
+    "invites.refuse.unknown": lambda n, a, b, c: {"who": HOSTILE},
+    "invites.offer_welcome": lambda n, a, b, c: {"newcomer": a, "channel": c},
+    "groups.joined": lambda n, a, b, c: {"open": True},
+    "groups.list": lambda n, a, b, c: {
+        "groups": [
+            {"id": 7, "topic": HOSTILE, "status": "open", "count": n, "needed": 3},
+            {"id": 8, "topic": "Rust", "status": "proposing", "count": 1, "needed": n},
+        ]
+    },
+    "groups.refuse.same_topic": lambda n, a, b, c: {"group": 7},
+    "groups.refuse.unknown": lambda n, a, b, c: {"group": 7},
+    "groups.posts.proposed": lambda n, a, b, c: {"proposer": a, "deadline": LATER},
+    "groups.posts.opened": lambda n, a, b, c: {"members": [a, b]},
+    "groups.posts.opened_here": lambda n, a, b, c: {"members": [a, b]},
+    "groups.posts.joined": lambda n, a, b, c: {"member": a},
+    "groups.posts.expired": lambda n, a, b, c: {"proposer": a},
+    "groups.posts.silent": lambda n, a, b, c: {"archive_on": LATER},
     "election.ballot.ranked": lambda n, a, b, c: {"ranking": [HOSTILE, "Bob"], "left": [HOSTILE]},
     "election.receipt.counted": lambda n, a, b, c: {"ranking": [HOSTILE, "Bob"]},
     "election.hall_of_fame": lambda n, a, b, c: {
@@ -332,6 +353,31 @@ _BY_KEY: dict[str, Override] = {
         "levels": _groups(n),
         "channels": _groups(n),
     },
+    "cafe.intro": lambda n, a, b, c: {
+        "members": [a, b],
+        "starter": HOSTILE,
+        "interest": HOSTILE,
+        "checkin_days": n,
+    },
+    "cafe.checkin.ask": lambda n, a, b, c: {"members": [a, b]},
+    "cafe.snooze.done": lambda n, a, b, c: {"until": LATER},
+    "cafe.snooze.invalid": lambda n, a, b, c: {"duration": HOSTILE, "most": n},
+    "cafe.stay.ask": lambda n, a, b, c: {"rounds": n},
+    "cafe.stats.body": lambda n, a, b, c: {
+        "rounds": n,
+        "groups": n,
+        "checked": n,
+        "met": n,
+        "met_percent": 50,
+        "repeats": n,
+        "repeat_percent": 10,
+        "strangers": n,
+        "connected": n,
+        "connected_percent": 40,
+    },
+    "cafe.figures.met": lambda n, a, b, c: {"met": n, "checked": n},
+    "cafe.figures.repeats": lambda n, a, b, c: {"repeats": n, "groups": n},
+    "cafe.figures.connections": lambda n, a, b, c: {"strangers": n},
     "me.champion.on": lambda n, a, b, c: {"active": False},
     "messages.commands.bad_integer": lambda n, a, b, c: {"minimum": 1, "maximum": 20},
     "messages.help.body": lambda n, a, b, c: {

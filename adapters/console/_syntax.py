@@ -144,9 +144,10 @@ class SwitchSpeaker:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Join:
-    """Have `name` join the community."""
+    """Have `name` join the community, brought by `via` when given."""
 
     name: str
+    via: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -368,7 +369,10 @@ def _as(word: str, rest: str) -> Action:
 
 
 def _join(word: str, rest: str) -> Action:
-    return Join(name=parse_name(_single(word, rest, "member name")))
+    parts = rest.split()
+    if len(parts) == 3 and parts[1] == "via":
+        return Join(name=parse_name(parts[0]), via=parse_name(parts[2].removeprefix("@")))
+    return Join(name=parse_name(_single(word, rest, "member name (or: name via member)")))
 
 
 def _leave(word: str, rest: str) -> Action:

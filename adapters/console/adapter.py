@@ -33,7 +33,9 @@ from adapters.console.render import (
     render_number,
     render_post,
     render_role_change,
+    render_space_change,
     render_thread_opened,
+    space_name,
 )
 from adapters.console.translate import (
     HELP,
@@ -128,6 +130,8 @@ class ConsoleAdapter:
         self._nonces: dict[str, SentMessage] = {}
         self._reader: asyncio.Task[None] | None = None
         self._replay = replay
+        self._spaces: dict[str, list[str]] = {}
+        self._archived: set[str] = set()
 
     # Reading input.
 
@@ -280,6 +284,8 @@ class ConsoleAdapter:
         if where.channel_id not in self._channels.values():
             known = ", ".join(f"#{channel}" for channel in dict.fromkeys(self._channels.values()))
             raise NotFound(f"console has no channel {where.channel_id!r} (known: {known})")
+        if where.channel_id in self._archived:
+            raise Forbidden(f"console channel #{where.channel_id} is archived")
         if where.thread_id is not None:
             self._check_thread(where.channel_id, where.thread_id)
         record = self._bot_record(channel_id=where.channel_id, thread_id=where.thread_id, post=post)
@@ -389,6 +395,62 @@ class ConsoleAdapter:
         ordered = sorted(self._members.values(), key=lambda member: member.id)
         return [member for member in ordered if after is None or member.id > after][:limit]
 
+    async def open_space(
+        self, parent: ChannelRef, title: str, member_ids: Sequence[str], *, private: bool
+    ) -> ChannelRef:
+        """Open a console channel named after `title` (`#rust-2` when `#rust` exists)."""
+        self._check_community(parent.community)
+        self._check_members(member_ids)
+        base = space_name(title)
+        channel_id, suffix = base, 1
+        while channel_id in self._channels.values():
+            suffix += 1
+            channel_id = f"{base}-{suffix}"
+        self._channels[f"space:{channel_id}"] = channel_id
+        self._spaces[channel_id] = list(dict.fromkeys(member_ids))
+        names = [self._members[member_id].display_name for member_id in member_ids]
+        self._write(
+            render_space_change(
+                channel_id, "opened", names, private=private, when=self._clock.now(), tz=self._tz
+            )
+        )
+        return ChannelRef(community=parent.community, channel_id=channel_id)
+
+    async def add_to_space(self, space: ChannelRef, member_ids: Sequence[str]) -> None:
+        """Add members to a console space, naming those not already in it."""
+        members = self._space(space)
+        self._check_members(member_ids)
+        new = [member_id for member_id in dict.fromkeys(member_ids) if member_id not in members]
+        if not new:
+            return
+        members.extend(new)
+        names = [self._members[member_id].display_name for member_id in new]
+        self._write(
+            render_space_change(
+                space.channel_id, "added", names, private=None, when=self._clock.now(), tz=self._tz
+            )
+        )
+
+    async def archive_space(self, space: ChannelRef) -> None:
+        """Archive a console space: the bot posts no more in it."""
+        self._space(space)
+        if space.channel_id in self._archived:
+            return
+        self._archived.add(space.channel_id)
+        self._write(
+            render_space_change(
+                space.channel_id, "archived", [], private=None, when=self._clock.now(), tz=self._tz
+            )
+        )
+
+    async def create_invite(self, where: ChannelRef) -> str:
+        """Refuse: the console has no invitation links (`/join bob` brings a member in)."""
+        raise Unsupported("the console has no invitation links")
+
+    async def invite_uses(self, community: str) -> Mapping[str, int]:
+        """Refuse: the console has no invitation links."""
+        raise Unsupported("the console has no invitation links")
+
     async def set_role(self, community: str, role_id: str, member_ids: Sequence[str]) -> None:
         """Make `member_ids` the only console members holding `role_id`, and say so."""
         self._check_community(community)
@@ -415,6 +477,18 @@ class ConsoleAdapter:
     def _check_community(self, community: str) -> None:
         if community != self._community.key:
             raise NotFound(f"the console serves community {self._community.key}, not {community}")
+
+    def _check_members(self, member_ids: Sequence[str]) -> None:
+        missing = [member_id for member_id in member_ids if member_id not in self._members]
+        if missing:
+            raise NotFound(f"console community {self._community.key} has no member {missing[0]!r}")
+
+    def _space(self, space: ChannelRef) -> list[str]:
+        self._check_community(space.community)
+        members = self._spaces.get(space.channel_id)
+        if members is None:
+            raise NotFound(f"console channel #{space.channel_id} is not a space Terreau opened")
+        return members
 
     def _check_thread(self, channel_id: str, thread_id: str) -> None:
         parent = self._messages.get(int(thread_id)) if thread_id.isdecimal() else None

@@ -110,6 +110,27 @@ def render_thread_opened(
     return f"{_THREAD}{place} {author} opened a thread: {_clean(title)}"
 
 
+def render_space_change(
+    channel_id: str,
+    change: str,
+    names: Sequence[str],
+    *,
+    private: bool | None,
+    when: datetime,
+    tz: tzinfo,
+) -> str:
+    """Render the notice that a space was opened, joined or archived."""
+    kind = "" if private is None else (" (private)" if private else " (public)")
+    who = f" for {', '.join(_clean(name) for name in names)}" if names else ""
+    return f"[{format_when(when, tz)}] #{_clean(channel_id)}{kind} {change}{who}"
+
+
+def space_name(title: str) -> str:
+    """Return a channel name for `title`: lower case words joined by dashes."""
+    words = "".join(c if c.isalnum() else " " for c in title.lower()).split()
+    return "-".join(words)[:80].strip("-") or "group"
+
+
 def render_role_change(
     role: str, given: Sequence[str], taken: Sequence[str], *, when: datetime, tz: tzinfo
 ) -> str:

@@ -25,6 +25,7 @@ Input syntax, one line at a time:
     /in general                  switch the current channel
     /as alice                    switch the current speaker
     /join bob, /leave bob        bob joins or leaves the community
+    /join bob via alice          bob joins, brought by alice (`/terreau invite from`)
     /wait 2h                     pause until the clock has moved on (45s, 30m, 1h30m, 3d)
     /help                        show this help
     /quit                        stop reading (so does the end of the input)
@@ -104,6 +105,7 @@ Terreau console: you are a member of a local community.
   /label q last             name the newest message you see `q`: /reply q ..., /choose q 1
   /in <channel>             switch channel            /as <name>   switch speaker
   /join <name>              a member joins            /leave <name>  a member leaves
+  /join <name> via <who>    a member joins, brought by <who>
   /wait 2h                  let the clock run (45s, 30m, 1h30m, 3d)
   /help                     this help                 /quit        stop
 A message is 12 or #12, `last` (the newest one the action can apply to) or a /label name.
@@ -213,8 +215,23 @@ def _session_action(line: Line, context: Context) -> Outcome:
     if isinstance(action, Join):
         if action.name in context.members:
             raise LineError(f"{action.name} is already a member")
-        joined = MemberJoined(**_base(context), member=_new_member(action.name, context))
-        return Outcome(events=_numbered((joined,), context), echo=echo)
+        newcomer = _new_member(action.name, context)
+        events: tuple[Event, ...] = (MemberJoined(**_base(context), member=newcomer),)
+        if action.via is not None:
+            if action.via not in context.members:
+                raise LineError(f"{action.via} is not a member")
+            # Said by the newcomer, as on platforms where bots make no invitation links.
+            events += (
+                CommandInvoked(
+                    **_base(context),
+                    member=newcomer,
+                    channel_id=context.channel_id,
+                    group="invite",
+                    action="from",
+                    args=(f"@{action.via}",),
+                ),
+            )
+        return Outcome(events=_numbered(events, context), echo=echo)
     if isinstance(action, Leave):
         if action.name not in context.members:
             raise LineError(f"{action.name} is not a member")

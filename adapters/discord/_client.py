@@ -13,6 +13,7 @@ from discord import app_commands
 
 from adapters.discord import translate
 from adapters.discord._gateway import ResumingClient
+from adapters.discord._members import MemberCache
 from adapters.discord._screening import Screening
 from adapters.discord.commands import PromptTranslator, build_tree_root
 from adapters.discord.views import ChoiceButton, ChoiceSelect
@@ -82,6 +83,7 @@ class TerreauClient(ResumingClient):
         # Configured guilds the bot was removed from: reported once, until it is back.
         self.departed: set[int] = set()
         self.screening = Screening(self.guilds_served)
+        self.members = MemberCache()
         self.screening.follow(self)
         # Told of each gateway session (connect, reconnect, resume) when metrics are on.
         self.gateway_observer: GatewayObserver | None = None
@@ -207,7 +209,8 @@ class TerreauClient(ResumingClient):
         """Translate a posted message (not the bot's own)."""
         if self.user is not None and message.author.id == self.user.id:
             return
-        await self._deliver(translate.message_posted(message))
+        author = self.members.of(message.author)
+        await self._deliver(translate.message_posted(message, member=author))
 
     async def on_raw_message_edit(self, event: discord.RawMessageUpdateEvent) -> None:
         """Translate an edit."""
@@ -232,7 +235,26 @@ class TerreauClient(ResumingClient):
             return
         parent = self._thread_parent(event.guild_id, event.channel_id)
         now = self.clock.now()
-        await self._deliver(translate.reaction_changed(event, thread_parent=parent, now=now))
+        who = self.members.of(event.member) if event.member is not None else None
+        await self._deliver(
+            translate.reaction_changed(event, thread_parent=parent, now=now, member=who)
+        )
+
+    async def on_guild_role_create(self, role: discord.Role) -> None:
+        """Forget the guild's members: what their roles grant may have changed."""
+        self.members.forget_guild(role.guild.id)
+
+    async def on_guild_role_update(self, before: discord.Role, after: discord.Role) -> None:
+        """Forget the guild's members: what their roles grant may have changed."""
+        self.members.forget_guild(after.guild.id)
+
+    async def on_guild_role_delete(self, role: discord.Role) -> None:
+        """Forget the guild's members: what their roles grant may have changed."""
+        self.members.forget_guild(role.guild.id)
+
+    async def on_guild_update(self, before: discord.Guild, after: discord.Guild) -> None:
+        """Forget the guild's members: its owner (who holds every permission) may have changed."""
+        self.members.forget_guild(after.id)
 
     async def on_member_join(self, member: discord.Member) -> None:
         """Translate a join."""
@@ -240,6 +262,7 @@ class TerreauClient(ResumingClient):
 
     async def on_raw_member_remove(self, event: discord.RawMemberRemoveEvent) -> None:
         """Translate a departure."""
+        self.members.forget(event.guild_id, event.user.id)
         if self.screening.forget(event.guild_id, event.user.id):
             await self.screening.store_released(event.guild_id, event.user.id)
         await self._deliver(translate.member_left(event, now=self.clock.now()))

@@ -22,8 +22,10 @@ process that stops and starts again within Discord's resume window can still RES
 It subclasses discord.py's `Shard` rather than running a `Client` per shard, so every
 shard of a process shares one state, one HTTP session and one command tree. It relies
 on `Shard`'s `ws`, `_task`, `_queue_put`, `_client` and `_handled_exceptions`, and on
-`EventItem`/`EventType` of `discord.shard`; the discord.py version range in
-pyproject.toml pins them, and the gateway tests against the fake server exercise them.
+`EventItem`/`EventType` of `discord.shard`; it replaces `Shard.worker`, the reading loop,
+to stop reading while too many event handlers run (`adapters._backpressure`). The
+discord.py version range in pyproject.toml pins them, and the gateway tests against the
+fake server exercise them.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from discord.errors import ConnectionClosed
 from discord.gateway import DiscordWebSocket, ReconnectWebSocket
 from discord.shard import EventItem, EventType, Shard
 
+from adapters._backpressure import InFlight
 from bot.ports import Clock, GatewaySession
 
 if TYPE_CHECKING:
@@ -175,6 +178,31 @@ class ResumingShard(Shard):
             return
         await self._connect(resume=resume)
 
+    async def worker(self) -> None:
+        """Read the gateway as discord.py does, but only while the handlers keep up.
+
+        While too many event handlers run, the shard stops reading (see
+        `adapters._backpressure`); the gateway's frames wait in the socket.
+        """
+        client = self._client
+        while not client.is_closed():
+            try:
+                if isinstance(client, ResumingClient):
+                    await client.in_flight.room()
+                await self.ws.poll_event()
+            except ReconnectWebSocket as e:
+                kind = EventType.resume if e.resume else EventType.identify
+                self._queue_put(EventItem(kind, self, e))
+                break
+            except self._handled_exceptions as e:
+                await self._handle_disconnect(e)
+                break
+            except asyncio.CancelledError:
+                break
+            except Exception as e:
+                self._queue_put(EventItem(EventType.terminate, self, e))
+                break
+
     async def reconnect(self) -> None:
         """Connect again (`ShardInfo.reconnect`), resuming the session when it holds one."""
         self._cancel_task()
@@ -236,7 +264,8 @@ class ResumingClient(discord.AutoShardedClient):
     `resume_at_start` holds a saved session per shard, RESUMEd instead of IDENTIFYing
     when the shard first connects (whoever fills it caches the shard's guilds first).
     `serving` is set once every shard is READY or has RESUMEd so. `handling` holds the
-    event handlers still running, for a checkpoint to wait for the events it covers.
+    event handlers still running, for a checkpoint to wait for the events it covers;
+    `in_flight` counts them too, and holds the shards' reading while too many run.
     """
 
     def __init__(self, *, clock: Clock, intents: discord.Intents, **options: Any) -> None:
@@ -245,6 +274,7 @@ class ResumingClient(discord.AutoShardedClient):
         self.gateway_shards: dict[int, ResumingShard] = {}
         self.resume_at_start: dict[int, GatewaySession] = {}
         self.handling: set[asyncio.Task[Any]] = set()
+        self.in_flight = InFlight()
         self.serving = asyncio.Event()
         self._resuming_at_start: set[int] = set()
         self._served: set[int] = set()
@@ -322,6 +352,7 @@ class ResumingClient(discord.AutoShardedClient):
         task = super()._schedule_event(coro, event_name, *args, **kwargs)
         self.handling.add(task)
         task.add_done_callback(self.handling.discard)
+        self.in_flight.track(task)
         return task
 
     def sessions(self) -> list[GatewaySession]:

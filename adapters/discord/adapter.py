@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from adapters.discord import translate
+from adapters.discord import _spaces, translate
 from adapters.discord._client import TerreauClient
 from adapters.discord._errors import DMS_CLOSED, port_errors
 from adapters.discord._roles import move_role
@@ -332,6 +332,36 @@ class DiscordAdapter:
             async for member in guild.fetch_members(limit=min(limit, MAX_PAGE), after=start):
                 members.append(translate.to_member(member))
         return sorted(members, key=lambda m: int(m.id))
+
+    # Spaces and invitations.
+
+    async def open_space(
+        self, parent: ChannelRef, title: str, member_ids: Sequence[str], *, private: bool
+    ) -> ChannelRef:
+        """Open a thread in `parent` (private: only its members and moderators see it)."""
+        self._guild_id(parent.community)
+        return await _spaces.open_thread_space(
+            self.client.http, parent, title, member_ids, private=private
+        )
+
+    async def add_to_space(self, space: ChannelRef, member_ids: Sequence[str]) -> None:
+        """Add members to a space's thread."""
+        self._guild_id(space.community)
+        await _spaces.add_to_thread(self.client.http, space, member_ids)
+
+    async def archive_space(self, space: ChannelRef) -> None:
+        """Archive and lock a space's thread."""
+        self._guild_id(space.community)
+        await _spaces.archive_thread(self.client.http, space)
+
+    async def create_invite(self, where: ChannelRef) -> str:
+        """Create a unique, permanent invite link (needs Create Invite in that channel)."""
+        self._guild_id(where.community)
+        return await _spaces.create_invite(self.client.http, where)
+
+    async def invite_uses(self, community: str) -> Mapping[str, int]:
+        """Return the guild's invite links with their use counts (needs Manage Server)."""
+        return await _spaces.invite_uses(self.client.http, self._guild_id(community))
 
     # Roles (the optional `RoleManager` port).
 

@@ -23,6 +23,8 @@ from adapters.discord.commands import ROOT
 from bot.config import CommunityConfig, DiscordSettings
 from bot.doctor import Finding, Findings, Words
 from bot.features.election import ElectionConfig
+from bot.features.groups import GroupsConfig
+from bot.features.invites import InvitesConfig
 from bot.features.posts import PostsConfig
 from bot.features.report import ReportConfig
 
@@ -42,6 +44,8 @@ MISSING_ACCESS = 50001
 POSTING = ("view_channel", "send_messages", "embed_links", "read_message_history")
 THREADS = ("create_public_threads", "send_messages_in_threads")
 FILES = ("attach_files",)
+PRIVATE_THREADS = ("create_private_threads", "send_messages_in_threads")
+INVITES = ("create_instant_invite",)
 AUTHORIZE = "https://discord.com/oauth2/authorize"
 
 
@@ -56,6 +60,13 @@ def channel_needs(community: CommunityConfig) -> dict[str, dict[str, str]]:
     report = community.section(ReportConfig)
     if report.digest_cron is not None and report.channel in needs:
         needs[report.channel].update(dict.fromkeys(FILES, "charts"))
+    groups = community.section(GroupsConfig)
+    if groups.enabled and groups.channel in needs:
+        spaces = PRIVATE_THREADS if groups.private else THREADS
+        needs[groups.channel].update(dict.fromkeys(spaces, "groups"))
+    invites = community.section(InvitesConfig)
+    if invites.enabled and invites.channel in needs:
+        needs[invites.channel].update(dict.fromkeys(INVITES, "invites"))
     return needs
 
 
@@ -65,6 +76,8 @@ def invite_url(application_id: int, communities: Sequence[CommunityConfig]) -> s
     elections = [c.section(ElectionConfig) for c in communities]
     if any(election.enabled and election.winner_role for election in elections):
         wanted.add("manage_roles")
+    if any(c.section(InvitesConfig).enabled for c in communities):
+        wanted.add("manage_guild")
     permissions = discord.Permissions(**dict.fromkeys(wanted, True))
     query = urlencode(
         {
@@ -153,6 +166,7 @@ class DiscordProbe:
             channels = {channel.id: channel for channel in await guild.fetch_channels()}
             await self._channels(found, community, channels, me)
             self._winner_role(found, community, guild, me)
+            self._invite_counts(found, community, me)
             commands = await client.http.get_guild_commands(application_id, guild.id)
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
             found.problem("discord.request_failed", error=_reason(error))
@@ -194,6 +208,17 @@ class DiscordProbe:
                 why=Words(tuple(dict.fromkeys(f"why_{needs[name]}" for name in missing))),
                 role=me.top_role.name,
             )
+
+    def _invite_counts(
+        self, found: Findings, community: CommunityConfig, me: discord.Member
+    ) -> None:
+        """Say whether joins through members' links can be counted (Manage Server)."""
+        if not community.section(InvitesConfig).enabled:
+            return
+        if me.guild_permissions.manage_guild:
+            found.ok("discord.invite_counts_ok")
+        else:
+            found.problem("discord.manage_guild_missing")
 
     def _winner_role(
         self, found: Findings, community: CommunityConfig, guild: discord.Guild, me: discord.Member

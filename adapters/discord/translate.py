@@ -71,12 +71,14 @@ def place(channel: object) -> tuple[str, str | None]:
     return str(getattr(channel, "id", channel)), None
 
 
-def message_posted(message: discord.Message) -> MessagePosted | None:
+def message_posted(
+    message: discord.Message, *, member: Member | None = None
+) -> MessagePosted | None:
     """Translate MESSAGE_CREATE; None outside guilds and for system messages.
 
     The text goes to the core whenever Discord sent it (with the Message Content
     intent): features read it, and the interaction log keeps it only when
-    `[ingest] store_content` says so.
+    `[ingest] store_content` says so. `member` is the author, when already known.
     """
     if message.guild is None or message.is_system():
         return None
@@ -93,7 +95,7 @@ def message_posted(message: discord.Message) -> MessagePosted | None:
         event_id=f"message:{message.id}",
         community=guild_key(message.guild.id),
         occurred_at=message.created_at,
-        member=to_member(message.author),
+        member=member or to_member(message.author),
         channel_id=channel_id,
         thread_id=thread_id,
         message_id=str(message.id),

@@ -21,7 +21,7 @@ import asyncio
 import functools
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -59,6 +59,7 @@ from bot.ports import (
     RateLimited,
     StartupFailed,
     Unavailable,
+    Unsupported,
 )
 
 log = logging.getLogger(__name__)
@@ -320,6 +321,28 @@ class MatrixAdapter:
         """Return where to post in the thread of a message (Matrix threads need no opening)."""
         self._served(message.community, message.channel_id)
         return replace(message, thread_id=message.thread_id or message.message_id)
+
+    async def open_space(
+        self, parent: ChannelRef, title: str, member_ids: Sequence[str], *, private: bool
+    ) -> ChannelRef:
+        """Refuse: a group talks in a thread of the room its proposal was posted in."""
+        raise Unsupported("Terreau does not create Matrix rooms for groups")
+
+    async def add_to_space(self, space: ChannelRef, member_ids: Sequence[str]) -> None:
+        """Refuse, as `open_space` does."""
+        raise Unsupported("Terreau does not create Matrix rooms for groups")
+
+    async def archive_space(self, space: ChannelRef) -> None:
+        """Refuse, as `open_space` does."""
+        raise Unsupported("Terreau does not create Matrix rooms for groups")
+
+    async def create_invite(self, where: ChannelRef) -> str:
+        """Refuse: Matrix rooms are joined by address, not by counted invitation links."""
+        raise Unsupported("Matrix has no invitation links with use counts")
+
+    async def invite_uses(self, community: str) -> Mapping[str, int]:
+        """Refuse, as `create_invite` does."""
+        raise Unsupported("Matrix has no invitation links with use counts")
 
     async def respond(
         self, to: CommandInvoked | ChoiceMade, post: Post, *, private: bool = True

@@ -9,13 +9,19 @@ before any listener runs.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
+from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters._backpressure import InFlight
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +32,77 @@ EVENTS_PATH = "/slack/events"
 """The one path Slack posts events, interactions and slash commands to in HTTP mode."""
 
 
-class SocketMode:
-    """A Socket Mode connection feeding a bolt app."""
+PING_INTERVAL = 10.0
+"""Seconds between the client's pings (bolt's default)."""
 
-    def __init__(self, bolt: AsyncApp, *, app_token: str, client: AsyncWebClient) -> None:
-        self._handler = AsyncSocketModeHandler(bolt, app_token=app_token, web_client=client)
+QUEUED_ENVELOPES = 100
+"""Envelopes read from the socket and waiting for a handler before reading stops."""
+
+
+class BoundedSocketModeClient(SocketModeClient):
+    """The SDK's Socket Mode client, reading the socket only while its handlers keep up.
+
+    The SDK queues every envelope it reads (without bound) and starts a task for
+    each; here the queue holds `QUEUED_ENVELOPES` and an envelope is handed to bolt
+    only when `in_flight` has room, so a full queue stops the reading loop and Slack
+    keeps the envelopes (redelivering those left unacknowledged). `in_flight` counts
+    each envelope from the moment it is handed over until bolt has acknowledged it,
+    and the adapter's listeners, which bolt runs in tasks of their own after the ack,
+    until they return.
+    """
+
+    def __init__(self, *, in_flight: InFlight, **options: Any) -> None:
+        super().__init__(**options)
+        self.in_flight = in_flight
+        self.message_queue = asyncio.Queue(maxsize=QUEUED_ENVELOPES)
+        self._listening: set[asyncio.Future[None]] = set()
+
+    async def process_message(self) -> None:
+        """Start the listeners of the next envelope once there is room for them."""
+        raw_message = await self.message_queue.get()
+        if raw_message is None:
+            return
+        await self.in_flight.room()
+        message: dict[str, Any] = json.loads(raw_message) if raw_message.startswith("{") else {}
+        listening = asyncio.ensure_future(self.run_message_listeners(message, raw_message))
+        self._listening.add(listening)
+        listening.add_done_callback(self._listening.discard)
+        self.in_flight.track(listening)
+
+
+class _BoundedHandler(AsyncSocketModeHandler):
+    """bolt's Socket Mode handler on a `BoundedSocketModeClient` (bolt builds its own)."""
+
+    def __init__(
+        self, bolt: AsyncApp, *, app_token: str, client: AsyncWebClient, in_flight: InFlight
+    ) -> None:
+        self.app = bolt
+        self.app_token = app_token
+        self.client = BoundedSocketModeClient(
+            in_flight=in_flight,
+            app_token=app_token,
+            logger=bolt.logger,
+            web_client=client,
+            ping_interval=PING_INTERVAL,
+        )
+        self.client.socket_mode_request_listeners.append(self.handle)  # type: ignore[arg-type]
+
+
+class SocketMode:
+    """A Socket Mode connection feeding a bolt app, read only while its handlers keep up."""
+
+    def __init__(
+        self,
+        bolt: AsyncApp,
+        *,
+        app_token: str,
+        client: AsyncWebClient,
+        in_flight: InFlight | None = None,
+    ) -> None:
+        self.in_flight = in_flight or InFlight()
+        self._handler = _BoundedHandler(
+            bolt, app_token=app_token, client=client, in_flight=self.in_flight
+        )
 
     async def connect(self) -> None:
         """Open the websocket (the SDK reconnects on its own when Slack asks)."""

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import re
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +22,8 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters._backpressure import HANDLERS_IN_FLIGHT, InFlight
+from adapters.slack import _spaces
 from adapters.slack._duplicates import find_posted, metadata
 from adapters.slack._members import MemberDirectory
 from adapters.slack._responses import ResponseUrls
@@ -45,7 +47,15 @@ from bot.domain import (
     Post,
     SentMessage,
 )
-from bot.ports import Clock, EventSink, Forbidden, NotFound, PlatformError, Unavailable
+from bot.ports import (
+    Clock,
+    EventSink,
+    Forbidden,
+    NotFound,
+    PlatformError,
+    Unavailable,
+    Unsupported,
+)
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +104,7 @@ class SlackAdapter:
         http_host: str = "127.0.0.1",
         http_port: int = 3000,
         pacing: timedelta = PACING,
+        handlers_in_flight: int = HANDLERS_IN_FLIGHT,
     ) -> None:
         if not workspaces:
             raise ValueError("the Slack adapter needs at least one workspace")
@@ -116,6 +127,7 @@ class SlackAdapter:
         self._revoked: set[str] = set()
         self._own_users: set[str] = set()
         self._sink: EventSink | None = None
+        self.in_flight = InFlight(handlers_in_flight)
         self._socket: SocketMode | None = None
         self._server: HttpServer | None = None
         self._inflight: set[asyncio.Task[Any]] = set()
@@ -156,6 +168,7 @@ class SlackAdapter:
                 bolt,
                 app_token=self._app_token or "",
                 client=web_client(token=None, base_url=self._api_base, clock=self._clock),
+                in_flight=self.in_flight,
             )
             await self._socket.connect()
         else:
@@ -211,14 +224,19 @@ class SlackAdapter:
             )
             return connection.authorization if connection is not None else None
 
+        # bolt runs each listener in a task of its own after the ack; counting them
+        # lets Socket Mode stop reading while too many run (`adapters._backpressure`).
         async def on_event(body: dict[str, Any]) -> None:
+            self._count_listener()
             await self._on_event(body)
 
         async def on_command(body: dict[str, Any], ack: AsyncAck) -> None:
+            self._count_listener()
             await ack()
             await self._on_command(body)
 
         async def on_action(body: dict[str, Any], ack: AsyncAck) -> None:
+            self._count_listener()
             await ack()
             await self._on_action(body)
 
@@ -457,6 +475,36 @@ class SlackAdapter:
                 break
         members.sort(key=lambda member: member.id)
         return [m for m in members if after is None or m.id > after][:limit]
+
+    def _count_listener(self) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self.in_flight.track(task)
+
+    async def open_space(
+        self, parent: ChannelRef, title: str, member_ids: Sequence[str], *, private: bool
+    ) -> ChannelRef:
+        """Open a channel with the members in it; `Unsupported` without the scope to."""
+        connection = self._connection(parent.community)
+        return await _spaces.open_channel(
+            connection.client, parent, title, member_ids, private=private
+        )
+
+    async def add_to_space(self, space: ChannelRef, member_ids: Sequence[str]) -> None:
+        """Invite members to a space's channel."""
+        await _spaces.invite(self._connection(space.community).client, space, member_ids)
+
+    async def archive_space(self, space: ChannelRef) -> None:
+        """Archive a space's channel (`conversations.archive`)."""
+        await _spaces.archive(self._connection(space.community).client, space)
+
+    async def create_invite(self, where: ChannelRef) -> str:
+        """Refuse: Slack apps cannot create invitation links."""
+        raise Unsupported("Slack apps cannot create invitation links")
+
+    async def invite_uses(self, community: str) -> Mapping[str, int]:
+        """Refuse: Slack apps cannot read invitation links."""
+        raise Unsupported("Slack apps cannot read invitation links")
 
     def _connection(self, community: str) -> _Connection:
         connection = self._connections.get(_team(community))

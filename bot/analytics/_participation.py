@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Date, Subquery, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.analytics._period import Period
@@ -125,6 +125,8 @@ async def member_totals(conn: AsyncConnection, scope: Scope, period: Period) -> 
             ),
         )
     )
+    if conn.dialect.name == "postgresql":
+        return await _summed(conn, stmt.subquery("member"), present)
     counts: list[int] = []
     rowers = reactors = last_7 = last_30 = 0
     for posts, lately, this_month, is_bot, stayed_too in await conn.execute(stmt):
@@ -144,6 +146,34 @@ async def member_totals(conn: AsyncConnection, scope: Scope, period: Period) -> 
         post_counts=counts,
         active_last_7_days=last_7,
         active_last_30_days=last_30,
+    )
+
+
+async def _summed(conn: AsyncConnection, member: Subquery, present: int) -> MemberTotals:
+    """Fold the per-member rows of `member_totals` into one row, in PostgreSQL.
+
+    The rowers' post counts come back as one array: no row per member to build.
+    """
+    posts, lately, this_month, is_bot, stayed = member.c
+    human = ~is_bot
+
+    def counted(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.count().filter(condition)
+
+    stmt = select(
+        counted(and_(human, stayed == 0)),
+        counted(and_(human, func.coalesce(posts, 0) != 0)),
+        counted(and_(human, func.coalesce(posts, 0) == 0)),
+        func.coalesce(func.sum(lately).filter(human), 0),
+        func.coalesce(func.sum(this_month).filter(human), 0),
+        func.array_agg(posts).filter(and_(human, func.coalesce(posts, 0) != 0)),
+    )
+    away, rowers, reactors, last_7, last_30, counts = (await conn.execute(stmt)).one()
+    return MemberTotals(
+        participation=Participation(present=present + away, rowers=rowers, reactors=reactors),
+        post_counts=[int(count) for count in counts or ()],
+        active_last_7_days=int(last_7),
+        active_last_30_days=int(last_30),
     )
 
 

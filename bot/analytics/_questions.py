@@ -35,6 +35,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.analytics._period import Period
@@ -235,6 +236,8 @@ async def settle_answers(
     dialect = conn.dialect.name
     if dialect == "postgresql":
         await conn.exec_driver_sql("SET LOCAL jit = off")  # as reports do: see build_report
+        # Leaving out the questions already answered hashes 250,000 of them.
+        await conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
     asked_epoch = _epoch(dialect, found.c.asked_at)
     insert = insert_for(dialect, stored).from_select(
         ["community_id", "message_id", "asked_at", "answered_at", "asked_hour", "waited"],
@@ -296,34 +299,43 @@ async def question_figures(
     waited = stored.c.waited
     delay = scope.unanswered_after.total_seconds()
     eligible = asked.c.occurred_at <= as_of - scope.unanswered_after
-    counts = select(
-        func.count(),
-        func.coalesce(
-            func.sum(
-                case(
-                    (and_(eligible, or_(stored.c.answered_at.is_(None), waited > delay)), 1),
-                    else_=0,
-                )
-            ),
-            0,
-        ),
-    ).select_from(joined)
-    total, unanswered = (await conn.execute(counts.where(*conditions))).one()
-    waits = (
-        select(stored.c.asked_hour, waited)
-        .select_from(joined)
-        .where(*conditions, stored.c.answered_at.is_not(None))
-    )
+    late = case((and_(eligible, or_(stored.c.answered_at.is_(None), waited > delay)), 1), else_=0)
+    answered = stored.c.answered_at.is_not(None)
+    if conn.dialect.name == "postgresql":
+        # One row: the counts, and the (hour, seconds) pairs of the answered questions in
+        # one array, so no row is built for each of 100,000 of them. Hours since the
+        # epoch are exact as floats.
+        pair = postgresql.array([cast(stored.c.asked_hour, Float), waited])
+        counts = select(
+            func.count(), func.coalesce(func.sum(late), 0), func.array_agg(pair).filter(answered)
+        )
+        total, unanswered, found = (
+            await conn.execute(counts.select_from(joined).where(*conditions))
+        ).one()
+        pairs = [(int(hour), seconds) for hour, seconds in found or ()]
+    else:
+        counts = select(func.count(), func.coalesce(func.sum(late), 0)).select_from(joined)
+        total, unanswered = (await conn.execute(counts.where(*conditions))).one()
+        waits = select(stored.c.asked_hour, waited).select_from(joined).where(*conditions, answered)
+        pairs = [(hour, seconds) for hour, seconds in await conn.execute(waits)]
+    # NOT EXISTS rather than the outer join: the planner then walks the newest questions
+    # back and stops at the tenth without a stored answer (3 ms, not 130).
     latest = (
         select(asked.c.message_id, asked.c.channel_id, asked.c.member_id, asked.c.occurred_at)
-        .select_from(joined)
-        .where(*conditions, eligible, stored.c.answered_at.is_(None))
+        .where(
+            *conditions,
+            eligible,
+            ~exists().where(
+                stored.c.community_id == asked.c.community_id,
+                stored.c.message_id == asked.c.message_id,
+            ),
+        )
         .order_by(asked.c.occurred_at.desc())
         .limit(listed)
     )
     return QuestionFigures(
         asked=int(total),
-        waits=[(hour, w / 3600) for hour, w in await conn.execute(waits)],
+        waits=[(hour, w / 3600) for hour, w in pairs],
         unanswered=int(unanswered),
         still_open=[
             Question(

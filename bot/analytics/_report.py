@@ -9,13 +9,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from bot.analytics._channels import ChannelActivity, channel_activity
 from bot.analytics._cohorts import Cohorts, cohorts
 from bot.analytics._figures import Figure, gini, median, share, top_share
 from bot.analytics._hours import Heatmap, heatmap, settle_hours
 from bot.analytics._participation import (
     DayActivity,
+    MemberTotals,
     Participation,
+    Retention,
     daily_activity,
     member_totals,
     newcomers,
@@ -24,7 +28,12 @@ from bot.analytics._participation import (
 from bot.analytics._period import Period
 from bot.analytics._posts import PostFigures, post_figures
 from bot.analytics._providers import METRICS, MetricRegistry
-from bot.analytics._questions import Question, question_figures, settle_answers
+from bot.analytics._questions import (
+    Question,
+    QuestionFigures,
+    question_figures,
+    settle_answers,
+)
 from bot.analytics._scope import Scope
 from bot.analytics._trends import Trends, monthly_trends
 from bot.storage import UnitOfWork
@@ -112,19 +121,95 @@ def _key(name: str) -> str:
     return f"report.figures.{name}"
 
 
-async def _measure(
-    uow: UnitOfWork, scope: Scope, period: Period, as_of: datetime, *, with_hours: bool
-) -> _Measured:
-    conn = uow.connection
-    daily = await daily_activity(conn, scope, period)
-    totals = await member_totals(conn, scope, period)
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Taking:
+    """What the members' activity tells of a period: it needs nothing a report stores."""
+
+    daily: list[DayActivity]
+    totals: MemberTotals
+    arrived: int
+    kept: Retention
+
+
+async def _participation(database: Reads, scope: Scope, period: Period) -> _Taking:
+    async with database.read() as uow:
+        conn = uow.connection
+        await _tune(conn)
+        return _Taking(
+            daily=await daily_activity(conn, scope, period),
+            totals=await member_totals(conn, scope, period),
+            arrived=await newcomers(conn, scope, period),
+            kept=await retention(conn, scope, period),
+        )
+
+
+async def _tune(conn: AsyncConnection) -> None:
+    """Set a PostgreSQL read transaction for a report's large reads."""
+    if conn.dialect.name == "postgresql":
+        # The questions query looks expensive to the planner, whose JIT compiler
+        # then spends longer compiling it (half a second) than the lookups take.
+        await conn.exec_driver_sql("SET LOCAL jit = off")
+        # Grouping a period's million rollup rows by member spills to disk with the
+        # default 4 MB.
+        await conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Stored:
+    """What a period reads of what the report stored, and the providers' figures."""
+
+    asked: QuestionFigures
+    hours: Heatmap | None
+    channels: list[ChannelActivity]
+    provided: list[Figure]
+
+
+async def _from_stored(
+    database: Reads,
+    scope: Scope,
+    period: Period,
+    as_of: datetime,
+    providers: MetricRegistry,
+    *,
+    with_hours: bool = False,
+) -> _Stored:
+    async with database.read() as uow:
+        conn = uow.connection
+        await _tune(conn)
+        asked = await question_figures(conn, scope, period, as_of, listed=UNANSWERED_LISTED)
+        hours = await heatmap(conn, scope, period, as_of, asked.waits) if with_hours else None
+        channels = (
+            await channel_activity(conn, scope, period)
+            if with_hours and scope.channel_id is None
+            else []
+        )
+        provided: list[Figure] = []
+        if scope.channel_id is None:
+            for name, provider in providers:
+                try:
+                    provided.extend(await provider(uow, scope, period))
+                except Exception:
+                    log.exception("metric provider %r failed; its figures are left out", name)
+    return _Stored(asked=asked, hours=hours, channels=channels, provided=provided)
+
+
+def _measured(scope: Scope, period: Period, taking: _Taking, stored: _Stored) -> _Measured:
+    return _Measured(
+        figures=_figures(scope, period, taking, stored.asked) + stored.provided,
+        daily=taking.daily,
+        participation=taking.totals.participation,
+        still_open=stored.asked.still_open,
+        hours=stored.hours,
+        channels=stored.channels,
+    )
+
+
+def _figures(scope: Scope, period: Period, taking: _Taking, asked: QuestionFigures) -> list[Figure]:
+    daily, totals, kept = taking.daily, taking.totals, taking.kept
     split, counts = totals.participation, totals.post_counts
-    arrived = await newcomers(conn, scope, period)
-    kept = await retention(conn, scope, period)
-    asked = await question_figures(conn, scope, period, as_of, listed=UNANSWERED_LISTED)
     waits = [waited for _asked, waited in asked.waits]
     hours = int(scope.unanswered_after.total_seconds() // 3600)
-    figures = [
+    return [
         Figure(key=_key("active"), value=split.rowers + split.reactors),
         Figure(key=_key("dau"), value=sum(d.active for d in daily) / period.days, unit="average"),
         Figure(key=_key("wau"), value=totals.active_last_7_days),
@@ -135,7 +220,7 @@ async def _measure(
         Figure(key=_key("passengers"), value=share(split.passengers, split.present), unit="share"),
         Figure(key=_key("top_share"), value=top_share(counts), unit="share"),
         Figure(key=_key("gini"), value=gini(counts), unit="ratio"),
-        Figure(key=_key("newcomers"), value=arrived),
+        Figure(key=_key("newcomers"), value=taking.arrived),
         Figure(
             key=_key("retention"),
             value=share(kept.retained, kept.cohort),
@@ -146,40 +231,14 @@ async def _measure(
         Figure(key=_key("first_reply"), value=median(waits), unit="hours"),
         Figure(key=_key("unanswered"), value=asked.unanswered, variables={"hours": hours}),
     ]
-    return _Measured(
-        figures=figures,
-        daily=daily,
-        participation=split,
-        still_open=asked.still_open,
-        hours=await heatmap(conn, scope, period, as_of, asked.waits) if with_hours else None,
-        channels=await channel_activity(conn, scope, period)
-        if with_hours and scope.channel_id is None
-        else [],
-    )
 
 
-async def _measure_alone(
-    database: Reads,
-    scope: Scope,
-    period: Period,
-    as_of: datetime,
-    providers: MetricRegistry,
-    *,
-    with_hours: bool = False,
-) -> _Measured:
-    async with database.read() as uow:
-        if uow.connection.dialect.name == "postgresql":
-            # The questions query looks expensive to the planner, whose JIT compiler
-            # then spends longer compiling it (half a second) than the lookups take.
-            await uow.connection.exec_driver_sql("SET LOCAL jit = off")
-        measured = await _measure(uow, scope, period, as_of, with_hours=with_hours)
-        if scope.channel_id is None:
-            for name, provider in providers:
-                try:
-                    measured.figures.extend(await provider(uow, scope, period))
-                except Exception:
-                    log.exception("metric provider %r failed; its figures are left out", name)
-    return measured
+async def _settle(database: Reads, scope: Scope, period: Period, as_of: datetime) -> None:
+    async with database.transaction() as uow:
+        await settle_hours(uow.connection, scope.community_id, as_of)
+        await settle_answers(
+            uow.connection, scope.community_id, period.previous().since, period.until
+        )
 
 
 async def build_report(
@@ -192,30 +251,41 @@ async def build_report(
 ) -> Report:
     """Measure `scope` over `period` and the period before; providers add community figures.
 
-    The two periods are measured at once, each in its own read-only snapshot, so
-    a report takes the time of one period where the database can run two queries.
-    First, in one write transaction, the log's complete hours not counted yet are added
-    to the hourly counts, and the first answers of questions of both periods that have
-    none stored are looked up and stored; the periods then read only what is stored.
+    Three units of work run at once: one write transaction adds the log's complete
+    hours not counted yet to the hourly counts and looks up and stores the first
+    answers of questions of both periods that have none stored, while each period's
+    members' activity (daily, per member, newcomers, retention) is read in its own
+    read-only unit. As soon as the write is done, each period reads its questions,
+    hours and providers' figures from what is stored, in a unit of its own, while the
+    members' activity may still be read. A report so takes the time of its longest
+    chain where the database can run queries side by side.
     """
-    async with database.transaction() as uow:
-        await settle_hours(uow.connection, scope.community_id, as_of)
-        await settle_answers(
-            uow.connection, scope.community_id, period.previous().since, period.until
+    before = period.previous()
+
+    async def settled() -> tuple[_Stored, _Stored]:
+        await _settle(database, scope, period, as_of)
+        return await asyncio.gather(
+            _from_stored(database, scope, period, as_of, providers, with_hours=True),
+            _from_stored(database, scope, before, as_of, providers),
         )
-    periods = asyncio.gather(
-        _measure_alone(database, scope, period, as_of, providers, with_hours=True),
-        _measure_alone(database, scope, period.previous(), as_of, providers),
+
+    # The twelve months (community reports) in a unit of their own, at once with the rest.
+    participation = (
+        _participation(database, scope, period),
+        _participation(database, scope, before),
     )
-    # The twelve months (community reports) in a third snapshot, at once with the periods.
     twelve: _Months | None = None
     if scope.channel_id is None:
-        (now, before), twelve = await asyncio.gather(
-            periods, _months_alone(database, scope, period.end)
+        now_taking, before_taking, (now_stored, before_stored), twelve = await asyncio.gather(
+            *participation, settled(), _months_alone(database, scope, period.end)
         )
     else:
-        now, before = await periods
-    earlier = {figure.identity: figure for figure in before.figures}
+        now_taking, before_taking, (now_stored, before_stored) = await asyncio.gather(
+            *participation, settled()
+        )
+    now = _measured(scope, period, now_taking, now_stored)
+    earlier_measured = _measured(scope, before, before_taking, before_stored)
+    earlier = {figure.identity: figure for figure in earlier_measured.figures}
     return Report(
         scope=scope,
         period=period,

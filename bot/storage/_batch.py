@@ -20,9 +20,11 @@ from typing import Any
 from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-import bot.storage._postgres_batch as _postgres_batch
-import bot.storage._sqlite_batch as _sqlite_batch
 from bot.storage._event_rows import InteractionRow, MemberKey, members_of
+from bot.storage._postgres_batch import insert_rows
+from bot.storage._sqlite_batch import Prepared as SqlitePrepared
+from bot.storage._sqlite_batch import prepare as prepare_sqlite
+from bot.storage._sqlite_batch import store as store_sqlite
 from bot.storage._sqlite_thread import ConnectionStatements, SqliteThread
 from bot.storage._statements import member_seen_upsert
 from bot.storage._types import UTCDateTime
@@ -69,7 +71,7 @@ class PreparedBatch:
 
     rows: Sequence[InteractionRow]
     refused: int
-    sqlite: _sqlite_batch.Prepared | None
+    sqlite: SqlitePrepared | None
 
 
 class BatchStore:
@@ -100,7 +102,7 @@ class BatchStore:
                     row.event_id,
                     row.community_id,
                 )
-        sqlite = _sqlite_batch.prepare(valid, self._stale) if self._sqlite else None
+        sqlite = prepare_sqlite(valid, self._stale) if self._sqlite else None
         return PreparedBatch(rows=valid, refused=len(rows) - len(valid), sqlite=sqlite)
 
     async def write(
@@ -116,7 +118,7 @@ class BatchStore:
             async with self._database.transaction() as uow:
                 new, members = await self._postgres(uow.connection, valid, release)
         else:
-            store = functools.partial(_sqlite_batch.store, prepared=batch.sqlite, stale=self._stale)
+            store = functools.partial(store_sqlite, prepared=batch.sqlite, stale=self._stale)
             if self._thread is not None:
                 # Producers resume once SQLite has the rows: on the thread, SQLite
                 # runs without the GIL while the event loop queues the next events.
@@ -162,9 +164,7 @@ class BatchStore:
         if not rows:
             release()
             return [], []
-        new, ids = await _postgres_batch.insert_rows(connection, rows, release)
-        if ids:
-            await _postgres_batch.add_activity(connection, ids)
+        new, _ = await insert_rows(connection, rows, release)
         seen, joins, leaves = members_of(new)
         members = [params for key, params in seen.items() if self._stale(key, params)]
         if members:

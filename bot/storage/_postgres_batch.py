@@ -1,4 +1,10 @@
-"""A batch of log rows on PostgreSQL: one INSERT of column arrays, the rollup in SQL."""
+"""A batch of log rows on PostgreSQL: one statement inserts the rows and adds up the rollups.
+
+The INSERT of column arrays returns the rows it inserted (known event ids are
+skipped), and a second INSERT in the same statement (a data-modifying WITH) adds
+their human activity to the daily rollups from those returned rows: one round trip
+to the server, where reading the new rows back by id took another.
+"""
 
 from __future__ import annotations
 
@@ -10,24 +16,38 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage._driver import driver_of, translated
 from bot.storage._event_rows import InteractionRow
-from bot.storage._statements import activity_rollup
+from bot.storage._statements import ROLLUP_COLUMN, ROLLUP_KINDS
 
+_COUNTS = ", ".join(
+    "sum(CASE WHEN kind IN ({}) THEN 1 ELSE 0 END)".format(", ".join(f"'{k}'" for k in kinds))
+    for kinds in ROLLUP_KINDS.values()
+)
+_COUNTED_KINDS = ", ".join(f"'{kind}'" for kind in ROLLUP_COLUMN)
 _INSERT = (
-    "INSERT INTO interactions (community_id, event_id, kind, channel_id, thread_id, "
-    "member_id, message_id, reply_to, target, occurred_at, meta, content) "
+    "WITH new AS (INSERT INTO interactions (community_id, event_id, kind, channel_id, "  # noqa: S608 (constants only)
+    "thread_id, member_id, message_id, reply_to, target, occurred_at, meta, content) "
     "SELECT c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11::jsonb, c12 FROM unnest("
     "$1::integer[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], "
     "$6::varchar[], $7::varchar[], $8::varchar[], $9::varchar[], $10::timestamptz[], "
     "$11::text[], $12::text[]) AS u(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12) "
-    "ON CONFLICT (community_id, event_id) DO NOTHING RETURNING id, community_id, event_id"
+    "ON CONFLICT (community_id, event_id) DO NOTHING "
+    "RETURNING id, community_id, event_id, member_id, kind, occurred_at, meta), "
+    # Days are UTC days; bots and kinds that are not activity are left out (`human()`).
+    "counted AS (INSERT INTO activity_daily (community_id, member_id, day, "
+    f"{', '.join(ROLLUP_KINDS)}) SELECT community_id, member_id, "
+    f"(occurred_at AT TIME ZONE 'UTC')::date, {_COUNTS} FROM new "
+    f"WHERE member_id IS NOT NULL AND kind IN ({_COUNTED_KINDS}) "
+    "AND coalesce((meta ->> 'bot')::boolean, false) = false GROUP BY 1, 2, 3 "
+    "ON CONFLICT (community_id, member_id, day) DO UPDATE SET "
+    + ", ".join(f"{name} = activity_daily.{name} + excluded.{name}" for name in ROLLUP_KINDS)
+    + ") SELECT id, community_id, event_id FROM new"
 )
-_ROLLUP = activity_rollup()
 
 
 async def insert_rows(
     connection: AsyncConnection, rows: Sequence[InteractionRow], release: Callable[[], None]
 ) -> tuple[list[InteractionRow], list[int]]:
-    """Insert rows, skipping known event ids; return the new rows and their ids.
+    """Insert rows, skipping known event ids, and roll them up; return the new rows and ids.
 
     `release` is called just before the INSERT goes to the server.
     """
@@ -44,11 +64,6 @@ async def insert_rows(
             keys.discard(key)
             new.append(row)
     return new, [record["id"] for record in returned]
-
-
-async def add_activity(connection: AsyncConnection, ids: list[int]) -> None:
-    """Add the human activity of the log rows `ids` to the daily rollups (UTC days)."""
-    await connection.execute(_ROLLUP, {"ids": ids})
 
 
 def _values(row: InteractionRow) -> tuple[Any, ...]:

@@ -3,9 +3,10 @@
 The whole batch (log rows, daily rollups, members) runs as one function on the
 thread that owns the SQLite connection, so the event loop pays one hop a batch
 and goes on queueing events while SQLite works (it releases the GIL while it
-steps). Each statement carries many rows. Values are written exactly as the
-column types would write them (UTC timestamps as text, JSON as text), so rows
-read back like any other.
+steps). Each statement carries many rows. Timestamps go through the
+`UTCDateTime` column type's own SQLite conversion and JSON is written as text, so
+rows read back like any other. The daily rollups are computed by SQLite from the
+rows the batch inserted, so that work runs without the GIL.
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ import functools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
+from sqlalchemy.dialects import sqlite
+
 from bot.storage._event_rows import InteractionRow, MemberKey, members_of
-from bot.storage._statements import ROLLUP_COLUMN
+from bot.storage._statements import sqlite_activity_rollup
+from bot.storage._types import UTCDateTime
 
 _ROWS_PER_INSERT = 1000
 """12 values a row: well under SQLite's default limit of 32,766 variables a statement."""
@@ -28,6 +32,13 @@ _JOINED = (
     "UPDATE members SET joined_at = ?, left_at = NULL WHERE community_id = ? AND member_id = ?"
 )
 _LEFT = "UPDATE members SET left_at = ? WHERE community_id = ? AND member_id = ?"
+_ROLLUP = sqlite_activity_rollup()
+
+_DIALECT = sqlite.dialect()
+_bind_utc = UTCDateTime().dialect_impl(_DIALECT).bind_processor(_DIALECT)
+assert _bind_utc is not None
+_utc_text: Callable[[datetime], str] = _bind_utc
+"""An aware datetime as the `UTCDateTime` column stores it on SQLite (UTC text)."""
 
 
 class Statements(Protocol):
@@ -48,13 +59,12 @@ Chunks = list[tuple[str, list[Any]]]
 class Prepared:
     """A batch's statements and values, built before the database is touched.
 
-    The rollups and members are built as if every row is new, which is the rule;
-    when the database skips some rows, they are built again for the rest.
+    The members are built as if every row is new, which is the rule; when the
+    database skips some rows, they are built again for the rest.
     """
 
     rows: Sequence[InteractionRow]
     inserts: Chunks
-    activity: Chunks
     members: list[dict[str, Any]]
     joins: list[dict[str, Any]]
     leaves: list[dict[str, Any]]
@@ -70,7 +80,6 @@ def prepare(rows: Sequence[InteractionRow], stale: Stale) -> Prepared:
     return Prepared(
         rows=rows,
         inserts=inserts,
-        activity=_activity(rows),
         members=[params for key, params in seen.items() if stale(key, params)],
         joins=joins,
         leaves=leaves,
@@ -87,11 +96,11 @@ def store(
     members need writing. `started` is called as the first rows go to SQLite.
     """
     started()
-    new = _insert_rows(statements, prepared)
+    new, first_id = _insert_rows(statements, prepared)
     if len(new) != len(prepared.rows):
         prepared = replace(prepare(new, stale), inserts=[])
-    for sql, values in prepared.activity:
-        statements.execute(sql, values)
+    if new:
+        statements.execute(_ROLLUP, (first_id - 1,))
     members = prepared.members
     for start in range(0, len(members), _ROWS_PER_UPSERT):
         chunk = members[start : start + _ROWS_PER_UPSERT]
@@ -131,20 +140,8 @@ def _members_sql(count: int) -> str:
     )
 
 
-@functools.lru_cache(maxsize=8)
-def _activity_sql(count: int) -> str:
-    values = ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * count)
-    return (
-        "INSERT INTO activity_daily (community_id, member_id, day, messages, replies, "  # noqa: S608 (placeholders only)
-        f"reactions, other) VALUES {values} "
-        "ON CONFLICT (community_id, member_id, day) DO UPDATE SET "
-        "messages = messages + excluded.messages, replies = replies + excluded.replies, "
-        "reactions = reactions + excluded.reactions, other = other + excluded.other"
-    )
-
-
-def _insert_rows(statements: Statements, prepared: Prepared) -> list[InteractionRow]:
-    """Insert rows, skipping known event ids, and return the rows that were new.
+def _insert_rows(statements: Statements, prepared: Prepared) -> tuple[list[InteractionRow], int]:
+    """Insert rows, skipping known event ids; return the rows that were new and the first id.
 
     The batch holds SQLite's write lock (BEGIN IMMEDIATE), so the rows it inserts
     get consecutive ids ending at the last one inserted: when some rows were
@@ -158,13 +155,14 @@ def _insert_rows(statements: Statements, prepared: Prepared) -> list[Interaction
         if count > 0:
             inserted += count
             last_id = last
+    first_id = last_id - inserted + 1
     if inserted == len(rows):
-        return list(rows)
+        return list(rows), first_id
     if not inserted:
-        return []
+        return [], first_id
     keys = set(
         statements.fetch(
-            "SELECT community_id, event_id FROM interactions WHERE id > ?", (last_id - inserted,)
+            "SELECT community_id, event_id FROM interactions WHERE id >= ?", (first_id,)
         )
     )
     new: list[InteractionRow] = []
@@ -173,40 +171,7 @@ def _insert_rows(statements: Statements, prepared: Prepared) -> list[Interaction
         if key in keys:
             keys.discard(key)
             new.append(row)
-    return new
-
-
-def _activity(rows: Sequence[InteractionRow]) -> Chunks:
-    """Return the upserts adding the human activity of rows to the daily rollups (UTC days)."""
-    counts: dict[tuple[int, str, str], list[int]] = {}
-    days: dict[date, str] = {}
-    for row in rows:
-        column = ROLLUP_COLUMN.get(row.kind)
-        if column is None or row.member_id is None or row.is_bot:
-            continue
-        at = row.occurred_at
-        if at.utcoffset():
-            at = at.astimezone(UTC)
-        day = at.date()
-        text = days.get(day)
-        if text is None:
-            text = days[day] = day.isoformat()
-        key = (row.community_id, row.member_id, text)
-        tally = counts.get(key)
-        if tally is None:
-            tally = counts[key] = [0, 0, 0, 0]
-        tally[column] += 1
-    entries = list(counts.items())
-    return [
-        (
-            _activity_sql(len(chunk)),
-            [value for key, tally in chunk for value in (*key, *tally)],
-        )
-        for chunk in (
-            entries[start : start + _ROWS_PER_UPSERT]
-            for start in range(0, len(entries), _ROWS_PER_UPSERT)
-        )
-    ]
+    return new, first_id
 
 
 def _member_values(member: dict[str, Any]) -> tuple[Any, ...]:
@@ -220,14 +185,6 @@ def _member_values(member: dict[str, Any]) -> tuple[Any, ...]:
         _utc_text(member["first_seen_at"]),
         _utc_text(member["last_seen_at"]),
     )
-
-
-def _utc_text(moment: datetime) -> str:
-    """Return `moment` as the UTC text SQLAlchemy's SQLite DateTime writes."""
-    if moment.utcoffset():
-        moment = moment.astimezone(UTC)
-    # "YYYY-MM-DD HH:MM:SS.ffffff" then "+00:00", which the column text leaves out.
-    return moment.isoformat(" ", "microseconds")[:26]
 
 
 def _values(row: InteractionRow) -> tuple[Any, ...]:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ARRAY, BigInteger, Date, bindparam, case, cast, func
+from typing import Any
+
+from sqlalchemy import case, func, literal_column
 from sqlalchemy import select as select_
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.storage._base import Upsert, insert_for
 from bot.storage._interactions import human
@@ -52,12 +56,17 @@ ROLLUP_COLUMN = {kind: index for index, kinds in enumerate(ROLLUP_KINDS.values()
 """The rollup counter (0 messages, 1 replies, 2 reactions, 3 other) of each counted kind."""
 
 
-def activity_rollup() -> Upsert:
-    """Add the human activity of the PostgreSQL log rows `:ids` to the daily rollups.
+def sqlite_activity_rollup() -> str:
+    """Add the human activity of the SQLite log rows whose id is above `?` to the rollups.
 
-    Days are UTC days; bots and kinds that are not activity are left out.
+    SQLite keeps timestamps as UTC text, so the day is its date part. The one
+    parameter is the last id before the batch's rows.
     """
-    day = cast(func.timezone("UTC", _log.occurred_at), Date)
+    stmt = _rollup("sqlite", func.date(_log.occurred_at), _log.id > literal_column("?"))
+    return str(stmt.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
+
+
+def _rollup(dialect: str, day: ColumnElement[Any], rows_wanted: ColumnElement[bool]) -> Upsert:
     counts = [
         func.sum(case((_log.kind.in_(kinds), 1), else_=0)).label(name)
         for name, kinds in ROLLUP_KINDS.items()
@@ -65,14 +74,16 @@ def activity_rollup() -> Upsert:
     rows = (
         select_(_log.community_id, _log.member_id, day.label("day"), *counts)
         .where(
-            _log.id == func.any(bindparam("ids", type_=ARRAY(BigInteger()))),
+            rows_wanted,
             _log.member_id.is_not(None),
             _log.kind.in_(list(ROLLUP_COLUMN)),
             human(),
         )
-        .group_by(_log.community_id, _log.member_id, day)
+        # The day first: no index gives that order, so SQLite reads the batch's rows
+        # by id range instead of walking (community, member) index in GROUP BY order.
+        .group_by(day, _log.community_id, _log.member_id)
     )
-    stmt = insert_for("postgresql", ActivityDailyRow.__table__).from_select(
+    stmt = insert_for(dialect, ActivityDailyRow.__table__).from_select(
         ["community_id", "member_id", "day", *ROLLUP_KINDS], rows
     )
     new = stmt.excluded

@@ -4,6 +4,11 @@ Rows wait in a bounded queue (a full queue makes `submit` wait: backpressure,
 nothing is dropped) and are written `batch_size` at a time, or after
 `flush_interval` seconds, or on `flush()` and `stop()`. A batch is one
 transaction; a failed batch is retried with bounded backoff until it commits.
+
+Submits that find the queue full wait in line. Each slot a written batch frees
+goes to the longest-waiting submit, whose row is queued for it before it wakes:
+a batch of 500 wakes 500 waiters, not every waiter to find 500 places, and a
+newcomer never overtakes the line.
 """
 
 from __future__ import annotations
@@ -57,6 +62,8 @@ class WriterStats:
     rejected: int
     batches: int
     retries: int
+    waits: int
+    """Submits that found the queue full and waited for a slot (each wakes once)."""
 
 
 class InteractionWriter:
@@ -84,7 +91,7 @@ class InteractionWriter:
         self._observer = observer
         self._capacity = queue_size
         self._rows: deque[InteractionRow] = deque()
-        self._space = asyncio.Event()
+        self._line: deque[tuple[InteractionRow, asyncio.Future[None]]] = deque()
         self._store = BatchStore(database)
         self._arrived = asyncio.Event()
         self._urgent = asyncio.Event()
@@ -94,7 +101,14 @@ class InteractionWriter:
         self._done = 0
         self._flush_target = 0
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
-        self._counts = {"inserted": 0, "duplicates": 0, "rejected": 0, "batches": 0, "retries": 0}
+        self._counts = {
+            "inserted": 0,
+            "duplicates": 0,
+            "rejected": 0,
+            "batches": 0,
+            "retries": 0,
+            "waits": 0,
+        }
 
     @property
     def stats(self) -> WriterStats:
@@ -112,25 +126,48 @@ class InteractionWriter:
             raise RuntimeError("the interaction writer is already started")
         self._task = asyncio.create_task(self._run(), name="terreau-interaction-writer")
 
+    @property
+    def waiting(self) -> int:
+        """Return how many submits wait for a slot in the full queue."""
+        return len(self._line)
+
     async def submit(self, row: InteractionRow) -> None:
-        """Queue a row; waits while the queue is full."""
-        while not self.offer(row):
-            self._space.clear()
-            await self._space.wait()
+        """Queue a row; while the queue is full, wait in line for a slot."""
+        if self.offer(row):
+            return
+        turn = asyncio.get_running_loop().create_future()
+        self._line.append((row, turn))
+        self._counts["waits"] += 1
+        await turn
 
     def offer(self, row: InteractionRow) -> bool:
-        """Queue a row if there is room and return True; False when the queue is full."""
+        """Queue a row if there is room and nobody waits; False otherwise."""
         if self._task is None or self._stopping:
             raise RuntimeError("the interaction writer is not running (start() it first)")
-        rows = self._rows
-        if len(rows) >= self._capacity:
+        if self._line or len(self._rows) >= self._capacity:
             return False
+        self._enqueue(row)
+        return True
+
+    def _enqueue(self, row: InteractionRow) -> None:
+        rows = self._rows
         rows.append(row)
         self._submitted += 1
         self._arrived.set()
         if len(rows) >= self._batch_size:
             self._urgent.set()
-        return True
+
+    def _hand_off(self) -> None:
+        """Give each free slot to the longest-waiting submit, queueing its row for it."""
+        line = self._line
+        free = self._capacity - len(self._rows)
+        while line and free > 0:
+            row, turn = line.popleft()
+            if turn.done():  # its submit was cancelled
+                continue
+            self._enqueue(row)
+            turn.set_result(None)
+            free -= 1
 
     async def flush(self) -> None:
         """Return once every row submitted so far is committed."""
@@ -157,7 +194,10 @@ class InteractionWriter:
             await task
         finally:
             await self._store.close()
-        self._space.set()
+            while self._line:
+                _, turn = self._line.popleft()
+                if not turn.done():
+                    turn.set_exception(RuntimeError("the interaction writer stopped"))
         log.info("interaction writer stopped: %s", self.stats)
 
     def _ensure_running(self) -> None:
@@ -168,6 +208,8 @@ class InteractionWriter:
         ready: tuple[list[InteractionRow], PreparedBatch] | None = None
         while True:
             if ready is None:
+                if not self._rows:
+                    self._hand_off()
                 if not self._rows:
                     if self._stopping:
                         return
@@ -186,7 +228,7 @@ class InteractionWriter:
                 # before: woken earlier, they would hold the GIL the database
                 # thread needs. The next batch is prepared while this one is written.
                 nonlocal ready
-                self._space.set()
+                self._hand_off()
                 if ready is None and self._rows and self._should_write_now(pending=written):
                     following = self._take()
                     ready = (following, self._store.prepare(following))
@@ -240,7 +282,7 @@ class InteractionWriter:
             began = time.perf_counter()
             try:
                 # Producers refill the queue while the database takes the rows.
-                result = await self._store.write(prepared, release or self._space.set)
+                result = await self._store.write(prepared, release or self._hand_off)
             except (IntegrityError, DataError, UnicodeError) as exc:
                 # Rows the database refuses, or text no driver can encode: retrying
                 # would fail the same way for ever, so find them and write the rest.
@@ -275,7 +317,7 @@ class InteractionWriter:
                 return
 
     async def _back_off(self, size: int, attempt: int, exc: Exception) -> None:
-        self._space.set()
+        self._hand_off()
         delay = min(self._max_backoff, 0.05 * 2 ** min(attempt - 1, 16))
         self._counts["retries"] += 1
         log.warning(
@@ -289,7 +331,7 @@ class InteractionWriter:
 
     async def _split(self, batch: Sequence[InteractionRow], exc: Exception) -> None:
         """Isolate rows the database refuses for good; write every other row."""
-        self._space.set()
+        self._hand_off()
         if len(batch) == 1:
             row = batch[0]
             self._counts["rejected"] += 1

@@ -4,7 +4,7 @@ Nullable: posts that use no prompt of the library (nudges, notices) and those se
 before this revision have none.
 
 Revision ID: 8c4a2e6f1b37
-Revises: 5e1f7a9c2d40
+Revises: 8c4e1b2f6a73
 Create Date: 2026-12-06 10:00:00.000000
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "8c4a2e6f1b37"
-down_revision: str | None = "5e1f7a9c2d40"
+down_revision: str | None = "8c4e1b2f6a73"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

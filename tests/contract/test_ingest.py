@@ -429,3 +429,61 @@ async def test_in_memory_sqlite_stores_batches_as_a_database_file_does(tmp_path:
         ("bob", True),
         ("carol", False),
     ]
+
+
+async def test_a_full_queue_hands_each_freed_slot_to_the_longest_waiting_submit(
+    database: Database, community_id: int
+) -> None:
+    timer = FakeTimer()  # the queue (4) never reaches a batch (10): rows wait for a flush
+    writer = InteractionWriter(database, batch_size=10, queue_size=4, sleep=timer)
+    await writer.start()
+    for n in range(4):
+        assert writer.offer(message_row(community_id, f"fill{n}"))
+    waiting = [
+        asyncio.create_task(writer.submit(message_row(community_id, f"w{n}"))) for n in range(12)
+    ]
+    await until(lambda: writer.stats.waits == 12)
+    assert not writer.offer(message_row(community_id, "barging"))  # behind the waiters
+    await writer.flush()  # writes the 4 queued rows: 4 slots free, 4 waiters get one
+    await until(lambda: sum(task.done() for task in waiting) == 4)
+    assert [task.done() for task in waiting] == [True] * 4 + [False] * 8
+    assert writer.queued == 4
+    while not all(task.done() for task in waiting):
+        await writer.flush()
+    await writer.stop()
+    assert await stored_events(database) == [f"fill{n}" for n in range(4)] + [
+        f"w{n}" for n in range(12)
+    ]
+    assert writer.stats.waits == 12  # each waiting submit woke once, when its row was queued
+
+
+async def test_a_cancelled_submit_gives_its_turn_to_the_next(
+    database: Database, community_id: int
+) -> None:
+    writer = InteractionWriter(database, batch_size=10, queue_size=2, sleep=FakeTimer())
+    await writer.start()
+    await submit_all(writer, (message_row(community_id, f"e{n}") for n in range(2)))
+    first = asyncio.create_task(writer.submit(message_row(community_id, "gave-up")))
+    second = asyncio.create_task(writer.submit(message_row(community_id, "patient")))
+    await until(lambda: writer.stats.waits == 2)
+    first.cancel()
+    await writer.flush()
+    await second
+    await writer.stop()
+    assert first.cancelled()
+    assert await stored_events(database) == ["e0", "e1", "patient"]
+
+
+async def test_stop_writes_the_rows_of_waiting_submits(
+    database: Database, community_id: int
+) -> None:
+    writer = InteractionWriter(database, batch_size=10, queue_size=2, sleep=FakeTimer())
+    await writer.start()
+    await submit_all(writer, (message_row(community_id, f"e{n}") for n in range(2)))
+    waiting = [
+        asyncio.create_task(writer.submit(message_row(community_id, f"w{n}"))) for n in range(5)
+    ]
+    await until(lambda: writer.stats.waits == 5)
+    await writer.stop()
+    await asyncio.gather(*waiting)
+    assert await stored_events(database) == ["e0", "e1"] + [f"w{n}" for n in range(5)]

@@ -16,7 +16,10 @@ def test_every_feature_folder_is_found_in_its_declared_order() -> None:
         "posts",
         "games",
         "election",
+        "groups",
+        "invites",
         "icebreaker",
+        "cafe",
         "me",
         "report",
     ]
@@ -24,4 +27,4 @@ def test_every_feature_folder_is_found_in_its_declared_order() -> None:
 
 def test_the_check_hooks_belong_to_the_features_that_schedule_things() -> None:
     checked = {feature.name for feature in registry() if feature.check is not None}
-    assert checked == {"posts", "games", "election"}
+    assert checked == {"posts", "games", "election", "invites"}

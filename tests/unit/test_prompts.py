@@ -61,6 +61,22 @@ COMMAND_TREE: dict[str, dict[str, tuple[str, ...]]] = {
         "decide": ("member",),
     },
     "icebreaker": {"preview": (), "now": (), "stats": ()},
+    "cafe": {
+        "join": (),
+        "leave": (),
+        "snooze": ("duration",),
+        "avoid": ("member",),
+        "unavoid": ("member",),
+        "stats": (),
+    },
+    "group": {
+        "propose": ("topic", "why"),
+        "list": (),
+        "join": ("group",),
+        "leave": ("group",),
+        "close": ("group",),
+    },
+    "invite": {"link": (), "from": ("member",)},
     "me": {
         "optout": (),
         "optin": (),

@@ -137,6 +137,12 @@ class FakeDiscord:
     dispatched: int = 0
     down: Callable[[], bool] = lambda: False
     dm_channels: dict[str, str] = field(default_factory=dict)
+    threads: dict[str, dict[str, Any]] = field(default_factory=dict)
+    thread_members: dict[str, list[str]] = field(default_factory=dict)
+    thread_refusal: tuple[int, int, str] | None = None
+    invites: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Invites by code; a test raises `uses` as members join through one."""
+    invite_refusal: tuple[int, int, str] | None = None
     _sockets: list[web.WebSocketResponse] = field(default_factory=list)
     _session_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     # Messages by channel, oldest first, as listing them returns them.
@@ -363,6 +369,34 @@ class FakeDiscord:
             if self.after_post is not None:
                 await self.after_post()
             return _json(created)
+        if parts[0] == "channels" and len(parts) == 3 and parts[2] in ("threads", "invites"):
+            if request.method == "POST" and parts[2] == "threads":
+                return self._start_thread(parts[1], body)
+            if request.method == "POST":
+                return self._create_invite(parts[1], body)
+        if request.method == "PUT" and parts[0] == "channels" and parts[2:3] == ["thread-members"]:
+            thread = self.threads.get(parts[1])
+            if thread is None:
+                return _error(404, 10003, "Unknown Channel")
+            if thread["thread_metadata"]["locked"]:
+                return _error(400, 50083, "Thread is archived")
+            self.thread_members.setdefault(parts[1], [])
+            if parts[3] not in self.thread_members[parts[1]]:
+                self.thread_members[parts[1]].append(parts[3])
+            return web.Response(status=204)
+        if request.method == "PATCH" and parts[0] == "channels" and len(parts) == 2:
+            thread = self.threads.get(parts[1])
+            if thread is None:
+                return _error(404, 10003, "Unknown Channel")
+            for key in ("archived", "locked"):
+                if key in body:
+                    thread["thread_metadata"][key] = bool(body[key])
+            return _json(thread)
+        if request.method == "GET" and parts[0] == "guilds" and parts[2:] == ["invites"]:
+            if self.invite_refusal is not None:
+                status, code, message = self.invite_refusal
+                return _error(status, code, message)
+            return _json([i for i in self.invites.values() if i["guild"]["id"] == parts[1]])
         if request.method == "GET" and parts[0] == "channels" and parts[-1] == "messages":
             return _json(self._history(parts[1], request.query))
         if request.method == "POST" and parts[0] == "webhooks" and len(parts) == 3:
@@ -408,6 +442,65 @@ class FakeDiscord:
                     return _json(member)
             return _error(404, 10007, "Unknown Member")
         return _error(404, 0, f"the fake server has no route for {request.method} {path}")
+
+    def _channel_guild(self, channel_id: str) -> dict[str, Any] | None:
+        for guild in self.guilds:
+            if any(channel["id"] == channel_id for channel in guild.get("channels", [])):
+                return guild
+        return None
+
+    def _start_thread(self, channel_id: str, body: dict[str, Any]) -> web.StreamResponse:
+        """POST /channels/{id}/threads: a thread without a starter message, as Discord makes."""
+        guild = self._channel_guild(channel_id)
+        if guild is None:
+            return _error(404, 10003, "Unknown Channel")
+        if self.thread_refusal is not None:
+            status, code, message = self.thread_refusal
+            return _error(status, code, message)
+        thread_id = str(1176000000000000000 + next(self._ids))
+        thread = {
+            "id": thread_id,
+            "guild_id": guild["id"],
+            "parent_id": channel_id,
+            "owner_id": BOT_ID,
+            "name": body["name"][:100],
+            "type": body["type"],
+            "last_message_id": None,
+            "message_count": 0,
+            "member_count": 1,
+            "rate_limit_per_user": 0,
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": body["auto_archive_duration"],
+                "archive_timestamp": self.clock().isoformat(),
+                "locked": False,
+                "invitable": body.get("invitable", True),
+            },
+        }
+        self.threads[thread_id] = thread
+        self.thread_members[thread_id] = [BOT_ID]
+        return _json(thread, status=201)
+
+    def _create_invite(self, channel_id: str, body: dict[str, Any]) -> web.StreamResponse:
+        """POST /channels/{id}/invites: a new code each time when `unique` is asked."""
+        guild = self._channel_guild(channel_id)
+        if guild is None:
+            return _error(404, 10003, "Unknown Channel")
+        code = f"terreau{next(self._ids)}"
+        invite = {
+            "code": code,
+            "type": 0,
+            "guild": {"id": guild["id"], "name": guild["name"]},
+            "channel": {"id": channel_id, "name": "general", "type": 0},
+            "inviter": BOT_USER,
+            "uses": 0,
+            "max_uses": body.get("max_uses", 0),
+            "max_age": body.get("max_age", 86400),
+            "temporary": body.get("temporary", False),
+            "created_at": self.clock().isoformat(),
+        }
+        self.invites[code] = invite
+        return _json(invite)
 
     def _guild(self, guild_id: str) -> dict[str, Any] | None:
         return next((guild for guild in self.guilds if guild["id"] == guild_id), None)

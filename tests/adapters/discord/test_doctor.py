@@ -62,7 +62,12 @@ enabled = true
 
 
 def settings_for(
-    server: FakeDiscord, path: Path, *, content: bool = False, winner: bool = False
+    server: FakeDiscord,
+    path: Path,
+    *,
+    content: bool = False,
+    winner: bool = False,
+    extra: str = "",
 ) -> Settings:
     text = CONFIG.format(
         db=path / "terreau.db",
@@ -74,7 +79,7 @@ def settings_for(
         mods=MODS,
         winner=f'winner_role = "{WINNER}"' if winner else "",
     )
-    return parse_settings(text, path / "terreau.toml")
+    return parse_settings(text + extra, path / "terreau.toml")
 
 
 def with_roles(*, bot_permissions: int, bot_position: int, winner_position: int) -> dict[str, Any]:
@@ -320,3 +325,21 @@ def test_the_exit_code_is_zero_only_when_all_is_well(
     assert main(["doctor", "--config", str(config), "--language", "fr"]) == 0
     fr = Prompts.load(PROMPTS_DIR).catalog("fr")
     assert fr.text("doctor.summary.healthy") in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("permissions", "expected"),
+    [(0, "discord.manage_guild_missing"), (1 << 5, "discord.invite_counts_ok")],
+)
+async def test_attributing_joins_to_members_links_needs_manage_server(
+    permissions: int, expected: str, server: FakeDiscord, tmp_path: Path
+) -> None:
+    server.guilds = [with_roles(bot_permissions=permissions, bot_position=4, winner_position=3)]
+    synced(server)
+
+    findings = await doctor(server, tmp_path, extra="\n[communities.invites]\nenabled = true\n")
+
+    [counts] = [f for f in findings if f.key in (
+        "discord.manage_guild_missing", "discord.invite_counts_ok")]  # fmt: skip
+    assert counts.key == expected
+    assert (counts.status == "ok") is (expected == "discord.invite_counts_ok")

@@ -123,7 +123,13 @@ def clock() -> ManualClock:
 
 
 async def start_terreau(
-    tmp_path: Path, fake: FakeSlack, clock: ManualClock, mode: str, *, config: str = CONFIG
+    tmp_path: Path,
+    fake: FakeSlack,
+    clock: ManualClock,
+    mode: str,
+    *,
+    config: str = CONFIG,
+    **adapter_options: Any,
 ) -> tuple[App, SlackAdapter]:
     """Start Terreau on the Slack adapter against `fake`; the caller stops the app."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'terreau.db'}"
@@ -137,6 +143,7 @@ async def start_terreau(
         app_token=APP_TOKEN,
         signing_secret=SECRET,
         http_port=0,
+        **adapter_options,
     )
     database = await Database.connect(url, clock=clock)
     try:

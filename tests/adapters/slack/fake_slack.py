@@ -81,6 +81,8 @@ class FakeSlack:
     outside: set[str] = field(default_factory=set)
     """Channels the bot is not a member of: reading them answers `not_in_channel`."""
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Channels the app created (conversations.create), with their members."""
     calls: list[Call] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)
     acks: list[dict[str, Any]] = field(default_factory=list)
@@ -289,6 +291,68 @@ class FakeSlack:
         if user not in self.users:
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "channel": {"id": "D0" + user.removeprefix("U")}}
+
+    def _space_scope(self, channel: Mapping[str, Any] | None, private: bool) -> dict[str, Any]:
+        """The missing-scope answer when the bot may not manage that kind of channel, or {}."""
+        needed = "groups:write" if private else "channels:manage"
+        token = self.calls[-1].token or ""
+        if needed in self.scopes.get(token, MANIFEST_SCOPES):
+            return {}
+        return {"ok": False, "error": "missing_scope", "needed": needed}
+
+    def _conversations_create(self, params: Mapping[str, Any], team: Any) -> dict[str, Any]:
+        private = str(params.get("is_private", "false")).lower() in ("true", "1")
+        refused = self._space_scope(None, private)
+        if refused:
+            return refused
+        name = str(params["name"])
+        if name != name.lower() or " " in name or len(name) > 80 or not name:
+            return {"ok": False, "error": "invalid_name_specials"}
+        if any(channel["name"] == name for channel in self.channels.values()):
+            return {"ok": False, "error": "name_taken"}
+        channel_id = f"C{len(self.channels) + 900:08d}"
+        channel = {
+            "id": channel_id,
+            "name": name,
+            "is_channel": not private,
+            "is_private": private,
+            "is_archived": False,
+            "created": int(self.clock().timestamp()),
+            "creator": team["user_id"],
+            "members": [team["user_id"]],
+        }
+        self.channels[channel_id] = channel
+        return {"ok": True, "channel": {k: v for k, v in channel.items() if k != "members"}}
+
+    def _conversations_invite(self, params: Mapping[str, Any], team: Any) -> dict[str, Any]:
+        channel = self.channels.get(str(params["channel"]))
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        refused = self._space_scope(channel, channel["is_private"])
+        if refused:
+            return refused
+        if channel["is_archived"]:
+            return {"ok": False, "error": "is_archived"}
+        users = str(params["users"]).split(",")
+        for user in users:
+            if user not in self.users:
+                return {"ok": False, "error": "user_not_found"}
+        if len(users) == 1 and users[0] in channel["members"]:
+            return {"ok": False, "error": "already_in_channel"}
+        channel["members"] += [user for user in users if user not in channel["members"]]
+        return {"ok": True, "channel": {k: v for k, v in channel.items() if k != "members"}}
+
+    def _conversations_archive(self, params: Mapping[str, Any], team: Any) -> dict[str, Any]:
+        channel = self.channels.get(str(params["channel"]))
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        refused = self._space_scope(channel, channel["is_private"])
+        if refused:
+            return refused
+        if channel["is_archived"]:
+            return {"ok": False, "error": "already_archived"}
+        channel["is_archived"] = True
+        return {"ok": True}
 
     def _users_info(self, params: Mapping[str, Any], team: Any) -> dict[str, Any]:
         user = self.users.get(str(params["user"]))

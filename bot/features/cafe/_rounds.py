@@ -1,0 +1,309 @@
+"""Café rounds: plan the groups, introduce them, ask whether they met, keep history short.
+
+A round is planned from the members who opted in, then recorded with its
+introductions in the outbox in the transaction that claims the run in the
+ledger: after a crash or a restart the run is not claimed again and the
+outbox sends each introduction once. Check-ins go the same way, the round's
+`checkin_sent_at` set by compare-and-set in the transaction that queues them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import zlib
+from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from bot.config import CommunityConfig
+from bot.domain import Choice, Mention, Post
+from bot.features.cafe._config import CafeConfig
+from bot.features.cafe._pairing import Group, Pool, plan_round
+from bot.features.privacy import PrivacyConfig
+from bot.ports import Forbidden, PlatformError
+from bot.storage import UnitOfWork
+from bot.storage.cafe import Cafes, NewGroup
+
+if TYPE_CHECKING:
+    from bot.feature import FeatureContext
+    from bot.prompts import Catalog
+
+log = logging.getLogger(__name__)
+
+POOL = "cafe"
+"""The pool of conversation starters (`prompts/<lang>/cafe.toml`)."""
+ANSWER_CHOICES = ("met", "not_yet", "skip")
+STAY_CHOICES = ("yes", "no")
+
+ConfigOf = Callable[[CommunityConfig], CafeConfig]
+
+
+def job_id(community_key: str) -> str:
+    """Return the scheduler and ledger id of a community's café rounds."""
+    return f"cafe:{community_key}"
+
+
+def tick_job_id(community_key: str) -> str:
+    """Return the id of the hourly job that sends due check-ins."""
+    return f"cafe:{community_key}:tick"
+
+
+def purge_job_id(community_key: str) -> str:
+    """Return the id of the daily job that deletes café history past retention."""
+    return f"cafe:{community_key}:purge"
+
+
+def seed_of(community_key: str, scheduled_for: datetime) -> int:
+    """Return the seed of a round: the same round is always planned the same way."""
+    return zlib.crc32(f"{job_id(community_key)}@{scheduled_for.isoformat()}".encode())
+
+
+def contact_pairs(
+    responses: Sequence[tuple[str, str, datetime]], members: Collection[str] | None = None
+) -> set[frozenset[str]]:
+    """Return the pairs who replied or reacted to each other, among `members` if given."""
+    pairs = set()
+    for responder, author, _ in responses:
+        if members is None or (responder in members and author in members):
+            pairs.add(frozenset((responder, author)))
+    return pairs
+
+
+class Rounds:
+    """Plans, introduces and checks in on a community's café rounds."""
+
+    def __init__(self, app: FeatureContext, config_of: ConfigOf) -> None:
+        self._app = app
+        self._config_of = config_of
+
+    async def plan(
+        self, uow: UnitOfWork, community: CommunityConfig, seed: int
+    ) -> tuple[list[Group], dict[str, str], set[frozenset[str]]]:
+        """Return this round's groups, the members' names, and who knew whom."""
+        config = self._config_of(community)
+        community_id = self._app.community_id(community.key)
+        now = self._app.clock.now()
+        cafes = uow.repository(Cafes)
+        pairable = await cafes.pairable(community_id, now)
+        opted_out = await uow.optouts.members(community_id, "tagging")
+        members = [m for m in pairable if m not in opted_out]
+        names = {
+            record.member_id: record.display_name
+            for record in await uow.members.present(community_id)
+            if record.member_id in set(members)
+        }
+        forbidden = await cafes.avoided(community_id) | await cafes.recent_pairs(
+            community_id, config.no_repeat_rounds
+        )
+        chosen = set(members)
+        responses = await cafes.interaction_pairs(
+            community_id, now - timedelta(days=config.lookback_days), members=chosen
+        )
+        contacts = contact_pairs(responses, chosen)
+        interests: Mapping[str, frozenset[str]] = {}
+        if config.prefer_interests:
+            interests = await uow.icebreaker.interests(community_id, members)
+        plan = plan_round(
+            Pool(members=members, forbidden=forbidden, contacts=contacts, interests=interests),
+            size=config.group_size,
+            seed=seed,
+            prefer_interests=config.prefer_interests,
+        )
+        if plan.left_out:
+            log.info(
+                "café in %s: %d member(s) sit this round out (no group may take them)",
+                community.key,
+                len(plan.left_out),
+            )
+        return list(plan.groups), names, contacts
+
+    async def run_scheduled(self, community_key: str, scheduled_for: datetime) -> None:
+        """Run one round, at most once ever (the run ledger and the round's row decide)."""
+        community = self._app.communities[community_key]
+        config = self._config_of(community)
+        job = job_id(community_key)
+        community_id = self._app.community_id(community_key)
+        async with self._app.store.transaction() as uow:
+            asked = await uow.repository(Cafes).tally_unanswered(
+                community_id, config.unanswered_rounds
+            )
+        await self._ask_to_stay(community, asked)
+        seed = seed_of(community_key, scheduled_for)
+        async with self._app.store.read(fresh=True) as uow:
+            groups, names, contacts = await self.plan(uow, community, seed)
+        async with self._app.store.transaction() as uow:
+            if not await uow.ledger.claim(job, scheduled_for):
+                return
+            if len(groups) == 0:
+                await uow.ledger.finish(job, scheduled_for, "skipped", "fewer than two members")
+                log.info("café round %s at %s skipped: nobody to pair", job, scheduled_for)
+                return
+            outbox_ids = await self._record(
+                uow, community, scheduled_for, seed, groups, names, contacts
+            )
+            await uow.ledger.finish(job, scheduled_for, "done", f"{len(groups)} groups")
+        log.info("café round in %s: %d groups", community_key, len(groups))
+        for outbox_id in outbox_ids:
+            await self._app.delivery.deliver(outbox_id)
+
+    async def _record(
+        self,
+        uow: UnitOfWork,
+        community: CommunityConfig,
+        scheduled_for: datetime,
+        seed: int,
+        groups: Sequence[Group],
+        names: Mapping[str, str],
+        contacts: Collection[frozenset[str]],
+    ) -> list[int]:
+        config = self._config_of(community)
+        community_id = self._app.community_id(community.key)
+        now = self._app.clock.now()
+        cafes = uow.repository(Cafes)
+        round_id = await cafes.start_round(
+            community_id,
+            scheduled_for,
+            seed=seed,
+            checkin_due=now + timedelta(days=config.checkin_days),
+        )
+        if round_id is None:
+            return []
+        catalog = self._app.catalog(community.key)
+        starters = catalog.pool(POOL).items
+        where = self._app.channel(community.key, config.channel)
+        chosen: list[NewGroup] = []
+        for number, group in enumerate(groups, start=1):
+            fitting = [s.id for s in starters if group.interest and group.interest in s.tags]
+            pool = fitting or [s.id for s in starters]
+            chosen.append(
+                NewGroup(
+                    number=number,
+                    members=group.members,
+                    starter=pool[_pick(f"{seed}:{number}", len(pool))],
+                    interest=group.interest if fitting else None,
+                )
+            )
+        await cafes.add_groups(community_id, round_id, chosen, contacts=contacts)
+        outbox_ids = []
+        for new in chosen:
+            assert new.starter is not None
+            post = catalog.post(
+                "cafe.intro",
+                members=_mentions(new.members, names),
+                starter=catalog.render_item(POOL, new.starter).text.split("\n\n", 1)[-1],
+                interest=new.interest,
+                checkin_days=config.checkin_days,
+            )
+            outbox_ids.append(
+                await self._app.delivery.enqueue(
+                    uow,
+                    community_id=community_id,
+                    where=where,
+                    post=post,
+                    nonce=f"{job_id(community.key)}@{scheduled_for:%Y%m%dT%H%M%SZ}:{new.number}",
+                    job_id=job_id(community.key),
+                    scheduled_for=scheduled_for,
+                )
+            )
+        return outbox_ids
+
+    async def send_checkins(self, community_key: str, _scheduled_for: datetime) -> None:
+        """Ask the groups of every round whose check-in is due whether they met."""
+        community = self._app.communities[community_key]
+        config = self._config_of(community)
+        community_id = self._app.community_id(community_key)
+        catalog = self._app.catalog(community_key)
+        where = self._app.channel(community_key, config.channel)
+        async with self._app.store.read() as uow:
+            due = await uow.repository(Cafes).due_checkins(community_id, self._app.clock.now())
+        sent = 0
+        for round_id in due:
+            async with self._app.store.transaction() as uow:
+                cafes = uow.repository(Cafes)
+                if not await cafes.mark_checkin_sent(round_id):
+                    continue
+                groups = await cafes.groups(community_id, round_ids=[round_id])
+                names = {
+                    r.member_id: r.display_name for r in await uow.members.present(community_id)
+                }
+                outbox_ids = [
+                    await self._app.delivery.enqueue(
+                        uow,
+                        community_id=community_id,
+                        where=where,
+                        post=checkin_post(catalog, group.id, group.members, names),
+                        nonce=f"{job_id(community_key)}:checkin:{group.id}",
+                        job_id=tick_job_id(community_key),
+                    )
+                    for group in groups
+                ]
+            for outbox_id in outbox_ids:
+                await self._app.delivery.deliver(outbox_id)
+            sent += len(outbox_ids)
+        if sent:
+            log.info("café in %s: %d check-ins sent", community_key, sent)
+
+    async def purge(self, community_key: str, _scheduled_for: datetime) -> None:
+        """Delete café rounds older than the community's retention."""
+        community = self._app.communities[community_key]
+        community_id = self._app.community_id(community_key)
+        retention = community.section(PrivacyConfig).retention_days
+        before = self._app.clock.now() - timedelta(days=retention)
+        async with self._app.store.transaction() as uow:
+            gone = await uow.repository(Cafes).purge_before(community_id, before)
+        if gone:
+            log.info("café in %s: %d seats past retention deleted", community_key, gone)
+
+    async def _ask_to_stay(self, community: CommunityConfig, members: Sequence[str]) -> None:
+        """Ask privately, once, the members who left their check-ins unanswered."""
+        if not members:
+            return
+        catalog = self._app.catalog(community.key)
+        config = self._config_of(community)
+        community_id = self._app.community_id(community.key)
+        async with self._app.store.read() as uow:
+            closed = await uow.optouts.members(community_id, "dm")
+        post = dataclasses.replace(
+            catalog.post("cafe.stay.ask", rounds=config.unanswered_rounds),
+            choices=tuple(
+                Choice(id=f"cafe:stay:{choice}", label=catalog.text(f"cafe.stay.choices.{choice}"))
+                for choice in STAY_CHOICES
+            ),
+        )
+        platform = self._app.platform(community.key)
+        for member in members:
+            if member in closed:
+                continue
+            try:
+                await platform.send_direct(community.key, member, post)
+            except Forbidden as error:
+                log.info("café: %s in %s does not accept DMs (%s)", member, community.key, error)
+            except PlatformError as error:
+                log.warning("café: could not ask %s in %s: %s", member, community.key, error)
+
+
+def checkin_post(
+    catalog: Catalog, group_id: int, members: Sequence[str], names: Mapping[str, str]
+) -> Post:
+    """Return the "did you meet?" post of a group, with its three buttons."""
+    return dataclasses.replace(
+        catalog.post("cafe.checkin.ask", members=_mentions(members, names)),
+        choices=tuple(
+            Choice(id=f"cafe:g{group_id}:{choice}", label=catalog.text(f"cafe.choices.{choice}"))
+            for choice in ANSWER_CHOICES
+        ),
+    )
+
+
+def _mentions(members: Sequence[str], names: Mapping[str, str]) -> list[Mention]:
+    return [
+        Mention(member_id=member, display_name=names.get(member, member))
+        for member in members
+        if not member.startswith("erased:")
+    ]
+
+
+def _pick(key: str, count: int) -> int:
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") % count

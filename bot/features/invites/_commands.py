@@ -1,0 +1,72 @@
+"""`/terreau invite link | from <member>`: a personal link, or saying who brought you."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from bot.commands import Command, CommandContext, Option, OptionKind, Permission
+from bot.config import CommunityConfig
+from bot.features.invites._config import InvitesConfig
+from bot.features.invites._cooptation import Cooptation, Refusal
+from bot.ports import Forbidden, Unsupported
+
+if TYPE_CHECKING:
+    from bot.feature import FeatureContext
+
+Handler = Callable[[CommandContext, CommunityConfig], Awaitable[None]]
+
+
+class InviteCommands:
+    """The handlers of the invite command group."""
+
+    def __init__(self, app: FeatureContext, cooptation: Cooptation) -> None:
+        self._app = app
+        self._cooptation = cooptation
+
+    def declare(self) -> None:
+        """Register `/terreau invite link` and `/terreau invite from <member>`."""
+        for action, handler, options in (
+            ("link", self.link, ()),
+            ("from", self.declare_from, (Option(name="member", kind=OptionKind.MEMBER),)),
+        ):
+            self._app.commands.register(
+                Command(
+                    group="invite",
+                    action=action,
+                    handler=self._guarded(handler),
+                    options=options,
+                    permission=Permission.MEMBER,
+                )
+            )
+
+    def _guarded(self, handler: Handler) -> Callable[[CommandContext], Awaitable[None]]:
+        async def run(ctx: CommandContext) -> None:
+            community = self._app.communities[ctx.event.community]
+            try:
+                if not community.section(InvitesConfig).enabled:
+                    raise Refusal("disabled")
+                await handler(ctx, community)
+            except Refusal as refusal:
+                await ctx.reply(refusal.key, **refusal.variables)
+
+        return run
+
+    async def link(self, ctx: CommandContext, community: CommunityConfig) -> None:
+        """Give the member their personal invitation link, where the platform makes them."""
+        try:
+            link = await self._cooptation.link(community, ctx.event.member)
+        except Unsupported:
+            raise Refusal("no_links") from None
+        except Forbidden:
+            raise Refusal("link_refused") from None
+        await ctx.reply("invites.link", link=link)
+
+    async def declare_from(self, ctx: CommandContext, community: CommunityConfig) -> None:
+        """Record, on the newcomer's word, who brought them."""
+        member_id = str(ctx.options["member"])
+        by = await self._app.platform(community.key).fetch_member(community.key, member_id)
+        if by is None:
+            raise Refusal("unknown", who=member_id)
+        await self._cooptation.declare(community, ctx.event.member, by)
+        await ctx.reply("invites.declared", who=by.display_name)

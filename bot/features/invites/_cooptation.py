@@ -1,0 +1,136 @@
+"""Who brought whom: personal links, joins counted against them, newcomers' own word.
+
+On Discord, each member's link is an invite of its own; when someone joins, the
+links whose use counts went up since last seen name the co-opter (exactly one must
+have, or the join stays unattributed: two joins at once cannot be told apart). The
+counts are kept in the database and taken by compare-and-set, so a restart or a
+second process attributes each rise once. Where bots cannot make links (Slack, the
+console), the newcomer says who brought them with `/terreau invite from @member`.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from bot.config import CommunityConfig
+from bot.domain import ChannelMention, Member, MemberJoined, Mention
+from bot.features.invites._config import InvitesConfig
+from bot.ports import Forbidden, PlatformError, Unsupported
+from bot.storage.invites import Invites
+
+if TYPE_CHECKING:
+    from bot.feature import FeatureContext
+
+log = logging.getLogger(__name__)
+
+
+class Refusal(Exception):
+    """A request refused, with the prompt key (under `invites.refuse.`) saying why."""
+
+    def __init__(self, key: str, **variables: object) -> None:
+        super().__init__(key)
+        self.key = f"invites.refuse.{key}"
+        self.variables = variables
+
+
+class Cooptation:
+    """Hands out links, attributes joins, and offers co-opters to welcome newcomers."""
+
+    def __init__(self, app: FeatureContext) -> None:
+        self._app = app
+
+    async def link(self, community: CommunityConfig, member: Member) -> str:
+        """Return the member's personal link, creating it the first time."""
+        community_id = self._app.community_id(community.key)
+        async with self._app.store.read() as uow:
+            known = await uow.repository(Invites).link_of(community_id, member.id)
+        if known is not None:
+            return known
+        where = self._app.channel(community.key, community.section(InvitesConfig).channel)
+        link = await self._app.platform(community.key).create_invite(where)
+        async with self._app.store.transaction() as uow:
+            await uow.repository(Invites).add_link(community_id, member.id, link, 0)
+            known = await uow.repository(Invites).link_of(community_id, member.id)
+        log.info("%s: invitation link made for %s", community.key, member.id)
+        return known or link
+
+    async def joined(self, community: CommunityConfig, event: MemberJoined) -> None:
+        """Attribute a join to the one link whose use count went up, if exactly one did."""
+        if event.member.is_bot:
+            return
+        try:
+            uses = await self._app.platform(community.key).invite_uses(community.key)
+        except Unsupported:
+            return
+        except Forbidden as error:
+            log.warning(
+                "%s: cannot read invitation counts (%s): joins through members' links are "
+                "not attributed; Discord needs Manage Server for this",
+                community.key,
+                error,
+            )
+            return
+        except PlatformError as error:
+            log.warning("%s: invitation counts unavailable: %s", community.key, error)
+            return
+        community_id = self._app.community_id(community.key)
+        async with self._app.store.transaction() as uow:
+            risen = await uow.repository(Invites).take_uses(community_id, uses)
+            owners = set(risen.values())
+            if len(owners) != 1:
+                if owners:
+                    log.info(
+                        "%s: %s joined while several links were used",
+                        community.key,
+                        event.member.id,
+                    )
+                return
+            [by] = owners
+            if by == event.member.id or not await uow.repository(Invites).coopt(
+                community_id, event.member.id, by, "link"
+            ):
+                return
+        await self._offer_welcome(community, by, event.member)
+
+    async def declare(self, community: CommunityConfig, newcomer: Member, by: Member) -> None:
+        """Record who brought a newcomer, on the newcomer's word."""
+        if by.id == newcomer.id:
+            raise Refusal("self")
+        if by.is_bot:
+            raise Refusal("bot", who=by.display_name)
+        community_id = self._app.community_id(community.key)
+        days = community.section(InvitesConfig).claim_days
+        async with self._app.store.transaction() as uow:
+            record = await uow.members.get(community_id, newcomer.id)
+            joined = newcomer.joined_at or (record.joined_at if record else None)
+            if joined is None or self._app.clock.now() - joined > timedelta(days=days):
+                raise Refusal("too_late", days=days)
+            known = await uow.repository(Invites).cooptation(community_id, newcomer.id)
+            if known is not None:
+                raise Refusal("already")
+            await uow.repository(Invites).coopt(community_id, newcomer.id, by.id, "declared")
+        await self._offer_welcome(community, by.id, newcomer)
+
+    async def _offer_welcome(self, community: CommunityConfig, by: str, newcomer: Member) -> None:
+        """Tell the co-opter their newcomer arrived, and where to greet them (never required)."""
+        if not community.section(InvitesConfig).offer_welcome:
+            return
+        community_id = self._app.community_id(community.key)
+        async with self._app.store.read() as uow:
+            if await uow.optouts.has(community_id, by, "dm"):
+                return
+        purpose = community.section(InvitesConfig).channel
+        where = self._app.channel(community.key, purpose)
+        post = self._app.catalog(community.key).post(
+            "invites.offer_welcome",
+            newcomer=Mention(member_id=newcomer.id, display_name=newcomer.display_name),
+            channel=ChannelMention(channel_id=where.channel_id, name=purpose),
+        )
+        try:
+            await self._app.platform(community.key).send_direct(community.key, by, post)
+        except PlatformError as error:
+            log.info(
+                "%s: could not offer %s to welcome %s: %s", community.key, by, newcomer.id, error
+            )
