@@ -257,8 +257,9 @@ async def build_report(
     members' activity (daily, per member, newcomers, retention) is read in its own
     read-only unit. As soon as the write is done, each period reads its questions,
     hours and providers' figures from what is stored, in a unit of its own, while the
-    members' activity may still be read. A report so takes the time of its longest
-    chain where the database can run queries side by side.
+    members' activity may still be read. A community's report reads the twelve months
+    (newcomer cohorts, monthly trends, ritual posts) in a fourth unit meanwhile. A report
+    so takes the time of its longest chain where the database can run queries side by side.
     """
     before = period.previous()
 
