@@ -33,16 +33,21 @@ from pathlib import Path
 
 from bench_ingest import scratch_database  # bench/ is on the path when run as a script
 from sqlalchemy import make_url, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from bot.analytics import (
+    Cohorts,
     Period,
     Scope,
+    Trends,
     build_report,
     chart_data,
+    cohorts,
     draw_chart,
     heatmap,
     last_days,
+    monthly_trends,
+    post_figures,
 )
 from bot.analytics._participation import daily_activity, member_totals, retention
 from bot.analytics._questions import question_figures
@@ -288,11 +293,20 @@ async def breakdown(database: Database, period: Period) -> str:
             ("retention", retention),
             ("questions", lambda c, s, p: question_figures(c, s, p, END, listed=10)),
             ("heatmap", lambda c, s, p: heatmap(c, s, p, END)),
+            ("cohorts", lambda c, s, p: cohorts(c, s, p.end)),
+            ("trends", lambda c, s, p: _trends(c, s, p)),
+            ("ritual posts", lambda c, s, p: post_figures(c, s, p.end)),
         ):
             began = time.perf_counter()
             await query(connection, scope, period)
             times.append(f"{label} {time.perf_counter() - began:.2f} s")
     return "one period: " + ", ".join(times)
+
+
+async def _trends(connection: AsyncConnection, scope: Scope, period: Period) -> Trends:
+    """Time the twelve months' pass alone (the cohorts it reuses are timed apart)."""
+    kept = Cohorts(cohorts=(), comparisons=())
+    return await monthly_trends(connection, scope, period.end, kept)
 
 
 async def main() -> None:

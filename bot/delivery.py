@@ -94,8 +94,12 @@ class Delivery:
         nonce: str,
         job_id: str | None = None,
         scheduled_for: datetime | None = None,
+        content: tuple[str, str] | None = None,
     ) -> int:
-        """Store `post` for sending; it is sent only once the transaction commits."""
+        """Store `post` for sending; it is sent only once the transaction commits.
+
+        `content` (pool, item) records which prompt of the content library it uses.
+        """
         payload: dict[str, Any] = {"community": where.community, "post": post_to_dict(post)}
         return await uow.outbox.add(
             community_id=community_id,
@@ -105,6 +109,7 @@ class Delivery:
             payload=payload,
             job_id=job_id,
             scheduled_for=scheduled_for,
+            content=content,
         )
 
     async def deliver_pending(self) -> int:

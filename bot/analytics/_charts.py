@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from bot.analytics._report import Report
+from bot.analytics._trends import Trends
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,60 @@ def draw_chart(data: ChartData, labels: ChartLabels, *, image_format: str = "png
     split.set_yticks([])
     split.xaxis.set_major_locator(MaxNLocator(integer=True))
     split.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncols=3, frameon=False)
+    out = io.BytesIO()
+    figure.savefig(out, format=image_format)
+    return out.getvalue()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TrendLabels:
+    """The titles of the twelve months' small multiples, in the community's language."""
+
+    active: str
+    rowers: str
+    concentration: str
+    retention: str
+
+
+def draw_trends(trends: Trends, labels: TrendLabels, *, image_format: str = "png") -> bytes:
+    """Draw four small multiples sharing the months: counts, and shares on a 0-100 % scale.
+
+    A month with no value (no rowers, retention not known yet) leaves a gap.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.dates import ConciseDateFormatter, MonthLocator
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator, PercentFormatter
+
+    months = [month.month for month in trends.months]
+
+    def percent(value: float | None) -> float:
+        return float("nan") if value is None else 100 * value
+
+    panels = (
+        (labels.active, [float(m.active) for m in trends.months], False),
+        (labels.rowers, [percent(m.rowers_share) for m in trends.months], True),
+        (labels.concentration, [percent(m.top_share) for m in trends.months], True),
+        (labels.retention, [percent(m.retention) for m in trends.months], True),
+    )
+    figure = Figure(figsize=(8, 5.5), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.subplots(2, 2, sharex=True)
+    for ax, (title, values, is_share) in zip(axes.flat, panels, strict=True):
+        ax.plot(months, values, color="#2e7d32", marker="o")
+        ax.set_title(title, fontsize=11)
+        ax.grid(alpha=0.3)
+        if is_share:
+            ax.set_ylim(0, 100)
+            ax.yaxis.set_major_formatter(PercentFormatter())
+        else:
+            ax.set_ylim(bottom=0)
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        # One tick a month (every other one past six months), never days; matplotlib
+        # leaves these two constructors untyped.
+        dates = MonthLocator(interval=1 if len(months) <= 6 else 2)  # type: ignore[no-untyped-call]
+        ax.xaxis.set_major_locator(dates)
+        ax.xaxis.set_major_formatter(ConciseDateFormatter(dates))  # type: ignore[no-untyped-call]
     out = io.BytesIO()
     figure.savefig(out, format=image_format)
     return out.getvalue()

@@ -6,12 +6,13 @@ import asyncio
 import logging
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.analytics._channels import ChannelActivity, channel_activity
+from bot.analytics._cohorts import Cohorts, cohorts
 from bot.analytics._figures import Figure, gini, median, share, top_share
 from bot.analytics._hours import Heatmap, heatmap, settle_hours
 from bot.analytics._participation import (
@@ -25,6 +26,7 @@ from bot.analytics._participation import (
     retention,
 )
 from bot.analytics._period import Period
+from bot.analytics._posts import PostFigures, post_figures
 from bot.analytics._providers import METRICS, MetricRegistry
 from bot.analytics._questions import (
     Question,
@@ -33,6 +35,7 @@ from bot.analytics._questions import (
     settle_answers,
 )
 from bot.analytics._scope import Scope
+from bot.analytics._trends import Trends, monthly_trends
 from bot.storage import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -68,6 +71,12 @@ class Report:
     """Posts and reactions by local weekday and hour over the period."""
     channels: tuple[ChannelActivity, ...] = ()
     """Each channel's figures (community reports only), busiest first."""
+    cohorts: Cohorts | None = None
+    """Newcomers by month of arrival over twelve months (community reports only)."""
+    trends: Trends | None = None
+    """The last twelve complete months, month by month (community reports only)."""
+    posts: PostFigures | None = None
+    """Ritual posts of those twelve months by ritual and prompt (community reports only)."""
 
     def figure(self, key: str) -> Figure:
         """Return the first figure whose key ends with `key` (e.g. `rowers`)."""
@@ -85,6 +94,27 @@ class _Measured:
     still_open: list[Question]
     hours: Heatmap | None
     channels: list[ChannelActivity]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Months:
+    cohorts: Cohorts
+    trends: Trends
+    posts: PostFigures
+
+
+async def _months_alone(database: Reads, scope: Scope, end: date) -> _Months:
+    """Measure the twelve months complete by `end` in a snapshot of their own."""
+    async with database.read() as uow:
+        conn = uow.connection
+        if conn.dialect.name == "postgresql":
+            await conn.exec_driver_sql("SET LOCAL jit = off")
+        newcomers = await cohorts(conn, scope, end)
+        return _Months(
+            cohorts=newcomers,
+            trends=await monthly_trends(conn, scope, end, newcomers),
+            posts=await post_figures(conn, scope, end),
+        )
 
 
 def _key(name: str) -> str:
@@ -227,8 +257,9 @@ async def build_report(
     members' activity (daily, per member, newcomers, retention) is read in its own
     read-only unit. As soon as the write is done, each period reads its questions,
     hours and providers' figures from what is stored, in a unit of its own, while the
-    members' activity may still be read. A report so takes the time of its longest
-    chain where the database can run queries side by side.
+    members' activity may still be read. A community's report reads the twelve months
+    (newcomer cohorts, monthly trends, ritual posts) in a fourth unit meanwhile. A report
+    so takes the time of its longest chain where the database can run queries side by side.
     """
     before = period.previous()
 
@@ -239,11 +270,20 @@ async def build_report(
             _from_stored(database, scope, before, as_of, providers),
         )
 
-    now_taking, before_taking, (now_stored, before_stored) = await asyncio.gather(
+    # The twelve months (community reports) in a unit of their own, at once with the rest.
+    participation = (
         _participation(database, scope, period),
         _participation(database, scope, before),
-        settled(),
     )
+    twelve: _Months | None = None
+    if scope.channel_id is None:
+        now_taking, before_taking, (now_stored, before_stored), twelve = await asyncio.gather(
+            *participation, settled(), _months_alone(database, scope, period.end)
+        )
+    else:
+        now_taking, before_taking, (now_stored, before_stored) = await asyncio.gather(
+            *participation, settled()
+        )
     now = _measured(scope, period, now_taking, now_stored)
     earlier_measured = _measured(scope, before, before_taking, before_stored)
     earlier = {figure.identity: figure for figure in earlier_measured.figures}
@@ -257,4 +297,7 @@ async def build_report(
         unanswered=tuple(now.still_open),
         hours=now.hours,
         channels=tuple(now.channels),
+        cohorts=twelve.cohorts if twelve else None,
+        trends=twelve.trends if twelve else None,
+        posts=twelve.posts if twelve else None,
     )

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from bot.prompts._catalog import Catalog, ContentItem, Pool, Prompts
 from bot.prompts._problems import Problem, PromptError, PromptLookupError, RenderError
-from bot.prompts._render import DEFAULT_MAX_LENGTH
+from bot.prompts._render import DEFAULT_MAX_LENGTH, MONTHS
 
 __all__ = [
     "DEFAULT_MAX_LENGTH",
+    "MONTHS",
     "Catalog",
     "ContentItem",
     "Pool",

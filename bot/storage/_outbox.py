@@ -36,8 +36,12 @@ class Outbox(Repository):
         payload: Mapping[str, Any],
         job_id: str | None = None,
         scheduled_for: datetime | None = None,
+        content: tuple[str, str] | None = None,
     ) -> int:
-        """Queue a message and return its id; adding an existing nonce returns that row's id."""
+        """Queue a message and return its id; adding an existing nonce returns that row's id.
+
+        `content` is the pool and item of the content library the message uses, if any.
+        """
         stmt = (
             self._insert(OutboxRow.__table__)
             .values(
@@ -53,6 +57,8 @@ class Outbox(Repository):
                 status="pending",
                 attempts=0,
                 created_at=self._clock.now(),
+                pool=None if content is None else content[0],
+                item_id=None if content is None else content[1],
             )
             .on_conflict_do_nothing(index_elements=[_outbox.nonce])
             .returning(_outbox.id)

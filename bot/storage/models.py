@@ -238,6 +238,9 @@ class OutboxRow(Base):
     # The process sending the row, until when; another process sends only once it lapses.
     lease_owner: Mapped[str | None]
     lease_until: Mapped[datetime | None]
+    # The content-library prompt the post used (a ritual's), for the report.
+    pool: Mapped[str | None]
+    item_id: Mapped[str | None]
 
 
 class OptOutRow(Base):

@@ -6,9 +6,11 @@ import logging
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from bot.domain import ChannelMention
-from tests.e2e.conftest import ALICE, AT_NINE, MOD, PROMPTS, Terreau
+from bot.storage.models import OutboxRow
+from tests.e2e.conftest import ALICE, AT_NINE, KEY, MOD, PROMPTS, Terreau
 
 pytestmark = pytest.mark.posts
 
@@ -90,6 +92,16 @@ async def test_content_rotates_without_repeats_across_restarts(terreau: Terreau)
         [post] = terreau.platform.posts()[-1:]
         seen.append(item_of(post.plain_text()))
     assert len(set(seen)) == 6
+    # The outbox records which prompt each post used, for the report's "which posts work".
+    assert terreau.app is not None
+    outbox = OutboxRow.__table__.c
+    stmt = select(outbox.pool, outbox.item_id).order_by(outbox.sent_at)
+    async with terreau.app.database.read() as uow:
+        recorded = (await uow.connection.execute(stmt)).all()
+    catalog = terreau.app.catalog(KEY)
+    assert [
+        item_of(catalog.render_item(pool, item).plain_text()) for pool, item in recorded
+    ] == seen
 
 
 async def test_the_ritual_pauses_itself_when_nobody_answers(terreau: Terreau) -> None:

@@ -309,3 +309,28 @@ async def test_a_disabled_feature_adds_no_figure(terreau: Terreau, tmp_path: Pat
     assert "report.figures.active" in shown
     assert terreau.catalog().keys("report.figures.game")
     assert not [key for key in shown if key.startswith("report.figures.game")]
+
+
+async def test_prompts_never_answered_are_flagged_to_moderators(
+    terreau: Terreau, tmp_path: Path
+) -> None:
+    app = await terreau.start(extra=report_config(tmp_path))
+    # Three months ago the ritual used the same prompt three times; nobody answered.
+    sent = terreau.clock.now() - timedelta(days=90)
+    for week in range(3):
+        at = sent + timedelta(weeks=week)
+        async with app.database.transaction() as uow:
+            outbox_id = await uow.outbox.add(
+                community_id=app.community_id(KEY),
+                nonce=f"silent-{week}",
+                channel_id="general",
+                thread_id=None,
+                payload={"community": KEY, "post": {"text": "?"}},
+                job_id=f"posts:{KEY}:question",
+                content=("discussion", "silent"),
+            )
+            await uow.outbox.mark_sent(outbox_id, f"silent-{week}", None, at=at)
+    await terreau.command(MOD, "report", "week")
+    [answer] = terreau.platform.sent[-1:]
+    body = report_of(terreau, answer.post).variables
+    assert (body["silent"], body["uses"]) == (["discussion/silent"], 3)

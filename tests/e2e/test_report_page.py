@@ -17,6 +17,8 @@ import pytest
 from bot.cli import EXIT_OK, _check, main
 from bot.storage import Database, InteractionWriter
 from tests.browser import find_browser, load
+from tests.contract.test_analytics import LONG_AGO, row
+from tests.contract.test_report_cohorts import joined, minutes
 from tests.contract.test_report_hours import history
 from tests.e2e.test_report_cli import EN, Page
 
@@ -52,10 +54,59 @@ async def seed(url: str) -> None:
         community = await uow.communities.ensure("console:demo", "console", "demo", "Demo")
     writer = InteractionWriter(database)
     await writer.start()
-    for row in history(community):
-        await writer.submit(row)
+    for item in [*history(community), *newcomers(community)]:
+        await writer.submit(item)
     await writer.stop()
+    await ritual_posts(database, community)
     await database.close()
+
+
+async def ritual_posts(database: Database, c: int) -> None:
+    """The ritual in December: discussion/a three times unanswered, then discussion/b,
+    which an old member, quiet until then, answers two hours later."""
+    for day, item in ((2, "a"), (9, "a"), (16, "a"), (23, "b")):
+        noon = datetime(2024, 12, day, 12, tzinfo=UTC)
+        async with database.transaction() as uow:
+            outbox_id = await uow.outbox.add(
+                community_id=c,
+                nonce=f"qotw-{day}",
+                channel_id="general",
+                thread_id=None,
+                payload={"community": "console:demo", "post": {"text": "?"}},
+                job_id="posts:console:demo:question-of-the-week",
+                content=("discussion", item),
+            )
+            await uow.outbox.mark_sent(outbox_id, f"qotw-{day}", None, at=noon)
+    writer = InteractionWriter(database)
+    await writer.start()
+    await writer.submit(
+        row(
+            c,
+            "old-answer",
+            minutes(2024, 12, 23) + 120,
+            "old",
+            "reply",
+            reply_to="qotw-23",
+            joined_at=LONG_AGO,
+        )
+    )
+    await writer.stop()
+
+
+def newcomers(c: int) -> list:
+    """25 members who arrived and clicked in January; 15 clicked in February, 10 in March.
+
+    Clicks only: they count as activity, and leave posts and reactions as they were.
+    """
+    rows = []
+    for i in range(25):
+        rows.append(joined(c, f"n{i}", (2025, 1, 15)))
+        for month, kept in ((1, 25), (2, 15), (3, 10)):
+            if i < kept:
+                rows.append(
+                    row(c, f"n{i}-{month}", minutes(2025, month, 10), f"n{i}", "choice", target="x")
+                )
+    return rows
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +154,30 @@ def test_the_page_advises_moving_a_ritual_posted_at_a_quiet_hour(page: Path) -> 
     # 210 posts, 15 reactions; the moderator's 5 left out; 30 questions, all answered.
     answered = EN.text("report.channels.share", answered=30, questions=30)
     assert channels[1:] == [["#general", "210", "0", "15", answered]]
+    cohorts = next(t for t in shown.tables if t[0][0] == EN.text("report.cohorts.month"))
+    assert cohorts[0][1:] == [
+        EN.text("report.cohorts.members"),
+        *(EN.text("report.cohorts.later", months=k) for k in (1, 2)),
+    ]
+    january = EN.text("report.trends.month_of", month="January", year=2025)
+    shares = [EN.text("report.cohorts.share", share=s) for s in (60, 40)]
+    assert cohorts[1] == [january, "25", *shares]
+    assert EN.text("report.cohorts.intro", followed=25, months=12) in html
+    trends = next(t for t in shown.tables if t[0][0] == EN.text("report.trends.month"))
+    december = EN.text("report.trends.month_of", month="December", year=2024)
+    missing = EN.text("report.units.missing")
+    assert trends[1] == [december, "1", "100%", "100%", missing]
+    assert trends[2] == [january, "25", "0%", missing, "60%"]
+    rituals = next(t for t in shown.tables if t[0][0] == EN.text("report.posts.ritual"))
+    hours = EN.text("report.units.hours", value="2.0")
+    assert rituals[1:] == [["question-of-the-week", "4", "1", "1", "1", "100%", hours]]
+    silent = EN.text("report.posts.silent", uses=3, prompts=["discussion/a"])
+    assert silent in html
+    assert [row[0] for row in trends[1:]] == [
+        december,
+        january,
+        *(EN.text("report.trends.month_of", month=m, year=2025) for m in ("February", "March")),
+    ]
 
 
 _WEEK = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

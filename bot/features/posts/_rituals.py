@@ -191,6 +191,7 @@ class Rituals:
             nonce=nonce,
             job_id=job,
             scheduled_for=scheduled_for,
+            content=(pool.name, item_id),
         )
 
     async def _silent_posts(

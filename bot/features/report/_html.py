@@ -7,19 +7,32 @@ import base64
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from itertools import dropwhile
 
 import jinja2
 
 from bot.analytics import (
+    FIRST_DAYS,
+    FLAG_AFTER,
     METRICS,
+    MIN_GROUP,
+    MIN_MONTHS,
+    MIN_NEWCOMERS,
+    MIN_RITUAL_POSTS,
     QUIET_FROM,
+    Cohorts,
+    Figure,
     MetricRegistry,
     Period,
+    PostFigures,
+    PostTally,
     Report,
+    Trends,
     build_report,
     chart_data,
     draw_chart,
+    draw_trends,
     parse_period,
 )
 from bot.config import CommunityConfig, Settings
@@ -30,9 +43,14 @@ from bot.features.report._advice import (
     advice_lines,
     slot_text,
 )
-from bot.features.report._render import chart_labels, figure_lines
+from bot.features.report._render import (
+    chart_labels,
+    figure_lines,
+    format_value,
+    trend_labels,
+)
 from bot.features.report._service import Waiting, scope_for, unanswered_lines
-from bot.prompts import Catalog
+from bot.prompts import MONTHS, Catalog
 from bot.storage import Database
 
 log = logging.getLogger(__name__)
@@ -95,7 +113,10 @@ async def html_report(
             if record is not None and record.name:
                 names[channel.channel_id] = record.name
     image = await asyncio.to_thread(draw_chart, chart_data(report), chart_labels(catalog))
-    page = render_html(catalog, community, report, unanswered, image, names)
+    trends = None
+    if report.trends is not None and report.trends.enough:
+        trends = await asyncio.to_thread(draw_trends, report.trends, trend_labels(catalog))
+    page = render_html(catalog, community, report, unanswered, image, names, trends)
     return HtmlReport(community=community, period=period, html=page)
 
 
@@ -126,10 +147,12 @@ def render_html(
     unanswered: list[Waiting],
     png: bytes,
     channel_names: Mapping[str, str] | None = None,
+    trends_png: bytes | None = None,
 ) -> str:
-    """Return the report as one HTML page; the template escapes every text, the chart inlined.
+    """Return the report as one HTML page; the template escapes every text, the charts inlined.
 
-    `channel_names` names the channels of the per-channel table (ids otherwise).
+    `channel_names` names the channels of the per-channel table (ids otherwise);
+    `trends_png` is the twelve months' small multiples, drawn when there are enough.
     """
     period = report.period
     advice = advice_for(community, report)
@@ -150,6 +173,9 @@ def render_html(
         figures=figure_lines(report, catalog, names=True),
         hours=_heatmap(catalog, advice),
         channels=_channels(catalog, report, channel_names or {}),
+        cohorts=_cohorts(catalog, report.cohorts),
+        trends=_trends(catalog, report.trends, trends_png),
+        posts=_posts(catalog, report.posts),
         advice=advice_lines(catalog, advice),
         unanswered=[
             {
@@ -233,4 +259,166 @@ def _channels(
             }
             for c in report.channels
         ],
+    }
+
+
+def _percent(share: float | None) -> int:
+    return round(100 * (share or 0))
+
+
+def _cohorts(catalog: Catalog, cohorts: Cohorts | None) -> dict[str, object] | None:
+    """Return the cohort chart (a shaded table) and the first actions compared.
+
+    Below `MIN_NEWCOMERS` followed newcomers only the reason is shown; a comparison
+    whose groups are smaller than `MIN_GROUP` says so instead of giving shares.
+    """
+    if cohorts is None:
+        return None
+    if not cohorts.enough:
+        return {
+            "note": catalog.text(
+                "report.cohorts.not_enough", followed=cohorts.followed, minimum=MIN_NEWCOMERS
+            )
+        }
+    # Months before the first newcomer arrived would only add empty rows.
+    shown = list(dropwhile(lambda cohort: cohort.members == 0, cohorts.cohorts))
+    width = max((len(cohort.active) for cohort in shown), default=0)
+    rows = [
+        {
+            "month": _month(catalog, cohort.month),
+            "members": cohort.members,
+            "cells": [
+                {
+                    "text": catalog.text("report.cohorts.share", share=_percent(share))
+                    if share is not None
+                    else "",
+                    "alpha": round(0.9 * (share or 0), 2),
+                }
+                for share in cohort.shares()
+            ]
+            + [None] * (width - len(cohort.active)),
+        }
+        for cohort in shown
+    ]
+    compared = []
+    for comparison in cohorts.comparisons:
+        action = catalog.text(f"report.cohorts.actions.{comparison.action}")
+        if comparison.shown:
+            compared.append(
+                catalog.text(
+                    "report.cohorts.compare",
+                    action=action,
+                    did_share=_percent(comparison.did_share),
+                    did_stayed=comparison.did_stayed,
+                    did=comparison.did,
+                    did_not_share=_percent(comparison.did_not_share),
+                    did_not_stayed=comparison.did_not_stayed,
+                    did_not=comparison.did_not,
+                )
+            )
+        else:
+            compared.append(
+                catalog.text(
+                    "report.cohorts.compare_few",
+                    action=action,
+                    did=comparison.did,
+                    did_not=comparison.did_not,
+                    minimum=MIN_GROUP,
+                )
+            )
+    return {
+        "note": None,
+        "intro": catalog.text(
+            "report.cohorts.intro", followed=cohorts.followed, months=len(cohorts.cohorts)
+        ),
+        "later": [catalog.text("report.cohorts.later", months=k) for k in range(1, width + 1)],
+        "rows": rows,
+        "compare_intro": catalog.text(
+            "report.cohorts.compare_intro", days=FIRST_DAYS.days, followed=cohorts.compared
+        ),
+        "compared": compared,
+    }
+
+
+def _month(catalog: Catalog, month: date) -> str:
+    name = catalog.text(f"formats.months.{MONTHS[month.month - 1]}")
+    return catalog.text("report.trends.month_of", month=name, year=month.year)
+
+
+def _trends(catalog: Catalog, trends: Trends | None, png: bytes | None) -> dict[str, object] | None:
+    """Return the twelve months' small multiples and their figures as a table."""
+    if trends is None:
+        return None
+    with_activity = sum(1 for month in trends.months if month.active)
+    if png is None or not trends.enough:
+        return {
+            "note": catalog.text(
+                "report.trends.not_enough", months=with_activity, minimum=MIN_MONTHS
+            )
+        }
+
+    def share(value: float | None) -> str:
+        if value is None:
+            return catalog.text("report.units.missing")
+        return catalog.text("report.units.share", value=_percent(value))
+
+    return {
+        "note": None,
+        "intro": catalog.text("report.trends.intro", months=with_activity),
+        "chart": base64.b64encode(png).decode("ascii"),
+        "rows": [
+            [
+                _month(catalog, month.month),
+                str(month.active),
+                share(month.rowers_share),
+                share(month.top_share),
+                share(month.retention),
+            ]
+            for month in trends.months
+        ],
+    }
+
+
+def _posts(catalog: Catalog, posts: PostFigures | None) -> dict[str, object] | None:
+    """Return each ritual and prompt as table rows, and the prompts flagged and best."""
+    if posts is None:
+        return None
+    if not posts.enough:
+        return {
+            "note": catalog.text(
+                "report.posts.not_enough", posts=posts.posts, minimum=MIN_RITUAL_POSTS
+            )
+        }
+
+    def row(tally: PostTally) -> list[str]:
+        hours = Figure(key=tally.name, value=tally.first_reply_hours, unit="hours")
+        quiet = Figure(key=tally.name, value=tally.quiet_share, unit="share")
+        return [
+            tally.name,
+            str(tally.posts),
+            str(tally.replied),
+            str(tally.replies),
+            str(tally.repliers),
+            format_value(quiet, catalog),
+            format_value(hours, catalog),
+        ]
+
+    ranked = sorted(posts.prompts, key=lambda p: (-p.replies_per_post, -p.posts, p.name))
+    best = [
+        catalog.text(
+            "report.posts.best_item", prompt=tally.name, replies=tally.replies, posts=tally.posts
+        )
+        for tally in posts.best
+    ]
+    return {
+        "note": None,
+        "intro": catalog.text("report.posts.intro", since=posts.since, posts=posts.posts),
+        "silent": catalog.text(
+            "report.posts.silent", uses=FLAG_AFTER, prompts=[p.name for p in posts.silent]
+        )
+        if posts.silent
+        else None,
+        "best": catalog.text("report.posts.best", prompts=best) if best else None,
+        "rituals": [row(tally) for tally in posts.rituals],
+        "prompts": [row(tally) for tally in ranked],
     }

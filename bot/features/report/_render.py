@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.analytics import ChartLabels, Figure, Report
+from bot.analytics import ChartLabels, Figure, Report, TrendLabels
 from bot.prompts import Catalog
 
 log = logging.getLogger(__name__)
@@ -89,4 +89,14 @@ def chart_labels(catalog: Catalog) -> ChartLabels:
             for name in ("activity", "active", "posters", "split", "rowers", "reactors")
         },
         passengers=catalog.text("report.chart.passengers"),
+    )
+
+
+def trend_labels(catalog: Catalog) -> TrendLabels:
+    """Return the titles of the twelve months' small multiples in the catalog's language."""
+    return TrendLabels(
+        **{
+            name: catalog.text(f"report.trends.{name}")
+            for name in ("active", "rowers", "concentration", "retention")
+        }
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.analytics import (
+    FLAG_AFTER,
     METRICS,
     Period,
     Report,
@@ -103,6 +104,8 @@ class Reports:
             unanswered=unanswered,
             timezone=community.timezone,
             advice=top_advice(catalog, advice_for(community, report)),
+            silent=[p.name for p in report.posts.silent] if names and report.posts else [],
+            uses=FLAG_AFTER,
             full_report=community.key if names else None,
         )
         return dataclasses.replace(post, image_path=str(path))
