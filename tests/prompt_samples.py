@@ -487,7 +487,8 @@ def full_digest(catalog: Catalog, platform: str) -> Post:
 
     Every figure the report has (`report.figures.*`), one response rate per ritual,
     one click figure per feature, level moves naming twenty members each, ten
-    questions still waiting, a timing suggestion and the pointer to the full report:
+    questions still waiting, a timing suggestion, ritual prompts never answered and the
+    pointer to the full report:
     in French, well over 3,500 characters, more than one Discord or Slack message holds.
     """
     names = ", ".join(f"Membre n°{index}" for index in range(20))
@@ -555,5 +556,7 @@ def full_digest(catalog: Catalog, platform: str) -> Post:
             posts=2100,
             questions=30,
         ),
+        silent=["discussion/routine", "discussion/tools"],
+        uses=3,
         full_report=f"{platform}:{IDS[platform]['channel']}",
     )
