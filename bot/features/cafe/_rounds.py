@@ -222,7 +222,15 @@ class Rounds:
         space: ChannelRef | None
         try:
             space = await self._app.platform(community_key).open_space(
-                parent, catalog.text("cafe.space_title"), members, private=True
+                parent,
+                catalog.text(
+                    "cafe.space_title",
+                    day=scheduled_for,
+                    timezone=community.timezone,
+                    number=group.number,
+                ),
+                members,
+                private=True,
             )
         except (Unsupported, Forbidden) as error:
             log.info(
