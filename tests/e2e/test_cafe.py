@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -159,6 +160,22 @@ async def test_each_group_meets_in_a_private_space_opened_once_across_restarts(
         item for item in terreau.platform.sent if terreau.said(item.post) == "cafe.checkin.ask"
     ]
     assert {item.where.channel_id for item in checkins} == spaces
+
+
+async def test_two_introducers_at_once_open_one_space_per_waiting_group(
+    terreau: Terreau,
+) -> None:
+    app = await terreau.start()
+    await joined(terreau, ANN, BEN, CAT, DAN)
+    await terreau.clock.set(ROUND)
+    cafe = rounds(app)
+    terreau.platform.spaces_refused = Unavailable("gateway down")
+    await cafe.run_scheduled(KEY, ROUND)
+    terreau.platform.spaces_refused = None
+    # The round's own retry and the hourly tick, due at the same minute.
+    await asyncio.gather(cafe.introduce_pending(KEY), cafe.send_checkins(KEY, ROUND))
+    assert len(spaces_opened(terreau)) == 2
+    assert len(sent(terreau, "cafe.intro")) == 2
 
 
 async def test_a_platform_without_spaces_meets_in_the_cafe_channel(terreau: Terreau) -> None:

@@ -16,6 +16,7 @@ channel. Check-ins go to the group's space, or the café channel, the round's
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import logging
@@ -84,6 +85,9 @@ class Rounds:
     def __init__(self, app: FeatureContext, config_of: ConfigOf) -> None:
         self._app = app
         self._config_of = config_of
+        self._introducing: dict[str, asyncio.Lock] = {}
+        """One introducer per community in this process: a round and the tick due at the
+        same minute never both open a space for one waiting group."""
 
     async def plan(
         self, uow: UnitOfWork, community: CommunityConfig, seed: int
@@ -190,6 +194,10 @@ class Rounds:
 
     async def introduce_pending(self, community_key: str) -> None:
         """Open a space for each group waiting for its intro, and queue the intro there."""
+        async with self._introducing.setdefault(community_key, asyncio.Lock()):
+            await self._introduce_pending(community_key)
+
+    async def _introduce_pending(self, community_key: str) -> None:
         community_id = self._app.community_id(community_key)
         async with self._app.store.read(fresh=True) as uow:
             cafes = uow.repository(Cafes)
