@@ -360,6 +360,7 @@ _BY_KEY: dict[str, Override] = {
         "checkin_days": n,
     },
     "cafe.checkin.ask": lambda n, a, b, c: {"members": [a, b]},
+    "cafe.space_title": lambda n, a, b, c: {"day": LATER, "number": n},
     "cafe.snooze.done": lambda n, a, b, c: {"until": LATER},
     "cafe.snooze.invalid": lambda n, a, b, c: {"duration": HOSTILE, "most": n},
     "cafe.stay.ask": lambda n, a, b, c: {"rounds": n},

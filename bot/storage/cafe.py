@@ -122,6 +122,10 @@ class GroupRow(Base):
     number: Mapped[int]
     starter: Mapped[str | None]
     interest: Mapped[str | None]
+    intro_pending: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """Recorded before its space opened: the intro is queued with the space."""
+    space_channel_id: Mapped[str | None]
+    space_thread_id: Mapped[str | None]
 
 
 class SeatRow(Base):
@@ -173,6 +177,9 @@ class CafeGroup:
     members: tuple[str, ...]
     answers: tuple[str | None, ...]
     had_contact: bool
+    space_channel_id: str | None = None
+    """Where the group talks; None: in the café channel."""
+    space_thread_id: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -427,8 +434,13 @@ class Cafes(Repository):
         groups: Sequence[NewGroup],
         *,
         contacts: Collection[frozenset[str]],
+        pending: bool = False,
     ) -> list[int]:
-        """Record a round's groups and their seats in two statements; return the groups' ids."""
+        """Record a round's groups and their seats in two statements; return the groups' ids.
+
+        `pending`: each group's space is still to open and its intro to queue
+        (`introduce` records both).
+        """
         ids: dict[int, int] = {}
         for start in range(0, len(groups), CHUNK):
             chunk = groups[start : start + CHUNK]
@@ -442,6 +454,7 @@ class Cafes(Repository):
                             "number": group.number,
                             "starter": group.starter,
                             "interest": group.interest,
+                            "intro_pending": pending,
                         }
                         for group in chunk
                     ]
@@ -515,8 +528,12 @@ class Cafes(Repository):
         *,
         round_ids: Collection[int] | None = None,
         group_id: int | None = None,
+        pending: bool = False,
     ) -> list[CafeGroup]:
-        """Return groups (all, of some rounds, or one) with their seats, oldest first."""
+        """Return groups (all, of some rounds, or one) with their seats, oldest first.
+
+        `pending`: only the groups whose space and intro are still to record.
+        """
         stmt = (
             select(
                 _grp.id,
@@ -524,6 +541,8 @@ class Cafes(Repository):
                 _grp.number,
                 _grp.starter,
                 _grp.interest,
+                _grp.space_channel_id,
+                _grp.space_thread_id,
                 _rnd.planned_at,
                 _sea.member_id,
                 _sea.answer,
@@ -538,28 +557,47 @@ class Cafes(Repository):
             stmt = stmt.where(_grp.round_id.in_(sorted(round_ids)))
         if group_id is not None:
             stmt = stmt.where(_grp.id == group_id)
+        if pending:
+            stmt = stmt.where(_grp.intro_pending.is_(True))
         found: dict[int, list[tuple[object, ...]]] = {}
-        heads: dict[int, tuple[int, int, str | None, str | None, datetime]] = {}
+        heads: dict[int, Any] = {}
         for row in await self._connection.execute(stmt):
-            heads[row.id] = (row.round_id, row.number, row.starter, row.interest, row.planned_at)
+            heads[row.id] = row
             found.setdefault(row.id, []).append((row.member_id, row.answer, row.had_contact))
         groups = []
         for gid, seats in found.items():
-            round_id, number, starter, interest, planned_at = heads[gid]
+            head = heads[gid]
             groups.append(
                 CafeGroup(
                     id=gid,
-                    round_id=round_id,
-                    number=number,
-                    planned_at=planned_at,
-                    starter=starter,
-                    interest=interest,
+                    round_id=head.round_id,
+                    number=head.number,
+                    planned_at=head.planned_at,
+                    starter=head.starter,
+                    interest=head.interest,
+                    space_channel_id=head.space_channel_id,
+                    space_thread_id=head.space_thread_id,
                     members=tuple(str(s[0]) for s in seats),
                     answers=tuple(None if s[1] is None else str(s[1]) for s in seats),
                     had_contact=any(bool(s[2]) for s in seats),
                 )
             )
         return groups
+
+    async def introduce(
+        self, group_id: int, *, space_channel_id: str | None, space_thread_id: str | None
+    ) -> bool:
+        """Record a pending group's space (None: the café channel); False if recorded already."""
+        stmt = (
+            update(GroupRow)
+            .where(_grp.id == group_id, _grp.intro_pending.is_(True))
+            .values(
+                intro_pending=False,
+                space_channel_id=space_channel_id,
+                space_thread_id=space_thread_id,
+            )
+        )
+        return bool((await self._connection.execute(stmt)).rowcount)
 
     async def recent_pairs(self, community_id: int, rounds: int) -> set[frozenset[str]]:
         """Return every pair of members seated together in the last `rounds` rounds."""

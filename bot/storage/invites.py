@@ -155,6 +155,32 @@ class Invites(Repository):
             return None
         return Cooptation(newcomer_id=row[0], by_member_id=row[1], way=row[2], at=row[3])
 
+    async def coopters(
+        self, community_id: int, *, since: datetime, until: datetime, exclude: Collection[str] = ()
+    ) -> list[str]:
+        """Return the names of who brought a newcomer from `since` to `until`, alphabetically.
+
+        Each member comes once, whatever their count; case is ignored in the order.
+        """
+        stmt = (
+            select(_members.member_id, _members.display_name)
+            .distinct()
+            .join(
+                CooptationRow.__table__,
+                (_coopt.community_id == _members.community_id)
+                & (_coopt.by_member_id == _members.member_id),
+            )
+            .where(
+                _members.community_id == community_id,
+                _coopt.at >= since,
+                _coopt.at < until,
+            )
+        )
+        if exclude:
+            stmt = stmt.where(_members.member_id.not_in(sorted(exclude)))
+        found = [str(row[1]) for row in await self._connection.execute(stmt)]
+        return sorted(found, key=lambda name: (name.casefold(), name))
+
     async def newcomers(
         self,
         community_id: int,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import insert
@@ -85,3 +85,27 @@ async def test_reports_compare_co_opted_newcomers_with_the_others(
     async with database.read() as uow:
         excluded = Scope(community_id=community_id, exclude=frozenset({"nina", "omar"}))
         assert await cooptation_figures(uow, excluded, period) == []
+
+
+async def test_co_opters_are_thanked_by_count_and_in_alphabetical_order_never_ranked(
+    database: Database, community_id: int
+) -> None:
+    period = Period(start=T0.date(), end=T0.date() + timedelta(days=7))
+    async with database.transaction() as uow:
+        for member, name in (("u1", "bob"), ("u2", "Carol"), ("u3", "alice"), ("u4", "zed")):
+            await uow.members.upsert_seen(community_id, member, name, at=T0)
+        repo = uow.repository(Invites)
+        # Bob brought three newcomers, Carol and Alice one each: Bob is not first for it.
+        for newcomer, by in (("n1", "u1"), ("n2", "u1"), ("n3", "u1"), ("n4", "u2"), ("n5", "u3")):
+            await repo.coopt(community_id, newcomer, by, "declared")
+        await repo.coopt(community_id, "n6", "u4", "declared")
+    async with database.read() as uow:
+        scope = Scope(community_id=community_id, exclude=frozenset({"u4"}))
+        [thanks] = [
+            f
+            for f in await cooptation_figures(uow, scope, period)
+            if f.key == "report.figures.coopters"
+        ]
+        before = Period(start=T0.date() - timedelta(days=7), end=T0.date())
+        assert await cooptation_figures(uow, scope, before) == []
+    assert (thanks.value, thanks.names, thanks.unit) == (3, ("alice", "bob", "Carol"), "count")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ from bot.domain import Member, Mention
 from bot.feature import FeatureContext
 from bot.features.cafe import CafeConfig, Rounds
 from bot.features.privacy._commands import CONFIRM
+from bot.ports import Unavailable, Unsupported
 from bot.storage.cafe import Cafes, pseudonym
 from tests.e2e.conftest import KEY, Terreau
 from tests.e2e.test_examples import ANY, first_line_pattern, folder, replay
@@ -108,6 +110,89 @@ async def test_a_round_survives_a_crash_after_its_commit_without_a_duplicate_int
     assert sent(terreau, "cafe.intro") == []
     async with again.database.read() as uow:
         assert len(await uow.repository(Cafes).rounds(again.community_id(KEY))) == 1
+
+
+def spaces_opened(terreau: Terreau) -> list[Any]:
+    return [item for item in terreau.platform.sent if item.kind == "space"]
+
+
+async def test_each_group_meets_in_a_private_space_opened_once_across_restarts(
+    terreau: Terreau,
+) -> None:
+    app = await terreau.start()
+    await joined(terreau, ANN, BEN, CAT, DAN, EVE)
+    await terreau.clock.set(ROUND)
+    # The platform fails as the round opens its spaces: the groups wait, recorded.
+    terreau.platform.spaces_refused = Unavailable("gateway down")
+    await rounds(app).run_scheduled(KEY, ROUND)
+    assert sent(terreau, "cafe.intro") == []
+    terreau.platform.spaces_refused = None
+
+    await terreau.stop()
+    restarted = await terreau.start()
+    # The next tick opens each waiting group's space, once, and introduces it there.
+    await rounds(_DiesAfterCommit(restarted)).send_checkins(KEY, ROUND + timedelta(hours=1))
+    opened = spaces_opened(terreau)
+    assert len(opened) == 2 and all(item.private for item in opened)
+    assert sorted(m for members in terreau.platform.spaces.values() for m in members) == [
+        "ann",
+        "ben",
+        "cat",
+        "dan",
+        "eve",
+    ]
+    spaces = {item.where.channel_id for item in opened}
+
+    # It died before sending: the restart sends the intros in those spaces, opens none.
+    await terreau.stop()
+    again = await terreau.start()
+    await rounds(again).send_checkins(KEY, ROUND + timedelta(hours=2))
+    await rounds(again).run_scheduled(KEY, ROUND)
+    assert spaces_opened(terreau) == []
+    intros = [item for item in terreau.platform.sent if terreau.said(item.post) == "cafe.intro"]
+    assert len(intros) == 2
+    assert {item.where.channel_id for item in intros} == spaces
+
+    # The check-in goes to each group's space too.
+    await terreau.clock.set(ROUND + timedelta(days=4))
+    await rounds(again).send_checkins(KEY, ROUND + timedelta(days=4))
+    checkins = [
+        item for item in terreau.platform.sent if terreau.said(item.post) == "cafe.checkin.ask"
+    ]
+    assert {item.where.channel_id for item in checkins} == spaces
+
+
+async def test_two_introducers_at_once_open_one_space_per_waiting_group(
+    terreau: Terreau,
+) -> None:
+    app = await terreau.start()
+    await joined(terreau, ANN, BEN, CAT, DAN)
+    await terreau.clock.set(ROUND)
+    cafe = rounds(app)
+    terreau.platform.spaces_refused = Unavailable("gateway down")
+    await cafe.run_scheduled(KEY, ROUND)
+    terreau.platform.spaces_refused = None
+    # The round's own retry and the hourly tick, due at the same minute.
+    await asyncio.gather(cafe.introduce_pending(KEY), cafe.send_checkins(KEY, ROUND))
+    assert len(spaces_opened(terreau)) == 2
+    assert len(sent(terreau, "cafe.intro")) == 2
+
+
+async def test_a_platform_without_spaces_meets_in_the_cafe_channel(terreau: Terreau) -> None:
+    app = await terreau.start()
+    await joined(terreau, ANN, BEN)
+    terreau.platform.spaces_refused = Unsupported("no private spaces here")
+    await terreau.clock.set(ROUND)
+    await rounds(app).run_scheduled(KEY, ROUND)
+    await rounds(app).send_checkins(KEY, ROUND + timedelta(hours=1))
+    [intro] = [item for item in terreau.platform.sent if terreau.said(item.post) == "cafe.intro"]
+    assert intro.where.channel_id == "general"
+    await terreau.clock.set(ROUND + timedelta(days=4))
+    await rounds(app).send_checkins(KEY, ROUND + timedelta(days=4))
+    [checkin] = [
+        item for item in terreau.platform.sent if terreau.said(item.post) == "cafe.checkin.ask"
+    ]
+    assert checkin.where.channel_id == "general"
 
 
 async def test_checkins_answers_stats_and_a_member_asked_whether_to_stay(
@@ -221,9 +306,12 @@ async def test_a_configured_cafe_runs_on_its_schedule_in_the_community_timezone(
     await terreau.at(ROUND)
     intros = sent(terreau, "cafe.intro")
     assert sorted(len(post.mentions) for post in intros) == [2, 2]
-    assert {item.where.channel_id for item in terreau.platform.sent if item.kind == "send"} == {
-        "general"
-    }
+    assert len(terreau.platform.spaces) == 2
+    assert {
+        item.where.channel_id
+        for item in terreau.platform.sent
+        if item.kind == "send" and terreau.said(item.post) == "cafe.intro"
+    } == set(terreau.platform.spaces)
 
     await terreau.at(ROUND + timedelta(days=4, hours=1))
     assert len(sent(terreau, "cafe.checkin.ask")) == 2

@@ -1,14 +1,22 @@
 """Café rounds: plan the groups, introduce them, ask whether they met, keep history short.
 
-A round is planned from the members who opted in, then recorded with its
-introductions in the outbox in the transaction that claims the run in the
-ledger: after a crash or a restart the run is not claimed again and the
-outbox sends each introduction once. Check-ins go the same way, the round's
+A round is planned from the members who opted in, then its groups are recorded,
+each marked as waiting for its introduction, in the transaction that claims the
+run in the ledger: after a crash or a restart the run is not claimed again.
+Each group then gets a private space in the café channel (a platform call,
+outside any transaction), and the space is recorded with the group's intro in
+the outbox by compare-and-set on that mark, so the outbox sends each intro once.
+A group still waiting (the process died before its space was recorded) is
+opened at the next tick; a crash between the platform's answer and its
+recording can leave one unused space behind, never a group without an intro.
+Where the platform cannot open spaces the group is introduced in the café
+channel. Check-ins go to the group's space, or the café channel, the round's
 `checkin_sent_at` set by compare-and-set in the transaction that queues them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import logging
@@ -18,13 +26,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.config import CommunityConfig
-from bot.domain import Choice, Mention, Post
+from bot.domain import ChannelRef, Choice, Mention, Post
 from bot.features.cafe._config import CafeConfig
 from bot.features.cafe._pairing import Group, Pool, plan_round
 from bot.features.privacy import PrivacyConfig
-from bot.ports import Forbidden, PlatformError
+from bot.ports import Forbidden, PlatformError, Unsupported
 from bot.storage import UnitOfWork
-from bot.storage.cafe import Cafes, NewGroup
+from bot.storage.cafe import CafeGroup, Cafes, NewGroup
 
 if TYPE_CHECKING:
     from bot.feature import FeatureContext
@@ -77,6 +85,9 @@ class Rounds:
     def __init__(self, app: FeatureContext, config_of: ConfigOf) -> None:
         self._app = app
         self._config_of = config_of
+        self._introducing: dict[str, asyncio.Lock] = {}
+        """One introducer per community in this process: a round and the tick due at the
+        same minute never both open a space for one waiting group."""
 
     async def plan(
         self, uow: UnitOfWork, community: CommunityConfig, seed: int
@@ -132,7 +143,7 @@ class Rounds:
         await self._ask_to_stay(community, asked)
         seed = seed_of(community_key, scheduled_for)
         async with self._app.store.read(fresh=True) as uow:
-            groups, names, contacts = await self.plan(uow, community, seed)
+            groups, _names, contacts = await self.plan(uow, community, seed)
         async with self._app.store.transaction() as uow:
             if not await uow.ledger.claim(job, scheduled_for):
                 return
@@ -140,13 +151,10 @@ class Rounds:
                 await uow.ledger.finish(job, scheduled_for, "skipped", "fewer than two members")
                 log.info("café round %s at %s skipped: nobody to pair", job, scheduled_for)
                 return
-            outbox_ids = await self._record(
-                uow, community, scheduled_for, seed, groups, names, contacts
-            )
+            await self._record(uow, community, scheduled_for, seed, groups, contacts)
             await uow.ledger.finish(job, scheduled_for, "done", f"{len(groups)} groups")
         log.info("café round in %s: %d groups", community_key, len(groups))
-        for outbox_id in outbox_ids:
-            await self._app.delivery.deliver(outbox_id)
+        await self.introduce_pending(community_key)
 
     async def _record(
         self,
@@ -155,9 +163,8 @@ class Rounds:
         scheduled_for: datetime,
         seed: int,
         groups: Sequence[Group],
-        names: Mapping[str, str],
         contacts: Collection[frozenset[str]],
-    ) -> list[int]:
+    ) -> None:
         config = self._config_of(community)
         community_id = self._app.community_id(community.key)
         now = self._app.clock.now()
@@ -169,10 +176,8 @@ class Rounds:
             checkin_due=now + timedelta(days=config.checkin_days),
         )
         if round_id is None:
-            return []
-        catalog = self._app.catalog(community.key)
-        starters = catalog.pool(POOL).items
-        where = self._app.channel(community.key, config.channel)
+            return
+        starters = self._app.catalog(community.key).pool(POOL).items
         chosen: list[NewGroup] = []
         for number, group in enumerate(groups, start=1):
             fitting = [s.id for s in starters if group.interest and group.interest in s.tags]
@@ -185,29 +190,86 @@ class Rounds:
                     interest=group.interest if fitting else None,
                 )
             )
-        await cafes.add_groups(community_id, round_id, chosen, contacts=contacts)
-        outbox_ids = []
-        for new in chosen:
-            assert new.starter is not None
+        await cafes.add_groups(community_id, round_id, chosen, contacts=contacts, pending=True)
+
+    async def introduce_pending(self, community_key: str) -> None:
+        """Open a space for each group waiting for its intro, and queue the intro there."""
+        async with self._introducing.setdefault(community_key, asyncio.Lock()):
+            await self._introduce_pending(community_key)
+
+    async def _introduce_pending(self, community_key: str) -> None:
+        community_id = self._app.community_id(community_key)
+        async with self._app.store.read(fresh=True) as uow:
+            cafes = uow.repository(Cafes)
+            pending = await cafes.groups(community_id, pending=True)
+            if not pending:
+                return
+            rounds = {r.id: r.scheduled_for for r in await cafes.rounds(community_id)}
+            names = {r.member_id: r.display_name for r in await uow.members.present(community_id)}
+        for group in pending:
+            try:
+                await self._introduce(community_key, group, rounds[group.round_id], names)
+            except PlatformError as error:
+                log.warning(
+                    "café in %s: group %d: %s; trying again later", community_key, group.id, error
+                )
+
+    async def _introduce(
+        self,
+        community_key: str,
+        group: CafeGroup,
+        scheduled_for: datetime,
+        names: Mapping[str, str],
+    ) -> None:
+        community = self._app.communities[community_key]
+        config = self._config_of(community)
+        community_id = self._app.community_id(community_key)
+        catalog = self._app.catalog(community_key)
+        parent = self._app.channel(community_key, config.channel)
+        members = [m for m in group.members if not m.startswith("erased:")]
+        space: ChannelRef | None
+        try:
+            space = await self._app.platform(community_key).open_space(
+                parent,
+                catalog.text(
+                    "cafe.space_title",
+                    day=scheduled_for,
+                    timezone=community.timezone,
+                    number=group.number,
+                ),
+                members,
+                private=True,
+            )
+        except (Unsupported, Forbidden) as error:
+            log.info(
+                "café in %s: group %d meets in the café channel: %s", community_key, group.id, error
+            )
+            space = None
+        async with self._app.store.transaction() as uow:
+            if not await uow.repository(Cafes).introduce(
+                group.id,
+                space_channel_id=None if space is None else space.channel_id,
+                space_thread_id=None if space is None else space.thread_id,
+            ):
+                return
+            assert group.starter is not None
             post = catalog.post(
                 "cafe.intro",
-                members=_mentions(new.members, names),
-                starter=catalog.render_item(POOL, new.starter).text.split("\n\n", 1)[-1],
-                interest=new.interest,
+                members=_mentions(group.members, names),
+                starter=catalog.render_item(POOL, group.starter).text.split("\n\n", 1)[-1],
+                interest=group.interest,
                 checkin_days=config.checkin_days,
             )
-            outbox_ids.append(
-                await self._app.delivery.enqueue(
-                    uow,
-                    community_id=community_id,
-                    where=where,
-                    post=post,
-                    nonce=f"{job_id(community.key)}@{scheduled_for:%Y%m%dT%H%M%SZ}:{new.number}",
-                    job_id=job_id(community.key),
-                    scheduled_for=scheduled_for,
-                )
+            outbox_id = await self._app.delivery.enqueue(
+                uow,
+                community_id=community_id,
+                where=space or parent,
+                post=post,
+                nonce=f"{job_id(community_key)}@{scheduled_for:%Y%m%dT%H%M%SZ}:{group.number}",
+                job_id=job_id(community_key),
+                scheduled_for=scheduled_for,
             )
-        return outbox_ids
+        await self._app.delivery.deliver(outbox_id)
 
     async def send_checkins(self, community_key: str, _scheduled_for: datetime) -> None:
         """Ask the groups of every round whose check-in is due whether they met."""
@@ -216,6 +278,7 @@ class Rounds:
         community_id = self._app.community_id(community_key)
         catalog = self._app.catalog(community_key)
         where = self._app.channel(community_key, config.channel)
+        await self.introduce_pending(community_key)
         async with self._app.store.read() as uow:
             due = await uow.repository(Cafes).due_checkins(community_id, self._app.clock.now())
         sent = 0
@@ -232,7 +295,7 @@ class Rounds:
                     await self._app.delivery.enqueue(
                         uow,
                         community_id=community_id,
-                        where=where,
+                        where=space_of(community_key, group) or where,
                         post=checkin_post(catalog, group.id, group.members, names),
                         nonce=f"{job_id(community_key)}:checkin:{group.id}",
                         job_id=tick_job_id(community_key),
@@ -294,6 +357,15 @@ def checkin_post(
             Choice(id=f"cafe:g{group_id}:{choice}", label=catalog.text(f"cafe.choices.{choice}"))
             for choice in ANSWER_CHOICES
         ),
+    )
+
+
+def space_of(community_key: str, group: CafeGroup) -> ChannelRef | None:
+    """Return the private space a group talks in; None: the café channel."""
+    if group.space_channel_id is None:
+        return None
+    return ChannelRef(
+        community=community_key, channel_id=group.space_channel_id, thread_id=group.space_thread_id
     )
 
 

@@ -1,4 +1,7 @@
-"""Co-opted newcomers against the others, in reports: whether they post, whether they stay.
+"""Co-optation in reports: the co-opters thanked, and co-opted newcomers against the others.
+
+The co-opters are counted and thanked by name in alphabetical order, never ranked:
+no member's own count is shown anywhere. Names reach moderators' reports only.
 
 The cohort is the report's own (`retention`): members who arrived 60 to 30 days
 before the period's end, so each one's 30 days are over. A newcomer posted when they
@@ -21,6 +24,11 @@ WINDOW = timedelta(days=30)
 
 
 async def cooptation_figures(uow: UnitOfWork, scope: Scope, period: Period) -> list[Figure]:
+    """Return the co-opters thanked, then how co-opted newcomers and others post and stay."""
+    return await coopters_thanked(uow, scope, period) + await newcomer_rates(uow, scope, period)
+
+
+async def newcomer_rates(uow: UnitOfWork, scope: Scope, period: Period) -> list[Figure]:
     """Return the first-post and 30-day retention rates of co-opted newcomers and of others."""
     until = period.until - WINDOW
     newcomers = await uow.repository(Invites).newcomers(
@@ -51,6 +59,20 @@ async def cooptation_figures(uow: UnitOfWork, scope: Scope, period: Period) -> l
             ),
         ]
     return figures
+
+
+async def coopters_thanked(uow: UnitOfWork, scope: Scope, period: Period) -> list[Figure]:
+    """Return how many members brought newcomers in the period, thanked by name, never ranked.
+
+    The names are in alphabetical order and carry no count each: the moderators'
+    report reads them, the digest posted in a channel shows the number alone.
+    """
+    names = await uow.repository(Invites).coopters(
+        scope.community_id, since=period.since, until=period.until, exclude=scope.exclude
+    )
+    if not names:
+        return []
+    return [Figure(key="report.figures.coopters", value=len(names), names=tuple(names))]
 
 
 def coopts(community: CommunityConfig) -> bool:
