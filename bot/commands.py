@@ -11,10 +11,13 @@ import enum
 import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.command_line import Word, rest_of, split_words, words_of
 from bot.domain import CommandInvoked, Member
+
+if TYPE_CHECKING:
+    from bot.config import CommunityConfig
 
 
 class Permission(enum.Enum):
@@ -92,6 +95,50 @@ class Command:
 
 HELP_GROUP = "help"
 """The group whose one command lists the others: `/terreau help [group]`."""
+
+
+class Refusal(Exception):
+    """A feature's rule said no; `key` (the subclass's `prefix` + `reason`) names the prompt."""
+
+    prefix = ""
+
+    def __init__(self, reason: str, **variables: object) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.key = f"{self.prefix}{reason}"
+        self.variables = variables
+
+
+FeatureHandler = Callable[[CommandContext, "CommunityConfig"], Awaitable[None]]
+
+
+def guarded(
+    communities: Mapping[str, CommunityConfig],
+    enabled: Callable[[CommunityConfig], bool],
+    refusal: type[Refusal],
+    handler: FeatureHandler,
+    *,
+    before: Callable[[str], Awaitable[object]] | None = None,
+) -> CommandHandler:
+    """Wrap a feature's command handler with the checks every feature repeats.
+
+    The command is refused (`<prefix>disabled`) while the feature is off,
+    `before(community key)` runs first (a feature catching up on its phases), and a
+    `refusal` raised is answered privately with its prompt.
+    """
+
+    async def run(ctx: CommandContext) -> None:
+        community = communities[ctx.event.community]
+        try:
+            if not enabled(community):
+                raise refusal("disabled")
+            if before is not None:
+                await before(community.key)
+            await handler(ctx, community)
+        except refusal as refused:
+            await ctx.reply(refused.key, **refused.variables)
+
+    return run
 
 
 class CommandProblem(Exception):

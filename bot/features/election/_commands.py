@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.commands import Command, CommandContext, Option, OptionKind, Permission
+from bot.commands import Command, CommandContext, Option, OptionKind, Permission, guarded
 from bot.config import CommunityConfig
 from bot.domain import strip_markers
 from bot.features.election._announce import nominee_names
@@ -33,7 +32,9 @@ log = logging.getLogger(__name__)
 MAX_REASON = 500
 """Longest nomination reason kept (longer ones are cut)."""
 
-Handler = Callable[[CommandContext, CommunityConfig], Awaitable[None]]
+
+def _enabled(community: CommunityConfig) -> bool:
+    return community.section(ElectionConfig).enabled
 
 
 class ElectionCommands:
@@ -73,24 +74,17 @@ class ElectionCommands:
                 Command(
                     group="election",
                     action=action,
-                    handler=self._guarded(handler),
+                    handler=guarded(
+                        self._app.communities,
+                        _enabled,
+                        Refusal,
+                        handler,
+                        before=self._cycle.advance,
+                    ),
                     options=options,
                     permission=permission,
                 )
             )
-
-    def _guarded(self, handler: Handler) -> Callable[[CommandContext], Awaitable[None]]:
-        async def run(ctx: CommandContext) -> None:
-            community = self._app.communities[ctx.event.community]
-            try:
-                if not community.section(ElectionConfig).enabled:
-                    raise Refusal("disabled")
-                await self._cycle.advance(community.key)
-                await handler(ctx, community)
-            except Refusal as refusal:
-                await ctx.reply(refusal.key, **refusal.variables)
-
-        return run
 
     async def _running(self, community: CommunityConfig) -> ElectionRecord:
         async with self._app.store.read() as uow:

@@ -9,6 +9,7 @@ import logging
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from bot import commands
 from bot.commands import is_moderator
 from bot.config import CommunityConfig
 from bot.domain import Member
@@ -25,14 +26,10 @@ COUNTED = ("messages", "replies", "reactions")
 """What counts as an interaction for voting: talking and reacting, not bot commands."""
 
 
-class Refusal(Exception):
+class Refusal(commands.Refusal):
     """A rule said no; `key` names the message (under `election.refuse.`) that says why."""
 
-    def __init__(self, key: str, **variables: object) -> None:
-        super().__init__(key)
-        self.reason = key
-        self.key = f"election.refuse.{key}"
-        self.variables = variables
+    prefix = "election.refuse."
 
 
 def month_index(period: str) -> int:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from bot.commands import Command, CommandContext, Option, OptionKind, Permission
+from bot.commands import Command, CommandContext, Option, OptionKind, Permission, guarded
 from bot.config import CommunityConfig
 from bot.domain import ChoiceMade, strip_markers
 from bot.features.groups._config import GroupsConfig
@@ -21,7 +20,9 @@ MAX_TOPIC = 80
 MAX_WHY = 500
 """Longest topic and reason kept (longer ones are cut)."""
 
-Handler = Callable[[CommandContext, CommunityConfig], Awaitable[None]]
+
+def _enabled(community: CommunityConfig) -> bool:
+    return community.section(GroupsConfig).enabled
 
 
 class GroupCommands:
@@ -50,24 +51,13 @@ class GroupCommands:
                 Command(
                     group="group",
                     action=action,
-                    handler=self._guarded(handler),
+                    handler=guarded(
+                        self._app.communities, _enabled, Refusal, handler, before=self._life.advance
+                    ),
                     options=options,
                     permission=permission,
                 )
             )
-
-    def _guarded(self, handler: Handler) -> Callable[[CommandContext], Awaitable[None]]:
-        async def run(ctx: CommandContext) -> None:
-            community = self._app.communities[ctx.event.community]
-            try:
-                if not community.section(GroupsConfig).enabled:
-                    raise Refusal("disabled")
-                await self._life.advance(community.key)
-                await handler(ctx, community)
-            except Refusal as refusal:
-                await ctx.reply(refusal.key, **refusal.variables)
-
-        return run
 
     async def propose(self, ctx: CommandContext, community: CommunityConfig) -> None:
         """Propose a group on a topic, saying why."""

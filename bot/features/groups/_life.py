@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from bot import commands
 from bot.config import CommunityConfig
 from bot.domain import ChannelRef, Choice, Member, Mention, Post
 from bot.features.groups._config import GroupsConfig
@@ -42,13 +43,10 @@ EVER = datetime(2000, 1, 1, tzinfo=UTC)
 """The run-ledger instant of one-time steps (a suggestion is made once per topic)."""
 
 
-class Refusal(Exception):
+class Refusal(commands.Refusal):
     """A request refused, with the prompt key (under `groups.refuse.`) saying why."""
 
-    def __init__(self, key: str, **variables: object) -> None:
-        super().__init__(key)
-        self.key = f"groups.refuse.{key}"
-        self.variables = variables
+    prefix = "groups.refuse."
 
 
 def tick_job_id(community_key: str) -> str:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from bot.commands import Command, CommandContext, Option, OptionKind, Permission
+from bot.commands import Command, CommandContext, Option, OptionKind, Permission, guarded
 from bot.config import CommunityConfig
 from bot.features.invites._config import InvitesConfig
 from bot.features.invites._cooptation import Cooptation, Refusal
@@ -14,7 +13,9 @@ from bot.ports import Forbidden, Unsupported
 if TYPE_CHECKING:
     from bot.feature import FeatureContext
 
-Handler = Callable[[CommandContext, CommunityConfig], Awaitable[None]]
+
+def _enabled(community: CommunityConfig) -> bool:
+    return community.section(InvitesConfig).enabled
 
 
 class InviteCommands:
@@ -34,23 +35,11 @@ class InviteCommands:
                 Command(
                     group="invite",
                     action=action,
-                    handler=self._guarded(handler),
+                    handler=guarded(self._app.communities, _enabled, Refusal, handler),
                     options=options,
                     permission=Permission.MEMBER,
                 )
             )
-
-    def _guarded(self, handler: Handler) -> Callable[[CommandContext], Awaitable[None]]:
-        async def run(ctx: CommandContext) -> None:
-            community = self._app.communities[ctx.event.community]
-            try:
-                if not community.section(InvitesConfig).enabled:
-                    raise Refusal("disabled")
-                await handler(ctx, community)
-            except Refusal as refusal:
-                await ctx.reply(refusal.key, **refusal.variables)
-
-        return run
 
     async def link(self, ctx: CommandContext, community: CommunityConfig) -> None:
         """Give the member their personal invitation link, where the platform makes them."""

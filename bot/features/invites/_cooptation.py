@@ -14,6 +14,7 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from bot import commands
 from bot.config import CommunityConfig
 from bot.domain import ChannelMention, Member, MemberJoined, Mention
 from bot.features.invites._config import InvitesConfig
@@ -26,13 +27,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class Refusal(Exception):
+class Refusal(commands.Refusal):
     """A request refused, with the prompt key (under `invites.refuse.`) saying why."""
 
-    def __init__(self, key: str, **variables: object) -> None:
-        super().__init__(key)
-        self.key = f"invites.refuse.{key}"
-        self.variables = variables
+    prefix = "invites.refuse."
 
 
 class Cooptation:
