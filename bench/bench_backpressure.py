@@ -48,7 +48,6 @@ from adapters.discord import DiscordAdapter  # noqa: E402
 from bot.app import create_app  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
 from bot.commands import CommandRegistry  # noqa: E402
-from bot.features.games._timer import TIMER_JOB  # noqa: E402
 from bot.prompts import Prompts  # noqa: E402
 from bot.storage import Database, upgrade  # noqa: E402
 from tests.adapters.discord.conftest import discord_settings  # noqa: E402
@@ -165,9 +164,6 @@ async def run(
             commands=commands,
         )
         await app.start()
-        for job in app.scheduler.jobs():  # the games' first tick: nothing open
-            if job.id == TIMER_JOB:
-                await job.run(clock.now())
         client = adapter.client
         if in_flight is not None:
             client.in_flight = InFlight(in_flight)

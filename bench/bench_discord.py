@@ -44,7 +44,6 @@ from bot.app import App, create_app
 from bot.clock import SystemClock
 from bot.commands import CommandRegistry
 from bot.config import parse_settings
-from bot.features.games._timer import TIMER_JOB
 from bot.prompts import Prompts
 from bot.storage import Database, upgrade
 from bot.storage._sqlite_thread import SqliteThread
@@ -235,11 +234,6 @@ async def terreau_app(folder: Path) -> tuple[App, TerreauClient]:
     )
     # What `app.start()` does for the event path, without a gateway to log in to.
     await app.writer.start()
-    # The games' minute timer loads "nothing open" at its first tick; until then each
-    # message looks for an open question in the database. Steady state: tick once.
-    for job in app.scheduler.jobs():
-        if job.id == TIMER_JOB:
-            await job.run(clock.now())
     client = adapter.client
     client.sink = app.receive
     await client._async_setup_hook()

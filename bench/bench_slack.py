@@ -52,7 +52,6 @@ from bot.app import create_app
 from bot.clock import SystemClock
 from bot.config import parse_settings
 from bot.domain import Member
-from bot.features.games._timer import TIMER_JOB
 from bot.prompts import Prompts
 from bot.storage import Database, upgrade
 
@@ -206,9 +205,6 @@ async def terreau_round(
             clock=clock,
         )
         await app.start()
-        for job in app.scheduler.jobs():  # the games' first tick: nothing open
-            if job.id == TIMER_JOB:
-                await job.run(clock.now())
         assert adapter._socket is not None
         client = adapter._socket._handler.client
         if warm:

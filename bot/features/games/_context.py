@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -34,8 +35,9 @@ class Deadlines:
 
     Each minute the timer asks `due(now)`; until something is due it touches no
     table. Games `note` a closing time once its transaction has committed; the
-    timer reloads the earliest one from the database at its first tick and after
-    each pass, keeping what was noted while it read.
+    earliest one is loaded from the database by whoever needs it first (the timer's
+    first tick, or the first typed message after a start) and again after each of
+    the timer's passes, keeping what was noted while it read.
     """
 
     def __init__(self) -> None:
@@ -75,6 +77,7 @@ class GameContext:
         self.app = app
         self.contents = contents
         self.deadlines = Deadlines()
+        self._loading = asyncio.Lock()
 
     @property
     def clock_now(self) -> datetime:
@@ -121,6 +124,27 @@ class GameContext:
             for key, community in self.app.communities.items()
             if community.section(GamesConfig).enabled
         }
+
+    async def reload_deadlines(self) -> None:
+        """Read the earliest closing time stored, keeping what games note meanwhile."""
+        async with self._loading:
+            await self._read_deadlines()
+
+    async def load_deadlines(self) -> None:
+        """Read the earliest closing time once, if nobody has yet: a cheap no-op after."""
+        if self.deadlines.loaded:
+            return
+        async with self._loading:
+            if not self.deadlines.loaded:
+                await self._read_deadlines()
+
+    async def _read_deadlines(self) -> None:
+        self.deadlines.reloading()
+        ids = list(self.keys_by_id())
+        async with self.app.store.read() as uow:
+            questions = await uow.games.next_question_closing(ids)
+            polls = await uow.games.next_poll_closing(ids)
+        self.deadlines.reset(min((m for m in (questions, polls) if m is not None), default=None))
 
     async def queue(
         self, uow: UnitOfWork, key: str, channel_id: str, post: Post, nonce: str

@@ -63,11 +63,7 @@ class GameTimer:
             return
         await self._trivia.close_due(keys)
         await self.close_due_polls(keys)
-        ctx.deadlines.reloading()
-        async with ctx.app.store.read() as uow:
-            questions = await uow.games.next_question_closing(list(keys))
-            polls = await uow.games.next_poll_closing(list(keys))
-        ctx.deadlines.reset(min((m for m in (questions, polls) if m is not None), default=None))
+        await ctx.reload_deadlines()
 
     async def close_due_polls(self, keys: dict[int, str]) -> None:
         """Close the polls and two truths whose time has come, and post their results."""

@@ -221,6 +221,7 @@ class Trivia:
             return
         if not ctx.enabled(event.community):
             return
+        await ctx.load_deadlines()
         if ctx.deadlines.idle:
             return  # nothing is open anywhere: no need to look
         community_id = ctx.community_id(event.community)
