@@ -4,7 +4,8 @@ A member belongs to the cohort of the calendar month (UTC) they joined in (or we
 first seen in); they count as still active `k` months later when the daily rollups
 hold any activity of theirs in the `k`-th calendar month after that one. Only
 months complete by the report's end are counted. Activity comes from the rollups,
-one row per newcomer and month back, so twelve months cost what the newcomers do.
+one row per newcomer and month back, so twelve months cost what the newcomers do;
+what reports stored of settled months is read instead of counted again.
 
 Alongside, what newcomers did or got in their first days is compared with whether
 they were active in the second month after the one they arrived in: members
@@ -16,12 +17,20 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, String, and_, func, select, text
+from sqlalchemy import and_, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.analytics._months import (
+    StoredMonth,
+    month_number,
+    month_number_of,
+    month_of,
+    month_start,
+)
 from bot.analytics._scope import Scope
 from bot.storage._icebreaker_rows import InvitationRow
 from bot.storage.analytics import CHOICE_ROWS
@@ -49,34 +58,6 @@ MIN_NEWCOMERS = 20
 MIN_GROUP = 10
 """Members needed on each side of a comparison (did the action, did not)."""
 ACTIONS = ("welcomed", "invited", "played")
-
-
-def month_number(day: date) -> int:
-    """Return a month as a count of months since year 0 (consecutive months differ by 1)."""
-    return day.year * 12 + day.month - 1
-
-
-def month_of(day: ColumnElement[date], dialect: str) -> ColumnElement[object]:
-    """Return the month of a rollup day as cheaply as the database can tell it.
-
-    SQLite keeps days as ISO text: its first 7 characters; PostgreSQL: the month's first day.
-    """
-    if dialect == "postgresql":
-        return func.date_trunc("month", day)
-    return func.substr(day, 1, 7, type_=String())
-
-
-def month_number_of(value: object) -> int:
-    """Return the `month_number` of what `month_of` read (a date, a datetime or text)."""
-    if isinstance(value, date):
-        return month_number(value)
-    year, month = str(value)[:7].split("-")
-    return int(year) * 12 + int(month) - 1
-
-
-def month_start(number: int) -> date:
-    """Return the first day of the month numbered by `month_number`."""
-    return date(number // 12, number % 12 + 1, 1)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -108,6 +89,19 @@ class Comparison:
         """Tell whether both groups are large enough to be compared."""
         return self.did >= MIN_GROUP and self.did_not >= MIN_GROUP
 
+    def __add__(self, other: Comparison) -> Comparison:
+        return Comparison(
+            action=self.action,
+            did=self.did + other.did,
+            did_stayed=self.did_stayed + other.did_stayed,
+            did_not=self.did_not + other.did_not,
+            did_not_stayed=self.did_not_stayed + other.did_not_stayed,
+        )
+
+    def counts(self) -> tuple[int, int, int, int]:
+        """Return did, stayed of them, did not, stayed of them (as stored)."""
+        return (self.did, self.did_stayed, self.did_not, self.did_not_stayed)
+
     @property
     def did_share(self) -> float | None:
         """Return the share who stayed among those who did it."""
@@ -125,6 +119,8 @@ class Cohorts:
 
     cohorts: tuple[Cohort, ...]
     comparisons: tuple[Comparison, ...]
+    by_cohort: Mapping[int, tuple[Comparison, ...]] = field(default_factory=dict)
+    """Each cohort's own comparisons, by month number (those the sums are made of)."""
 
     @property
     def followed(self) -> int:
@@ -143,23 +139,80 @@ class Cohorts:
 
 
 async def cohorts(
-    conn: AsyncConnection, scope: Scope, end: date, *, months: int = COHORT_MONTHS
+    conn: AsyncConnection,
+    scope: Scope,
+    end: date,
+    *,
+    months: int = COHORT_MONTHS,
+    stored: Mapping[int, StoredMonth] | None = None,
 ) -> Cohorts:
     """Return the newcomer cohorts of the `months` calendar months complete by `end`.
 
     A month is complete when `end` (the first day not counted) is on or after the
     first day of the next one; newcomers of the month still running are left out.
+    What `stored` holds of a cohort (its size, its months after, its comparisons) is
+    taken as is; only the rest is counted, from the first month it needs.
     """
+    stored = stored or {}
     complete = last = month_number(end) - 1
     first = last - months + 1
+    counted: list[int] = []
+    wanted: list[int] = []
+    for number in range(first, last + 1):
+        known = stored.get(number)
+        kept = len(known.kept) if known else 0
+        compare = number + STAYED_AFTER <= complete and (known is None or known.compared is None)
+        if known is None or number + kept < complete or compare:
+            counted.append(number)
+            wanted.append(
+                min(number + kept + 1, number + STAYED_AFTER) if compare else number + kept + 1
+            )
+    arrived: dict[str, datetime] = {}
+    active: dict[str, set[int]] = defaultdict(set)
+    if counted:
+        arrived, active = await _newcomers(conn, scope, counted[0], counted[-1], min(wanted), last)
+    members_of: dict[int, list[str]] = defaultdict(list)
+    for member, joined in arrived.items():
+        members_of[month_number(joined.date())].append(member)
+    built = []
+    for number in range(first, last + 1):
+        known = stored.get(number)
+        group = members_of.get(number, [])
+        earlier = known.kept if known else ()
+        counts = tuple(
+            earlier[k - 1]
+            if k <= len(earlier)
+            else sum(1 for m in group if number + k in active[m])
+            for k in range(1, complete - number + 1)
+        )
+        size = known.newcomers if known else len(group)
+        built.append(Cohort(month=month_start(number), members=size, active=counts))
+    compared = await _comparisons(conn, scope, stored, members_of, arrived, active, first, last)
+    totals = tuple(
+        sum(
+            (each[index] for each in compared.values()),
+            Comparison(action=action, did=0, did_stayed=0, did_not=0, did_not_stayed=0),
+        )
+        for index, action in enumerate(ACTIONS)
+    )
+    return Cohorts(cohorts=tuple(built), comparisons=totals, by_cohort=compared)
+
+
+async def _newcomers(
+    conn: AsyncConnection, scope: Scope, first: int, last: int, active_from: int, until: int
+) -> tuple[dict[str, datetime], dict[str, set[int]]]:
+    """Return newcomers of months `first` to `last` and their active months from `active_from`.
+
+    One row per newcomer and month of activity between `active_from` and `until`.
+    """
     since = datetime.combine(month_start(first), datetime.min.time(), tzinfo=UTC)
-    until = datetime.combine(month_start(last + 1), datetime.min.time(), tzinfo=UTC)
+    before = datetime.combine(month_start(last + 1), datetime.min.time(), tzinfo=UTC)
     arrival = func.coalesce(_members.joined_at, _members.first_seen_at)
     is_newcomer = and_(
         _members.community_id == scope.community_id,
         _members.is_bot.is_(False),
         arrival >= since,
-        arrival < until,
+        arrival < before,
         scope.keeps(_members.member_id),
     )
     arrived: dict[str, datetime] = {}
@@ -173,8 +226,8 @@ async def cohorts(
                 and_(
                     _activity.community_id == _members.community_id,
                     _activity.member_id == _members.member_id,
-                    _activity.day >= month_start(first),
-                    _activity.day < month_start(last + 1),
+                    _activity.day >= month_start(active_from),
+                    _activity.day < month_start(until + 1),
                 ),
             )
         )
@@ -185,25 +238,54 @@ async def cohorts(
         arrived[member] = joined if joined.tzinfo else joined.replace(tzinfo=UTC)
         if active_month is not None:
             active[member].add(month_number_of(active_month))
-    members_of: dict[int, list[str]] = defaultdict(list)
-    for member, joined in arrived.items():
-        members_of[month_number(joined.date())].append(member)
-    built = []
-    for number in range(first, last + 1):
-        group = members_of.get(number, [])
-        counts = tuple(
-            sum(1 for member in group if number + k in active[member])
-            for k in range(1, complete - number + 1)
-        )
-        built.append(Cohort(month=month_start(number), members=len(group), active=counts))
+    return arrived, active
+
+
+async def _comparisons(
+    conn: AsyncConnection,
+    scope: Scope,
+    stored: Mapping[int, StoredMonth],
+    members_of: Mapping[int, list[str]],
+    arrived: Mapping[str, datetime],
+    active: Mapping[str, set[int]],
+    first: int,
+    last: int,
+) -> dict[int, tuple[Comparison, ...]]:
+    """Return each cohort's comparisons, once its second month after is complete."""
+    compared: dict[int, tuple[Comparison, ...]] = {}
+    fresh: list[int] = []
+    for number in range(first, last - STAYED_AFTER + 1):
+        known = stored.get(number)
+        if known is not None and known.compared is not None:
+            compared[number] = tuple(
+                Comparison(action=action, **dict(zip(_COUNTS, known.compared[action], strict=True)))
+                for action in ACTIONS
+            )
+        else:
+            fresh.append(number)
+    if not fresh:
+        return compared
+    since = datetime.combine(month_start(fresh[0]), datetime.min.time(), tzinfo=UTC)
+    until = min(
+        datetime.combine(month_start(fresh[-1] + 1), datetime.min.time(), tzinfo=UTC) + FIRST_DAYS,
+        datetime.combine(month_start(last + 1), datetime.min.time(), tzinfo=UTC),
+    )
     followed = {
-        member: month_number(joined.date()) + STAYED_AFTER in active[member]
-        for member, joined in arrived.items()
-        if month_number(joined.date()) + STAYED_AFTER <= complete
+        member: arrived[member] for number in fresh for member in members_of.get(number, [])
     }
-    did = await _first_actions(conn, scope, arrived, since, until)
-    comparisons = tuple(_compare(action, followed, did.get(action, set())) for action in ACTIONS)
-    return Cohorts(cohorts=tuple(built), comparisons=comparisons)
+    did = await _first_actions(conn, scope, followed, since, until)
+    for number in fresh:
+        stayed = {
+            member: number + STAYED_AFTER in active.get(member, ())
+            for member in members_of.get(number, [])
+        }
+        compared[number] = tuple(
+            _compare(action, stayed, did.get(action, set())) for action in ACTIONS
+        )
+    return dict(sorted(compared.items()))
+
+
+_COUNTS = ("did", "did_stayed", "did_not", "did_not_stayed")
 
 
 def _compare(action: str, stayed: dict[str, bool], did: set[str]) -> Comparison:

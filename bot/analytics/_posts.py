@@ -19,8 +19,9 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.analytics._cohorts import COHORT_MONTHS, month_number, month_start
+from bot.analytics._cohorts import COHORT_MONTHS
 from bot.analytics._figures import median
+from bot.analytics._months import month_number, month_start
 from bot.analytics._scope import Scope, human
 from bot.storage.models import ActivityDailyRow, InteractionLogRow, OutboxRow
 

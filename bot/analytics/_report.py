@@ -12,9 +12,17 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.analytics._channels import ChannelActivity, channel_activity
-from bot.analytics._cohorts import Cohorts, cohorts
+from bot.analytics._cohorts import COHORT_MONTHS, STAYED_AFTER, Cohorts, cohorts
 from bot.analytics._figures import Figure, gini, median, share, top_share
 from bot.analytics._hours import Heatmap, heatmap, settle_hours
+from bot.analytics._months import (
+    StoredMonth,
+    month_number,
+    scope_key,
+    settled_until,
+    store_months,
+    stored_months,
+)
 from bot.analytics._participation import (
     DayActivity,
     MemberTotals,
@@ -35,7 +43,7 @@ from bot.analytics._questions import (
     settle_answers,
 )
 from bot.analytics._scope import Scope
-from bot.analytics._trends import Trends, monthly_trends
+from bot.analytics._trends import Month, Trends, count_months, trends_of
 from bot.storage import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -103,18 +111,65 @@ class _Months:
     posts: PostFigures
 
 
-async def _months_alone(database: Reads, scope: Scope, end: date) -> _Months:
-    """Measure the twelve months complete by `end` in a snapshot of their own."""
+async def _months_alone(database: Reads, scope: Scope, end: date, as_of: datetime) -> _Months:
+    """Measure the twelve months complete by `end` in a snapshot of their own.
+
+    Months stored by an earlier report are read; what this one counted of months
+    settled by `as_of` and not stored yet is stored afterwards, in a write of its own.
+    """
+    last = month_number(end) - 1
+    first = last - COHORT_MONTHS + 1
+    key = scope_key(scope.exclude)
     async with database.read() as uow:
         conn = uow.connection
         if conn.dialect.name == "postgresql":
             await conn.exec_driver_sql("SET LOCAL jit = off")
-        newcomers = await cohorts(conn, scope, end)
-        return _Months(
-            cohorts=newcomers,
-            trends=await monthly_trends(conn, scope, end, newcomers),
-            posts=await post_figures(conn, scope, end),
+        stored = await stored_months(conn, scope.community_id, key, first, last)
+        newcomers = await cohorts(conn, scope, end, stored=stored)
+        months = await count_months(conn, scope, end, newcomers, stored=stored)
+        posts = await post_figures(conn, scope, end)
+    settled = _settled(newcomers, months, stored, first, min(last, settled_until(as_of)))
+    if settled:
+        async with database.transaction() as uow:
+            await store_months(uow.connection, scope.community_id, key, settled)
+    return _Months(cohorts=newcomers, trends=trends_of(months), posts=posts)
+
+
+def _settled(
+    newcomers: Cohorts,
+    months: list[Month],
+    stored: dict[int, StoredMonth],
+    first: int,
+    settled: int,
+) -> dict[int, StoredMonth]:
+    """Return what was counted of settled months beyond what was stored of them."""
+    found = {}
+    for number in range(first, settled + 1):
+        month = months[number - first]
+        cohort = newcomers.cohorts[number - first]
+        compared = newcomers.by_cohort.get(number) if number + STAYED_AFTER <= settled else None
+        counted = StoredMonth(
+            active=month.active,
+            present=month.present,
+            rowers=month.rowers,
+            posts=month.posts,
+            top_posts=month.top_posts,
+            newcomers=cohort.members,
+            kept=cohort.active[: settled - number],
+            compared=(
+                None
+                if compared is None
+                else {comparison.action: comparison.counts() for comparison in compared}
+            ),
         )
+        known = stored.get(number)
+        if (
+            known is None
+            or len(counted.kept) > len(known.kept)
+            or (known.compared is None and counted.compared is not None)
+        ):
+            found[number] = counted
+    return found
 
 
 def _key(name: str) -> str:
@@ -278,7 +333,7 @@ async def build_report(
     twelve: _Months | None = None
     if scope.channel_id is None:
         now_taking, before_taking, (now_stored, before_stored), twelve = await asyncio.gather(
-            *participation, settled(), _months_alone(database, scope, period.end)
+            *participation, settled(), _months_alone(database, scope, period.end, as_of)
         )
     else:
         now_taking, before_taking, (now_stored, before_stored) = await asyncio.gather(

@@ -4,21 +4,23 @@ Each of the last twelve complete calendar months (UTC), read in one pass over th
 daily rollups: per member and month their posts, then per month the active
 members, the rowers among them and the posts of the top tenth of rowers (ranked in
 SQL, so only twelve rows come back). Present members per month come from one pass
-over the members table; newcomer retention from the month's cohort.
+over the members table; newcomer retention from the month's cohort. Months a
+report stored once settled are read, not counted again.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.analytics._cohorts import (
-    COHORT_MONTHS,
-    Cohorts,
+from bot.analytics._cohorts import COHORT_MONTHS, Cohorts
+from bot.analytics._months import (
+    StoredMonth,
     month_number,
     month_number_of,
     month_of,
@@ -82,23 +84,63 @@ class Trends:
 
 
 async def monthly_trends(
-    conn: AsyncConnection, scope: Scope, end: date, cohorts: Cohorts
+    conn: AsyncConnection,
+    scope: Scope,
+    end: date,
+    cohorts: Cohorts,
+    *,
+    stored: Mapping[int, StoredMonth] | None = None,
 ) -> Trends:
     """Return the trends of the twelve months complete by `end` (`cohorts` over the same)."""
+    return trends_of(await count_months(conn, scope, end, cohorts, stored=stored))
+
+
+def trends_of(months: list[Month]) -> Trends:
+    """Return the trends of twelve months, from the first with activity."""
+    shown = list(months)
+    while shown and not shown[0].active:
+        shown.pop(0)
+    return Trends(months=tuple(shown))
+
+
+async def count_months(
+    conn: AsyncConnection,
+    scope: Scope,
+    end: date,
+    cohorts: Cohorts,
+    *,
+    stored: Mapping[int, StoredMonth] | None = None,
+) -> list[Month]:
+    """Return each of the twelve months complete by `end`, oldest first.
+
+    Months in `stored` are taken as stored; the others are counted, in one pass over
+    the rollups of the months between the first and the last of them.
+    """
+    stored = stored or {}
     last = month_number(end) - 1
     first = last - COHORT_MONTHS + 1
-    counted = await _counted(conn, scope, first, last)
-    present = await _present(conn, scope, first, last)
+    missing = [number for number in range(first, last + 1) if number not in stored]
+    counted: dict[int, tuple[int, int, int, int]] = {}
+    present: dict[int, int] = {}
+    if missing:
+        counted = await _counted(conn, scope, missing[0], missing[-1])
+        present = await _present(conn, scope, missing[0], missing[-1])
     kept = {month_number(cohort.month): cohort for cohort in cohorts.cohorts}
     months = []
     for number in range(first, last + 1):
-        active, rowers, posts, top = counted.get(number, (0, 0, 0, 0))
         cohort = kept.get(number)
+        known = stored.get(number)
+        if known is not None:
+            active, rowers, posts, top = known.active, known.rowers, known.posts, known.top_posts
+            around = known.present
+        else:
+            active, rowers, posts, top = counted.get(number, (0, 0, 0, 0))
+            around = max(present[number], active)
         months.append(
             Month(
                 month=month_start(number),
                 active=active,
-                present=max(present[number - first], active),
+                present=around,
                 rowers=rowers,
                 posts=posts,
                 top_posts=top,
@@ -106,9 +148,7 @@ async def monthly_trends(
                 retained=cohort.active[0] if cohort and cohort.active else None,
             )
         )
-    while months and not months[0].active:
-        months.pop(0)
-    return Trends(months=tuple(months))
+    return months
 
 
 async def _counted(
@@ -156,7 +196,7 @@ async def _counted(
     }
 
 
-async def _present(conn: AsyncConnection, scope: Scope, first: int, last: int) -> list[int]:
+async def _present(conn: AsyncConnection, scope: Scope, first: int, last: int) -> dict[int, int]:
     """Return, for each month, the members arrived before its end and not gone before it."""
     arrival = func.coalesce(_members.joined_at, _members.first_seen_at)
     columns = []
@@ -173,4 +213,4 @@ async def _present(conn: AsyncConnection, scope: Scope, first: int, last: int) -
         scope.keeps(_members.member_id),
     )
     row = (await conn.execute(stmt)).one()
-    return [int(value or 0) for value in row]
+    return {first + index: int(value or 0) for index, value in enumerate(row)}

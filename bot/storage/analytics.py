@@ -7,7 +7,8 @@ them to the models' metadata, which the migrations are checked against.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -120,12 +121,42 @@ class ActivityHourlyRow(Base):
     reactions: Mapped[int]
 
 
+class ReportMonthRow(Base):
+    """What a report counted of one complete calendar month (UTC), kept once it is settled.
+
+    A month's figures never change once its last events have arrived, so the first
+    report after that stores them and later reports read twelve rows instead of
+    grouping a year of rollups by member. Counts only, no member: kept like the
+    community's other aggregate figures. `scope` tells the members left out when they
+    were counted (empty when none), so a change of exclusions counts afresh.
+    """
+
+    __tablename__ = "report_months"
+
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True
+    )
+    scope: Mapped[str] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column(primary_key=True)
+    active: Mapped[int]
+    present: Mapped[int]
+    rowers: Mapped[int]
+    posts: Mapped[int]
+    top_posts: Mapped[int]
+    newcomers: Mapped[int]
+    cohort: Mapped[dict[str, Any]]
+    """The month's newcomers later: `kept` (active 1, 2, 3… months after, as far as
+    settled) and, once settled, `compared` (each first action: did, stayed of them,
+    did not, stayed of them)."""
+
+
 __all__ = [
     "CHOICE_ROWS",
     "QUESTION_ROWS",
     "ROLLUP_KINDS",
     "ActivityHourlyRow",
     "QuestionAnswerRow",
+    "ReportMonthRow",
     "activity_days_index",
     "choices_index",
     "questions_index",
