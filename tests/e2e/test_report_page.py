@@ -58,6 +58,7 @@ async def seed(url: str) -> None:
         await writer.submit(item)
     await writer.stop()
     await ritual_posts(database, community)
+    await games(database, community)
     await database.close()
 
 
@@ -91,6 +92,38 @@ async def ritual_posts(database: Database, c: int) -> None:
         )
     )
     await writer.stop()
+
+
+async def games(database: Database, c: int) -> None:
+    """Three science rounds in December nobody answers, and a poll "old" votes in."""
+    async with database.transaction() as uow:
+        for day in (3, 10, 17):
+            when = datetime(2024, 12, day, 18, tzinfo=UTC)
+            round_id = await uow.games.start_round(
+                c,
+                "general",
+                category="science",
+                started_by=None,
+                questions=[(f"science-{day}", {"category": "science"})],
+                at=when,
+            )
+            [question] = await uow.games.questions_of(round_id)
+            await uow.games.open_question(question.id, opened_at=when, closes_at=when)
+            await uow.games.finish_round(round_id, at=when)
+        poll = await uow.games.add_poll(
+            c,
+            kind="poll",
+            channel_id="general",
+            question="?",
+            options=["a", "b"],
+            closes_at=None,
+            item_id="tot-001",
+            content_kind="this_or_that",
+            at=datetime(2024, 12, 4, 18, tzinfo=UTC),
+        )
+        await uow.games.vote(
+            poll, "old", "Old", 0, change=True, at=datetime(2024, 12, 4, 19, tzinfo=UTC)
+        )
 
 
 def newcomers(c: int) -> list:
@@ -173,6 +206,14 @@ def test_the_page_advises_moving_a_ritual_posted_at_a_quiet_hour(page: Path) -> 
     assert rituals[1:] == [["question-of-the-week", "4", "1", "1", "1", "100%", hours]]
     silent = EN.text("report.posts.silent", uses=3, prompts=["discussion/a"])
     assert silent in html
+    assert EN.text("report.posts.silent_trivia", uses=3, categories=["science"]) in html
+    trivia = next(t for t in shown.tables if t[0][0] == EN.text("report.posts.category"))
+    missing = EN.text("report.units.missing")
+    assert trivia[1:] == [["science", "3", "0", "0", "0", missing, missing]]
+    polls = next(t for t in shown.tables if t[0][0] == EN.text("report.posts.kind"))
+    # "old" had been quiet since well before December: the one voter was quiet before.
+    hour = EN.text("report.units.hours", value="1.0")
+    assert polls[1:] == [["this_or_that", "1", "1", "1", "1", "100%", hour]]
     assert [row[0] for row in trends[1:]] == [
         december,
         january,
