@@ -43,7 +43,7 @@ from bot.analytics._participation import DayActivity, Participation, Retention
 from bot.analytics._period import Period, PeriodError, last_days, parse_period
 from bot.analytics._played import LIBRARY, OWN, poll_kind
 from bot.analytics._posts import MIN_POSTS as MIN_RITUAL_POSTS
-from bot.analytics._posts import PostFigures, post_figures
+from bot.analytics._posts import PostFigures, post_figures, silent_prompts
 from bot.analytics._providers import METRICS, MetricProvider, MetricRegistry
 from bot.analytics._questions import Question, display_names, questions
 from bot.analytics._report import Report, build_report
@@ -116,6 +116,7 @@ __all__ = [
     "settle_hours",
     "share",
     "silent",
+    "silent_prompts",
     "top_share",
     "write_chart",
 ]

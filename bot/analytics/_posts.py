@@ -24,6 +24,7 @@ from bot.analytics._cohorts import COHORT_MONTHS, month_number, month_start
 from bot.analytics._played import poll_uses, trivia_uses
 from bot.analytics._scope import Scope, human
 from bot.analytics._tallies import Answers, PostTally, answered, best, silent, tallies
+from bot.storage import UnitOfWork
 from bot.storage.models import InteractionLogRow, OutboxRow
 
 log = logging.getLogger(__name__)
@@ -83,12 +84,53 @@ class PostFigures:
         return silent(self.polls)
 
 
-async def post_figures(conn: AsyncConnection, scope: Scope, end: date) -> PostFigures:
-    """Return the ritual posts and games of the twelve months complete by `end`, tallied."""
+def _months(end: date) -> tuple[date, datetime, datetime]:
+    """Return the first day of the twelve months complete by `end`, and their bounds."""
     last = month_number(end) - 1
     since_day = month_start(last - COHORT_MONTHS + 1)
     since = datetime.combine(since_day, datetime.min.time(), tzinfo=UTC)
     until = datetime.combine(month_start(last + 1), datetime.min.time(), tzinfo=UTC)
+    return since_day, since, until
+
+
+async def post_figures(conn: AsyncConnection, scope: Scope, end: date) -> PostFigures:
+    """Return the ritual posts and games of the twelve months complete by `end`, tallied."""
+    since_day, since, until = _months(end)
+    total, by_ritual, by_prompt = await _ritual_posts(conn, scope, since, until)
+    rounds, by_category = await trivia_uses(conn, scope, since, until)
+    polls, by_kind = await poll_uses(conn, scope, since, until)
+    return PostFigures(
+        since=since_day,
+        posts=total,
+        rituals=tallies(by_ritual),
+        prompts=tallies(by_prompt),
+        games=rounds + polls,
+        trivia=tallies(by_category),
+        polls=tallies(by_kind),
+    )
+
+
+async def silent_prompts(uow: UnitOfWork, scope: Scope, end: date, pool: str) -> set[str]:
+    """Return the items of `pool` the report of `end` flags: used 3 times or more, never answered.
+
+    The same twelve complete months and the same replies as `post_figures` counts.
+    """
+    _since_day, since, until = _months(end)
+    _total, _rituals, by_prompt = await _ritual_posts(
+        uow.connection, scope, since, until, pool=pool
+    )
+    return {tally.name.split("/", 1)[1] for tally in silent(tallies(by_prompt))}
+
+
+async def _ritual_posts(
+    conn: AsyncConnection,
+    scope: Scope,
+    since: datetime,
+    until: datetime,
+    *,
+    pool: str | None = None,
+) -> tuple[int, dict[str, list[Answers]], dict[str, list[Answers]]]:
+    """Return the ritual posts sent in [since, until) (of one pool), by ritual and by prompt."""
     stmt = (
         select(
             _outbox.job_id,
@@ -109,27 +151,19 @@ async def post_figures(conn: AsyncConnection, scope: Scope, end: date) -> PostFi
         )
         .order_by(_outbox.sent_at)
     )
+    if pool is not None:
+        stmt = stmt.where(_outbox.pool == pool)
     by_ritual: dict[str, list[Answers]] = defaultdict(list)
     by_prompt: dict[str, list[Answers]] = defaultdict(list)
     total = 0
-    for job, pool, item, channel, message, thread, sent_at in (await conn.execute(stmt)).all():
+    for job, used, item, channel, message, thread, sent_at in (await conn.execute(stmt)).all():
         sent = sent_at if sent_at.tzinfo else sent_at.replace(tzinfo=UTC)
         answers = await _answers(conn, scope, channel, message, thread, sent)
         total += 1
         by_ritual[str(job).rsplit(":", 1)[-1]].append(answers)
-        if pool is not None and item is not None:
-            by_prompt[f"{pool}/{item}"].append(answers)
-    rounds, by_category = await trivia_uses(conn, scope, since, until)
-    polls, by_kind = await poll_uses(conn, scope, since, until)
-    return PostFigures(
-        since=since_day,
-        posts=total,
-        rituals=tallies(by_ritual),
-        prompts=tallies(by_prompt),
-        games=rounds + polls,
-        trivia=tallies(by_category),
-        polls=tallies(by_kind),
-    )
+        if used is not None and item is not None:
+            by_prompt[f"{used}/{item}"].append(answers)
+    return total, by_ritual, by_prompt
 
 
 async def _answers(

@@ -37,6 +37,9 @@ channels = {{ general = "general" }}
 [communities.report]
 exclude_members = ["mod"]
 
+[communities.posts]
+rest_silent_prompts = true
+
 [[communities.posts.schedules]]
 name = "question-of-the-week"
 channel = "general"
@@ -206,6 +209,7 @@ def test_the_page_advises_moving_a_ritual_posted_at_a_quiet_hour(page: Path) -> 
     assert rituals[1:] == [["question-of-the-week", "4", "1", "1", "1", "100%", hours]]
     silent = EN.text("report.posts.silent", uses=3, prompts=["discussion/a"])
     assert silent in html
+    assert EN.text("report.posts.rested", prompts=["discussion/a"]) in html
     assert EN.text("report.posts.silent_trivia", uses=3, categories=["science"]) in html
     trivia = next(t for t in shown.tables if t[0][0] == EN.text("report.posts.category"))
     missing = EN.text("report.units.missing")
@@ -284,6 +288,9 @@ def test_terreau_check_gives_the_same_advice_once_reports_counted_the_hours(page
         questions=30,
     )
     assert f"  advice: {advice}" in out.getvalue().splitlines()
+    # The rotation rests the prompt the page flags, and `terreau check` says so.
+    rested = EN.text("report.posts.rested", prompts=["discussion/a"])
+    assert f"  advice: {rested}" in out.getvalue().splitlines()
 
 
 def test_terreau_check_says_nothing_of_a_database_not_made_yet(tmp_path: Path) -> None:

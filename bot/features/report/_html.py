@@ -42,6 +42,7 @@ from bot.features.report._advice import (
     Advice,
     advice_for,
     advice_lines,
+    rested_prompts,
     slot_text,
 )
 from bot.features.report._render import (
@@ -177,7 +178,7 @@ def render_html(
         channels=_channels(catalog, report, channel_names or {}),
         cohorts=_cohorts(catalog, report.cohorts),
         trends=_trends(catalog, report.trends, trends_png),
-        posts=_posts(catalog, report.posts),
+        posts=_posts(catalog, report.posts, rested_prompts(community, report.posts)),
         advice=advice_lines(catalog, advice),
         unanswered=[
             {
@@ -381,8 +382,10 @@ def _trends(catalog: Catalog, trends: Trends | None, png: bytes | None) -> dict[
     }
 
 
-def _posts(catalog: Catalog, posts: PostFigures | None) -> dict[str, object] | None:
-    """Return each ritual and prompt as table rows, and the prompts flagged and best.
+def _posts(
+    catalog: Catalog, posts: PostFigures | None, rested: list[str]
+) -> dict[str, object] | None:
+    """Return each ritual and prompt as table rows, and the prompts flagged, rested and best.
 
     The games of the same months follow, when there were any: trivia by category
     and polls by kind, with those flagged and the best.
@@ -412,6 +415,7 @@ def _posts(catalog: Catalog, posts: PostFigures | None) -> dict[str, object] | N
         )
         if posts.silent
         else None,
+        "rested": catalog.text("report.posts.rested", prompts=rested) if rested else None,
         "best": catalog.text("report.posts.best", prompts=best) if best else None,
         "rituals": [_tally_row(catalog, tally.name, tally) for tally in posts.rituals],
         "prompts": [_tally_row(catalog, tally.name, tally) for tally in ranked],

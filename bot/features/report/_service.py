@@ -25,7 +25,7 @@ from bot.analytics import (
 )
 from bot.config import CommunityConfig
 from bot.domain import ChannelMention, Post
-from bot.features.report._advice import advice_for, top_advice
+from bot.features.report._advice import advice_for, rested_prompts, top_advice
 from bot.features.report._config import ReportConfig
 from bot.features.report._render import chart_labels, figure_lines, poll_label
 from bot.storage import UnitOfWork
@@ -108,6 +108,7 @@ class Reports:
             timezone=community.timezone,
             advice=top_advice(catalog, advice_for(community, report)),
             silent=[p.name for p in posts.silent] if posts else [],
+            rested=rested_prompts(community, posts),
             silent_trivia=[p.name for p in posts.silent_trivia] if posts else [],
             silent_polls=[poll_label(catalog, p.name) for p in posts.silent_polls] if posts else [],
             uses=FLAG_AFTER,
