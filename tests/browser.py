@@ -2,6 +2,11 @@
 
 Only what the report page test needs: open a file at a given viewport, and tell
 what the page logged, which requests it made and what a script finds in it.
+
+`python tests/browser.py install` (what `.ci/run` calls) installs Debian's
+`chromium` package, and the DejaVu fonts the page is measured in, with apt-get when
+no browser is there: it needs root, and a machine with Debian's package lists.
+Elsewhere install a Chromium-family browser yourself, or the page test is skipped.
 """
 
 from __future__ import annotations
@@ -10,9 +15,11 @@ import asyncio
 import base64
 import itertools
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,7 +29,13 @@ from typing import Any
 import aiohttp
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+DEBIAN_PACKAGES = ("chromium", "fonts-dejavu-core")
+"""What `install` asks apt-get for: the browser, and the fonts the page is measured in."""
 _LISTENING = re.compile(r"DevTools listening on (ws://\S+)")
+
+
+class BrowserUnavailable(RuntimeError):
+    """No browser could be installed here; the message says why."""
 
 
 def find_browser() -> str | None:
@@ -32,6 +45,30 @@ def find_browser() -> str | None:
         if path:
             return path
     return None
+
+
+def install() -> str:
+    """Install Debian's Chromium with apt-get unless a browser is there; return its path."""
+    found = find_browser()
+    if found is not None:
+        return found
+    if shutil.which("apt-get") is None:
+        raise BrowserUnavailable("no apt-get here: install a Chromium-family browser yourself")
+    if os.geteuid() != 0:
+        raise BrowserUnavailable("installing chromium with apt-get needs root")
+    environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    steps = [
+        ["apt-get", "update", "-qq"],
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *DEBIAN_PACKAGES],
+    ]
+    for step in steps:
+        done = subprocess.run(step, capture_output=True, text=True, env=environment, check=False)
+        if done.returncode != 0:
+            raise BrowserUnavailable(f"`{' '.join(step)}` failed:\n{done.stderr[-2000:]}")
+    found = find_browser()
+    if found is None:
+        raise BrowserUnavailable(f"apt-get installed {' '.join(DEBIAN_PACKAGES)}, no browser")
+    return found
 
 
 @dataclass
@@ -98,6 +135,11 @@ async def _browser(path: str) -> AsyncIterator[str]:
                 "--disable-gpu",
                 "--no-first-run",
                 "--no-default-browser-check",
+                # Nothing but the page: no update checks, sync or other calls home.
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-quic",
                 "--remote-debugging-address=127.0.0.1",
                 "--remote-debugging-port=0",
                 f"--user-data-dir={profile}",
@@ -169,3 +211,21 @@ async def load(path: str, page: str, *, width: int, height: int, script: str) ->
             finally:
                 reader.cancel()
     return loaded
+
+
+def main(argv: list[str]) -> int:
+    """`browser.py install` installs a browser for the page test, unless one is there."""
+    if argv[1:] == ["install"]:
+        try:
+            path = install()
+        except BrowserUnavailable as error:
+            print(f"no browser for the page test: {error}", file=sys.stderr)
+            return 1
+        print(f"browser for the page test: {path}")
+        return 0
+    print("usage: browser.py install", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

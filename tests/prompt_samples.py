@@ -417,6 +417,9 @@ _BY_KEY: dict[str, Override] = {
         "unanswered": [{"member": HOSTILE, "channel": c, "asked": WHEN}],
         "advice": "“question-of-the-week” posts on Monday 09:00, a quiet hour.",
         "silent": ["discussion/routine", "discussion/tools"],
+        "rested": ["discussion/routine"],
+        "silent_trivia": ["science"],
+        "silent_polls": ["this_or_that", "members' own polls"],
         "uses": 3,
         "full_report": "discord:123456789012345678",
     },
@@ -461,6 +464,30 @@ _BY_KEY: dict[str, Override] = {
         "prompt": "discussion/a",
         "replies": n,
         "posts": 2,
+    },
+    "report.posts.rested": lambda n, a, b, c: {"prompts": ["discussion/routine"]},
+    "report.posts.games_intro": lambda n, a, b, c: {"games": n},
+    "report.posts.games_not_enough": lambda n, a, b, c: {"games": n, "minimum": 4},
+    "report.posts.silent_trivia": lambda n, a, b, c: {"uses": 3, "categories": ["science"]},
+    "report.posts.silent_polls": lambda n, a, b, c: {
+        "uses": 3,
+        "kinds": ["this_or_that", "two truths and a lie"],
+    },
+    "report.posts.best_trivia": lambda n, a, b, c: {
+        "categories": ["culture (9 answers in 3 rounds)"]
+    },
+    "report.posts.best_trivia_item": lambda n, a, b, c: {
+        "category": "culture",
+        "answers": n,
+        "rounds": n,
+    },
+    "report.posts.best_polls": lambda n, a, b, c: {
+        "kinds": ["would_you_rather (8 votes in 2 polls)"]
+    },
+    "report.posts.best_polls_item": lambda n, a, b, c: {
+        "kind": "would_you_rather",
+        "votes": n,
+        "polls": n,
     },
     "report.cohorts.later": lambda n, a, b, c: {"months": n},
     "report.cohorts.share": lambda n, a, b, c: {"share": 45},
@@ -558,6 +585,9 @@ def full_digest(catalog: Catalog, platform: str) -> Post:
             questions=30,
         ),
         silent=["discussion/routine", "discussion/tools"],
+        rested=["discussion/routine"],
+        silent_trivia=["science"],
+        silent_polls=["this_or_that"],
         uses=3,
         full_report=f"{platform}:{IDS[platform]['channel']}",
     )

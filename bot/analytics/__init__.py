@@ -41,18 +41,21 @@ from bot.analytics._figures import Figure, gini, median, share, top_share
 from bot.analytics._hours import Heatmap, counted_heatmap, heatmap, hour_of, settle_hours
 from bot.analytics._participation import DayActivity, Participation, Retention
 from bot.analytics._period import Period, PeriodError, last_days, parse_period
-from bot.analytics._posts import FLAG_AFTER, PostFigures, PostTally, post_figures
+from bot.analytics._played import LIBRARY, OWN, poll_kind
 from bot.analytics._posts import MIN_POSTS as MIN_RITUAL_POSTS
+from bot.analytics._posts import PostFigures, post_figures, silent_prompts
 from bot.analytics._providers import METRICS, MetricProvider, MetricRegistry
 from bot.analytics._questions import Question, display_names, questions
 from bot.analytics._report import Report, build_report
 from bot.analytics._scope import Scope
+from bot.analytics._tallies import FLAG_AFTER, PostTally, best, silent
 from bot.analytics._trends import MIN_MONTHS, Month, Trends, monthly_trends
 
 __all__ = [
     "COHORT_MONTHS",
     "FIRST_DAYS",
     "FLAG_AFTER",
+    "LIBRARY",
     "METRICS",
     "MIN_GROUP",
     "MIN_MONTHS",
@@ -60,6 +63,7 @@ __all__ = [
     "MIN_POSTS",
     "MIN_RITUAL_POSTS",
     "MIN_WEEKS",
+    "OWN",
     "QUIET_FROM",
     "ChannelActivity",
     "ChartData",
@@ -88,6 +92,7 @@ __all__ = [
     "TrendLabels",
     "Trends",
     "advise",
+    "best",
     "build_report",
     "channel_activity",
     "chart_data",
@@ -105,10 +110,13 @@ __all__ = [
     "monthly_trends",
     "parse_period",
     "place",
+    "poll_kind",
     "post_figures",
     "questions",
     "settle_hours",
     "share",
+    "silent",
+    "silent_prompts",
     "top_share",
     "write_chart",
 ]

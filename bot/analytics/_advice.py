@@ -43,6 +43,8 @@ class Scheduled:
     """`ritual`, `game` or `icebreaker`."""
     name: str
     cron: str
+    rests_pool: str | None = None
+    """The content pool whose never-answered prompts its rotation rests (a ritual's), if any."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.analytics import PostTally, Scope, build_report
+from bot.analytics import PostTally, Scope, build_report, silent_prompts
 from bot.storage import Database
 from tests.contract.conftest import message_row
 from tests.contract.test_analytics import AS_OF, WEEK, ingest
@@ -121,3 +121,7 @@ async def test_each_ritual_and_prompt(database: Database, community_id: int) -> 
     assert (prompts["discussion/silent"].posts, prompts["discussion/silent"].replies) == (3, 0)
     assert [p.name for p in posts.silent] == ["discussion/silent"]
     assert [p.name for p in posts.best] == ["discussion/a"]  # photos/p1 was used once
+    # The rotation rests what the report flags, from the same months and replies.
+    async with database.read() as uow:
+        assert await silent_prompts(uow, scope, WEEK.end, "discussion") == {"silent"}
+        assert await silent_prompts(uow, scope, WEEK.end, "photos") == set()

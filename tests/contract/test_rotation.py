@@ -72,3 +72,21 @@ async def test_peek_shows_the_next_pick_without_using_it(
 async def test_an_empty_pool_is_an_error(database: Database, community_id: int) -> None:
     with pytest.raises(ValueError, match="no items"):
         await pick(database, community_id, [])
+
+
+async def test_rested_items_wait_until_the_pool_has_no_other(
+    database: Database, community_id: int
+) -> None:
+    async def pick_resting(items: list[str], rest: set[str]) -> str:
+        async with database.transaction() as uow:
+            return await uow.rotation.pick(community_id, "discussion", items, "s", at(0), rest)
+
+    async with database.read() as uow:
+        plain = await uow.rotation.peek(community_id, "discussion", POOL, "s")
+    rest = {plain, next(item for item in POOL if item != plain)}
+    cycle = [await pick_resting(POOL, rest) for _ in range(len(POOL) - 2)]
+    # A cycle of the others, then the next cycle at once: the rested are never posted.
+    assert sorted(cycle) == sorted(set(POOL) - rest)
+    assert await pick_resting(POOL, rest) not in rest
+    # A pool with nothing but rested items goes round them all the same.
+    assert await pick_resting(sorted(rest), rest) in rest

@@ -31,6 +31,7 @@ channels = {{ general = "general", moderators = "mods" }}
 
 [communities.posts]
 dead_channel_after = {dead_after}
+rest_silent_prompts = {rest}
 
 [[communities.posts.schedules]]
 name = "question"
@@ -63,11 +64,14 @@ class Terreau:
         self.clock = ManualClock(BEFORE)
         self.prompts = PromptLog(PROMPTS)
 
-    async def start(self, *, dead_after: int = 3, thread: bool = False, extra: str = "") -> App:
+    async def start(
+        self, *, dead_after: int = 3, thread: bool = False, rest: bool = False, extra: str = ""
+    ) -> App:
         """Start an app; `extra` is TOML appended to the community (e.g. `[communities.games]`)."""
         settings = parse_settings(
             CONFIG.format(
                 dead_after=dead_after,
+                rest=str(rest).lower(),
                 thread=str(thread).lower(),
                 exports=self.path / "exports",
             )

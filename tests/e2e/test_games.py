@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from bot.domain import Member, Post
 from bot.storage import QuestionRecord
+from bot.storage.games import GamePollRow
 from tests.e2e.conftest import ALICE, KEY, MOD, Terreau
 
 pytestmark = pytest.mark.games
@@ -493,3 +494,10 @@ async def test_scheduled_polls_come_from_the_content_and_close(terreau: Terreau)
     assert key == "games.poll.results"
     rows = {row["label"]: (row["count"], row["percent"]) for row in shown_rows["rows"]}  # type: ignore[attr-defined]
     assert rows[post.choices[1].label] == (1, 100)
+    # The poll records its kind of the library, for the report's polls by kind.
+    assert terreau.app is not None
+    kind_of = select(GamePollRow.__table__.c.content_kind).where(
+        GamePollRow.__table__.c.id == int(poll.removeprefix("p"))
+    )
+    async with terreau.app.database.read() as uow:
+        assert (await uow.connection.execute(kind_of)).scalar_one() == "this_or_that"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -102,6 +102,40 @@ async def test_content_rotates_without_repeats_across_restarts(terreau: Terreau)
     assert [
         item_of(catalog.render_item(pool, item).plain_text()) for pool, item in recorded
     ] == seen
+
+
+@pytest.mark.parametrize("rest", [True, False])
+async def test_the_rotation_rests_prompts_never_answered_when_asked(
+    terreau: Terreau, rest: bool
+) -> None:
+    app = await terreau.start(dead_after=0, rest=rest)
+    community_id = app.community_id(KEY)
+    job = f"posts:{KEY}:question"
+    items = [item.id for item in app.catalog(KEY).pool("discussion").items]
+    async with app.database.read() as uow:
+        first = await uow.rotation.peek(community_id, "discussion", items, seed=job)
+    # The rotation's next prompt was posted three times in September; nobody answered.
+    for week in range(3):
+        async with app.database.transaction() as uow:
+            outbox_id = await uow.outbox.add(
+                community_id=community_id,
+                nonce=f"september-{week}",
+                channel_id="general",
+                thread_id=None,
+                payload={"community": KEY, "post": {"text": "?"}},
+                job_id=job,
+                content=("discussion", first),
+            )
+            sent = datetime(2026, 9, 7, 8, tzinfo=UTC) + week * WEEK
+            await uow.outbox.mark_sent(outbox_id, f"september-{week}", None, at=sent)
+
+    await terreau.at(AT_NINE)
+
+    outbox = OutboxRow.__table__.c
+    latest = select(outbox.item_id).order_by(outbox.id.desc()).limit(1)
+    async with app.database.read() as uow:
+        posted = (await uow.connection.execute(latest)).scalar_one()
+    assert (posted == first) is not rest
 
 
 async def test_the_ritual_pauses_itself_when_nobody_answers(terreau: Terreau) -> None:

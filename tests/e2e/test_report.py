@@ -311,10 +311,11 @@ async def test_a_disabled_feature_adds_no_figure(terreau: Terreau, tmp_path: Pat
     assert not [key for key in shown if key.startswith("report.figures.game")]
 
 
+@pytest.mark.parametrize("rest", [True, False])
 async def test_prompts_never_answered_are_flagged_to_moderators(
-    terreau: Terreau, tmp_path: Path
+    terreau: Terreau, tmp_path: Path, rest: bool
 ) -> None:
-    app = await terreau.start(extra=report_config(tmp_path))
+    app = await terreau.start(rest=rest, extra=report_config(tmp_path))
     # Three months ago the ritual used the same prompt three times; nobody answered.
     sent = terreau.clock.now() - timedelta(days=90)
     for week in range(3):
@@ -334,3 +335,42 @@ async def test_prompts_never_answered_are_flagged_to_moderators(
     [answer] = terreau.platform.sent[-1:]
     body = report_of(terreau, answer.post).variables
     assert (body["silent"], body["uses"]) == (["discussion/silent"], 3)
+    # With `rest_silent_prompts`, the rotation rests it, and moderators are told.
+    assert body["rested"] == (["discussion/silent"] if rest else [])
+
+
+async def test_games_nobody_plays_are_flagged_to_moderators(
+    terreau: Terreau, tmp_path: Path
+) -> None:
+    app = await terreau.start(extra=report_config(tmp_path))
+    # Three months ago: three science rounds and three members' polls, nobody played.
+    start = terreau.clock.now() - timedelta(days=90)
+    async with app.database.transaction() as uow:
+        for week in range(3):
+            at = start + timedelta(weeks=week)
+            round_id = await uow.games.start_round(
+                app.community_id(KEY),
+                "general",
+                category="science",
+                started_by=None,
+                questions=[("science-001", {"category": "science"})],
+                at=at,
+            )
+            [question] = await uow.games.questions_of(round_id)
+            await uow.games.open_question(question.id, opened_at=at, closes_at=at)
+            await uow.games.finish_round(round_id, at=at)
+            await uow.games.add_poll(
+                app.community_id(KEY),
+                kind="poll",
+                channel_id="general",
+                question="Tea?",
+                options=["tea", "coffee"],
+                closes_at=None,
+                at=at,
+            )
+    await terreau.command(MOD, "report", "week")
+    [answer] = terreau.platform.sent[-1:]
+    body = report_of(terreau, answer.post).variables
+    own = terreau.catalog().text("report.posts.poll_kinds.own")
+    assert (body["silent_trivia"], body["silent_polls"], body["uses"]) == (["science"], [own], 3)
+    assert body["silent"] == []

@@ -2,13 +2,16 @@
 
 The page is read back as HTML, and opened in a real headless Chromium at phone width
 when one is installed: it renders, logs no error, requests nothing outside itself,
-and its text stays readable without scrolling sideways.
+and its text stays readable without scrolling sideways. `.ci/run` installs Debian's
+Chromium, so under CI (`CI=true`) a missing browser fails the test; elsewhere it is
+skipped, saying why.
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,6 +40,9 @@ channels = {{ general = "general" }}
 [communities.report]
 exclude_members = ["mod"]
 
+[communities.posts]
+rest_silent_prompts = true
+
 [[communities.posts.schedules]]
 name = "question-of-the-week"
 channel = "general"
@@ -58,6 +64,7 @@ async def seed(url: str) -> None:
         await writer.submit(item)
     await writer.stop()
     await ritual_posts(database, community)
+    await games(database, community)
     await database.close()
 
 
@@ -91,6 +98,38 @@ async def ritual_posts(database: Database, c: int) -> None:
         )
     )
     await writer.stop()
+
+
+async def games(database: Database, c: int) -> None:
+    """Three science rounds in December nobody answers, and a poll "old" votes in."""
+    async with database.transaction() as uow:
+        for day in (3, 10, 17):
+            when = datetime(2024, 12, day, 18, tzinfo=UTC)
+            round_id = await uow.games.start_round(
+                c,
+                "general",
+                category="science",
+                started_by=None,
+                questions=[(f"science-{day}", {"category": "science"})],
+                at=when,
+            )
+            [question] = await uow.games.questions_of(round_id)
+            await uow.games.open_question(question.id, opened_at=when, closes_at=when)
+            await uow.games.finish_round(round_id, at=when)
+        poll = await uow.games.add_poll(
+            c,
+            kind="poll",
+            channel_id="general",
+            question="?",
+            options=["a", "b"],
+            closes_at=None,
+            item_id="tot-001",
+            content_kind="this_or_that",
+            at=datetime(2024, 12, 4, 18, tzinfo=UTC),
+        )
+        await uow.games.vote(
+            poll, "old", "Old", 0, change=True, at=datetime(2024, 12, 4, 19, tzinfo=UTC)
+        )
 
 
 def newcomers(c: int) -> list:
@@ -173,6 +212,15 @@ def test_the_page_advises_moving_a_ritual_posted_at_a_quiet_hour(page: Path) -> 
     assert rituals[1:] == [["question-of-the-week", "4", "1", "1", "1", "100%", hours]]
     silent = EN.text("report.posts.silent", uses=3, prompts=["discussion/a"])
     assert silent in html
+    assert EN.text("report.posts.rested", prompts=["discussion/a"]) in html
+    assert EN.text("report.posts.silent_trivia", uses=3, categories=["science"]) in html
+    trivia = next(t for t in shown.tables if t[0][0] == EN.text("report.posts.category"))
+    missing = EN.text("report.units.missing")
+    assert trivia[1:] == [["science", "3", "0", "0", "0", missing, missing]]
+    polls = next(t for t in shown.tables if t[0][0] == EN.text("report.posts.kind"))
+    # "old" had been quiet since well before December: the one voter was quiet before.
+    hour = EN.text("report.units.hours", value="1.0")
+    assert polls[1:] == [["this_or_that", "1", "1", "1", "1", "100%", hour]]
     assert [row[0] for row in trends[1:]] == [
         december,
         january,
@@ -204,7 +252,10 @@ READABLE = """(() => {
 def test_the_page_in_a_headless_browser_at_phone_width(page: Path, tmp_path: Path) -> None:
     browser = find_browser()
     if browser is None:
-        pytest.skip("no Chromium-family browser installed (apt-get install chromium)")
+        why = "no Chromium-family browser installed (as root: python tests/browser.py install)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"the page test runs under CI: {why}")
+        pytest.skip(why)
 
     loaded = asyncio.run(load(browser, page.as_uri(), width=360, height=780, script=READABLE))
 
@@ -243,6 +294,9 @@ def test_terreau_check_gives_the_same_advice_once_reports_counted_the_hours(page
         questions=30,
     )
     assert f"  advice: {advice}" in out.getvalue().splitlines()
+    # The rotation rests the prompt the page flags, and `terreau check` says so.
+    rested = EN.text("report.posts.rested", prompts=["discussion/a"])
+    assert f"  advice: {rested}" in out.getvalue().splitlines()
 
 
 def test_terreau_check_says_nothing_of_a_database_not_made_yet(tmp_path: Path) -> None:

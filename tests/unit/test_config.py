@@ -113,6 +113,23 @@ def test_a_minimal_file_gets_every_default() -> None:
     assert community.section(PostsConfig) == PostsConfig(dead_channel_after=3, schedules=())
 
 
+def test_rotations_rest_no_prompt_unless_asked() -> None:
+    community = parse_settings(BASE, Path("t.toml")).communities[0]
+    assert community.section(PostsConfig).rest_silent_prompts is False
+    text = edit('name = "Demo"', 'name = "Demo"\nposts.rest_silent_prompts = true')
+    resting = parse_settings(text, Path("t.toml")).communities[0]
+    assert resting.section(PostsConfig).rest_silent_prompts is True
+
+
+def test_resting_prompts_takes_true_or_false() -> None:
+    text = edit('name = "Demo"', 'name = "Demo"\nposts.rest_silent_prompts = "yes"')
+    problem = only_problem(text)
+    assert (problem.line, problem.path) == (
+        line_of(text, "rest_silent_prompts"),
+        "communities[0].posts.rest_silent_prompts",
+    )
+
+
 def test_ritual_defaults() -> None:
     ritual = parse_settings(BASE, Path("t.toml")).communities[0].section(PostsConfig).schedules[0]
     assert (ritual.thread, ritual.grace_minutes) == (False, 120)

@@ -35,6 +35,7 @@ class Polls:
         options: Sequence[str],
         title: str | None = None,
         item_id: str | None = None,
+        content_kind: str | None = None,
         claim: tuple[str, datetime] | None = None,
     ) -> int | None:
         """Open a poll and post it; None when a scheduled run was already claimed."""
@@ -52,6 +53,7 @@ class Polls:
                 options=options,
                 closes_at=closes_at,
                 item_id=item_id,
+                content_kind=content_kind,
                 at=now,
             )
             rendered = ctx.app.catalog(key).post(
@@ -106,6 +108,7 @@ class Polls:
             options=item.options,
             title=ctx.content(key).poll_kinds.get(item.kind),
             item_id=item.id,
+            content_kind=item.kind,
             claim=claim,
         )
 

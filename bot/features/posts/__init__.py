@@ -70,10 +70,16 @@ def check(_settings: Settings, now: datetime) -> CommunityLines:
 
 # `terreau check` lists a community's games and election before its posts
 def schedules(community: CommunityConfig) -> list[Scheduled]:
-    """Return the community's rituals, for the report's heatmap."""
+    """Return the community's rituals, for the report's heatmap and its rested prompts."""
+    posts = community.section(PostsConfig)
     return [
-        Scheduled(kind="ritual", name=ritual.name, cron=ritual.cron)
-        for ritual in community.section(PostsConfig).schedules
+        Scheduled(
+            kind="ritual",
+            name=ritual.name,
+            cron=ritual.cron,
+            rests_pool=ritual.pool if posts.rest_silent_prompts else None,
+        )
+        for ritual in posts.schedules
     ]
 
 

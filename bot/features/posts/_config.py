@@ -21,9 +21,11 @@ class RitualConfig(ConfigModel):
 
 
 class PostsConfig(ConfigModel):
-    """The community's rituals, and when a ritual stops talking to an empty room."""
+    """The community's rituals, when one stops talking to an empty room, what rotations rest."""
 
     dead_channel_after: StrictInt = Field(default=3, ge=0)
+    rest_silent_prompts: StrictBool = False
+    """Leave out of the rotation the prompts the report flags as never answered."""
     schedules: tuple[RitualConfig, ...] = ()
 
 

@@ -10,9 +10,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bot.analytics import silent_prompts
 from bot.config import CommunityConfig
 from bot.domain import ChannelRef
 from bot.features.posts._config import PostsConfig, RitualConfig
+from bot.features.report import scope_for
 from bot.ports import Forbidden, NotFound
 from bot.scheduling import Job, parse_cron
 from bot.storage import UnitOfWork
@@ -166,12 +168,20 @@ class Rituals:
         pool = catalog.pool(ritual.pool)
         job = job_id(community.key, ritual.name)
         community_id = self._app.community_id(community.key)
+        rest: set[str] = set()
+        if community.section(PostsConfig).rest_silent_prompts:
+            scope = scope_for(community, community_id)
+            today = self._app.clock.now().date()
+            rest = await silent_prompts(uow, scope, today, pool.name)
+            if rest:
+                log.info("%s: rests the prompts never answered: %s", job, ", ".join(sorted(rest)))
         item_id = await uow.rotation.pick(
             community_id,
             pool.name,
             [item.id for item in pool.items],
             seed=job,
             at=self._app.clock.now(),
+            rest=rest,
         )
         post = catalog.render_item(pool.name, item_id)
         if ritual.thread:

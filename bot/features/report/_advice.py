@@ -10,6 +10,7 @@ from bot.analytics import (
     MIN_WEEKS,
     Heatmap,
     Placed,
+    PostFigures,
     Report,
     Scheduled,
     Suggestion,
@@ -34,6 +35,19 @@ def scheduled_posts(community: CommunityConfig) -> list[Scheduled]:
         if feature.schedules is not None
         for item in feature.schedules(community)
     ]
+
+
+def resting_pools(community: CommunityConfig) -> set[str]:
+    """Return the content pools whose rotation rests the prompts never answered."""
+    return {item.rests_pool for item in scheduled_posts(community) if item.rests_pool}
+
+
+def rested_prompts(community: CommunityConfig, posts: PostFigures | None) -> list[str]:
+    """Return the flagged prompts (`pool/item`) that the rotation of their pool rests."""
+    if posts is None:
+        return []
+    pools = resting_pools(community)
+    return [p.name for p in posts.silent if p.name.split("/", 1)[0] in pools]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

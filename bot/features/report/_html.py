@@ -29,6 +29,7 @@ from bot.analytics import (
     PostTally,
     Report,
     Trends,
+    best,
     build_report,
     chart_data,
     draw_chart,
@@ -41,12 +42,14 @@ from bot.features.report._advice import (
     Advice,
     advice_for,
     advice_lines,
+    rested_prompts,
     slot_text,
 )
 from bot.features.report._render import (
     chart_labels,
     figure_lines,
     format_value,
+    poll_label,
     trend_labels,
 )
 from bot.features.report._service import Waiting, scope_for, unanswered_lines
@@ -175,7 +178,7 @@ def render_html(
         channels=_channels(catalog, report, channel_names or {}),
         cohorts=_cohorts(catalog, report.cohorts),
         trends=_trends(catalog, report.trends, trends_png),
-        posts=_posts(catalog, report.posts),
+        posts=_posts(catalog, report.posts, rested_prompts(community, report.posts)),
         advice=advice_lines(catalog, advice),
         unanswered=[
             {
@@ -379,30 +382,24 @@ def _trends(catalog: Catalog, trends: Trends | None, png: bytes | None) -> dict[
     }
 
 
-def _posts(catalog: Catalog, posts: PostFigures | None) -> dict[str, object] | None:
-    """Return each ritual and prompt as table rows, and the prompts flagged and best."""
+def _posts(
+    catalog: Catalog, posts: PostFigures | None, rested: list[str]
+) -> dict[str, object] | None:
+    """Return each ritual and prompt as table rows, and the prompts flagged, rested and best.
+
+    The games of the same months follow, when there were any: trivia by category
+    and polls by kind, with those flagged and the best.
+    """
     if posts is None:
         return None
+    games = _games(catalog, posts)
     if not posts.enough:
         return {
             "note": catalog.text(
                 "report.posts.not_enough", posts=posts.posts, minimum=MIN_RITUAL_POSTS
-            )
+            ),
+            "games": games,
         }
-
-    def row(tally: PostTally) -> list[str]:
-        hours = Figure(key=tally.name, value=tally.first_reply_hours, unit="hours")
-        quiet = Figure(key=tally.name, value=tally.quiet_share, unit="share")
-        return [
-            tally.name,
-            str(tally.posts),
-            str(tally.replied),
-            str(tally.replies),
-            str(tally.repliers),
-            format_value(quiet, catalog),
-            format_value(hours, catalog),
-        ]
-
     ranked = sorted(posts.prompts, key=lambda p: (-p.replies_per_post, -p.posts, p.name))
     best = [
         catalog.text(
@@ -418,7 +415,124 @@ def _posts(catalog: Catalog, posts: PostFigures | None) -> dict[str, object] | N
         )
         if posts.silent
         else None,
+        "rested": catalog.text("report.posts.rested", prompts=rested) if rested else None,
         "best": catalog.text("report.posts.best", prompts=best) if best else None,
-        "rituals": [row(tally) for tally in posts.rituals],
-        "prompts": [row(tally) for tally in ranked],
+        "rituals": [_tally_row(catalog, tally.name, tally) for tally in posts.rituals],
+        "prompts": [_tally_row(catalog, tally.name, tally) for tally in ranked],
+        "games": games,
+    }
+
+
+def _tally_row(catalog: Catalog, name: str, tally: PostTally) -> list[str]:
+    """Return a table row: name, uses, answered uses, answers, who answered, quiet, first."""
+    hours = Figure(key=tally.name, value=tally.first_reply_hours, unit="hours")
+    quiet = Figure(key=tally.name, value=tally.quiet_share, unit="share")
+    return [
+        name,
+        str(tally.posts),
+        str(tally.replied),
+        str(tally.replies),
+        str(tally.repliers),
+        format_value(quiet, catalog),
+        format_value(hours, catalog),
+    ]
+
+
+def _games(catalog: Catalog, posts: PostFigures) -> dict[str, object] | None:
+    """Return trivia by category and polls by kind, the flagged and the best (None: no game)."""
+    if not posts.games:
+        return None
+    if not posts.games_enough:
+        return {
+            "note": catalog.text(
+                "report.posts.games_not_enough", games=posts.games, minimum=MIN_RITUAL_POSTS
+            )
+        }
+
+    def ranked(tallies: tuple[PostTally, ...]) -> list[PostTally]:
+        return sorted(tallies, key=lambda t: (-t.replies_per_post, -t.posts, t.name))
+
+    best_trivia = [
+        catalog.text(
+            "report.posts.best_trivia_item",
+            category=t.name,
+            answers=t.replies,
+            rounds=t.posts,
+        )
+        for t in best(posts.trivia)
+    ]
+    best_polls = [
+        catalog.text(
+            "report.posts.best_polls_item",
+            kind=poll_label(catalog, t.name),
+            votes=t.replies,
+            polls=t.posts,
+        )
+        for t in best(posts.polls)
+    ]
+    silent_trivia = [t.name for t in posts.silent_trivia]
+    silent_polls = [poll_label(catalog, t.name) for t in posts.silent_polls]
+    return {
+        "note": None,
+        "intro": catalog.text("report.posts.games_intro", games=posts.games),
+        "flags": [
+            text
+            for text in (
+                catalog.text(
+                    "report.posts.silent_trivia", uses=FLAG_AFTER, categories=silent_trivia
+                )
+                if silent_trivia
+                else None,
+                catalog.text("report.posts.silent_polls", uses=FLAG_AFTER, kinds=silent_polls)
+                if silent_polls
+                else None,
+            )
+            if text
+        ],
+        "best": [
+            text
+            for text in (
+                catalog.text("report.posts.best_trivia", categories=best_trivia)
+                if best_trivia
+                else None,
+                catalog.text("report.posts.best_polls", kinds=best_polls) if best_polls else None,
+            )
+            if text
+        ],
+        "tables": [
+            {
+                "title": catalog.text("report.posts.trivia"),
+                "columns": [
+                    catalog.text(f"report.posts.{column}")
+                    for column in (
+                        "category",
+                        "rounds",
+                        "played",
+                        "answers",
+                        "players",
+                        "quiet",
+                        "first_answer",
+                    )
+                ],
+                "rows": [_tally_row(catalog, t.name, t) for t in ranked(posts.trivia)],
+            },
+            {
+                "title": catalog.text("report.posts.polls"),
+                "columns": [
+                    catalog.text(f"report.posts.{column}")
+                    for column in (
+                        "kind",
+                        "polls_held",
+                        "played",
+                        "votes",
+                        "players",
+                        "quiet",
+                        "first_answer",
+                    )
+                ],
+                "rows": [
+                    _tally_row(catalog, poll_label(catalog, t.name), t) for t in ranked(posts.polls)
+                ],
+            },
+        ],
     }

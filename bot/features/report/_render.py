@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from bot.analytics import ChartLabels, Figure, Report, TrendLabels
+from bot.analytics import LIBRARY, OWN, ChartLabels, Figure, Report, TrendLabels
 from bot.prompts import Catalog
 
 log = logging.getLogger(__name__)
 
+_NAMED_KINDS = (OWN, "twotruths", LIBRARY)
+"""Poll kinds that are no kind of the library's polls: named in words."""
 _DECIMALS = {"count": 0, "share": 0, "hours": 1, "average": 1, "ratio": 2}
 
 
@@ -100,3 +102,10 @@ def trend_labels(catalog: Catalog) -> TrendLabels:
             for name in ("active", "rowers", "concentration", "retention")
         }
     )
+
+
+def poll_label(catalog: Catalog, kind: str) -> str:
+    """Return how a poll kind is named: the library's kind as is, the others in words."""
+    if kind in _NAMED_KINDS:
+        return catalog.text(f"report.posts.poll_kinds.{kind}")
+    return kind

@@ -25,9 +25,9 @@ from bot.analytics import (
 )
 from bot.config import CommunityConfig
 from bot.domain import ChannelMention, Post
-from bot.features.report._advice import advice_for, top_advice
+from bot.features.report._advice import advice_for, rested_prompts, top_advice
 from bot.features.report._config import ReportConfig
-from bot.features.report._render import chart_labels, figure_lines
+from bot.features.report._render import chart_labels, figure_lines, poll_label
 from bot.storage import UnitOfWork
 
 if TYPE_CHECKING:
@@ -84,8 +84,9 @@ class Reports:
 
         `names` lists the members some figures count (level moves): only for a reply
         moderators alone see, never for the digest posted in a channel; that reply
-        also points to the full HTML report. Both carry the one timing suggestion
-        that matters most, when there is one.
+        also points to the full HTML report, and names the ritual prompts, trivia
+        categories and poll kinds that never drew anyone. Both carry the one timing
+        suggestion that matters most, when there is one.
         """
         catalog = self._app.catalog(community.key)
         async with self._app.store.read() as uow:
@@ -94,6 +95,8 @@ class Reports:
         path = folder / f"{_UNSAFE.sub('_', f'{community.key}-{name}')}.png"
         await asyncio.to_thread(write_chart, chart_data(report), chart_labels(catalog), path)
         channel = report.scope.channel_id
+        # Flagged prompts and games are for moderators' eyes, not the channel's digest.
+        posts = report.posts if names else None
         post = catalog.post(
             "report.digest.body",
             channel=await self._channel(community, channel) if channel else None,
@@ -104,7 +107,10 @@ class Reports:
             unanswered=unanswered,
             timezone=community.timezone,
             advice=top_advice(catalog, advice_for(community, report)),
-            silent=[p.name for p in report.posts.silent] if names and report.posts else [],
+            silent=[p.name for p in posts.silent] if posts else [],
+            rested=rested_prompts(community, posts),
+            silent_trivia=[p.name for p in posts.silent_trivia] if posts else [],
+            silent_polls=[poll_label(catalog, p.name) for p in posts.silent_polls] if posts else [],
             uses=FLAG_AFTER,
             full_report=community.key if names else None,
         )

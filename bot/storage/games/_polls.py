@@ -69,11 +69,15 @@ class PollQueries(Repository):
         options: Sequence[str],
         closes_at: datetime | None,
         item_id: str | None = None,
+        content_kind: str | None = None,
         author: tuple[str, str] | None = None,
         lie: int | None = None,
         at: datetime | None = None,
     ) -> int:
-        """Store an open poll (or two truths and a lie) and return its id."""
+        """Store an open poll (or two truths and a lie) and return its id.
+
+        `item_id` and `content_kind` name the content library's poll it asks, if any.
+        """
         stmt = (
             self._insert(GamePollRow.__table__)
             .values(
@@ -83,6 +87,7 @@ class PollQueries(Repository):
                 question=question,
                 options={"items": list(options)},
                 item_id=item_id,
+                content_kind=content_kind,
                 author_id=None if author is None else author[0],
                 author_name=None if author is None else author[1],
                 lie=lie,

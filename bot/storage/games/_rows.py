@@ -92,6 +92,8 @@ class GamePollRow(Base):
     question: Mapped[str | None]
     options: Mapped[dict[str, Any]]
     item_id: Mapped[str | None]
+    # The kind of the content library's poll it asks (`this_or_that`), for the report.
+    content_kind: Mapped[str | None]
     author_id: Mapped[str | None]
     author_name: Mapped[str | None]
     lie: Mapped[int | None]
