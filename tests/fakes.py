@@ -107,10 +107,10 @@ class FakePlatform:
     archived: set[str] = field(default_factory=set)
     spaces_refused: Exception | None = None
     invites: dict[str, int] = field(default_factory=dict)
+    """Raised by `open_space` when set, as a platform without the permission does."""
     events: list[ScheduledEvent] = field(default_factory=list)
     """Events listed on the calendar; `events_refused` is raised instead when set."""
     events_refused: Exception | None = None
-    """Raised by `open_space` when set, as a platform without the permission does."""
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def start(self, sink: EventSink) -> None:
