@@ -49,6 +49,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 WEEK = timedelta(days=7)
+REASONS = frozenset({"opted_out", "no_dm", "cooldown", "paused", "pending", "declined"})
+"""Why a member cannot be offered now, each with its `icebreaker.hosts.refuse.` prompt."""
 _LEVELS = {level.value: level for level in Level}
 
 
@@ -183,9 +185,10 @@ class Hosting:
                 raise HostRefusal("cap", cap=config.hosts.weekly_cap)
             eligible, excluded = await self._eligibility(uow, community, standings, levels=None)
             if not eligible:
-                raise HostRefusal(
-                    excluded.get(member_id, "unknown_member"), name=candidate.display_name
-                )
+                reason = excluded.get(member_id)
+                if reason not in REASONS:
+                    raise HostRefusal("unknown_member")
+                raise HostRefusal(reason, name=candidate.display_name)
             declared = (await uow.icebreaker.interests(community_id, [member_id])).get(
                 member_id, frozenset()
             )
@@ -277,7 +280,8 @@ class Hosting:
                 await self._app.reply(event, "icebreaker.hosts.not_yours")
                 return
             if not await offers.answer(offer.id, "accepted" if accept else "declined"):
-                await self._app.reply(event, f"icebreaker.hosts.answer.{offer.status}")
+                already = "expired" if offer.status == "expired" else "already"
+                await self._app.reply(event, f"icebreaker.hosts.answer.{already}")
                 return
             group = None
             if accept and offer.target_kind == "group":
@@ -305,12 +309,18 @@ class Hosting:
         ritual = next(
             (r for r in community.section(PostsConfig).schedules if r.name == offer.target_id), None
         )
-        upcoming = self._app.jobs.next_runs(ritual_job_id(community.key, offer.target_id), 1)
+        # Hosts who accepted earlier take the posts before this one.
+        async with self._app.store.read() as uow:
+            queued = await uow.repository(HostOffers).waiting(
+                self._app.community_id(community.key), "ritual", offer.target_id
+            )
+        job = ritual_job_id(community.key, offer.target_id)
+        upcoming = self._app.jobs.next_runs(job, max(1, queued))
         await self._app.reply(
             event,
             "icebreaker.hosts.answer.accepted_ritual",
             ritual=offer.target_id,
-            due=upcoming[0] if upcoming else None,
+            due=upcoming[-1] if upcoming else None,
             timezone=community.timezone,
             channel=self._app.channel_mention(community.key, ritual.channel) if ritual else None,
         )
