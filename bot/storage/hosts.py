@@ -27,6 +27,8 @@ OFFER_STATUSES = ("offered", "accepted", "declined", "expired", "hosted")
 ANSWERED = ("accepted", "declined", "expired")
 TAKEN = ("accepted", "hosted")
 """An offer the member accepted: waiting for its post, or hosted already."""
+FORMER_MODERATOR = ""
+"""Who sent an offer, once that moderator's data is erased."""
 
 
 class HostOfferRow(Base):
@@ -271,6 +273,36 @@ class HostOffers(Repository):
             hosted=sum(1 for _, status, _ in found if status == "hosted"),
             names=tuple(names),
         )
+
+    async def of_member(self, community_id: int, member_id: str) -> list[dict[str, Any]]:
+        """Return the offers made to a member, JSON-ready (without who sent them)."""
+        return [
+            {
+                "target_kind": offer.target_kind,
+                "target_id": offer.target_id,
+                "topic": offer.topic,
+                "level": offer.level,
+                "status": offer.status,
+                "offered_at": offer.offered_at.isoformat(),
+                "answered_at": offer.answered_at.isoformat() if offer.answered_at else None,
+                "hosted_at": offer.hosted_at.isoformat() if offer.hosted_at else None,
+            }
+            for offer in await self.of_members(community_id, [member_id])
+        ]
+
+    async def erase_member(self, community_id: int, member_id: str) -> int:
+        """Delete the offers made to a member, and forget them as the sender of others'."""
+        deleted = await self._connection.execute(
+            delete(HostOfferRow).where(
+                _offers.community_id == community_id, _offers.member_id == member_id
+            )
+        )
+        forgotten = await self._connection.execute(
+            update(HostOfferRow)
+            .where(_offers.community_id == community_id, _offers.offered_by == member_id)
+            .values(offered_by=FORMER_MODERATOR)
+        )
+        return int(deleted.rowcount or 0) + int(forgotten.rowcount or 0)
 
     async def purge_before(self, community_id: int, before: datetime) -> int:
         """Delete the offers answered (or hosted) before `before`; open offers stay."""

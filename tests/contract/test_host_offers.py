@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.storage import Database, MemberTable
-from bot.storage.hosts import HostOffer, HostOfferRow, HostOffers
+from bot.storage import Database
+from bot.storage.hosts import FORMER_MODERATOR, HostOffer, HostOffers
 from tests.contract.conftest import at, clock_of
 
 pytestmark = [pytest.mark.icebreaker, pytest.mark.storage]
@@ -109,19 +109,23 @@ async def test_figures_count_sent_accepted_and_hosted_and_name_who_took_the_lead
     assert (found.sent, found.accepted, found.hosted, found.names) == (2, 2, 1, ("Quinn", "quade"))
 
 
-async def test_a_members_offers_are_listed_and_erased_with_their_data(
+async def test_a_members_offers_are_listed_and_erased_and_their_sender_forgotten(
     database: Database, community_id: int
 ) -> None:
     await offered(database, community_id, "quinn")
     await offered(database, community_id, "quade")
-    table = MemberTable(model=HostOfferRow)
     async with database.transaction() as uow:
-        assert await uow.privacy.count(table, community_id, "quinn") == 1
-        [row] = await uow.privacy.rows(table, community_id, "quinn")
+        repo = uow.repository(HostOffers)
+        [row] = await repo.of_member(community_id, "quinn")
         assert (row["target_kind"], row["target_id"], row["status"]) == (
             "ritual",
             "question",
             "offered",
         )
-        assert await uow.privacy.erase(table, community_id, "quinn") == 1
-        assert await uow.privacy.count(table, community_id, "quade") == 1
+        assert "offered_by" not in row
+        assert await repo.erase_member(community_id, "quinn") == 1
+        assert await repo.of_member(community_id, "quinn") == []
+        # The moderator asks to be forgotten: Quade's offer stays, without them.
+        assert await repo.erase_member(community_id, "mod") == 1
+        [left] = await repo.of_members(community_id, ["quade"])
+        assert left.offered_by == FORMER_MODERATOR

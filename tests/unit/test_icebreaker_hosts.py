@@ -106,17 +106,22 @@ def test_members_resting_after_unanswered_invitations_are_left_alone() -> None:
 
 def test_a_no_or_silence_rests_the_member_for_the_pause_and_an_open_offer_blocks_another() -> None:
     found, why = eligible(
-        [member(n) for n in ("declined", "silent", "long_ago", "waiting", "hosting", "hosted")],
+        [
+            member(n)
+            for n in ("declined", "silent", "long_ago", "waiting", "hosting", "stranded", "hosted")
+        ],
         offers={
             "declined": [offer("declined", 30)],
             "silent": [offer("expired", 80)],
             "long_ago": [offer("declined", 91)],
             "waiting": [offer("offered", 20)],
             "hosting": [offer("accepted", 20)],
+            "stranded": [offer("accepted", 91)],
             "hosted": [offer("hosted", 20)],
         },
     )
-    assert sorted(found) == ["hosted", "long_ago"]
+    # An acceptance whose post never came (a ritual removed) blocks no longer than a no.
+    assert sorted(found) == ["hosted", "long_ago", "stranded"]
     assert why == {
         "declined": "declined",
         "silent": "declined",

@@ -19,7 +19,7 @@ from bot.features.icebreaker._config import (
     WelcomeConfig,
     icebreaker_findings,
 )
-from bot.features.icebreaker._host_commands import declare_host_commands
+from bot.features.icebreaker._host_commands import HOST_OFFERS, declare_host_commands
 from bot.features.icebreaker._hosting import Hosting, HostRefusal, choice_id, hosts_enabled
 from bot.features.icebreaker._hosts import Suggestion, Target, eligibility, suggest
 from bot.features.icebreaker._invitations import Invitations, job_id, rules_of
@@ -39,7 +39,6 @@ from bot.personal_data import PersonalData
 from bot.scheduling import Job, parse_cron
 from bot.storage import MemberTable
 from bot.storage.activity import ActivityLevelRow
-from bot.storage.hosts import HostOfferRow
 from bot.storage.icebreaker import ChampionRow, InterestRow, InvitationRow, WelcomeRow
 
 __all__ = [
@@ -101,10 +100,10 @@ def setup(app: FeatureContext) -> None:
                 ("welcomes", WelcomeRow),
                 ("interests", InterestRow),
                 ("champion", ChampionRow),
-                ("host_offers", HostOfferRow),
             )
         )
     )
+    app.holds_personal_data(HOST_OFFERS)
     invitations = Invitations(app)
     welcomes = Welcomes(app)
     champions = Champions(app)
@@ -119,8 +118,7 @@ def setup(app: FeatureContext) -> None:
             if config.champions.rituals:
                 await champions.queue_rituals(community)
             await champions.send_pending(community)
-        if config.hosts.enabled:
-            await hosting.upkeep(community)
+        await hosting.upkeep(community)
 
     for community in app.communities.values():
         app.jobs.add(

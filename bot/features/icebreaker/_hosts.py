@@ -23,8 +23,6 @@ from bot.features.icebreaker._selection import Candidate, Contact, Rules, select
 
 log = logging.getLogger(__name__)
 
-OPEN = ("offered", "accepted")
-"""An offer still waiting: for the member's answer, or for the post they will host."""
 REFUSED = ("declined", "expired")
 """An offer the member said no to, or left unanswered."""
 
@@ -80,8 +78,18 @@ def _slug(topic: str) -> str:
 def offer_refusal(
     offers: Sequence[PastOffer], *, now: datetime, rest_after_no: Rules
 ) -> str | None:
-    """Return why a member's own offers forbid another now (`pending`, `declined`), if so."""
-    if any(offer.status in OPEN for offer in offers):
+    """Return why a member's own offers forbid another now (`pending`, `declined`), if so.
+
+    An accepted offer waits for its post no longer than the rest after a no: a ritual
+    paused or removed since does not keep its host from every other offer.
+    """
+    if any(offer.status == "offered" for offer in offers):
+        return "pending"
+    if any(
+        offer.status == "accepted"
+        and now - (offer.answered_at or offer.offered_at) < rest_after_no.pause
+        for offer in offers
+    ):
         return "pending"
     refused = [o for o in offers if o.status in REFUSED]
     if refused:
