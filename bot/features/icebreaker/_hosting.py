@@ -146,16 +146,15 @@ class Hosting:
             targets = await self.targets(uow, community)
             if not targets:
                 return [], 0
-            standings = await self._standings(uow, community)
-            eligible, _ = await self._eligibility(
-                uow,
-                community,
-                standings,
-                levels=[_LEVELS[level] for level in config.hosts.levels],
-            )
-            interests = await uow.icebreaker.interests(
-                self._app.community_id(community.key), [c.member_id for c in eligible]
-            )
+            # Only members who declared interests can match: the rules read their history only.
+            interests = await uow.icebreaker.interests(self._app.community_id(community.key))
+            levels = [_LEVELS[level] for level in config.hosts.levels]
+            standings = [
+                c
+                for c in await self._standings(uow, community)
+                if c.member_id in interests and c.level in levels
+            ]
+            eligible, _ = await self._eligibility(uow, community, standings, levels=levels)
         chosen = suggest(eligible, interests, targets, limit=config.hosts.suggestions)
         return chosen, len(targets)
 
