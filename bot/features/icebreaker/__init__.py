@@ -19,6 +19,7 @@ from bot.features.icebreaker._config import (
     WelcomeConfig,
     icebreaker_findings,
 )
+from bot.features.icebreaker._host_answers import HostAnswers
 from bot.features.icebreaker._host_commands import HOST_OFFERS, declare_host_commands
 from bot.features.icebreaker._hosting import Hosting, HostRefusal, choice_id, hosts_enabled
 from bot.features.icebreaker._hosts import Suggestion, Target, eligibility, suggest
@@ -108,6 +109,7 @@ def setup(app: FeatureContext) -> None:
     welcomes = Welcomes(app)
     champions = Champions(app)
     hosting = Hosting(app)
+    answers = HostAnswers(app)
 
     async def tick(community_key: str, _scheduled_for: datetime) -> None:
         community = app.communities[community_key]
@@ -161,7 +163,7 @@ def setup(app: FeatureContext) -> None:
 
     async def on_choice(event: ChoiceMade) -> None:
         if event.choice_id.startswith("icebreaker:host:"):
-            await hosting.on_choice(event)
+            await answers.on_choice(event)
         else:
             await welcomes.on_choice(event)
 
