@@ -275,3 +275,20 @@ async def test_offers_are_listed_exported_and_erased_with_the_members_data(
         )
     )
     assert reply(terreau, QUINN)[0] == "messages.choices.expired"
+
+
+async def test_an_answer_after_a_restart_is_recorded_and_the_credit_survives_it(
+    terreau: Terreau,
+) -> None:
+    await community(terreau)
+    await terreau.command(MOD, "icebreaker", "offer", "quinn", "question")
+    await terreau.stop()
+    await terreau.start(extra=HOSTS, dead_after=0)
+    # Clicks need no memory: any process, after any restart, takes the answer.
+    await terreau.choose(QUINN, choice_id(1, "accept"))
+    assert reply(terreau, QUINN)[0] == "icebreaker.hosts.answer.accepted_ritual"
+    await terreau.stop()
+    await terreau.start(extra=HOSTS, dead_after=0)
+    await terreau.at(AT_NINE)
+    [ritual] = [s.post for s in terreau.platform.sent if (s.nonce or "").startswith("posts:")]
+    assert [m.member_id for m in ritual.mentions] == ["quinn"]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from bot.activity import Level
+from bot.config import ConfigError, parse_settings
 from bot.features.icebreaker import Candidate, Contact, Rules, Target, eligibility, suggest
 from bot.features.icebreaker._hosts import PastOffer, group_topics, shared_topic
 
@@ -161,3 +163,17 @@ def test_suggestions_follow_the_rotation_spread_over_targets_and_stop_at_the_lim
 def test_no_interest_declared_or_nothing_to_host_means_no_suggestion() -> None:
     assert suggest([member("quinn")], {}, [DESIGN], limit=3) == []
     assert suggest([member("quinn")], {"quinn": {"design"}}, [], limit=3) == []
+
+
+def test_a_bad_hosts_setting_is_named_by_its_key_path_and_line() -> None:
+    text = (
+        '[[communities]]\nplatform = "console"\nid = "demo"\nname = "Demo"\n'
+        'channels = { general = "general" }\n\n[communities.icebreaker]\nenabled = true\n\n'
+        '[communities.icebreaker.hosts]\nlevels = ["quiet", "shy"]\nsuggestions = 0\n'
+    )
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(text, Path("terreau.toml"))
+    found = {(p.path, p.line) for p in caught.value.problems}
+    assert ("communities[0].icebreaker.hosts.levels[1]", 11) in found
+    assert ("communities[0].icebreaker.hosts.suggestions", 12) in found
+    assert any("unknown level" in p.message for p in caught.value.problems)
