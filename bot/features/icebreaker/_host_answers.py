@@ -46,24 +46,24 @@ class HostAnswers:
             return
         community_id = self._app.community_id(community.key)
         accept = parts[3] == "accept"
+        refusal, offer, group = None, None, None
         async with self._app.store.transaction() as uow:
             await expire_offers(self._app, uow, community)
             offers = uow.repository(HostOffers)
             offer = await offers.get(community_id, int(parts[2]))
             if offer is None:
-                await self._app.reply(event, "messages.choices.expired")
-                return
-            if offer.member_id != event.member.id:
-                await self._app.reply(event, "icebreaker.hosts.not_yours")
-                return
-            if not await offers.answer(offer.id, "accepted" if accept else "declined"):
+                refusal = "messages.choices.expired"
+            elif offer.member_id != event.member.id:
+                refusal = "icebreaker.hosts.not_yours"
+            elif not await offers.answer(offer.id, "accepted" if accept else "declined"):
                 already = "expired" if offer.status == "expired" else "already"
-                await self._app.reply(event, f"icebreaker.hosts.answer.{already}")
-                return
-            group = None
-            if accept and offer.target_kind == "group":
+                refusal = f"icebreaker.hosts.answer.{already}"
+            elif accept and offer.target_kind == "group":
                 await offers.take(community_id, "group", offer.target_id, ref=event.event_id)
                 group = await uow.repository(Groups).get(community_id, int(offer.target_id))
+        if refusal is not None or offer is None:
+            await self._app.reply(event, refusal or "messages.choices.expired")
+            return
         log.info(
             "offer %d in %s %s by %s",
             offer.id,
