@@ -161,6 +161,10 @@ async def test_offers_are_refused_with_the_reason_and_within_the_weekly_cap(
         {"name": MISSING, "reference": MISSING, "cap": 3},
     )
     assert [to for to, _ in offers(terreau)] == ["quinn", "quade"]
+    # Quade declared no interest: the offer does not pretend he did.
+    [(_, to_quinn), (_, to_quade)] = offers(terreau)
+    assert terreau.prompts.said(to_quinn, "topic")[1] == {"topic": "learning"}
+    assert terreau.prompts.said(to_quade, "topic")[1] == {"topic": ""}
     # Quinn accepts: the ritual's next post has its host, Quade's offer comes too late.
     await terreau.choose(QUINN, choice_id(2, "accept"))
     assert (await offer("alice"))[0] == "icebreaker.hosts.refuse.unknown_target"

@@ -201,7 +201,7 @@ class Hosting:
             declared = (await uow.icebreaker.interests(community_id, [member_id])).get(
                 member_id, frozenset()
             )
-            topic = shared_topic(declared, target) or target.name
+            topic = shared_topic(declared, target) or ""
             offer = await offers.offer(
                 community_id,
                 member_id,
