@@ -229,6 +229,7 @@ _BY_NAME: dict[str, Callable[[int], Any]] = {
             "size",
             "sent",
             "hosted",
+            "accepted",
         )
     },
     "on": lambda count: True,
@@ -554,6 +555,7 @@ def full_digest(catalog: Catalog, platform: str) -> Post:
             "poll": 3,
             "twotruths": 2,
             "sent": 9,
+            "accepted": 3,
             "hosted": 2,
         }
         for variables in per_key.get(key, [{}]):

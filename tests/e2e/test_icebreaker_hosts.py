@@ -238,7 +238,7 @@ async def test_the_report_thanks_passengers_who_took_the_lead(
 
     await terreau.command(MOD, "report", "week")
     led = figures(terreau, terreau.answers(MOD)[-1])["report.figures.took_the_lead"]
-    assert led.label == {"sent": 2, "hosted": 1}
+    assert led.label == {"sent": 2, "accepted": 1, "hosted": 1}
     assert led.value == value(terreau, "count", "1")
     assert led.names is not None and "Quinn" in led.names and "Quade" not in led.names
 

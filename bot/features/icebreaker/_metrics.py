@@ -150,7 +150,7 @@ def _direction(before: str, after: str) -> str | None:
 
 
 async def host_figures(uow: UnitOfWork, scope: Scope, period: Period) -> list[Figure]:
-    """Return the passengers who took the lead: offers to host sent, accepted, hosted.
+    """Return the passengers who took the lead: members who accepted, with the offers' fate.
 
     Nothing when no offer was sent in the period. The members who accepted are
     named in alphabetical order, never ranked (moderators' report only).
@@ -163,8 +163,8 @@ async def host_figures(uow: UnitOfWork, scope: Scope, period: Period) -> list[Fi
     return [
         Figure(
             key=_key("took_the_lead"),
-            value=found.accepted,
-            variables={"sent": found.sent, "hosted": found.hosted},
+            value=len(found.names),
+            variables={"sent": found.sent, "accepted": found.accepted, "hosted": found.hosted},
             names=found.names,
         )
     ]
