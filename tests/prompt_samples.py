@@ -227,6 +227,9 @@ _BY_NAME: dict[str, Callable[[int], Any]] = {
             "twotruths",
             "length",
             "size",
+            "sent",
+            "hosted",
+            "accepted",
         )
     },
     "on": lambda count: True,
@@ -333,8 +336,15 @@ _BY_KEY: dict[str, Override] = {
     "groups.joined": lambda n, a, b, c: {"open": True},
     "groups.list": lambda n, a, b, c: {
         "groups": [
-            {"id": 7, "topic": HOSTILE, "status": "open", "count": n, "needed": 3},
-            {"id": 8, "topic": "Rust", "status": "proposing", "count": 1, "needed": n},
+            {"id": 7, "topic": HOSTILE, "status": "open", "count": n, "needed": 3, "host": HOSTILE},
+            {
+                "id": 8,
+                "topic": "Rust",
+                "status": "proposing",
+                "count": 1,
+                "needed": n,
+                "host": None,
+            },
         ]
     },
     "groups.refuse.same_topic": lambda n, a, b, c: {"group": 7},
@@ -391,6 +401,32 @@ _BY_KEY: dict[str, Override] = {
     "games.twotruths.post": lambda n, a, b, c: {"statements": [HOSTILE, HOSTILE_LINES, "x"]},
     "games.twotruths.revealed": lambda n, a, b, c: {"spotted": [HOSTILE, "Bob"]},
     "icebreaker.champion.ritual": lambda n, a, b, c: {"name": HOSTILE},
+    "icebreaker.hosts.suggestions": lambda n, a, b, c: {
+        "targets": n,
+        "suggestions": [
+            {
+                "name": HOSTILE,
+                "level": "quiet",
+                "topic": HOSTILE,
+                "target": {"kind": "ritual", "id": "discussion", "name": HOSTILE, "due": LATER},
+            },
+            {
+                "name": "Bob",
+                "level": "occasional",
+                "topic": "design",
+                "target": {"kind": "group", "id": "7", "name": HOSTILE, "due": None},
+            },
+        ][:n],
+    },
+    "icebreaker.hosts.offered": lambda n, a, b, c: {
+        "target": {"kind": "ritual", "id": "discussion", "name": HOSTILE, "due": LATER}
+    },
+    "icebreaker.hosts.offer.ritual": lambda n, a, b, c: {"target": HOSTILE, "due": LATER},
+    "icebreaker.hosts.offer.group": lambda n, a, b, c: {"target": HOSTILE},
+    "icebreaker.hosts.group_host": lambda n, a, b, c: {"host": a},
+    "icebreaker.hosts.moderators": lambda n, a, b, c: {"kind": "ritual", "target": HOSTILE},
+    "icebreaker.hosts.answer.accepted_ritual": lambda n, a, b, c: {"due": LATER},
+    "icebreaker.hosts.refuse.unknown_target": lambda n, a, b, c: {"reference": HOSTILE},
     "icebreaker.now.quiet_hours": lambda n, a, b, c: {"hours": "22:00-08:00"},
     "election.refuse.nominee_resting": lambda n, a, b, c: {"months": n},
     "icebreaker.now.posted": lambda n, a, b, c: {"names": [HOSTILE, "Bob"]},
@@ -460,6 +496,7 @@ _BY_KEY: dict[str, Override] = {
         ]
     },
     "messages.posts.thread_title": lambda n, a, b, c: {"title": HOSTILE},
+    "messages.posts.hosted_by": lambda n, a, b, c: {"host": a},
     "privacy.data.body": lambda n, a, b, c: {"kinds": [{"text": HOSTILE}], "total": n},
     "report.digest.body": lambda n, a, b, c: {
         "figures": [
@@ -596,6 +633,9 @@ def full_digest(catalog: Catalog, platform: str) -> Post:
             "trivia": 4,
             "poll": 3,
             "twotruths": 2,
+            "sent": 9,
+            "accepted": 3,
+            "hosted": 2,
         }
         for variables in per_key.get(key, [{}]):
             levels = key.startswith("report.figures.levels_")

@@ -329,14 +329,17 @@ class TerreauClient(ResumingClient):
 
     async def choice_made(self, interaction: discord.Interaction[Any], choice_id: str) -> None:
         """Deliver a click to the core."""
-        if interaction.guild_id is None or interaction.guild_id not in self.guilds_served:
+        guild_id = interaction.guild_id
+        if guild_id is None:
+            guild_id, choice_id = translate.direct_click(choice_id)
+        if guild_id is None or guild_id not in self.guilds_served:
             await interaction.response.defer()
             return
         channel_id, _ = translate.place(interaction.channel or interaction.channel_id)
         message = interaction.message
         event = ChoiceMade(
             event_id=f"interaction:{interaction.id}",
-            community=translate.guild_key(interaction.guild_id),
+            community=translate.guild_key(guild_id),
             occurred_at=interaction.created_at,
             member=translate.to_member(interaction.user),
             channel_id=channel_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -278,7 +279,11 @@ class DiscordAdapter:
 
     async def send_direct(self, community: str, member_id: str, post: Post) -> SentMessage:
         """Send a direct message; a member with DMs closed raises `Forbidden` (and is logged)."""
-        self._guild_id(community)
+        guild_id = self._guild_id(community)
+        # Discord sends a click in a direct message without its guild: the button says it.
+        post = dataclasses.replace(
+            post, choices=tuple(translate.direct_choice(c, guild_id) for c in post.choices)
+        )
         try:
             with port_errors("send_direct"):
                 user = discord.Object(id=int(member_id))

@@ -10,6 +10,7 @@ RESUME) is recognised as a repeat by the dispatcher and the database.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 
 import discord
@@ -17,6 +18,7 @@ import discord
 from bot.domain import (
     BotAdded,
     BotRemoved,
+    Choice,
     Member,
     MemberJoined,
     MemberLeft,
@@ -38,6 +40,23 @@ PLATFORM = "discord"
 def guild_key(guild_id: int) -> str:
     """Return the community key of a guild (`discord:<id>`)."""
     return community_key(PLATFORM, str(guild_id))
+
+
+DIRECT_GUILD = re.compile(r"^(?P<choice>.+)@(?P<guild>\d+)$")
+"""A button sent in a direct message: its choice id, `@`, the guild it belongs to."""
+
+
+def direct_choice(choice: Choice, guild_id: int) -> Choice:
+    """Return a choice for a direct message: Discord sends its click without the guild."""
+    return Choice(id=f"{choice.id}@{guild_id}", label=choice.label)
+
+
+def direct_click(custom_id: str) -> tuple[int | None, str]:
+    """Return the guild and choice id of a click in a direct message (None: not ours)."""
+    match = DIRECT_GUILD.match(custom_id)
+    if match is None:
+        return None, custom_id
+    return int(match["guild"]), match["choice"]
 
 
 def to_member(user: discord.Member | discord.User) -> Member:

@@ -10,6 +10,7 @@ characters, so it can neither forge a mention nor become markup.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -83,6 +84,22 @@ class Post:
     def plain_text(self) -> str:
         """Return the text without markup: mentions as `@name`, channels as `#name`."""
         return markup.plain(self.blocks())
+
+    def followed_by(self, other: Post) -> Post:
+        """Return this post with `other`'s text as a last paragraph, naming whom it names."""
+        mentions, channels = len(self.mentions), len(self.channels)
+
+        def renumber(match: re.Match[str]) -> str:
+            if match.group("mention") is not None:
+                return f"{MENTION_OPEN}{int(match['mention']) + mentions}{MENTION_CLOSE}"
+            return f"{CHANNEL_OPEN}{int(match['channel']) + channels}{CHANNEL_CLOSE}"
+
+        return dataclasses.replace(
+            self,
+            text=f"{self.text}\n\n{_MARKER.sub(renumber, other.text)}",
+            mentions=self.mentions + other.mentions,
+            channels=self.channels + other.channels,
+        )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

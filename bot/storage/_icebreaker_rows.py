@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.models import Base, community_fk, one_of
 
-INVITATION_KINDS = ("invitation", "welcome")
+INVITATION_KINDS = ("invitation", "welcome", "host_offer")
 WELCOME_STATUSES = ("pending", "sent", "skipped")
 REQUEST_REASONS = ("first_post", "quiet_return", "ritual")
 REQUEST_STATUSES = ("pending", "sent", "dm_closed", "no_champion")

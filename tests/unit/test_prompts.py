@@ -60,7 +60,13 @@ COMMAND_TREE: dict[str, dict[str, tuple[str, ...]]] = {
         "cancel": (),
         "decide": ("member",),
     },
-    "icebreaker": {"preview": (), "now": (), "stats": ()},
+    "icebreaker": {
+        "preview": (),
+        "now": (),
+        "stats": (),
+        "hosts": (),
+        "offer": ("member", "target"),
+    },
     "cafe": {
         "join": (),
         "leave": (),

@@ -10,6 +10,7 @@ from bot.config import CommunityConfig
 from bot.domain import ChoiceMade, strip_markers
 from bot.features.groups._config import GroupsConfig
 from bot.features.groups._life import GroupLife, Refusal
+from bot.storage.hosts import HostOffers
 
 if TYPE_CHECKING:
     from bot.feature import FeatureContext
@@ -71,10 +72,24 @@ class GroupCommands:
     async def list(self, ctx: CommandContext, community: CommunityConfig) -> None:
         """List the groups gathering members and the open ones."""
         groups = await self._life.list(community)
+        community_id = self._app.community_id(community.key)
+        async with self._app.store.read() as uow:
+            hosts = await uow.repository(HostOffers).hosts(community_id, "group")
+            names = {}
+            for member_id in set(hosts.values()):
+                record = await uow.members.get(community_id, member_id)
+                names[member_id] = record.display_name if record is not None else member_id
         await ctx.reply(
             "groups.list",
             groups=[
-                {"id": g.id, "topic": g.topic, "status": g.status, "count": n, "needed": g.needed}
+                {
+                    "id": g.id,
+                    "topic": g.topic,
+                    "status": g.status,
+                    "count": n,
+                    "needed": g.needed,
+                    "host": names.get(hosts.get(str(g.id), "")),
+                }
                 for g, n in groups
             ],
         )

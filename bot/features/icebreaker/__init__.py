@@ -1,4 +1,4 @@
-"""Breaking the ice: gentle invitations by name, welcomes, champions, and whether it worked."""
+"""Breaking the ice: invitations by name, welcomes, champions, hosts, and whether it worked."""
 
 from __future__ import annotations
 
@@ -7,17 +7,22 @@ from datetime import datetime, timedelta
 
 from bot.analytics import Scheduled
 from bot.config import CommunityConfig
-from bot.domain import MemberJoined, MemberVerified, MessagePosted, ReactionAdded
+from bot.domain import ChoiceMade, MemberJoined, MemberVerified, MessagePosted, ReactionAdded
 from bot.feature import ConfigSection, Feature, FeatureContext
 from bot.features.icebreaker._champions import Champions
 from bot.features.icebreaker._commands import declare_commands
 from bot.features.icebreaker._config import (
     ChampionsConfig,
+    HostsConfig,
     IcebreakerConfig,
     LevelsConfig,
     WelcomeConfig,
     icebreaker_findings,
 )
+from bot.features.icebreaker._host_answers import HostAnswers
+from bot.features.icebreaker._host_commands import HOST_OFFERS, declare_host_commands
+from bot.features.icebreaker._hosting import Hosting, HostRefusal, choice_id, hosts_enabled
+from bot.features.icebreaker._hosts import Suggestion, Target, eligibility, suggest
 from bot.features.icebreaker._invitations import Invitations, job_id, rules_of
 from bot.features.icebreaker._levels import SNAPSHOT_CRON, snapshot_job_id, snapshot_levels
 from bot.features.icebreaker._outcomes import Conversion, Rate, conversions, refresh_outcomes
@@ -44,16 +49,24 @@ __all__ = [
     "ChampionsConfig",
     "Contact",
     "Conversion",
+    "HostRefusal",
+    "Hosting",
+    "HostsConfig",
     "IcebreakerConfig",
     "Invitations",
     "LevelsConfig",
     "Rate",
     "Rules",
     "Selection",
+    "Suggestion",
+    "Target",
     "Verdict",
     "WelcomeConfig",
     "Welcomes",
+    "choice_id",
     "conversions",
+    "eligibility",
+    "hosts_enabled",
     "in_quiet_hours",
     "job_id",
     "optout_choice",
@@ -62,6 +75,7 @@ __all__ = [
     "select",
     "setup",
     "snapshot_job_id",
+    "suggest",
     "tick_job_id",
     "welcome_nonce",
 ]
@@ -90,9 +104,12 @@ def setup(app: FeatureContext) -> None:
             )
         )
     )
+    app.holds_personal_data(HOST_OFFERS)
     invitations = Invitations(app)
     welcomes = Welcomes(app)
     champions = Champions(app)
+    hosting = Hosting(app)
+    answers = HostAnswers(app)
 
     async def tick(community_key: str, _scheduled_for: datetime) -> None:
         community = app.communities[community_key]
@@ -103,6 +120,7 @@ def setup(app: FeatureContext) -> None:
             if config.champions.rituals:
                 await champions.queue_rituals(community)
             await champions.send_pending(community)
+        await hosting.upkeep(community)
 
     for community in app.communities.values():
         app.jobs.add(
@@ -142,8 +160,16 @@ def setup(app: FeatureContext) -> None:
     app.dispatcher.subscribe(MemberVerified, welcomes.on_verified)
     app.dispatcher.subscribe(ReactionAdded, welcomes.on_reaction)
     app.dispatcher.subscribe(MessagePosted, champions.on_message)
-    app.on_choice("icebreaker", welcomes.on_choice)
+
+    async def on_choice(event: ChoiceMade) -> None:
+        if event.choice_id.startswith("icebreaker:host:"):
+            await answers.on_choice(event)
+        else:
+            await welcomes.on_choice(event)
+
+    app.on_choice("icebreaker", on_choice)
     declare_commands(app, invitations)
+    declare_host_commands(app, hosting)
     from bot.features.icebreaker import _metrics  # conversion and level moves in reports
 
     _metrics.register()

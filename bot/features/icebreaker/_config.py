@@ -1,4 +1,4 @@
-"""`[communities.icebreaker]`: invitations, welcomes, champions and activity level thresholds."""
+"""`[communities.icebreaker]`: invitations, welcomes, champions, hosts and level thresholds."""
 
 from __future__ import annotations
 
@@ -81,6 +81,16 @@ class ChampionsConfig(ConfigModel):
     rituals: StrictBool = True
 
 
+class HostsConfig(ConfigModel):
+    """Offers to host: suggestions to moderators, and the private offers they send."""
+
+    enabled: StrictBool = True
+    suggestions: StrictInt = Field(default=3, ge=1, le=10)
+    levels: tuple[_Level, ...] = ("occasional", "quiet")
+    weekly_cap: StrictInt = Field(default=3, ge=0)
+    answer_days: StrictInt = Field(default=7, ge=1, le=60)
+
+
 class IcebreakerConfig(ConfigModel):
     """Icebreaker posts that invite a few quieter members by name, with care."""
 
@@ -98,6 +108,7 @@ class IcebreakerConfig(ConfigModel):
     welcome: WelcomeConfig = WelcomeConfig()
     champions: ChampionsConfig = ChampionsConfig()
     levels: LevelsConfig = LevelsConfig()
+    hosts: HostsConfig = HostsConfig()
 
     @field_validator("quiet_hours")
     @classmethod

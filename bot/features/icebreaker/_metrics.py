@@ -29,7 +29,7 @@ from bot.config import CommunityConfig
 from bot.features.icebreaker._config import IcebreakerConfig
 from bot.features.icebreaker._outcomes import WITHIN_7D, conversions
 from bot.storage import Invitation, UnitOfWork
-from bot.storage.icebreaker import INVITATION_KINDS
+from bot.storage.hosts import HostOffers
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ async def conversion_figures(uow: UnitOfWork, scope: Scope, period: Period) -> l
     ]
     rates = {c.label: c.within_7d for c in conversions(cohort, now, lambda r: r.kind)}
     figures: list[Figure] = []
-    for kind in INVITATION_KINDS:
+    for kind in _KINDS:
         rate = rates.get(kind)
         if kind == "welcome" and not sent[kind] and rate is None:
             continue
@@ -149,12 +149,40 @@ def _direction(before: str, after: str) -> str | None:
     return "up" if change > 0 else "down" if change < 0 else "held"
 
 
+async def host_figures(uow: UnitOfWork, scope: Scope, period: Period) -> list[Figure]:
+    """Return the passengers who took the lead: members who accepted, with the offers' fate.
+
+    Nothing when no offer was sent in the period. The members who accepted are
+    named in alphabetical order, never ranked (moderators' report only).
+    """
+    found = await uow.repository(HostOffers).figures(
+        scope.community_id, since=period.since, until=period.until, exclude=scope.exclude
+    )
+    if not found.sent:
+        return []
+    return [
+        Figure(
+            key=_key("took_the_lead"),
+            value=len(found.names),
+            variables={"sent": found.sent, "accepted": found.accepted, "hosted": found.hosted},
+            names=found.names,
+        )
+    ]
+
+
+def invites_hosts(community: CommunityConfig) -> bool:
+    """Return whether moderators invite members to host in `community`."""
+    config = community.section(IcebreakerConfig)
+    return config.enabled and config.hosts.enabled
+
+
 def breaks_the_ice(community: CommunityConfig) -> bool:
     """Return whether icebreakers run in `community` (its reports show their conversion)."""
     return community.section(IcebreakerConfig).enabled
 
 
 def register() -> None:
-    """Add icebreaker conversion (where enabled) and level movements (everywhere) to reports."""
+    """Add icebreaker conversion and hosts (where enabled), level movements (everywhere)."""
     METRICS.register("icebreaker", conversion_figures, serves=breaks_the_ice)
     METRICS.register("levels", level_figures)
+    METRICS.register("hosts", host_figures, serves=invites_hosts)

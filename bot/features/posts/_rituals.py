@@ -12,12 +12,13 @@ from zoneinfo import ZoneInfo
 
 from bot.analytics import silent_prompts
 from bot.config import CommunityConfig
-from bot.domain import ChannelRef
+from bot.domain import ChannelRef, Mention
 from bot.features.posts._config import PostsConfig, RitualConfig
 from bot.features.report import scope_for
 from bot.ports import Forbidden, NotFound
 from bot.scheduling import Job, parse_cron
 from bot.storage import UnitOfWork
+from bot.storage.hosts import HostOffers
 
 if TYPE_CHECKING:
     from bot.feature import FeatureContext
@@ -184,6 +185,17 @@ class Rituals:
             rest=rest,
         )
         post = catalog.render_item(pool.name, item_id)
+        host = await uow.repository(HostOffers).take(community_id, "ritual", ritual.name, ref=nonce)
+        if host is not None:
+            member = await uow.members.get(community_id, host.member_id)
+            name = member.display_name if member is not None else host.member_id
+            credit = catalog.post(
+                "messages.posts.hosted_by",
+                host=Mention(member_id=host.member_id, display_name=name),
+                topic=host.topic,
+            )
+            post = post.followed_by(credit)
+            log.info("%s: hosted by %s (offer %d)", job, host.member_id, host.id)
         if ritual.thread:
             local = self._app.clock.now().astimezone(ZoneInfo(community.timezone))
             title = catalog.text(

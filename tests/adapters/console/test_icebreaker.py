@@ -176,3 +176,33 @@ async def test_a_console_moderator_previews_and_posts_an_icebreaker(tmp_path: Pa
         invitation = await session.shown("icebreaker.invitation")
         invited = [m.member_id for m in invitation.variables["invitees"]]  # type: ignore[attr-defined]
         assert sorted(invited) == ["quentin", "quinn"]
+
+
+async def test_a_console_member_accepts_an_offer_to_host_and_the_ritual_credits_them(
+    tmp_path: Path,
+) -> None:
+    config = CONFIG.replace("delay_minutes = 5", "enabled = false") + (
+        '\n[[communities.posts.schedules]]\nname = "question"\nchannel = "general"\n'
+        'cron = "30 9 * * *"\npool = "discussion"\n'
+    )
+    async with console_terreau(tmp_path, config) as session:
+        await session.type("quinn> hi all", expect="quinn: hi all")
+        await session.answer(
+            "/terreau icebreaker offer quinn question", key="icebreaker.hosts.offered"
+        )
+        offer = await session.shown("icebreaker.hosts.offer.ritual")
+        accept = PROMPTS.catalog("en").text("icebreaker.hosts.accept")
+        assert f"[1] {accept}" in session.output.getvalue()
+        first = offer.text.strip().splitlines()[0]
+        number = next(
+            line.split()[0].lstrip("#")
+            for line in session.output.getvalue().splitlines()
+            if line.endswith(first[-40:]) and line.split()[0].startswith("#")
+        )
+
+        await session.answer(
+            f"quinn> /choose {number} 1", key="icebreaker.hosts.answer.accepted_ritual"
+        )
+        await session.advance(timedelta(minutes=30))
+        credit = await session.shown("messages.posts.hosted_by")
+        assert credit.variables["host"].member_id == "quinn"  # type: ignore[attr-defined]

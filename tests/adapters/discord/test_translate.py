@@ -10,11 +10,13 @@ import discord
 import pytest
 
 from adapters.discord._client import TerreauClient
+from adapters.discord.translate import direct_choice, direct_click
 from bot.commands import CommandRegistry, is_moderator
 from bot.config import DiscordSettings
 from bot.domain import (
     BotAdded,
     BotRemoved,
+    Choice,
     Event,
     MemberJoined,
     MemberLeft,
@@ -275,3 +277,11 @@ async def test_an_unconfigured_guild_coming_or_going_is_not_reported(gateway: Ga
 
     assert isinstance(removed, BotRemoved) and removed.community == KEY
     assert len(gateway.events) == 1
+
+
+def test_a_button_in_a_direct_message_carries_its_guild_and_gives_it_back() -> None:
+    sent = direct_choice(Choice(id="icebreaker:host:7:accept", label="Yes"), int(GUILD))
+    assert sent == Choice(id=f"icebreaker:host:7:accept@{GUILD}", label="Yes")
+    assert direct_click(sent.id) == (int(GUILD), "icebreaker:host:7:accept")
+    # A click on a button sent without a guild (never by Terreau in a DM) is not routed.
+    assert direct_click("poll:42:yes") == (None, "poll:42:yes")
