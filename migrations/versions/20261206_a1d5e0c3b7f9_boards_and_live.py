@@ -1,7 +1,7 @@
 """Boards (items and votes, shared by live sessions and hold-ups) and live sessions.
 
 Revision ID: a1d5e0c3b7f9
-Revises: 3e7b9d1c5a28
+Revises: f5a9c3e7d1b8
 Create Date: 2026-12-06 14:00:00.000000
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "a1d5e0c3b7f9"
-down_revision: str | None = "3e7b9d1c5a28"
+down_revision: str | None = "f5a9c3e7d1b8"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
