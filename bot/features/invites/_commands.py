@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from bot.commands import Command, CommandContext, Option, OptionKind, Permission, guarded
 from bot.config import CommunityConfig
+from bot.domain import Link
 from bot.features.invites._config import InvitesConfig
 from bot.features.invites._cooptation import Cooptation, Refusal
 from bot.ports import Forbidden, Unsupported
@@ -49,7 +50,12 @@ class InviteCommands:
             raise Refusal("no_links") from None
         except Forbidden:
             raise Refusal("link_refused") from None
-        await ctx.reply("invites.link", link=link)
+        try:
+            shown: Link | str = Link(url=link)
+        except ValueError:
+            # Not a plain web address: shown as text to copy, never as a link.
+            shown = link
+        await ctx.reply("invites.link", link=shown)
 
     async def declare_from(self, ctx: CommandContext, community: CommunityConfig) -> None:
         """Record, on the newcomer's word, who brought them."""
