@@ -79,6 +79,8 @@ class ParticipantRow(Base):
     """Check-ins in a row the member left unanswered."""
     stay_asked_at: Mapped[datetime | None]
     """When Terreau asked the member whether to stay; they are not paired until they answer."""
+    stay_ask_due: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """The question whether to stay is decided but not sent yet (it waits out quiet hours)."""
     updated_at: Mapped[datetime]
 
 
@@ -126,6 +128,13 @@ class GroupRow(Base):
     """Recorded before its space opened: the intro is queued with the space."""
     space_channel_id: Mapped[str | None]
     space_thread_id: Mapped[str | None]
+    space_claimed_by: Mapped[str | None]
+    """The process opening the group's space: it alone calls the platform until the lease ends."""
+    space_claimed_until: Mapped[datetime | None]
+    space_claims: Mapped[int] = mapped_column(default=0, server_default="0")
+    """How many times a process set out to open the space (more than one: one may be unused)."""
+    archived_at: Mapped[datetime | None]
+    """When the group's space was archived (read-only, kept) after the round."""
 
 
 class SeatRow(Base):
@@ -234,7 +243,13 @@ class Cafes(Repository):
         found = await self.participant(community_id, member_id)
         if found is not None and found.active and found.stay_asked_at is None:
             return False
-        values = {"active": True, "unanswered": 0, "stay_asked_at": None, "updated_at": now}
+        values = {
+            "active": True,
+            "unanswered": 0,
+            "stay_asked_at": None,
+            "stay_ask_due": False,
+            "updated_at": now,
+        }
         stmt = (
             self._insert(ParticipantRow.__table__)
             .values(
@@ -254,7 +269,9 @@ class Cafes(Repository):
         stmt = (
             update(ParticipantRow)
             .where(_par.community_id == community_id, _par.member_id == member_id, _par.active)
-            .values(active=False, stay_asked_at=None, updated_at=self._clock.now())
+            .values(
+                active=False, stay_asked_at=None, stay_ask_due=False, updated_at=self._clock.now()
+            )
         )
         return bool((await self._connection.execute(stmt)).rowcount)
 
@@ -302,7 +319,8 @@ class Cafes(Repository):
         """Count the unanswered check-ins of rounds not yet tallied; return who reached `limit`.
 
         Those members are marked as asked whether to stay (and left out of rounds
-        until they answer); each is returned once.
+        until they answer), the question due (`take_stay_questions` hands it out);
+        each is returned once.
         """
         # Compare-and-set: of two processes tallying at once, each round counts once.
         claimed = await self._connection.execute(
@@ -345,9 +363,22 @@ class Cafes(Repository):
             await self._connection.execute(
                 update(ParticipantRow)
                 .where(_par.community_id == community_id, _par.member_id.in_(asked))
-                .values(stay_asked_at=now)
+                .values(stay_asked_at=now, stay_ask_due=True)
             )
         return asked
+
+    async def take_stay_questions(self, community_id: int) -> list[str]:
+        """Return the members whose question whether to stay is due, marking it sent.
+
+        Compare-and-set: of two processes taking at once, each member goes to one.
+        """
+        stmt = (
+            update(ParticipantRow)
+            .where(_par.community_id == community_id, _par.stay_ask_due.is_(True), _par.active)
+            .values(stay_ask_due=False)
+            .returning(_par.member_id)
+        )
+        return sorted((await self._connection.execute(stmt)).scalars())
 
     # -- exclusions
 

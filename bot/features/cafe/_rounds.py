@@ -12,6 +12,12 @@ recording can leave one unused space behind, never a group without an intro.
 Where the platform cannot open spaces the group is introduced in the café
 channel. Check-ins go to the group's space, or the café channel, the round's
 `checkin_sent_at` set by compare-and-set in the transaction that queues them.
+
+Quiet hours (the community's, `[communities.icebreaker] quiet_hours`) defer rather
+than skip: a round due at night is planned at its time, so its members keep their
+turn, but its spaces, introductions, check-ins and questions whether to stay wait
+for the first hourly tick after the quiet hours end. Skipping would cost a member a
+whole round for a schedule they did not choose; a message at 8:00 costs nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from bot.config import CommunityConfig
 from bot.domain import ChannelRef, Choice, Mention, Post
 from bot.features.cafe._config import CafeConfig
 from bot.features.cafe._pairing import Group, Pool, plan_round
+from bot.features.icebreaker import IcebreakerConfig, in_quiet_hours
 from bot.features.privacy import PrivacyConfig
 from bot.ports import Forbidden, PlatformError, Unsupported
 from bot.storage import UnitOfWork
@@ -137,10 +144,8 @@ class Rounds:
         job = job_id(community_key)
         community_id = self._app.community_id(community_key)
         async with self._app.store.transaction() as uow:
-            asked = await uow.repository(Cafes).tally_unanswered(
-                community_id, config.unanswered_rounds
-            )
-        await self._ask_to_stay(community, asked)
+            await uow.repository(Cafes).tally_unanswered(community_id, config.unanswered_rounds)
+        await self._ask_to_stay(community)
         seed = seed_of(community_key, scheduled_for)
         async with self._app.store.read(fresh=True) as uow:
             groups, _names, contacts = await self.plan(uow, community, seed)
@@ -154,7 +159,16 @@ class Rounds:
             await self._record(uow, community, scheduled_for, seed, groups, contacts)
             await uow.ledger.finish(job, scheduled_for, "done", f"{len(groups)} groups")
         log.info("café round in %s: %d groups", community_key, len(groups))
+        if self.quiet(community):
+            log.info(
+                "café round in %s: introductions wait for the end of quiet hours", community_key
+            )
         await self.introduce_pending(community_key)
+
+    def quiet(self, community: CommunityConfig) -> bool:
+        """Tell whether the community is in its quiet hours now (nobody is tagged or messaged)."""
+        window = community.section(IcebreakerConfig).quiet_window()
+        return in_quiet_hours(self._app.clock.now(), community.timezone, window)
 
     async def _record(
         self,
@@ -193,7 +207,12 @@ class Rounds:
         await cafes.add_groups(community_id, round_id, chosen, contacts=contacts, pending=True)
 
     async def introduce_pending(self, community_key: str) -> None:
-        """Open a space for each group waiting for its intro, and queue the intro there."""
+        """Open a space for each group waiting for its intro, and queue the intro there.
+
+        Nothing happens in quiet hours: the groups wait, recorded, for the next tick.
+        """
+        if self.quiet(self._app.communities[community_key]):
+            return
         async with self._introducing.setdefault(community_key, asyncio.Lock()):
             await self._introduce_pending(community_key)
 
@@ -272,12 +291,18 @@ class Rounds:
         await self._app.delivery.deliver(outbox_id)
 
     async def send_checkins(self, community_key: str, _scheduled_for: datetime) -> None:
-        """Ask the groups of every round whose check-in is due whether they met."""
+        """Ask the groups of every round whose check-in is due whether they met.
+
+        In quiet hours nothing is sent; what fell due waits for the next tick after.
+        """
         community = self._app.communities[community_key]
+        if self.quiet(community):
+            return
         config = self._config_of(community)
         community_id = self._app.community_id(community_key)
         catalog = self._app.catalog(community_key)
         where = self._app.channel(community_key, config.channel)
+        await self._ask_to_stay(community)
         await self.introduce_pending(community_key)
         async with self._app.store.read() as uow:
             due = await uow.repository(Cafes).due_checkins(community_id, self._app.clock.now())
@@ -319,14 +344,17 @@ class Rounds:
         if gone:
             log.info("café in %s: %d seats past retention deleted", community_key, gone)
 
-    async def _ask_to_stay(self, community: CommunityConfig, members: Sequence[str]) -> None:
-        """Ask privately, once, the members who left their check-ins unanswered."""
-        if not members:
+    async def _ask_to_stay(self, community: CommunityConfig) -> None:
+        """Ask privately, once, the members who left their check-ins unanswered (not at night)."""
+        if self.quiet(community):
             return
         catalog = self._app.catalog(community.key)
         config = self._config_of(community)
         community_id = self._app.community_id(community.key)
-        async with self._app.store.read() as uow:
+        async with self._app.store.transaction() as uow:
+            members = await uow.repository(Cafes).take_stay_questions(community_id)
+            if not members:
+                return
             closed = await uow.optouts.members(community_id, "dm")
         post = dataclasses.replace(
             catalog.post("cafe.stay.ask", rounds=config.unanswered_rounds),
