@@ -44,6 +44,7 @@ __all__ = [
     "AvoidRow",
     "CafeGroup",
     "CafeRound",
+    "CafeSpace",
     "Cafes",
     "GroupRow",
     "NewGroup",
@@ -189,6 +190,15 @@ class CafeGroup:
     space_channel_id: str | None = None
     """Where the group talks; None: in the café channel."""
     space_thread_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CafeSpace:
+    """A group's private space, as archiving reads it."""
+
+    group_id: int
+    channel_id: str
+    thread_id: str | None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -627,6 +637,38 @@ class Cafes(Repository):
                 space_channel_id=space_channel_id,
                 space_thread_id=space_thread_id,
             )
+        )
+        return bool((await self._connection.execute(stmt)).rowcount)
+
+    async def spaces_to_archive(
+        self, community_id: int, checked_in_before: datetime, *, limit: int = 500
+    ) -> list[CafeSpace]:
+        """Return open spaces of groups whose check-in was sent before `checked_in_before`."""
+        stmt = (
+            select(_grp.id, _grp.space_channel_id, _grp.space_thread_id)
+            .join(RoundRow, _rnd.id == _grp.round_id)
+            .where(
+                _grp.community_id == community_id,
+                _grp.space_channel_id.is_not(None),
+                _grp.archived_at.is_(None),
+                _rnd.checkin_sent_at <= require_aware(checked_in_before, "checked_in_before"),
+            )
+            .order_by(_grp.id)
+            .limit(limit)
+        )
+        return [
+            CafeSpace(
+                group_id=row.id, channel_id=row.space_channel_id, thread_id=row.space_thread_id
+            )
+            for row in await self._connection.execute(stmt)
+        ]
+
+    async def mark_archived(self, group_id: int) -> bool:
+        """Record that a group's space was archived; False if it was recorded already."""
+        stmt = (
+            update(GroupRow)
+            .where(_grp.id == group_id, _grp.archived_at.is_(None))
+            .values(archived_at=self._clock.now())
         )
         return bool((await self._connection.execute(stmt)).rowcount)
 

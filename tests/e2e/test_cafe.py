@@ -161,6 +161,18 @@ async def test_each_group_meets_in_a_private_space_opened_once_across_restarts(
     ]
     assert {item.where.channel_id for item in checkins} == spaces
 
+    # A week after the check-in (`archive_days`), the hourly tick archives every space, once.
+    await terreau.clock.set(ROUND + timedelta(days=11) - timedelta(hours=1))
+    await rounds(again).send_checkins(KEY, ROUND + timedelta(days=11) - timedelta(hours=1))
+    assert terreau.platform.archive_calls == []
+    await terreau.clock.set(ROUND + timedelta(days=11))
+    await rounds(again).send_checkins(KEY, ROUND + timedelta(days=11))
+    assert sorted(terreau.platform.archive_calls) == sorted(spaces)
+    await terreau.stop()
+    restarted = await terreau.start()  # a new platform connection, which archives nothing
+    await rounds(restarted).send_checkins(KEY, ROUND + timedelta(days=11, hours=1))
+    assert terreau.platform.archive_calls == []
+
 
 async def test_two_introducers_at_once_open_one_space_per_waiting_group(
     terreau: Terreau,

@@ -13,6 +13,11 @@ Where the platform cannot open spaces the group is introduced in the café
 channel. Check-ins go to the group's space, or the café channel, the round's
 `checkin_sent_at` set by compare-and-set in the transaction that queues them.
 
+Spaces are archived (`archive_space`: kept readable, never deleted)
+`archive_days` after their round's check-in, by the hourly tick; `archived_at` is
+recorded after the platform's answer, so a crash in between archives again at the
+next tick, which platforms take as no error.
+
 Quiet hours (the community's, `[communities.icebreaker] quiet_hours`) defer rather
 than skip: a round due at night is planned at its time, so its members keep their
 turn, but its spaces, introductions, check-ins and questions whether to stay wait
@@ -37,7 +42,7 @@ from bot.features.cafe._config import CafeConfig
 from bot.features.cafe._pairing import Group, Pool, plan_round
 from bot.features.icebreaker import IcebreakerConfig, in_quiet_hours
 from bot.features.privacy import PrivacyConfig
-from bot.ports import Forbidden, PlatformError, Unsupported
+from bot.ports import Forbidden, NotFound, PlatformError, Unsupported
 from bot.storage import UnitOfWork
 from bot.storage.cafe import CafeGroup, Cafes, NewGroup
 
@@ -294,8 +299,10 @@ class Rounds:
         """Ask the groups of every round whose check-in is due whether they met.
 
         In quiet hours nothing is sent; what fell due waits for the next tick after.
+        Spaces due for archiving are archived first (that tells nobody anything).
         """
         community = self._app.communities[community_key]
+        await self.archive_spaces(community_key)
         if self.quiet(community):
             return
         config = self._config_of(community)
@@ -332,6 +339,46 @@ class Rounds:
             sent += len(outbox_ids)
         if sent:
             log.info("café in %s: %d check-ins sent", community_key, sent)
+
+    async def archive_spaces(self, community_key: str) -> None:
+        """Archive the spaces of groups whose check-in was `archive_days` ago."""
+        community = self._app.communities[community_key]
+        days = self._config_of(community).archive_days
+        if days == 0:
+            return
+        community_id = self._app.community_id(community_key)
+        before = self._app.clock.now() - timedelta(days=days)
+        async with self._app.store.read() as uow:
+            spaces = await uow.repository(Cafes).spaces_to_archive(community_id, before)
+        platform = self._app.platform(community_key)
+        archived = 0
+        for space in spaces:
+            where = ChannelRef(
+                community=community_key, channel_id=space.channel_id, thread_id=space.thread_id
+            )
+            try:
+                await platform.archive_space(where)
+            except NotFound:
+                log.info("café in %s: group %d's space is gone", community_key, space.group_id)
+            except (Forbidden, Unsupported) as error:
+                log.warning(
+                    "café in %s: group %d's space stays open: %s",
+                    community_key,
+                    space.group_id,
+                    error,
+                )
+            except PlatformError as error:
+                log.warning(
+                    "café in %s: archiving group %d's space: %s; trying again later",
+                    community_key,
+                    space.group_id,
+                    error,
+                )
+                continue
+            async with self._app.store.transaction() as uow:
+                archived += await uow.repository(Cafes).mark_archived(space.group_id)
+        if archived:
+            log.info("café in %s: %d spaces archived", community_key, archived)
 
     async def purge(self, community_key: str, _scheduled_for: datetime) -> None:
         """Delete café rounds older than the community's retention."""
