@@ -52,7 +52,10 @@ class Post:
     """A message the core wants shown: text, explicit mentions, choices, an image, a file.
 
     `image_path` is a picture shown with the message; `file_path` a document the
-    member downloads (a data export, a report).
+    member downloads (a data export, a report). `member_picker` is a menu of the
+    community's members where the platform has one (Slack's users select): a pick
+    comes back as a `ChoiceMade` whose id is the picker's id, `:`, the member's id.
+    Platforms without one show nothing of it, so the text says the other way.
     """
 
     text: str
@@ -63,6 +66,7 @@ class Post:
     image_path: str | None = None
     thread_title: str | None = None
     file_path: str | None = None
+    member_picker: Choice | None = None
 
     def segments(self) -> Iterator[str | Mention | ChannelMention | Link]:
         """Yield the text (markup unread, literal runs unmarked), its mentions and links."""
@@ -117,6 +121,9 @@ def post_to_dict(post: Post) -> dict[str, object]:
         "image_path": post.image_path,
         "thread_title": post.thread_title,
         "file_path": post.file_path,
+        "member_picker": None
+        if post.member_picker is None
+        else [post.member_picker.id, post.member_picker.label],
     }
 
 
@@ -131,4 +138,7 @@ def post_from_dict(data: Mapping[str, Any]) -> Post:
         image_path=data.get("image_path"),
         thread_title=data.get("thread_title"),
         file_path=data.get("file_path"),
+        member_picker=None
+        if data.get("member_picker") is None
+        else Choice(id=data["member_picker"][0], label=data["member_picker"][1]),
     )
