@@ -2,7 +2,8 @@
 
 Uniqueness is the database's: one round per (community, scheduled time), one group
 per (round, number), one seat per (group, member). Marking a round's check-in sent
-is a compare-and-set, so two processes never both send it.
+is a compare-and-set, so two processes never both send it; so is claiming the
+opening of a group's space (a lease), so two processes never both open it.
 """
 
 from __future__ import annotations
@@ -625,6 +626,44 @@ class Cafes(Repository):
             )
         return groups
 
+    async def claim_space(self, group_id: int, owner: str, until: datetime) -> int | None:
+        """Claim the opening of a waiting group's space for `owner` until `until`.
+
+        Return how many times its opening was claimed, this one included (more than
+        one: an earlier opener may have left a space unrecorded); None when the group
+        is introduced already or another owner's claim still runs.
+        """
+        now = self._clock.now()
+        stmt = (
+            update(GroupRow)
+            .where(
+                _grp.id == group_id,
+                _grp.intro_pending.is_(True),
+                or_(_grp.space_claimed_until.is_(None), _grp.space_claimed_until <= now),
+            )
+            .values(
+                space_claimed_by=owner,
+                space_claimed_until=require_aware(until, "until"),
+                space_claims=_grp.space_claims + 1,
+            )
+            .returning(_grp.space_claims)
+        )
+        found = (await self._connection.execute(stmt)).scalar_one_or_none()
+        return None if found is None else int(found)
+
+    async def release_space(self, group_id: int, owner: str, *, opened: bool) -> None:
+        """End `owner`'s claim on a group's space; `opened` False: no space was made."""
+        values: dict[str, Any] = {"space_claimed_until": None}
+        if not opened:
+            values["space_claims"] = _grp.space_claims - 1
+        await self._connection.execute(
+            update(GroupRow)
+            .where(
+                _grp.id == group_id, _grp.space_claimed_by == owner, _grp.intro_pending.is_(True)
+            )
+            .values(**values)
+        )
+
     async def introduce(
         self, group_id: int, *, space_channel_id: str | None, space_thread_id: str | None
     ) -> bool:
@@ -636,6 +675,7 @@ class Cafes(Repository):
                 intro_pending=False,
                 space_channel_id=space_channel_id,
                 space_thread_id=space_thread_id,
+                space_claimed_until=None,
             )
         )
         return bool((await self._connection.execute(stmt)).rowcount)

@@ -293,3 +293,35 @@ async def test_spaces_are_archived_after_the_checkin_and_recorded_once(
         assert await cafes.mark_archived(in_space)
         assert not await cafes.mark_archived(in_space)
         assert await cafes.spaces_to_archive(community_id, at(10_000)) == []
+
+
+async def test_a_groups_space_is_claimed_by_one_owner_until_its_lease_lapses(
+    database: Database, community_id: int
+) -> None:
+    clock = clock_of(database)
+    async with database.transaction() as uow:
+        cafes = uow.repository(Cafes)
+        round_id = await cafes.start_round(community_id, T0, seed=1, checkin_due=at(60))
+        assert round_id is not None
+        [group_id] = await cafes.add_groups(
+            community_id,
+            round_id,
+            [NewGroup(number=1, members=("ann", "bob"))],
+            contacts=(),
+            pending=True,
+        )
+    async with database.transaction() as uow:
+        cafes = uow.repository(Cafes)
+        assert await cafes.claim_space(group_id, "a", at(5)) == 1
+        assert await cafes.claim_space(group_id, "b", at(5)) is None  # a's lease runs
+        await cafes.release_space(group_id, "b", opened=False)  # not b's to release
+        assert await cafes.claim_space(group_id, "b", at(5)) is None
+        await cafes.release_space(group_id, "a", opened=False)  # a's call failed: no space
+        assert await cafes.claim_space(group_id, "b", at(5)) == 1
+    await clock.set(at(5))
+    async with database.transaction() as uow:
+        cafes = uow.repository(Cafes)
+        # b died: its lease lapsed; the next claim counts b's attempt.
+        assert await cafes.claim_space(group_id, "a", at(10)) == 2
+        assert await cafes.introduce(group_id, space_channel_id="c1", space_thread_id=None)
+        assert await cafes.claim_space(group_id, "b", at(20)) is None  # introduced

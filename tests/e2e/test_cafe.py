@@ -42,6 +42,7 @@ class _Unsent:
 
     def __init__(self, delivery: Any) -> None:
         self._delivery = delivery
+        self.owner = delivery.owner
 
     async def enqueue(self, *args: Any, **kwargs: Any) -> int:
         return int(await self._delivery.enqueue(*args, **kwargs))

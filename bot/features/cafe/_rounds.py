@@ -6,9 +6,19 @@ run in the ledger: after a crash or a restart the run is not claimed again.
 Each group then gets a private space in the café channel (a platform call,
 outside any transaction), and the space is recorded with the group's intro in
 the outbox by compare-and-set on that mark, so the outbox sends each intro once.
-A group still waiting (the process died before its space was recorded) is
-opened at the next tick; a crash between the platform's answer and its
-recording can leave one unused space behind, never a group without an intro.
+
+Two processes on one database never both open a group's space: before the
+platform call, the opener claims it in the database (`claim_space`: its lease
+owner and an expiry `SPACE_LEASE` ahead, by compare-and-set), and a group
+claimed by a live lease is left alone. A failed call releases the claim at once;
+a group still waiting because its opener died before the platform's answer was
+recorded is claimed again once the lease lapses, at the next tick. The claim
+count then says an earlier attempt ran (or failed without saying whether it
+made the space), so the log names the space's title: one may have been left
+open but unused (one at most per crash, never a group without its intro, never
+two intros). Platforms give no way to find a space by what Terreau asked for,
+so such a space is not adopted.
+
 Where the platform cannot open spaces the group is introduced in the café
 channel. Check-ins go to the group's space, or the café channel, the round's
 `checkin_sent_at` set by compare-and-set in the transaction that queues them.
@@ -42,7 +52,7 @@ from bot.features.cafe._config import CafeConfig
 from bot.features.cafe._pairing import Group, Pool, plan_round
 from bot.features.icebreaker import IcebreakerConfig, in_quiet_hours
 from bot.features.privacy import PrivacyConfig
-from bot.ports import Forbidden, NotFound, PlatformError, Unsupported
+from bot.ports import Forbidden, NotFound, PlatformError, RateLimited, Unsupported
 from bot.storage import UnitOfWork
 from bot.storage.cafe import CafeGroup, Cafes, NewGroup
 
@@ -54,6 +64,8 @@ log = logging.getLogger(__name__)
 
 POOL = "cafe"
 """The pool of conversation starters (`prompts/<lang>/cafe.toml`)."""
+SPACE_LEASE = timedelta(minutes=5)
+"""How long a process may take to open a group's space before another may try."""
 ANSWER_CHOICES = ("met", "not_yet", "skip")
 STAY_CHOICES = ("yes", "no")
 
@@ -251,24 +263,41 @@ class Rounds:
         catalog = self._app.catalog(community_key)
         parent = self._app.channel(community_key, config.channel)
         members = [m for m in group.members if not m.startswith("erased:")]
+        owner = self._app.delivery.owner
+        title = catalog.text(
+            "cafe.space_title", day=scheduled_for, timezone=community.timezone, number=group.number
+        )
+        async with self._app.store.transaction() as uow:
+            claims = await uow.repository(Cafes).claim_space(
+                group.id, owner, self._app.clock.now() + SPACE_LEASE
+            )
+        if claims is None:
+            return  # introduced meanwhile, or another process is opening its space
+        if claims > 1:
+            log.warning(
+                "café in %s: group %d: an earlier attempt to open its space did not finish; "
+                "a space titled %r may have been left unused (delete it if so)",
+                community_key,
+                group.id,
+                title,
+            )
         space: ChannelRef | None
         try:
             space = await self._app.platform(community_key).open_space(
-                parent,
-                catalog.text(
-                    "cafe.space_title",
-                    day=scheduled_for,
-                    timezone=community.timezone,
-                    number=group.number,
-                ),
-                members,
-                private=True,
+                parent, title, members, private=True
             )
         except (Unsupported, Forbidden) as error:
             log.info(
                 "café in %s: group %d meets in the café channel: %s", community_key, group.id, error
             )
             space = None
+        except PlatformError as error:
+            # Tried again at the next tick; a refusal to slow down surely made no space.
+            async with self._app.store.transaction() as uow:
+                await uow.repository(Cafes).release_space(
+                    group.id, owner, opened=not isinstance(error, RateLimited)
+                )
+            raise
         async with self._app.store.transaction() as uow:
             if not await uow.repository(Cafes).introduce(
                 group.id,
