@@ -105,6 +105,8 @@ class FakePlatform:
     spaces: dict[str, list[str]] = field(default_factory=dict)
     """Spaces opened (by channel id) with their members, in the order added."""
     archived: set[str] = field(default_factory=set)
+    archive_calls: list[str] = field(default_factory=list)
+    """Every `archive_space` call, by channel id (archiving twice is no error, but shows)."""
     spaces_refused: Exception | None = None
     invites: dict[str, int] = field(default_factory=dict)
     """Raised by `open_space` when set, as a platform without the permission does."""
@@ -206,6 +208,7 @@ class FakePlatform:
         members.extend(m for m in dict.fromkeys(member_ids) if m not in members)
 
     async def archive_space(self, space: ChannelRef) -> None:
+        self.archive_calls.append(space.channel_id)
         self.archived.add(space.channel_id)
 
     async def create_invite(self, where: ChannelRef) -> str:

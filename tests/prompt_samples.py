@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from bot.domain import ChannelMention, Mention, Post
+from bot.domain import ChannelMention, Link, Mention, Post
 from bot.prompts import Catalog
 
 HOSTILE = (
@@ -328,7 +328,7 @@ _BY_KEY: dict[str, Override] = {
     "live.refuse.unknown": lambda n, a, b, c: {"session": 4},
     "live.figures.first_timers": lambda n, a, b, c: {"first_timers": n, "participants": n},
     "groups.proposed": lambda n, a, b, c: {"group": 7},
-    "invites.link": lambda n, a, b, c: {"link": "https://discord.gg/terreau7"},
+    "invites.link": lambda n, a, b, c: {"link": Link(url="https://discord.gg/terreau7")},
     "invites.declared": lambda n, a, b, c: {"who": HOSTILE},
     "invites.refuse.bot": lambda n, a, b, c: {"who": HOSTILE},
     "invites.refuse.unknown": lambda n, a, b, c: {"who": HOSTILE},

@@ -4,7 +4,8 @@ This is the one place Discord Markdown is written. The post's blocks (see
 `bot.domain.markup`) come with their styles already read, so every piece of text
 is escaped here, template words and member text alike, and the only markup in a
 message is what this module adds: `**bold**`, `*italic*`, `~~strike~~`, code,
-`[label](url)` for a link a template wrote, `> ` quotes, `<@id>` and `<#id>` for
+`[label](url)` for a link a template wrote or the core built (`Post.links`;
+an address shown as itself goes out bare, so Discord links it), `> ` quotes, `<@id>` and `<#id>` for
 the members and channels the core named.
 
 Escaping is unconditional: a backslash goes before every `\ * _ ~ | `` ` `` `<`
@@ -47,6 +48,7 @@ _LINE_START = re.compile(r"^(\s*)([#>+-]|\d+(?=\.))")
 _URL_COLON = re.compile(r":(?=//)")
 _MARKERS = {"strike": "~~", "bold": "**", "italic": "*"}
 _WHITESPACE = re.compile(r"^(\s*)(.*?)(\s*)$", re.DOTALL)
+_BARE_URL = re.compile(r"https?://[A-Za-z0-9._~/?#=&%+-]*[A-Za-z0-9/]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,10 +183,18 @@ def _piece(span: Span, *, line_start: bool) -> str:
         return escape(span.text, line_start=line_start)
     if span.code:
         return _code(span.text)
+    if span.link is not None and span.link == span.text:
+        # An address shown as itself: Discord links a bare one, or one in angle brackets.
+        return span.link if _BARE_URL.fullmatch(span.link) else f"<{_quoted(span.link)}>"
     text = escape(span.text, line_start=line_start)
     if span.link is not None:
-        return f"[{text}]({span.link.replace(')', '%29').replace(' ', '%20')})"
+        return f"[{text}]({_quoted(span.link)})"
     return text
+
+
+def _quoted(url: str) -> str:
+    """Return an address with the characters that would end it in Markdown percent-encoded."""
+    return url.replace(")", "%29").replace(" ", "%20").replace(">", "%3E")
 
 
 def _code(text: str) -> str:

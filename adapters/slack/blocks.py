@@ -19,7 +19,8 @@ A post longer than one message's text budget becomes several messages, split
 between paragraphs (`bot.domain.markup.pack`), never cut. A choice becomes a
 button (or an option of one select menu when there are many) whose
 `action_id`/`value` is the stable choice id, so a click is routed without
-remembering the message; choices go on the last message.
+remembering the message; choices go on the last message, with the post's member
+picker (a `users_select` whose `action_id` is the picker's id) when it has one.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def render(post: Post) -> list[SlackMessage]:
     Choices go on the last message, so updating that message replaces them.
     """
     parts = pack(post.blocks(), lambda blocks: len(plain(blocks)), TEXT_LIMIT)
-    actions = _actions(post.choices)
+    actions = _actions(post.choices, post.member_picker)
     messages: list[SlackMessage] = []
     for index, blocks in enumerate(parts):
         shown: list[dict[str, Any]] = []
@@ -193,11 +194,13 @@ def _label(text: str) -> dict[str, Any]:
     return {"type": "plain_text", "text": shown or "?", "emoji": True}
 
 
-def _actions(choices: tuple[Choice, ...]) -> dict[str, Any] | None:
-    if not choices:
+def _actions(choices: tuple[Choice, ...], picker: Choice | None = None) -> dict[str, Any] | None:
+    if not choices and picker is None:
         return None
     elements: list[dict[str, Any]]
-    if len(choices) <= MAX_BUTTONS:
+    if not choices:
+        elements = []
+    elif len(choices) <= MAX_BUTTONS:
         elements = [
             {
                 "type": "button",
@@ -219,4 +222,9 @@ def _actions(choices: tuple[Choice, ...]) -> dict[str, Any] | None:
         ]
         if len(choices) > 100:
             log.warning("a post has %d choices; Slack shows the first 100", len(choices))
+    if picker is not None:
+        # A pick comes back as `selected_user` (translate.py appends it to the id).
+        elements.append(
+            {"type": "users_select", "action_id": picker.id, "placeholder": _label(picker.label)}
+        )
     return {"type": "actions", "block_id": "terreau:choices", "elements": elements}

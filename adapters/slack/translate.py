@@ -313,7 +313,13 @@ def translate_action(body: Payload, *, now: datetime) -> ChoiceMade | None:
 
 
 def _choice_id(action: Payload) -> str | None:
-    if action.get("type") == "static_select" or action.get("action_id") == SELECT_ACTION:
+    if action.get("type") == "users_select":
+        # A member picker: its id, then the member picked (see `Post.member_picker`).
+        picker, picked = action.get("action_id"), action.get("selected_user")
+        if not isinstance(picker, str) or not isinstance(picked, str) or not picked:
+            return None
+        value: object = f"{picker}:{picked}"
+    elif action.get("type") == "static_select" or action.get("action_id") == SELECT_ACTION:
         selected = action.get("selected_option") or {}
         value = selected.get("value")
     else:

@@ -21,8 +21,10 @@ from bot.domain.events import (
 from bot.domain.markup import Block, Span
 from bot.domain.mentions import (
     ChannelMention,
+    Link,
     Mention,
     channel_marker,
+    link_marker,
     literal,
     mention_marker,
     strip_markers,
@@ -41,6 +43,7 @@ __all__ = [
     "CommandInvoked",
     "Community",
     "Event",
+    "Link",
     "Member",
     "MemberJoined",
     "MemberLeft",
@@ -58,6 +61,7 @@ __all__ = [
     "ThreadCreated",
     "channel_marker",
     "community_key",
+    "link_marker",
     "literal",
     "mention_marker",
     "post_from_dict",

@@ -13,8 +13,10 @@ backslash shows the next punctuation character as itself (`\*`).
 Literal runs (everything a template printed with `{{ ... }}`, member text above
 all) are taken out before the parser runs and put back as plain text spans
 afterwards, so whatever a member typed can never become bold, a link, a quote
-or a code span, on any platform. markdown-it-py does the parsing, with only the
-rules above switched on.
+or a code span, on any platform. The one live address that is not the
+template's own is a `Link` the core built (see `Post.links`): it becomes a link
+span, shown as its label or its address. markdown-it-py does the parsing, with
+only the rules above switched on.
 """
 
 from __future__ import annotations
@@ -31,11 +33,14 @@ from markdown_it.token import Token
 from bot.domain.mentions import (
     CHANNEL_CLOSE,
     CHANNEL_OPEN,
+    LINK_CLOSE,
+    LINK_OPEN,
     LITERAL_CLOSE,
     LITERAL_OPEN,
     MENTION_CLOSE,
     MENTION_OPEN,
     ChannelMention,
+    Link,
     Mention,
     strip_markers,
 )
@@ -61,11 +66,16 @@ class Marked(Protocol):
         """Return the channels the text mentions."""
         ...
 
+    @property
+    def links(self) -> tuple[Link, ...]:
+        """Return the addresses the core built that the text shows as links."""
+        ...
+
 
 _PARSER = MarkdownIt("zero", {"maxNesting": 20}).enable(
     ["blockquote", "newline", "escape", "backticks", "strikethrough", "emphasis", "link"]
 )
-_ANY_MARKER = re.compile("[\ue000-\ue007]")
+_ANY_MARKER = re.compile("[\ue000-\ue009]")
 _normalize_link = _PARSER.normalizeLink
 
 
@@ -81,6 +91,7 @@ _PIECE = re.compile(
     rf"{LITERAL_OPEN}(?P<literal>\d+){LITERAL_CLOSE}"
     rf"|{MENTION_OPEN}(?P<mention>\d+){MENTION_CLOSE}"
     rf"|{CHANNEL_OPEN}(?P<channel>\d+){CHANNEL_CLOSE}"
+    rf"|{LINK_OPEN}(?P<link>\d+){LINK_CLOSE}"
 )
 _STYLES = {"strong": "bold", "em": "italic", "s": "strike"}
 _WORD = re.compile(r"\S+\s*|\s+")
@@ -265,6 +276,7 @@ class _Reader:
     def __init__(self, post: Marked) -> None:
         self._mentions = post.mentions
         self._channels = post.channels
+        self._links = post.links
         self._literals: list[str] = []
         self._source = self._hold_literals(post.text)
 
@@ -340,6 +352,12 @@ class _Reader:
                     shown = f"@{strip_markers(mention.display_name)}"
                     span = replace(style, text=shown, mention=None if as_text else mention)
                     lines[-1].append(span)
+            elif match.group("link") is not None:
+                index = int(match.group("link"))
+                if index < len(self._links):
+                    link = self._links[index]
+                    url = None if as_text else link.url
+                    lines[-1].append(replace(style, text=link.shown, link=url))
             else:
                 index = int(match.group("channel"))
                 if index < len(self._channels):

@@ -125,7 +125,7 @@ def _compile(
         problems.append(Problem(file=file, key=key, line=line, message=f"{message}{suffix}"))
 
     if RESERVED & set(source):
-        report(None, "contains reserved marker characters (U+E000 to U+E007)")
+        report(None, "contains reserved marker characters (U+E000 to U+E009)")
         return None
     try:
         tree = renderer.parse(source)

@@ -5,8 +5,8 @@ prints with `{{ ... }}` is literal text: the renderer wraps it in a literal run
 (see `bot.domain.mentions`), so a display name, a poll option or a reason can
 never become bold, a link, a quote or a mention on any platform. Markup lives in
 the template's own text. The exceptions are values the core made itself: a
-`Mention` or a `ChannelMention` becomes an explicit reference of the resulting
-`Post`, and a rendered `Post` passed as a variable keeps its markup.
+`Mention`, a `ChannelMention` or a `Link` becomes an explicit reference of the
+resulting `Post`, and a rendered `Post` passed as a variable keeps its markup.
 
 Every marker the renderer writes while a template runs carries a per-render
 random nonce, and every string variable loses its marker characters first, so
@@ -30,10 +30,21 @@ from babel import Locale, UnknownLocaleError
 from jinja2 import StrictUndefined, Template, UndefinedError, nodes, pass_context
 from jinja2.runtime import Context
 
-from bot.domain import ChannelMention, Mention, Post, channel_marker, mention_marker, strip_markers
+from bot.domain import (
+    ChannelMention,
+    Link,
+    Mention,
+    Post,
+    channel_marker,
+    link_marker,
+    mention_marker,
+    strip_markers,
+)
 from bot.domain.mentions import (
     CHANNEL_CLOSE,
     CHANNEL_OPEN,
+    LINK_CLOSE,
+    LINK_OPEN,
     LITERAL_CLOSE,
     LITERAL_OPEN,
     MENTION_CLOSE,
@@ -67,13 +78,18 @@ PLURAL_CATEGORIES = ("zero", "one", "two", "few", "many", "other")
 REGISTRY = "__terreau_mentions__"
 _REF_OPEN = "\ue002"
 _REF_CLOSE = "\ue003"
-_PARTIAL_MARKER = re.compile(f"[{MENTION_OPEN}{CHANNEL_OPEN}]\\d*$")
+_PARTIAL_MARKER = re.compile(f"[{MENTION_OPEN}{CHANNEL_OPEN}{LINK_OPEN}]\\d*$")
 _WHITESPACE = re.compile(r"\s")
 _POST_MARKERS = re.compile(
     f"{MENTION_OPEN}(?P<mention>\\d+){MENTION_CLOSE}"
     f"|{CHANNEL_OPEN}(?P<channel>\\d+){CHANNEL_CLOSE}"
+    f"|{LINK_OPEN}(?P<link>\\d+){LINK_CLOSE}"
     f"|(?P<open>{LITERAL_OPEN})|(?P<close>{LITERAL_CLOSE})"
 )
+
+
+Reference = Mention | ChannelMention | Link
+"""A value the core made that a post refers to explicitly, never shown as a literal run."""
 
 
 class _Fragment(str):
@@ -96,9 +112,9 @@ class _Registry:
             f"{_REF_OPEN}{nonce}:(?P<ref>\\d+){_REF_CLOSE}"
             f"|(?P<open>{LITERAL_OPEN}{nonce}:)|(?P<close>{LITERAL_CLOSE})"
         )
-        self.given: list[Mention | ChannelMention] = []
+        self.given: list[Reference] = []
 
-    def token(self, reference: Mention | ChannelMention) -> str:
+    def token(self, reference: Reference) -> str:
         self.given.append(reference)
         return f"{self._prefix}{len(self.given) - 1}{_REF_CLOSE}"
 
@@ -131,6 +147,10 @@ class _Registry:
                 index = int(match.group("channel"))
                 if index < len(post.channels):
                     parts.append(self.token(post.channels[index]))
+            elif match.group("link") is not None:
+                index = int(match.group("link"))
+                if index < len(post.links):
+                    parts.append(self.token(post.links[index]))
             elif match.group("open") is not None:
                 parts.append(self.literal_open)
             else:
@@ -143,7 +163,7 @@ class _Registry:
 def _prepare(value: object, registry: _Registry) -> object:
     if isinstance(value, str):
         return strip_markers(value)
-    if isinstance(value, Mention | ChannelMention):
+    if isinstance(value, Reference):
         return registry.token(value)
     if isinstance(value, Post):
         return registry.fragment(value)
@@ -166,12 +186,14 @@ def _finalize(context: Context, value: object) -> object:
         # A date format: plain words, no post around them.
         if isinstance(value, Mention):
             return f"@{strip_markers(value.display_name)}"
+        if isinstance(value, Link):
+            return value.shown
         if isinstance(value, list | tuple):
             return ", ".join(str(_finalize(context, item)) for item in value)
         return value
     if isinstance(value, _Fragment):
         return value
-    if isinstance(value, Mention | ChannelMention):
+    if isinstance(value, Reference):
         return registry.token(value)
     if isinstance(value, Post):
         return registry.fragment(value)
@@ -288,7 +310,8 @@ class Renderer:
         parts: list[str] = []
         mentions: list[Mention] = []
         channels: list[ChannelMention] = []
-        index: dict[Mention | ChannelMention, int] = {}
+        links: list[Link] = []
+        index: dict[Reference, int] = {}
         depth = 0
         position = 0
         for match in registry.pattern.finditer(raw):
@@ -309,6 +332,11 @@ class Renderer:
                         index[reference] = len(mentions)
                         mentions.append(reference)
                     parts.append(mention_marker(index[reference]))
+                elif isinstance(reference, Link):
+                    if reference not in index:
+                        index[reference] = len(links)
+                        links.append(reference)
+                    parts.append(link_marker(index[reference]))
                 else:
                     if reference not in index:
                         index[reference] = len(channels)
@@ -326,13 +354,18 @@ class Renderer:
             )
             text = cap(text, self.max_length)
         # References are numbered by first appearance, so a cut keeps a prefix of them.
-        shown = list(Post(text=text, mentions=tuple(mentions), channels=tuple(channels)).segments())
+        whole = Post(
+            text=text, mentions=tuple(mentions), channels=tuple(channels), links=tuple(links)
+        )
+        shown = list(whole.segments())
         kept_mentions = len({part for part in shown if isinstance(part, Mention)})
         kept_channels = len({part for part in shown if isinstance(part, ChannelMention)})
+        kept_links = len({part for part in shown if isinstance(part, Link)})
         return Post(
             text=text,
             mentions=tuple(mentions[:kept_mentions]),
             channels=tuple(channels[:kept_channels]),
+            links=tuple(links[:kept_links]),
         )
 
     def format_datetime(

@@ -2,7 +2,8 @@
 
 Uniqueness is the database's: one round per (community, scheduled time), one group
 per (round, number), one seat per (group, member). Marking a round's check-in sent
-is a compare-and-set, so two processes never both send it.
+is a compare-and-set, so two processes never both send it; so is claiming the
+opening of a group's space (a lease), so two processes never both open it.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ __all__ = [
     "AvoidRow",
     "CafeGroup",
     "CafeRound",
+    "CafeSpace",
     "Cafes",
     "GroupRow",
     "NewGroup",
@@ -79,6 +81,8 @@ class ParticipantRow(Base):
     """Check-ins in a row the member left unanswered."""
     stay_asked_at: Mapped[datetime | None]
     """When Terreau asked the member whether to stay; they are not paired until they answer."""
+    stay_ask_due: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """The question whether to stay is decided but not sent yet (it waits out quiet hours)."""
     updated_at: Mapped[datetime]
 
 
@@ -126,6 +130,13 @@ class GroupRow(Base):
     """Recorded before its space opened: the intro is queued with the space."""
     space_channel_id: Mapped[str | None]
     space_thread_id: Mapped[str | None]
+    space_claimed_by: Mapped[str | None]
+    """The process opening the group's space: it alone calls the platform until the lease ends."""
+    space_claimed_until: Mapped[datetime | None]
+    space_claims: Mapped[int] = mapped_column(default=0, server_default="0")
+    """How many times a process set out to open the space (more than one: one may be unused)."""
+    archived_at: Mapped[datetime | None]
+    """When the group's space was archived (read-only, kept) after the round."""
 
 
 class SeatRow(Base):
@@ -183,6 +194,15 @@ class CafeGroup:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class CafeSpace:
+    """A group's private space, as archiving reads it."""
+
+    group_id: int
+    channel_id: str
+    thread_id: str | None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class NewGroup:
     """A group to record: its number in the round, members, starter and shared interest."""
 
@@ -234,7 +254,13 @@ class Cafes(Repository):
         found = await self.participant(community_id, member_id)
         if found is not None and found.active and found.stay_asked_at is None:
             return False
-        values = {"active": True, "unanswered": 0, "stay_asked_at": None, "updated_at": now}
+        values = {
+            "active": True,
+            "unanswered": 0,
+            "stay_asked_at": None,
+            "stay_ask_due": False,
+            "updated_at": now,
+        }
         stmt = (
             self._insert(ParticipantRow.__table__)
             .values(
@@ -254,7 +280,9 @@ class Cafes(Repository):
         stmt = (
             update(ParticipantRow)
             .where(_par.community_id == community_id, _par.member_id == member_id, _par.active)
-            .values(active=False, stay_asked_at=None, updated_at=self._clock.now())
+            .values(
+                active=False, stay_asked_at=None, stay_ask_due=False, updated_at=self._clock.now()
+            )
         )
         return bool((await self._connection.execute(stmt)).rowcount)
 
@@ -302,7 +330,8 @@ class Cafes(Repository):
         """Count the unanswered check-ins of rounds not yet tallied; return who reached `limit`.
 
         Those members are marked as asked whether to stay (and left out of rounds
-        until they answer); each is returned once.
+        until they answer), the question due (`take_stay_questions` hands it out);
+        each is returned once.
         """
         # Compare-and-set: of two processes tallying at once, each round counts once.
         claimed = await self._connection.execute(
@@ -345,9 +374,22 @@ class Cafes(Repository):
             await self._connection.execute(
                 update(ParticipantRow)
                 .where(_par.community_id == community_id, _par.member_id.in_(asked))
-                .values(stay_asked_at=now)
+                .values(stay_asked_at=now, stay_ask_due=True)
             )
         return asked
+
+    async def take_stay_questions(self, community_id: int) -> list[str]:
+        """Return the members whose question whether to stay is due, marking it sent.
+
+        Compare-and-set: of two processes taking at once, each member goes to one.
+        """
+        stmt = (
+            update(ParticipantRow)
+            .where(_par.community_id == community_id, _par.stay_ask_due.is_(True), _par.active)
+            .values(stay_ask_due=False)
+            .returning(_par.member_id)
+        )
+        return sorted((await self._connection.execute(stmt)).scalars())
 
     # -- exclusions
 
@@ -584,6 +626,44 @@ class Cafes(Repository):
             )
         return groups
 
+    async def claim_space(self, group_id: int, owner: str, until: datetime) -> int | None:
+        """Claim the opening of a waiting group's space for `owner` until `until`.
+
+        Return how many times its opening was claimed, this one included (more than
+        one: an earlier opener may have left a space unrecorded); None when the group
+        is introduced already or another owner's claim still runs.
+        """
+        now = self._clock.now()
+        stmt = (
+            update(GroupRow)
+            .where(
+                _grp.id == group_id,
+                _grp.intro_pending.is_(True),
+                or_(_grp.space_claimed_until.is_(None), _grp.space_claimed_until <= now),
+            )
+            .values(
+                space_claimed_by=owner,
+                space_claimed_until=require_aware(until, "until"),
+                space_claims=_grp.space_claims + 1,
+            )
+            .returning(_grp.space_claims)
+        )
+        found = (await self._connection.execute(stmt)).scalar_one_or_none()
+        return None if found is None else int(found)
+
+    async def release_space(self, group_id: int, owner: str, *, opened: bool) -> None:
+        """End `owner`'s claim on a group's space; `opened` False: no space was made."""
+        values: dict[str, Any] = {"space_claimed_until": None}
+        if not opened:
+            values["space_claims"] = _grp.space_claims - 1
+        await self._connection.execute(
+            update(GroupRow)
+            .where(
+                _grp.id == group_id, _grp.space_claimed_by == owner, _grp.intro_pending.is_(True)
+            )
+            .values(**values)
+        )
+
     async def introduce(
         self, group_id: int, *, space_channel_id: str | None, space_thread_id: str | None
     ) -> bool:
@@ -595,7 +675,40 @@ class Cafes(Repository):
                 intro_pending=False,
                 space_channel_id=space_channel_id,
                 space_thread_id=space_thread_id,
+                space_claimed_until=None,
             )
+        )
+        return bool((await self._connection.execute(stmt)).rowcount)
+
+    async def spaces_to_archive(
+        self, community_id: int, checked_in_before: datetime, *, limit: int = 500
+    ) -> list[CafeSpace]:
+        """Return open spaces of groups whose check-in was sent before `checked_in_before`."""
+        stmt = (
+            select(_grp.id, _grp.space_channel_id, _grp.space_thread_id)
+            .join(RoundRow, _rnd.id == _grp.round_id)
+            .where(
+                _grp.community_id == community_id,
+                _grp.space_channel_id.is_not(None),
+                _grp.archived_at.is_(None),
+                _rnd.checkin_sent_at <= require_aware(checked_in_before, "checked_in_before"),
+            )
+            .order_by(_grp.id)
+            .limit(limit)
+        )
+        return [
+            CafeSpace(
+                group_id=row.id, channel_id=row.space_channel_id, thread_id=row.space_thread_id
+            )
+            for row in await self._connection.execute(stmt)
+        ]
+
+    async def mark_archived(self, group_id: int) -> bool:
+        """Record that a group's space was archived; False if it was recorded already."""
+        stmt = (
+            update(GroupRow)
+            .where(_grp.id == group_id, _grp.archived_at.is_(None))
+            .values(archived_at=self._clock.now())
         )
         return bool((await self._connection.execute(stmt)).rowcount)
 

@@ -8,7 +8,7 @@ import pytest
 
 from bot.features.cafe import cafe_stats
 from bot.storage import Database, InteractionWriter
-from bot.storage.cafe import Cafes, pseudonym
+from bot.storage.cafe import Cafes, CafeSpace, NewGroup, pseudonym
 from tests.contract.conftest import T0, at, clock_of, message_row
 
 pytestmark = [pytest.mark.cafe, pytest.mark.storage]
@@ -146,6 +146,10 @@ async def test_answers_reset_the_silence_and_three_silent_rounds_ask_to_stay(
         bob = await cafes.participant(community_id, "bob")
         assert ann is not None and ann.unanswered == 3 and ann.stay_asked_at is not None
         assert bob is not None and bob.unanswered == 2 and bob.stay_asked_at is None
+    # The question is handed out once, whenever it may be sent (after quiet hours).
+    async with database.transaction() as uow:
+        assert await uow.repository(Cafes).take_stay_questions(community_id) == ["ann"]
+        assert await uow.repository(Cafes).take_stay_questions(community_id) == []
     # Asked to stay: not paired until they answer; joining again answers.
     await seen(database, community_id, "ann", "bob")
     async with database.transaction() as uow:
@@ -253,3 +257,71 @@ async def test_stats_count_meetings_repeats_and_new_connections(
     assert stats.repeats == 1
     # ann-bob (first round) connected; cat-dan did not; ann-bob again had talked before.
     assert (stats.strangers, stats.connected) == (2, 1)
+
+
+async def test_spaces_are_archived_after_the_checkin_and_recorded_once(
+    database: Database, community_id: int
+) -> None:
+    clock = clock_of(database)
+    async with database.transaction() as uow:
+        cafes = uow.repository(Cafes)
+        round_id = await cafes.start_round(community_id, T0, seed=1, checkin_due=at(60))
+        assert round_id is not None
+        in_space, in_channel = await cafes.add_groups(
+            community_id,
+            round_id,
+            [
+                NewGroup(number=1, members=("ann", "bob")),
+                NewGroup(number=2, members=("cat", "dan")),
+            ],
+            contacts=(),
+            pending=True,
+        )
+        assert await cafes.introduce(in_space, space_channel_id="c1", space_thread_id="t1")
+        assert await cafes.introduce(in_channel, space_channel_id=None, space_thread_id=None)
+        # No check-in sent yet: nothing to archive.
+        assert await cafes.spaces_to_archive(community_id, at(10_000)) == []
+    await clock.set(at(60))
+    async with database.transaction() as uow:
+        assert await uow.repository(Cafes).mark_checkin_sent(round_id)
+    async with database.transaction() as uow:
+        cafes = uow.repository(Cafes)
+        assert await cafes.spaces_to_archive(community_id, at(59)) == []
+        assert await cafes.spaces_to_archive(community_id, at(60)) == [
+            CafeSpace(group_id=in_space, channel_id="c1", thread_id="t1")
+        ]
+        assert await cafes.mark_archived(in_space)
+        assert not await cafes.mark_archived(in_space)
+        assert await cafes.spaces_to_archive(community_id, at(10_000)) == []
+
+
+async def test_a_groups_space_is_claimed_by_one_owner_until_its_lease_lapses(
+    database: Database, community_id: int
+) -> None:
+    clock = clock_of(database)
+    async with database.transaction() as uow:
+        cafes = uow.repository(Cafes)
+        round_id = await cafes.start_round(community_id, T0, seed=1, checkin_due=at(60))
+        assert round_id is not None
+        [group_id] = await cafes.add_groups(
+            community_id,
+            round_id,
+            [NewGroup(number=1, members=("ann", "bob"))],
+            contacts=(),
+            pending=True,
+        )
+    async with database.transaction() as uow:
+        cafes = uow.repository(Cafes)
+        assert await cafes.claim_space(group_id, "a", at(5)) == 1
+        assert await cafes.claim_space(group_id, "b", at(5)) is None  # a's lease runs
+        await cafes.release_space(group_id, "b", opened=False)  # not b's to release
+        assert await cafes.claim_space(group_id, "b", at(5)) is None
+        await cafes.release_space(group_id, "a", opened=False)  # a's call failed: no space
+        assert await cafes.claim_space(group_id, "b", at(5)) == 1
+    await clock.set(at(5))
+    async with database.transaction() as uow:
+        cafes = uow.repository(Cafes)
+        # b died: its lease lapsed; the next claim counts b's attempt.
+        assert await cafes.claim_space(group_id, "a", at(10)) == 2
+        assert await cafes.introduce(group_id, space_channel_id="c1", space_thread_id=None)
+        assert await cafes.claim_space(group_id, "b", at(20)) is None  # introduced

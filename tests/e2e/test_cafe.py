@@ -42,6 +42,7 @@ class _Unsent:
 
     def __init__(self, delivery: Any) -> None:
         self._delivery = delivery
+        self.owner = delivery.owner
 
     async def enqueue(self, *args: Any, **kwargs: Any) -> int:
         return int(await self._delivery.enqueue(*args, **kwargs))
@@ -161,6 +162,18 @@ async def test_each_group_meets_in_a_private_space_opened_once_across_restarts(
     ]
     assert {item.where.channel_id for item in checkins} == spaces
 
+    # A week after the check-in (`archive_days`), the hourly tick archives every space, once.
+    await terreau.clock.set(ROUND + timedelta(days=11) - timedelta(hours=1))
+    await rounds(again).send_checkins(KEY, ROUND + timedelta(days=11) - timedelta(hours=1))
+    assert terreau.platform.archive_calls == []
+    await terreau.clock.set(ROUND + timedelta(days=11))
+    await rounds(again).send_checkins(KEY, ROUND + timedelta(days=11))
+    assert sorted(terreau.platform.archive_calls) == sorted(spaces)
+    await terreau.stop()
+    restarted = await terreau.start()  # a new platform connection, which archives nothing
+    await rounds(restarted).send_checkins(KEY, ROUND + timedelta(days=11, hours=1))
+    assert terreau.platform.archive_calls == []
+
 
 async def test_two_introducers_at_once_open_one_space_per_waiting_group(
     terreau: Terreau,
@@ -233,6 +246,58 @@ async def test_checkins_answers_stats_and_a_member_asked_whether_to_stay(
     await terreau.command(BEN, "cafe", "stats")
     key, shown = terreau.prompts.said(terreau.answers(BEN)[-1], "rounds", "groups", "met")
     assert (key, shown) == ("cafe.stats.body", {"rounds": 3, "groups": 3, "met": 3})
+
+
+async def test_a_round_at_night_waits_for_the_end_of_quiet_hours_to_speak(
+    terreau: Terreau,
+) -> None:
+    app = await terreau.start()
+    await joined(terreau, ANN, BEN, CAT, DAN)
+    cafe = rounds(app, CAFE.model_copy(update={"no_repeat_rounds": 0, "unanswered_rounds": 1}))
+    await terreau.clock.set(ROUND)
+    await cafe.run_scheduled(KEY, ROUND)
+    await terreau.clock.set(ROUND + timedelta(days=4))
+    await cafe.send_checkins(KEY, ROUND + timedelta(days=4))
+    for checkin in sent(terreau, "cafe.checkin.ask"):
+        for mention in checkin.mentions:
+            if mention.member_id != "ann":  # Ann leaves hers unanswered
+                await terreau.choose(
+                    Member(id=mention.member_id, display_name="x"), checkin.choices[0].id
+                )
+    terreau.platform.sent.clear()
+
+    # Monday 22:30 in Paris, inside the default quiet hours (22:00-08:00).
+    night = ROUND + timedelta(weeks=1, hours=12, minutes=30)
+    await terreau.clock.set(night)
+    await cafe.run_scheduled(KEY, night)
+    await terreau.clock.set(night + timedelta(minutes=30))
+    await cafe.send_checkins(KEY, night + timedelta(minutes=30))
+    # The round is planned (Ann, silent, is left out) but nobody hears of it at night.
+    async with app.database.read() as uow:
+        groups = await uow.repository(Cafes).groups(app.community_id(KEY), pending=True)
+    assert [sorted(group.members) for group in groups] == [["ben", "cat", "dan"]]
+    assert terreau.platform.sent == []
+
+    # The first tick after 08:00 in Paris opens the space, introduces, asks Ann.
+    morning = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
+    await terreau.clock.set(morning)
+    await cafe.send_checkins(KEY, morning)
+    [intro] = sent(terreau, "cafe.intro")
+    assert sorted(m.member_id for m in intro.mentions) == ["ben", "cat", "dan"]
+    assert len(spaces_opened(terreau)) == 1
+    [ask] = [item for item in terreau.platform.sent if item.kind == "direct"]
+    assert (ask.member_id, terreau.said(ask.post)) == ("ann", "cafe.stay.ask")
+
+    # Its check-in falls due at night four days later: it waits for the morning too.
+    terreau.platform.sent.clear()
+    await terreau.clock.set(night + timedelta(days=4))
+    await cafe.send_checkins(KEY, night + timedelta(days=4))
+    assert sent(terreau, "cafe.checkin.ask") == []
+    await terreau.clock.set(morning + timedelta(days=4))
+    await cafe.send_checkins(KEY, morning + timedelta(days=4))
+    await cafe.send_checkins(KEY, morning + timedelta(days=4, hours=1))
+    assert len(sent(terreau, "cafe.checkin.ask")) == 1
+    assert [item for item in terreau.platform.sent if item.kind == "direct"] == []
 
 
 async def test_commands_exclusions_and_the_members_data(terreau: Terreau) -> None:

@@ -8,9 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain import Block, ChannelMention, Mention, Post, Span
+from bot.domain import (
+    Block,
+    ChannelMention,
+    Link,
+    Mention,
+    Post,
+    Span,
+    post_from_dict,
+    post_to_dict,
+)
 from bot.domain.markup import pack, plain
-from bot.domain.mentions import LITERAL_CLOSE, MENTION_OPEN
+from bot.domain.mentions import LINK_CLOSE, LINK_OPEN, LITERAL_CLOSE, MENTION_OPEN
 from bot.prompts import Catalog, Prompts
 
 pytestmark = pytest.mark.core
@@ -103,6 +112,50 @@ def test_a_link_is_a_link_only_when_the_template_wrote_its_address(tmp_path: Pat
     ]
 
 
+def test_a_link_the_core_built_is_live_and_member_text_beside_it_stays_text(
+    tmp_path: Path,
+) -> None:
+    cat = catalog(tmp_path, 'invite = "Your link: {{ link }} from {{ who }}. {{ label }}"')
+    invite = Link(url="https://discord.gg/abc123")
+
+    post = cat.post("a.invite", link=invite, who=HOSTILE, label=Link(url=invite.url, label=HOSTILE))
+
+    assert post.links == (invite, Link(url=invite.url, label=HOSTILE))
+    assert spans(post) == [
+        Span(text="Your link: "),
+        Span(text=invite.url, link=invite.url),
+        Span(text=f" from {HOSTILE}. "),
+        Span(text=HOSTILE, link=invite.url),
+    ]
+    assert post_from_dict(post_to_dict(post)) == post
+
+
+def test_member_text_cannot_forge_a_link_marker(tmp_path: Path) -> None:
+    cat = catalog(tmp_path, 'said = "{{ said }}"')
+    forged = f"{LINK_OPEN}0{LINK_CLOSE} https://evil.example"
+
+    post = cat.post("a.said", said=forged, unused=Link(url="https://discord.gg/abc"))
+
+    assert post.links == ()
+    assert spans(post) == [Span(text="0 https://evil.example")]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "https://x.example/a b",
+        "https://x.example/<x>",
+        "ftp://x",
+        "",
+        "https://x\ue000",
+    ],
+)
+def test_a_link_is_only_a_plain_web_address(url: str) -> None:
+    with pytest.raises(ValueError, match="not a plain"):
+        Link(url=url)
+
+
 def test_headings_lists_and_html_are_not_syntax(tmp_path: Path) -> None:
     cat = catalog(tmp_path, 'raw = "# one\\n1. two\\n- three\\n<b>four</b> <https://x>"')
 
@@ -148,3 +201,30 @@ def test_pack_breaks_a_long_paragraph_between_lines_then_words_and_loses_nothing
         span.text for message in messages for b in message for line in b.lines for span in line
     )
     assert shown == ("word " * 10) * 6 + "x" * 250
+
+
+def test_a_post_followed_by_another_keeps_what_each_names(tmp_path: Path) -> None:
+    cat = catalog(
+        tmp_path,
+        """
+        first = "{{ who }} in {{ where }}: {{ link }}"
+        second = "Hosted by {{ host }}, see {{ link }} and {{ where }}"
+        """,
+    )
+    general = ChannelMention(channel_id="C1", name="general")
+    first = cat.post("a.first", who=ALICE, where=general, link=Link(url="https://a.example"))
+    bob = Mention(member_id="U2", display_name="Bob")
+    rust = ChannelMention(channel_id="C2", name="rust")
+    second = cat.post("a.second", host=bob, link=Link(url="https://b.example"), where=rust)
+
+    both = first.followed_by(second)
+
+    named = [s for s in both.segments() if not isinstance(s, str)]
+    assert named == [
+        ALICE,
+        general,
+        Link(url="https://a.example"),
+        bob,
+        Link(url="https://b.example"),
+        rust,
+    ]

@@ -33,6 +33,8 @@ class CafeConfig(ConfigModel):
     """Prefer pairing members who declared a shared interest (`/terreau me interests`)."""
     checkin_days: StrictInt = Field(default=4, ge=1)
     """When, after a round, the groups are asked whether they met."""
+    archive_days: StrictInt = Field(default=7, ge=0)
+    """Days after the check-in when each group's private space is archived (0: kept open)."""
     unanswered_rounds: StrictInt = Field(default=3, ge=1)
     """Check-ins left unanswered in a row before a member is asked whether to stay."""
     max_snooze_days: StrictInt = Field(default=90, ge=1)

@@ -6,12 +6,33 @@ run in the ledger: after a crash or a restart the run is not claimed again.
 Each group then gets a private space in the café channel (a platform call,
 outside any transaction), and the space is recorded with the group's intro in
 the outbox by compare-and-set on that mark, so the outbox sends each intro once.
-A group still waiting (the process died before its space was recorded) is
-opened at the next tick; a crash between the platform's answer and its
-recording can leave one unused space behind, never a group without an intro.
+
+Two processes on one database never both open a group's space: before the
+platform call, the opener claims it in the database (`claim_space`: its lease
+owner and an expiry `SPACE_LEASE` ahead, by compare-and-set), and a group
+claimed by a live lease is left alone. A failed call releases the claim at once;
+a group still waiting because its opener died before the platform's answer was
+recorded is claimed again once the lease lapses, at the next tick. The claim
+count then says an earlier attempt ran (or failed without saying whether it
+made the space), so the log names the space's title: one may have been left
+open but unused (one at most per crash, never a group without its intro, never
+two intros). Platforms give no way to find a space by what Terreau asked for,
+so such a space is not adopted.
+
 Where the platform cannot open spaces the group is introduced in the café
 channel. Check-ins go to the group's space, or the café channel, the round's
 `checkin_sent_at` set by compare-and-set in the transaction that queues them.
+
+Spaces are archived (`archive_space`: kept readable, never deleted)
+`archive_days` after their round's check-in, by the hourly tick; `archived_at` is
+recorded after the platform's answer, so a crash in between archives again at the
+next tick, which platforms take as no error.
+
+Quiet hours (the community's, `[communities.icebreaker] quiet_hours`) defer rather
+than skip: a round due at night is planned at its time, so its members keep their
+turn, but its spaces, introductions, check-ins and questions whether to stay wait
+for the first hourly tick after the quiet hours end. Skipping would cost a member a
+whole round for a schedule they did not choose; a message at 8:00 costs nothing.
 """
 
 from __future__ import annotations
@@ -29,8 +50,9 @@ from bot.config import CommunityConfig
 from bot.domain import ChannelRef, Choice, Mention, Post
 from bot.features.cafe._config import CafeConfig
 from bot.features.cafe._pairing import Group, Pool, plan_round
+from bot.features.icebreaker import IcebreakerConfig, in_quiet_hours
 from bot.features.privacy import PrivacyConfig
-from bot.ports import Forbidden, PlatformError, Unsupported
+from bot.ports import Forbidden, NotFound, PlatformError, RateLimited, Unsupported
 from bot.storage import UnitOfWork
 from bot.storage.cafe import CafeGroup, Cafes, NewGroup
 
@@ -42,6 +64,8 @@ log = logging.getLogger(__name__)
 
 POOL = "cafe"
 """The pool of conversation starters (`prompts/<lang>/cafe.toml`)."""
+SPACE_LEASE = timedelta(minutes=5)
+"""How long a process may take to open a group's space before another may try."""
 ANSWER_CHOICES = ("met", "not_yet", "skip")
 STAY_CHOICES = ("yes", "no")
 
@@ -137,10 +161,8 @@ class Rounds:
         job = job_id(community_key)
         community_id = self._app.community_id(community_key)
         async with self._app.store.transaction() as uow:
-            asked = await uow.repository(Cafes).tally_unanswered(
-                community_id, config.unanswered_rounds
-            )
-        await self._ask_to_stay(community, asked)
+            await uow.repository(Cafes).tally_unanswered(community_id, config.unanswered_rounds)
+        await self._ask_to_stay(community)
         seed = seed_of(community_key, scheduled_for)
         async with self._app.store.read(fresh=True) as uow:
             groups, _names, contacts = await self.plan(uow, community, seed)
@@ -154,7 +176,16 @@ class Rounds:
             await self._record(uow, community, scheduled_for, seed, groups, contacts)
             await uow.ledger.finish(job, scheduled_for, "done", f"{len(groups)} groups")
         log.info("café round in %s: %d groups", community_key, len(groups))
+        if self.quiet(community):
+            log.info(
+                "café round in %s: introductions wait for the end of quiet hours", community_key
+            )
         await self.introduce_pending(community_key)
+
+    def quiet(self, community: CommunityConfig) -> bool:
+        """Tell whether the community is in its quiet hours now (nobody is tagged or messaged)."""
+        window = community.section(IcebreakerConfig).quiet_window()
+        return in_quiet_hours(self._app.clock.now(), community.timezone, window)
 
     async def _record(
         self,
@@ -193,7 +224,12 @@ class Rounds:
         await cafes.add_groups(community_id, round_id, chosen, contacts=contacts, pending=True)
 
     async def introduce_pending(self, community_key: str) -> None:
-        """Open a space for each group waiting for its intro, and queue the intro there."""
+        """Open a space for each group waiting for its intro, and queue the intro there.
+
+        Nothing happens in quiet hours: the groups wait, recorded, for the next tick.
+        """
+        if self.quiet(self._app.communities[community_key]):
+            return
         async with self._introducing.setdefault(community_key, asyncio.Lock()):
             await self._introduce_pending(community_key)
 
@@ -227,24 +263,41 @@ class Rounds:
         catalog = self._app.catalog(community_key)
         parent = self._app.channel(community_key, config.channel)
         members = [m for m in group.members if not m.startswith("erased:")]
+        owner = self._app.delivery.owner
+        title = catalog.text(
+            "cafe.space_title", day=scheduled_for, timezone=community.timezone, number=group.number
+        )
+        async with self._app.store.transaction() as uow:
+            claims = await uow.repository(Cafes).claim_space(
+                group.id, owner, self._app.clock.now() + SPACE_LEASE
+            )
+        if claims is None:
+            return  # introduced meanwhile, or another process is opening its space
+        if claims > 1:
+            log.warning(
+                "café in %s: group %d: an earlier attempt to open its space did not finish; "
+                "a space titled %r may have been left unused (delete it if so)",
+                community_key,
+                group.id,
+                title,
+            )
         space: ChannelRef | None
         try:
             space = await self._app.platform(community_key).open_space(
-                parent,
-                catalog.text(
-                    "cafe.space_title",
-                    day=scheduled_for,
-                    timezone=community.timezone,
-                    number=group.number,
-                ),
-                members,
-                private=True,
+                parent, title, members, private=True
             )
         except (Unsupported, Forbidden) as error:
             log.info(
                 "café in %s: group %d meets in the café channel: %s", community_key, group.id, error
             )
             space = None
+        except PlatformError as error:
+            # Tried again at the next tick; a refusal to slow down surely made no space.
+            async with self._app.store.transaction() as uow:
+                await uow.repository(Cafes).release_space(
+                    group.id, owner, opened=not isinstance(error, RateLimited)
+                )
+            raise
         async with self._app.store.transaction() as uow:
             if not await uow.repository(Cafes).introduce(
                 group.id,
@@ -272,12 +325,20 @@ class Rounds:
         await self._app.delivery.deliver(outbox_id)
 
     async def send_checkins(self, community_key: str, _scheduled_for: datetime) -> None:
-        """Ask the groups of every round whose check-in is due whether they met."""
+        """Ask the groups of every round whose check-in is due whether they met.
+
+        In quiet hours nothing is sent; what fell due waits for the next tick after.
+        Spaces due for archiving are archived first (that tells nobody anything).
+        """
         community = self._app.communities[community_key]
+        await self.archive_spaces(community_key)
+        if self.quiet(community):
+            return
         config = self._config_of(community)
         community_id = self._app.community_id(community_key)
         catalog = self._app.catalog(community_key)
         where = self._app.channel(community_key, config.channel)
+        await self._ask_to_stay(community)
         await self.introduce_pending(community_key)
         async with self._app.store.read() as uow:
             due = await uow.repository(Cafes).due_checkins(community_id, self._app.clock.now())
@@ -308,6 +369,46 @@ class Rounds:
         if sent:
             log.info("café in %s: %d check-ins sent", community_key, sent)
 
+    async def archive_spaces(self, community_key: str) -> None:
+        """Archive the spaces of groups whose check-in was `archive_days` ago."""
+        community = self._app.communities[community_key]
+        days = self._config_of(community).archive_days
+        if days == 0:
+            return
+        community_id = self._app.community_id(community_key)
+        before = self._app.clock.now() - timedelta(days=days)
+        async with self._app.store.read() as uow:
+            spaces = await uow.repository(Cafes).spaces_to_archive(community_id, before)
+        platform = self._app.platform(community_key)
+        archived = 0
+        for space in spaces:
+            where = ChannelRef(
+                community=community_key, channel_id=space.channel_id, thread_id=space.thread_id
+            )
+            try:
+                await platform.archive_space(where)
+            except NotFound:
+                log.info("café in %s: group %d's space is gone", community_key, space.group_id)
+            except (Forbidden, Unsupported) as error:
+                log.warning(
+                    "café in %s: group %d's space stays open: %s",
+                    community_key,
+                    space.group_id,
+                    error,
+                )
+            except PlatformError as error:
+                log.warning(
+                    "café in %s: archiving group %d's space: %s; trying again later",
+                    community_key,
+                    space.group_id,
+                    error,
+                )
+                continue
+            async with self._app.store.transaction() as uow:
+                archived += await uow.repository(Cafes).mark_archived(space.group_id)
+        if archived:
+            log.info("café in %s: %d spaces archived", community_key, archived)
+
     async def purge(self, community_key: str, _scheduled_for: datetime) -> None:
         """Delete café rounds older than the community's retention."""
         community = self._app.communities[community_key]
@@ -319,14 +420,17 @@ class Rounds:
         if gone:
             log.info("café in %s: %d seats past retention deleted", community_key, gone)
 
-    async def _ask_to_stay(self, community: CommunityConfig, members: Sequence[str]) -> None:
-        """Ask privately, once, the members who left their check-ins unanswered."""
-        if not members:
+    async def _ask_to_stay(self, community: CommunityConfig) -> None:
+        """Ask privately, once, the members who left their check-ins unanswered (not at night)."""
+        if self.quiet(community):
             return
         catalog = self._app.catalog(community.key)
         config = self._config_of(community)
         community_id = self._app.community_id(community.key)
-        async with self._app.store.read() as uow:
+        async with self._app.store.transaction() as uow:
+            members = await uow.repository(Cafes).take_stay_questions(community_id)
+            if not members:
+                return
             closed = await uow.optouts.members(community_id, "dm")
         post = dataclasses.replace(
             catalog.post("cafe.stay.ask", rounds=config.unanswered_rounds),

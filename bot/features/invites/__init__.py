@@ -58,9 +58,14 @@ def check(_settings: Settings, _now: datetime) -> CommunityLines:
                 "link whose use count rose, which Discord shows only with Manage Server "
                 "(terreau doctor checks it)"
             ]
+        asked = (
+            "are asked privately who brought them (a member picker on Slack), and "
+            if rules.ask_newcomers
+            else ""
+        )
         return [
-            f"invites: no invitation links on {community.platform}; newcomers say who brought "
-            f"them with /terreau invite from @member, within {rules.claim_days} days"
+            f"invites: no invitation links on {community.platform}; newcomers {asked}say who "
+            f"brought them with /terreau invite from @member, within {rules.claim_days} days"
         ]
 
     return lines

@@ -17,3 +17,5 @@ class InvitesConfig(ConfigModel):
     """How long after joining a newcomer can still say who brought them."""
     offer_welcome: StrictBool = True
     """Send the co-opter a direct message offering to welcome their newcomer."""
+    ask_newcomers: StrictBool = True
+    """Where links cannot tell (Slack), ask each newcomer privately who brought them."""

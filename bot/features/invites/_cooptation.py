@@ -5,18 +5,21 @@ links whose use counts went up since last seen name the co-opter (exactly one mu
 have, or the join stays unattributed: two joins at once cannot be told apart). The
 counts are kept in the database and taken by compare-and-set, so a restart or a
 second process attributes each rise once. Where bots cannot make links (Slack, the
-console), the newcomer says who brought them with `/terreau invite from @member`.
+console), the newcomer says who brought them with `/terreau invite from @member`,
+or by picking the member in the question Terreau sends them when they join (a
+member picker on Slack; the command alone where the platform has no picker).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot import commands
 from bot.config import CommunityConfig
-from bot.domain import ChannelMention, Member, MemberJoined, Mention
+from bot.domain import ChannelMention, Choice, Member, MemberJoined, Mention
 from bot.features.invites._config import InvitesConfig
 from bot.ports import Forbidden, PlatformError, Unsupported
 from bot.storage.invites import Invites
@@ -25,6 +28,9 @@ if TYPE_CHECKING:
     from bot.feature import FeatureContext
 
 log = logging.getLogger(__name__)
+
+PICKER = "invites:from"
+"""The member picker of the question to newcomers: a pick comes back as `invites:from:<id>`."""
 
 
 class Refusal(commands.Refusal):
@@ -61,6 +67,7 @@ class Cooptation:
         try:
             uses = await self._app.platform(community.key).invite_uses(community.key)
         except Unsupported:
+            await self._ask_who_brought(community, event.member)
             return
         except Forbidden as error:
             log.warning(
@@ -91,6 +98,27 @@ class Cooptation:
             ):
                 return
         await self._offer_welcome(community, by, event.member)
+
+    async def _ask_who_brought(self, community: CommunityConfig, newcomer: Member) -> None:
+        """Ask a newcomer privately who brought them, with a member picker where there is one."""
+        rules = community.section(InvitesConfig)
+        if not rules.ask_newcomers:
+            return
+        community_id = self._app.community_id(community.key)
+        async with self._app.store.read() as uow:
+            if await uow.optouts.has(community_id, newcomer.id, "dm"):
+                return
+            if await uow.repository(Invites).cooptation(community_id, newcomer.id) is not None:
+                return
+        catalog = self._app.catalog(community.key)
+        post = dataclasses.replace(
+            catalog.post("invites.who_brought_you", days=rules.claim_days),
+            member_picker=Choice(id=PICKER, label=catalog.text("invites.pick_member")),
+        )
+        try:
+            await self._app.platform(community.key).send_direct(community.key, newcomer.id, post)
+        except PlatformError as error:
+            log.info("%s: could not ask %s who brought them: %s", community.key, newcomer.id, error)
 
     async def declare(self, community: CommunityConfig, newcomer: Member, by: Member) -> None:
         """Record who brought a newcomer, on the newcomer's word."""

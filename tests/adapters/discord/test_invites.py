@@ -39,8 +39,11 @@ async def test_a_join_through_a_members_link_offers_them_to_welcome_the_newcomer
     [(code, invite)] = server.invites.items()
     assert invite["channel"]["id"] == GENERAL
     answer = server.requests_to("POST", "/interactions/")[0].body
-    # Shown as text to copy: a variable is never live markup, a link neither.
-    assert f"discord.gg/{code}" in answer["data"]["content"]
+    # The link Discord made is live (bare, so Discord links it and shows the invite),
+    # unlike any address a member typed, which is escaped.
+    content = answer["data"]["content"]
+    assert f" https://discord.gg/{code}\n" in content
+    assert "\\:" not in content
 
     invite["uses"] += 1
     await server.dispatch("GUILD_MEMBER_ADD", payload("guild_member_add"))

@@ -15,15 +15,39 @@ from bot.config import DiscordSettings
 from bot.domain import (
     ChannelMention,
     Choice,
+    Link,
     Mention,
     Post,
     channel_marker,
+    link_marker,
     literal,
     mention_marker,
 )
 from bot.ports import Forbidden, NotFound, PlatformError, RateLimited, Unavailable, Unsupported
 
 pytestmark = pytest.mark.discord
+
+
+def test_a_link_the_core_built_is_live_and_member_text_is_not() -> None:
+    post = Post(
+        text=(
+            f"{link_marker(0)} {link_marker(1)} {link_marker(2)} "
+            + literal("https://evil.example [x](https://evil.example)")
+        ),
+        links=(
+            Link(url="https://discord.gg/abc123"),
+            Link(url="https://x.example/a_(b).", label="the *guide*"),
+            Link(url="https://x.example/a_(b)."),
+        ),
+    )
+
+    [rendered] = render(post)
+
+    assert rendered.content == (
+        "https://discord.gg/abc123 [the \\*guide\\*](https://x.example/a_(b%29.) "
+        "<https://x.example/a_(b%29.> "
+        "https\\://evil.example \\[x\\](https\\://evil.example)"
+    )
 
 
 def test_only_the_chosen_members_can_be_pinged() -> None:

@@ -6,7 +6,16 @@ import pytest
 
 from adapters.matrix.render import CHOICES_KEY, KEYCAPS, NONCE_KEY, choice_number, edit, render
 from adapters.matrix.translate import command_source, command_text
-from bot.domain import ChannelMention, Choice, Mention, Post, literal, mention_marker
+from bot.domain import (
+    ChannelMention,
+    Choice,
+    Link,
+    Mention,
+    Post,
+    link_marker,
+    literal,
+    mention_marker,
+)
 
 pytestmark = pytest.mark.matrix
 
@@ -21,6 +30,16 @@ def test_member_text_is_escaped_and_mentions_nobody() -> None:
     assert "<b>" not in html and "<a " not in html and "<strong>" not in html
     assert "&lt;b&gt;x&lt;/b&gt;" in html and "**y**" in html
     assert content["m.mentions"] == {"user_ids": []}
+
+
+def test_a_link_the_core_built_is_a_link_and_member_text_is_not() -> None:
+    post = Post(
+        text=f"Join: {link_marker(0)} {literal('https://evil.example')}",
+        links=(Link(url="https://discord.gg/abc123"),),
+    )
+    html = render(post, community=KEY)["formatted_body"]
+    assert html.count("<a ") == 1
+    assert '<a href="https://discord.gg/abc123">https://discord.gg/abc123</a>' in html
 
 
 def test_only_the_posts_mentions_are_mentioned_as_pills() -> None:

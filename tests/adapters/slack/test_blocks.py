@@ -15,6 +15,8 @@ from bot.domain import (
     channel_marker,
     literal,
     mention_marker,
+    post_from_dict,
+    post_to_dict,
 )
 
 pytestmark = pytest.mark.slack
@@ -147,3 +149,21 @@ def test_an_empty_post_with_choices_is_still_a_valid_message() -> None:
     [message] = render(Post(text="", choices=(Choice(id="a:b:c", label="C"),)))
 
     assert [block["type"] for block in message.blocks] == ["actions"]
+
+
+def test_a_member_picker_is_a_users_select_beside_the_buttons() -> None:
+    post = Post(
+        text="Who brought you here?",
+        choices=(Choice(id="x:1:no", label="Nobody"),),
+        member_picker=Choice(id="invites:from", label="Pick a member"),
+    )
+    assert post_from_dict(post_to_dict(post)) == post  # as the outbox stores it
+    [message] = render(post)
+    [actions] = [block for block in message.blocks if block["type"] == "actions"]
+    button, picker = actions["elements"]
+    assert button["type"] == "button"
+    assert picker == {
+        "type": "users_select",
+        "action_id": "invites:from",
+        "placeholder": {"type": "plain_text", "text": "Pick a member", "emoji": True},
+    }

@@ -160,6 +160,18 @@ def test_a_select_carries_the_picked_choice_id() -> None:
     assert choice.choice_id == "poll:43:thu"
 
 
+def test_a_member_picked_in_a_users_select_follows_the_pickers_id() -> None:
+    payload = load("block_actions_select.json")
+    payload["actions"] = [
+        {"type": "users_select", "action_id": "invites:from", "selected_user": "U0ALICE"}
+    ]
+    choice = translate_action(payload, now=NOW)
+    assert isinstance(choice, ChoiceMade)
+    assert choice.choice_id == "invites:from:U0ALICE"
+    payload["actions"][0]["selected_user"] = None  # cleared: nothing picked
+    assert translate_action(payload, now=NOW) is None
+
+
 def test_a_click_without_a_choice_id_is_ignored() -> None:
     payload = load("block_actions_button.json")
     payload["actions"][0]["value"] = "not-a-choice"
