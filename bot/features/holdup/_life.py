@@ -1,0 +1,405 @@
+"""A hold-up's life: submitted, approved, announced with its thread, ideas, vote, outcome.
+
+Nothing here trusts memory. Every move is a compare-and-set on the hold-up's
+stored status, taken by whichever process, tick or command gets there first, and
+every post goes through the outbox with a nonce naming the hold-up and the step,
+queued in the transaction that moves the status. The phases follow the stored
+timestamps: a tick every five minutes (the first at start-up) and every command
+or click first move each hold-up to where its timestamps say, so a vote that
+should have opened while Terreau was down opens when it comes back, and then
+lasts its full length: a missed opening never shortens a phase.
+
+Opening the thread is a platform call outside any transaction: the hold-up is
+approved first, and a running hold-up without a thread gets one at the next
+check. A crash between the platform's answer and its recording can leave one
+unused thread behind; it never leaves a hold-up without one.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from bot.config import CommunityConfig
+from bot.domain import ChannelRef, Member, Post, SentMessage
+from bot.features.holdup._config import HoldupConfig
+from bot.features.holdup._rules import BOARD_KIND, Refusal, mention, space_of, thanked, tick_job_id
+from bot.features.holdup._voting import voting_post
+from bot.ports import Forbidden, PlatformError, Unsupported
+from bot.scheduling import Job, parse_cron
+from bot.storage import UnitOfWork
+from bot.storage.boards import Boards
+from bot.storage.holdups import RUNNING, UNFINISHED, Holdup, Holdups
+
+if TYPE_CHECKING:
+    from bot.feature import FeatureContext
+
+log = logging.getLogger(__name__)
+
+TICK = "*/5 * * * *"
+"""How often stored deadlines are checked (commands and clicks also check on use)."""
+
+LATE = timedelta(minutes=30)
+"""A vote that opens later than this after its time gets its full length from now."""
+
+
+class HoldupLife:
+    """Submits, approves, opens, moves along and hands over every community's hold-ups."""
+
+    def __init__(self, app: FeatureContext) -> None:
+        self._app = app
+
+    def communities(self) -> list[CommunityConfig]:
+        """Return the communities with hold-ups enabled."""
+        return [c for c in self._app.communities.values() if c.section(HoldupConfig).enabled]
+
+    def schedule_all(self) -> None:
+        """Add each community's phase check."""
+        for community in self.communities():
+            self._app.jobs.add(
+                Job(
+                    id=tick_job_id(community.key),
+                    community=community.key,
+                    schedule=parse_cron(TICK),
+                    timezone="UTC",
+                    grace=timedelta(days=1),
+                    run=functools.partial(self.run_tick, community.key),
+                )
+            )
+
+    async def run_tick(self, community_key: str, _scheduled_for: datetime) -> None:
+        """Scheduler entry point of the phase check."""
+        await self.advance(community_key)
+
+    # Requests.
+
+    async def submit(
+        self, community: CommunityConfig, requester: Member, problem: str, context: str, wanted: str
+    ) -> Holdup:
+        """Store a problem; start it at once when the community approves automatically."""
+        rules = community.section(HoldupConfig)
+        community_id = self._app.community_id(community.key)
+        channel = self._app.channel(community.key, rules.channel)
+        outbox = None
+        async with self._app.store.transaction() as uow:
+            holdup = await uow.repository(Holdups).submit(
+                community_id=community_id,
+                requester_id=requester.id,
+                problem=problem,
+                context=context,
+                wanted=wanted,
+                dots=rules.dots,
+                hide_authors=rules.hide_authors,
+                anonymous=rules.anonymous,
+                channel_id=channel.channel_id,
+            )
+            where = self._app.channel_if_configured(community.key, "moderators")
+            if not rules.auto_approve and where is not None:
+                post = self._app.catalog(community.key).post(
+                    "holdup.posts.submitted",
+                    requester=await mention(uow, community_id, requester.id),
+                    holdup=holdup.id,
+                    problem=problem,
+                    context=context,
+                    wanted=wanted,
+                )
+                outbox = await self._queue(uow, holdup, "submitted", post, where)
+        if outbox is not None:
+            await self._app.delivery.deliver(outbox)
+        if rules.auto_approve:
+            return await self.approve(community, holdup.id, by=None)
+        return holdup
+
+    async def approve(self, community: CommunityConfig, holdup_id: int, by: str | None) -> Holdup:
+        """Start a waiting hold-up: its board, its phases, its announcement, its thread."""
+        rules = community.section(HoldupConfig)
+        community_id = self._app.community_id(community.key)
+        now = self._app.clock.now()
+        voting = now + timedelta(hours=rules.ideas_hours)
+        closes = voting + timedelta(hours=rules.vote_hours)
+        async with self._app.store.transaction() as uow:
+            repo = uow.repository(Holdups)
+            holdup = await repo.get(community_id, holdup_id)
+            if holdup is None or not await repo.move(
+                holdup.id,
+                "pending",
+                "ideas",
+                decided_at=now,
+                decided_by=by,
+                voting_opens_at=voting,
+                closes_at=closes,
+            ):
+                raise Refusal("unknown", holdup=holdup_id)
+            board = await uow.repository(Boards).open(
+                community_id=community_id,
+                kind=BOARD_KIND,
+                title=holdup.problem,
+                channel_id=holdup.channel_id,
+                owner_id=holdup.requester_id,
+                opens_at=now,
+                closes_at=closes,
+                status="collecting",
+                budget=holdup.dots,
+                per_item=holdup.dots,
+            )
+            await repo.set(holdup.id, board_id=board.id)
+            started = await repo.get(community_id, holdup.id)
+            assert started is not None
+        log.info("%s: hold-up %d on %r started", community.key, holdup.id, holdup.problem)
+        await self._open(community, started)
+        return started
+
+    async def reject(self, community: CommunityConfig, holdup_id: int, by: str) -> Holdup:
+        """Decline a waiting hold-up; nothing is posted about it."""
+        community_id = self._app.community_id(community.key)
+        async with self._app.store.transaction() as uow:
+            repo = uow.repository(Holdups)
+            holdup = await repo.get(community_id, holdup_id)
+            now = self._app.clock.now()
+            if holdup is None or not await repo.move(
+                holdup.id, "pending", "rejected", decided_at=now, decided_by=by
+            ):
+                raise Refusal("unknown", holdup=holdup_id)
+        return holdup
+
+    async def followup(self, community: CommunityConfig, holdup: Holdup, text: str) -> None:
+        """Post the requester's word on what became of the ideas in the hold-up's thread."""
+        space = space_of(community.key, holdup)
+        assert space is not None and holdup.board_id is not None
+        now = self._app.clock.now()
+        async with self._app.store.transaction() as uow:
+            await uow.repository(Holdups).set_followup(holdup.id, text, now)
+            authors = [i.author_id for i in await uow.repository(Boards).ranked(holdup.board_id)]
+            post = self._app.catalog(community.key).post(
+                "holdup.posts.followup",
+                requester=await mention(uow, holdup.community_id, holdup.requester_id),
+                problem=holdup.problem,
+                text=text,
+                contributors=[]
+                if holdup.anonymous
+                else await thanked(uow, holdup.community_id, authors),
+            )
+            outbox = await self._queue(uow, holdup, f"followup:{now:%Y%m%dT%H%M%S}", post, space)
+        await self._app.delivery.deliver(outbox)
+
+    async def listed(self, community: CommunityConfig, member: Member, moderator: bool) -> list[Holdup]:
+        """Return the running hold-ups, and the waiting ones a member may see."""
+        async with self._app.store.read() as uow:
+            found = await uow.repository(Holdups).listed(
+                self._app.community_id(community.key), UNFINISHED
+            )
+        return [
+            h for h in found if h.status in RUNNING or moderator or h.requester_id == member.id
+        ]
+
+    # Moving along stored timestamps.
+
+    async def advance(self, community_key: str) -> None:
+        """Open missing threads, open votes and hand over outcomes as timestamps say."""
+        community = self._app.communities[community_key]
+        if not community.section(HoldupConfig).enabled:
+            return
+        async with self._app.store.read(fresh=True) as uow:
+            running = await uow.repository(Holdups).listed(
+                self._app.community_id(community_key), RUNNING
+            )
+        for holdup in running:
+            try:
+                await self._step(community, holdup)
+            except PlatformError as error:
+                log.warning(
+                    "%s: hold-up %d: %s; trying again later", community_key, holdup.id, error
+                )
+
+    async def _step(self, community: CommunityConfig, holdup: Holdup) -> None:
+        if holdup.space_channel_id is None:
+            await self._open(community, holdup)
+            holdup = await self._reload(holdup)
+            if holdup.space_channel_id is None:
+                return
+        now = self._app.clock.now()
+        assert holdup.voting_opens_at is not None and holdup.closes_at is not None
+        if holdup.status == "ideas" and now >= holdup.voting_opens_at:
+            await self._open_vote(community, holdup)
+            holdup = await self._reload(holdup)
+        assert holdup.closes_at is not None
+        if holdup.status == "voting" and now >= holdup.closes_at:
+            await self._hand_over(community, holdup)
+
+    async def _reload(self, holdup: Holdup) -> Holdup:
+        async with self._app.store.read() as uow:
+            found = await uow.repository(Holdups).get(holdup.community_id, holdup.id)
+        assert found is not None
+        return found
+
+    async def _open(self, community: CommunityConfig, holdup: Holdup) -> None:
+        """Announce a started hold-up, open its thread and greet it there (each once)."""
+        if holdup.space_channel_id is not None:
+            return
+        catalog = self._app.catalog(community.key)
+        where = ChannelRef(community=community.key, channel_id=holdup.channel_id)
+        async with self._app.store.transaction() as uow:
+            post = catalog.post(
+                "holdup.posts.announced",
+                requester=await mention(uow, holdup.community_id, holdup.requester_id),
+                problem=holdup.problem,
+                voting_opens_at=holdup.voting_opens_at,
+                closes_at=holdup.closes_at,
+                timezone=community.timezone,
+            )
+            outbox = await self._queue(uow, holdup, "announced", post, where)
+        sent = await self._app.delivery.deliver(outbox)
+        if sent is None:
+            return
+        if holdup.announce_message_id is None:
+            async with self._app.store.transaction() as uow:
+                await uow.repository(Holdups).set(holdup.id, announce_message_id=sent.message_id)
+        title = catalog.text("holdup.space_title", problem=holdup.problem)
+        platform = self._app.platform(community.key)
+        space: ChannelRef
+        try:
+            members = [holdup.requester_id] if holdup.requester_id else []
+            space = await platform.open_space(where, title, members, private=False)
+        except (Unsupported, Forbidden) as error:
+            log.info("%s: hold-up %d talks under its announcement: %s", community.key, holdup.id, error)
+            thread = await platform.open_thread(
+                SentMessage(
+                    community=community.key, channel_id=sent.channel_id, message_id=sent.message_id
+                ),
+                title,
+            )
+            space = ChannelRef(
+                community=community.key, channel_id=thread.channel_id, thread_id=thread.thread_id
+            )
+        async with self._app.store.transaction() as uow:
+            repo = uow.repository(Holdups)
+            current = await repo.get(holdup.community_id, holdup.id)
+            if current is None or current.space_channel_id is not None:
+                return
+            await repo.set(
+                holdup.id, space_channel_id=space.channel_id, space_thread_id=space.thread_id
+            )
+            if holdup.board_id is not None:
+                await uow.repository(Boards).set(
+                    holdup.board_id, channel_id=space.channel_id, thread_id=space.thread_id
+                )
+            post = catalog.post(
+                "holdup.posts.opened",
+                problem=holdup.problem,
+                context=holdup.context,
+                wanted=holdup.wanted,
+                voting_opens_at=holdup.voting_opens_at,
+                timezone=community.timezone,
+                hidden=holdup.hide_authors,
+                dots=holdup.dots,
+            )
+            outbox = await self._queue(uow, holdup, "opened", post, space)
+        await self._app.delivery.deliver(outbox)
+
+    async def _open_vote(self, community: CommunityConfig, holdup: Holdup) -> None:
+        assert holdup.voting_opens_at is not None and holdup.closes_at is not None
+        assert holdup.board_id is not None
+        now = self._app.clock.now()
+        closes = holdup.closes_at
+        if now - holdup.voting_opens_at > LATE:
+            closes = max(closes, now + (holdup.closes_at - holdup.voting_opens_at))
+        space = space_of(community.key, holdup)
+        assert space is not None
+        catalog = self._app.catalog(community.key)
+        async with self._app.store.transaction() as uow:
+            boards = uow.repository(Boards)
+            ideas = await boards.ranked(holdup.board_id)
+            repo = uow.repository(Holdups)
+            if not ideas:
+                if not await repo.move(holdup.id, "ideas", "done", outcome_at=now):
+                    return
+                await boards.move(holdup.board_id, "collecting", "closed")
+                post = catalog.post(
+                    "holdup.posts.empty",
+                    problem=holdup.problem,
+                    requester=await mention(uow, holdup.community_id, holdup.requester_id),
+                )
+                outbox = await self._queue(uow, holdup, "empty", post, space)
+            else:
+                if not await repo.move(holdup.id, "ideas", "voting", closes_at=closes):
+                    return
+                await boards.move(holdup.board_id, "collecting", "voting", closes_at=closes)
+                post = voting_post(
+                    catalog,
+                    holdup,
+                    sorted(ideas, key=lambda i: i.number),
+                    closes_at=closes,
+                    timezone=community.timezone,
+                )
+                outbox = await self._queue(uow, holdup, "voting", post, space)
+        await self._app.delivery.deliver(outbox)
+        log.info(
+            "%s: hold-up %d: %s", community.key, holdup.id, "vote open" if ideas else "no ideas"
+        )
+
+    async def _hand_over(self, community: CommunityConfig, holdup: Holdup) -> None:
+        assert holdup.board_id is not None
+        now = self._app.clock.now()
+        space = space_of(community.key, holdup)
+        assert space is not None
+        async with self._app.store.transaction() as uow:
+            repo = uow.repository(Holdups)
+            if not await repo.move(holdup.id, "voting", "done", outcome_at=now):
+                return
+            boards = uow.repository(Boards)
+            await boards.move(holdup.board_id, "voting", "closed")
+            ideas = await boards.ranked(holdup.board_id)
+            credited = await _authors(uow, holdup, [i.author_id for i in ideas])
+            authors = list(dict.fromkeys(i.author_id for i in ideas if i.author_id))
+            post = self._app.catalog(community.key).post(
+                "holdup.posts.outcome",
+                requester=await mention(uow, holdup.community_id, holdup.requester_id),
+                problem=holdup.problem,
+                ideas=[
+                    {
+                        "rank": rank,
+                        "text": idea.text,
+                        "points": idea.points,
+                        "author": credited.get(idea.author_id),
+                    }
+                    for rank, idea in enumerate(ideas, 1)
+                ],
+                count=len(authors),
+                contributors=[]
+                if holdup.anonymous
+                else await thanked(uow, holdup.community_id, authors),
+            )
+            outbox = await self._queue(uow, holdup, "outcome", post, space)
+        await self._app.delivery.deliver(outbox)
+        log.info(
+            "%s: hold-up %d handed over: %d ideas from %d members",
+            community.key,
+            holdup.id,
+            len(ideas),
+            len(authors),
+        )
+
+    async def _queue(
+        self, uow: UnitOfWork, holdup: Holdup, step: str, post: Post, where: ChannelRef
+    ) -> int:
+        return await self._app.delivery.enqueue(
+            uow,
+            community_id=holdup.community_id,
+            where=where,
+            post=post,
+            nonce=f"holdup:{where.community}:{holdup.id}:{step}",
+        )
+
+
+async def _authors(uow: UnitOfWork, holdup: Holdup, author_ids: list[str]) -> dict[str, str]:
+    """Return the names to credit ideas with (none when the hold-up is anonymous)."""
+    if holdup.anonymous:
+        return {}
+    credited = {}
+    for author_id in dict.fromkeys(author_ids):
+        if author_id:
+            record = await uow.members.get(holdup.community_id, author_id)
+            credited[author_id] = record.display_name if record is not None else author_id
+    return credited
