@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.exc import IntegrityError as Conflict
 
 from bot.storage import analytics as _analytics_indexes  # noqa: F401 (attaches report indexes)
+from bot.storage import boards as _boards  # noqa: F401 (declares the tables every board kind shares)
 from bot.storage._deliveries import KEPT as HANDLED_KEPT
 from bot.storage._event_rows import QUESTION, InteractionRow, interaction_from_event
 from bot.storage._types import UTCDateTime

@@ -1,0 +1,84 @@
+"""What every board-based feature shows: ranked items, their authors, a vote's answer.
+
+Live sessions and hold-ups both keep their items and votes in `bot.storage.boards`;
+this package turns them into what prompts print, the same way for both:
+
+- `entries(items, authors, reveal=...)` gives one dict per item for a template
+  (`number`, `text`, `points`, `voters`, `status`, `taken`, `author`), the author
+  a `Mention` unless the item is anonymous and `reveal` is false. Item text
+  reaches a prompt only as a variable, so it is always shown as typed.
+- `authors(uow, community_id, items)` reads the names of the items' authors.
+- `top(items)` is the item to take next: the highest ranked open one not taken.
+- `vote_id(feature, board_id, number)` and `parse_vote_id(choice_id)` name the
+  vote button of an item so a click after any restart finds it.
+- `VOTE_PROMPTS` maps each `Vote` outcome to the suffix of its reply key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from bot.domain import Mention
+from bot.storage import UnitOfWork
+from bot.storage.boards import Item, Vote
+
+__all__ = ["VOTE_PROMPTS", "authors", "entries", "parse_vote_id", "top", "vote_id"]
+
+VOTE_PROMPTS: Mapping[Vote, str] = {
+    Vote.CAST: "voted",
+    Vote.CHANGED: "voted",
+    Vote.UNCHANGED: "already_voted",
+    Vote.OWN: "own_item",
+    Vote.TOO_MANY: "too_many",
+    Vote.BUDGET: "over_budget",
+    Vote.CLOSED: "votes_closed",
+    Vote.MISSING: "unknown_item",
+}
+"""The last part of the prompt key answering each outcome (`<feature>.<suffix>`)."""
+
+
+def top(items: Sequence[Item]) -> Item | None:
+    """Return the highest ranked open item not taken yet (items come ranked)."""
+    return next((i for i in items if i.status == "open" and i.taken_at is None), None)
+
+
+async def authors(uow: UnitOfWork, community_id: int, items: Iterable[Item]) -> dict[str, Mention]:
+    """Return a mention of each item's author, by the name Terreau last saw them under."""
+    found: dict[str, Mention] = {}
+    for member_id in sorted({item.author_id for item in items}):
+        record = await uow.members.get(community_id, member_id)
+        name = record.display_name if record is not None else member_id
+        found[member_id] = Mention(member_id=member_id, display_name=name)
+    return found
+
+
+def entries(
+    items: Iterable[Item], authors: Mapping[str, Mention], *, reveal: bool
+) -> list[dict[str, Any]]:
+    """Return the items as template variables; anonymous authors stay hidden unless `reveal`."""
+    return [
+        {
+            "number": item.number,
+            "text": item.text,
+            "points": item.points,
+            "voters": item.voters,
+            "status": item.status,
+            "taken": item.taken_at is not None,
+            "author": None if item.anonymous and not reveal else authors.get(item.author_id),
+        }
+        for item in items
+    ]
+
+
+def vote_id(feature: str, board_id: int, number: int) -> str:
+    """Return the choice id of the vote button of item `number` on a board."""
+    return f"{feature}:{board_id}:vote:{number}"
+
+
+def parse_vote_id(choice_id: str) -> tuple[int, int] | None:
+    """Return (board id, item number) from a vote button's choice id, or None."""
+    parts = choice_id.split(":")
+    if len(parts) != 4 or parts[2] != "vote" or not (parts[1].isdecimal() and parts[3].isdecimal()):
+        return None
+    return int(parts[1]), int(parts[3])
