@@ -388,7 +388,7 @@ _BY_KEY: dict[str, Override] = {
     "holdup.approved": lambda n, a, b, c: {"holdup": 7},
     "holdup.rejected": lambda n, a, b, c: {"holdup": 7},
     "holdup.idea_added": lambda n, a, b, c: {"number": n, "hidden": True},
-    "holdup.dotted": lambda n, a, b, c: {"number": 2, "points": n, "left": n},
+    "holdup.dotted": lambda n, a, b, c: {"number": 2, "points": n, "left": 2},
     "holdup.list": lambda n, a, b, c: {
         "holdups": [
             {"id": 7, "problem": HOSTILE, "status": "ideas", "until": LATER},

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     and_,
     delete,
+    insert,
     or_,
     select,
     update,
@@ -129,7 +130,7 @@ class Holdups(Repository):
     ) -> Holdup:
         """Store a problem waiting for a moderator's decision."""
         result = await self._connection.execute(
-            HoldupRow.__table__.insert()
+            insert(HoldupRow)
             .values(
                 community_id=community_id,
                 requester_id=requester_id,
@@ -228,9 +229,7 @@ class Holdups(Repository):
 
     async def set(self, holdup_id: int, **values: Any) -> None:
         """Record where a hold-up's announcement or space is, or its board."""
-        await self._connection.execute(
-            update(HoldupRow).where(_h.id == holdup_id).values(**values)
-        )
+        await self._connection.execute(update(HoldupRow).where(_h.id == holdup_id).values(**values))
 
     async def set_followup(self, holdup_id: int, text: str, at: datetime) -> None:
         """Keep the requester's word on what became of the ideas."""

@@ -17,7 +17,7 @@ from bot.features.holdup._config import HoldupConfig, holdup_findings
 from bot.features.holdup._ideas import Contributions
 from bot.features.holdup._life import HoldupLife
 from bot.features.holdup._personal import HOLDUP_DATA
-from bot.features.holdup._rules import BOARD_KIND, Refusal, dot_id, tick_job_id
+from bot.features.holdup._rules import BOARD_KIND, Refusal, tick_job_id
 
 __all__ = [
     "BOARD_KIND",
@@ -25,7 +25,6 @@ __all__ = [
     "HoldupConfig",
     "HoldupLife",
     "Refusal",
-    "dot_id",
     "setup",
     "tick_job_id",
 ]

@@ -15,7 +15,8 @@ import logging
 from typing import TYPE_CHECKING
 
 from bot.config import CommunityConfig
-from bot.domain import ChannelRef, ChoiceMade, Member, MessagePosted, strip_markers
+from bot.domain import ChoiceMade, Member, MessagePosted, strip_markers
+from bot.features._board import parse_vote_id
 from bot.features.holdup._config import HoldupConfig
 from bot.features.holdup._life import HoldupLife
 from bot.features.holdup._rules import MAX_TEXT, Refusal, space_of
@@ -40,10 +41,8 @@ class Contributions:
         self._app = app
         self._life = life
 
-    async def target(
-        self, community: CommunityConfig, channel_id: str, status: str
-    ) -> Holdup:
-        """Return the hold-up a command means: the one whose thread it is typed in, or the only one."""
+    async def target(self, community: CommunityConfig, channel_id: str, status: str) -> Holdup:
+        """Return the hold-up a command means: the one whose thread it is in, or the only one."""
         community_id = self._app.community_id(community.key)
         async with self._app.store.read() as uow:
             repo = uow.repository(Holdups)
@@ -139,26 +138,25 @@ class Contributions:
     async def on_choice(self, event: ChoiceMade) -> None:
         """Handle a click on a Dot button: one more dot on that idea."""
         community = self._app.communities.get(event.community)
-        if community is None:
-            return
-        _, raw_id, action, raw_number = [*event.choice_id.split(":"), "", "", ""][:4]
-        if action != "dot" or not raw_id.isdecimal() or not raw_number.isdecimal():
+        parsed = parse_vote_id(event.choice_id)
+        if community is None or parsed is None:
             await self._app.reply(event, "messages.choices.expired")
             return
-        number = int(raw_number)
+        board_id, number = parsed
         try:
             if not community.section(HoldupConfig).enabled:
                 raise Refusal("disabled")
             await self._life.advance(community.key)
             async with self._app.store.read() as uow:
-                holdup = await uow.repository(Holdups).get(
-                    self._app.community_id(community.key), int(raw_id)
-                )
-            if holdup is None or holdup.status != "voting":
+                holdup = await uow.repository(Holdups).of_board(board_id)
+            mine = holdup is not None and holdup.community_id == self._app.community_id(
+                community.key
+            )
+            if holdup is None or not mine or holdup.status != "voting":
                 raise Refusal("no_vote")
             points, left = await self._dot(holdup, event.member.id, number, points=None)
         except Refusal as refusal:
-            await self._app.reply(event, refusal.key, **refusal.variables)
+            await self._app.reply(event, refusal.key, private=True, **refusal.variables)
             return
         await self._app.reply(event, "holdup.dotted", points=points, number=number, left=left)
 

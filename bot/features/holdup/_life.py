@@ -23,7 +23,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.config import CommunityConfig
-from bot.domain import ChannelRef, Member, Post, SentMessage
+from bot.domain import ChannelRef, Member, Mention, Post, SentMessage
+from bot.features._board import authors, entries
 from bot.features.holdup._config import HoldupConfig
 from bot.features.holdup._rules import BOARD_KIND, Refusal, mention, space_of, thanked, tick_job_id
 from bot.features.holdup._voting import voting_post
@@ -184,15 +185,15 @@ class HoldupLife:
             outbox = await self._queue(uow, holdup, f"followup:{now:%Y%m%dT%H%M%S}", post, space)
         await self._app.delivery.deliver(outbox)
 
-    async def listed(self, community: CommunityConfig, member: Member, moderator: bool) -> list[Holdup]:
+    async def listed(
+        self, community: CommunityConfig, member: Member, moderator: bool
+    ) -> list[Holdup]:
         """Return the running hold-ups, and the waiting ones a member may see."""
         async with self._app.store.read() as uow:
             found = await uow.repository(Holdups).listed(
                 self._app.community_id(community.key), UNFINISHED
             )
-        return [
-            h for h in found if h.status in RUNNING or moderator or h.requester_id == member.id
-        ]
+        return [h for h in found if h.status in RUNNING or moderator or h.requester_id == member.id]
 
     # Moving along stored timestamps.
 
@@ -263,7 +264,9 @@ class HoldupLife:
             members = [holdup.requester_id] if holdup.requester_id else []
             space = await platform.open_space(where, title, members, private=False)
         except (Unsupported, Forbidden) as error:
-            log.info("%s: hold-up %d talks under its announcement: %s", community.key, holdup.id, error)
+            log.info(
+                "%s: hold-up %d talks under its announcement: %s", community.key, holdup.id, error
+            )
             thread = await platform.open_thread(
                 SentMessage(
                     community=community.key, channel_id=sent.channel_id, message_id=sent.message_id
@@ -351,25 +354,20 @@ class HoldupLife:
             boards = uow.repository(Boards)
             await boards.move(holdup.board_id, "voting", "closed")
             ideas = await boards.ranked(holdup.board_id)
-            credited = await _authors(uow, holdup, [i.author_id for i in ideas])
-            authors = list(dict.fromkeys(i.author_id for i in ideas if i.author_id))
+            named = await authors(uow, holdup.community_id, ideas)
+            contributors = list(dict.fromkeys(i.author_id for i in ideas if i.author_id))
             post = self._app.catalog(community.key).post(
                 "holdup.posts.outcome",
                 requester=await mention(uow, holdup.community_id, holdup.requester_id),
                 problem=holdup.problem,
                 ideas=[
-                    {
-                        "rank": rank,
-                        "text": idea.text,
-                        "points": idea.points,
-                        "author": credited.get(idea.author_id),
-                    }
-                    for rank, idea in enumerate(ideas, 1)
+                    {**entry, "rank": rank, "author": _name(entry["author"])}
+                    for rank, entry in enumerate(entries(ideas, named, reveal=False), 1)
                 ],
-                count=len(authors),
+                count=len(contributors),
                 contributors=[]
                 if holdup.anonymous
-                else await thanked(uow, holdup.community_id, authors),
+                else await thanked(uow, holdup.community_id, contributors),
             )
             outbox = await self._queue(uow, holdup, "outcome", post, space)
         await self._app.delivery.deliver(outbox)
@@ -378,7 +376,7 @@ class HoldupLife:
             community.key,
             holdup.id,
             len(ideas),
-            len(authors),
+            len(contributors),
         )
 
     async def _queue(
@@ -393,13 +391,6 @@ class HoldupLife:
         )
 
 
-async def _authors(uow: UnitOfWork, holdup: Holdup, author_ids: list[str]) -> dict[str, str]:
-    """Return the names to credit ideas with (none when the hold-up is anonymous)."""
-    if holdup.anonymous:
-        return {}
-    credited = {}
-    for author_id in dict.fromkeys(author_ids):
-        if author_id:
-            record = await uow.members.get(holdup.community_id, author_id)
-            credited[author_id] = record.display_name if record is not None else author_id
-    return credited
+def _name(author: Mention | None) -> str | None:
+    """Return the name an idea is credited with: shown, never a ping (the thanks ping)."""
+    return None if author is None else author.display_name

@@ -28,11 +28,6 @@ def tick_job_id(community_key: str) -> str:
     return f"holdup:{community_key}:tick"
 
 
-def dot_id(holdup_id: int, number: int) -> str:
-    """Return the choice id of the button that gives one dot to idea `number`."""
-    return f"holdup:{holdup_id}:dot:{number}"
-
-
 def space_of(community_key: str, holdup: Holdup) -> ChannelRef | None:
     """Return where a hold-up talks, once its thread or space is open."""
     if holdup.space_channel_id is None:

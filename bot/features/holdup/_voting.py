@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.domain import Choice, Post
-from bot.features.holdup._rules import dot_id
+from bot.features._board import vote_id
+from bot.features.holdup._rules import BOARD_KIND
 from bot.prompts import Catalog
 from bot.storage.boards import Item
 from bot.storage.holdups import Holdup
@@ -33,9 +34,10 @@ def voting_post(
         timezone=timezone,
         ideas=[{"number": idea.number, "text": idea.text} for idea in ideas],
     )
+    assert holdup.board_id is not None
     choices = tuple(
         Choice(
-            id=dot_id(holdup.id, idea.number),
+            id=vote_id(BOARD_KIND, holdup.board_id, idea.number),
             label=catalog.text("holdup.dot_label", number=idea.number),
         )
         for idea in ideas[:MAX_BUTTONS]
