@@ -7,7 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from bot.domain import ChannelRef, ChoiceMade, CommandInvoked, Event, Member, Post, SentMessage
+from bot.domain import (
+    ChannelRef,
+    ChoiceMade,
+    CommandInvoked,
+    Event,
+    Member,
+    Post,
+    ScheduledEvent,
+    SentMessage,
+)
 
 EventSink = Callable[[Event], Awaitable[None]]
 """Where an adapter delivers each translated event (the dispatcher)."""
@@ -127,6 +136,15 @@ class ChatPlatform(Protocol):
 
     async def invite_uses(self, community: str) -> Mapping[str, int]:
         """Return how many times each of the community's invitation links was used, by link."""
+
+    async def create_scheduled_event(self, event: ScheduledEvent) -> str:
+        """List an event on the platform's own calendar and return its id.
+
+        Discord: a Guild Scheduled Event (members see it under Events and mark
+        themselves interested), on a voice or stage channel or external with a
+        location; console: printed. `Unsupported` elsewhere (Slack, Matrix); the
+        core then announces in the channel only.
+        """
 
 
 class Clock(Protocol):

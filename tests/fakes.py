@@ -9,7 +9,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.domain import ChannelRef, ChoiceMade, CommandInvoked, Member, Post, SentMessage
+from bot.domain import (
+    ChannelRef,
+    ChoiceMade,
+    CommandInvoked,
+    Member,
+    Post,
+    ScheduledEvent,
+    SentMessage,
+)
 from bot.ports import EventSink, Forbidden, PlatformError
 from bot.prompts import Catalog, Prompts
 
@@ -100,6 +108,9 @@ class FakePlatform:
     spaces_refused: Exception | None = None
     invites: dict[str, int] = field(default_factory=dict)
     """Raised by `open_space` when set, as a platform without the permission does."""
+    events: list[ScheduledEvent] = field(default_factory=list)
+    """Events listed on the calendar; `events_refused` is raised instead when set."""
+    events_refused: Exception | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def start(self, sink: EventSink) -> None:
@@ -204,6 +215,12 @@ class FakePlatform:
 
     async def invite_uses(self, community: str) -> Mapping[str, int]:
         return dict(self.invites)
+
+    async def create_scheduled_event(self, event: ScheduledEvent) -> str:
+        if self.events_refused is not None:
+            raise self.events_refused
+        self.events.append(event)
+        return f"event{len(self.events)}"
 
     def posts(self, kind: str = "send") -> list[Post]:
         return [item.post for item in self.sent if item.kind == kind]

@@ -274,7 +274,59 @@ def _candidate(count: int) -> dict[str, object]:
     return {"name": HOSTILE, "level": "quiet", "times": count, "last": WHEN}
 
 
+def _live_questions(count: int, alice: Mention) -> list[dict[str, object]]:
+    shown = [
+        {"number": 3, "text": HOSTILE, "points": count, "taken": True, "author": alice},
+        {"number": 1, "text": HOSTILE_LINES, "points": 0, "taken": False, "author": None},
+    ]
+    return shown[: min(count, 2)]
+
+
+def _live_question(count: int, alice: Mention) -> dict[str, object]:
+    return {"number": 3, "text": HOSTILE, "points": count, "author": alice}
+
+
+_LIVE = {
+    "session": 4,
+    "starts_at": WHEN,
+    "ends_at": LATER,
+    "anonymous": True,
+    "reminder": True,
+    "into": 1,
+}
+
+
 _BY_KEY: dict[str, Override] = {
+    **{
+        f"live.{key}": lambda n, a, b, c: {**_LIVE, "hosts": [a, b][: max(1, min(n, 2))]}
+        for key in ("posts.announced", "posts.started")
+    },
+    **{
+        f"live.{key}": lambda n, a, b, c: _LIVE
+        for key in (
+            "event_description",
+            "scheduled",
+            "asked",
+            "interested",
+            "merged",
+            "posts.reminder",
+        )
+    },
+    "live.list": lambda n, a, b, c: {
+        "sessions": [
+            {"id": 4, "title": HOSTILE, "starts_at": WHEN, "open": True},
+            {"id": 5, "title": HOSTILE_LINES, "starts_at": LATER, "open": False},
+        ][: min(n, 2)]
+    },
+    "live.queue": lambda n, a, b, c: {"questions": _live_questions(n, a)},
+    "live.posts.followup": lambda n, a, b, c: {"questions": _live_questions(n, a)},
+    "live.posts.question": lambda n, a, b, c: {"author": a},
+    "live.posts.answering": lambda n, a, b, c: {"question": _live_question(n, a)},
+    "live.posts.summary": lambda n, a, b, c: {"asked": n, "left": n, "participants": n},
+    "live.refuse.past": lambda n, a, b, c: {"start": WHEN},
+    "live.refuse.bad_start": lambda n, a, b, c: {"start": HOSTILE},
+    "live.refuse.unknown": lambda n, a, b, c: {"session": 4},
+    "live.figures.first_timers": lambda n, a, b, c: {"first_timers": n, "participants": n},
     "groups.proposed": lambda n, a, b, c: {"group": 7},
     "invites.link": lambda n, a, b, c: {"link": "https://discord.gg/terreau7"},
     "invites.declared": lambda n, a, b, c: {"who": HOSTILE},

@@ -33,6 +33,7 @@ from adapters.console.render import (
     render_number,
     render_post,
     render_role_change,
+    render_scheduled_event,
     render_space_change,
     render_thread_opened,
     space_name,
@@ -55,6 +56,7 @@ from bot.domain import (
     MemberLeft,
     MessagePosted,
     Post,
+    ScheduledEvent,
     SentMessage,
 )
 from bot.ports import Clock, EventSink, Forbidden, NotFound, Unsupported
@@ -132,6 +134,7 @@ class ConsoleAdapter:
         self._replay = replay
         self._spaces: dict[str, list[str]] = {}
         self._archived: set[str] = set()
+        self._events = 0
 
     # Reading input.
 
@@ -450,6 +453,15 @@ class ConsoleAdapter:
     async def invite_uses(self, community: str) -> Mapping[str, int]:
         """Refuse: the console has no invitation links."""
         raise Unsupported("the console has no invitation links")
+
+    async def create_scheduled_event(self, event: ScheduledEvent) -> str:
+        """Print the event, as a calendar would list it, and return its number."""
+        self._check_community(event.community)
+        self._events += 1
+        self._write(
+            render_scheduled_event(event, self._events, when=self._clock.now(), tz=self._tz)
+        )
+        return f"event{self._events}"
 
     async def set_role(self, community: str, role_id: str, member_ids: Sequence[str]) -> None:
         """Make `member_ids` the only console members holding `role_id`, and say so."""

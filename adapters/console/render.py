@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from bot.domain import Block, Choice, Post, Span
+from bot.domain import Block, Choice, Post, ScheduledEvent, Span
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +123,18 @@ def render_space_change(
     kind = "" if private is None else (" (private)" if private else " (public)")
     who = f" for {', '.join(_clean(name) for name in names)}" if names else ""
     return f"[{format_when(when, tz)}] #{_clean(channel_id)}{kind} {change}{who}"
+
+
+def render_scheduled_event(
+    event: ScheduledEvent, number: int, *, when: datetime, tz: tzinfo
+) -> str:
+    """Render the notice that an event was listed on the community's calendar."""
+    where = f"voice #{_clean(event.voice_channel_id)}" if event.voice_channel_id else None
+    place = where or _clean(event.location) or "external"
+    return (
+        f"[{format_when(when, tz)}] event {number} scheduled: {_clean(event.title)},"
+        f" {format_when(event.starts_at, tz)} to {format_when(event.ends_at, tz)} ({place})"
+    )
 
 
 def space_name(title: str) -> str:

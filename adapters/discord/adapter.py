@@ -16,7 +16,7 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from adapters.discord import _spaces, translate
+from adapters.discord import _events, _spaces, translate
 from adapters.discord._client import TerreauClient
 from adapters.discord._errors import DMS_CLOSED, port_errors
 from adapters.discord._roles import move_role
@@ -25,7 +25,15 @@ from adapters.discord._sessions import SessionKeeper
 from adapters.discord.render import discord_nonce, render
 from bot.commands import CommandRegistry
 from bot.config import CommunityConfig, DiscordSettings
-from bot.domain import ChannelRef, ChoiceMade, CommandInvoked, Member, Post, SentMessage
+from bot.domain import (
+    ChannelRef,
+    ChoiceMade,
+    CommandInvoked,
+    Member,
+    Post,
+    ScheduledEvent,
+    SentMessage,
+)
 from bot.observability import GatewayObserver
 from bot.ports import (
     Clock,
@@ -362,6 +370,10 @@ class DiscordAdapter:
     async def invite_uses(self, community: str) -> Mapping[str, int]:
         """Return the guild's invite links with their use counts (needs Manage Server)."""
         return await _spaces.invite_uses(self.client.http, self._guild_id(community))
+
+    async def create_scheduled_event(self, event: ScheduledEvent) -> str:
+        """Create a Guild Scheduled Event (needs Manage Events), on a voice or stage channel."""
+        return await _events.create_scheduled_event(await self._guild(event.community), event)
 
     # Roles (the optional `RoleManager` port).
 

@@ -48,6 +48,7 @@ from bot.domain import (
     CommandInvoked,
     Member,
     Post,
+    ScheduledEvent,
     SentMessage,
 )
 from bot.ports import (
@@ -343,6 +344,10 @@ class MatrixAdapter:
     async def invite_uses(self, community: str) -> Mapping[str, int]:
         """Refuse, as `create_invite` does."""
         raise Unsupported("Matrix has no invitation links with use counts")
+
+    async def create_scheduled_event(self, event: ScheduledEvent) -> str:
+        """Refuse: matrix rooms have no calendar of events."""
+        raise Unsupported("Matrix rooms have no calendar of events")
 
     async def respond(
         self, to: CommandInvoked | ChoiceMade, post: Post, *, private: bool = True

@@ -45,6 +45,7 @@ from bot.domain import (
     Event,
     Member,
     Post,
+    ScheduledEvent,
     SentMessage,
 )
 from bot.ports import (
@@ -505,6 +506,10 @@ class SlackAdapter:
     async def invite_uses(self, community: str) -> Mapping[str, int]:
         """Refuse: Slack apps cannot read invitation links."""
         raise Unsupported("Slack apps cannot read invitation links")
+
+    async def create_scheduled_event(self, event: ScheduledEvent) -> str:
+        """Refuse: slack has no calendar of events for apps."""
+        raise Unsupported("Slack has no calendar of events for apps")
 
     def _connection(self, community: str) -> _Connection:
         connection = self._connections.get(_team(community))

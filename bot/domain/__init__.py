@@ -27,7 +27,7 @@ from bot.domain.mentions import (
     mention_marker,
     strip_markers,
 )
-from bot.domain.model import ChannelRef, Community, Member, community_key
+from bot.domain.model import ChannelRef, Community, Member, ScheduledEvent, community_key
 from bot.domain.posts import Choice, Post, SentMessage, post_from_dict, post_to_dict
 
 __all__ = [
@@ -52,6 +52,7 @@ __all__ = [
     "Post",
     "ReactionAdded",
     "ReactionRemoved",
+    "ScheduledEvent",
     "SentMessage",
     "Span",
     "ThreadCreated",

@@ -51,3 +51,20 @@ class ChannelRef:
     community: str
     channel_id: str
     thread_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ScheduledEvent:
+    """An event a platform lists on its own calendar (a Discord Guild Scheduled Event).
+
+    `voice_channel_id` links it to a voice or stage channel; without one it is an
+    external event held at `location`.
+    """
+
+    community: str
+    title: str
+    description: str
+    starts_at: datetime
+    ends_at: datetime
+    voice_channel_id: str | None = None
+    location: str = ""

@@ -20,7 +20,8 @@ The API (`uow.repository(Boards)`):
   returns a `Vote` saying what happened; `unvote` takes a vote back; `points_of`
   reads one member's points on one item.
 - `participants`, `counts` sum a board up; `member_items`, `member_votes`,
-  `erase_items`, `erase_votes`, `owned`, `erase_owner` serve members' data rights.
+  `erase_items`, `erase_votes`, `owned`, `erase_owner` serve members' data rights,
+  and `purge` deletes ended boards past a community's retention.
 
 The author of an item is always stored, even when it is shown as anonymous.
 """
@@ -630,6 +631,18 @@ class Boards(Repository):
         if kind is not None:
             stmt = stmt.where(_boards.kind == kind)
         return int((await self._connection.execute(stmt)).rowcount or 0)
+
+    async def purge(self, community_id: int, kind: str, before: datetime) -> int:
+        """Delete a community's ended boards of one kind that closed before `before`."""
+        deleted = await self._connection.execute(
+            delete(BoardRow).where(
+                _boards.community_id == community_id,
+                _boards.kind == kind,
+                _boards.status.in_(("closed", "cancelled")),
+                _boards.closed_at < before,
+            )
+        )
+        return int(deleted.rowcount or 0)
 
     def _of(self, community_id: int, kind: str) -> Any:
         return select(_boards.id).where(_boards.community_id == community_id, _boards.kind == kind)

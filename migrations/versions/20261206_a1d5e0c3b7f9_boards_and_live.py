@@ -32,6 +32,7 @@ def _community(table: str) -> sa.ForeignKeyConstraint:
 
 def upgrade() -> None:
     _boards()
+    _live()
 
 
 def _boards() -> None:
@@ -124,7 +125,47 @@ def _boards() -> None:
     op.create_index("ix_board_votes_member", "board_votes", ["community_id", "voter_id"])
 
 
+def _live() -> None:
+    op.create_table(
+        "live_sessions",
+        sa.Column("board_id", sa.Integer(), nullable=False),
+        sa.Column("community_id", sa.Integer(), nullable=False),
+        sa.Column("schedule", sa.String(), nullable=True),
+        sa.Column("event_id", sa.String(), nullable=True),
+        sa.Column("reminded_at", _WHEN, nullable=True),
+        sa.ForeignKeyConstraint(
+            ["board_id"],
+            ["boards.id"],
+            name=op.f("fk_live_sessions_board_id_boards"),
+            ondelete="CASCADE",
+        ),
+        _community("live_sessions"),
+        sa.PrimaryKeyConstraint("board_id", name=op.f("pk_live_sessions")),
+    )
+    op.create_table(
+        "live_attendees",
+        sa.Column("board_id", sa.Integer(), nullable=False),
+        sa.Column("member_id", sa.String(), nullable=False),
+        sa.Column("community_id", sa.Integer(), nullable=False),
+        sa.Column("role", sa.String(length=16), nullable=False),
+        sa.Column("created_at", _WHEN, nullable=False),
+        sa.CheckConstraint("role IN ('host', 'interested')", name=op.f("ck_live_attendees_role")),
+        sa.ForeignKeyConstraint(
+            ["board_id"],
+            ["boards.id"],
+            name=op.f("fk_live_attendees_board_id_boards"),
+            ondelete="CASCADE",
+        ),
+        _community("live_attendees"),
+        sa.PrimaryKeyConstraint("board_id", "member_id", name=op.f("pk_live_attendees")),
+    )
+    op.create_index("ix_live_attendees_member", "live_attendees", ["community_id", "member_id"])
+
+
 def downgrade() -> None:
+    op.drop_index("ix_live_attendees_member", table_name="live_attendees")
+    op.drop_table("live_attendees")
+    op.drop_table("live_sessions")
     op.drop_index("ix_board_votes_member", table_name="board_votes")
     op.drop_index("ix_board_votes_board_voter", table_name="board_votes")
     op.drop_table("board_votes")

@@ -21,6 +21,7 @@ def test_every_feature_folder_is_found_in_its_declared_order() -> None:
         "invites",
         "icebreaker",
         "cafe",
+        "live",
         "me",
         "report",
     ]

@@ -86,6 +86,17 @@ COMMAND_TREE: dict[str, dict[str, tuple[str, ...]]] = {
         "reject": ("holdup",),
     },
     "invite": {"link": (), "from": ("member",)},
+    "live": {
+        "schedule": ("title", "start", "minutes", "host", "cohost"),
+        "list": (),
+        "cancel": ("session",),
+        "ask": ("question",),
+        "anonymous": ("question",),
+        "queue": (),
+        "next": (),
+        "answered": ("number",),
+        "merge": ("number", "into"),
+    },
     "me": {
         "optout": (),
         "optin": (),

@@ -42,7 +42,7 @@ name = "Les Jardiniers"
 language = "fr"
 timezone = "Europe/Paris"
 moderator_roles = ["{mod_role}"]
-channels = {{ general = "{general}" }}
+channels = {{ general = "{general}"{channels} }}
 
 [[communities.posts.schedules]]
 name = "question"
@@ -58,9 +58,14 @@ def discord_config(
     members: bool = True,
     content: bool = False,
     shards: str = "",
+    channels: str = "",
 ) -> str:
-    """Return the config text of a Terreau serving the guild through `server`."""
+    """Return the config text of a Terreau serving the guild through `server`.
+
+    `channels` adds purposes to the community's channels (`, stage = "123"`).
+    """
     return CONFIG.format(
+        channels=channels,
         shards=shards,
         api_base=server.api_base,
         gateway_url=server.gateway_url,
@@ -80,9 +85,12 @@ def discord_settings(
     content: bool = False,
     shards: str = "",
     extra: str = "",
+    channels: str = "",
 ) -> Settings:
     """Return settings serving the guild through `server`; `extra` TOML goes to the community."""
-    text = discord_config(server, members=members, content=content, shards=shards)
+    text = discord_config(
+        server, members=members, content=content, shards=shards, channels=channels
+    )
     return parse_settings(text + extra, path / "terreau.toml")
 
 

@@ -69,6 +69,9 @@ _GUILD_ONLY = {
     "lazy",
 }
 """GUILD_CREATE fields that GET /guilds/{id} does not return."""
+STAGE_EVENT, VOICE_EVENT, EXTERNAL_EVENT = 1, 2, 3
+VOICE_CHANNEL, STAGE_CHANNEL = 2, 13
+"""Scheduled event entity types, and the channel types each needs."""
 GATEWAY_GUILD_MEMBERS = 1 << 14
 GATEWAY_MESSAGE_CONTENT = 1 << 18
 """Application flags: the privileged intents enabled in the Developer Portal."""
@@ -143,6 +146,9 @@ class FakeDiscord:
     invites: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Invites by code; a test raises `uses` as members join through one."""
     invite_refusal: tuple[int, int, str] | None = None
+    scheduled_events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Guild scheduled events by id, as POST /guilds/{id}/scheduled-events made them."""
+    event_refusal: tuple[int, int, str] | None = None
     _sockets: list[web.WebSocketResponse] = field(default_factory=list)
     _session_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     # Messages by channel, oldest first, as listing them returns them.
@@ -441,6 +447,14 @@ class FakeDiscord:
                 if member["user"]["id"] == parts[3]:
                     return _json(member)
             return _error(404, 10007, "Unknown Member")
+        if request.method == "POST" and parts[0] == "guilds" and parts[2:] == ["scheduled-events"]:
+            return self._create_scheduled_event(parts[1], body)
+        if request.method == "GET" and parts[0] == "channels" and len(parts) == 2:
+            for guild in self.guilds:
+                for channel in guild.get("channels", []):
+                    if channel["id"] == parts[1]:
+                        return _json(dict(channel, guild_id=guild["id"]))
+            return _error(404, 10003, "Unknown Channel")
         return _error(404, 0, f"the fake server has no route for {request.method} {path}")
 
     def _channel_guild(self, channel_id: str) -> dict[str, Any] | None:
@@ -501,6 +515,49 @@ class FakeDiscord:
         }
         self.invites[code] = invite
         return _json(invite)
+
+    def _create_scheduled_event(self, guild_id: str, body: dict[str, Any]) -> web.StreamResponse:
+        """POST /guilds/{id}/scheduled-events, checked as Discord checks it."""
+        guild = self._guild(guild_id)
+        if guild is None:
+            return _error(404, 10004, "Unknown Guild")
+        if self.event_refusal is not None:
+            status, code, message = self.event_refusal
+            return _error(status, code, message)
+        kind = body.get("entity_type")
+        channels = {c["id"]: c["type"] for c in guild.get("channels", [])}
+        if kind in (STAGE_EVENT, VOICE_EVENT):
+            wanted = STAGE_CHANNEL if kind == STAGE_EVENT else VOICE_CHANNEL
+            if channels.get(str(body.get("channel_id"))) != wanted:
+                return _error(400, 50035, "Invalid Form Body (channel_id)")
+        elif kind == EXTERNAL_EVENT:
+            location = (body.get("entity_metadata") or {}).get("location")
+            if not location or not body.get("scheduled_end_time"):
+                return _error(400, 50035, "Invalid Form Body (entity_metadata.location)")
+        else:
+            return _error(400, 50035, "Invalid Form Body (entity_type)")
+        event_id = str(1177000000000000000 + next(self._ids))
+        channel_id = None if body.get("channel_id") is None else str(body["channel_id"])
+        event = {
+            "id": event_id,
+            "guild_id": guild_id,
+            "channel_id": channel_id,
+            "creator_id": BOT_ID,
+            "creator": BOT_USER,
+            "name": body["name"],
+            "description": body.get("description"),
+            "scheduled_start_time": body["scheduled_start_time"],
+            "scheduled_end_time": body.get("scheduled_end_time"),
+            "privacy_level": body.get("privacy_level", 2),
+            "status": 1,
+            "entity_type": kind,
+            "entity_id": channel_id,
+            "entity_metadata": body.get("entity_metadata"),
+            "user_count": 0,
+            "image": None,
+        }
+        self.scheduled_events[event_id] = event
+        return _json(event)
 
     def _guild(self, guild_id: str) -> dict[str, Any] | None:
         return next((guild for guild in self.guilds if guild["id"] == guild_id), None)
