@@ -253,6 +253,19 @@ class Holdups(Repository):
         """Delete a hold-up's row (its board goes separately)."""
         await self._connection.execute(delete(HoldupRow).where(_h.id == holdup_id))
 
+    async def purge(self, community_id: int, before: datetime) -> int:
+        """Delete the hold-ups handed over or declined before `before` (boards go apart)."""
+        deleted = await self._connection.execute(
+            delete(HoldupRow).where(
+                _h.community_id == community_id,
+                or_(
+                    and_(_h.status == "done", _h.outcome_at < before),
+                    and_(_h.status == "rejected", _h.decided_at < before),
+                ),
+            )
+        )
+        return int(deleted.rowcount or 0)
+
     # Personal data.
 
     async def requested(self, community_id: int, member_id: str) -> list[dict[str, Any]]:

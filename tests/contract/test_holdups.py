@@ -171,3 +171,21 @@ async def test_a_departed_communitys_purge_takes_its_hold_ups_and_their_boards(
         assert deleted["holdups"] == 1 and deleted["boards"] == 1
     async with database.read() as uow:
         assert await uow.repository(Holdups).of_board(board.id) is None
+
+
+async def test_the_purge_takes_hold_ups_ended_before_the_retention_only(
+    database: Database, community_id: int
+) -> None:
+    done = await running(database, community_id)
+    waiting = await submitted(database, community_id)
+    declined = await submitted(database, community_id)
+    async with database.transaction() as uow:
+        repo = uow.repository(Holdups)
+        holdup = await repo.of_board(done.id)
+        assert holdup is not None
+        assert await repo.move(holdup.id, "ideas", "done", outcome_at=at(100))
+        assert await repo.move(declined.id, "pending", "rejected", decided_at=at(200))
+        assert await repo.purge(community_id, at(150)) == 1
+        assert await repo.get(community_id, holdup.id) is None
+        assert await repo.purge(community_id, at(250)) == 1
+        assert await repo.get(community_id, waiting.id) is not None

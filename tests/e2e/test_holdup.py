@@ -405,3 +405,23 @@ async def test_hold_ups_are_off_unless_enabled(terreau: Terreau) -> None:
     await start(terreau, extra="")
     await terreau.command(ALICE, "holdup", "submit", "a name", "names", "for my bakery")
     assert said(terreau, ALICE)[0] == "holdup.refuse.disabled"
+
+
+async def test_hold_ups_past_the_communitys_retention_are_purged(terreau: Terreau) -> None:
+    await start(terreau, HOLDUP + "\n[communities.privacy]\nretention_days = 30\n")
+    await started(terreau)
+    await terreau.command(BOB, "holdup", "idea", "Le Fournil")
+    await terreau.at(IDEAS_END + timedelta(minutes=5))
+    await terreau.command(CAROL, "holdup", "dot", "1")
+    await terreau.at(VOTE_END + timedelta(minutes=5))
+    assert len(posts(terreau, "outcome")) == 1
+
+    await terreau.at(VOTE_END + timedelta(days=29))
+    await terreau.command(BOB, "me", "data")
+    assert kept(terreau).get("holdup_ideas") == 1
+    await terreau.at(VOTE_END + timedelta(days=31))
+    for member, kind in ((ALICE, "holdup_requests"), (BOB, "holdup_ideas"), (CAROL, "holdup_dots")):
+        await terreau.command(member, "me", "data")
+        assert kept(terreau).get(kind, 0) == 0, kind
+    await terreau.command(ALICE, "holdup", "followup", "too late")
+    assert said(terreau, ALICE)[0] == "holdup.refuse.nothing_to_follow"

@@ -26,8 +26,17 @@ from bot.config import CommunityConfig
 from bot.domain import ChannelRef, Member, Mention, Post, SentMessage
 from bot.features._board import authors, entries
 from bot.features.holdup._config import HoldupConfig
-from bot.features.holdup._rules import BOARD_KIND, Refusal, mention, space_of, thanked, tick_job_id
+from bot.features.holdup._rules import (
+    BOARD_KIND,
+    Refusal,
+    mention,
+    purge_job_id,
+    space_of,
+    thanked,
+    tick_job_id,
+)
 from bot.features.holdup._voting import voting_post
+from bot.features.privacy import PrivacyConfig
 from bot.ports import Forbidden, PlatformError, Unsupported
 from bot.scheduling import Job, parse_cron
 from bot.storage import UnitOfWork
@@ -41,6 +50,8 @@ log = logging.getLogger(__name__)
 
 TICK = "*/5 * * * *"
 """How often stored deadlines are checked (commands and clicks also check on use)."""
+PURGE = "23 4 * * *"
+"""When hold-ups ended past the community's retention are deleted (daily)."""
 
 LATE = timedelta(minutes=30)
 """A vote that opens later than this after its time gets its full length from now."""
@@ -57,22 +68,38 @@ class HoldupLife:
         return [c for c in self._app.communities.values() if c.section(HoldupConfig).enabled]
 
     def schedule_all(self) -> None:
-        """Add each community's phase check."""
+        """Add each community's phase check and daily purge."""
         for community in self.communities():
-            self._app.jobs.add(
-                Job(
-                    id=tick_job_id(community.key),
-                    community=community.key,
-                    schedule=parse_cron(TICK),
-                    timezone="UTC",
-                    grace=timedelta(days=1),
-                    run=functools.partial(self.run_tick, community.key),
+            for job_id, cron, grace, run in (
+                (tick_job_id(community.key), TICK, timedelta(days=1), self.run_tick),
+                (purge_job_id(community.key), PURGE, timedelta(hours=23), self.purge),
+            ):
+                self._app.jobs.add(
+                    Job(
+                        id=job_id,
+                        community=community.key,
+                        schedule=parse_cron(cron),
+                        timezone="UTC",
+                        grace=grace,
+                        run=functools.partial(run, community.key),
+                    )
                 )
-            )
 
     async def run_tick(self, community_key: str, _scheduled_for: datetime) -> None:
         """Scheduler entry point of the phase check."""
         await self.advance(community_key)
+
+    async def purge(self, community_key: str, _scheduled_for: datetime) -> None:
+        """Delete the hold-ups (ideas and dots too) ended before the community's retention."""
+        community = self._app.communities[community_key]
+        retention = community.section(PrivacyConfig).retention_days
+        before = self._app.clock.now() - timedelta(days=retention)
+        community_id = self._app.community_id(community_key)
+        async with self._app.store.transaction() as uow:
+            gone = await uow.repository(Holdups).purge(community_id, before)
+            boards = await uow.repository(Boards).purge(community_id, BOARD_KIND, before)
+        if gone or boards:
+            log.info("%s: %d hold-ups past retention deleted", community_key, gone)
 
     # Requests.
 

@@ -28,6 +28,11 @@ def tick_job_id(community_key: str) -> str:
     return f"holdup:{community_key}:tick"
 
 
+def purge_job_id(community_key: str) -> str:
+    """Return the scheduler id of a community's daily purge of old hold-ups."""
+    return f"holdup:{community_key}:purge"
+
+
 def space_of(community_key: str, holdup: Holdup) -> ChannelRef | None:
     """Return where a hold-up talks, once its thread or space is open."""
     if holdup.space_channel_id is None:
