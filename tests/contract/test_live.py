@@ -83,3 +83,29 @@ async def test_attendance_exported_erased_and_old_sessions_purged(
         assert await boards.purge(community_id, KIND, at(0)) == 0
         assert await boards.purge(community_id, KIND, at(24 * 60)) == 1
         assert await uow.repository(LiveSessions).get(board.id) is None
+
+
+async def test_the_report_figures_of_live_sessions(database: Database, community_id: int) -> None:
+    from datetime import date
+
+    from bot.analytics import Period, Scope
+    from bot.features.live._metrics import live_figures
+
+    board = await session(database, community_id)
+    async with database.transaction() as uow:
+        boards = uow.repository(Boards)
+        assert await boards.move(board.id, "scheduled", "open")
+        assert await boards.add_item(board, "new", "first words") is not None
+        assert await boards.move(board.id, "open", "closed")
+    day = at(0).date()
+    async with database.read() as uow:
+        figures = await live_figures(
+            uow,
+            Scope(community_id=community_id),
+            Period(start=day, end=date.fromordinal(day.toordinal() + 2)),
+        )
+    assert [(f.key, f.value) for f in figures] == [
+        ("live.figures.sessions", 1),
+        ("live.figures.participants", 1),
+        ("live.figures.first_timers", 1.0),
+    ]
