@@ -9,10 +9,9 @@ or click first move each hold-up to where its timestamps say, so a vote that
 should have opened while Terreau was down opens when it comes back, and then
 lasts its full length: a missed opening never shortens a phase.
 
-Opening the thread is a platform call outside any transaction: the hold-up is
-approved first, and a running hold-up without a thread gets one at the next
-check. A crash between the platform's answer and its recording can leave one
-unused thread behind; it never leaves a hold-up without one.
+The hold-up is approved first; its announcement and thread (`_thread`) are
+platform calls outside any transaction, so a running hold-up without a thread
+gets one at the next check.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.config import CommunityConfig
-from bot.domain import ChannelRef, Member, Mention, Post, SentMessage
+from bot.domain import Member, Mention
 from bot.features._board import authors, entries
 from bot.features.holdup._config import HoldupConfig
 from bot.features.holdup._rules import (
@@ -31,15 +30,16 @@ from bot.features.holdup._rules import (
     Refusal,
     mention,
     purge_job_id,
+    queue,
     space_of,
     thanked,
     tick_job_id,
 )
+from bot.features.holdup._thread import open_thread
 from bot.features.holdup._voting import voting_post
 from bot.features.privacy import PrivacyConfig
-from bot.ports import Forbidden, PlatformError, Unsupported
+from bot.ports import PlatformError
 from bot.scheduling import Job, parse_cron
-from bot.storage import UnitOfWork
 from bot.storage.boards import Boards
 from bot.storage.holdups import RUNNING, UNFINISHED, Holdup, Holdups
 
@@ -133,7 +133,7 @@ class HoldupLife:
                     context=context,
                     wanted=wanted,
                 )
-                outbox = await self._queue(uow, holdup, "submitted", post, where)
+                outbox = await queue(self._app, uow, holdup, "submitted", post, where)
         if outbox is not None:
             await self._app.delivery.deliver(outbox)
         if rules.auto_approve:
@@ -176,7 +176,7 @@ class HoldupLife:
             started = await repo.get(community_id, holdup.id)
             assert started is not None
         log.info("%s: hold-up %d on %r started", community.key, holdup.id, holdup.problem)
-        await self._open(community, started)
+        await open_thread(self._app, community, started)
         return started
 
     async def reject(self, community: CommunityConfig, holdup_id: int, by: str) -> Holdup:
@@ -209,7 +209,9 @@ class HoldupLife:
                 if holdup.anonymous
                 else await thanked(uow, holdup.community_id, authors),
             )
-            outbox = await self._queue(uow, holdup, f"followup:{now:%Y%m%dT%H%M%S}", post, space)
+            outbox = await queue(
+                self._app, uow, holdup, f"followup:{now:%Y%m%dT%H%M%S}", post, space
+            )
         await self._app.delivery.deliver(outbox)
 
     async def listed(
@@ -243,7 +245,7 @@ class HoldupLife:
 
     async def _step(self, community: CommunityConfig, holdup: Holdup) -> None:
         if holdup.space_channel_id is None:
-            await self._open(community, holdup)
+            await open_thread(self._app, community, holdup)
             holdup = await self._reload(holdup)
             if holdup.space_channel_id is None:
                 return
@@ -261,72 +263,6 @@ class HoldupLife:
             found = await uow.repository(Holdups).get(holdup.community_id, holdup.id)
         assert found is not None
         return found
-
-    async def _open(self, community: CommunityConfig, holdup: Holdup) -> None:
-        """Announce a started hold-up, open its thread and greet it there (each once)."""
-        if holdup.space_channel_id is not None:
-            return
-        catalog = self._app.catalog(community.key)
-        where = ChannelRef(community=community.key, channel_id=holdup.channel_id)
-        async with self._app.store.transaction() as uow:
-            post = catalog.post(
-                "holdup.posts.announced",
-                requester=await mention(uow, holdup.community_id, holdup.requester_id),
-                problem=holdup.problem,
-                voting_opens_at=holdup.voting_opens_at,
-                closes_at=holdup.closes_at,
-                timezone=community.timezone,
-            )
-            outbox = await self._queue(uow, holdup, "announced", post, where)
-        sent = await self._app.delivery.deliver(outbox)
-        if sent is None:
-            return
-        if holdup.announce_message_id is None:
-            async with self._app.store.transaction() as uow:
-                await uow.repository(Holdups).set(holdup.id, announce_message_id=sent.message_id)
-        title = catalog.text("holdup.space_title", problem=holdup.problem)
-        platform = self._app.platform(community.key)
-        space: ChannelRef
-        try:
-            members = [holdup.requester_id] if holdup.requester_id else []
-            space = await platform.open_space(where, title, members, private=False)
-        except (Unsupported, Forbidden) as error:
-            log.info(
-                "%s: hold-up %d talks under its announcement: %s", community.key, holdup.id, error
-            )
-            thread = await platform.open_thread(
-                SentMessage(
-                    community=community.key, channel_id=sent.channel_id, message_id=sent.message_id
-                ),
-                title,
-            )
-            space = ChannelRef(
-                community=community.key, channel_id=thread.channel_id, thread_id=thread.thread_id
-            )
-        async with self._app.store.transaction() as uow:
-            repo = uow.repository(Holdups)
-            current = await repo.get(holdup.community_id, holdup.id)
-            if current is None or current.space_channel_id is not None:
-                return
-            await repo.set(
-                holdup.id, space_channel_id=space.channel_id, space_thread_id=space.thread_id
-            )
-            if holdup.board_id is not None:
-                await uow.repository(Boards).set(
-                    holdup.board_id, channel_id=space.channel_id, thread_id=space.thread_id
-                )
-            post = catalog.post(
-                "holdup.posts.opened",
-                problem=holdup.problem,
-                context=holdup.context,
-                wanted=holdup.wanted,
-                voting_opens_at=holdup.voting_opens_at,
-                timezone=community.timezone,
-                hidden=holdup.hide_authors,
-                dots=holdup.dots,
-            )
-            outbox = await self._queue(uow, holdup, "opened", post, space)
-        await self._app.delivery.deliver(outbox)
 
     async def _open_vote(self, community: CommunityConfig, holdup: Holdup) -> None:
         assert holdup.voting_opens_at is not None and holdup.closes_at is not None
@@ -351,7 +287,7 @@ class HoldupLife:
                     problem=holdup.problem,
                     requester=await mention(uow, holdup.community_id, holdup.requester_id),
                 )
-                outbox = await self._queue(uow, holdup, "empty", post, space)
+                outbox = await queue(self._app, uow, holdup, "empty", post, space)
             else:
                 if not await repo.move(holdup.id, "ideas", "voting", closes_at=closes):
                     return
@@ -363,7 +299,7 @@ class HoldupLife:
                     closes_at=closes,
                     timezone=community.timezone,
                 )
-                outbox = await self._queue(uow, holdup, "voting", post, space)
+                outbox = await queue(self._app, uow, holdup, "voting", post, space)
         await self._app.delivery.deliver(outbox)
         log.info(
             "%s: hold-up %d: %s", community.key, holdup.id, "vote open" if ideas else "no ideas"
@@ -396,7 +332,7 @@ class HoldupLife:
                 if holdup.anonymous
                 else await thanked(uow, holdup.community_id, contributors),
             )
-            outbox = await self._queue(uow, holdup, "outcome", post, space)
+            outbox = await queue(self._app, uow, holdup, "outcome", post, space)
         await self._app.delivery.deliver(outbox)
         log.info(
             "%s: hold-up %d handed over: %d ideas from %d members",
@@ -404,17 +340,6 @@ class HoldupLife:
             holdup.id,
             len(ideas),
             len(contributors),
-        )
-
-    async def _queue(
-        self, uow: UnitOfWork, holdup: Holdup, step: str, post: Post, where: ChannelRef
-    ) -> int:
-        return await self._app.delivery.enqueue(
-            uow,
-            community_id=holdup.community_id,
-            where=where,
-            post=post,
-            nonce=f"holdup:{where.community}:{holdup.id}:{step}",
         )
 
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from bot import commands
-from bot.domain import ChannelRef, Mention
+from bot.domain import ChannelRef, Mention, Post
 from bot.storage import UnitOfWork
 from bot.storage.holdups import Holdup
+
+if TYPE_CHECKING:
+    from bot.feature import FeatureContext
 
 BOARD_KIND = "holdup"
 """The kind of the shared board that holds a hold-up's ideas and dots."""
@@ -31,6 +35,19 @@ def tick_job_id(community_key: str) -> str:
 def purge_job_id(community_key: str) -> str:
     """Return the scheduler id of a community's daily purge of old hold-ups."""
     return f"holdup:{community_key}:purge"
+
+
+async def queue(
+    app: FeatureContext, uow: UnitOfWork, holdup: Holdup, step: str, post: Post, where: ChannelRef
+) -> int:
+    """Queue a hold-up's post in the outbox, its nonce naming the hold-up and the step."""
+    return await app.delivery.enqueue(
+        uow,
+        community_id=holdup.community_id,
+        where=where,
+        post=post,
+        nonce=f"holdup:{where.community}:{holdup.id}:{step}",
+    )
 
 
 def space_of(community_key: str, holdup: Holdup) -> ChannelRef | None:
