@@ -189,6 +189,9 @@ _BY_NAME: dict[str, Callable[[int], Any]] = {
             "why",
             "kind",
             "expected",
+            "problem",
+            "context",
+            "wanted",
         )
     },
     # Counts.
@@ -467,6 +470,47 @@ _BY_KEY: dict[str, Override] = {
     "cafe.figures.met": lambda n, a, b, c: {"met": n, "checked": n},
     "cafe.figures.repeats": lambda n, a, b, c: {"repeats": n, "groups": n},
     "cafe.figures.connections": lambda n, a, b, c: {"strangers": n},
+    "holdup.space_title": lambda n, a, b, c: {},
+    "holdup.dot_label": lambda n, a, b, c: {"number": n},
+    "holdup.submitted": lambda n, a, b, c: {"holdup": 7, "started": False},
+    "holdup.approved": lambda n, a, b, c: {"holdup": 7},
+    "holdup.rejected": lambda n, a, b, c: {"holdup": 7},
+    "holdup.idea_added": lambda n, a, b, c: {"number": n, "hidden": True},
+    "holdup.dotted": lambda n, a, b, c: {"number": 2, "points": n, "left": 2},
+    "holdup.list": lambda n, a, b, c: {
+        "holdups": [
+            {"id": 7, "problem": HOSTILE, "status": "ideas", "until": LATER},
+            {"id": 8, "problem": "Bob's shop", "status": "voting", "until": LATER},
+            {"id": 9, "problem": "x", "status": "pending", "until": None},
+        ]
+    },
+    "holdup.refuse.unknown": lambda n, a, b, c: {"holdup": 7},
+    "holdup.refuse.which": lambda n, a, b, c: {"problems": [HOSTILE, "Bob's shop"]},
+    "holdup.refuse.own_idea": lambda n, a, b, c: {"number": 2},
+    "holdup.refuse.unknown_idea": lambda n, a, b, c: {"number": 2},
+    "holdup.refuse.over_budget": lambda n, a, b, c: {"left": n, "points": n + 1},
+    "holdup.posts.submitted": lambda n, a, b, c: {"requester": a, "holdup": 7},
+    "holdup.posts.announced": lambda n, a, b, c: {"requester": a},
+    "holdup.posts.opened": lambda n, a, b, c: {"hidden": True, "dots": n},
+    "holdup.posts.idea": lambda n, a, b, c: {"number": n, "text": HOSTILE_LINES, "author": HOSTILE},
+    "holdup.posts.voting": lambda n, a, b, c: {
+        "dots": n,
+        "ideas": [{"number": 1, "text": HOSTILE}, {"number": 2, "text": HOSTILE_LINES}],
+    },
+    "holdup.posts.empty": lambda n, a, b, c: {"requester": a},
+    "holdup.posts.outcome": lambda n, a, b, c: {
+        "requester": a,
+        "ideas": [
+            {"rank": 1, "text": HOSTILE, "points": n, "author": HOSTILE},
+            {"rank": 2, "text": HOSTILE_LINES, "points": 1, "author": None},
+        ],
+        "contributors": [a, b],
+    },
+    "holdup.posts.followup": lambda n, a, b, c: {
+        "requester": a,
+        "text": HOSTILE_LINES,
+        "contributors": [a, b],
+    },
     "me.champion.on": lambda n, a, b, c: {"active": False},
     "messages.commands.bad_integer": lambda n, a, b, c: {"minimum": 1, "maximum": 20},
     "messages.help.body": lambda n, a, b, c: {

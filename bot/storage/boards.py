@@ -17,7 +17,8 @@ The API (`uow.repository(Boards)`):
   that votes at once are counted one after the other: no vote on one's own
   item, at most `per_item` points on an item, at most `budget` points over the
   whole board (None: no limit), and only while the board takes votes. It
-  returns a `Vote` saying what happened; `unvote` takes a vote back.
+  returns a `Vote` saying what happened; `unvote` takes a vote back; `points_of`
+  reads one member's points on one item.
 - `participants`, `counts` sum a board up; `member_items`, `member_votes`,
   `erase_items`, `erase_votes`, `owned`, `erase_owner` serve members' data rights,
   and `purge` deletes ended boards past a community's retention.
@@ -471,6 +472,19 @@ class Boards(Repository):
             delete(BoardVoteRow).where(_votes.item_id.in_(item_ids), _votes.voter_id == voter_id)
         )
         return bool(deleted.rowcount)
+
+    async def points_of(self, board_id: int, number: int, voter_id: str) -> int:
+        """Return how many points a member has put on item `number` (0 when none)."""
+        total = await self._connection.scalar(
+            select(_votes.points)
+            .join(BoardItemRow.__table__, _items.id == _votes.item_id)
+            .where(
+                _votes.board_id == board_id,
+                _items.number == number,
+                _votes.voter_id == voter_id,
+            )
+        )
+        return int(total or 0)
 
     async def spent(self, board_id: int, voter_id: str) -> int:
         """Return how many points a member has put on a board's items."""

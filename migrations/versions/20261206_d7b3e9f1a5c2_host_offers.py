@@ -4,7 +4,7 @@ The offer is also an icebreaker contact (kind `host_offer`), so the icebreakers'
 cool-down counts it.
 
 Revision ID: d7b3e9f1a5c2
-Revises: a1d5e0c3b7f9
+Revises: c4f8a2d6e1b3
 Create Date: 2026-12-06 13:00:00.000000
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "d7b3e9f1a5c2"
-down_revision: str | None = "a1d5e0c3b7f9"
+down_revision: str | None = "c4f8a2d6e1b3"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -202,3 +202,19 @@ async def test_a_members_items_and_votes_exported_and_erased(
         assert await repo.participants(opened.id) == {"bob"}
         kept = await repo.get(community_id, holdup.id)
     assert kept is not None and kept.owner_id == "host"
+
+
+async def test_points_of_reads_one_members_points_on_one_item(
+    database: Database, community_id: int
+) -> None:
+    opened = await board(database, community_id, budget=5, per_item=3)
+    await items(database, opened, "ann", "bob")
+    async with database.transaction() as uow:
+        repo = uow.repository(Boards)
+        assert await repo.points_of(opened.id, 1, "cid") == 0
+        assert await repo.vote(opened, 1, "cid", 2) is Vote.CAST
+        assert await repo.vote(opened, 2, "cid", 1) is Vote.CAST
+        assert await repo.vote(opened, 1, "bob", 3) is Vote.CAST
+        assert await repo.points_of(opened.id, 1, "cid") == 2
+        assert await repo.points_of(opened.id, 2, "cid") == 1
+        assert await repo.points_of(opened.id, 3, "cid") == 0

@@ -17,6 +17,7 @@ def test_every_feature_folder_is_found_in_its_declared_order() -> None:
         "games",
         "election",
         "groups",
+        "holdup",
         "invites",
         "icebreaker",
         "cafe",

@@ -82,6 +82,15 @@ COMMAND_TREE: dict[str, dict[str, tuple[str, ...]]] = {
         "leave": ("group",),
         "close": ("group",),
     },
+    "holdup": {
+        "submit": ("problem", "wanted", "context"),
+        "idea": ("text",),
+        "dot": ("idea", "points"),
+        "followup": ("text",),
+        "list": (),
+        "approve": ("holdup",),
+        "reject": ("holdup",),
+    },
     "invite": {"link": (), "from": ("member",)},
     "live": {
         "schedule": ("title", "start", "minutes", "host", "cohost"),
