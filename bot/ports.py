@@ -102,6 +102,14 @@ class ChatPlatform(Protocol):
     async def send_direct(self, community: str, member_id: str, post: Post) -> SentMessage:
         """Send a direct message; the core calls this only for members who opted in."""
 
+    async def whisper(self, where: ChannelRef, member_id: str, post: Post) -> None:
+        """Show a post in a channel to one member alone, unasked (not a direct message).
+
+        Slack: an ephemeral message (gone when the member reloads); console: printed
+        `(only <name> sees)`. `Unsupported` where a bot can show a member something
+        alone only in answer to their own command or click (Discord, Matrix).
+        """
+
     async def fetch_member(self, community: str, member_id: str) -> Member | None:
         """Return a member as the platform knows them now, or None if they left."""
 

@@ -183,6 +183,9 @@ class FakePlatform:
         self.sent.append(Sent("direct", None, post, message, member_id=member_id))
         return message
 
+    async def whisper(self, where: ChannelRef, member_id: str, post: Post) -> None:
+        self.sent.append(Sent("whisper", where, post, member_id=member_id))
+
     async def fetch_member(self, community: str, member_id: str) -> Member | None:
         return self.members.get(community, {}).get(member_id)
 

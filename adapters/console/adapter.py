@@ -372,6 +372,20 @@ class ConsoleAdapter:
         )
         self._write(render_post(post, self._frame(record), styled=self._styled))
 
+    async def whisper(self, where: ChannelRef, member_id: str, post: Post) -> None:
+        """Print a post in a channel shown `(only <name> sees)`, as an unasked private answer."""
+        self._check_community(where.community)
+        if member_id not in self._members:
+            raise NotFound(f"console community {where.community} has no member {member_id!r}")
+        record = self._bot_record(
+            channel_id=where.channel_id,
+            thread_id=where.thread_id,
+            post=post,
+            audience=member_id,
+            direct=False,
+        )
+        self._write(render_post(post, self._frame(record), styled=self._styled))
+
     async def send_direct(self, community: str, member_id: str, post: Post) -> SentMessage:
         """Print a numbered direct message, `(DM to <name>)`."""
         self._check_community(community)

@@ -376,6 +376,12 @@ class DiscordAdapter:
         """Return the guild's invite links with their use counts (needs Manage Server)."""
         return await _spaces.invite_uses(self.client.http, self._guild_id(community))
 
+    async def whisper(self, where: ChannelRef, member_id: str, post: Post) -> None:
+        """Refuse: Discord shows a message to one member alone only in answer to them."""
+        raise Unsupported(
+            "Discord shows a message to one member alone only in answer to their command or click"
+        )
+
     async def create_scheduled_event(self, event: ScheduledEvent) -> str:
         """Create a Guild Scheduled Event (needs Manage Events), on a voice or stage channel."""
         return await _events.create_scheduled_event(await self._guild(event.community), event)

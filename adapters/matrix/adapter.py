@@ -345,6 +345,10 @@ class MatrixAdapter:
         """Refuse, as `create_invite` does."""
         raise Unsupported("Matrix has no invitation links with use counts")
 
+    async def whisper(self, where: ChannelRef, member_id: str, post: Post) -> None:
+        """Refuse: a Matrix room shows every message to all its members."""
+        raise Unsupported("Matrix rooms have no messages shown to one member alone")
+
     async def create_scheduled_event(self, event: ScheduledEvent) -> str:
         """Refuse: matrix rooms have no calendar of events."""
         raise Unsupported("Matrix rooms have no calendar of events")

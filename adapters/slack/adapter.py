@@ -439,6 +439,20 @@ class SlackAdapter:
                 ),
             )
 
+    async def whisper(self, where: ChannelRef, member_id: str, post: Post) -> None:
+        """Post an ephemeral message only `member_id` sees, in `where` (`chat.postEphemeral`)."""
+        connection = self._connection(where.community)
+        for message in render(post):
+            await call(
+                "chat.postEphemeral",
+                lambda message=message: connection.client.chat_postEphemeral(  # type: ignore[misc]
+                    channel=where.channel_id,
+                    user=member_id,
+                    thread_ts=where.thread_id,
+                    **message.arguments(),
+                ),
+            )
+
     async def send_direct(self, community: str, member_id: str, post: Post) -> SentMessage:
         """Open the direct conversation with a member (`conversations.open`) and post in it."""
         connection = self._connection(community)

@@ -46,6 +46,7 @@ def test_the_group_opens_with_its_members_then_is_archived_after_its_silence(
     archived = transcript.index("#rust archived")
     assert opening < silent < archived
     assert transcript.count("#rust archived") == 1
-    assert "(DM to carol) Terreau: @erin just joined, thanks to you." in transcript
+    # Erin named Carol; Carol never asked Terreau for anything: shown to her alone.
+    assert "(only carol sees) Terreau: @erin just joined, thanks to you." in transcript
     empty = shown(CATALOG.post("groups.list", groups=[])).removeprefix("Terreau: ")
     assert transcript.rindex(empty) > archived

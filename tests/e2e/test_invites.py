@@ -51,11 +51,12 @@ def said(terreau: Terreau, member: Member) -> tuple[str, dict[str, object]]:
 
 
 def offers(terreau: Terreau, to: str) -> list[str]:
-    """The newcomers `to` was offered to welcome, by direct message."""
+    """The newcomers `to` was offered to welcome: by direct message when they had asked for
+    a link, shown to them alone in the channel when a newcomer named them."""
     return [
         str(terreau.prompts.of(item.post).variables["newcomer"].member_id)  # type: ignore[attr-defined]
         for item in terreau.platform.sent
-        if item.kind == "direct" and item.member_id == to
+        if item.kind in ("direct", "whisper") and item.member_id == to
     ]
 
 

@@ -59,7 +59,7 @@ def check(_settings: Settings, _now: datetime) -> CommunityLines:
                 "(terreau doctor checks it)"
             ]
         asked = (
-            "are asked privately who brought them (a member picker on Slack), and "
+            "are asked who brought them in a message only they see (a member picker on Slack), and "
             if rules.ask_newcomers
             else ""
         )

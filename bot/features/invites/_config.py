@@ -18,4 +18,5 @@ class InvitesConfig(ConfigModel):
     offer_welcome: StrictBool = True
     """Send the co-opter a direct message offering to welcome their newcomer."""
     ask_newcomers: StrictBool = True
-    """Where links cannot tell (Slack), ask each newcomer privately who brought them."""
+    """Where links cannot tell (Slack), ask each newcomer who brought them, in a message
+    only they see (never a direct message)."""

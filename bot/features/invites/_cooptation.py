@@ -100,14 +100,17 @@ class Cooptation:
         await self._offer_welcome(community, by, event.member)
 
     async def _ask_who_brought(self, community: CommunityConfig, newcomer: Member) -> None:
-        """Ask a newcomer privately who brought them, with a member picker where there is one."""
+        """Ask a newcomer who brought them, in a message only they see, with a member picker.
+
+        Shown in the `channel` purpose's channel (Slack: an ephemeral message), never
+        as a direct message, which goes only to members who opted in; platforms that
+        show a member nothing unasked get no question (the README names the command).
+        """
         rules = community.section(InvitesConfig)
         if not rules.ask_newcomers:
             return
         community_id = self._app.community_id(community.key)
         async with self._app.store.read() as uow:
-            if await uow.optouts.has(community_id, newcomer.id, "dm"):
-                return
             if await uow.repository(Invites).cooptation(community_id, newcomer.id) is not None:
                 return
         catalog = self._app.catalog(community.key)
@@ -115,8 +118,11 @@ class Cooptation:
             catalog.post("invites.who_brought_you", days=rules.claim_days),
             member_picker=Choice(id=PICKER, label=catalog.text("invites.pick_member")),
         )
+        where = self._app.channel(community.key, rules.channel)
         try:
-            await self._app.platform(community.key).send_direct(community.key, newcomer.id, post)
+            await self._app.platform(community.key).whisper(where, newcomer.id, post)
+        except Unsupported:
+            return
         except PlatformError as error:
             log.info("%s: could not ask %s who brought them: %s", community.key, newcomer.id, error)
 
@@ -137,10 +143,17 @@ class Cooptation:
             if known is not None:
                 raise Refusal("already")
             await uow.repository(Invites).coopt(community_id, newcomer.id, by.id, "declared")
-        await self._offer_welcome(community, by.id, newcomer)
+        await self._offer_welcome(community, by.id, newcomer, asked=False)
 
-    async def _offer_welcome(self, community: CommunityConfig, by: str, newcomer: Member) -> None:
-        """Tell the co-opter their newcomer arrived, and where to greet them (never required)."""
+    async def _offer_welcome(
+        self, community: CommunityConfig, by: str, newcomer: Member, *, asked: bool = True
+    ) -> None:
+        """Tell the co-opter their newcomer arrived, and where to greet them (never required).
+
+        A member who `asked` for an invitation link gets it by direct message; one a
+        newcomer named never asked Terreau for anything, so they are told in the
+        channel, in a message only they see where the platform has one, else not at all.
+        """
         if not community.section(InvitesConfig).offer_welcome:
             return
         community_id = self._app.community_id(community.key)
@@ -154,8 +167,14 @@ class Cooptation:
             newcomer=Mention(member_id=newcomer.id, display_name=newcomer.display_name),
             channel=ChannelMention(channel_id=where.channel_id, name=purpose),
         )
+        platform = self._app.platform(community.key)
         try:
-            await self._app.platform(community.key).send_direct(community.key, by, post)
+            if asked:
+                await platform.send_direct(community.key, by, post)
+            else:
+                await platform.whisper(where, by, post)
+        except Unsupported:
+            return
         except PlatformError as error:
             log.info(
                 "%s: could not offer %s to welcome %s: %s", community.key, by, newcomer.id, error
