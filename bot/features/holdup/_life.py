@@ -11,7 +11,9 @@ lasts its full length: a missed opening never shortens a phase.
 
 The hold-up is approved first; its announcement and thread (`_thread`) are
 platform calls outside any transaction, so a running hold-up without a thread
-gets one at the next check.
+gets one at the next check. The one thing kept in memory is which spaces gather
+ideas (`_spaces`), so that typed messages elsewhere cost no query: noted here when
+a thread is recorded or a vote opens, and read again at each check.
 """
 
 from __future__ import annotations
