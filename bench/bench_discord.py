@@ -13,9 +13,10 @@ replies, reactions, joins from 5,000 members with roles, in 20 channels) goes th
 
 Each is timed from the first frame until every handler returned (and, for Terreau,
 `flush()` returned); the stored rows are counted. A last Terreau round runs under
-cProfile to say where its time goes.
+cProfile to say where its time goes. `--holdup` turns hold-ups on in the community
+(none is running): a feature that reads typed messages, whatever their channel.
 
-Run: .venv/bin/python bench/bench_discord.py [--events 50000] [--rounds 3]
+Run: .venv/bin/python bench/bench_discord.py [--events 50000] [--rounds 3] [--holdup]
 """
 
 from __future__ import annotations
@@ -67,6 +68,10 @@ platform = "discord"
 id = "{GUILD}"
 name = "Bench"
 channels = {{ general = "{CHANNELS[0]}" }}
+"""
+HOLDUP = """
+[communities.holdup]
+enabled = true
 """
 
 
@@ -208,10 +213,10 @@ async def bare_round(stream: list[str]) -> float:
     return len(stream) / elapsed
 
 
-async def terreau_app(folder: Path) -> tuple[App, TerreauClient]:
+async def terreau_app(folder: Path, config: str) -> tuple[App, TerreauClient]:
     url = f"sqlite+aiosqlite:///{folder / 'terreau.db'}"
     await upgrade(url)
-    settings = parse_settings(CONFIG, folder / "terreau.toml")
+    settings = parse_settings(config, folder / "terreau.toml")
     prompts = Prompts.load(ROOT / "prompts")
     commands = CommandRegistry()
     clock = SystemClock()
@@ -258,9 +263,11 @@ def time_the_writer_thread() -> None:
     SqliteThread._transaction = timed  # type: ignore[method-assign]
 
 
-async def terreau_round(stream: list[str], profile: cProfile.Profile | None = None) -> float:
+async def terreau_round(
+    stream: list[str], config: str, profile: cProfile.Profile | None = None
+) -> float:
     with tempfile.TemporaryDirectory(prefix="terreau-bench-") as folder:
-        app, client = await terreau_app(Path(folder))
+        app, client = await terreau_app(Path(folder), config)
         ws = gateway_for(client)
         if profile is not None:
             profile.enable()
@@ -320,7 +327,9 @@ async def main() -> None:
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-profile", action="store_true")
+    parser.add_argument("--holdup", action="store_true", help="turn hold-ups on")
     args = parser.parse_args()
+    config = CONFIG + HOLDUP if args.holdup else CONFIG
     time_the_writer_thread()
     stream, kinds = frames(args.events)
     print(
@@ -331,7 +340,7 @@ async def main() -> None:
     ratios = []
     for number in range(1, args.rounds + 1):
         bare = await bare_round(stream)
-        terreau = await terreau_round(stream)
+        terreau = await terreau_round(stream, config)
         ratios.append(terreau / bare)
         print(
             f"round {number}: bare discord.py {bare:>9,.0f}/s | Terreau {terreau:>9,.0f}/s | "
@@ -341,7 +350,7 @@ async def main() -> None:
     print(f"median ratio of {args.rounds}: {statistics.median(ratios):.2f} (target >= 0.8)")
     if not args.no_profile:
         profile = cProfile.Profile()
-        await terreau_round(stream, profile)
+        await terreau_round(stream, config, profile)
         where_time_goes(profile, GROUPS)
 
 

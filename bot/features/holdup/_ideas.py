@@ -2,9 +2,11 @@
 
 An idea goes on the hold-up's board with the command (posted in the thread
 without its author's name when authors are hidden) or as a message written in
-the thread (not a reply: replies discuss). Dots follow the board's rules, applied
-inside the transaction that holds the board: never on one's own idea, never more
-than the hold-up's dots in all, so two dots at once cannot overspend. A button
+the thread (not a reply: replies discuss); the threads gathering ideas are kept
+in memory (`_spaces`), so a message elsewhere costs no query. Dots follow the
+board's rules, applied inside the transaction that holds the board: never on
+one's own idea, never more than the hold-up's dots in all, so two dots at once
+cannot overspend. A button
 gives one more dot; the command says how many dots an idea holds (0 takes them
 back). A click delivered twice is dropped by the dispatcher, before it counts.
 """
@@ -74,16 +76,21 @@ class Contributions:
         community = self._app.communities.get(event.community)
         if community is None or not community.section(HoldupConfig).enabled:
             return
-        text = cleaned(event.text or "")
-        if not text or event.reply_to is not None or event.member.is_bot:
+        if not event.text or event.reply_to is not None or event.member.is_bot:
             return
+        spaces = self._life.spaces
+        if not await spaces.may_hold(event.community, event.channel_id, event.thread_id):
+            return  # in no hold-up's space: no query
+        text = cleaned(event.text)
         community_id = self._app.known_community_id(event.community)
-        if community_id is None:
+        if not text or community_id is None:
             return
         async with self._app.store.read() as uow:
             holdup = await uow.repository(Holdups).in_space(
                 community_id, event.channel_id, event.thread_id
             )
+        if holdup is not None and holdup.status != "ideas":
+            spaces.closed(community.key, holdup)  # its ideas ended in another process
         if holdup is None or holdup.status != "ideas" or holdup.requester_id == event.member.id:
             return
         await self._life.advance(community.key)

@@ -11,7 +11,9 @@ lasts its full length: a missed opening never shortens a phase.
 
 The hold-up is approved first; its announcement and thread (`_thread`) are
 platform calls outside any transaction, so a running hold-up without a thread
-gets one at the next check.
+gets one at the next check. The one thing kept in memory is which spaces gather
+ideas (`_spaces`), so that typed messages elsewhere cost no query: noted here when
+a thread is recorded or a vote opens, and read again at each check.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from bot.features.holdup._rules import (
     thanked,
     tick_job_id,
 )
+from bot.features.holdup._spaces import IdeaSpaces
 from bot.features.holdup._thread import open_thread
 from bot.features.holdup._voting import voting_post
 from bot.features.privacy import PrivacyConfig
@@ -62,6 +65,8 @@ class HoldupLife:
 
     def __init__(self, app: FeatureContext) -> None:
         self._app = app
+        self.spaces = IdeaSpaces(app)
+        """Where hold-ups gather ideas, kept for the typed messages (`_spaces`)."""
 
     def communities(self) -> list[CommunityConfig]:
         """Return the communities with hold-ups enabled."""
@@ -86,7 +91,8 @@ class HoldupLife:
                 )
 
     async def run_tick(self, community_key: str, _scheduled_for: datetime) -> None:
-        """Scheduler entry point of the phase check."""
+        """Scheduler entry point of the phase check, which also reads the ideas' spaces again."""
+        await self.spaces.reload(community_key)
         await self.advance(community_key)
 
     async def purge(self, community_key: str, _scheduled_for: datetime) -> None:
@@ -176,7 +182,7 @@ class HoldupLife:
             started = await repo.get(community_id, holdup.id)
             assert started is not None
         log.info("%s: hold-up %d on %r started", community.key, holdup.id, holdup.problem)
-        await open_thread(self._app, community, started)
+        await open_thread(self._app, community, started, self.spaces)
         return started
 
     async def reject(self, community: CommunityConfig, holdup_id: int, by: str) -> Holdup:
@@ -245,7 +251,7 @@ class HoldupLife:
 
     async def _step(self, community: CommunityConfig, holdup: Holdup) -> None:
         if holdup.space_channel_id is None:
-            await open_thread(self._app, community, holdup)
+            await open_thread(self._app, community, holdup, self.spaces)
             holdup = await self._reload(holdup)
             if holdup.space_channel_id is None:
                 return
@@ -253,6 +259,7 @@ class HoldupLife:
         assert holdup.voting_opens_at is not None and holdup.closes_at is not None
         if holdup.status == "ideas" and now >= holdup.voting_opens_at:
             await self._open_vote(community, holdup)
+            self.spaces.closed(community.key, holdup)  # moved now, or by another process
             holdup = await self._reload(holdup)
         assert holdup.closes_at is not None
         if holdup.status == "voting" and now >= holdup.closes_at:

@@ -11,12 +11,14 @@ hold-up without one: the next check opens it again.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import TYPE_CHECKING
 
 from bot.config import CommunityConfig
 from bot.domain import ChannelRef, SentMessage
 from bot.features.holdup._rules import mention, queue
+from bot.features.holdup._spaces import IdeaSpaces
 from bot.ports import Forbidden, Unsupported
 from bot.storage.boards import Boards
 from bot.storage.holdups import Holdup, Holdups
@@ -27,8 +29,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-async def open_thread(app: FeatureContext, community: CommunityConfig, holdup: Holdup) -> None:
-    """Announce a started hold-up, open its thread and greet it there (each once)."""
+async def open_thread(
+    app: FeatureContext, community: CommunityConfig, holdup: Holdup, spaces: IdeaSpaces
+) -> None:
+    """Announce a started hold-up, open its thread and greet it there (each once).
+
+    The space recorded (by this call or another process) is noted in `spaces` once stored.
+    """
     if holdup.space_channel_id is not None:
         return
     catalog = app.catalog(community.key)
@@ -66,11 +73,25 @@ async def open_thread(app: FeatureContext, community: CommunityConfig, holdup: H
         space = ChannelRef(
             community=community.key, channel_id=thread.channel_id, thread_id=thread.thread_id
         )
+    recorded, greeting = await _record(app, community, holdup, space)
+    if recorded is not None:
+        spaces.opened(community.key, recorded)
+    if greeting is not None:
+        await app.delivery.deliver(greeting)
+
+
+async def _record(
+    app: FeatureContext, community: CommunityConfig, holdup: Holdup, space: ChannelRef
+) -> tuple[Holdup | None, int | None]:
+    """Record the space unless another process did first, queueing the greeting if ours.
+
+    Return the hold-up as stored with its space, and the greeting's outbox id if queued.
+    """
     async with app.store.transaction() as uow:
         repo = uow.repository(Holdups)
         current = await repo.get(holdup.community_id, holdup.id)
         if current is None or current.space_channel_id is not None:
-            return
+            return current, None
         await repo.set(
             holdup.id, space_channel_id=space.channel_id, space_thread_id=space.thread_id
         )
@@ -78,7 +99,7 @@ async def open_thread(app: FeatureContext, community: CommunityConfig, holdup: H
             await uow.repository(Boards).set(
                 holdup.board_id, channel_id=space.channel_id, thread_id=space.thread_id
             )
-        post = catalog.post(
+        post = app.catalog(community.key).post(
             "holdup.posts.opened",
             problem=holdup.problem,
             context=holdup.context,
@@ -89,4 +110,7 @@ async def open_thread(app: FeatureContext, community: CommunityConfig, holdup: H
             dots=holdup.dots,
         )
         outbox = await queue(app, uow, holdup, "opened", post, space)
-    await app.delivery.deliver(outbox)
+    recorded = dataclasses.replace(
+        current, space_channel_id=space.channel_id, space_thread_id=space.thread_id
+    )
+    return recorded, outbox
