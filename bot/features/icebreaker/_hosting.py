@@ -30,6 +30,7 @@ from bot.features.icebreaker._hosts import (
     Suggestion,
     Target,
     eligibility,
+    find_target,
     group_topics,
     shared_topic,
     suggest,
@@ -46,7 +47,7 @@ from bot.ports import Forbidden, PlatformError
 from bot.storage import UnitOfWork
 from bot.storage.boards import Boards
 from bot.storage.groups import Groups
-from bot.storage.hosts import TARGET_KINDS, HostOffer, HostOffers
+from bot.storage.hosts import HostOffer, HostOffers
 from bot.storage.live import KIND as LIVE_KIND
 from bot.storage.live import LiveSessions
 
@@ -175,28 +176,6 @@ class Hosting:
                 )
         return found
 
-    def find(self, targets: list[Target], reference: str) -> Target | None:
-        """Return the target a moderator named.
-
-        A ritual is named by its name, a group by its number (`7` or `#7`), a live
-        session by `live:` and its number (`live:4`); `ritual:`, `group:` and
-        `live:` name the kind outright.
-        """
-        reference = reference.strip()
-        kind, colon, rest = reference.partition(":")
-        named = kind.strip().casefold()
-        if colon and named in TARGET_KINDS:
-            kinds: tuple[str, ...] = (named,)
-            reference = rest.strip()
-        else:
-            kinds = ("ritual", "group")
-        reference = reference.lstrip("#")
-        for kind in kinds:
-            for target in targets:
-                if target.kind == kind and target.id == reference:
-                    return target
-        return None
-
     # Suggestions and offers.
 
     async def suggestions(self, community: CommunityConfig) -> tuple[list[Suggestion], int]:
@@ -231,7 +210,7 @@ class Hosting:
         async with self._app.store.transaction(fresh=True) as uow:
             await self._expire(uow, community)
             targets = await self.targets(uow, community)
-            target = self.find(targets, reference)
+            target = find_target(targets, reference)
             if target is None:
                 raise HostRefusal("unknown_target", reference=reference)
             standings = [

@@ -73,6 +73,32 @@ def title_topics(title: str) -> frozenset[str]:
     return group_topics(" ".join(re.findall(r"\w+", title.casefold())))
 
 
+KINDS = ("ritual", "group", "live")
+"""The kinds of target, each a prefix a moderator may name one by (`live:4`)."""
+
+
+def find_target(targets: Sequence[Target], reference: str) -> Target | None:
+    """Return the target a moderator named, or None.
+
+    A ritual is named by its name, a group by its number (`7` or `#7`), a live
+    session by `live:` and its number (`live:4`); `ritual:` and `group:` name
+    those kinds outright too.
+    """
+    kind, colon, rest = reference.strip().partition(":")
+    named = kind.strip().casefold()
+    if colon and named in KINDS:
+        kinds: tuple[str, ...] = (named,)
+        wanted = rest.strip().lstrip("#")
+    else:
+        kinds = ("ritual", "group")
+        wanted = reference.strip().lstrip("#")
+    for each in kinds:
+        for target in targets:
+            if target.kind == each and target.id == wanted:
+                return target
+    return None
+
+
 def shared_topic(interests: Collection[str], target: Target) -> str | None:
     """Return the first (alphabetical) declared interest a target is about, if any."""
     shared = sorted(
