@@ -68,10 +68,8 @@ class HostAnswers:
             elif accept and offer.target_kind == "live" and board is None:
                 # Cancelled or started meanwhile: the offer lapses, nothing else changes.
                 lapsed = await offers.answer(offer.id, "expired")
-                already = "live_gone" if lapsed else "already"
-                if not lapsed and offer.status == "expired":
-                    already = "expired"
-                refusal = f"icebreaker.hosts.answer.{already}"
+                gone = lapsed or offer.status == "expired"
+                refusal = f"icebreaker.hosts.answer.{'live_gone' if gone else 'already'}"
             elif not await offers.answer(offer.id, "accepted" if accept else "declined"):
                 already = "expired" if offer.status == "expired" else "already"
                 refusal = f"icebreaker.hosts.answer.{already}"
