@@ -4,7 +4,8 @@ An offer names what the member would host as a kind and an id (a ritual by name,
 affinity group or a live session by number), so other kinds can be hosted later
 without a new table.
 Every change is a compare-and-set on the stored status (`offered` to `accepted`,
-`declined` or `expired`; `accepted` to `hosted`), so a click delivered twice, or two
+`declined` or `expired`; `accepted` to `hosted`, or to `expired` when a live session
+ends or is cancelled without them), so a click delivered twice, or two
 processes, never answer or credit an offer twice. The contact itself is also recorded
 as an icebreaker contact (kind `host_offer`), so the icebreakers' cool-down counts it.
 """
@@ -238,6 +239,20 @@ class HostOffers(Repository):
                 _offers.status == "accepted",
             )
             .values(status="hosted", hosted_at=self._clock.now(), hosted_ref=ref)
+        )
+        return int(moved.rowcount or 0)
+
+    async def lapse(self, community_id: int, target_kind: str, target_id: str) -> int:
+        """Expire the accepted offers on a target that will never be hosted (it is over)."""
+        moved = await self._connection.execute(
+            update(HostOfferRow)
+            .where(
+                _offers.community_id == community_id,
+                _offers.target_kind == target_kind,
+                _offers.target_id == target_id,
+                _offers.status == "accepted",
+            )
+            .values(status="expired")
         )
         return int(moved.rowcount or 0)
 

@@ -150,7 +150,11 @@ async def test_a_live_session_is_hosted_by_the_members_who_accepted_once_it_ran(
         assert await repo.credit(community_id, "live", "4", ["quinn"], ref="again") == 0
         assert await repo.credit(community_id, "live", "4", [], ref="none") == 0
         assert await repo.accepted(community_id, "live", "4") == ["quade"]
+        assert await repo.lapse(community_id, "live", "4") == 1
+        assert await repo.accepted(community_id, "live", "4") == []
         stored = await repo.get(community_id, quinn.id)
+        lapsed = await repo.get(community_id, quade.id)
         found = await repo.figures(community_id, since=at(0), until=at(100))
     assert stored is not None and (stored.status, stored.hosted_ref) == ("hosted", "end")
-    assert (found.sent, found.accepted, found.hosted) == (3, 3, 1)
+    assert lapsed is not None and lapsed.status == "expired"
+    assert (found.sent, found.accepted, found.hosted) == (3, 2, 1)

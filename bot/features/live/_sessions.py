@@ -12,7 +12,8 @@ session `announce_hours` ahead, claimed in the run ledger for that start.
 
 A member who accepted a moderator's offer to host a session (`bot.storage.hosts`,
 kind `live`) is one of its hosts: its start post credits them, they are told
-privately when it starts, and the offer counts as hosted once the session ran.
+privately when it starts, and the offer counts as hosted once the session ran (an
+offer on a session cancelled, or ended without them, lapses).
 """
 
 from __future__ import annotations
@@ -340,13 +341,15 @@ class Sessions:
             session = await uow.repository(LiveSessions).get(board.id)
             hosts = list(session.hosts) if session is not None else []
             # Members who accepted an offer to host it took the lead: it ran with them.
-            await uow.repository(HostOffers).credit(
+            offers = uow.repository(HostOffers)
+            await offers.credit(
                 board.community_id,
                 KIND,
                 str(board.id),
                 hosts,
                 ref=f"live:{community.key}:{board.id}:summary",
             )
+            await offers.lapse(board.community_id, KIND, str(board.id))
             post = catalog.post(
                 "live.posts.summary",
                 title=board.title,
@@ -386,6 +389,7 @@ class Sessions:
         async with self._app.store.transaction() as uow:
             if not await uow.repository(Boards).move(board.id, board.status, "cancelled"):
                 return False
+            await uow.repository(HostOffers).lapse(board.community_id, KIND, str(board.id))
             post = self._app.catalog(community.key).post("live.posts.cancelled", title=board.title)
             outbox = await self._queue(uow, community.key, board, "cancelled", post)
         await self._app.delivery.deliver(outbox)
