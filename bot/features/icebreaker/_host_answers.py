@@ -112,7 +112,8 @@ class HostAnswers:
         """Return the live session an offer is about if it is still to come, else None."""
         if not target_id.isdecimal():
             return None
-        board = await uow.repository(Boards).get(community_id, int(target_id))
+        # Locked: a session starting at this very moment waits for the answer, or wins.
+        board = await uow.repository(Boards).get(community_id, int(target_id), lock=True)
         if (
             board is None
             or board.kind != LIVE_KIND
