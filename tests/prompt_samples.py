@@ -302,7 +302,12 @@ _LIVE = {
 _BY_KEY: dict[str, Override] = {
     **{
         f"live.{key}": lambda n, a, b, c: {**_LIVE, "hosts": [a, b][: max(1, min(n, 2))]}
-        for key in ("posts.announced", "posts.started")
+        for key in ("posts.announced",)
+    },
+    "live.posts.started": lambda n, a, b, c: {
+        **_LIVE,
+        "hosts": [a, b][: max(1, min(n, 2))],
+        "cohosts": [a, b][: min(n, 2)],
     },
     **{
         f"live.{key}": lambda n, a, b, c: _LIVE
@@ -313,6 +318,7 @@ _BY_KEY: dict[str, Override] = {
             "interested",
             "merged",
             "posts.reminder",
+            "posts.cohosting",
         )
     },
     "live.list": lambda n, a, b, c: {
@@ -419,6 +425,12 @@ _BY_KEY: dict[str, Override] = {
                 "topic": "design",
                 "target": {"kind": "group", "id": "7", "name": HOSTILE, "due": None},
             },
+            {
+                "name": HOSTILE,
+                "level": "quiet",
+                "topic": "design",
+                "target": {"kind": "live", "id": "4", "name": HOSTILE, "due": LATER},
+            },
         ][:n],
     },
     "icebreaker.hosts.offered": lambda n, a, b, c: {
@@ -426,9 +438,11 @@ _BY_KEY: dict[str, Override] = {
     },
     "icebreaker.hosts.offer.ritual": lambda n, a, b, c: {"target": HOSTILE, "due": LATER},
     "icebreaker.hosts.offer.group": lambda n, a, b, c: {"target": HOSTILE},
+    "icebreaker.hosts.offer.live": lambda n, a, b, c: {"target": HOSTILE, "due": LATER},
     "icebreaker.hosts.group_host": lambda n, a, b, c: {"host": a},
     "icebreaker.hosts.moderators": lambda n, a, b, c: {"kind": "ritual", "target": HOSTILE},
     "icebreaker.hosts.answer.accepted_ritual": lambda n, a, b, c: {"due": LATER},
+    "icebreaker.hosts.answer.accepted_live": lambda n, a, b, c: {"starts_at": LATER},
     "icebreaker.hosts.refuse.unknown_target": lambda n, a, b, c: {"reference": HOSTILE},
     "icebreaker.now.quiet_hours": lambda n, a, b, c: {"hours": "22:00-08:00"},
     "election.refuse.nominee_resting": lambda n, a, b, c: {"months": n},

@@ -1,9 +1,11 @@
 """Offers to host: a moderator's private offer to a member, and whether they took the lead.
 
 An offer names what the member would host as a kind and an id (a ritual by name, an
-affinity group by number), so other kinds can be hosted later without a new table.
+affinity group or a live session by number), so other kinds can be hosted later
+without a new table.
 Every change is a compare-and-set on the stored status (`offered` to `accepted`,
-`declined` or `expired`; `accepted` to `hosted`), so a click delivered twice, or two
+`declined` or `expired`; `accepted` to `hosted`, or to `expired` when a live session
+ends or is cancelled without them), so a click delivered twice, or two
 processes, never answer or credit an offer twice. The contact itself is also recorded
 as an icebreaker contact (kind `host_offer`), so the icebreakers' cool-down counts it.
 """
@@ -22,7 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bot.storage._base import Repository, require_aware
 from bot.storage.models import Base, MemberRow, community_fk, one_of
 
-TARGET_KINDS = ("ritual", "group")
+TARGET_KINDS = ("ritual", "group", "live")
 OFFER_STATUSES = ("offered", "accepted", "declined", "expired", "hosted")
 ANSWERED = ("accepted", "declined", "expired")
 TAKEN = ("accepted", "hosted")
@@ -32,7 +34,7 @@ FORMER_MODERATOR = ""
 
 
 class HostOfferRow(Base):
-    """A moderator's offer to a member to host a ritual's next post or a group."""
+    """A moderator's offer to a member to host a ritual's next post, a group or a live session."""
 
     __tablename__ = "host_offers"
     __table_args__ = (
@@ -200,6 +202,59 @@ class HostOffers(Repository):
         )
         row = moved.one_or_none()
         return None if row is None else _offer(row)
+
+    async def accepted(self, community_id: int, target_kind: str, target_id: str) -> list[str]:
+        """Return the members whose accepted offer on a target waits to be hosted, in order."""
+        rows = await self._connection.execute(
+            select(_offers.member_id)
+            .where(
+                _offers.community_id == community_id,
+                _offers.target_kind == target_kind,
+                _offers.target_id == target_id,
+                _offers.status == "accepted",
+            )
+            .order_by(_offers.answered_at, _offers.id)
+        )
+        return list(dict.fromkeys(row.member_id for row in rows))
+
+    async def credit(
+        self,
+        community_id: int,
+        target_kind: str,
+        target_id: str,
+        member_ids: Collection[str],
+        *,
+        ref: str,
+    ) -> int:
+        """Mark as hosted (by `ref`) the accepted offers of these members on a target."""
+        if not member_ids:
+            return 0
+        moved = await self._connection.execute(
+            update(HostOfferRow)
+            .where(
+                _offers.community_id == community_id,
+                _offers.target_kind == target_kind,
+                _offers.target_id == target_id,
+                _offers.member_id.in_(list(member_ids)),
+                _offers.status == "accepted",
+            )
+            .values(status="hosted", hosted_at=self._clock.now(), hosted_ref=ref)
+        )
+        return int(moved.rowcount or 0)
+
+    async def lapse(self, community_id: int, target_kind: str, target_id: str) -> int:
+        """Expire the accepted offers on a target that will never be hosted (it is over)."""
+        moved = await self._connection.execute(
+            update(HostOfferRow)
+            .where(
+                _offers.community_id == community_id,
+                _offers.target_kind == target_kind,
+                _offers.target_id == target_id,
+                _offers.status == "accepted",
+            )
+            .values(status="expired")
+        )
+        return int(moved.rowcount or 0)
 
     async def waiting(self, community_id: int, target_kind: str, target_id: str) -> int:
         """Return how many accepted offers on a target wait for their post."""

@@ -139,6 +139,21 @@ class LiveSessions(Repository):
         )
         return [row.member_id for row in rows]
 
+    async def add_host(self, board_id: int, community_id: int, member_id: str) -> bool:
+        """Make a member a host of a session (an interested member too); False if already."""
+        promoted = await self._connection.execute(
+            update(LiveAttendeeRow)
+            .where(
+                _attendees.board_id == board_id,
+                _attendees.member_id == member_id,
+                _attendees.role != "host",
+            )
+            .values(role="host", created_at=self._now(None))
+        )
+        if promoted.rowcount:
+            return True
+        return await self._attend(board_id, community_id, member_id, "host")
+
     async def interested(self, board_id: int, community_id: int, member_id: str) -> bool:
         """Record a member's interest; False when they already were interested or host."""
         return await self._attend(board_id, community_id, member_id, "interested")

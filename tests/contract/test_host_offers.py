@@ -129,3 +129,32 @@ async def test_a_members_offers_are_listed_and_erased_and_their_sender_forgotten
         assert await repo.erase_member(community_id, "mod") == 1
         [left] = await repo.of_members(community_id, ["quade"])
         assert left.offered_by == FORMER_MODERATOR
+
+
+async def test_a_live_session_is_hosted_by_the_members_who_accepted_once_it_ran(
+    database: Database, community_id: int
+) -> None:
+    quinn = await offered(database, community_id, "quinn", kind="live", target="4")
+    quade = await offered(database, community_id, "quade", kind="live", target="4", minutes=1)
+    olga = await offered(database, community_id, "olga", kind="live", target="5", minutes=2)
+    async with database.transaction() as uow:
+        repo = uow.repository(HostOffers)
+        for offer, minutes in ((quade, 3), (quinn, 4), (olga, 5)):
+            assert await repo.answer(offer.id, "accepted", at(minutes))
+        assert await repo.accepted(community_id, "live", "4") == ["quade", "quinn"]
+        assert await repo.waiting(community_id, "live", "4") == 2
+    async with database.transaction() as uow:
+        repo = uow.repository(HostOffers)
+        # Quade no longer hosts it when it ends: only Quinn's offer is hosted.
+        assert await repo.credit(community_id, "live", "4", ["quinn", "host"], ref="end") == 1
+        assert await repo.credit(community_id, "live", "4", ["quinn"], ref="again") == 0
+        assert await repo.credit(community_id, "live", "4", [], ref="none") == 0
+        assert await repo.accepted(community_id, "live", "4") == ["quade"]
+        assert await repo.lapse(community_id, "live", "4") == 1
+        assert await repo.accepted(community_id, "live", "4") == []
+        stored = await repo.get(community_id, quinn.id)
+        lapsed = await repo.get(community_id, quade.id)
+        found = await repo.figures(community_id, since=at(0), until=at(100))
+    assert stored is not None and (stored.status, stored.hosted_ref) == ("hosted", "end")
+    assert lapsed is not None and lapsed.status == "expired"
+    assert (found.sent, found.accepted, found.hosted) == (3, 2, 1)

@@ -45,6 +45,24 @@ async def test_hosts_interest_and_one_reminder(database: Database, community_id:
         assert await uow.repository(LiveSessions).attendees(board.id, "interested") == ["ann"]
 
 
+async def test_an_interested_member_or_a_newcomer_becomes_a_host_once(
+    database: Database, community_id: int
+) -> None:
+    board = await session(database, community_id)
+    async with database.transaction() as uow:
+        repo = uow.repository(LiveSessions)
+        assert await repo.interested(board.id, community_id, "ann")
+        assert await repo.add_host(board.id, community_id, "ann")
+        assert await repo.add_host(board.id, community_id, "bea")
+        assert not await repo.add_host(board.id, community_id, "bea")
+        assert not await repo.add_host(board.id, community_id, "host")
+        assert await repo.attendees(board.id, "interested") == []
+        hosts = await repo.attendees(board.id, "host")
+        listed = await repo.attendance(community_id, "ann")
+    assert sorted(hosts) == ["ann", "bea", "cohost", "host"]
+    assert [row["role"] for row in listed] == ["host"]
+
+
 async def test_figures_count_sessions_participants_and_first_timers(
     database: Database, community_id: int
 ) -> None:

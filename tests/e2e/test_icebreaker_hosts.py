@@ -8,7 +8,7 @@ one offer a moderator sends.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from bot.domain import ChoiceMade, Member, MessagePosted, Post
 from bot.features.icebreaker import choice_id
 from bot.features.privacy._commands import CONFIRM
 from tests.e2e.conftest import AT_NINE, BEFORE, KEY, MOD, Terreau, next_id
-from tests.e2e.test_report import figures, report_config, value
+from tests.e2e.test_report import Shown, figures, report_config, report_of, value
 from tests.fakes import MISSING
 
 pytestmark = [pytest.mark.icebreaker, pytest.mark.me]
@@ -296,3 +296,162 @@ async def test_an_answer_after_a_restart_is_recorded_and_the_credit_survives_it(
     await terreau.at(AT_NINE)
     [ritual] = [s.post for s in terreau.platform.sent if (s.nonce or "").startswith("posts:")]
     assert [m.member_id for m in ritual.mentions] == ["quinn"]
+
+
+LIVE = """
+[communities.live]
+enabled = true
+remind_minutes = 15
+"""
+# The session: today 18:00 to 18:30 in Paris (17:00 UTC).
+START = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
+END = START + timedelta(minutes=30)
+
+
+def directs(terreau: Terreau, member: Member, key: str) -> list[Post]:
+    return [
+        s.post
+        for s in terreau.platform.sent
+        if s.kind == "direct" and s.member_id == member.id and terreau.said(s.post) == key
+    ]
+
+
+def channel_posts(terreau: Terreau, key: str) -> list[Post]:
+    return [
+        s.post for s in terreau.platform.sent if s.kind != "direct" and terreau.said(s.post) == key
+    ]
+
+
+def took_the_lead(terreau: Terreau, post: Post) -> Shown:
+    """The report's "passengers who took the lead" figure, whatever other figures it shows."""
+    [label] = [r for r in terreau.prompts.rendered if r.key == "report.figures.took_the_lead"][-1:]
+    [shown] = [
+        f
+        for f in report_of(terreau, post).variables["figures"]  # type: ignore[attr-defined]
+        if f["label"] == label.text
+    ]
+    return Shown(dict(label.variables), shown["value"], shown["names"])
+
+
+async def live_session(terreau: Terreau, title: str = "Learning in public") -> str:
+    await terreau.command(MOD, "live", "schedule", title, "18:00", "30")
+    key, shown = reply(terreau, MOD, "session")
+    assert key == "live.scheduled"
+    return f"live:{shown['session']}"
+
+
+async def test_a_member_who_accepts_a_live_session_co_hosts_it_and_took_the_lead(
+    terreau: Terreau, tmp_path: Path
+) -> None:
+    await community(terreau, LIVE + report_config(tmp_path))
+    await terreau.command(QUADE, "me", "interests", "public")
+    session = await live_session(terreau)
+
+    # Quinn's learning meets the ritual first; Quade's "public" is in the session's title.
+    await terreau.command(MOD, "icebreaker", "hosts")
+    assert reply(terreau, MOD)[0] == "icebreaker.hosts.suggestions"
+    shown = reply(terreau, MOD, "suggestions")[1]
+    found = {s["name"]: s for s in shown["suggestions"]}  # type: ignore[attr-defined]
+    assert set(found) == {"Quinn", "Quade"}
+    assert found["Quinn"]["target"]["kind"] == "ritual"
+    assert found["Quade"]["topic"] == "public"
+    assert found["Quade"]["target"] == {
+        "kind": "live",
+        "id": session.removeprefix("live:"),
+        "name": "Learning in public",
+        "due": START,
+    }
+
+    # The moderator hosts it already: no offer to them.
+    await terreau.command(MOD, "icebreaker", "offer", "mod", session)
+    assert reply(terreau, MOD)[0] == "icebreaker.hosts.refuse.already_host"
+    await terreau.command(MOD, "icebreaker", "offer", "quade", session)
+    assert reply(terreau, MOD, "target")[1]["target"]["kind"] == "live"  # type: ignore[index]
+    [(to, offer)] = offers(terreau)
+    assert to == "quade" and terreau.said(offer) == "icebreaker.hosts.offer.live"
+    assert terreau.prompts.said(offer, "topic", "due") == (
+        "icebreaker.hosts.offer.live",
+        {"topic": "public", "due": START},
+    )
+
+    await terreau.choose(QUADE, choice_id(1, "accept"))
+    assert reply(terreau, QUADE, "title", "starts_at") == (
+        "icebreaker.hosts.answer.accepted_live",
+        {"title": "Learning in public", "starts_at": START},
+    )
+    told = [s.post for s in terreau.platform.sent if s.where and s.where.channel_id == "mods"]
+    assert [terreau.said(p) for p in told] == ["icebreaker.hosts.moderators"]
+    # Hosted now: not offered again, not suggested again.
+    await terreau.command(MOD, "icebreaker", "offer", "quinn", session)
+    assert reply(terreau, MOD)[0] == "icebreaker.hosts.refuse.unknown_target"
+
+    await terreau.at(START)
+    [started] = channel_posts(terreau, "live.posts.started")
+    assert {m.member_id for m in started.mentions} == {"mod", "quade"}
+    credit = terreau.prompts.said(started, "cohosts")[1]["cohosts"]
+    assert [m.member_id for m in credit] == ["quade"]  # type: ignore[attr-defined]
+    assert len(directs(terreau, QUADE, "live.posts.cohosting")) == 1
+
+    await terreau.command(ALICE, "live", "ask", "How do you start?")
+    await terreau.command(QUINN, "live", "ask", "What if nobody reads?")
+    await terreau.command(QUADE, "live", "next")
+    assert reply(terreau, QUADE)[0] == "live.taken"
+    await terreau.command(QUINN, "live", "next")  # not a host
+    assert reply(terreau, QUINN)[0] == "live.refuse.hosts_only"
+
+    await terreau.at(END)
+    assert len(directs(terreau, QUADE, "live.posts.followup")) == 1
+    await terreau.command(MOD, "report", "week")
+    led = took_the_lead(terreau, terreau.answers(MOD)[-1])
+    assert (led.label, led.value) == (
+        {"sent": 1, "accepted": 1, "hosted": 1},
+        value(terreau, "count", "1"),
+    )
+    assert led.names is not None and "Quade" in led.names
+
+    await terreau.command(QUADE, "me", "data")
+    counts = {
+        r.key: r.variables["count"]
+        for r in terreau.prompts.within(terreau.answers(QUADE)[-1])
+        if r.key.startswith("privacy.kinds.")
+    }
+    assert (counts["privacy.kinds.host_offers"], counts["privacy.kinds.live_attendance"]) == (1, 1)
+    await terreau.command(QUADE, "me", "forget")
+    await terreau.choose(QUADE, CONFIRM)
+    await terreau.command(QUADE, "me", "data")
+    assert not [
+        r
+        for r in terreau.prompts.within(terreau.answers(QUADE)[-1])
+        if r.key in ("privacy.kinds.host_offers", "privacy.kinds.live_attendance")
+        and r.variables["count"]
+    ]
+
+
+async def test_a_live_session_cancelled_or_started_before_the_answer_changes_nothing(
+    terreau: Terreau,
+) -> None:
+    await community(terreau, LIVE)
+    first = await live_session(terreau, "Learning first")
+    await terreau.command(MOD, "icebreaker", "offer", "quinn", first)
+    await terreau.command(MOD, "live", "cancel", first.removeprefix("live:"))
+    await terreau.choose(QUINN, choice_id(1, "accept"))
+    assert reply(terreau, QUINN)[0] == "icebreaker.hosts.answer.live_gone"
+    await terreau.choose(QUINN, choice_id(1, "accept"))  # a click delivered twice
+    assert reply(terreau, QUINN)[0] == "icebreaker.hosts.answer.live_gone"
+    await terreau.choose(QUINN, choice_id(1, "decline"))
+    assert reply(terreau, QUINN)[0] == "icebreaker.hosts.answer.expired"
+
+    second = await live_session(terreau, "Learning second")
+    await terreau.command(MOD, "icebreaker", "offer", "quade", second)
+    assert reply(terreau, MOD)[0] == "icebreaker.hosts.offered"
+    await terreau.at(START)
+    await terreau.choose(QUADE, choice_id(2, "accept"))
+    assert reply(terreau, QUADE)[0] == "icebreaker.hosts.answer.live_gone"
+    [started] = channel_posts(terreau, "live.posts.started")
+    assert {m.member_id for m in started.mentions} == {"mod"}
+    await terreau.command(QUADE, "live", "next")
+    assert reply(terreau, QUADE)[0] == "live.refuse.hosts_only"
+    assert not [m for m in (QUINN, QUADE) if directs(terreau, m, "live.posts.cohosting")]
+    # Nothing to host: neither session is offered any more.
+    await terreau.command(MOD, "icebreaker", "offer", "alice", second)
+    assert reply(terreau, MOD)[0] == "icebreaker.hosts.refuse.unknown_target"

@@ -10,7 +10,13 @@ import pytest
 from bot.activity import Level
 from bot.config import ConfigError, parse_settings
 from bot.features.icebreaker import Candidate, Contact, Rules, Target, eligibility, suggest
-from bot.features.icebreaker._hosts import PastOffer, group_topics, shared_topic
+from bot.features.icebreaker._hosts import (
+    PastOffer,
+    find_target,
+    group_topics,
+    shared_topic,
+    title_topics,
+)
 
 pytestmark = pytest.mark.icebreaker
 
@@ -26,6 +32,14 @@ RULES = Rules(
 HOSTS_LEVELS = (Level.OCCASIONAL, Level.QUIET)
 DESIGN = Target(kind="ritual", id="design-week", name="design-week", topics=frozenset({"design"}))
 RUST = Target(kind="group", id="7", name="Learning Rust", topics=group_topics("learning rust"))
+AMA = Target(
+    kind="live",
+    id="4",
+    name="Ask us: Design & Rust!",
+    topics=title_topics("Ask us: Design & Rust!"),
+    due=NOW + 2 * DAY,
+    hosts=frozenset({"mod"}),
+)
 
 
 def member(name: str, level: Level = Level.QUIET, order: int = 0) -> Candidate:
@@ -158,6 +172,48 @@ def test_suggestions_follow_the_rotation_spread_over_targets_and_stop_at_the_lim
     # Every target gets a suggestion before any gets a second one.
     found = suggest(members, interests, [DESIGN, RUST], limit=2)
     assert {s.target.id for s in found} == {"design-week", "7"}
+
+
+def test_a_live_session_is_about_the_words_of_its_title() -> None:
+    assert title_topics("Ask us: Design & Rust!") == {
+        "ask",
+        "us",
+        "design",
+        "rust",
+        "ask-us-design-rust",
+    }
+    assert title_topics("  ") == frozenset()
+    assert shared_topic({"design", "cooking"}, AMA) == "design"
+    assert shared_topic({"cooking"}, AMA) is None
+
+
+def test_suggestions_include_live_sessions_but_never_for_their_own_hosts() -> None:
+    members = [member("m0"), member("mod"), member("m2")]
+    interests = {"m0": {"design"}, "mod": {"design"}, "m2": {"rust"}}
+    found = suggest(members, interests, [DESIGN, AMA, RUST], limit=3)
+    assert [(s.candidate.member_id, s.target.kind, s.target.id) for s in found] == [
+        ("m0", "ritual", "design-week"),
+        ("mod", "ritual", "design-week"),
+        ("m2", "live", "4"),
+    ]
+    # Alone, the session is offered to whoever shares its topic, except its host.
+    found = suggest(members, interests, [AMA], limit=3)
+    assert [s.candidate.member_id for s in found] == ["m0", "m2"]
+
+
+def test_a_target_is_named_by_ritual_name_group_number_or_live_and_session_number() -> None:
+    targets = [DESIGN, RUST, AMA, Target(kind="ritual", id="4", name="4", topics=frozenset())]
+    assert find_target(targets, "design-week") is DESIGN
+    assert find_target(targets, " #7 ") is RUST
+    assert find_target(targets, "group:7") is RUST
+    assert find_target(targets, "live:4") is AMA
+    assert find_target(targets, "LIVE: #4") is AMA
+    assert find_target(targets, "ritual:design-week") is DESIGN
+    # A bare number is a ritual or a group, never a session; a kind must match.
+    assert find_target(targets, "4") is targets[3]
+    assert find_target(targets, "live:7") is None
+    assert find_target(targets, "group:design-week") is None
+    assert find_target(targets, "live:") is None
 
 
 def test_no_interest_declared_or_nothing_to_host_means_no_suggestion() -> None:

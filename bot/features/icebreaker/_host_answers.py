@@ -2,7 +2,11 @@
 
 Accepting a ritual tells the member which post they will host (the posts feature
 credits them when it goes out); accepting a group makes them its host at once: they
-join it, its space is told, and `/terreau group list` names them. The moderators'
+join it, its space is told, and `/terreau group list` names them. Accepting a live
+session makes them one of its hosts at once (they see its queue, take its questions
+and get its follow-up; its start post names them and they are told privately when
+it starts), unless it was cancelled or started meanwhile: then they are told so,
+kindly, and the offer lapses (`expired`) with nothing else changed. The moderators'
 channel hears of every acceptance.
 """
 
@@ -13,12 +17,16 @@ from typing import TYPE_CHECKING
 
 from bot.config import CommunityConfig
 from bot.domain import ChannelRef, ChoiceMade, Mention
-from bot.features.icebreaker._hosting import expire_offers
+from bot.features.icebreaker._hosting import expire_offers, live_channel
 from bot.features.posts import PostsConfig
 from bot.features.posts import job_id as ritual_job_id
 from bot.ports import Forbidden, Unsupported
+from bot.storage import UnitOfWork
+from bot.storage.boards import Board, Boards
 from bot.storage.groups import Group, Groups
 from bot.storage.hosts import HostOffer, HostOffers
+from bot.storage.live import KIND as LIVE_KIND
+from bot.storage.live import LiveSessions
 
 if TYPE_CHECKING:
     from bot.feature import FeatureContext
@@ -46,21 +54,30 @@ class HostAnswers:
             return
         community_id = self._app.community_id(community.key)
         accept = parts[3] == "accept"
-        refusal, offer, group = None, None, None
+        refusal, offer, group, board = None, None, None, None
         async with self._app.store.transaction() as uow:
             await expire_offers(self._app, uow, community)
             offers = uow.repository(HostOffers)
             offer = await offers.get(community_id, int(parts[2]))
+            if offer is not None and accept and offer.target_kind == "live":
+                board = await self._upcoming_session(uow, community_id, offer.target_id)
             if offer is None:
                 refusal = "messages.choices.expired"
             elif offer.member_id != event.member.id:
                 refusal = "icebreaker.hosts.not_yours"
+            elif accept and offer.target_kind == "live" and board is None:
+                # Cancelled or started meanwhile: the offer lapses, nothing else changes.
+                lapsed = await offers.answer(offer.id, "expired")
+                gone = lapsed or offer.status == "expired"
+                refusal = f"icebreaker.hosts.answer.{'live_gone' if gone else 'already'}"
             elif not await offers.answer(offer.id, "accepted" if accept else "declined"):
                 already = "expired" if offer.status == "expired" else "already"
                 refusal = f"icebreaker.hosts.answer.{already}"
             elif accept and offer.target_kind == "group":
                 await offers.take(community_id, "group", offer.target_id, ref=event.event_id)
                 group = await uow.repository(Groups).get(community_id, int(offer.target_id))
+            elif accept and board is not None:
+                await uow.repository(LiveSessions).add_host(board.id, community_id, offer.member_id)
         if refusal is not None or offer is None:
             await self._app.reply(event, refusal or "messages.choices.expired")
             return
@@ -76,9 +93,35 @@ class HostAnswers:
             return
         if offer.target_kind == "ritual":
             await self._accepted_ritual(event, community, offer)
+        elif board is not None:
+            await self._app.reply(
+                event,
+                "icebreaker.hosts.answer.accepted_live",
+                title=board.title,
+                starts_at=board.opens_at,
+                timezone=community.timezone,
+                channel=live_channel(community, board.channel_id),
+            )
         else:
             await self._accepted_group(event, community, offer, group)
         await self._tell_moderators(community, offer, event.member.display_name)
+
+    async def _upcoming_session(
+        self, uow: UnitOfWork, community_id: int, target_id: str
+    ) -> Board | None:
+        """Return the live session an offer is about if it is still to come, else None."""
+        if not target_id.isdecimal():
+            return None
+        # Locked: a session starting at this very moment waits for the answer, or wins.
+        board = await uow.repository(Boards).get(community_id, int(target_id), lock=True)
+        if (
+            board is None
+            or board.kind != LIVE_KIND
+            or board.status != "scheduled"
+            or board.opens_at <= self._app.clock.now()
+        ):
+            return None
+        return board
 
     async def _accepted_ritual(
         self, event: ChoiceMade, community: CommunityConfig, offer: HostOffer

@@ -7,7 +7,9 @@ cool-down of icebreakers as their invitations count for it. An offer left
 unanswered for `answer_days` expires; declined or expired, it rests the member for
 the icebreakers' `pause_days`. Accepting a ritual makes the member the host of its
 next post (the posts feature credits them, see `bot.storage.hosts.HostOffers.take`);
-accepting a group makes them its host at once (`_host_answers`).
+accepting a group makes them its host at once, and accepting a live session makes
+them one of its hosts at once (`_host_answers`); the session counts as hosted once it
+ran with them (the live feature credits them when it ends).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING
 from bot import commands
 from bot.activity import Level
 from bot.config import CommunityConfig
-from bot.domain import Choice, Post
+from bot.domain import ChannelMention, Choice, Post
 from bot.features.groups import GroupsConfig
 from bot.features.icebreaker._config import IcebreakerConfig
 from bot.features.icebreaker._hosts import (
@@ -28,20 +30,26 @@ from bot.features.icebreaker._hosts import (
     Suggestion,
     Target,
     eligibility,
+    find_target,
     group_topics,
     shared_topic,
     suggest,
+    title_topics,
 )
 from bot.features.icebreaker._invitations import rules_of
 from bot.features.icebreaker._selection import Candidate, Contact
 from bot.features.icebreaker._timing import in_quiet_hours
+from bot.features.live import LiveConfig
 from bot.features.posts import PostsConfig
 from bot.features.posts import job_id as ritual_job_id
 from bot.features.privacy import PrivacyConfig
 from bot.ports import Forbidden, PlatformError
 from bot.storage import UnitOfWork
+from bot.storage.boards import Boards
 from bot.storage.groups import Groups
 from bot.storage.hosts import HostOffer, HostOffers
+from bot.storage.live import KIND as LIVE_KIND
+from bot.storage.live import LiveSessions
 
 if TYPE_CHECKING:
     from bot.feature import FeatureContext
@@ -52,6 +60,12 @@ WEEK = timedelta(days=7)
 REASONS = frozenset({"opted_out", "no_dm", "cooldown", "paused", "pending", "declined"})
 """Why a member cannot be offered now, each with its `icebreaker.hosts.refuse.` prompt."""
 _LEVELS = {level.value: level for level in Level}
+
+
+def live_channel(community: CommunityConfig, channel_id: str) -> ChannelMention:
+    """Return the channel a live session is held in, named by its purpose."""
+    purpose = next((p for p, c in community.channels.items() if c == channel_id), channel_id)
+    return ChannelMention(channel_id=channel_id, name=purpose)
 
 
 class HostRefusal(commands.Refusal):
@@ -99,7 +113,11 @@ class Hosting:
     # What could be hosted.
 
     async def targets(self, uow: UnitOfWork, community: CommunityConfig) -> list[Target]:
-        """Return the rituals with a next post and the open groups, none with a host waiting."""
+        """Return what could be hosted, none with a host waiting.
+
+        That is the rituals with a next post, the open groups, and the live sessions
+        scheduled and not started yet.
+        """
         community_id = self._app.community_id(community.key)
         offers = uow.repository(HostOffers)
         catalog = self._app.catalog(community.key)
@@ -135,16 +153,28 @@ class Hosting:
                             topics=group_topics(group.topic_key),
                         )
                     )
+        if community.section(LiveConfig).enabled:
+            now = self._app.clock.now()
+            lives = uow.repository(LiveSessions)
+            for board in await uow.repository(Boards).of_kind(
+                community_id, LIVE_KIND, ("scheduled",)
+            ):
+                if board.opens_at <= now or await offers.waiting(
+                    community_id, "live", str(board.id)
+                ):
+                    continue
+                found.append(
+                    Target(
+                        kind="live",
+                        id=str(board.id),
+                        name=board.title,
+                        topics=title_topics(board.title),
+                        due=board.opens_at,
+                        hosts=frozenset(await lives.attendees(board.id, "host")),
+                        channel_id=board.channel_id,
+                    )
+                )
         return found
-
-    def find(self, targets: list[Target], reference: str) -> Target | None:
-        """Return the target a moderator named: a ritual's name, or a group's number."""
-        reference = reference.strip().lstrip("#")
-        for kind in ("ritual", "group"):
-            for target in targets:
-                if target.kind == kind and target.id == reference:
-                    return target
-        return None
 
     # Suggestions and offers.
 
@@ -180,7 +210,7 @@ class Hosting:
         async with self._app.store.transaction(fresh=True) as uow:
             await self._expire(uow, community)
             targets = await self.targets(uow, community)
-            target = self.find(targets, reference)
+            target = find_target(targets, reference)
             if target is None:
                 raise HostRefusal("unknown_target", reference=reference)
             standings = [
@@ -189,6 +219,8 @@ class Hosting:
             if not standings:
                 raise HostRefusal("unknown_member")
             [candidate] = standings
+            if member_id in target.hosts:
+                raise HostRefusal("already_host", name=candidate.display_name)
             offers = uow.repository(HostOffers)
             if await offers.sent_since(community_id, now - WEEK) >= config.hosts.weekly_cap:
                 raise HostRefusal("cap", cap=config.hosts.weekly_cap)
@@ -251,6 +283,10 @@ class Hosting:
                 r for r in community.section(PostsConfig).schedules if r.name == target.id
             )
             variables["channel"] = self._app.channel_mention(community.key, ritual.channel)
+            variables["due"] = target.due
+            variables["timezone"] = community.timezone
+        elif target.kind == "live" and target.channel_id is not None:
+            variables["channel"] = live_channel(community, target.channel_id)
             variables["due"] = target.due
             variables["timezone"] = community.timezone
         text = catalog.post(f"icebreaker.hosts.offer.{target.kind}", **variables)

@@ -1,8 +1,8 @@
 """Who could host what: occasional or quiet members whose declared interests meet a target.
 
 A target is what a member would host, named by a kind and an id (a ritual's next
-post by the ritual's name, an affinity group by its number), with the topics it is
-about. Suggestions go to moderators only. A member is suggested, or may be sent an
+post by the ritual's name, an affinity group or a live session by its number), with
+the topics it is about. Suggestions go to moderators only. A member is suggested, or may be sent an
 offer, only if the icebreakers' own rules (`select`: opt-out, cool-down after any
 contact, rest after unanswered invitations) would let them be invited now, if they
 accept direct messages, and if no offer of theirs is open, waiting for its post, or
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,7 +37,11 @@ class Target:
     name: str
     topics: frozenset[str]
     due: datetime | None = None
-    """When a ritual's next post is due (None for a group)."""
+    """When a ritual's next post is due, or a live session starts (None for a group)."""
+    hosts: frozenset[str] = frozenset()
+    """Who hosts it already (a live session's hosts), never suggested for it."""
+    channel_id: str | None = None
+    """Where a live session is held (None for the other kinds)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -61,6 +66,37 @@ def group_topics(topic_key: str) -> frozenset[str]:
     """Return the interests a group's topic meets: its words, and all of them as one slug."""
     words = topic_key.replace("-", " ").replace("_", " ").split()
     return frozenset((*words, "-".join(words))) if words else frozenset()
+
+
+def title_topics(title: str) -> frozenset[str]:
+    """Return the interests a live session's title meets: its words, as a group's topic."""
+    return group_topics(" ".join(re.findall(r"\w+", title.casefold())))
+
+
+KINDS = ("ritual", "group", "live")
+"""The kinds of target, each a prefix a moderator may name one by (`live:4`)."""
+
+
+def find_target(targets: Sequence[Target], reference: str) -> Target | None:
+    """Return the target a moderator named, or None.
+
+    A ritual is named by its name, a group by its number (`7` or `#7`), a live
+    session by `live:` and its number (`live:4`); `ritual:` and `group:` name
+    those kinds outright too.
+    """
+    kind, colon, rest = reference.strip().partition(":")
+    named = kind.strip().casefold()
+    if colon and named in KINDS:
+        kinds: tuple[str, ...] = (named,)
+        wanted = rest.strip().lstrip("#")
+    else:
+        kinds = ("ritual", "group")
+        wanted = reference.strip().lstrip("#")
+    for each in kinds:
+        for target in targets:
+            if target.kind == each and target.id == wanted:
+                return target
+    return None
 
 
 def shared_topic(interests: Collection[str], target: Target) -> str | None:
@@ -154,7 +190,12 @@ def suggest(
     matches: list[tuple[Candidate, list[tuple[Target, str]]]] = []
     for candidate in eligible:
         declared = interests.get(candidate.member_id, ())
-        fitting = [(t, topic) for t in targets if (topic := shared_topic(declared, t)) is not None]
+        fitting = [
+            (t, topic)
+            for t in targets
+            if candidate.member_id not in t.hosts
+            and (topic := shared_topic(declared, t)) is not None
+        ]
         if fitting:
             matches.append((candidate, fitting))
     found: dict[str, Suggestion] = {}

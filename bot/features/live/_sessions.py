@@ -9,6 +9,11 @@ when it comes back, once, whichever process gets there first. Reminders are
 claimed by a compare-and-set before they are sent: a crash right after the claim
 loses them rather than sending them twice. Configured schedules create their
 session `announce_hours` ahead, claimed in the run ledger for that start.
+
+A member who accepted a moderator's offer to host a session (`bot.storage.hosts`,
+kind `live`) is one of its hosts: its start post credits them, they are told
+privately when it starts, and the offer counts as hosted once the session ran (an
+offer on a session cancelled, or ended without them, lapses).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from bot.ports import Forbidden, PlatformError, Unsupported
 from bot.scheduling import Job, next_fire_times, parse_cron
 from bot.storage import UnitOfWork
 from bot.storage.boards import Board, Boards
+from bot.storage.hosts import HostOffers
 from bot.storage.live import KIND, LiveSessions
 
 if TYPE_CHECKING:
@@ -283,22 +289,44 @@ class Sessions:
         log.info("%s: live session %d: %d reminded", community.key, board.id, reminded)
 
     async def _open(self, community: CommunityConfig, board: Board) -> None:
+        catalog = self._app.catalog(community.key)
         async with self._app.store.transaction() as uow:
             if not await uow.repository(Boards).move(board.id, "scheduled", "open"):
                 return
             session = await uow.repository(LiveSessions).get(board.id)
             hosts = session.hosts if session is not None else ()
-            post = self._app.catalog(community.key).post(
+            offered = await uow.repository(HostOffers).accepted(
+                board.community_id, KIND, str(board.id)
+            )
+            cohosts = [member for member in offered if member in hosts]
+            post = catalog.post(
                 "live.posts.started",
                 title=board.title,
                 hosts=await _mentions(uow, board.community_id, hosts),
+                cohosts=await _mentions(uow, board.community_id, cohosts),
                 ends_at=board.closes_at,
                 timezone=community.timezone,
                 anonymous=community.section(LiveConfig).anonymous,
             )
             outbox = await self._queue(uow, community.key, board, "started", post)
+            closed = await uow.optouts.members(board.community_id, "dm")
         await self._app.delivery.deliver(outbox)
         log.info("%s: live session %d started", community.key, board.id)
+        told = catalog.post(
+            "live.posts.cohosting",
+            title=board.title,
+            ends_at=board.closes_at,
+            timezone=community.timezone,
+            channel=self._channel_mention(community, board),
+        )
+        platform = self._app.platform(community.key)
+        for member in cohosts:
+            if member in closed:
+                continue
+            try:
+                await platform.send_direct(community.key, member, told)
+            except PlatformError as error:
+                log.info("live: co-host %s in %s not told: %s", member, community.key, error)
 
     async def _close(self, community: CommunityConfig, board: Board) -> None:
         """End a session: its summary in the channel, the open questions to its hosts."""
@@ -312,6 +340,16 @@ class Sessions:
             left = await repo.ranked(board.id)
             session = await uow.repository(LiveSessions).get(board.id)
             hosts = list(session.hosts) if session is not None else []
+            # Members who accepted an offer to host it took the lead: it ran with them.
+            offers = uow.repository(HostOffers)
+            await offers.credit(
+                board.community_id,
+                KIND,
+                str(board.id),
+                hosts,
+                ref=f"live:{community.key}:{board.id}:summary",
+            )
+            await offers.lapse(board.community_id, KIND, str(board.id))
             post = catalog.post(
                 "live.posts.summary",
                 title=board.title,
@@ -351,6 +389,7 @@ class Sessions:
         async with self._app.store.transaction() as uow:
             if not await uow.repository(Boards).move(board.id, board.status, "cancelled"):
                 return False
+            await uow.repository(HostOffers).lapse(board.community_id, KIND, str(board.id))
             post = self._app.catalog(community.key).post("live.posts.cancelled", title=board.title)
             outbox = await self._queue(uow, community.key, board, "cancelled", post)
         await self._app.delivery.deliver(outbox)
