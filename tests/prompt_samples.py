@@ -329,6 +329,7 @@ _BY_KEY: dict[str, Override] = {
     "live.refuse.past": lambda n, a, b, c: {"start": WHEN},
     "live.refuse.bad_start": lambda n, a, b, c: {"start": HOSTILE},
     "live.refuse.unknown": lambda n, a, b, c: {"session": 4},
+    "live.refuse.unknown_host": lambda n, a, b, c: {"who": HOSTILE},
     "live.figures.first_timers": lambda n, a, b, c: {"first_timers": n, "participants": n},
     "groups.proposed": lambda n, a, b, c: {"group": 7},
     "invites.link": lambda n, a, b, c: {"link": Link(url="https://discord.gg/terreau7")},

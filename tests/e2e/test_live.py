@@ -37,6 +37,7 @@ END = START + timedelta(minutes=30)
 
 async def begin(terreau: Terreau, extra: str = LIVE) -> None:
     await terreau.start(extra=extra)
+    terreau.platform.members[KEY] = {m.id: m for m in (ALICE, BOB, CAROL, DAN, MOD)}
     for member in (ALICE, BOB, CAROL, MOD):
         await terreau.say(member, text="hello")
 
@@ -280,3 +281,15 @@ async def test_live_sessions_are_off_unless_enabled(terreau: Terreau) -> None:
     await begin(terreau, extra="")
     await terreau.command(BOB, "live", "ask", "anyone?")
     assert said(terreau, BOB)[0] == "live.refuse.disabled"
+
+
+async def test_a_host_who_is_not_a_member_here_is_refused_by_name(terreau: Terreau) -> None:
+    await begin(terreau)
+    await terreau.command(MOD, "live", "schedule", "Ask the founders", "18:00", "30", "@nobody")
+    assert said(terreau, MOD)[0] == "live.refuse.unknown_host"
+    assert said(terreau, MOD)[1]["who"] == "nobody"
+    await terreau.command(
+        MOD, "live", "schedule", "Ask the founders", "18:00", "30", "@alice", "@ghost"
+    )
+    assert said(terreau, MOD)[1]["who"] == "ghost"
+    assert posts(terreau, "announced") == [] and terreau.platform.events == []

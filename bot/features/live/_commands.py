@@ -15,6 +15,7 @@ from bot.features._board import parse_vote_id
 from bot.features.live._config import LiveConfig
 from bot.features.live._questions import Questions
 from bot.features.live._sessions import Refusal, Sessions
+from bot.ports import PlatformError
 from bot.storage.boards import Boards
 from bot.storage.live import KIND, LiveSessions
 
@@ -129,7 +130,9 @@ class LiveCommands:
             raise Refusal("bad_start", start=str(ctx.options["start"]))
         if starts_at <= now:
             raise Refusal("past", start=starts_at, timezone=community.timezone)
-        hosts = [h for h in (ctx.options["host"], ctx.options["cohost"]) if h]
+        hosts = [str(h) for h in (ctx.options["host"], ctx.options["cohost"]) if h]
+        for host in hosts:
+            await self._check_host(community, host)
         minutes = ctx.options["minutes"] or rules.minutes
         board = await self._sessions.schedule(
             community,
@@ -148,6 +151,16 @@ class LiveCommands:
             minutes=minutes,
             timezone=community.timezone,
         )
+
+    async def _check_host(self, community: CommunityConfig, member_id: str) -> None:
+        """Refuse a host the platform says is not a member; one it cannot check is let be."""
+        try:
+            found = await self._app.platform(community.key).fetch_member(community.key, member_id)
+        except PlatformError as error:
+            log.info("%s: could not check host %s: %s", community.key, member_id, error)
+            return
+        if found is None:
+            raise Refusal("unknown_host", who=member_id)
 
     async def list(self, ctx: CommandContext, community: CommunityConfig) -> None:
         """List the sessions to come and the open ones."""
