@@ -182,6 +182,9 @@ async def test_a_hold_up_runs_from_its_problem_to_the_ranked_ideas_and_a_follow_
     [followup] = posts(terreau, "followup")
     assert where(terreau, followup) == (space, None)
     assert {m.member_id for m in followup.mentions} == {"alice", "bob", "carol", "dan"}
+    await terreau.command(ALICE, "holdup", "followup", "And the sign is up!")  # the same minute
+    assert said(terreau, ALICE)[0] == "holdup.followed_up"
+    assert len(posts(terreau, "followup")) == 2
 
     await terreau.command(CAROL, "holdup", "list")
     assert said(terreau, CAROL) == ("holdup.list", {"holdups": [], "timezone": "Europe/Paris"})

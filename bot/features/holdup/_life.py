@@ -192,8 +192,14 @@ class HoldupLife:
                 raise Refusal("unknown", holdup=holdup_id)
         return holdup
 
-    async def followup(self, community: CommunityConfig, holdup: Holdup, text: str) -> None:
-        """Post the requester's word on what became of the ideas in the hold-up's thread."""
+    async def followup(
+        self, community: CommunityConfig, holdup: Holdup, text: str, request_id: str
+    ) -> None:
+        """Post the requester's word on what became of the ideas in the hold-up's thread.
+
+        Each follow-up is its own post, named by the command that asked for it
+        (`request_id`), so a second one in the same second is posted too.
+        """
         space = space_of(community.key, holdup)
         assert space is not None and holdup.board_id is not None
         now = self._app.clock.now()
@@ -209,9 +215,7 @@ class HoldupLife:
                 if holdup.anonymous
                 else await thanked(uow, holdup.community_id, authors),
             )
-            outbox = await queue(
-                self._app, uow, holdup, f"followup:{now:%Y%m%dT%H%M%S}", post, space
-            )
+            outbox = await queue(self._app, uow, holdup, f"followup:{request_id}", post, space)
         await self._app.delivery.deliver(outbox)
 
     async def listed(
