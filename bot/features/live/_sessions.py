@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo
 
 from bot import commands
 from bot.config import CommunityConfig
-from bot.domain import ChannelMention, ChannelRef, Choice, Mention, Post, ScheduledEvent
-from bot.features._board import authors, entries
+from bot.domain import ChannelMention, ChannelRef, Choice, Post, ScheduledEvent
+from bot.features._board import authors, entries, mentions
 from bot.features.live._config import LiveConfig, LiveScheduleConfig
 from bot.features.privacy import PrivacyConfig
 from bot.ports import Forbidden, PlatformError, Unsupported
@@ -149,7 +149,7 @@ class Sessions:
                 "live.posts.announced",
                 title=title,
                 session=board.id,
-                hosts=await _mentions(uow, community_id, hosts),
+                hosts=list((await mentions(uow, community_id, hosts)).values()),
                 starts_at=starts_at,
                 minutes=minutes,
                 timezone=community.timezone,
@@ -291,7 +291,7 @@ class Sessions:
             post = self._app.catalog(community.key).post(
                 "live.posts.started",
                 title=board.title,
-                hosts=await _mentions(uow, board.community_id, hosts),
+                hosts=list((await mentions(uow, board.community_id, hosts)).values()),
                 ends_at=board.closes_at,
                 timezone=community.timezone,
                 anonymous=community.section(LiveConfig).anonymous,
@@ -394,12 +394,3 @@ def where(community_key: str, board: Board) -> ChannelRef:
     return ChannelRef(
         community=community_key, channel_id=board.channel_id, thread_id=board.thread_id
     )
-
-
-async def _mentions(uow: UnitOfWork, community_id: int, member_ids: Sequence[str]) -> list[Mention]:
-    found = []
-    for member_id in member_ids:
-        record = await uow.members.get(community_id, member_id)
-        name = record.display_name if record is not None else member_id
-        found.append(Mention(member_id=member_id, display_name=name))
-    return found
