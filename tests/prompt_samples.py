@@ -10,7 +10,7 @@ Counts are set by `samples(..., count=N)` so a sentence can be read at 0, 1, 2, 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bot.domain import ChannelMention, Link, Mention, Post
@@ -330,6 +330,11 @@ _BY_KEY: dict[str, Override] = {
     "live.refuse.bad_start": lambda n, a, b, c: {"start": HOSTILE},
     "live.refuse.unknown": lambda n, a, b, c: {"session": 4},
     "live.refuse.unknown_host": lambda n, a, b, c: {"who": HOSTILE},
+    "live.refuse.overlap": lambda n, a, b, c: {
+        **_LIVE,
+        "title": HOSTILE,
+        "ends_at": WHEN + timedelta(minutes=45),
+    },
     "live.figures.first_timers": lambda n, a, b, c: {"first_timers": n, "participants": n},
     "groups.proposed": lambda n, a, b, c: {"group": 7},
     "invites.link": lambda n, a, b, c: {"link": Link(url="https://discord.gg/terreau7")},

@@ -293,3 +293,15 @@ async def test_a_host_who_is_not_a_member_here_is_refused_by_name(terreau: Terre
     )
     assert said(terreau, MOD)[1]["who"] == "ghost"
     assert posts(terreau, "announced") == [] and terreau.platform.events == []
+
+
+async def test_a_session_overlapping_another_in_its_channel_is_refused(terreau: Terreau) -> None:
+    await begin(terreau)
+    first = await schedule(terreau)
+    await terreau.command(MOD, "live", "schedule", "Office hours", "18:15", "30", "@bob")
+    key, variables = said(terreau, MOD)
+    assert key == "live.refuse.overlap"
+    assert (variables["session"], variables["title"]) == (first, "Ask the founders")
+    assert len(posts(terreau, "announced")) == 1
+    await terreau.command(MOD, "live", "schedule", "Office hours", "18:30", "30", "@bob")
+    assert said(terreau, MOD)[0] == "live.scheduled"  # right after it ends

@@ -134,6 +134,7 @@ class LiveCommands:
         for host in hosts:
             await self._check_host(community, host)
         minutes = ctx.options["minutes"] or rules.minutes
+        await self._check_free(community, rules.channel, starts_at, minutes)
         board = await self._sessions.schedule(
             community,
             title=title,
@@ -161,6 +162,34 @@ class LiveCommands:
             return
         if found is None:
             raise Refusal("unknown_host", who=member_id)
+
+    async def _check_free(
+        self, community: CommunityConfig, purpose: str, starts_at: datetime, minutes: int
+    ) -> None:
+        """Refuse a session overlapping one to come or under way in the same channel.
+
+        Questions go to the open session of the channel they are asked in, so two
+        at once there would leave one of them without any.
+        """
+        channel = self._app.channel(community.key, purpose)
+        ends_at = starts_at + timedelta(minutes=minutes)
+        community_id = self._app.community_id(community.key)
+        async with self._app.store.read() as uow:
+            boards = await uow.repository(Boards).of_kind(community_id, KIND, ("scheduled", "open"))
+        for other in boards:
+            same_place = (other.channel_id, other.thread_id) == (
+                channel.channel_id,
+                channel.thread_id,
+            )
+            if same_place and other.opens_at < ends_at and starts_at < other.closes_at:
+                raise Refusal(
+                    "overlap",
+                    session=other.id,
+                    title=other.title,
+                    starts_at=other.opens_at,
+                    ends_at=other.closes_at,
+                    timezone=community.timezone,
+                )
 
     async def list(self, ctx: CommandContext, community: CommunityConfig) -> None:
         """List the sessions to come and the open ones."""
