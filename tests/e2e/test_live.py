@@ -155,13 +155,12 @@ async def test_a_session_from_announcement_to_summary(terreau: Terreau) -> None:
     assert terreau.prompts.of(summary).variables == {
         "title": "Ask the founders",
         "asked": 2,
-        "answered": 1,
-        "left": 1,
+        "answered": 2,  # the second was being answered when time ran out
+        "left": 0,
         "participants": 3,
     }
     [followup] = directs(terreau, ALICE, "followup")
-    left = terreau.prompts.of(followup).variables["questions"]
-    assert [q["number"] for q in left] == [second]  # type: ignore[union-attr,index]
+    assert terreau.prompts.of(followup).variables["questions"] == []
     await terreau.command(BOB, "live", "ask", "late")
     assert said(terreau, BOB)[0] == "live.refuse.none_open"
     assert started is not None

@@ -301,12 +301,19 @@ class Sessions:
         log.info("%s: live session %d started", community.key, board.id)
 
     async def _close(self, community: CommunityConfig, board: Board) -> None:
-        """End a session: its summary in the channel, the open questions to its hosts."""
+        """End a session: its summary in the channel, the open questions to its hosts.
+
+        The question being answered when time runs out counts as answered: the
+        host was on it, and `next` is not run after the last one.
+        """
         catalog = self._app.catalog(community.key)
         async with self._app.store.transaction() as uow:
             repo = uow.repository(Boards)
             if not await repo.move(board.id, "open", "closed"):
                 return
+            for item in await repo.ranked(board.id):
+                if item.taken_at is not None:  # being answered when time ran out
+                    await repo.mark(item)
             counts = await repo.counts(board.id)
             participants = await repo.participants(board.id)
             left = await repo.ranked(board.id)
