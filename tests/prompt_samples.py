@@ -519,6 +519,9 @@ _BY_KEY: dict[str, Override] = {
     },
     "me.champion.on": lambda n, a, b, c: {"active": False},
     "messages.commands.bad_integer": lambda n, a, b, c: {"minimum": 1, "maximum": 20},
+    "messages.commands.unquoted_phrases": lambda n, a, b, c: {
+        "options": ["problem", "wanted", "truth"][: max(1, min(n, 3))]
+    },
     "messages.help.body": lambda n, a, b, c: {
         "group": None,
         "topic": HOSTILE,
