@@ -496,7 +496,7 @@ _BY_KEY: dict[str, Override] = {
     "holdup.refuse.unknown_idea": lambda n, a, b, c: {"number": 2},
     "holdup.refuse.over_budget": lambda n, a, b, c: {"left": n, "points": n + 1},
     "holdup.posts.submitted": lambda n, a, b, c: {"requester": a, "holdup": 7},
-    "holdup.posts.announced": lambda n, a, b, c: {"requester": a},
+    "holdup.posts.announced": lambda n, a, b, c: {"requester": a, "space": c},
     "holdup.posts.opened": lambda n, a, b, c: {"hidden": True, "dots": n},
     "holdup.posts.idea": lambda n, a, b, c: {"number": n, "text": HOSTILE_LINES, "author": HOSTILE},
     "holdup.posts.voting": lambda n, a, b, c: {
