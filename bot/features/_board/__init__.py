@@ -14,18 +14,35 @@ this package turns them into what prompts print, the same way for both:
 - `vote_id(feature, board_id, number)` and `parse_vote_id(choice_id)` name the
   vote button of an item so a click after any restart finds it.
 - `VOTE_PROMPTS` maps each `Vote` outcome to the suffix of its reply key.
+- `phase_jobs(...)` gives a community's phase check and daily purge, the two jobs
+  every board feature runs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import functools
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.domain import Mention
+from bot.scheduling import Job, parse_cron
 from bot.storage import UnitOfWork
 from bot.storage.boards import Item, Vote
 
-__all__ = ["VOTE_PROMPTS", "authors", "entries", "mentions", "parse_vote_id", "top", "vote_id"]
+__all__ = [
+    "VOTE_PROMPTS",
+    "authors",
+    "entries",
+    "mentions",
+    "parse_vote_id",
+    "phase_jobs",
+    "top",
+    "vote_id",
+]
+
+Run = Callable[[str, datetime], Awaitable[None]]
+"""A job's entry point: the community's key, then the scheduled instant."""
 
 VOTE_PROMPTS: Mapping[Vote, str] = {
     Vote.CAST: "voted",
@@ -91,3 +108,24 @@ def parse_vote_id(choice_id: str) -> tuple[int, int] | None:
     if len(parts) != 4 or parts[2] != "vote" or not (parts[1].isdecimal() and parts[3].isdecimal()):
         return None
     return int(parts[1]), int(parts[3])
+
+
+def phase_jobs(
+    community_key: str, *, tick: tuple[str, str, Run], purge: tuple[str, str, Run]
+) -> list[Job]:
+    """Return a community's phase check and daily purge, each `(job id, cron, run)`, in UTC.
+
+    A missed check still runs within a day (phases move by stored times, so a late
+    one does what was due); a missed purge within 23 hours, before the next.
+    """
+    return [
+        Job(
+            id=job_id,
+            community=community_key,
+            schedule=parse_cron(cron),
+            timezone="UTC",
+            grace=grace,
+            run=functools.partial(run, community_key),
+        )
+        for (job_id, cron, run), grace in ((tick, timedelta(days=1)), (purge, timedelta(hours=23)))
+    ]

@@ -16,14 +16,13 @@ gets one at the next check.
 
 from __future__ import annotations
 
-import functools
 import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.config import CommunityConfig
 from bot.domain import Member, Mention
-from bot.features._board import authors, entries
+from bot.features._board import authors, entries, phase_jobs
 from bot.features.holdup._config import HoldupConfig
 from bot.features.holdup._rules import (
     BOARD_KIND,
@@ -39,7 +38,6 @@ from bot.features.holdup._thread import open_thread
 from bot.features.holdup._voting import voting_post
 from bot.features.privacy import PrivacyConfig
 from bot.ports import PlatformError
-from bot.scheduling import Job, parse_cron
 from bot.storage.boards import Boards
 from bot.storage.holdups import RUNNING, UNFINISHED, Holdup, Holdups
 
@@ -70,20 +68,12 @@ class HoldupLife:
     def schedule_all(self) -> None:
         """Add each community's phase check and daily purge."""
         for community in self.communities():
-            for job_id, cron, grace, run in (
-                (tick_job_id(community.key), TICK, timedelta(days=1), self.run_tick),
-                (purge_job_id(community.key), PURGE, timedelta(hours=23), self.purge),
+            for job in phase_jobs(
+                community.key,
+                tick=(tick_job_id(community.key), TICK, self.run_tick),
+                purge=(purge_job_id(community.key), PURGE, self.purge),
             ):
-                self._app.jobs.add(
-                    Job(
-                        id=job_id,
-                        community=community.key,
-                        schedule=parse_cron(cron),
-                        timezone="UTC",
-                        grace=grace,
-                        run=functools.partial(run, community.key),
-                    )
-                )
+                self._app.jobs.add(job)
 
     async def run_tick(self, community_key: str, _scheduled_for: datetime) -> None:
         """Scheduler entry point of the phase check."""

@@ -14,7 +14,6 @@ session `announce_hours` ahead, claimed in the run ledger for that start.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -24,11 +23,11 @@ from zoneinfo import ZoneInfo
 from bot import commands
 from bot.config import CommunityConfig
 from bot.domain import ChannelMention, ChannelRef, Choice, Post, ScheduledEvent
-from bot.features._board import authors, entries, mentions
+from bot.features._board import authors, entries, mentions, phase_jobs
 from bot.features.live._config import LiveConfig, LiveScheduleConfig
 from bot.features.privacy import PrivacyConfig
 from bot.ports import Forbidden, PlatformError, Unsupported
-from bot.scheduling import Job, next_fire_times, parse_cron
+from bot.scheduling import next_fire_times, parse_cron
 from bot.storage import UnitOfWork
 from bot.storage.boards import Board, Boards
 from bot.storage.live import KIND, LiveSessions
@@ -83,20 +82,12 @@ class Sessions:
     def schedule_all(self) -> None:
         """Add each community's minute check and daily purge."""
         for community in self.communities():
-            for job_id, cron, grace, run in (
-                (tick_job_id(community.key), TICK, timedelta(days=1), self.run_tick),
-                (purge_job_id(community.key), PURGE, timedelta(hours=23), self.purge),
+            for job in phase_jobs(
+                community.key,
+                tick=(tick_job_id(community.key), TICK, self.run_tick),
+                purge=(purge_job_id(community.key), PURGE, self.purge),
             ):
-                self._app.jobs.add(
-                    Job(
-                        id=job_id,
-                        community=community.key,
-                        schedule=parse_cron(cron),
-                        timezone="UTC",
-                        grace=grace,
-                        run=functools.partial(run, community.key),
-                    )
-                )
+                self._app.jobs.add(job)
 
     async def run_tick(self, community_key: str, _scheduled_for: datetime) -> None:
         """Scheduler entry point of the check: configured sessions, then every session's phase."""
