@@ -98,6 +98,8 @@ async def test_a_session_from_announcement_to_summary(terreau: Terreau) -> None:
 
     await terreau.command(BOB, "live", "ask", "too early?")
     assert said(terreau, BOB)[0] == "live.refuse.none_open"
+    await terreau.command(BOB, "live", "queue")  # nothing is open yet, for hosts or not
+    assert said(terreau, BOB)[0] == "live.refuse.none_open"
 
     await terreau.at(START - timedelta(minutes=15))
     assert len(directs(terreau, BOB, "reminder")) == 1
