@@ -226,7 +226,31 @@ class CommandRegistry:
             text, words = event.text, split_words(event.text)
         else:
             text, words = words_of((event.action, *event.args) if event.action else event.args)
+        if event.text is not None:
+            _check_quoted(command, words[skip:])
         return command, _bind_words(command, text, words[skip:])
+
+
+def _check_quoted(command: Command, words: Sequence[Word]) -> None:
+    """Refuse a typed line whose several phrases were all typed without quotes.
+
+    Without quotes each phrase takes one word, so `a name for my bakery` would
+    become a one-word problem and shift every option after it. One quoted phrase
+    shows the member knows the grammar, and a command with a single phrase may
+    take one unquoted word.
+    """
+    phrases = [i for i, option in enumerate(command.options) if option.phrase]
+    given = [words[i] for i in phrases if i < len(words)]
+    if len(given) < 2 or any(word.quoted for word in given):
+        return
+    raise CommandProblem(
+        key="messages.commands.unquoted_phrases",
+        variables={
+            "usage": command.usage(),
+            "options": [command.options[i].name for i in phrases],
+        },
+        group=command.group,
+    )
 
 
 def _bind_words(command: Command, text: str, words: Sequence[Word]) -> dict[str, Any]:

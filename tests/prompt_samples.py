@@ -10,7 +10,7 @@ Counts are set by `samples(..., count=N)` so a sentence can be read at 0, 1, 2, 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bot.domain import ChannelMention, Link, Mention, Post
@@ -335,6 +335,12 @@ _BY_KEY: dict[str, Override] = {
     "live.refuse.past": lambda n, a, b, c: {"start": WHEN},
     "live.refuse.bad_start": lambda n, a, b, c: {"start": HOSTILE},
     "live.refuse.unknown": lambda n, a, b, c: {"session": 4},
+    "live.refuse.unknown_host": lambda n, a, b, c: {"who": HOSTILE},
+    "live.refuse.overlap": lambda n, a, b, c: {
+        **_LIVE,
+        "title": HOSTILE,
+        "ends_at": WHEN + timedelta(minutes=45),
+    },
     "live.figures.first_timers": lambda n, a, b, c: {"first_timers": n, "participants": n},
     "groups.proposed": lambda n, a, b, c: {"group": 7},
     "invites.link": lambda n, a, b, c: {"link": Link(url="https://discord.gg/terreau7")},
@@ -504,7 +510,7 @@ _BY_KEY: dict[str, Override] = {
     "holdup.refuse.unknown_idea": lambda n, a, b, c: {"number": 2},
     "holdup.refuse.over_budget": lambda n, a, b, c: {"left": n, "points": n + 1},
     "holdup.posts.submitted": lambda n, a, b, c: {"requester": a, "holdup": 7},
-    "holdup.posts.announced": lambda n, a, b, c: {"requester": a},
+    "holdup.posts.announced": lambda n, a, b, c: {"requester": a, "space": c},
     "holdup.posts.opened": lambda n, a, b, c: {"hidden": True, "dots": n},
     "holdup.posts.idea": lambda n, a, b, c: {"number": n, "text": HOSTILE_LINES, "author": HOSTILE},
     "holdup.posts.voting": lambda n, a, b, c: {
@@ -527,6 +533,9 @@ _BY_KEY: dict[str, Override] = {
     },
     "me.champion.on": lambda n, a, b, c: {"active": False},
     "messages.commands.bad_integer": lambda n, a, b, c: {"minimum": 1, "maximum": 20},
+    "messages.commands.unquoted_phrases": lambda n, a, b, c: {
+        "options": ["problem", "wanted", "truth"][: max(1, min(n, 3))]
+    },
     "messages.help.body": lambda n, a, b, c: {
         "group": None,
         "topic": HOSTILE,

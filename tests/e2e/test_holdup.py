@@ -117,6 +117,10 @@ async def test_a_hold_up_runs_from_its_problem_to_the_ranked_ideas_and_a_follow_
     assert private is False
     [opened] = posts(terreau, "opened")
     assert where(terreau, opened) == (space, None)
+    # The announcement, posted before the space existed, is edited to name it.
+    [edited] = [s for s in terreau.platform.sent if s.kind == "update"]
+    assert terreau.said(edited.post) == "holdup.posts.announced"
+    assert [c.channel_id for c in edited.post.channels] == [space]
 
     await terreau.command(BOB, "holdup", "idea", "Le Fournil du Coin")
     assert said(terreau, BOB) == (
@@ -182,6 +186,9 @@ async def test_a_hold_up_runs_from_its_problem_to_the_ranked_ideas_and_a_follow_
     [followup] = posts(terreau, "followup")
     assert where(terreau, followup) == (space, None)
     assert {m.member_id for m in followup.mentions} == {"alice", "bob", "carol", "dan"}
+    await terreau.command(ALICE, "holdup", "followup", "And the sign is up!")  # the same minute
+    assert said(terreau, ALICE)[0] == "holdup.followed_up"
+    assert len(posts(terreau, "followup")) == 2
 
     await terreau.command(CAROL, "holdup", "list")
     assert said(terreau, CAROL) == ("holdup.list", {"holdups": [], "timezone": "Europe/Paris"})
@@ -322,6 +329,7 @@ async def test_where_spaces_cannot_open_it_talks_in_a_thread_on_its_announcement
     assert sent.message is not None
     [opened] = posts(terreau, "opened")
     assert where(terreau, opened) == ("general", f"t{sent.message.message_id}")
+    assert not [s for s in terreau.platform.sent if s.kind == "update"]  # the thread is on it
 
     # A message in that thread is an idea; a command typed there means this hold-up.
     await terreau.say(BOB, text="Le Fournil", thread_id=f"t{sent.message.message_id}")

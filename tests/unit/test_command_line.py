@@ -161,3 +161,19 @@ def test_a_line_that_does_not_fit_names_the_option_and_shows_how_to_type_it() ->
         "usage": '/terreau game twotruths "<truth1>" "<truth2>" <lie>',
         "option": "truth2",
     }
+
+
+def test_phrases_typed_without_any_quotes_are_refused_with_how_to_quote_them() -> None:
+    # Read as typed, "I have been to Peru ..." would make "I" the first truth.
+    with pytest.raises(CommandProblem) as raised:
+        registry().bind(
+            typed("game twotruths I have been to Peru, I can swim, I own a cat"), moderator=False
+        )
+    assert raised.value.key == "messages.commands.unquoted_phrases"
+    assert raised.value.variables == {
+        "usage": '/terreau game twotruths "<truth1>" "<truth2>" <lie>',
+        "options": ["truth1", "truth2"],
+    }
+    # One quoted phrase shows the member knows the grammar; a single phrase may be one word.
+    assert bound("game twotruths Peru 'I can swim' a cat")["truth1"] == "Peru"
+    assert bound("game poll Lunch? tea | coffee")["question"] == "Lunch?"

@@ -156,7 +156,7 @@ class HoldupCommands:
                 here = await repo.latest_of(community_id, member.id, "done")
         if here is None or here.space_channel_id is None:
             raise Refusal("nothing_to_follow")
-        await self._life.followup(community, here, text)
+        await self._life.followup(community, here, text, ctx.event.event_id)
         await ctx.reply("holdup.followed_up", problem=here.problem)
 
     async def list(self, ctx: CommandContext, community: CommunityConfig) -> None:

@@ -18,14 +18,13 @@ a thread is recorded or a vote opens, and read again at each check.
 
 from __future__ import annotations
 
-import functools
 import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.config import CommunityConfig
 from bot.domain import Member, Mention
-from bot.features._board import authors, entries
+from bot.features._board import authors, entries, phase_jobs
 from bot.features.holdup._config import HoldupConfig
 from bot.features.holdup._rules import (
     BOARD_KIND,
@@ -42,7 +41,6 @@ from bot.features.holdup._thread import open_thread
 from bot.features.holdup._voting import voting_post
 from bot.features.privacy import PrivacyConfig
 from bot.ports import PlatformError
-from bot.scheduling import Job, parse_cron
 from bot.storage.boards import Boards
 from bot.storage.holdups import RUNNING, UNFINISHED, Holdup, Holdups
 
@@ -75,20 +73,12 @@ class HoldupLife:
     def schedule_all(self) -> None:
         """Add each community's phase check and daily purge."""
         for community in self.communities():
-            for job_id, cron, grace, run in (
-                (tick_job_id(community.key), TICK, timedelta(days=1), self.run_tick),
-                (purge_job_id(community.key), PURGE, timedelta(hours=23), self.purge),
+            for job in phase_jobs(
+                community.key,
+                tick=(tick_job_id(community.key), TICK, self.run_tick),
+                purge=(purge_job_id(community.key), PURGE, self.purge),
             ):
-                self._app.jobs.add(
-                    Job(
-                        id=job_id,
-                        community=community.key,
-                        schedule=parse_cron(cron),
-                        timezone="UTC",
-                        grace=grace,
-                        run=functools.partial(run, community.key),
-                    )
-                )
+                self._app.jobs.add(job)
 
     async def run_tick(self, community_key: str, _scheduled_for: datetime) -> None:
         """Scheduler entry point of the phase check, which also reads the ideas' spaces again."""
@@ -198,8 +188,14 @@ class HoldupLife:
                 raise Refusal("unknown", holdup=holdup_id)
         return holdup
 
-    async def followup(self, community: CommunityConfig, holdup: Holdup, text: str) -> None:
-        """Post the requester's word on what became of the ideas in the hold-up's thread."""
+    async def followup(
+        self, community: CommunityConfig, holdup: Holdup, text: str, request_id: str
+    ) -> None:
+        """Post the requester's word on what became of the ideas in the hold-up's thread.
+
+        Each follow-up is its own post, named by the command that asked for it
+        (`request_id`), so a second one in the same second is posted too.
+        """
         space = space_of(community.key, holdup)
         assert space is not None and holdup.board_id is not None
         now = self._app.clock.now()
@@ -215,9 +211,7 @@ class HoldupLife:
                 if holdup.anonymous
                 else await thanked(uow, holdup.community_id, authors),
             )
-            outbox = await queue(
-                self._app, uow, holdup, f"followup:{now:%Y%m%dT%H%M%S}", post, space
-            )
+            outbox = await queue(self._app, uow, holdup, f"followup:{request_id}", post, space)
         await self._app.delivery.deliver(outbox)
 
     async def listed(

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from bot import commands
 from bot.domain import ChannelRef, Mention, Post
+from bot.features._board import mentions
 from bot.storage import UnitOfWork
 from bot.storage.holdups import Holdup
 
@@ -61,26 +62,15 @@ def space_of(community_key: str, holdup: Holdup) -> ChannelRef | None:
     )
 
 
-async def names(uow: UnitOfWork, community_id: int, member_ids: Sequence[str]) -> dict[str, str]:
-    """Return the names Terreau last saw members under, by id."""
-    found = {}
-    for member_id in member_ids:
-        record = await uow.members.get(community_id, member_id)
-        found[member_id] = record.display_name if record is not None else member_id
-    return found
-
-
 async def mention(uow: UnitOfWork, community_id: int, member_id: str) -> Mention | None:
     """Return a mention of a member, or None for an erased one."""
     if not member_id:
         return None
-    shown = await names(uow, community_id, [member_id])
-    return Mention(member_id=member_id, display_name=shown[member_id])
+    return (await mentions(uow, community_id, [member_id]))[member_id]
 
 
 async def thanked(uow: UnitOfWork, community_id: int, member_ids: Sequence[str]) -> list[Mention]:
     """Return mentions of the members to thank, leaving out those who asked not to be tagged."""
     opted_out = await uow.optouts.members(community_id, "tagging")
-    kept = [m for m in dict.fromkeys(member_ids) if m and m not in opted_out]
-    shown = await names(uow, community_id, kept)
-    return [Mention(member_id=m, display_name=shown[m]) for m in kept]
+    kept = [m for m in member_ids if m and m not in opted_out]
+    return list((await mentions(uow, community_id, kept)).values())

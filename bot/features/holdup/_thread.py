@@ -4,7 +4,8 @@ The announcement goes through the outbox with a nonce naming the hold-up, so
 asking again returns the message already posted. The thread is opened beside it
 (Discord: a public thread in the channel; Slack: a channel of its own) or, where
 the platform cannot, on the announcement itself; it is recorded, with the
-greeting queued, only if no other process recorded one first. A crash between the
+greeting queued, only if no other process recorded one first. A thread opened
+beside the announcement is then named in it (an edit), so members find it. A crash between the
 platform's answer and the recording can leave one unused thread behind, never a
 hold-up without one: the next check opens it again.
 """
@@ -16,10 +17,10 @@ import logging
 from typing import TYPE_CHECKING
 
 from bot.config import CommunityConfig
-from bot.domain import ChannelRef, SentMessage
+from bot.domain import ChannelMention, ChannelRef, Post, SentMessage
 from bot.features.holdup._rules import mention, queue
 from bot.features.holdup._spaces import IdeaSpaces
-from bot.ports import Forbidden, Unsupported
+from bot.ports import Forbidden, PlatformError, Unsupported
 from bot.storage.boards import Boards
 from bot.storage.holdups import Holdup, Holdups
 
@@ -41,15 +42,20 @@ async def open_thread(
     catalog = app.catalog(community.key)
     where = ChannelRef(community=community.key, channel_id=holdup.channel_id)
     async with app.store.transaction() as uow:
-        post = catalog.post(
-            "holdup.posts.announced",
-            requester=await mention(uow, holdup.community_id, holdup.requester_id),
-            problem=holdup.problem,
-            voting_opens_at=holdup.voting_opens_at,
-            closes_at=holdup.closes_at,
-            timezone=community.timezone,
-        )
-        outbox = await queue(app, uow, holdup, "announced", post, where)
+        requester = await mention(uow, holdup.community_id, holdup.requester_id)
+
+        def announcement(space: ChannelMention | None) -> Post:
+            return catalog.post(
+                "holdup.posts.announced",
+                requester=requester,
+                problem=holdup.problem,
+                voting_opens_at=holdup.voting_opens_at,
+                closes_at=holdup.closes_at,
+                timezone=community.timezone,
+                space=space,
+            )
+
+        outbox = await queue(app, uow, holdup, "announced", announcement(None), where)
     sent = await app.delivery.deliver(outbox)
     if sent is None:
         return
@@ -59,10 +65,12 @@ async def open_thread(
     title = catalog.text("holdup.space_title", problem=holdup.problem)
     platform = app.platform(community.key)
     space: ChannelRef
+    beside = True
     try:
         members = [holdup.requester_id] if holdup.requester_id else []
         space = await platform.open_space(where, title, members, private=False)
     except (Unsupported, Forbidden) as error:
+        beside = False
         log.info("%s: hold-up %d talks under its announcement: %s", community.key, holdup.id, error)
         thread = await platform.open_thread(
             SentMessage(
@@ -78,6 +86,15 @@ async def open_thread(
         spaces.opened(community.key, recorded)
     if greeting is not None:
         await app.delivery.deliver(greeting)
+        if beside:
+            # Posted before its space existed, the announcement now names it.
+            named = ChannelMention(channel_id=space.thread_id or space.channel_id, name=title)
+            try:
+                await platform.update(sent, announcement(named))
+            except PlatformError as error:
+                log.info(
+                    "%s: hold-up %d: announcement not edited: %s", community.key, holdup.id, error
+                )
 
 
 async def _record(

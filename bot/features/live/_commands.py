@@ -15,6 +15,7 @@ from bot.features._board import parse_vote_id
 from bot.features.live._config import LiveConfig
 from bot.features.live._questions import Questions
 from bot.features.live._sessions import Refusal, Sessions
+from bot.ports import PlatformError
 from bot.storage.boards import Boards
 from bot.storage.live import KIND, LiveSessions
 
@@ -129,8 +130,11 @@ class LiveCommands:
             raise Refusal("bad_start", start=str(ctx.options["start"]))
         if starts_at <= now:
             raise Refusal("past", start=starts_at, timezone=community.timezone)
-        hosts = [h for h in (ctx.options["host"], ctx.options["cohost"]) if h]
+        hosts = [str(h) for h in (ctx.options["host"], ctx.options["cohost"]) if h]
+        for host in hosts:
+            await self._check_host(community, host)
         minutes = ctx.options["minutes"] or rules.minutes
+        await self._check_free(community, rules.channel, starts_at, minutes)
         board = await self._sessions.schedule(
             community,
             title=title,
@@ -148,6 +152,44 @@ class LiveCommands:
             minutes=minutes,
             timezone=community.timezone,
         )
+
+    async def _check_host(self, community: CommunityConfig, member_id: str) -> None:
+        """Refuse a host the platform says is not a member; one it cannot check is let be."""
+        try:
+            found = await self._app.platform(community.key).fetch_member(community.key, member_id)
+        except PlatformError as error:
+            log.info("%s: could not check host %s: %s", community.key, member_id, error)
+            return
+        if found is None:
+            raise Refusal("unknown_host", who=member_id)
+
+    async def _check_free(
+        self, community: CommunityConfig, purpose: str, starts_at: datetime, minutes: int
+    ) -> None:
+        """Refuse a session overlapping one to come or under way in the same channel.
+
+        Questions go to the open session of the channel they are asked in, so two
+        at once there would leave one of them without any.
+        """
+        channel = self._app.channel(community.key, purpose)
+        ends_at = starts_at + timedelta(minutes=minutes)
+        community_id = self._app.community_id(community.key)
+        async with self._app.store.read() as uow:
+            boards = await uow.repository(Boards).of_kind(community_id, KIND, ("scheduled", "open"))
+        for other in boards:
+            same_place = (other.channel_id, other.thread_id) == (
+                channel.channel_id,
+                channel.thread_id,
+            )
+            if same_place and other.opens_at < ends_at and starts_at < other.closes_at:
+                raise Refusal(
+                    "overlap",
+                    session=other.id,
+                    title=other.title,
+                    starts_at=other.opens_at,
+                    ends_at=other.closes_at,
+                    timezone=community.timezone,
+                )
 
     async def list(self, ctx: CommandContext, community: CommunityConfig) -> None:
         """List the sessions to come and the open ones."""

@@ -39,13 +39,13 @@ class Questions:
         community_id = self._app.community_id(community.key)
         async with self._app.store.read() as uow:
             boards = await uow.repository(Boards).of_kind(community_id, KIND, ("open",))
+            if not boards:
+                raise Refusal("none_open")
             if host and not is_moderator(member, community.moderator_roles):
                 lives = uow.repository(LiveSessions)
                 boards = [b for b in boards if member.id in await lives.attendees(b.id, "host")]
                 if not boards:
                     raise Refusal("hosts_only")
-        if not boards:
-            raise Refusal("none_open")
         here = [b for b in boards if b.channel_id == channel_id]
         return (here or boards)[0]
 

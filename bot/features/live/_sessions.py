@@ -19,7 +19,6 @@ offer on a session cancelled, or ended without them, lapses).
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -28,12 +27,12 @@ from zoneinfo import ZoneInfo
 
 from bot import commands
 from bot.config import CommunityConfig
-from bot.domain import ChannelMention, ChannelRef, Choice, Mention, Post, ScheduledEvent
-from bot.features._board import authors, entries
+from bot.domain import ChannelMention, ChannelRef, Choice, Post, ScheduledEvent
+from bot.features._board import authors, entries, mentions, phase_jobs
 from bot.features.live._config import LiveConfig, LiveScheduleConfig
 from bot.features.privacy import PrivacyConfig
 from bot.ports import Forbidden, PlatformError, Unsupported
-from bot.scheduling import Job, next_fire_times, parse_cron
+from bot.scheduling import next_fire_times, parse_cron
 from bot.storage import UnitOfWork
 from bot.storage.boards import Board, Boards
 from bot.storage.hosts import HostOffers
@@ -89,20 +88,12 @@ class Sessions:
     def schedule_all(self) -> None:
         """Add each community's minute check and daily purge."""
         for community in self.communities():
-            for job_id, cron, grace, run in (
-                (tick_job_id(community.key), TICK, timedelta(days=1), self.run_tick),
-                (purge_job_id(community.key), PURGE, timedelta(hours=23), self.purge),
+            for job in phase_jobs(
+                community.key,
+                tick=(tick_job_id(community.key), TICK, self.run_tick),
+                purge=(purge_job_id(community.key), PURGE, self.purge),
             ):
-                self._app.jobs.add(
-                    Job(
-                        id=job_id,
-                        community=community.key,
-                        schedule=parse_cron(cron),
-                        timezone="UTC",
-                        grace=grace,
-                        run=functools.partial(run, community.key),
-                    )
-                )
+                self._app.jobs.add(job)
 
     async def run_tick(self, community_key: str, _scheduled_for: datetime) -> None:
         """Scheduler entry point of the check: configured sessions, then every session's phase."""
@@ -155,7 +146,7 @@ class Sessions:
                 "live.posts.announced",
                 title=title,
                 session=board.id,
-                hosts=await _mentions(uow, community_id, hosts),
+                hosts=list((await mentions(uow, community_id, hosts)).values()),
                 starts_at=starts_at,
                 minutes=minutes,
                 timezone=community.timezone,
@@ -302,8 +293,8 @@ class Sessions:
             post = catalog.post(
                 "live.posts.started",
                 title=board.title,
-                hosts=await _mentions(uow, board.community_id, hosts),
-                cohosts=await _mentions(uow, board.community_id, cohosts),
+                hosts=list((await mentions(uow, board.community_id, hosts)).values()),
+                cohosts=list((await mentions(uow, board.community_id, cohosts)).values()),
                 ends_at=board.closes_at,
                 timezone=community.timezone,
                 anonymous=community.section(LiveConfig).anonymous,
@@ -329,12 +320,19 @@ class Sessions:
                 log.info("live: co-host %s in %s not told: %s", member, community.key, error)
 
     async def _close(self, community: CommunityConfig, board: Board) -> None:
-        """End a session: its summary in the channel, the open questions to its hosts."""
+        """End a session: its summary in the channel, the open questions to its hosts.
+
+        The question being answered when time runs out counts as answered: the
+        host was on it, and `next` is not run after the last one.
+        """
         catalog = self._app.catalog(community.key)
         async with self._app.store.transaction() as uow:
             repo = uow.repository(Boards)
             if not await repo.move(board.id, "open", "closed"):
                 return
+            for item in await repo.ranked(board.id):
+                if item.taken_at is not None:  # being answered when time ran out
+                    await repo.mark(item)
             counts = await repo.counts(board.id)
             participants = await repo.participants(board.id)
             left = await repo.ranked(board.id)
@@ -433,12 +431,3 @@ def where(community_key: str, board: Board) -> ChannelRef:
     return ChannelRef(
         community=community_key, channel_id=board.channel_id, thread_id=board.thread_id
     )
-
-
-async def _mentions(uow: UnitOfWork, community_id: int, member_ids: Sequence[str]) -> list[Mention]:
-    found = []
-    for member_id in member_ids:
-        record = await uow.members.get(community_id, member_id)
-        name = record.display_name if record is not None else member_id
-        found.append(Mention(member_id=member_id, display_name=name))
-    return found
