@@ -88,6 +88,8 @@ class TerreauClient(ResumingClient):
         # Told of each gateway session (connect, reconnect, resume) when metrics are on.
         self.gateway_observer: GatewayObserver | None = None
         self._connected_shards: set[int] = set()
+        # Events and interactions the core is handling, so stopping waits for them.
+        self._handling: set[asyncio.Future[Any]] = set()
 
     def owned_guilds(self, shard_id: int | None = None) -> list[int]:
         """Return the configured guilds whose events reach this process's shards (or one)."""
@@ -298,7 +300,22 @@ class TerreauClient(ResumingClient):
             return
         if int(event.community.split(":", 1)[1]) not in self.guilds_served:
             return
-        await self.sink(event)
+        handling = asyncio.ensure_future(self.sink(event))
+        self._handling.add(handling)
+        handling.add_done_callback(self._handling.discard)
+        await handling
+
+    async def drain(self, within: float) -> None:
+        """Wait (at most `within` seconds) for the events and clicks being handled.
+
+        Called once no new event can arrive, before the database they write to closes.
+        """
+        pending = {task for task in self._handling if not task.done()}
+        if not pending:
+            return
+        _, still = await asyncio.wait(pending, timeout=within)
+        if still:
+            log.warning("stopping with %d event(s) still being handled", len(still))
 
     # Interactions.
 
@@ -363,6 +380,8 @@ class TerreauClient(ResumingClient):
             await sink(event)
 
         handling = asyncio.create_task(handle())
+        self._handling.add(handling)
+        handling.add_done_callback(self._handling.discard)
         await asyncio.wait({handling}, timeout=ACKNOWLEDGE_AFTER)
         if not handling.done() and not interaction.response.is_done():
             # Discord drops an interaction not acknowledged within three seconds.

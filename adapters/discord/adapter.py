@@ -53,6 +53,8 @@ log = logging.getLogger(__name__)
 PORTAL = "https://discord.com/developers/applications"
 MAX_THREAD_NAME = 100
 MAX_PAGE = 1000
+DRAIN_TIMEOUT = 10.0
+"""Seconds a stop waits for the events and clicks the core is still handling."""
 
 _INTENT_NAMES = {
     "members_intent": "Server Members Intent",
@@ -176,6 +178,7 @@ class DiscordAdapter:
         if self._sessions is not None and self._runner is not None:
             await self.client.close_gateway()
             await self._sessions.stop()
+        await self.client.drain(within=DRAIN_TIMEOUT)
         await self.client.close()
         runner, self._runner = self._runner, None
         if runner is not None and not runner.done():
