@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Date, Subquery, and_, case, func, or_, sel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.analytics._period import Period
-from bot.analytics._scope import Scope, activity, as_date
+from bot.analytics._scope import Scope, activity, as_date, as_driver_array
 from bot.storage.models import ActivityDailyRow, MemberRow
 
 log = logging.getLogger(__name__)
@@ -166,7 +166,7 @@ async def _summed(conn: AsyncConnection, member: Subquery, present: int) -> Memb
         counted(and_(human, func.coalesce(posts, 0) == 0)),
         func.coalesce(func.sum(lately).filter(human), 0),
         func.coalesce(func.sum(this_month).filter(human), 0),
-        func.array_agg(posts).filter(and_(human, func.coalesce(posts, 0) != 0)),
+        as_driver_array(func.array_agg(posts).filter(and_(human, func.coalesce(posts, 0) != 0))),
     )
     away, rowers, reactors, last_7, last_30, counts = (await conn.execute(stmt)).one()
     return MemberTotals(

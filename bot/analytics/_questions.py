@@ -39,7 +39,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.analytics._period import Period
-from bot.analytics._scope import POST_KINDS, Scope, human
+from bot.analytics._scope import POST_KINDS, Scope, as_driver_array, human
 from bot.storage import QUESTION, UnitOfWork
 from bot.storage._base import insert_for
 from bot.storage.analytics import QuestionAnswerRow
@@ -305,19 +305,21 @@ async def question_figures(
         # One row: the counts, and the (hour, seconds) pairs of the answered questions in
         # one array, so no row is built for each of 100,000 of them. Hours since the
         # epoch are exact as floats.
-        pair = postgresql.array([cast(stored.c.asked_hour, Float), waited])
+        pair = postgresql.array([cast(stored.c.asked_hour, Float), waited / 3600])
         counts = select(
-            func.count(), func.coalesce(func.sum(late), 0), func.array_agg(pair).filter(answered)
+            func.count(),
+            func.coalesce(func.sum(late), 0),
+            as_driver_array(func.array_agg(pair).filter(answered)),
         )
         total, unanswered, found = (
             await conn.execute(counts.select_from(joined).where(*conditions))
         ).one()
-        pairs = [(int(hour), seconds) for hour, seconds in found or ()]
+        waits = [(int(hour), hours) for hour, hours in found or ()]
     else:
         counts = select(func.count(), func.coalesce(func.sum(late), 0)).select_from(joined)
         total, unanswered = (await conn.execute(counts.where(*conditions))).one()
-        waits = select(stored.c.asked_hour, waited).select_from(joined).where(*conditions, answered)
-        pairs = [(hour, seconds) for hour, seconds in await conn.execute(waits)]
+        stmt = select(stored.c.asked_hour, waited).select_from(joined).where(*conditions, answered)
+        waits = [(hour, seconds / 3600) for hour, seconds in await conn.execute(stmt)]
     # NOT EXISTS rather than the outer join: the planner then walks the newest questions
     # back and stops at the tenth without a stored answer (3 ms, not 130).
     latest = (
@@ -335,7 +337,7 @@ async def question_figures(
     )
     return QuestionFigures(
         asked=int(total),
-        waits=[(hour, w / 3600) for hour, w in pairs],
+        waits=waits,
         unanswered=int(unanswered),
         still_open=[
             Question(

@@ -13,8 +13,21 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Date, FromClause, String, Subquery, case, cast, false, func, select, true
+from sqlalchemy import (
+    Date,
+    FromClause,
+    String,
+    Subquery,
+    case,
+    cast,
+    false,
+    func,
+    select,
+    true,
+    type_coerce,
+)
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import NullType
 
 from bot.analytics._period import Period
 from bot.storage.analytics import ROLLUP_KINDS
@@ -95,6 +108,16 @@ def activity(scope: Scope, period: Period, dialect: str) -> Subquery:
     if scope.exclude:
         stmt = stmt.where(_log.member_id.not_in(sorted(scope.exclude)))
     return stmt.subquery("activity")
+
+
+def as_driver_array(aggregate: ColumnElement[Any]) -> ColumnElement[Any]:
+    """Return a PostgreSQL array aggregate as the driver decodes it, element by element.
+
+    SQLAlchemy's `ARRAY` type walks every element of a result in Python (0.26 s for the
+    115,000 pairs of a large period's answered questions); asyncpg's decoded lists are
+    already the numbers a report needs.
+    """
+    return type_coerce(aggregate, NullType())
 
 
 def log_day(dialect: str) -> ColumnElement[object]:
