@@ -124,24 +124,16 @@ async def channel_activity(
 async def _answered(
     conn: AsyncConnection, scope: Scope, period: Period
 ) -> dict[str, tuple[int, int]]:
+    """Return each channel's questions and how many got a first answer within the delay.
+
+    Questions are counted in the log's index of questions, answers in the stored
+    answers alone (each one of those questions, with its channel and asker).
+    """
     asked = InteractionLogRow.__table__.alias("asked")
     stored = QuestionAnswerRow.__table__.alias("stored")
     delay = scope.unanswered_after.total_seconds()
-    stmt = (
-        select(
-            asked.c.channel_id,
-            func.count(),
-            func.sum(case((stored.c.waited <= delay, 1), else_=0)),
-        )
-        .select_from(
-            asked.outerjoin(
-                stored,
-                and_(
-                    stored.c.community_id == asked.c.community_id,
-                    stored.c.message_id == asked.c.message_id,
-                ),
-            )
-        )
+    questions = (
+        select(asked.c.channel_id, func.count())
         .where(
             asked.c.community_id == scope.community_id,
             asked.c.target == _IS_QUESTION,
@@ -151,8 +143,22 @@ async def _answered(
         )
         .group_by(asked.c.channel_id)
     )
+    in_time = (
+        select(stored.c.channel_id, func.count())
+        .where(
+            stored.c.community_id == scope.community_id,
+            stored.c.asked_at >= period.since,
+            stored.c.asked_at < period.until,
+            stored.c.waited <= delay,
+            scope.keeps(stored.c.member_id),
+        )
+        .group_by(stored.c.channel_id)
+    )
+    within: dict[str | None, int] = {
+        channel: int(count) for channel, count in await conn.execute(in_time)
+    }
     return {
-        channel: (int(total), int(within or 0))
-        for channel, total, within in await conn.execute(stmt)
+        channel: (int(total), int(within.get(channel, 0)))
+        for channel, total in await conn.execute(questions)
         if channel is not None
     }

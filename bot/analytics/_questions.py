@@ -31,11 +31,9 @@ from sqlalchemy import (
     exists,
     func,
     literal_column,
-    or_,
     select,
     union_all,
 )
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.analytics._period import Period
@@ -203,6 +201,7 @@ async def settle_answers(
         select(
             asked.c.community_id,
             asked.c.message_id,
+            asked.c.channel_id,
             asked.c.member_id,
             asked.c.occurred_at.label("asked_at"),
         )
@@ -227,6 +226,8 @@ async def settle_answers(
         select(
             pending.c.community_id,
             pending.c.message_id,
+            pending.c.channel_id,
+            pending.c.member_id,
             pending.c.asked_at,
             answered.label("answered_at"),
         )
@@ -240,7 +241,16 @@ async def settle_answers(
         await conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
     asked_epoch = _epoch(dialect, found.c.asked_at)
     insert = insert_for(dialect, stored).from_select(
-        ["community_id", "message_id", "asked_at", "answered_at", "asked_hour", "waited"],
+        [
+            "community_id",
+            "message_id",
+            "channel_id",
+            "member_id",
+            "asked_at",
+            "answered_at",
+            "asked_hour",
+            "waited",
+        ],
         select(
             found,
             # Seconds are positive: SQLite's cast truncates, PostgreSQL's would round.
@@ -274,18 +284,15 @@ async def question_figures(
 ) -> QuestionFigures:
     """Return the period's question figures from the answers `settle_answers` stored.
 
-    Only numbers come back for the 100,000 questions of a large period (turning their
-    timestamps into datetimes took longer than the query), and rows for `listed`.
+    The questions are counted in the log's index of questions and the answers read
+    from `question_answers` alone: every stored answer is one of the log's questions,
+    with its time, channel and asker, so a question is unanswered within the delay
+    when it is not among the stored answers that came within it. Only numbers come
+    back for the 100,000 questions of a large period, and rows for `listed`.
     """
     asked = InteractionLogRow.__table__.alias("asked")
     stored = QuestionAnswerRow.__table__.alias("stored")
-    joined = asked.outerjoin(
-        stored,
-        and_(
-            stored.c.community_id == asked.c.community_id,
-            stored.c.message_id == asked.c.message_id,
-        ),
-    )
+    cutoff = as_of - scope.unanswered_after
     conditions = [
         asked.c.community_id == scope.community_id,
         asked.c.target == _IS_QUESTION,
@@ -296,30 +303,53 @@ async def question_figures(
         conditions.append(asked.c.channel_id == scope.channel_id)
     if scope.exclude:
         conditions.append(asked.c.member_id.not_in(sorted(scope.exclude)))
-    waited = stored.c.waited
-    delay = scope.unanswered_after.total_seconds()
-    eligible = asked.c.occurred_at <= as_of - scope.unanswered_after
-    late = case((and_(eligible, or_(stored.c.answered_at.is_(None), waited > delay)), 1), else_=0)
-    answered = stored.c.answered_at.is_not(None)
-    if conn.dialect.name == "postgresql":
-        # One row: the counts, and the (hour, seconds) pairs of the answered questions in
-        # one array, so no row is built for each of 100,000 of them. Hours since the
-        # epoch are exact as floats.
-        pair = postgresql.array([cast(stored.c.asked_hour, Float), waited / 3600])
-        counts = select(
-            func.count(),
-            func.coalesce(func.sum(late), 0),
-            as_driver_array(func.array_agg(pair).filter(answered)),
+    eligible = asked.c.occurred_at <= cutoff
+    total, due = (
+        await conn.execute(
+            select(func.count(), func.coalesce(func.sum(case((eligible, 1), else_=0)), 0)).where(
+                *conditions
+            )
         )
-        total, unanswered, found = (
-            await conn.execute(counts.select_from(joined).where(*conditions))
+    ).one()
+    answers = [
+        stored.c.community_id == scope.community_id,
+        stored.c.asked_at >= period.since,
+        stored.c.asked_at < period.until,
+    ]
+    if scope.channel_id is not None:
+        answers.append(stored.c.channel_id == scope.channel_id)
+    if scope.exclude:
+        answers.append(stored.c.member_id.not_in(sorted(scope.exclude)))
+    in_time = case(
+        (
+            and_(
+                stored.c.asked_at <= cutoff,
+                stored.c.waited <= scope.unanswered_after.total_seconds(),
+            ),
+            1,
+        ),
+        else_=0,
+    )
+    timely = func.coalesce(func.sum(in_time), 0)
+    if conn.dialect.name == "postgresql":
+        # One row: the count, the hours asked and the hours waited of the answered
+        # questions in two flat arrays, paired in C: no row or pair is built in Python
+        # for each of 100,000 of them.
+        answered, hours, waited = (
+            await conn.execute(
+                select(
+                    timely,
+                    as_driver_array(func.array_agg(stored.c.asked_hour)),
+                    as_driver_array(func.array_agg(stored.c.waited / 3600)),
+                ).where(*answers)
+            )
         ).one()
-        waits = [(int(hour), hours) for hour, hours in found or ()]
+        waits = list(zip(hours or (), waited or (), strict=True))
     else:
-        counts = select(func.count(), func.coalesce(func.sum(late), 0)).select_from(joined)
-        total, unanswered = (await conn.execute(counts.where(*conditions))).one()
-        stmt = select(stored.c.asked_hour, waited).select_from(joined).where(*conditions, answered)
+        answered = (await conn.execute(select(timely).where(*answers))).scalar_one()
+        stmt = select(stored.c.asked_hour, stored.c.waited).where(*answers)
         waits = [(hour, seconds / 3600) for hour, seconds in await conn.execute(stmt)]
+    unanswered = int(due) - int(answered)
     # NOT EXISTS rather than the outer join: the planner then walks the newest questions
     # back and stops at the tenth without a stored answer (3 ms, not 130).
     latest = (
@@ -338,7 +368,7 @@ async def question_figures(
     return QuestionFigures(
         asked=int(total),
         waits=waits,
-        unanswered=int(unanswered),
+        unanswered=unanswered,
         still_open=[
             Question(
                 message_id=message_id,

@@ -97,6 +97,21 @@ class QuestionAnswerRow(Base):
     """Whole hours since 1970-01-01 00:00 UTC when it was asked (for the heatmap)."""
     waited: Mapped[float] = mapped_column(Float)
     """Seconds from the question to its first answer: reports read numbers, not dates."""
+    channel_id: Mapped[str | None]
+    member_id: Mapped[str | None]
+    """Where and by whom it was asked, as the log says: a report's scope filters here."""
+
+    __table_args__ = (
+        # A period's answers are read by when they were asked, with no visit to the log;
+        # the index holds what the figures read.
+        Index(
+            "ix_question_answers_community_asked",
+            "community_id",
+            "asked_at",
+            "asked_hour",
+            "waited",
+        ),
+    )
 
 
 class ActivityHourlyRow(Base):

@@ -50,16 +50,20 @@ def head_revision() -> str:
     return head
 
 
-async def upgrade(url: str) -> None:
-    """Migrate the database at `url` to the latest schema (alembic upgrade head)."""
+async def upgrade(url: str, revision: str = "head") -> None:
+    """Migrate the database at `url` to `revision`, by default the latest schema."""
     config = alembic_config()
     database = await Database.connect(url)
     try:
         async with database.engine.connect() as connection:
-            await connection.run_sync(_upgrade, config)
+            await connection.run_sync(_upgrade, config, revision)
     finally:
         await database.close()
-    log.info("database %s upgraded to %s", database.url, head_revision())
+    log.info(
+        "database %s upgraded to %s",
+        database.url,
+        head_revision() if revision == "head" else revision,
+    )
 
 
 async def schema_status(url: str) -> tuple[str | None, str]:
@@ -85,7 +89,7 @@ def _current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def _upgrade(connection: Connection, config: Config) -> None:
+def _upgrade(connection: Connection, config: Config, revision: str) -> None:
     sqlite = connection.dialect.name == "sqlite"
     if sqlite:
         # Batch migrations rebuild tables; SQLite only lets foreign keys be switched
@@ -93,7 +97,7 @@ def _upgrade(connection: Connection, config: Config) -> None:
         _raw_sql(connection, "PRAGMA foreign_keys = OFF")
     with connection.begin():
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
     if sqlite:
         problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
         connection.rollback()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from bot.features import registry
 from bot.storage import Base, Database, SchemaOutdated
@@ -55,3 +57,46 @@ def test_outdated_schema_message_names_the_fix() -> None:
     assert "abc123" in str(error)
     assert "def456" in str(error)
     assert "`terreau db upgrade`" in str(error)
+
+
+async def test_stored_first_answers_take_their_channel_and_asker_from_the_log(
+    empty_database_url: str,
+) -> None:
+    await upgrade(empty_database_url, "b8d2f4a6c0e1")
+    database = await Database.connect(empty_database_url)
+    asked = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    try:
+        async with database.transaction() as uow:
+            connection = uow.connection
+            community = await uow.communities.ensure("fake:g", "fake", "g", "G")
+            await connection.execute(
+                text(
+                    "INSERT INTO interactions (community_id, event_id, kind, channel_id, "
+                    "member_id, message_id, target, occurred_at) VALUES "
+                    "(:c, 'e1', 'message', 'help', 'alice', 'm1', 'question', :at)"
+                ),
+                {"c": community, "at": asked},
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO question_answers (community_id, message_id, asked_at, "
+                    "answered_at, asked_hour, waited) VALUES (:c, 'm1', :at, :at, 0, 60.0)"
+                ),
+                {"c": community, "at": asked},
+            )
+    finally:
+        await database.close()
+
+    await upgrade(empty_database_url)
+
+    database = await Database.connect(empty_database_url)
+    try:
+        async with database.read() as uow:
+            row = (
+                await uow.connection.execute(
+                    text("SELECT channel_id, member_id FROM question_answers")
+                )
+            ).one()
+    finally:
+        await database.close()
+    assert tuple(row) == ("help", "alice")
