@@ -3,10 +3,10 @@
 The whole batch (log rows, daily rollups, members) runs as one function on the
 thread that owns the SQLite connection, so the event loop pays one hop a batch
 and goes on queueing events while SQLite works (it releases the GIL while it
-steps). Each statement carries many rows. Timestamps go through the
-`UTCDateTime` column type's own SQLite conversion and JSON is written as text, so
-rows read back like any other. The daily rollups are computed by SQLite from the
-rows the batch inserted, so that work runs without the GIL.
+steps). Each statement carries many rows. Timestamps are written as the
+`UTCDateTime` column type stores them on SQLite (`sqlite_utc_text`) and JSON as
+text, so rows read back like any other. The daily rollups are computed by SQLite
+from the rows the batch inserted, so that work runs without the GIL.
 """
 
 from __future__ import annotations
@@ -15,14 +15,11 @@ import functools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any, Protocol
-
-from sqlalchemy.dialects import sqlite
 
 from bot.storage._event_rows import InteractionRow, MemberKey, members_of
 from bot.storage._statements import sqlite_activity_rollup
-from bot.storage._types import UTCDateTime
+from bot.storage._types import sqlite_utc_text
 
 _ROWS_PER_INSERT = 1000
 """12 values a row: well under SQLite's default limit of 32,766 variables a statement."""
@@ -33,12 +30,6 @@ _JOINED = (
 )
 _LEFT = "UPDATE members SET left_at = ? WHERE community_id = ? AND member_id = ?"
 _ROLLUP = sqlite_activity_rollup()
-
-_DIALECT = sqlite.dialect()
-_bind_utc = UTCDateTime().dialect_impl(_DIALECT).bind_processor(_DIALECT)
-assert _bind_utc is not None
-_utc_text: Callable[[datetime], str] = _bind_utc
-"""An aware datetime as the `UTCDateTime` column stores it on SQLite (UTC text)."""
 
 
 class Statements(Protocol):
@@ -107,11 +98,11 @@ def store(
         statements.execute(_members_sql(len(chunk)), [v for m in chunk for v in _member_values(m)])
     for join in prepared.joins:
         statements.execute(
-            _JOINED, (_utc_text(join["b_at"]), join["b_community"], join["b_member"])
+            _JOINED, (sqlite_utc_text(join["b_at"]), join["b_community"], join["b_member"])
         )
     for leave in prepared.leaves:
         statements.execute(
-            _LEFT, (_utc_text(leave["b_at"]), leave["b_community"], leave["b_member"])
+            _LEFT, (sqlite_utc_text(leave["b_at"]), leave["b_community"], leave["b_member"])
         )
     return new, members
 
@@ -181,9 +172,9 @@ def _member_values(member: dict[str, Any]) -> tuple[Any, ...]:
         member["member_id"],
         member["display_name"],
         1 if member["is_bot"] else 0,
-        None if member["joined_at"] is None else _utc_text(member["joined_at"]),
-        _utc_text(member["first_seen_at"]),
-        _utc_text(member["last_seen_at"]),
+        None if member["joined_at"] is None else sqlite_utc_text(member["joined_at"]),
+        sqlite_utc_text(member["first_seen_at"]),
+        sqlite_utc_text(member["last_seen_at"]),
     )
 
 
@@ -198,7 +189,7 @@ def _values(row: InteractionRow) -> tuple[Any, ...]:
         row.message_id,
         row.reply_to,
         row.target,
-        _utc_text(row.occurred_at),
+        sqlite_utc_text(row.occurred_at),
         None if row.meta is None else json.dumps(dict(row.meta)),
         row.content,
     )
