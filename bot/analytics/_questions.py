@@ -26,13 +26,17 @@ from sqlalchemy import (
     Integer,
     Select,
     and_,
+    bindparam,
     case,
     cast,
     exists,
     func,
+    literal,
     literal_column,
     select,
+    true,
     union_all,
+    update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -40,6 +44,7 @@ from bot.analytics._period import Period
 from bot.analytics._scope import POST_KINDS, Scope, as_driver_array, human
 from bot.storage import QUESTION, UnitOfWork
 from bot.storage._base import insert_for
+from bot.storage._types import UTCDateTime
 from bot.storage.analytics import QuestionAnswerRow
 from bot.storage.models import InteractionLogRow, MemberRow
 
@@ -185,18 +190,110 @@ def _epoch(dialect: str, column: ColumnElement[Any]) -> ColumnElement[float]:
     return cast(func.extract("epoch", column), Float)
 
 
+RECHECKED_IDS = 10_000
+"""How far before a question's last lookup its answers are looked for again, in log ids.
+
+On PostgreSQL a writer's batch takes its ids before it commits, so rows a little older
+than the last lookup's newest may have become visible after it: every writer's batch
+in flight then is within this many ids (batches are hundreds of rows).
+"""
+
+
 async def settle_answers(
     conn: AsyncConnection, community_id: int, since: datetime, until: datetime
 ) -> None:
     """Look up and store the first answers of questions asked in [since, until).
 
-    Only questions with no stored answer are looked up; those still unanswered are
-    looked up again next time.
+    Questions never looked up are looked up in the log's indexes and stored with
+    their first answer, or with none and the newest log row id then. A stored
+    question with no answer gets one only from log rows written after that id, which
+    are read once for all such questions: a report's cost grows with what was logged
+    since the last one, not with how many questions nobody answered.
     """
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        await conn.exec_driver_sql("SET LOCAL jit = off")  # as reports do: see build_report
+        # Leaving out the questions already looked up hashes 250,000 of them.
+        await conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
+    log_ids = InteractionLogRow.__table__.c.id
+    newest = (await conn.execute(select(func.max(log_ids)))).scalar_one_or_none() or 0
+    await _answers_since_checked(conn, community_id, since, until, newest)
+    await _look_up_new(conn, community_id, since, until, newest)
+
+
+async def _answers_since_checked(
+    conn: AsyncConnection, community_id: int, since: datetime, until: datetime, newest: int
+) -> None:
+    """Store the first answers logged since their last lookup of unanswered questions."""
+    stored = QuestionAnswerRow.__table__
+    unanswered = (
+        stored.c.community_id == community_id,
+        stored.c.asked_at >= since,
+        stored.c.asked_at < until,
+        stored.c.answered_at.is_(None),
+    )
+    oldest = (
+        await conn.execute(select(func.min(stored.c.checked_id)).where(*unanswered))
+    ).scalar_one_or_none()
+    if oldest is None:
+        return
+    answer = InteractionLogRow.__table__.alias("answer")
+
+    def posts(link: ColumnElement[str | None]) -> Select[Any]:
+        return select(
+            link.label("link"), answer.c.member_id, answer.c.occurred_at, answer.c.id
+        ).where(
+            answer.c.id > oldest - RECHECKED_IDS,
+            answer.c.community_id == community_id,
+            link.is_not(None),
+            answer.c.kind.in_(POST_KINDS),
+            human(answer),
+        )
+
+    since_checked = union_all(posts(answer.c.reply_to), posts(answer.c.thread_id)).subquery(
+        "since_checked"
+    )
+    first = (
+        select(stored.c.message_id, stored.c.asked_at, func.min(since_checked.c.occurred_at))
+        .join(
+            since_checked,
+            and_(
+                since_checked.c.link == stored.c.message_id,
+                since_checked.c.member_id != stored.c.member_id,
+                since_checked.c.id > stored.c.checked_id - RECHECKED_IDS,
+            ),
+        )
+        .where(*unanswered)
+        .group_by(stored.c.message_id, stored.c.asked_at)
+    )
+    found = [
+        {"b_message": message_id, "b_at": at, "b_waited": (at - asked).total_seconds()}
+        for message_id, asked, at in await conn.execute(first)
+    ]
+    if found:
+        await conn.execute(
+            update(QuestionAnswerRow)
+            .where(
+                stored.c.community_id == community_id, stored.c.message_id == bindparam("b_message")
+            )
+            .values(
+                answered_at=bindparam("b_at", type_=UTCDateTime()),
+                waited=bindparam("b_waited"),
+                checked_id=None,
+            ),
+            found,
+        )
+    await conn.execute(update(QuestionAnswerRow).where(*unanswered).values(checked_id=newest))
+
+
+async def _look_up_new(
+    conn: AsyncConnection, community_id: int, since: datetime, until: datetime, newest: int
+) -> None:
+    """Look up the first answer of each question never looked up, and store what was found."""
     asked = InteractionLogRow.__table__.alias("asked")
     stored = QuestionAnswerRow.__table__
-    # The questions with no stored answer first, fenced off (OFFSET 0) so the planner
-    # does not look up answers of questions it then leaves out.
+    # The questions never looked up first, fenced off (OFFSET 0) so the planner does
+    # not look up answers of questions it then leaves out.
     pending = (
         select(
             asked.c.community_id,
@@ -235,10 +332,6 @@ async def settle_answers(
         .subquery("found")
     )
     dialect = conn.dialect.name
-    if dialect == "postgresql":
-        await conn.exec_driver_sql("SET LOCAL jit = off")  # as reports do: see build_report
-        # Leaving out the questions already answered hashes 250,000 of them.
-        await conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
     asked_epoch = _epoch(dialect, found.c.asked_at)
     insert = insert_for(dialect, stored).from_select(
         [
@@ -250,6 +343,7 @@ async def settle_answers(
             "answered_at",
             "asked_hour",
             "waited",
+            "checked_id",
         ],
         select(
             found,
@@ -259,7 +353,10 @@ async def settle_answers(
                 BigInteger,
             ),
             _epoch(dialect, found.c.answered_at) - asked_epoch,
-        ).where(found.c.answered_at.is_not(None)),
+            case((found.c.answered_at.is_(None), literal(newest, BigInteger)), else_=None),
+        )
+        # SQLite reads ON CONFLICT after a SELECT with no WHERE as a join's ON.
+        .where(true()),
     )
     await conn.execute(
         insert.on_conflict_do_nothing(index_elements=[stored.c.community_id, stored.c.message_id])
@@ -315,6 +412,7 @@ async def question_figures(
         stored.c.community_id == scope.community_id,
         stored.c.asked_at >= period.since,
         stored.c.asked_at < period.until,
+        stored.c.waited.is_not(None),  # answered (read from the index, as the rest)
     ]
     if scope.channel_id is not None:
         answers.append(stored.c.channel_id == scope.channel_id)
@@ -360,6 +458,7 @@ async def question_figures(
             ~exists().where(
                 stored.c.community_id == asked.c.community_id,
                 stored.c.message_id == asked.c.message_id,
+                stored.c.answered_at.is_not(None),
             ),
         )
         .order_by(asked.c.occurred_at.desc())

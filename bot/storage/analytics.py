@@ -79,8 +79,9 @@ class QuestionAnswerRow(Base):
     """When a question of the log got its first answer, once a report has found it.
 
     Finding a first answer costs two index lookups and a read of the log row per
-    question; a report stores what it found, so the next one reads a question's
-    answer here in one lookup and searches only the questions still unanswered.
+    question; a report stores what it found, answer or none, so the next one reads a
+    question's answer here and looks for answers to the unanswered ones only among the
+    log rows written since.
     Derived from the log only: erasing a member or purging old rows clears the
     affected rows, and a later report finds them again from what the log keeps.
     """
@@ -92,14 +93,21 @@ class QuestionAnswerRow(Base):
     )
     message_id: Mapped[str] = mapped_column(primary_key=True)
     asked_at: Mapped[datetime]
-    answered_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
+    """None while no answer is known: the question was looked up and had none."""
     asked_hour: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     """Whole hours since 1970-01-01 00:00 UTC when it was asked (for the heatmap)."""
-    waited: Mapped[float] = mapped_column(Float)
+    waited: Mapped[float | None] = mapped_column(Float)
     """Seconds from the question to its first answer: reports read numbers, not dates."""
     channel_id: Mapped[str | None]
     member_id: Mapped[str | None]
     """Where and by whom it was asked, as the log says: a report's scope filters here."""
+    checked_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    """For a question with no answer yet: the last log row id when it was last looked up.
+
+    The next report looks for its answer only among the log rows written since, in one
+    pass over them, instead of two index lookups for each unanswered question.
+    """
 
     __table_args__ = (
         # A period's answers are read by when they were asked, with no visit to the log;

@@ -1,8 +1,10 @@
-"""Stored first answers keep where and by whom each question was asked, indexed by when.
+"""Stored first answers keep where and by whom each question was asked, indexed by when,
+and questions looked up without an answer are stored too, with the log row id then.
 
 A report then reads a period's answers from `question_answers` alone instead of
-joining each of the period's questions of the log to its stored answer. The rows
-already stored take their channel and asker from the log.
+joining each of the period's questions of the log to its stored answer, and looks
+for answers to unanswered questions only among the log rows written since their
+last lookup. The rows already stored take their channel and asker from the log.
 
 Revision ID: c3e5a7b9d1f4
 Revises: b8d2f4a6c0e1
@@ -34,6 +36,15 @@ def upgrade() -> None:
     with op.batch_alter_table("question_answers", schema=None) as batch_op:
         batch_op.add_column(sa.Column("channel_id", sa.String(), nullable=True))
         batch_op.add_column(sa.Column("member_id", sa.String(), nullable=True))
+        batch_op.add_column(
+            sa.Column(
+                "checked_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+            )
+        )
+        batch_op.alter_column(
+            "answered_at", existing_type=sa.DateTime(timezone=True), nullable=True
+        )
+        batch_op.alter_column("waited", existing_type=sa.Float(), nullable=True)
         batch_op.create_index(
             "ix_question_answers_community_asked",
             ["community_id", "asked_at", "asked_hour", "waited"],
@@ -47,7 +58,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM question_answers WHERE answered_at IS NULL")
     with op.batch_alter_table("question_answers", schema=None) as batch_op:
+        batch_op.alter_column("waited", existing_type=sa.Float(), nullable=False)
+        batch_op.alter_column(
+            "answered_at", existing_type=sa.DateTime(timezone=True), nullable=False
+        )
+        batch_op.drop_column("checked_id")
         batch_op.drop_index("ix_question_answers_community_asked")
         batch_op.drop_column("member_id")
         batch_op.drop_column("channel_id")

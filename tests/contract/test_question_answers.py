@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.analytics import Scope, questions
 from bot.storage import Database, MemberTable
@@ -17,7 +17,8 @@ from tests.contract.test_analytics import DAY, WEEK, history, ingest, report, ro
 pytestmark = pytest.mark.report
 
 
-async def stored(database: Database) -> dict[str, timedelta]:
+async def stored(database: Database) -> dict[str, timedelta | None]:
+    """Each looked-up question's stored wait for its first answer (None: no answer yet)."""
     async with database.read() as uow:
         rows = await uow.connection.execute(
             select(
@@ -26,7 +27,23 @@ async def stored(database: Database) -> dict[str, timedelta]:
                 QuestionAnswerRow.answered_at,
             )
         )
-        return {message_id: answered - asked for message_id, asked, answered in rows}
+        return {
+            message_id: None if answered is None else answered - asked
+            for message_id, asked, answered in rows
+        }
+
+
+async def checked(database: Database) -> dict[str, int | None]:
+    async with database.read() as uow:
+        rows = await uow.connection.execute(
+            select(QuestionAnswerRow.message_id, QuestionAnswerRow.checked_id)
+        )
+        return {message_id: checked_id for message_id, checked_id in rows}
+
+
+async def newest_log_id(database: Database) -> int:
+    async with database.read() as uow:
+        return (await uow.connection.execute(select(func.max(InteractionLogRow.id)))).scalar_one()
 
 
 async def found(database: Database, community_id: int) -> dict[str, tuple[bool, object]]:
@@ -42,8 +59,10 @@ async def test_a_report_stores_first_answers_the_next_reads(
     scope = Scope(community_id=community_id, exclude=frozenset({"mod"}))
     first = values(await report(database, scope))
 
-    # q1 was answered two hours later; q2 (no answer) is not stored, so it is looked up again.
-    assert await stored(database) == {"q1": timedelta(hours=2)}
+    # q1 was answered two hours later; q2 has no answer: stored with the log's newest id
+    # then, so the next report looks for its answer only among rows written after.
+    assert await stored(database) == {"q1": timedelta(hours=2), "q2": None}
+    assert await checked(database) == {"q1": None, "q2": await newest_log_id(database)}
     assert await found(database, community_id) == {
         "q1": (True, timedelta(hours=2)),
         "q2": (False, None),
@@ -55,6 +74,54 @@ async def test_a_report_stores_first_answers_the_next_reads(
     assert (second["questions"], second["unanswered"]) == (2, 0)
     assert second["first_reply"] == pytest.approx((2.0 + 1.5) / 2)
     assert await stored(database) == {"q1": timedelta(hours=2), "q2": timedelta(hours=1.5)}
+    assert await checked(database) == {"q1": None, "q2": None}
+
+
+async def test_answers_written_after_a_lookup_are_found_and_not_the_asker_or_a_bot(
+    database: Database, community_id: int
+) -> None:
+    await ingest(database, history(community_id))
+    scope = Scope(community_id=community_id)
+    await report(database, scope)
+    before = await newest_log_id(database)
+
+    # After the lookup: alice in q2's thread, a bot replying, then erin in the thread and,
+    # written later but dated earlier (a replay after an outage), frank replying.
+    await ingest(
+        database,
+        [
+            row(community_id, "self2", 2 * DAY + 200, "alice", "reply", thread_id="q2"),
+            row(community_id, "bot2", 2 * DAY + 201, "helper-bot", "reply", reply_to="q2")._replace(
+                meta={"bot": True}
+            ),
+            row(community_id, "erin", 2 * DAY + 300, "erin", "reply", thread_id="q2"),
+        ],
+    )
+    await report(database, scope)
+    assert await stored(database) == {"q1": timedelta(hours=2), "q2": timedelta(hours=5)}
+
+    await ingest(
+        database, [row(community_id, "late", 2 * DAY + 100, "frank", "reply", reply_to="q2")]
+    )
+    await report(database, scope)
+    # Once answered, a stored answer is kept: it is not looked for again.
+    assert await stored(database) == {"q1": timedelta(hours=2), "q2": timedelta(hours=5)}
+    assert await newest_log_id(database) > before
+
+
+async def test_a_question_still_unanswered_moves_its_lookup_forward(
+    database: Database, community_id: int
+) -> None:
+    await ingest(database, history(community_id))
+    scope = Scope(community_id=community_id)
+    await report(database, scope)
+    first = (await checked(database))["q2"]
+    await ingest(database, [row(community_id, "noise", 2 * DAY + 500, "dan", "message")])
+    await report(database, scope)
+
+    assert first is not None
+    assert (await checked(database))["q2"] == await newest_log_id(database) > first
+    assert (await stored(database))["q2"] is None
 
 
 async def test_erasing_a_member_drops_the_answers_found_in_their_rows(
@@ -63,13 +130,14 @@ async def test_erasing_a_member_drops_the_answers_found_in_their_rows(
     await ingest(database, history(community_id))
     scope = Scope(community_id=community_id)
     await report(database, scope)
-    assert await stored(database) == {"q1": timedelta(hours=2)}
+    assert await stored(database) == {"q1": timedelta(hours=2), "q2": None}
 
     async with database.transaction() as uow:
         await uow.privacy.erase(MemberTable(model=InteractionLogRow), community_id, "bob")
+    assert await stored(database) == {}
     again = values(await report(database, scope))
 
-    assert await stored(database) == {}
+    assert await stored(database) == {"q1": None, "q2": None}
     assert again["first_reply"] is None  # bob's answer is gone, and so is what it told
 
 
@@ -82,4 +150,4 @@ async def test_purging_old_rows_drops_the_answers_of_questions_asked_before(
     async with database.transaction() as uow:
         await uow.privacy.purge_log(community_id, at(DAY + 1))
 
-    assert await stored(database) == {}
+    assert await stored(database) == {"q2": None}
