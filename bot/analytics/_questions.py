@@ -31,7 +31,6 @@ from sqlalchemy import (
     cast,
     exists,
     func,
-    literal,
     literal_column,
     select,
     true,
@@ -45,7 +44,7 @@ from bot.analytics._scope import POST_KINDS, Scope, as_driver_array, human
 from bot.storage import QUESTION, UnitOfWork
 from bot.storage._base import insert_for
 from bot.storage._types import UTCDateTime
-from bot.storage.analytics import QuestionAnswerRow
+from bot.storage.analytics import AnswerCheckRow, QuestionAnswerRow
 from bot.storage.models import InteractionLogRow, MemberRow
 
 log = logging.getLogger(__name__)
@@ -191,7 +190,7 @@ def _epoch(dialect: str, column: ColumnElement[Any]) -> ColumnElement[float]:
 
 
 RECHECKED_IDS = 10_000
-"""How far before a question's last lookup its answers are looked for again, in log ids.
+"""How far before the last lookup's newest log row answers are looked for again, in ids.
 
 On PostgreSQL a writer's batch takes its ids before it commits, so rows a little older
 than the last lookup's newest may have become visible after it: every writer's batch
@@ -205,65 +204,61 @@ async def settle_answers(
     """Look up and store the first answers of questions asked in [since, until).
 
     Questions never looked up are looked up in the log's indexes and stored with
-    their first answer, or with none and the newest log row id then. A stored
-    question with no answer gets one only from log rows written after that id, which
-    are read once for all such questions: a report's cost grows with what was logged
-    since the last one, not with how many questions nobody answered.
+    their first answer, or with none. Every stored question with no answer was then
+    looked up as far as the community's `answer_checks` row: it gets its answer only
+    from log rows written after, which are read once for all such questions, so a
+    report's cost grows with what was logged since the last one, not with how many
+    questions nobody answered.
     """
     dialect = conn.dialect.name
     if dialect == "postgresql":
         await conn.exec_driver_sql("SET LOCAL jit = off")  # as reports do: see build_report
         # Leaving out the questions already looked up hashes 250,000 of them.
         await conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
-    log_ids = InteractionLogRow.__table__.c.id
-    newest = (await conn.execute(select(func.max(log_ids)))).scalar_one_or_none() or 0
-    await _answers_since_checked(conn, community_id, since, until, newest)
-    await _look_up_new(conn, community_id, since, until, newest)
-
-
-async def _answers_since_checked(
-    conn: AsyncConnection, community_id: int, since: datetime, until: datetime, newest: int
-) -> None:
-    """Store the first answers logged since their last lookup of unanswered questions."""
-    stored = QuestionAnswerRow.__table__
-    unanswered = (
-        stored.c.community_id == community_id,
-        stored.c.asked_at >= since,
-        stored.c.asked_at < until,
-        stored.c.answered_at.is_(None),
-    )
-    oldest = (
-        await conn.execute(select(func.min(stored.c.checked_id)).where(*unanswered))
+    newest = (
+        await conn.execute(select(func.max(InteractionLogRow.__table__.c.id)))
+    ).scalar_one_or_none() or 0
+    checks = AnswerCheckRow.__table__
+    checked = (
+        await conn.execute(select(checks.c.checked_id).where(checks.c.community_id == community_id))
     ).scalar_one_or_none()
-    if oldest is None:
-        return
+    if checked is not None:
+        await _answers_since(conn, community_id, checked - RECHECKED_IDS)
+    await _look_up_new(conn, community_id, since, until)
+    upsert = insert_for(dialect, checks).values(community_id=community_id, checked_id=newest)
+    await conn.execute(
+        upsert.on_conflict_do_update(
+            index_elements=[checks.c.community_id], set_={"checked_id": newest}
+        )
+    )
+
+
+async def _answers_since(conn: AsyncConnection, community_id: int, after: int) -> None:
+    """Store the first answers, among log rows after id `after`, of stored unanswered ones."""
+    stored = QuestionAnswerRow.__table__
     answer = InteractionLogRow.__table__.alias("answer")
 
     def posts(link: ColumnElement[str | None]) -> Select[Any]:
-        return select(
-            link.label("link"), answer.c.member_id, answer.c.occurred_at, answer.c.id
-        ).where(
-            answer.c.id > oldest - RECHECKED_IDS,
+        return select(link.label("link"), answer.c.member_id, answer.c.occurred_at).where(
+            answer.c.id > after,
             answer.c.community_id == community_id,
             link.is_not(None),
             answer.c.kind.in_(POST_KINDS),
             human(answer),
         )
 
-    since_checked = union_all(posts(answer.c.reply_to), posts(answer.c.thread_id)).subquery(
-        "since_checked"
-    )
+    since = union_all(posts(answer.c.reply_to), posts(answer.c.thread_id)).subquery("since")
     first = (
-        select(stored.c.message_id, stored.c.asked_at, func.min(since_checked.c.occurred_at))
+        select(stored.c.message_id, stored.c.asked_at, func.min(since.c.occurred_at))
         .join(
-            since_checked,
+            since,
             and_(
-                since_checked.c.link == stored.c.message_id,
-                since_checked.c.member_id != stored.c.member_id,
-                since_checked.c.id > stored.c.checked_id - RECHECKED_IDS,
+                stored.c.community_id == community_id,
+                stored.c.message_id == since.c.link,
+                stored.c.member_id != since.c.member_id,
             ),
         )
-        .where(*unanswered)
+        .where(stored.c.answered_at.is_(None))
         .group_by(stored.c.message_id, stored.c.asked_at)
     )
     found = [
@@ -274,20 +269,19 @@ async def _answers_since_checked(
         await conn.execute(
             update(QuestionAnswerRow)
             .where(
-                stored.c.community_id == community_id, stored.c.message_id == bindparam("b_message")
+                stored.c.community_id == community_id,
+                stored.c.message_id == bindparam("b_message"),
             )
             .values(
                 answered_at=bindparam("b_at", type_=UTCDateTime()),
                 waited=bindparam("b_waited"),
-                checked_id=None,
             ),
             found,
         )
-    await conn.execute(update(QuestionAnswerRow).where(*unanswered).values(checked_id=newest))
 
 
 async def _look_up_new(
-    conn: AsyncConnection, community_id: int, since: datetime, until: datetime, newest: int
+    conn: AsyncConnection, community_id: int, since: datetime, until: datetime
 ) -> None:
     """Look up the first answer of each question never looked up, and store what was found."""
     asked = InteractionLogRow.__table__.alias("asked")
@@ -343,7 +337,6 @@ async def _look_up_new(
             "answered_at",
             "asked_hour",
             "waited",
-            "checked_id",
         ],
         select(
             found,
@@ -353,7 +346,6 @@ async def _look_up_new(
                 BigInteger,
             ),
             _epoch(dialect, found.c.answered_at) - asked_epoch,
-            case((found.c.answered_at.is_(None), literal(newest, BigInteger)), else_=None),
         )
         # SQLite reads ON CONFLICT after a SELECT with no WHERE as a join's ON.
         .where(true()),

@@ -102,12 +102,6 @@ class QuestionAnswerRow(Base):
     channel_id: Mapped[str | None]
     member_id: Mapped[str | None]
     """Where and by whom it was asked, as the log says: a report's scope filters here."""
-    checked_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
-    """For a question with no answer yet: the last log row id when it was last looked up.
-
-    The next report looks for its answer only among the log rows written since, in one
-    pass over them, instead of two index lookups for each unanswered question.
-    """
 
     __table_args__ = (
         # A period's answers are read by when they were asked, with no visit to the log;
@@ -120,6 +114,22 @@ class QuestionAnswerRow(Base):
             "waited",
         ),
     )
+
+
+class AnswerCheckRow(Base):
+    """The newest log row a community's stored questions were looked up against.
+
+    Every stored question with no answer was looked up in the log as far as this row,
+    so the next report looks for their answers only among the rows written since, in
+    one pass over them, instead of two index lookups for each unanswered question.
+    """
+
+    __tablename__ = "answer_checks"
+
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True
+    )
+    checked_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
 
 
 class ActivityHourlyRow(Base):
@@ -178,6 +188,7 @@ __all__ = [
     "QUESTION_ROWS",
     "ROLLUP_KINDS",
     "ActivityHourlyRow",
+    "AnswerCheckRow",
     "QuestionAnswerRow",
     "ReportMonthRow",
     "activity_days_index",

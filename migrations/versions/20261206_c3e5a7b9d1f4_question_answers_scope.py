@@ -1,10 +1,11 @@
 """Stored first answers keep where and by whom each question was asked, indexed by when,
-and questions looked up without an answer are stored too, with the log row id then.
+and questions looked up without an answer are stored too, checked as far as a log row.
 
 A report then reads a period's answers from `question_answers` alone instead of
 joining each of the period's questions of the log to its stored answer, and looks
-for answers to unanswered questions only among the log rows written since their
-last lookup. The rows already stored take their channel and asker from the log.
+for answers to unanswered questions only among the log rows written since the last
+lookup (`answer_checks`). The rows already stored take their channel and asker from
+the log.
 
 Revision ID: c3e5a7b9d1f4
 Revises: b8d2f4a6c0e1
@@ -33,14 +34,23 @@ _FROM_LOG = (
 
 
 def upgrade() -> None:
+    op.create_table(
+        "answer_checks",
+        sa.Column("community_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "checked_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["community_id"],
+            ["communities.id"],
+            name=op.f("fk_answer_checks_community_id_communities"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("community_id", name=op.f("pk_answer_checks")),
+    )
     with op.batch_alter_table("question_answers", schema=None) as batch_op:
         batch_op.add_column(sa.Column("channel_id", sa.String(), nullable=True))
         batch_op.add_column(sa.Column("member_id", sa.String(), nullable=True))
-        batch_op.add_column(
-            sa.Column(
-                "checked_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-            )
-        )
         batch_op.alter_column(
             "answered_at", existing_type=sa.DateTime(timezone=True), nullable=True
         )
@@ -64,7 +74,7 @@ def downgrade() -> None:
         batch_op.alter_column(
             "answered_at", existing_type=sa.DateTime(timezone=True), nullable=False
         )
-        batch_op.drop_column("checked_id")
         batch_op.drop_index("ix_question_answers_community_asked")
         batch_op.drop_column("member_id")
         batch_op.drop_column("channel_id")
+    op.drop_table("answer_checks")
