@@ -21,10 +21,13 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    or_,
     select,
+    union,
     update,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.dml import Delete
 
 from bot.storage._base import Repository, require_aware
 from bot.storage.analytics import QuestionAnswerRow
@@ -40,6 +43,21 @@ from bot.storage.models import (
 log = logging.getLogger(__name__)
 
 AUDIT_ACTIONS = ("export", "forget", "purge", "community_deleted", "operator_export")
+
+
+def _answers_touched(community_id: int, member_id: str) -> Delete:
+    """Return the deletion of the stored questions a member asked or replied to."""
+    stored = QuestionAnswerRow.__table__.c
+    theirs = InteractionLogRow.__table__.c
+    mine = (theirs.community_id == community_id, theirs.member_id == member_id)
+    replied = union(
+        select(theirs.reply_to).where(*mine, theirs.reply_to.is_not(None)),
+        select(theirs.thread_id).where(*mine, theirs.thread_id.is_not(None)),
+    )
+    return delete(QuestionAnswerRow).where(
+        stored.community_id == community_id,
+        or_(stored.member_id == member_id, stored.message_id.in_(replied)),
+    )
 
 
 class ErasureRequestRow(Base):
@@ -119,13 +137,12 @@ class Privacy(Repository):
     async def erase(self, holder: MemberTable, community_id: int, member_id: str) -> int:
         """Delete the member's rows of `holder`; return how many went.
 
-        Erasing log rows also drops the community's stored first answers (derived from
-        the log, some perhaps from these rows); the next report finds them again.
+        Erasing log rows also drops the stored questions the member asked or replied to
+        (their channel, asker or first answer may come from these rows); the next
+        report looks them up again in what the log keeps.
         """
         if holder.model is InteractionLogRow:
-            await self._connection.execute(
-                delete(QuestionAnswerRow).where(QuestionAnswerRow.community_id == community_id)
-            )
+            await self._connection.execute(_answers_touched(community_id, member_id))
         stmt = delete(holder.model).where(_mine(holder, community_id, member_id))
         return (await self._connection.execute(stmt)).rowcount
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.analytics import Scope, questions
-from bot.storage import Database, MemberTable
+from bot.storage import QUESTION, Database, MemberTable
 from bot.storage.analytics import AnswerCheckRow, QuestionAnswerRow
 from bot.storage.models import InteractionLogRow
 from tests.contract.conftest import at
@@ -134,11 +134,39 @@ async def test_erasing_a_member_drops_the_answers_found_in_their_rows(
 
     async with database.transaction() as uow:
         await uow.privacy.erase(MemberTable(model=InteractionLogRow), community_id, "bob")
-    assert await stored(database) == {}
+    # bob answered q1: it goes, to be looked up again; q2 owes nothing to bob's rows.
+    assert await stored(database) == {"q2": None}
     again = values(await report(database, scope))
 
     assert await stored(database) == {"q1": None, "q2": None}
     assert again["first_reply"] is None  # bob's answer is gone, and so is what it told
+
+
+async def test_erasing_an_asker_drops_their_questions_and_keeps_the_others(
+    database: Database, community_id: int
+) -> None:
+    await ingest(database, history(community_id))
+    await ingest(
+        database,
+        [
+            row(community_id, "qb", DAY + 30, "bob", "message", target=QUESTION, message_id="qb"),
+            row(community_id, "ab", DAY + 90, "carol", "reply", reply_to="qb"),
+        ],
+    )
+    scope = Scope(community_id=community_id)
+    await report(database, scope)
+    assert await stored(database) == {
+        "q1": timedelta(hours=2),
+        "q2": None,
+        "qb": timedelta(hours=1),
+    }
+
+    async with database.transaction() as uow:
+        await uow.privacy.erase(MemberTable(model=InteractionLogRow), community_id, "alice")
+
+    # alice asked q1 and q2: they go with her rows; bob's question and carol's answer stay.
+    assert await stored(database) == {"qb": timedelta(hours=1)}
+    assert values(await report(database, scope))["questions"] == 1
 
 
 async def test_purging_old_rows_drops_the_answers_of_questions_asked_before(
