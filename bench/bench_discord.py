@@ -301,13 +301,26 @@ GROUPS = {
     "discord.py (frames, parsing, models, its dispatch)": ("site-packages/discord/",),
     "json": ("json/",),
     "translate (events, members)": ("adapters/discord/translate.py", "adapters/discord/_members"),
-    "Terreau's client (handlers, backpressure)": (
+    "Terreau's parsers and client (handlers, backpressure)": (
+        "adapters/discord/_parsers.py",
         "adapters/discord/_client.py",
         "adapters/discord/_gateway.py",
         "adapters/_backpressure.py",
+        "adapters/_eager.py",
     ),
-    "app.receive (metrics, log context)": ("bot/app.py", "bot/observability/", "bot/logs.py"),
-    "dispatch + features": ("bot/dispatch.py", "bot/features/"),
+    "app.receive (metrics, log context)": (
+        "bot/app.py",
+        "bot/observability/",
+        "bot/logs.py",
+        "prometheus_client/",
+        "contextlib.py",
+    ),
+    "dispatch + features (config lookups included)": (
+        "bot/dispatch.py",
+        "bot/features/",
+        "bot/config/",
+        "pydantic/",
+    ),
     "record + queue": (
         "bot/storage/ingest.py",
         "bot/storage/_event_rows.py",
@@ -319,6 +332,7 @@ GROUPS = {
         "sqlalchemy/",
     ),
     "asyncio (tasks, callbacks)": ("asyncio/", "contextvars", "_weakrefset"),
+    "waiting (epoll: for the writer's thread, or the feed's turns)": ("select.epoll",),
 }
 
 
