@@ -70,7 +70,7 @@ class TerreauClient(ResumingClient):
             shard_ids=list(settings.shard_ids),
             chunk_guilds_at_startup=False,
             member_cache_flags=discord.MemberCacheFlags.none(),
-            max_messages=None,
+            max_messages=None,  # no message cache: `_parsers.py` keeps none either
             max_ratelimit_timeout=30.0,
             allowed_mentions=discord.AllowedMentions.none(),
         )
@@ -87,14 +87,14 @@ class TerreauClient(ResumingClient):
         self.screening = Screening(self.guilds_served)
         self.members = MemberCache()
         self.screening.follow(self)
-        self.parsers = HotParsers(
+        self.hot_parsers = HotParsers(
             self,
             served=self.guilds_served,
             members=self.members,
             clock=clock,
             deliver=self.deliver_now,
         )
-        self.parsers.install()
+        self.hot_parsers.install()
         # Told of each gateway session (connect, reconnect, resume) when metrics are on.
         self.gateway_observer: GatewayObserver | None = None
         self._connected_shards: set[int] = set()

@@ -9,6 +9,8 @@ parsers read the payload themselves, build the domain event with `translate`'s
 payload functions (the author's domain member from the member cache, which builds
 a discord.py member only when the payload's member changed), and hand it to the
 core at once (`TerreauClient.deliver_now`: no task unless the core has to wait).
+Since they read kept members at once, the role and guild update parsers are wrapped
+too: the guild's kept members are forgotten as the update is parsed.
 
 Whatever they do not read themselves goes to discord.py's own parser, and from
 there to the client's handlers as before: direct messages, guilds Terreau does not
@@ -18,6 +20,11 @@ types other than a member's message or reply (system messages, commands, poll
 results), messages that carry a thread, a poll or an interaction (discord.py updates
 its state from those), and any payload they cannot read: discord.py's parser has
 the last word on it, as it would without them.
+
+An event these parsers deliver is handled as its frame is read; what discord.py
+dispatches starts a turn of the event loop later, as it always did. So a message may
+reach the core before the join read just ahead of it: the core never relied on that
+order (each handler may wait, and the log is settled where a read needs it).
 
 What discord.py's parsers would also have done, and why it is not missed: a
 message goes to no message cache (the client has none, `max_messages=None`, so

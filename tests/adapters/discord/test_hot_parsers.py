@@ -64,7 +64,7 @@ async def client(*, hot: bool) -> Fed:
     )
     if not hot:
         for event in HOT_EVENTS:
-            terreau._connection.parsers[event] = terreau.parsers.fallback[event]
+            terreau._connection.parsers[event] = terreau.hot_parsers.fallback[event]
     fed = Fed(terreau)
 
     async def sink(event: Event) -> None:
@@ -99,7 +99,7 @@ class Both:
 @pytest.fixture
 async def both() -> AsyncIterator[Both]:
     hot, classic = await client(hot=True), await client(hot=False)
-    assert hot.client._connection.parsers["MESSAGE_CREATE"] == hot.client.parsers.message_create
+    assert hot.client._connection.parsers["MESSAGE_CREATE"] == hot.client.hot_parsers.message_create
     yield Both(hot, classic)
     await hot.client.close()
     await classic.client.close()
