@@ -8,13 +8,17 @@ from collections.abc import Mapping, Sequence
 
 
 def where_time_goes(profile: cProfile.Profile, layers: Mapping[str, Sequence[str]]) -> None:
-    """Print each layer's share of the event loop's own time (a layer: file path parts)."""
+    """Print each layer's share of the event loop's own time.
+
+    A layer is a list of parts of `file:function` (a builtin's file is `~`).
+    """
     stats = pstats.Stats(profile)
     totals = dict.fromkeys(layers, 0.0)
     other = 0.0
-    for (filename, _, _), (_, _, own, _, _) in stats.stats.items():  # type: ignore[attr-defined]
+    for (filename, _, function), (_, _, own, _, _) in stats.stats.items():  # type: ignore[attr-defined]
+        where = f"{filename}:{function}"
         for layer, parts in layers.items():
-            if any(part in filename for part in parts):
+            if any(part in where for part in parts):
                 totals[layer] += own
                 break
         else:

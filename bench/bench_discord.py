@@ -12,7 +12,9 @@ replies, reactions, joins from 5,000 members with roles, in 20 channels) goes th
    reading loop waiting for room as `ResumingShard.worker` does (backpressure).
 
 Each is timed from the first frame until every handler returned (and, for Terreau,
-`flush()` returned); the stored rows are counted. A last Terreau round runs under
+`flush()` returned); the stored rows are counted. Each round also says how much CPU
+the event loop's thread used a frame, how much the writer's SQLite thread used a row,
+and how long the garbage collector ran. A last Terreau round runs under
 cProfile to say where its time goes. `--holdup` turns hold-ups on in the community
 (none is running): a feature that reads typed messages, whatever their channel.
 
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import json
 import random
 import statistics
@@ -199,17 +202,40 @@ async def feed(ws: DiscordWebSocket, stream: list[str], room: Callable[[], Any] 
             await asyncio.sleep(0)  # a socket read yields now and then
 
 
+COLLECTING = [0.0, 0.0]
+"""Seconds the garbage collector ran since reset, and when its current pass began."""
+
+
+def time_the_collector(phase: str, _info: dict[str, Any]) -> None:
+    """Add up the garbage collector's passes (a `gc.callbacks` entry)."""
+    if phase == "start":
+        COLLECTING[1] = time.perf_counter()
+    else:
+        COLLECTING[0] += time.perf_counter() - COLLECTING[1]
+
+
+def cpu_line(name: str, frames: int, loop_cpu: float, writer_cpu: float | None = None) -> str:
+    """Return what a round's threads and collector used, per frame (and per row written)."""
+    writer = "" if writer_cpu is None else f", writer {1e6 * writer_cpu / frames:.1f} us a row"
+    return (
+        f"  {name}: event loop's thread {1e6 * loop_cpu / frames:.1f} us of CPU a frame"
+        f"{writer}; garbage collector {COLLECTING[0]:.2f} s"
+    )
+
+
 async def bare_round(stream: list[str]) -> float:
     client = Bare()
     await client._async_setup_hook()
     client._connection.parsers["GUILD_CREATE"](guild_create())
     ws = gateway_for(client)
-    began = time.perf_counter()
+    COLLECTING[0] = 0.0
+    began, cpu = time.perf_counter(), time.thread_time()
     await feed(ws, stream, None)
     while client.handled < len(stream):  # noqa: ASYNC110 (the handlers' tasks finish)
         await asyncio.sleep(0)
-    elapsed = time.perf_counter() - began
+    elapsed, cpu = time.perf_counter() - began, time.thread_time() - cpu
     await client.close()
+    print(cpu_line("bare", len(stream), cpu))
     return len(stream) / elapsed
 
 
@@ -246,7 +272,8 @@ async def terreau_app(folder: Path, config: str) -> tuple[App, TerreauClient]:
     return app, client
 
 
-WRITING = [0.0]
+WRITING = [0.0, 0.0]
+"""Seconds the writer's SQLite thread spent in its batch transactions, and its CPU there."""
 
 
 def time_the_writer_thread() -> None:
@@ -254,11 +281,12 @@ def time_the_writer_thread() -> None:
     transaction = SqliteThread._transaction
 
     def timed(self: SqliteThread, work: Any) -> Any:
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.thread_time()
         try:
             return transaction(self, work)
         finally:
             WRITING[0] += time.perf_counter() - began
+            WRITING[1] += time.thread_time() - cpu
 
     SqliteThread._transaction = timed  # type: ignore[method-assign]
 
@@ -271,13 +299,14 @@ async def terreau_round(
         ws = gateway_for(client)
         if profile is not None:
             profile.enable()
-        WRITING[0] = 0.0
-        began = time.perf_counter()
+        WRITING[:] = [0.0, 0.0]
+        COLLECTING[0] = 0.0
+        began, cpu = time.perf_counter(), time.thread_time()
         await feed(ws, stream, client.in_flight.room)
         while client.handling:
             await asyncio.wait(set(client.handling))
         await app.writer.flush()
-        elapsed = time.perf_counter() - began
+        elapsed, cpu = time.perf_counter() - began, time.thread_time() - cpu
         if profile is not None:
             profile.disable()
         async with app.database.read() as uow:
@@ -294,6 +323,7 @@ async def terreau_round(
         f"reader pauses {pauses:,}; the writer's thread wrote for {WRITING[0]:.2f} s "
         f"of {elapsed:.2f} s"
     )
+    print(cpu_line("terreau", len(stream), cpu, WRITING[1]))
     return len(stream) / elapsed
 
 
@@ -301,13 +331,26 @@ GROUPS = {
     "discord.py (frames, parsing, models, its dispatch)": ("site-packages/discord/",),
     "json": ("json/",),
     "translate (events, members)": ("adapters/discord/translate.py", "adapters/discord/_members"),
-    "Terreau's client (handlers, backpressure)": (
+    "Terreau's parsers and client (handlers, backpressure)": (
+        "adapters/discord/_parsers.py",
         "adapters/discord/_client.py",
         "adapters/discord/_gateway.py",
         "adapters/_backpressure.py",
+        "adapters/_eager.py",
     ),
-    "app.receive (metrics, log context)": ("bot/app.py", "bot/observability/", "bot/logs.py"),
-    "dispatch + features": ("bot/dispatch.py", "bot/features/"),
+    "app.receive (metrics, log context)": (
+        "bot/app.py",
+        "bot/observability/",
+        "bot/logs.py",
+        "prometheus_client/",
+        "contextlib.py",
+    ),
+    "dispatch + features (config lookups included)": (
+        "bot/dispatch.py",
+        "bot/features/",
+        "bot/config/",
+        "pydantic/",
+    ),
     "record + queue": (
         "bot/storage/ingest.py",
         "bot/storage/_event_rows.py",
@@ -319,6 +362,7 @@ GROUPS = {
         "sqlalchemy/",
     ),
     "asyncio (tasks, callbacks)": ("asyncio/", "contextvars", "_weakrefset"),
+    "waiting (epoll: for the writer's thread, or the feed's turns)": ("select.epoll",),
 }
 
 
@@ -331,6 +375,7 @@ async def main() -> None:
     args = parser.parse_args()
     config = CONFIG + HOLDUP if args.holdup else CONFIG
     time_the_writer_thread()
+    gc.callbacks.append(time_the_collector)
     stream, kinds = frames(args.events)
     print(
         f"{len(stream):,} gateway frames: "

@@ -7,14 +7,13 @@ log collector can filter by community without parsing sentences.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import re
 import sys
 import time
-from collections.abc import Iterable, Iterator
-from contextvars import ContextVar
+from collections.abc import Iterable
+from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 from typing import TextIO
 
@@ -32,19 +31,31 @@ _community: ContextVar[str | None] = ContextVar("terreau_log_community", default
 _job: ContextVar[str | None] = ContextVar("terreau_log_job", default=None)
 
 
-@contextlib.contextmanager
-def log_context(*, community: str | None = None, job: str | None = None) -> Iterator[None]:
+def log_context(*, community: str | None = None, job: str | None = None) -> LogContext:
     """Tag the records logged inside (in this task and those it starts) with these fields."""
-    tokens = [
-        (var, var.set(value))
-        for var, value in ((_community, community), (_job, job))
-        if value is not None
-    ]
-    try:
-        yield
-    finally:
-        for var, token in reversed(tokens):
+    return LogContext(community, job)
+
+
+class LogContext:
+    """The context manager of `log_context`: a class, as it wraps every event handled."""
+
+    __slots__ = ("_community", "_job", "_tokens")
+
+    def __init__(self, community: str | None, job: str | None) -> None:
+        self._community = community
+        self._job = job
+        self._tokens: list[tuple[ContextVar[str | None], Token[str | None]]] = []
+
+    def __enter__(self) -> None:
+        if self._community is not None:
+            self._tokens.append((_community, _community.set(self._community)))
+        if self._job is not None:
+            self._tokens.append((_job, _job.set(self._job)))
+
+    def __exit__(self, *_: object) -> None:
+        for var, token in reversed(self._tokens):
             var.reset(token)
+        self._tokens.clear()
 
 
 class ContextFilter(logging.Filter):

@@ -11,9 +11,11 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
+from adapters._eager import start_eagerly
 from adapters.discord import translate
 from adapters.discord._gateway import ResumingClient
 from adapters.discord._members import MemberCache
+from adapters.discord._parsers import HotParsers
 from adapters.discord._screening import Screening
 from adapters.discord.commands import PromptTranslator, build_tree_root
 from adapters.discord.views import ChoiceButton, ChoiceSelect
@@ -68,7 +70,7 @@ class TerreauClient(ResumingClient):
             shard_ids=list(settings.shard_ids),
             chunk_guilds_at_startup=False,
             member_cache_flags=discord.MemberCacheFlags.none(),
-            max_messages=None,
+            max_messages=None,  # no message cache: `_parsers.py` keeps none either
             max_ratelimit_timeout=30.0,
             allowed_mentions=discord.AllowedMentions.none(),
         )
@@ -85,6 +87,14 @@ class TerreauClient(ResumingClient):
         self.screening = Screening(self.guilds_served)
         self.members = MemberCache()
         self.screening.follow(self)
+        self.hot_parsers = HotParsers(
+            self,
+            served=self.guilds_served,
+            members=self.members,
+            clock=clock,
+            deliver=self.deliver_now,
+        )
+        self.hot_parsers.install()
         # Told of each gateway session (connect, reconnect, resume) when metrics are on.
         self.gateway_observer: GatewayObserver | None = None
         self._connected_shards: set[int] = set()
@@ -242,22 +252,6 @@ class TerreauClient(ResumingClient):
             translate.reaction_changed(event, thread_parent=parent, now=now, member=who)
         )
 
-    async def on_guild_role_create(self, role: discord.Role) -> None:
-        """Forget the guild's members: what their roles grant may have changed."""
-        self.members.forget_guild(role.guild.id)
-
-    async def on_guild_role_update(self, before: discord.Role, after: discord.Role) -> None:
-        """Forget the guild's members: what their roles grant may have changed."""
-        self.members.forget_guild(after.guild.id)
-
-    async def on_guild_role_delete(self, role: discord.Role) -> None:
-        """Forget the guild's members: what their roles grant may have changed."""
-        self.members.forget_guild(role.guild.id)
-
-    async def on_guild_update(self, before: discord.Guild, after: discord.Guild) -> None:
-        """Forget the guild's members: its owner (who holds every permission) may have changed."""
-        self.members.forget_guild(after.id)
-
     async def on_member_join(self, member: discord.Member) -> None:
         """Translate a join."""
         await self._deliver(translate.member_joined(member))
@@ -304,6 +298,24 @@ class TerreauClient(ResumingClient):
         self._handling.add(handling)
         handling.add_done_callback(self._handling.discard)
         await handling
+
+    def deliver_now(self, event: Event) -> None:
+        """Hand a parser's event to the core at once; in a task only if its handling waits."""
+        if self.sink is None:
+            return
+        task = start_eagerly(self._handle_event(self.sink, event))
+        if task is not None:
+            self._handling.add(task)
+            task.add_done_callback(self._handling.discard)
+            self.track(task)
+
+    @staticmethod
+    async def _handle_event(sink: EventSink, event: Event) -> None:
+        try:
+            await sink(event)
+        except Exception:
+            # As discord.py's `on_error` does for the events it dispatches.
+            log.exception("handling %s %s failed", type(event).__name__, event.event_id)
 
     async def drain(self, within: float) -> None:
         """Wait (at most `within` seconds) for the events and clicks being handled.

@@ -350,10 +350,14 @@ class ResumingClient(discord.AutoShardedClient):
         **kwargs: Any,
     ) -> asyncio.Task[Any]:
         task = super()._schedule_event(coro, event_name, *args, **kwargs)
+        self.track(task)
+        return task
+
+    def track(self, task: asyncio.Task[Any]) -> None:
+        """Count `task` as an event handler running, until it is done (see `handling`)."""
         self.handling.add(task)
         task.add_done_callback(self.handling.discard)
         self.in_flight.track(task)
-        return task
 
     def sessions(self) -> list[GatewaySession]:
         """Return each shard's session as it stands now (sequence: the last event received)."""

@@ -5,6 +5,11 @@ community key it belongs to, and returns a domain event, or None when the
 event is none of Terreau's business (direct messages, the bot's own messages).
 Event ids are stable for a given Discord fact, so a replayed delivery (after a
 RESUME) is recognised as a repeat by the dispatcher and the database.
+
+The busiest events, a guild member's message and reaction, are also translated
+straight from their payloads (`posted_from_payload`, `reaction_from_payload`),
+for Terreau's own parsers (`adapters.discord._parsers`); the two ways share
+their event-building code, and a test holds them to the same events.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import discord
 
@@ -32,9 +38,20 @@ from bot.domain import (
     community_key,
 )
 
+if TYPE_CHECKING:
+    from discord.types.emoji import PartialEmoji as EmojiPayload
+    from discord.types.gateway import (
+        MessageCreateEvent,
+        MessageReactionAddEvent,
+        MessageReactionRemoveEvent,
+    )
+
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
+PLAIN_MESSAGE_TYPES = frozenset({0, 19})
+"""The message types `posted_from_payload` reads: a member's message, and a reply."""
+REPLY_TYPE = 19
 
 
 def guild_key(guild_id: int) -> str:
@@ -104,24 +121,71 @@ def message_posted(
     channel_id, thread_id = place(message.channel)
     reference = message.reference
     reply_to = (
-        str(reference.message_id)
-        if reference is not None
-        and reference.message_id is not None
-        and message.type is discord.MessageType.reply
+        reference.message_id
+        if reference is not None and message.type is discord.MessageType.reply
         else None
     )
-    return MessagePosted(
-        event_id=f"message:{message.id}",
-        community=guild_key(message.guild.id),
-        occurred_at=message.created_at,
+    return _posted(
+        message_id=message.id,
+        guild_id=message.guild.id,
         member=member or to_member(message.author),
         channel_id=channel_id,
         thread_id=thread_id,
-        message_id=str(message.id),
         reply_to=reply_to,
-        text=message.content or None,
+        text=message.content,
+        mentions=[user.id for user in message.mentions],
+    )
+
+
+def posted_from_payload(
+    data: MessageCreateEvent, *, guild_id: int, channel: object, member: Member
+) -> MessagePosted:
+    """Translate the payload of a member's MESSAGE_CREATE (a type in `PLAIN_MESSAGE_TYPES`).
+
+    `channel` is where discord.py would say it was posted (a channel, a thread, or
+    the id of one it does not know); `member` is the author.
+    """
+    channel_id, thread_id = place(channel)
+    reference = data.get("message_reference")
+    reply_to = None
+    if reference is not None and data["type"] == REPLY_TYPE:
+        referenced = reference.get("message_id")
+        reply_to = int(referenced) if referenced is not None else None
+    return _posted(
+        message_id=int(data["id"]),
+        guild_id=guild_id,
+        member=member,
+        channel_id=channel_id,
+        thread_id=thread_id,
+        reply_to=reply_to,
+        text=data.get("content", ""),
+        mentions=[int(user["id"]) for user in data.get("mentions", ()) if user],
+    )
+
+
+def _posted(
+    *,
+    message_id: int,
+    guild_id: int,
+    member: Member,
+    channel_id: str,
+    thread_id: str | None,
+    reply_to: int | None,
+    text: str,
+    mentions: list[int],
+) -> MessagePosted:
+    return MessagePosted(
+        event_id=f"message:{message_id}",
+        community=guild_key(guild_id),
+        occurred_at=discord.utils.snowflake_time(message_id),
+        member=member,
+        channel_id=channel_id,
+        thread_id=thread_id,
+        message_id=str(message_id),
+        reply_to=str(reply_to) if reply_to is not None else None,
+        text=text or None,
         # Discord's own list: it survives without the Message Content intent, unlike the text.
-        mentions=tuple(dict.fromkeys(str(user.id) for user in message.mentions)),
+        mentions=tuple(dict.fromkeys(str(user_id) for user_id in mentions)) if mentions else (),
     )
 
 
@@ -171,22 +235,76 @@ def reaction_changed(
     if event.guild_id is None:
         return None
     who = member or (to_member(event.member) if event.member is not None else None)
-    who = who or unknown_member(event.user_id)
-    emoji = str(event.emoji)
-    added = event.event_type == "REACTION_ADD"
+    return _reaction(
+        added=event.event_type == "REACTION_ADD",
+        guild_id=event.guild_id,
+        channel_id=event.channel_id,
+        thread_parent=thread_parent,
+        message_id=event.message_id,
+        user_id=event.user_id,
+        emoji=str(event.emoji),
+        member=who,
+        now=now,
+    )
+
+
+def reaction_from_payload(
+    data: MessageReactionAddEvent | MessageReactionRemoveEvent,
+    *,
+    added: bool,
+    guild_id: int,
+    thread_parent: int | None,
+    now: datetime,
+    member: Member | None,
+) -> ReactionAdded | ReactionRemoved:
+    """Translate the payload of a guild's MESSAGE_REACTION_ADD or _REMOVE.
+
+    `member` is who reacted, when the payload carries their member object.
+    """
+    return _reaction(
+        added=added,
+        guild_id=guild_id,
+        channel_id=int(data["channel_id"]),
+        thread_parent=thread_parent,
+        message_id=int(data["message_id"]),
+        user_id=int(data["user_id"]),
+        emoji=emoji_text(data["emoji"]),
+        member=member,
+        now=now,
+    )
+
+
+def emoji_text(emoji: EmojiPayload) -> str:
+    """Return an emoji payload as discord.py's `PartialEmoji` writes it (`<:name:id>` if custom)."""
+    if emoji.get("id") is None:
+        return emoji.get("name") or "_"
+    return str(discord.PartialEmoji.from_dict(emoji))
+
+
+def _reaction(
+    *,
+    added: bool,
+    guild_id: int,
+    channel_id: int,
+    thread_parent: int | None,
+    message_id: int,
+    user_id: int,
+    emoji: str,
+    member: Member | None,
+    now: datetime,
+) -> ReactionAdded | ReactionRemoved:
     kind = ReactionAdded if added else ReactionRemoved
     # The gateway gives reactions no id or time of their own: a reaction is named by
     # who put which emoji on which message, and the instant it reached us.
     stamp = int(now.timestamp() * 1000)
     return kind(
-        event_id=f"{'react' if added else 'unreact'}:{event.message_id}:{event.user_id}:"
-        f"{emoji}:{stamp}",
-        community=guild_key(event.guild_id),
+        event_id=f"{'react' if added else 'unreact'}:{message_id}:{user_id}:{emoji}:{stamp}",
+        community=guild_key(guild_id),
         occurred_at=now,
-        member=who,
-        channel_id=str(thread_parent if thread_parent is not None else event.channel_id),
-        thread_id=str(event.channel_id) if thread_parent is not None else None,
-        message_id=str(event.message_id),
+        member=member or unknown_member(user_id),
+        channel_id=str(thread_parent if thread_parent is not None else channel_id),
+        thread_id=str(channel_id) if thread_parent is not None else None,
+        message_id=str(message_id),
         emoji=emoji,
     )
 

@@ -261,7 +261,11 @@ class CommunityConfig(_Model):
 
         A table the file leaves out reads as the model's defaults.
         """
-        found = self._sections.get(model)
+        # Read where pydantic keeps private attributes: `self._sections` goes through
+        # pydantic's `__getattr__` (2 us), and features ask for every event.
+        private = self.__pydantic_private__
+        assert private is not None
+        found = private["_sections"].get(model)
         if found is None:
             raise KeyError(f"no feature declares a config section of {model.__name__}")
         assert isinstance(found, model)

@@ -60,6 +60,8 @@ class Metrics:
             ["platform", "kind"],
             registry=registry,
         )
+        # Each event counts in the child of its labels: found once, not per event.
+        self._event_counters: dict[tuple[str, str], Counter] = {}
         self._logged = Counter(
             "terreau_interactions_logged",
             "Interaction log rows written, by outcome (inserted, duplicate, rejected).",
@@ -121,7 +123,12 @@ class Metrics:
 
     def event_received(self, platform: str, kind: str) -> None:
         """Count an event a platform delivered."""
-        self._events.labels(platform=platform, kind=kind).inc()
+        counter = self._event_counters.get((platform, kind))
+        if counter is None:
+            counter = self._event_counters[platform, kind] = self._events.labels(
+                platform=platform, kind=kind
+            )
+        counter.inc()
 
     def command(self, group: str, known: Callable[[str], bool]) -> None:
         """Count a command by its group; groups nobody declared count as `unknown`."""
