@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.storage import Database, InteractionRow, InteractionWriter
+from bot.storage.ingest import BACKLOG_BATCHES
 from bot.storage.models import InteractionLogRow
 from tests.contract.conftest import T0, at, message_row
 from tests.fakes import until
@@ -60,9 +61,11 @@ async def test_batches_are_written_when_full(database: Database, community_id: i
     writer = InteractionWriter(database, batch_size=3, flush_interval=0.2, sleep=timer)
     await writer.start()
     await submit_all(writer, (message_row(community_id, f"e{n}") for n in range(7)))
-    await timer.wait_calls(1)  # two full batches are written before waiting on the 7th row
+    # The two full batches' rows are written (in one go, as they piled up) before
+    # waiting on the 7th row.
+    await timer.wait_calls(1)
     assert await stored_events(database) == [f"e{n}" for n in range(6)]
-    assert writer.stats.batches == 2
+    assert writer.stats.batches == 1
     assert timer.calls == [0.2]
     await writer.stop()
     assert await stored_events(database) == [f"e{n}" for n in range(7)]
@@ -105,6 +108,21 @@ async def test_stop_writes_what_is_queued(database: Database, community_id: int)
     assert writer.stats.inserted == 5
     with pytest.raises(RuntimeError, match="not running"):
         await writer.submit(message_row(community_id, "after"))
+
+
+async def test_a_backlog_is_written_in_fewer_larger_batches(
+    database: Database, community_id: int
+) -> None:
+    writer = InteractionWriter(database, batch_size=2, queue_size=100, sleep=FakeTimer())
+    await writer.start()
+    # 40 rows queued at once: batches of up to BACKLOG_BATCHES x 2 rows, not 20 of 2.
+    for n in range(40):
+        assert writer.offer(message_row(community_id, f"e{n}"))
+    await writer.flush()
+    await writer.stop()
+    assert len(await stored_events(database)) == 40
+    assert writer.stats.inserted == 40
+    assert writer.stats.batches == -(-40 // (BACKLOG_BATCHES * 2))
 
 
 async def test_duplicates_are_stored_once_and_counted_once(
