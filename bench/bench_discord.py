@@ -44,6 +44,7 @@ from sqlalchemy import text
 
 from adapters.discord import DiscordAdapter
 from adapters.discord._client import TerreauClient, intents_for
+from adapters.discord._parsers import HotFrames
 from bot.app import App, create_app
 from bot.clock import SystemClock
 from bot.commands import CommandRegistry
@@ -152,9 +153,11 @@ def frames(count: int, seed: int = 11) -> tuple[list[str], dict[str, int]]:
     return result, kinds
 
 
-def gateway_for(client: discord.Client) -> DiscordWebSocket:
-    """Return a gateway connection object wired to `client` as `from_client` wires it."""
-    ws = DiscordWebSocket(None, loop=asyncio.get_running_loop())  # type: ignore[arg-type]
+def gateway_for(
+    client: discord.Client, kind: type[DiscordWebSocket] = DiscordWebSocket
+) -> DiscordWebSocket:
+    """Return a gateway connection of class `kind` wired to `client` as `from_client` wires it."""
+    ws = kind(None, loop=asyncio.get_running_loop())  # type: ignore[arg-type]
     ws._connection = client._connection
     ws._discord_parsers = client._connection.parsers
     ws._dispatch = client.dispatch
@@ -296,7 +299,7 @@ async def terreau_round(
 ) -> float:
     with tempfile.TemporaryDirectory(prefix="terreau-bench-") as folder:
         app, client = await terreau_app(Path(folder), config)
-        ws = gateway_for(client)
+        ws = gateway_for(client, HotFrames)
         if profile is not None:
             profile.enable()
         WRITING[:] = [0.0, 0.0]

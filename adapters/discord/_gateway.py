@@ -43,6 +43,7 @@ from discord.gateway import DiscordWebSocket, ReconnectWebSocket
 from discord.shard import EventItem, EventType, Shard
 
 from adapters._backpressure import InFlight
+from adapters.discord._parsers import HotFrames
 from bot.ports import Clock, GatewaySession
 
 if TYPE_CHECKING:
@@ -113,7 +114,7 @@ async def connect(
 ) -> DiscordWebSocket:
     """Open a shard's connection: RESUME `session` when given, else IDENTIFY."""
     resume = session is not None
-    opening = DiscordWebSocket.from_client(
+    opening = HotFrames.from_client(
         client,
         initial=initial,
         gateway=gateway,

@@ -46,6 +46,8 @@ from collections.abc import Callable, Container
 from typing import TYPE_CHECKING, Any
 
 import discord
+from discord import utils
+from discord.gateway import DiscordWebSocket
 
 from adapters.discord import translate
 from adapters.discord._members import MemberCache
@@ -224,3 +226,47 @@ class HotParsers:
             return None
         number = int(guild_id)
         return self._client.get_guild(number) if number in self._served else None
+
+
+class HotFrames(DiscordWebSocket):
+    """A gateway connection that hands the busiest events' frames straight to their parsers.
+
+    For every frame, discord.py's `received_message` dispatches `socket_event_type`
+    (a debug log line, a look for listeners, a handler looked up and missed), logs the
+    whole payload at debug level and walks the connection's listeners: a third of
+    the time it spends on a message. Terreau listens to none of that. A frame of a
+    hot event (`HOT_EVENTS`, a dispatch) goes from JSON to its parser with what the
+    connection must still note: the sequence number for RESUME, the keep-alive's
+    tick, and the raw-receive hook of discord.py's debug events. Any other frame,
+    or any frame while something waits on the connection (`wait_for`), goes through
+    discord.py's own `received_message`, which reads its JSON again.
+
+    The class is created by `DiscordWebSocket.from_client` as discord.py's own
+    (`connect` in `_gateway.py`); `received_message`, `_discord_parsers`, `_keep_alive`,
+    `_dispatch_listeners`, `_decompressor` and `log_receive` are discord.py's, pinned
+    by pyproject.toml's version range.
+    """
+
+    async def received_message(self, msg: Any, /) -> None:
+        """Parse a hot event's frame here; hand any other frame to discord.py."""
+        if type(msg) is bytes:
+            msg = self._decompressor.decompress(msg)
+            if msg is None:  # a partial frame
+                return
+        payload = utils._from_json(msg)
+        event = payload.get("t")
+        if (
+            event not in HOT_EVENTS
+            or payload.get("op") != self.DISPATCH
+            or self._dispatch_listeners
+            or type(payload.get("d")) is not dict
+        ):
+            await super().received_message(msg)
+            return
+        self.log_receive(msg)
+        sequence = payload.get("s")
+        if sequence is not None:
+            self.sequence = sequence
+        if self._keep_alive:
+            self._keep_alive.tick()
+        self._discord_parsers[event](payload["d"])
