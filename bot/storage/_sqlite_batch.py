@@ -66,7 +66,7 @@ def prepare(rows: Sequence[InteractionRow], stale: Stale) -> Prepared:
     inserts: Chunks = []
     for start in range(0, len(rows), _ROWS_PER_INSERT):
         chunk = rows[start : start + _ROWS_PER_INSERT]
-        inserts.append((_insert_sql(len(chunk)), [v for row in chunk for v in _values(row)]))
+        inserts.append((_insert_sql(len(chunk)), _values(chunk)))
     seen, joins, leaves = members_of(rows)
     return Prepared(
         rows=rows,
@@ -107,12 +107,17 @@ def store(
     return new, members
 
 
+_COLUMNS = InteractionRow._fields[:12]
+"""The log columns, in the order of `InteractionRow`'s first fields (the rest are not columns)."""
+_OCCURRED_AT = _COLUMNS.index("occurred_at")
+_META = _COLUMNS.index("meta")
+
+
 @functools.lru_cache(maxsize=8)
 def _insert_sql(count: int) -> str:
-    values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * count)
+    values = ", ".join([f"({', '.join('?' * len(_COLUMNS))})"] * count)
     return (
-        "INSERT INTO interactions (community_id, event_id, kind, channel_id, thread_id, "  # noqa: S608 (placeholders only)
-        f"member_id, message_id, reply_to, target, occurred_at, meta, content) VALUES {values} "
+        f"INSERT INTO interactions ({', '.join(_COLUMNS)}) VALUES {values} "  # noqa: S608 (names and placeholders only)
         "ON CONFLICT (community_id, event_id) DO NOTHING"
     )
 
@@ -178,18 +183,21 @@ def _member_values(member: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
-def _values(row: InteractionRow) -> tuple[Any, ...]:
-    return (
-        row.community_id,
-        row.event_id,
-        row.kind,
-        row.channel_id,
-        row.thread_id,
-        row.member_id,
-        row.message_id,
-        row.reply_to,
-        row.target,
-        sqlite_utc_text(row.occurred_at),
-        None if row.meta is None else json.dumps(dict(row.meta)),
-        row.content,
-    )
+def _values(rows: Sequence[InteractionRow]) -> list[Any]:
+    """Return the rows' column values, one flat list: each row's first fields, two converted.
+
+    Taken by slices rather than a tuple built per row: this runs on the event loop
+    for every row logged.
+    """
+    values: list[Any] = []
+    extend = values.extend
+    width = len(_COLUMNS)
+    for row in rows:
+        extend(row[:width])
+    values[_OCCURRED_AT::width] = [
+        sqlite_utc_text(moment) for moment in values[_OCCURRED_AT::width]
+    ]
+    metas = values[_META::width]
+    if any(meta is not None for meta in metas):
+        values[_META::width] = [None if meta is None else json.dumps(dict(meta)) for meta in metas]
+    return values

@@ -52,6 +52,8 @@ def sqlite_utc_text(value: datetime) -> str:
     one for each of tens of thousands of rows a second, where the column type's own
     conversion costs three Python calls a value.
     """
+    if value.tzinfo is UTC:  # most are: the text before "+00:00" is the wall time
+        return value.isoformat(" ", "microseconds")[:26]
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -505,3 +506,65 @@ async def test_stop_writes_the_rows_of_waiting_submits(
     await writer.stop()
     await asyncio.gather(*waiting)
     assert await stored_events(database) == ["e0", "e1"] + [f"w{n}" for n in range(5)]
+
+
+async def test_every_column_reads_back_as_written(database: Database, community_id: int) -> None:
+    paris = ZoneInfo("Europe/Paris")
+    rows = [
+        InteractionRow(
+            community_id=community_id,
+            event_id="e1",
+            kind="reply",
+            occurred_at=datetime(2026, 10, 25, 2, 30, 1, 7, fold=1, tzinfo=paris),
+            channel_id="general",
+            thread_id="t1",
+            member_id="alice",
+            message_id="m1",
+            reply_to="m0",
+            target="question",
+            meta=None,
+            content="Bonjour ?",
+            member_name="Alice",
+        ),
+        message_row(community_id, "e2", member="robot", bot=True, minutes=1),
+    ]
+    writer = InteractionWriter(database, sleep=FakeTimer())
+    await writer.start()
+    await submit_all(writer, rows)
+    await writer.stop()
+
+    log = InteractionLogRow
+    async with database.read() as uow:
+        stored = (
+            await uow.connection.execute(
+                select(
+                    log.event_id,
+                    log.kind,
+                    log.occurred_at,
+                    log.channel_id,
+                    log.thread_id,
+                    log.member_id,
+                    log.message_id,
+                    log.reply_to,
+                    log.target,
+                    log.meta,
+                    log.content,
+                ).order_by(log.id)
+            )
+        ).all()
+    assert [tuple(row) for row in stored] == [
+        (
+            "e1",
+            "reply",
+            datetime(2026, 10, 25, 1, 30, 1, 7, tzinfo=UTC),
+            "general",
+            "t1",
+            "alice",
+            "m1",
+            "m0",
+            "question",
+            None,
+            "Bonjour ?",
+        ),
+        ("e2", "message", at(1), "general", None, "robot", "m-e2", None, None, {"bot": True}, None),
+    ]

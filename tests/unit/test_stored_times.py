@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.dialects import sqlite
@@ -21,6 +22,10 @@ MOMENTS = [
     datetime(2027, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=5, minutes=30))),  # UTC 2026
     datetime(1999, 12, 31, 23, 59, 59, 1, tzinfo=timezone(timedelta(hours=-8))),
     datetime(1, 1, 1, 0, 0, tzinfo=UTC),
+    datetime(2026, 12, 6, 9, 30, 5, 7, tzinfo=timezone(timedelta(0))),
+    datetime(2026, 12, 6, 9, 30, 5, 7, tzinfo=ZoneInfo("UTC")),
+    datetime(2026, 10, 25, 2, 30, 1, tzinfo=ZoneInfo("Europe/Paris")),  # the hour that repeats
+    datetime(2026, 10, 25, 2, 30, 1, fold=1, tzinfo=ZoneInfo("Europe/Paris")),
 ]
 
 
