@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TTL = timedelta(minutes=1)
 NAME_TTL = timedelta(hours=6)
+_NAMED_SLACK = 1_000
+"""Named members kept beyond one per member looked up, before the kept ones start over."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,8 @@ class MemberDirectory:
         self._ttl = ttl
         self._users: dict[str, _Cached] = {}
         self._group_members: dict[str, _Cached] = {}
+        self._named: dict[Member, tuple[_Cached, Member]] = {}
+        """Each member named, by the member asked for, with the lookup the name came from."""
 
     async def fetch(self, user_id: str) -> Member | None:
         """Return the member with their admin flag and moderator groups, or None if gone."""
@@ -83,6 +87,14 @@ class MemberDirectory:
         """Return `member` with their Slack display name, if it can be had without waiting."""
         if member.display_name != member.id:
             return member
+        kept = self._named.get(member)
+        if kept is not None:
+            lookup, named = kept
+            # Still the latest lookup of them, and recent enough to name them by.
+            if lookup is self._users.get(member.id) and (
+                lookup.fetched + self._name_ttl > self._clock.now()
+            ):
+                return named
         try:
             user = await self._user(member.id, max_age=self._name_ttl, client=self._names_client)
         except PlatformError as error:
@@ -90,7 +102,13 @@ class MemberDirectory:
             return member
         if user is None:
             return member
-        return replace(member, display_name=member_from_user(user).display_name)
+        named = replace(member, display_name=member_from_user(user).display_name)
+        latest = self._users.get(member.id)
+        if latest is not None and latest.value is user:
+            if len(self._named) >= len(self._users) + _NAMED_SLACK:
+                self._named.clear()
+            self._named[member] = (latest, named)
+        return named
 
     async def _user(
         self,

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from adapters.slack._members import NAME_TTL
 from bot.domain import BotRemoved, ChoiceMade, CommandInvoked, MessagePosted
 from tests.adapters.slack.conftest import PROMPTS, SlackTerreau
 from tests.fakes import ManualClock, until, wake_sleepers
@@ -301,3 +302,31 @@ async def test_the_app_uninstalled_records_the_workspaces_departure(
         community = await uow.communities.get("slack:T0TERREAU")
     assert community is not None
     assert community.left_at == datetime.fromtimestamp(1795420800, tz=UTC)
+
+
+async def test_a_name_is_looked_up_once_then_again_once_it_is_old(
+    http_terreau: SlackTerreau, clock: ManualClock
+) -> None:
+    def reply(number: int) -> dict[str, Any]:
+        envelope = load("message_thread_reply.json")
+        envelope["event_id"] = f"Ev{number}"
+        envelope["event"].update(user="U0ALICE", ts=f"1700000{number}.000100")
+        return envelope
+
+    for number in range(3):
+        await http_terreau.event(reply(number))
+    await until(lambda: len(http_terreau.events) == 3)
+    lookups = [
+        call for call in http_terreau.fake.called("users.info") if call.params["user"] == "U0ALICE"
+    ]
+    assert len(lookups) == 1
+    http_terreau.fake.add_user("U0ALICE", "Alice B.")
+
+    await clock.advance(NAME_TTL - timedelta(seconds=1))
+    await http_terreau.event(reply(3))
+    await clock.advance(timedelta(seconds=2))
+    await http_terreau.event(reply(4))
+    await until(lambda: len(http_terreau.events) == 5)
+
+    names = [event.member.display_name for event in http_terreau.events]  # type: ignore[attr-defined]
+    assert names == ["Alice", "Alice", "Alice", "Alice", "Alice B."]
