@@ -682,7 +682,7 @@ def full_digest(catalog: Catalog, platform: str) -> Post:
             for ritual in ("question-de-la-semaine", "on-bosse-sur-quoi", "astuces", "week-end")
         ],
         "report.figures.clicks": [
-            {"feature": feature} for feature in ("jeux", "élection", "brise-glace")
+            {"feature": feature} for feature in ("game", "election", "icebreaker")
         ],
     }
     figures = []

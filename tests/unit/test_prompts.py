@@ -772,3 +772,35 @@ def test_default_guard_cuts_only_runaway_output(tmp_path: Path) -> None:
     assert 19_900 < len(runaway) <= DEFAULT_MAX_LENGTH
     assert runaway.endswith("word…")
     assert long_answer.plain_text() == "word " * 800
+
+
+@pytest.mark.parametrize(
+    ("language", "feature", "expected"),
+    [
+        ("en", "holdup", "Members who clicked buttons of hold-ups"),
+        ("en", "game", "Members who clicked buttons of games"),
+        ("en", "privacy", "Members who clicked buttons about their data"),
+        ("en", "newfeature", "Members who clicked buttons of newfeature"),
+        ("fr", "election", "Membres ayant cliqué sur les boutons du membre du mois"),
+        ("fr", "cafe", "Membres ayant cliqué sur les boutons des cafés"),
+        ("fr", "newfeature", "Membres ayant cliqué sur les boutons de newfeature"),
+    ],
+)
+def test_the_report_names_the_feature_whose_buttons_were_clicked(
+    language: str, feature: str, expected: str
+) -> None:
+    catalog = Prompts.load(PROMPTS).catalog(language)
+    assert catalog.text("report.figures.clicks", feature=feature) == expected
+
+
+def test_every_feature_with_buttons_has_a_name_in_the_report() -> None:
+    features = set()
+    for path in (Path(__file__).parents[2] / "bot" / "features").rglob("*.py"):
+        features |= set(re.findall(r'on_choice\("(\w+)"', path.read_text(encoding="utf-8")))
+    assert features >= {"game", "election", "holdup"}
+    prompts = Prompts.load(PROMPTS)
+    for language, raw in (("en", "of {}"), ("fr", "de {}")):
+        catalog = prompts.catalog(language)
+        for feature in features:
+            text = catalog.text("report.figures.clicks", feature=feature)
+            assert not text.endswith(raw.format(feature)), (language, feature, text)
