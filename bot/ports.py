@@ -154,6 +154,14 @@ class ChatPlatform(Protocol):
         core then announces in the channel only.
         """
 
+    async def cancel_scheduled_event(self, community: str, event_id: str) -> None:
+        """Take an event `create_scheduled_event` listed off the calendar: the session is off.
+
+        Discord: an event still to come is cancelled (members who marked themselves
+        interested see it so), one under way is ended, one already over is left as
+        it is; `NotFound` when it was deleted. `Unsupported` where there is no calendar.
+        """
+
 
 class Clock(Protocol):
     """Time as the core sees it; injected so tests and demos control it."""

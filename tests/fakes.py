@@ -113,6 +113,8 @@ class FakePlatform:
     events: list[ScheduledEvent] = field(default_factory=list)
     """Events listed on the calendar; `events_refused` is raised instead when set."""
     events_refused: Exception | None = None
+    cancelled_events: list[str] = field(default_factory=list)
+    """Events taken off the calendar, by id."""
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def start(self, sink: EventSink) -> None:
@@ -227,6 +229,11 @@ class FakePlatform:
             raise self.events_refused
         self.events.append(event)
         return f"event{len(self.events)}"
+
+    async def cancel_scheduled_event(self, community: str, event_id: str) -> None:
+        if self.events_refused is not None:
+            raise self.events_refused
+        self.cancelled_events.append(event_id)
 
     def posts(self, kind: str = "send") -> list[Post]:
         return [item.post for item in self.sent if item.kind == kind]

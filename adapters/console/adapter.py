@@ -27,6 +27,7 @@ from adapters.console._lines import LineSource, as_async_lines
 from adapters.console._syntax import parse_name
 from adapters.console.render import (
     Frame,
+    render_cancelled_event,
     render_echo,
     render_error,
     render_member_message,
@@ -135,6 +136,7 @@ class ConsoleAdapter:
         self._spaces: dict[str, list[str]] = {}
         self._archived: set[str] = set()
         self._events = 0
+        self._event_titles: dict[str, str] = {}
 
     # Reading input.
 
@@ -475,7 +477,20 @@ class ConsoleAdapter:
         self._write(
             render_scheduled_event(event, self._events, when=self._clock.now(), tz=self._tz)
         )
+        self._event_titles[f"event{self._events}"] = event.title
         return f"event{self._events}"
+
+    async def cancel_scheduled_event(self, community: str, event_id: str) -> None:
+        """Print that the event is off the calendar."""
+        self._check_community(community)
+        title = self._event_titles.pop(event_id, None)
+        if title is None:
+            raise NotFound(f"console community {community} has no event {event_id!r}")
+        self._write(
+            render_cancelled_event(
+                event_id.removeprefix("event"), title, when=self._clock.now(), tz=self._tz
+            )
+        )
 
     async def set_role(self, community: str, role_id: str, member_ids: Sequence[str]) -> None:
         """Make `member_ids` the only console members holding `role_id`, and say so."""

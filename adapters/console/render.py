@@ -137,6 +137,11 @@ def render_scheduled_event(
     )
 
 
+def render_cancelled_event(number: str, title: str, *, when: datetime, tz: tzinfo) -> str:
+    """Render the notice that an event was taken off the community's calendar."""
+    return f"[{format_when(when, tz)}] event {number} cancelled: {_clean(title)}"
+
+
 def space_name(title: str) -> str:
     """Return a channel name for `title`: lower case words joined by dashes."""
     words = "".join(c if c.isalnum() else " " for c in title.lower()).split()

@@ -7,11 +7,16 @@ external, which Discord accepts only with a location and an end time.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import discord
 
 from adapters.discord._errors import port_errors
 from bot.domain import ScheduledEvent
-from bot.ports import Unsupported
+from bot.ports import NotFound, Unsupported
+
+if TYPE_CHECKING:
+    from discord.http import HTTPClient
 
 MAX_NAME = 100
 MAX_DESCRIPTION = 1000
@@ -44,6 +49,27 @@ async def create_scheduled_event(guild: discord.Guild, event: ScheduledEvent) ->
                 privacy_level=discord.PrivacyLevel.guild_only,
             )
     return str(created.id)
+
+
+SCHEDULED, ACTIVE, COMPLETED, CANCELLED = 1, 2, 3, 4
+"""Discord's statuses of a Guild Scheduled Event."""
+
+
+async def cancel_scheduled_event(http: HTTPClient, guild_id: int, event_id: str) -> None:
+    """Cancel an event to come, or end one under way; leave one already over as it is.
+
+    Discord moves an event only forward (scheduled to active or cancelled, active to
+    completed), so its status is read first.
+    """
+    if not event_id.isdecimal():
+        raise NotFound(f"{event_id!r} is not a Discord scheduled event id")
+    with port_errors("cancel_scheduled_event"):
+        found = await http.get_scheduled_event(guild_id, int(event_id), False)
+        status = found.get("status")
+        if status == SCHEDULED:
+            await http.edit_scheduled_event(guild_id, int(event_id), status=CANCELLED)
+        elif status == ACTIVE:
+            await http.edit_scheduled_event(guild_id, int(event_id), status=COMPLETED)
 
 
 async def _voice_channel(

@@ -389,6 +389,10 @@ class DiscordAdapter:
         """Create a Guild Scheduled Event (needs Manage Events), on a voice or stage channel."""
         return await _events.create_scheduled_event(await self._guild(event.community), event)
 
+    async def cancel_scheduled_event(self, community: str, event_id: str) -> None:
+        """Cancel a Guild Scheduled Event to come, or end it if under way (Manage Events)."""
+        await _events.cancel_scheduled_event(self.client.http, self._guild_id(community), event_id)
+
     # Roles (the optional `RoleManager` port).
 
     async def set_role(self, community: str, role_id: str, member_ids: Sequence[str]) -> None:

@@ -353,6 +353,10 @@ class MatrixAdapter:
         """Refuse: matrix rooms have no calendar of events."""
         raise Unsupported("Matrix rooms have no calendar of events")
 
+    async def cancel_scheduled_event(self, community: str, event_id: str) -> None:
+        """Refuse, as `create_scheduled_event` does."""
+        raise Unsupported("Matrix rooms have no calendar of events")
+
     async def respond(
         self, to: CommandInvoked | ChoiceMade, post: Post, *, private: bool = True
     ) -> None:

@@ -525,6 +525,10 @@ class SlackAdapter:
         """Refuse: slack has no calendar of events for apps."""
         raise Unsupported("Slack has no calendar of events for apps")
 
+    async def cancel_scheduled_event(self, community: str, event_id: str) -> None:
+        """Refuse, as `create_scheduled_event` does."""
+        raise Unsupported("Slack has no calendar of events for apps")
+
     def _connection(self, community: str) -> _Connection:
         connection = self._connections.get(_team(community))
         if connection is None:

@@ -12,7 +12,7 @@ from bot.domain import ChoiceMade, Member, Post
 from bot.features._board import vote_id
 from bot.features.live import interested_id
 from bot.features.privacy._commands import CONFIRM
-from bot.ports import Unsupported
+from bot.ports import Forbidden, Unsupported
 from tests.e2e.conftest import KEY, MOD, Terreau, next_id
 from tests.e2e.test_privacy import kept, read_json
 from tests.prompt_samples import HOSTILE
@@ -306,3 +306,29 @@ async def test_a_session_overlapping_another_in_its_channel_is_refused(terreau: 
     assert len(posts(terreau, "announced")) == 1
     await terreau.command(MOD, "live", "schedule", "Office hours", "18:30", "30", "@bob")
     assert said(terreau, MOD)[0] == "live.scheduled"  # right after it ends
+
+
+async def test_a_cancelled_session_is_taken_off_the_calendar(terreau: Terreau) -> None:
+    await begin(terreau)
+    session = await schedule(terreau)
+
+    await terreau.command(MOD, "live", "cancel", str(session))
+
+    assert said(terreau, MOD)[0] == "live.cancelled"
+    assert len(posts(terreau, "cancelled")) == 1
+    assert terreau.platform.cancelled_events == ["event1"]
+
+
+async def test_a_calendar_that_refuses_the_cancel_leaves_the_session_cancelled(
+    terreau: Terreau, caplog: pytest.LogCaptureFixture
+) -> None:
+    await begin(terreau)
+    session = await schedule(terreau)
+    terreau.platform.events_refused = Forbidden("Missing Permissions")
+
+    await terreau.command(MOD, "live", "cancel", str(session))
+
+    assert said(terreau, MOD)[0] == "live.cancelled"
+    assert len(posts(terreau, "cancelled")) == 1
+    [warning] = [r for r in caplog.records if "calendar event event1" in r.getMessage()]
+    assert warning.levelname == "WARNING" and "by hand" in warning.getMessage()

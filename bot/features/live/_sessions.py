@@ -31,7 +31,7 @@ from bot.domain import ChannelMention, ChannelRef, Choice, Post, ScheduledEvent
 from bot.features._board import authors, entries, mentions, phase_jobs
 from bot.features.live._config import LiveConfig, LiveScheduleConfig
 from bot.features.privacy import PrivacyConfig
-from bot.ports import Forbidden, PlatformError, Unsupported
+from bot.ports import Forbidden, NotFound, PlatformError, Unsupported
 from bot.scheduling import next_fire_times, parse_cron
 from bot.storage import UnitOfWork
 from bot.storage.boards import Board, Boards
@@ -390,8 +390,33 @@ class Sessions:
             await uow.repository(HostOffers).lapse(board.community_id, KIND, str(board.id))
             post = self._app.catalog(community.key).post("live.posts.cancelled", title=board.title)
             outbox = await self._queue(uow, community.key, board, "cancelled", post)
+            session = await uow.repository(LiveSessions).get(board.id)
         await self._app.delivery.deliver(outbox)
+        if session is not None and session.event_id is not None:
+            await self._off_calendar(community, board, session.event_id)
         return True
+
+    async def _off_calendar(self, community: CommunityConfig, board: Board, event_id: str) -> None:
+        """Cancel the session's calendar event; a failure is logged for a moderator to act on."""
+        try:
+            await self._app.platform(community.key).cancel_scheduled_event(community.key, event_id)
+        except (Unsupported, NotFound) as error:
+            log.info(
+                "%s: live session %d: calendar event %s gone (%s)",
+                community.key,
+                board.id,
+                event_id,
+                error,
+            )
+        except PlatformError as error:
+            log.warning(
+                "%s: live session %d is cancelled but its calendar event %s could not be: %s;"
+                " members who marked it still see it until a moderator cancels it by hand",
+                community.key,
+                board.id,
+                event_id,
+                error,
+            )
 
     async def purge(self, community_key: str, _scheduled_for: datetime) -> None:
         """Delete the sessions (questions and votes) ended before the community's retention."""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.domain import ChannelRef, MessagePosted, Post
+from bot.domain import ChannelRef, MessagePosted, Post, ScheduledEvent
 from bot.ports import Forbidden, NotFound, Unsupported
 from tests.adapters.console.test_adapter import KEY, Collector, Feed, console
 
@@ -56,3 +57,27 @@ async def test_spaces_refuse_unknown_members_and_channels_and_invites_are_unsupp
         await adapter.create_invite(GENERAL)
     with pytest.raises(Unsupported):
         await adapter.invite_uses(KEY)
+
+
+async def test_a_calendar_event_is_printed_then_printed_cancelled_once() -> None:
+    output = io.StringIO()
+    adapter = console(Feed(), output=output)
+    start = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)
+    event = ScheduledEvent(
+        community=KEY,
+        title="Ask the founders",
+        description="Session 1",
+        starts_at=start,
+        ends_at=start + timedelta(minutes=30),
+        voice_channel_id=None,
+        location="#general",
+    )
+
+    event_id = await adapter.create_scheduled_event(event)
+    await adapter.cancel_scheduled_event(KEY, event_id)
+    with pytest.raises(NotFound, match="no event"):
+        await adapter.cancel_scheduled_event(KEY, event_id)
+
+    text = output.getvalue()
+    assert "event 1 scheduled: Ask the founders" in text
+    assert text.count("event 1 cancelled: Ask the founders") == 1

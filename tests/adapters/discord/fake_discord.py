@@ -449,6 +449,8 @@ class FakeDiscord:
             return _error(404, 10007, "Unknown Member")
         if request.method == "POST" and parts[0] == "guilds" and parts[2:] == ["scheduled-events"]:
             return self._create_scheduled_event(parts[1], body)
+        if parts[0] == "guilds" and len(parts) == 4 and parts[2] == "scheduled-events":
+            return self._scheduled_event(request.method, parts[1], parts[3], body)
         if request.method == "GET" and parts[0] == "channels" and len(parts) == 2:
             for guild in self.guilds:
                 for channel in guild.get("channels", []):
@@ -557,6 +559,27 @@ class FakeDiscord:
             "image": None,
         }
         self.scheduled_events[event_id] = event
+        return _json(event)
+
+    def _scheduled_event(
+        self, method: str, guild_id: str, event_id: str, body: Any
+    ) -> web.StreamResponse:
+        """GET or PATCH one scheduled event; a status moves only forward, as on Discord."""
+        event = self.scheduled_events.get(event_id)
+        if event is None or event["guild_id"] != guild_id:
+            return _error(404, 10070, "Unknown Guild Scheduled Event")
+        if method == "GET":
+            return _json(event)
+        if method != "PATCH":
+            return _error(405, 0, "405: Method Not Allowed")
+        if self.event_refusal is not None:
+            status, code, message = self.event_refusal
+            return _error(status, code, message)
+        wanted = body.get("status", event["status"])
+        allowed = {1: {1, 2, 4}, 2: {2, 3}}.get(event["status"], {event["status"]})
+        if wanted not in allowed:
+            return _error(400, 180000, "Cannot update event status")
+        event["status"] = wanted
         return _json(event)
 
     def _guild(self, guild_id: str) -> dict[str, Any] | None:

@@ -111,3 +111,56 @@ async def test_without_manage_events_the_session_is_still_announced(
     await announced(server)
     await until(lambda: bool(server.requests_to("POST", f"/guilds/{GUILD}/scheduled-events")))
     assert server.scheduled_events == {}
+
+
+def cancel(session: int) -> dict[str, Any]:
+    """The interaction Mo sends with `/terreau live cancel session:<session>`."""
+    interaction = schedule("", "", 0)
+    interaction["id"] = "1189000000000000096"
+    interaction["data"]["options"][0]["options"] = [
+        {
+            "name": "cancel",
+            "type": 1,
+            "options": [{"name": "session", "type": 4, "value": session}],
+        }
+    ]
+    return interaction
+
+
+@pytest.mark.parametrize(
+    ("before", "after"), [(1, 4), (2, 3), (3, 3)], ids=["to-come", "under-way", "over"]
+)
+async def test_a_cancelled_session_is_taken_off_the_servers_events(
+    running: Running, server: FakeDiscord, before: int, after: int
+) -> None:
+    await running.start(extra=LIVE + 'location = "Salon #general"\n')
+    await server.dispatch("INTERACTION_CREATE", schedule("AMA", "2026-11-24T18:00", 30))
+    await until(lambda: bool(server.scheduled_events))
+    [event] = server.scheduled_events.values()
+    event["status"] = before  # Discord's: scheduled, active, completed
+
+    await server.dispatch("INTERACTION_CREATE", cancel(1))
+
+    await until(lambda: len(server.messages[GENERAL]) == 2)  # the announcement, then "cancelled"
+    path = f"/guilds/{GUILD}/scheduled-events/{event['id']}"
+    await until(lambda: bool(server.requests_to("GET", path)))
+    await until(lambda: event["status"] == after)
+    assert len(server.requests_to("PATCH", path)) == (0 if before == after else 1)
+
+
+async def test_a_session_whose_event_was_deleted_is_still_cancelled(
+    running: Running, server: FakeDiscord
+) -> None:
+    await running.start(extra=LIVE + 'location = "Salon #general"\n')
+    await server.dispatch("INTERACTION_CREATE", schedule("AMA", "2026-11-24T18:00", 30))
+    await until(lambda: bool(server.scheduled_events))
+    [event_id] = server.scheduled_events
+    del server.scheduled_events[event_id]
+
+    await server.dispatch("INTERACTION_CREATE", cancel(1))
+
+    await until(lambda: len(server.messages[GENERAL]) == 2)
+    await until(
+        lambda: bool(server.requests_to("GET", f"/guilds/{GUILD}/scheduled-events/{event_id}"))
+    )
+    assert not server.requests_to("PATCH", f"/guilds/{GUILD}/scheduled-events/{event_id}")
