@@ -12,6 +12,10 @@ Every marker the renderer writes while a template runs carries a per-render
 random nonce, and every string variable loses its marker characters first, so
 member text can neither forge a mention nor end its literal run early.
 
+Member text keeps the layout around it: a value with line breaks printed on a line
+of a list (`• `, `- `, `1. `) has its lines joined by " / ", and on a quoted line
+(`> `) each of its lines stays in the quote. Elsewhere its lines are kept.
+
 Plural forms follow the language's CLDR rules (Babel): `plural(count, one, other)`
 picks `one` or `other`, and languages with more categories take them by name
 (`few=...`, `many=...`, `two=...`, `zero=...`), falling back to `other`.
@@ -54,6 +58,13 @@ from bot.prompts._budget import BUDGET, Budget, BudgetedSandbox, guard_loops, in
 from bot.prompts._problems import PromptLookupError, RenderError
 
 log = logging.getLogger(__name__)
+
+_LITERAL_RUN = re.compile(f"{LITERAL_OPEN}[^{LITERAL_CLOSE}]*{LITERAL_CLOSE}")
+_LIST_ITEM = re.compile(r"[ \t]*(?:[•*-]|\d+[.)])[ \t]")
+_QUOTED = re.compile(r"[ \t]*>[ \t]?")
+_LINE_BREAKS = re.compile(r"[ \t]*(?:\r\n|[\n\r\u2028\u2029])\s*")
+LINES_JOINED = " / "
+"""What separates the lines of member text printed in a list item."""
 
 DEFAULT_MAX_LENGTH = 20_000
 """A guard against runaway templates, not a message size: adapters split long posts."""
@@ -202,6 +213,39 @@ def _finalize(context: Context, value: object) -> object:
     return registry.literal(str(value))
 
 
+def _keep_layout(text: str) -> str:
+    """Keep member text with line breaks from breaking the list item or quote it is printed in."""
+    if _LINE_BREAKS.search(text) is None:
+        return text
+    parts: list[str] = []
+    line = ""
+    """The template's text since its last line break (member text's own breaks aside)."""
+    position = 0
+    for run in _LITERAL_RUN.finditer(text):
+        between = text[position : run.start()]
+        parts.append(between)
+        line = between[between.rfind("\n") + 1 :] if "\n" in between else line + between
+        position = run.end()
+        inner = run.group()[1:-1]
+        shown = line.replace(LITERAL_OPEN, "").replace(LITERAL_CLOSE, "")  # `{{ n }}. ` counts
+        quote = _QUOTED.match(shown)
+        if _LINE_BREAKS.search(inner) is None:
+            parts.append(run.group())
+        elif _LIST_ITEM.match(shown):
+            parts.append(
+                f"{LITERAL_OPEN}{_LINE_BREAKS.sub(LINES_JOINED, inner.strip())}{LITERAL_CLOSE}"
+            )
+        elif quote:
+            lines = _LINE_BREAKS.split(inner.strip())
+            joint = f"{LITERAL_CLOSE}\n{quote.group()}{LITERAL_OPEN}"
+            parts.append(f"{LITERAL_OPEN}{joint.join(lines)}{LITERAL_CLOSE}")
+        else:
+            parts.append(run.group())
+        line += run.group()
+    parts.append(text[position:])
+    return "".join(parts)
+
+
 def _plural_rule(language: str) -> Callable[..., object]:
     """Return the template function `plural(count, one, other, **forms)` for `language`."""
     try:
@@ -345,7 +389,7 @@ class Renderer:
         parts.append(strip_markers(raw[position:]))
         if depth > 0:
             parts.append(LITERAL_CLOSE)
-        text = "".join(parts)
+        text = _keep_layout("".join(parts))
         if len(text) > self.max_length:
             log.warning(
                 "prompt text of %d characters cut to the %d-character guard",

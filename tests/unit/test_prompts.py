@@ -804,3 +804,42 @@ def test_every_feature_with_buttons_has_a_name_in_the_report() -> None:
         for feature in features:
             text = catalog.text("report.figures.clicks", feature=feature)
             assert not text.endswith(raw.format(feature)), (language, feature, text)
+
+
+LAYOUT = '''
+ideas = """
+Ideas:
+{% for i in ideas %}
+{{ loop.index }}. {{ i }}
+{% endfor %}
+• {{ author }}: {{ ideas|length }}"""
+reason = """
+> {{ reason }}
+
+{{ reason }}"""
+'''
+
+
+def test_member_line_breaks_never_break_a_list_item(tmp_path: Path) -> None:
+    cat = catalog(tmp_path, LAYOUT)
+
+    post = cat.post(
+        "a.ideas", ideas=["Use Redis\r\n  or memcached\n\n", "one"], author="Eve\nAdams"
+    )
+
+    assert post.plain_text() == "Ideas:\n1. Use Redis / or memcached\n2. one\n• Eve / Adams: 2"
+    # Each part stays member text: a line break cannot smuggle markup out of it.
+    trick = cat.post("a.ideas", ideas=["x\n# heading\n> quote"], author="Eve")
+    assert bare(trick) == "Ideas:\n1. x / # heading / > quote\n• Eve: 1"
+    assert f"{LITERAL_OPEN}x / # heading / > quote{LITERAL_CLOSE}" in trick.text
+
+
+def test_member_line_breaks_stay_inside_a_quote_and_are_kept_elsewhere(tmp_path: Path) -> None:
+    cat = catalog(tmp_path, LAYOUT)
+
+    post = cat.post("a.reason", reason="She helped everyone.\nEvery week!")
+
+    assert post.plain_text() == (
+        "> She helped everyone.\n> Every week!\n\nShe helped everyone.\nEvery week!"
+    )
+    assert f"{LITERAL_CLOSE}\n> {LITERAL_OPEN}" in post.text
