@@ -87,14 +87,9 @@ class MemberDirectory:
         """Return `member` with their Slack display name, if it can be had without waiting."""
         if member.display_name != member.id:
             return member
-        kept = self._named.get(member)
+        kept = self._kept(member)
         if kept is not None:
-            lookup, named = kept
-            # Still the latest lookup of them, and recent enough to name them by.
-            if lookup is self._users.get(member.id) and (
-                lookup.fetched + self._name_ttl > self._clock.now()
-            ):
-                return named
+            return kept
         try:
             user = await self._user(member.id, max_age=self._name_ttl, client=self._names_client)
         except PlatformError as error:
@@ -109,6 +104,26 @@ class MemberDirectory:
                 self._named.clear()
             self._named[member] = (latest, named)
         return named
+
+    def known(self, user_id: str) -> Member:
+        """Return the member `user_id` is, named if a recent lookup named them; never waits.
+
+        `named` of what this returns finds the name when it is not known yet.
+        """
+        member = Member(id=user_id, display_name=user_id)
+        return self._kept(member) or member
+
+    def _kept(self, member: Member) -> Member | None:
+        kept = self._named.get(member)
+        if kept is None:
+            return None
+        lookup, named = kept
+        # Still the latest lookup of them, and recent enough to name them by.
+        if lookup is self._users.get(member.id) and (
+            lookup.fetched + self._name_ttl > self._clock.now()
+        ):
+            return named
+        return None
 
     async def _user(
         self,

@@ -273,16 +273,22 @@ class SlackAdapter:
     # Incoming: acknowledged first (events are acknowledged by bolt before this runs).
 
     async def _on_event(self, body: dict[str, Any]) -> None:
-        for event in translate_events(body, own_user_ids=self._own_users):
+        # The log keeps members' names; Slack events carry only their ids. A name known
+        # already is in the event as it is made; any other is looked up (`_named`).
+        connection = self._connections.get(str(body.get("team_id") or ""))
+        known = connection.members.known if connection is not None else None
+        for event in translate_events(body, own_user_ids=self._own_users, member=known):
             await self._deliver(await self._named(event))
 
     async def _named(self, event: Event) -> Event:
         member = getattr(event, "member", None)
-        connection = self._connections.get(_team(event.community))
-        if not isinstance(member, Member) or connection is None:
+        if not isinstance(member, Member) or member.display_name != member.id:
             return event
-        # The log keeps members' names; Slack events carry only their ids.
-        return replace(event, member=await connection.members.named(member))  # type: ignore[call-arg]
+        connection = self._connections.get(_team(event.community))
+        if connection is None:
+            return event
+        named = await connection.members.named(member)
+        return event if named is member else replace(event, member=named)  # type: ignore[call-arg]
 
     async def _on_command(self, body: dict[str, Any]) -> None:
         command = parse_command(body, now=self._clock.now())

@@ -15,7 +15,7 @@ import logging
 import re
 from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from adapters.slack.blocks import SELECT_ACTION
 from bot.domain import (
@@ -72,7 +72,12 @@ def member_from_user(user: Payload) -> Member:
     )
 
 
-def translate_events(envelope: Payload, *, own_user_ids: Collection[str] = ()) -> tuple[Event, ...]:
+def translate_events(
+    envelope: Payload,
+    *,
+    own_user_ids: Collection[str] = (),
+    member: Callable[[str], Member] | None = None,
+) -> tuple[Event, ...]:
     """Translate an Events API envelope into the domain events it states (usually one).
 
     `team_access_revoked` (Enterprise Grid) names every workspace the app lost at
@@ -82,12 +87,21 @@ def translate_events(envelope: Payload, *, own_user_ids: Collection[str] = ()) -
     event = envelope.get("event")
     if isinstance(event, Mapping) and event.get("type") == _ACCESS_REVOKED:
         return _access_revoked(envelope, event)
-    translated = translate_event(envelope, own_user_ids=own_user_ids)
+    translated = translate_event(envelope, own_user_ids=own_user_ids, member=member)
     return () if translated is None else (translated,)
 
 
-def translate_event(envelope: Payload, *, own_user_ids: Collection[str] = ()) -> Event | None:
-    """Translate an Events API envelope (`event_callback`) into a domain event, or None."""
+def translate_event(
+    envelope: Payload,
+    *,
+    own_user_ids: Collection[str] = (),
+    member: Callable[[str], Member] | None = None,
+) -> Event | None:
+    """Translate an Events API envelope (`event_callback`) into a domain event, or None.
+
+    `member` says who a user id is (a name already known); by default a member is
+    known by their id alone, and `display_name` is that id.
+    """
     event = envelope.get("event")
     team_id = envelope.get("team_id")
     event_id = envelope.get("event_id")
@@ -107,14 +121,21 @@ def translate_event(envelope: Payload, *, own_user_ids: Collection[str] = ()) ->
         "occurred_at": occurred,
     }
     try:
-        return translator(event, base, frozenset(own_user_ids))
+        return translator(event, base, _Reading(frozenset(own_user_ids), member or _member))
     except (KeyError, TypeError, ValueError) as error:
         log.warning("malformed %s event %s: %r", event.get("type"), event_id, error)
         return None
 
 
-def _member(user_id: object) -> Member:
-    return Member(id=str(user_id), display_name=str(user_id))
+def _member(user_id: str) -> Member:
+    return Member(id=user_id, display_name=user_id)
+
+
+class _Reading(NamedTuple):
+    """What a translator needs besides the event: Terreau's own ids, and who a user is."""
+
+    own: frozenset[str]
+    member: Callable[[str], Member]
 
 
 def _is_bot(message: Payload, own: frozenset[str]) -> bool:
@@ -134,10 +155,10 @@ def _thread(message: Payload) -> str | None:
     return None
 
 
-def _message(event: Payload, base: dict[str, Any], own: frozenset[str]) -> Event | None:
+def _message(event: Payload, base: dict[str, Any], reading: _Reading) -> Event | None:
     subtype = event.get("subtype")
     if subtype == "message_changed":
-        return _edited(event, base, own)
+        return _edited(event, base, reading)
     if subtype == "message_deleted":
         previous = event.get("previous_message") or {}
         author = previous.get("user")
@@ -148,12 +169,12 @@ def _message(event: Payload, base: dict[str, Any], own: frozenset[str]) -> Event
             member_id=str(author) if author else None,
             thread_id=_thread(previous),
         )
-    if subtype not in _MEMBER_SUBTYPES or _is_bot(event, own):
+    if subtype not in _MEMBER_SUBTYPES or _is_bot(event, reading.own):
         return None
     text = str(event.get("text") or "")
     return MessagePosted(
         **base,
-        member=_member(event["user"]),
+        member=reading.member(str(event["user"])),
         channel_id=str(event["channel"]),
         message_id=str(event["ts"]),
         thread_id=_thread(event),
@@ -173,43 +194,43 @@ def as_typed(text: str) -> str:
     return _ESCAPED.sub(lambda entity: _UNESCAPED[entity.group(1)], linked)
 
 
-def _edited(event: Payload, base: dict[str, Any], own: frozenset[str]) -> Event | None:
+def _edited(event: Payload, base: dict[str, Any], reading: _Reading) -> Event | None:
     message = event.get("message") or {}
     previous = event.get("previous_message") or {}
-    if _is_bot(message, own) or message.get("text") == previous.get("text"):
+    if _is_bot(message, reading.own) or message.get("text") == previous.get("text"):
         # Unfurls and thread-reply counters also arrive as `message_changed`.
         return None
     return MessageEdited(
         **base,
-        member=_member(message["user"]),
+        member=reading.member(str(message["user"])),
         channel_id=str(event["channel"]),
         message_id=str(message["ts"]),
         thread_id=_thread(message),
     )
 
 
-def _reaction(event: Payload, base: dict[str, Any], own: frozenset[str]) -> Event | None:
+def _reaction(event: Payload, base: dict[str, Any], reading: _Reading) -> Event | None:
     item = event.get("item") or {}
-    if item.get("type") != "message" or event.get("user") in own:
+    if item.get("type") != "message" or event.get("user") in reading.own:
         return None
     kind = ReactionAdded if event.get("type") == "reaction_added" else ReactionRemoved
     return kind(
         **base,
-        member=_member(event["user"]),
+        member=reading.member(str(event["user"])),
         channel_id=str(item["channel"]),
         message_id=str(item["ts"]),
         emoji=str(event["reaction"]),
     )
 
 
-def _team_join(event: Payload, base: dict[str, Any], own: frozenset[str]) -> Event | None:
+def _team_join(event: Payload, base: dict[str, Any], reading: _Reading) -> Event | None:
     member = member_from_user(event["user"])
     if member.is_bot:
         return None
     return MemberJoined(**base, member=member)
 
 
-def _user_change(event: Payload, base: dict[str, Any], own: frozenset[str]) -> Event | None:
+def _user_change(event: Payload, base: dict[str, Any], reading: _Reading) -> Event | None:
     user = event["user"]
     if not user.get("deleted") or user.get("is_bot"):
         return None
@@ -217,11 +238,11 @@ def _user_change(event: Payload, base: dict[str, Any], own: frozenset[str]) -> E
     return MemberLeft(**base, member_id=str(user["id"]))
 
 
-def _app_uninstalled(event: Payload, base: dict[str, Any], own: frozenset[str]) -> Event | None:
+def _app_uninstalled(event: Payload, base: dict[str, Any], reading: _Reading) -> Event | None:
     return BotRemoved(**base)
 
 
-def _tokens_revoked(event: Payload, base: dict[str, Any], own: frozenset[str]) -> Event | None:
+def _tokens_revoked(event: Payload, base: dict[str, Any], reading: _Reading) -> Event | None:
     # Members' own OAuth tokens (`tokens.oauth`) are none of Terreau's business; a revoked
     # bot token (`tokens.bot`, the bot user's id) is Terreau losing the workspace.
     tokens = event.get("tokens") or {}
@@ -251,7 +272,7 @@ def _access_revoked(envelope: Payload, event: Payload) -> tuple[Event, ...]:
 
 
 _ACCESS_REVOKED = "team_access_revoked"
-_EVENTS: dict[str, Callable[[Payload, dict[str, Any], frozenset[str]], Event | None]] = {
+_EVENTS: dict[str, Callable[[Payload, dict[str, Any], _Reading], Event | None]] = {
     "message": _message,
     "reaction_added": _reaction,
     "reaction_removed": _reaction,

@@ -15,6 +15,7 @@ from bot.domain import (
     BotRemoved,
     ChoiceMade,
     CommandInvoked,
+    Member,
     MemberJoined,
     MemberLeft,
     MessageDeleted,
@@ -264,3 +265,21 @@ def test_an_envelope_of_one_event_is_that_event() -> None:
         translate_event(load("app_uninstalled.json"), own_user_ids=OWN),
     )
     assert translate_events(load("message_bot.json"), own_user_ids=OWN) == ()
+
+
+@pytest.mark.parametrize(
+    "name", ["message.json", "message_changed.json", "reaction_added.json", "reaction_removed.json"]
+)
+def test_members_are_whoever_the_given_lookup_says_else_their_id(name: str) -> None:
+    names = {"U0ALICE": "Alice", "U0BOB": "Bob"}
+
+    def member(user_id: str) -> Member:
+        return Member(id=user_id, display_name=names[user_id])
+
+    plain = translate_event(load(name), own_user_ids=OWN)
+    named = translate_event(load(name), own_user_ids=OWN, member=member)
+
+    assert isinstance(plain, MessagePosted | MessageEdited | ReactionAdded | ReactionRemoved)
+    assert isinstance(named, type(plain))
+    assert plain.member == Member(id=plain.member.id, display_name=plain.member.id)
+    assert named.member == Member(id=plain.member.id, display_name=names[plain.member.id])
