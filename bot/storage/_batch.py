@@ -178,7 +178,7 @@ class BatchStore:
         if not rows:
             release()
             return [], []
-        new, _ = await insert_rows(connection, rows, release)
+        new = await insert_rows(connection, rows, release)
         seen, joins, leaves = members_of(new)
         members = [params for key, params in seen.items() if self._stale(key, params)]
         if members:

@@ -148,6 +148,33 @@ async def test_duplicates_are_stored_once_and_counted_once(
     assert counts == {("alice", 1, 1, 1, 0), ("bob", 1, 0, 0, 0)}
 
 
+async def test_an_event_id_is_a_duplicate_only_within_its_community(
+    database: Database, community_id: int
+) -> None:
+    async with database.transaction() as uow:
+        other = await uow.communities.ensure("fake:guild-2", "fake", "guild-2", "Guild Two")
+    writer = InteractionWriter(database, batch_size=500, sleep=FakeTimer())
+    await writer.start()
+    await writer.submit(message_row(community_id, "e1", member="alice"))
+    await writer.flush()
+    await submit_all(
+        writer,
+        [
+            message_row(other, "e1", member="alice"),
+            message_row(community_id, "e1", member="alice"),  # known in the first only
+            message_row(other, "e2", member="bob"),
+            message_row(other, "e2", member="bob"),  # twice in the batch
+        ],
+    )
+    await writer.stop()
+    assert (writer.stats.inserted, writer.stats.duplicates) == (3, 2)
+    async with database.read() as uow:
+        first = await uow.interactions.daily_activity(community_id, T0.date(), date(2025, 3, 4))
+        second = await uow.interactions.daily_activity(other, T0.date(), date(2025, 3, 4))
+    assert [(d.member_id, d.messages) for d in first] == [("alice", 1)]
+    assert sorted((d.member_id, d.messages) for d in second) == [("alice", 1), ("bob", 1)]
+
+
 async def test_bots_are_logged_but_left_out_of_rollups(
     database: Database, community_id: int
 ) -> None:
