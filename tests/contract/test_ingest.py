@@ -261,6 +261,48 @@ async def test_rows_the_database_refuses_do_not_sink_the_batch(
     assert writer.stats.rejected == 1
 
 
+async def test_empty_texts_nulls_and_control_characters_are_stored_exact(
+    database: Database, community_id: int
+) -> None:
+    writer = InteractionWriter(database, batch_size=500, sleep=FakeTimer())
+    await writer.start()
+    batches = [
+        # Plain texts, empty ones and NULLs side by side.
+        [
+            message_row(community_id, "e1")._replace(channel_id="", content=""),
+            message_row(community_id, "e2")._replace(channel_id=None, content=None),
+            message_row(community_id, "e3")._replace(thread_id="", content="x"),
+        ],
+        # Texts holding the characters a batch's joined text columns use.
+        [
+            message_row(community_id, "e4")._replace(content="a\x1fb\x1e"),
+            message_row(community_id, "e5\x1f")._replace(content="\x1e", channel_id="\x1f"),
+        ],
+        # One row whose text is empty.
+        [message_row(community_id, "e6")._replace(channel_id="", target="")],
+    ]
+    for batch in batches:
+        await submit_all(writer, batch)
+        await writer.flush()
+    await writer.stop()
+    columns = (
+        InteractionLogRow.event_id,
+        InteractionLogRow.channel_id,
+        InteractionLogRow.thread_id,
+        InteractionLogRow.target,
+        InteractionLogRow.content,
+        InteractionLogRow.member_id,
+    )
+    async with database.read() as uow:
+        stored = (await uow.connection.execute(select(*columns))).all()
+    assert sorted(tuple(row) for row in stored) == sorted(
+        (row.event_id, row.channel_id, row.thread_id, row.target, row.content, row.member_id)
+        for batch in batches
+        for row in batch
+    )
+    assert writer.stats.inserted == 6
+
+
 async def test_a_locked_sqlite_database_is_retried_until_the_batch_commits(
     tmp_path: Path, database: Database, database_url: str, community_id: int
 ) -> None:
