@@ -18,8 +18,10 @@ value that is not text) goes as arrays, as before.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -76,12 +78,32 @@ _JOINED = _statement(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A batch's statement and parameters, built before its turn to be written."""
+
+    statement: str
+    parameters: list[Any]
+
+
+def prepare(rows: Sequence[InteractionRow]) -> Prepared:
+    """Build a batch's statement and parameters: pure Python, done while the last batch runs."""
+    columns = list(zip(*(_values(row) for row in rows), strict=True))
+    joined = [joined_text(column) if n in _TEXT else column for n, column in enumerate(columns)]
+    statement, parameters = (_ARRAYS, columns) if None in joined else (_JOINED, joined)
+    return Prepared(statement, [*parameters, len(rows)])
+
+
 async def insert_rows(
-    connection: AsyncConnection, rows: Sequence[InteractionRow], release: Callable[[], None]
+    connection: AsyncConnection,
+    rows: Sequence[InteractionRow],
+    prepared: Prepared,
+    release: Callable[[], None],
 ) -> list[InteractionRow]:
     """Insert rows, skipping known event ids, and roll them up; return the new rows.
 
-    `release` is called just before the INSERT goes to the server.
+    `release` is called once the INSERT is on its way to the server (at the latest
+    when this returns or fails), so whatever it runs overlaps the server's work.
     """
     # Starts the adapter's transaction. The batch's commit returns once the server has
     # it, without waiting for its WAL to reach the disk: a killed Terreau loses nothing
@@ -89,13 +111,23 @@ async def insert_rows(
     # (as SQLite's synchronous = NORMAL), and each batch no longer waits for a sync.
     await connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
     driver = await driver_of(connection)
-    columns = list(zip(*(_values(row) for row in rows), strict=True))
-    joined = [joined_text(column) if n in _TEXT else column for n, column in enumerate(columns)]
-    statement, parameters = (_ARRAYS, columns) if None in joined else (_JOINED, joined)
-    release()
-    inserted, communities, events = await translated(
-        driver.fetchrow(statement, *parameters, len(rows)), statement
-    )
+    released = False
+
+    def release_once() -> None:
+        nonlocal released
+        if not released:
+            released = True
+            release()
+
+    # asyncpg encodes and sends the statement before it first waits: a callback
+    # scheduled now runs once the server has the rows.
+    asyncio.get_running_loop().call_soon(release_once)
+    try:
+        inserted, communities, events = await translated(
+            driver.fetchrow(prepared.statement, *prepared.parameters), prepared.statement
+        )
+    finally:
+        release_once()
     if inserted == len(rows):
         return list(rows)
     keys = set(zip(communities or (), events or (), strict=True))
