@@ -1,19 +1,26 @@
-"""A batch of log rows on PostgreSQL: one statement inserts the rows and adds up the rollups.
+"""A batch of log rows on PostgreSQL: COPY into the log, then one statement for the rollups.
 
-The INSERT of the batch's columns returns the rows it inserted (known event ids are
-skipped), and a second INSERT in the same statement (a data-modifying WITH) adds
-their human activity to the daily rollups from those returned rows: one round trip
-to the server, where reading the new rows back by id took another. The statement
-sends back one row: how many rows were new and, only when some were skipped, the
-keys of the new ones (decoding a record per row cost the event loop 0.25 s per
-100,000 rows).
+A batch's rows go in by COPY, the server's fastest way in (one WAL record per page
+of rows, no conflict check per row), inside a savepoint; their human activity is
+then added to the daily rollups by one INSERT ... SELECT ... GROUP BY ... ON
+CONFLICT from the same columns. Server and event-loop CPU per 100,000 rows fell
+from 4.6 s to 3.7 s against the INSERT below, and the pipeline ran 1.25 times as
+fast (alternating runs).
 
-Each text column goes as one text, its values joined by a control character the
-server splits on (`string_to_array`): asyncpg checks every element of an array
-parameter against three abstract classes before encoding it, 40 ms of the event
-loop per 8,000-row batch, against 10 ms for the joined texts. A batch holding a
-value the joined text could not carry (the separator or the NULL mark in it, or a
-value that is not text) goes as arrays, as before.
+Should the COPY fail (an event id already stored or twice in the batch, or a row
+the server or driver refuses), the savepoint is rolled back and the batch goes by
+one statement that inserts the rows, skipping known event ids (ON CONFLICT DO
+NOTHING), and adds up the rollups of those it inserted in a data-modifying WITH;
+it fails as it always did on refused rows, and the writer then isolates them. That
+statement sends back one row: how many rows were new and, only when some were
+skipped, the keys of the new ones.
+
+The statements' text columns go as one text each, the values joined by a control
+character the server splits on (`string_to_array`): asyncpg checks every element
+of an array parameter against three abstract classes before encoding it, 40 ms of
+the event loop per 8,000-row batch, against 10 ms for the joined texts. A statement
+with a value a joined text could not carry (the separator or the NULL mark in it,
+or a value that is not text) gets its columns as arrays.
 """
 
 from __future__ import annotations
@@ -69,29 +76,77 @@ def _statement(columns: str) -> str:
     )
 
 
-_ARRAYS = _statement(", ".join(f"${n}::{kind}[]" for n, kind in enumerate(_TYPES, 1)))
-_JOINED = _statement(
-    ", ".join(
-        f"string_to_array(${n}, E'\\x1f', E'\\x1e')" if n - 1 in _TEXT else f"${n}::{kind}[]"
-        for n, kind in enumerate(_TYPES, 1)
+def _columns(indexes: Sequence[int], *, joined: bool) -> str:
+    """Return the parameters of `indexes` (positions in `_TYPES`) as arrays, in that order."""
+    return ", ".join(
+        f"string_to_array(${n}, E'\\x1f', E'\\x1e')"
+        if joined and index in _TEXT
+        else f"${n}::{_TYPES[index]}[]"
+        for n, index in enumerate(indexes, 1)
     )
-)
+
+
+def _rollup(columns: str) -> str:
+    """Add up the daily rollups of rows all inserted, from five of their columns."""
+    return (
+        "INSERT INTO activity_daily (community_id, member_id, day, "  # noqa: S608 (constants only)
+        f"{', '.join(ROLLUP_KINDS)}) SELECT community_id, member_id, "
+        f"(occurred_at AT TIME ZONE 'UTC')::date, {_COUNTS} FROM unnest({columns}) "
+        "AS new(community_id, member_id, kind, occurred_at, meta) "
+        f"WHERE member_id IS NOT NULL AND kind IN ({_COUNTED_KINDS}) "
+        "AND coalesce((meta::jsonb ->> 'bot')::boolean, false) = false GROUP BY 1, 2, 3 "
+        "ON CONFLICT (community_id, member_id, day) DO UPDATE SET "
+        + ", ".join(f"{name} = activity_daily.{name} + excluded.{name}" for name in ROLLUP_KINDS)
+    )
+
+
+_ALL = range(len(_TYPES))
+_ROLLED_UP = (0, 5, 2, 9, 10)  # community_id, member_id, kind, occurred_at, meta
+_ARRAYS = _statement(_columns(_ALL, joined=False))
+_JOINED = _statement(_columns(_ALL, joined=True))
+_ROLLUP_ARRAYS = _rollup(_columns(_ROLLED_UP, joined=False))
+_ROLLUP_JOINED = _rollup(_columns(_ROLLED_UP, joined=True))
+_COPIED = (
+    "community_id, event_id, kind, channel_id, thread_id, member_id, message_id, reply_to, "
+    "target, occurred_at, meta, content"
+).split(", ")
 
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """A batch's statement and parameters, built before its turn to be written."""
+    """A batch's rows for COPY and its rollup statement, built before its turn to be written."""
 
-    statement: str
-    parameters: list[Any]
+    records: list[tuple[Any, ...]]
+    rollup: str
+    rollup_parameters: list[Any]
 
 
 def prepare(rows: Sequence[InteractionRow]) -> Prepared:
-    """Build a batch's statement and parameters: pure Python, done while the last batch runs."""
-    columns = list(zip(*(_values(row) for row in rows), strict=True))
+    """Build a batch's rows and rollup statement: pure Python, done while the last batch runs."""
+    records = [_values(row) for row in rows]
+    columns: list[list[Any]] = [
+        [row.community_id for row in rows],
+        [row.member_id for row in rows],
+        [row.kind for row in rows],
+        [record[9] for record in records],
+        [record[10] for record in records],
+    ]
+    joined = [
+        joined_text(column) if n in _TEXT else column
+        for n, column in zip(_ROLLED_UP, columns, strict=True)
+    ]
+    if None in joined:
+        return Prepared(records=records, rollup=_ROLLUP_ARRAYS, rollup_parameters=columns)
+    return Prepared(records=records, rollup=_ROLLUP_JOINED, rollup_parameters=joined)
+
+
+def _statement_parameters(prepared: Prepared) -> tuple[str, list[Any]]:
+    """Return the INSERT ... ON CONFLICT statement of a batch and its parameters."""
+    columns = list(zip(*prepared.records, strict=True))
     joined = [joined_text(column) if n in _TEXT else column for n, column in enumerate(columns)]
-    statement, parameters = (_ARRAYS, columns) if None in joined else (_JOINED, joined)
-    return Prepared(statement, [*parameters, len(rows)])
+    if None in joined:
+        return _ARRAYS, [*columns, len(prepared.records)]
+    return _JOINED, [*joined, len(prepared.records)]
 
 
 async def insert_rows(
@@ -102,7 +157,7 @@ async def insert_rows(
 ) -> list[InteractionRow]:
     """Insert rows, skipping known event ids, and roll them up; return the new rows.
 
-    `release` is called once the INSERT is on its way to the server (at the latest
+    `release` is called once the rows are on their way to the server (at the latest
     when this returns or fails), so whatever it runs overlaps the server's work.
     """
     # Starts the adapter's transaction. The batch's commit returns once the server has
@@ -119,12 +174,28 @@ async def insert_rows(
             released = True
             release()
 
-    # asyncpg encodes and sends the statement before it first waits: a callback
-    # scheduled now runs once the server has the rows.
-    asyncio.get_running_loop().call_soon(release_once)
     try:
+        await translated(driver.execute("SAVEPOINT terreau_batch"), "SAVEPOINT")
+        # asyncpg encodes and sends the rows before it first waits: a callback
+        # scheduled now runs once the server has them.
+        asyncio.get_running_loop().call_soon(release_once)
+        try:
+            await driver.copy_records_to_table(
+                "interactions", records=prepared.records, columns=_COPIED
+            )
+        except Exception:
+            # An event id already stored or twice in the batch, or a row the server or
+            # the driver refuses: the same rows by INSERT ... ON CONFLICT DO NOTHING,
+            # which skips known event ids and fails as it always did on the others.
+            await translated(driver.execute("ROLLBACK TO SAVEPOINT terreau_batch"), "ROLLBACK")
+        else:
+            await translated(
+                driver.execute(prepared.rollup, *prepared.rollup_parameters), prepared.rollup
+            )
+            return list(rows)
+        statement, parameters = _statement_parameters(prepared)
         inserted, communities, events = await translated(
-            driver.fetchrow(prepared.statement, *prepared.parameters), prepared.statement
+            driver.fetchrow(statement, *parameters), statement
         )
     finally:
         release_once()

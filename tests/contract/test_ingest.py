@@ -261,6 +261,35 @@ async def test_rows_the_database_refuses_do_not_sink_the_batch(
     assert writer.stats.rejected == 1
 
 
+async def test_rows_refused_for_any_reason_are_refused_alone(
+    database: Database, community_id: int
+) -> None:
+    writer = InteractionWriter(database, batch_size=500, sleep=FakeTimer())
+    await writer.start()
+    await writer.submit(message_row(community_id, "known"))
+    await writer.flush()
+    refused = [
+        message_row(community_id + 1000, "orphan"),  # no such community
+        message_row(community_id, "bad\udc80id"),  # no driver can encode it
+    ]
+    if database.dialect != "sqlite":  # SQLite keeps any value in any column
+        refused.append(message_row(community_id, "long", kind="k" * 17))
+    good = [message_row(community_id, f"e{n}", member=f"m{n}") for n in range(4)]
+    await submit_all(writer, [good[0], *refused, good[1], message_row(community_id, "known")])
+    await writer.flush()
+    await submit_all(writer, good[2:])
+    await writer.stop()
+    assert sorted(await stored_events(database)) == ["e0", "e1", "e2", "e3", "known"]
+    assert writer.stats.rejected == len(refused)
+    assert writer.stats.duplicates == 1
+    async with database.read() as uow:
+        days = await uow.interactions.daily_activity(community_id, T0.date(), date(2025, 3, 4))
+    assert sorted((d.member_id, d.messages) for d in days) == [
+        ("alice", 1),
+        *((f"m{n}", 1) for n in range(4)),
+    ]
+
+
 async def test_empty_texts_nulls_and_control_characters_are_stored_exact(
     database: Database, community_id: int
 ) -> None:
