@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -112,18 +112,30 @@ _COPIED = (
 ).split(", ")
 
 
+COPY_MIN_ROWS = 100
+"""Smaller batches go by the INSERT ... ON CONFLICT statement alone.
+
+A COPY costs a savepoint and two round trips more: a batch of one row took 1.6 ms
+by COPY against 1.4 ms by the statement; from about 100 rows COPY is faster
+(7.4 ms against 9.1 ms at 100, 55 ms against 65 ms at 1,000).
+"""
+
+
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """A batch's rows for COPY and its rollup statement, built before its turn to be written."""
+    """A batch's rows and its rollup statement, built before its turn to be written."""
 
     records: list[tuple[Any, ...]]
-    rollup: str
-    rollup_parameters: list[Any]
+    copy: bool
+    rollup: str = ""
+    rollup_parameters: list[Any] = field(default_factory=list)
 
 
 def prepare(rows: Sequence[InteractionRow]) -> Prepared:
     """Build a batch's rows and rollup statement: pure Python, done while the last batch runs."""
     records = [_values(row) for row in rows]
+    if len(records) < COPY_MIN_ROWS:
+        return Prepared(records=records, copy=False)
     columns: list[list[Any]] = [
         [row.community_id for row in rows],
         [row.member_id for row in rows],
@@ -136,8 +148,10 @@ def prepare(rows: Sequence[InteractionRow]) -> Prepared:
         for n, column in zip(_ROLLED_UP, columns, strict=True)
     ]
     if None in joined:
-        return Prepared(records=records, rollup=_ROLLUP_ARRAYS, rollup_parameters=columns)
-    return Prepared(records=records, rollup=_ROLLUP_JOINED, rollup_parameters=joined)
+        return Prepared(
+            records=records, copy=True, rollup=_ROLLUP_ARRAYS, rollup_parameters=columns
+        )
+    return Prepared(records=records, copy=True, rollup=_ROLLUP_JOINED, rollup_parameters=joined)
 
 
 def _statement_parameters(prepared: Prepared) -> tuple[str, list[Any]]:
@@ -174,26 +188,14 @@ async def insert_rows(
             released = True
             release()
 
+    loop = asyncio.get_running_loop()
     try:
-        await translated(driver.execute("SAVEPOINT terreau_batch"), "SAVEPOINT")
-        # asyncpg encodes and sends the rows before it first waits: a callback
-        # scheduled now runs once the server has them.
-        asyncio.get_running_loop().call_soon(release_once)
-        try:
-            await driver.copy_records_to_table(
-                "interactions", records=prepared.records, columns=_COPIED
-            )
-        except Exception:
-            # An event id already stored or twice in the batch, or a row the server or
-            # the driver refuses: the same rows by INSERT ... ON CONFLICT DO NOTHING,
-            # which skips known event ids and fails as it always did on the others.
-            await translated(driver.execute("ROLLBACK TO SAVEPOINT terreau_batch"), "ROLLBACK")
-        else:
-            await translated(
-                driver.execute(prepared.rollup, *prepared.rollup_parameters), prepared.rollup
-            )
+        if prepared.copy and await _copied(driver, prepared, release_once):
             return list(rows)
         statement, parameters = _statement_parameters(prepared)
+        # asyncpg encodes and sends the statement before it first waits: a callback
+        # scheduled now runs once the server has the rows.
+        loop.call_soon(release_once)
         inserted, communities, events = await translated(
             driver.fetchrow(statement, *parameters), statement
         )
@@ -209,6 +211,26 @@ async def insert_rows(
             keys.discard(key)
             new.append(row)
     return new
+
+
+async def _copied(driver: Any, prepared: Prepared, release: Callable[[], None]) -> bool:
+    """COPY a batch's rows and add up their rollups; False, with nothing written, if refused."""
+    await translated(driver.execute("SAVEPOINT terreau_batch"), "SAVEPOINT")
+    # asyncpg encodes and sends the rows before it first waits: a callback
+    # scheduled now runs once the server has them.
+    asyncio.get_running_loop().call_soon(release)
+    try:
+        await driver.copy_records_to_table(
+            "interactions", records=prepared.records, columns=_COPIED
+        )
+    except Exception:
+        # An event id already stored or twice in the batch, or a row the server or
+        # the driver refuses: the caller sends the same rows by INSERT ... ON CONFLICT
+        # DO NOTHING, which skips known event ids and fails as it always did on the rest.
+        await translated(driver.execute("ROLLBACK TO SAVEPOINT terreau_batch"), "ROLLBACK")
+        return False
+    await translated(driver.execute(prepared.rollup, *prepared.rollup_parameters), prepared.rollup)
+    return True
 
 
 def joined_text(values: Sequence[Any]) -> str | None:
