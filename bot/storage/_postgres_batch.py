@@ -2,9 +2,8 @@
 
 A batch's rows go in by COPY, the server's fastest way in (the table's rows written
 and logged a page at a time, no conflict check per row), inside a savepoint; their
-human activity is
-then added to the daily rollups by one INSERT ... SELECT ... GROUP BY ... ON
-CONFLICT from the same columns. Server and event-loop CPU per 100,000 rows fell
+human activity is then added to the daily rollups by one INSERT ... SELECT ...
+GROUP BY ... ON CONFLICT from the same columns. Server and event-loop CPU per 100,000 rows fell
 from 4.6 s to 3.7 s against the INSERT below, and the pipeline ran 1.25 times as
 fast (alternating runs).
 
