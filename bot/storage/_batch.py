@@ -22,7 +22,9 @@ from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage._event_rows import InteractionRow, MemberKey, members_of
+from bot.storage._postgres_batch import Prepared as PostgresPrepared
 from bot.storage._postgres_batch import insert_rows
+from bot.storage._postgres_batch import prepare as prepare_postgres
 from bot.storage._sqlite_batch import Prepared as SqlitePrepared
 from bot.storage._sqlite_batch import prepare as prepare_sqlite
 from bot.storage._sqlite_batch import store as store_sqlite
@@ -84,6 +86,7 @@ class PreparedBatch:
     rows: Sequence[InteractionRow]
     refused: int
     sqlite: SqlitePrepared | None
+    postgres: PostgresPrepared | None
 
 
 class BatchStore:
@@ -117,7 +120,10 @@ class BatchStore:
                     row.community_id,
                 )
         sqlite = prepare_sqlite(valid, self._stale) if self._sqlite else None
-        return PreparedBatch(rows=valid, refused=len(rows) - len(valid), sqlite=sqlite)
+        postgres = prepare_postgres(valid) if valid and not self._sqlite else None
+        return PreparedBatch(
+            rows=valid, refused=len(rows) - len(valid), sqlite=sqlite, postgres=postgres
+        )
 
     async def write(
         self, batch: PreparedBatch, release: Callable[[], None] = lambda: None
@@ -130,7 +136,7 @@ class BatchStore:
         valid = batch.rows
         if batch.sqlite is None:
             async with self._database.transaction() as uow:
-                new, members = await self._postgres(uow.connection, valid, release)
+                new, members = await self._postgres(uow.connection, batch, release)
         else:
             store = functools.partial(store_sqlite, prepared=batch.sqlite, stale=self._stale)
             if self._thread is not None:
@@ -172,13 +178,13 @@ class BatchStore:
     async def _postgres(
         self,
         connection: AsyncConnection,
-        rows: Sequence[InteractionRow],
+        batch: PreparedBatch,
         release: Callable[[], None],
     ) -> tuple[list[InteractionRow], list[dict[str, Any]]]:
-        if not rows:
+        if batch.postgres is None:
             release()
             return [], []
-        new, _ = await insert_rows(connection, rows, release)
+        new = await insert_rows(connection, batch.rows, batch.postgres, release)
         seen, joins, leaves = members_of(new)
         members = [params for key, params in seen.items() if self._stale(key, params)]
         if members:

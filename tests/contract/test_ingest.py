@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.storage import Database, InteractionRow, InteractionWriter
+from bot.storage._postgres_batch import COPY_MIN_ROWS
 from bot.storage.ingest import BACKLOG_BATCHES
 from bot.storage.models import InteractionLogRow
 from tests.contract.conftest import T0, at, message_row
@@ -55,6 +56,23 @@ async def stored_events(database: Database) -> list[str]:
 async def submit_all(writer: InteractionWriter, rows: Iterable[InteractionRow]) -> None:
     for row in rows:
         await writer.submit(row)
+
+
+PADDINGS = pytest.mark.parametrize("padding", [0, COPY_MIN_ROWS], ids=["small", "copied"])
+"""Batches as they are, and padded to the size PostgreSQL writes by COPY."""
+
+
+def padded(rows: list[InteractionRow], padding: int, batch: str) -> list[InteractionRow]:
+    """Return `rows` followed by `padding` new messages of member `filler`."""
+    community_id = rows[0].community_id
+    return [
+        *rows,
+        *(message_row(community_id, f"pad-{batch}-{n}", member="filler") for n in range(padding)),
+    ]
+
+
+async def stored_without_padding(database: Database) -> list[str]:
+    return [event for event in await stored_events(database) if not event.startswith("pad-")]
 
 
 async def test_batches_are_written_when_full(database: Database, community_id: int) -> None:
@@ -126,8 +144,9 @@ async def test_a_backlog_is_written_in_fewer_larger_batches(
     assert writer.stats.batches == -(-40 // (BACKLOG_BATCHES * 2))
 
 
+@PADDINGS
 async def test_duplicates_are_stored_once_and_counted_once(
-    database: Database, community_id: int
+    database: Database, community_id: int, padding: int
 ) -> None:
     writer = InteractionWriter(database, batch_size=500, sleep=FakeTimer())
     await writer.start()
@@ -137,16 +156,45 @@ async def test_duplicates_are_stored_once_and_counted_once(
         message_row(community_id, "e2", member="alice", kind="reply", reply_to="m-e0"),
         message_row(community_id, "e3", member="alice", kind="reaction"),
     ]
-    await submit_all(writer, first)
+    await submit_all(writer, padded(first, padding, "1"))
     await writer.flush()
-    await submit_all(writer, [first[0], first[2], message_row(community_id, "e4", member="bob")])
+    second = [first[0], first[2], message_row(community_id, "e4", member="bob")]
+    await submit_all(writer, padded(second, padding, "2"))
     await writer.stop()
-    assert await stored_events(database) == ["e1", "e2", "e3", "e4"]
-    assert (writer.stats.inserted, writer.stats.duplicates) == (4, 3)
+    assert await stored_without_padding(database) == ["e1", "e2", "e3", "e4"]
+    assert (writer.stats.inserted, writer.stats.duplicates) == (4 + 2 * padding, 3)
     async with database.read() as uow:
         days = await uow.interactions.daily_activity(community_id, T0.date(), date(2025, 3, 4))
     counts = {(d.member_id, d.messages, d.replies, d.reactions, d.other) for d in days}
-    assert counts == {("alice", 1, 1, 1, 0), ("bob", 1, 0, 0, 0)}
+    filler = {("filler", 2 * padding, 0, 0, 0)} if padding else set()
+    assert counts == {("alice", 1, 1, 1, 0), ("bob", 1, 0, 0, 0), *filler}
+
+
+async def test_an_event_id_is_a_duplicate_only_within_its_community(
+    database: Database, community_id: int
+) -> None:
+    async with database.transaction() as uow:
+        other = await uow.communities.ensure("fake:guild-2", "fake", "guild-2", "Guild Two")
+    writer = InteractionWriter(database, batch_size=500, sleep=FakeTimer())
+    await writer.start()
+    await writer.submit(message_row(community_id, "e1", member="alice"))
+    await writer.flush()
+    await submit_all(
+        writer,
+        [
+            message_row(other, "e1", member="alice"),
+            message_row(community_id, "e1", member="alice"),  # known in the first only
+            message_row(other, "e2", member="bob"),
+            message_row(other, "e2", member="bob"),  # twice in the batch
+        ],
+    )
+    await writer.stop()
+    assert (writer.stats.inserted, writer.stats.duplicates) == (3, 2)
+    async with database.read() as uow:
+        first = await uow.interactions.daily_activity(community_id, T0.date(), date(2025, 3, 4))
+        second = await uow.interactions.daily_activity(other, T0.date(), date(2025, 3, 4))
+    assert [(d.member_id, d.messages) for d in first] == [("alice", 1)]
+    assert sorted((d.member_id, d.messages) for d in second) == [("alice", 1), ("bob", 1)]
 
 
 async def test_bots_are_logged_but_left_out_of_rollups(
@@ -233,6 +281,88 @@ async def test_rows_the_database_refuses_do_not_sink_the_batch(
     await writer.stop()
     assert await stored_events(database) == [f"e{n}" for n in range(5)]
     assert writer.stats.rejected == 1
+
+
+@PADDINGS
+async def test_rows_refused_for_any_reason_are_refused_alone(
+    database: Database, community_id: int, padding: int
+) -> None:
+    writer = InteractionWriter(database, batch_size=500, sleep=FakeTimer())
+    await writer.start()
+    await writer.submit(message_row(community_id, "known"))
+    await writer.flush()
+    refused = [
+        message_row(community_id + 1000, "orphan"),  # no such community
+        message_row(community_id, "bad\udc80id"),  # no driver can encode it
+    ]
+    if database.dialect != "sqlite":  # SQLite keeps any value in any column
+        refused.append(message_row(community_id, "long", kind="k" * 17))
+    good = [message_row(community_id, f"e{n}", member=f"m{n}") for n in range(4)]
+    mixed = [good[0], *refused, good[1], message_row(community_id, "known")]
+    await submit_all(writer, padded(mixed, padding, "1"))
+    await writer.flush()
+    robot = message_row(community_id, "bot", member="robot", bot=True)  # not in rollups
+    await submit_all(writer, padded([*good[2:], robot], padding, "2"))
+    await writer.stop()
+    assert sorted(await stored_without_padding(database)) == [
+        "bot",
+        "e0",
+        "e1",
+        "e2",
+        "e3",
+        "known",
+    ]
+    assert writer.stats.rejected == len(refused)
+    assert writer.stats.duplicates == 1
+    async with database.read() as uow:
+        days = await uow.interactions.daily_activity(community_id, T0.date(), date(2025, 3, 4))
+    assert sorted((d.member_id, d.messages) for d in days if d.member_id != "filler") == [
+        ("alice", 1),
+        *((f"m{n}", 1) for n in range(4)),
+    ]
+
+
+@PADDINGS
+async def test_empty_texts_nulls_and_control_characters_are_stored_exact(
+    database: Database, community_id: int, padding: int
+) -> None:
+    writer = InteractionWriter(database, batch_size=500, sleep=FakeTimer())
+    await writer.start()
+    batches = [
+        # Plain texts, empty ones and NULLs side by side.
+        [
+            message_row(community_id, "e1")._replace(channel_id="", content=""),
+            message_row(community_id, "e2")._replace(channel_id=None, content=None),
+            message_row(community_id, "e3")._replace(thread_id="", content="x"),
+        ],
+        # Texts holding the characters a batch's joined text columns use.
+        [
+            message_row(community_id, "e4")._replace(content="a\x1fb\x1e"),
+            message_row(community_id, "e5\x1f")._replace(content="\x1e", channel_id="\x1f"),
+        ],
+        # One row whose text is empty.
+        [message_row(community_id, "e6")._replace(channel_id="", target="")],
+    ]
+    for number, batch in enumerate(batches):
+        await submit_all(writer, padded(batch, padding, str(number)))
+        await writer.flush()
+    await writer.stop()
+    columns = (
+        InteractionLogRow.event_id,
+        InteractionLogRow.channel_id,
+        InteractionLogRow.thread_id,
+        InteractionLogRow.target,
+        InteractionLogRow.content,
+        InteractionLogRow.member_id,
+    )
+    async with database.read() as uow:
+        stored = (await uow.connection.execute(select(*columns))).all()
+    assert sorted(tuple(row) for row in stored if not row[0].startswith("pad-")) == sorted(
+        (row.event_id, row.channel_id, row.thread_id, row.target, row.content, row.member_id)
+        for batch in batches
+        for row in batch
+    )
+    assert writer.stats.inserted == 6 + 3 * padding
 
 
 async def test_a_locked_sqlite_database_is_retried_until_the_batch_commits(
