@@ -66,6 +66,15 @@ async def announced(server: FakeDiscord) -> dict[str, Any]:
     return announcement
 
 
+async def external_event_listed(running: Running, server: FakeDiscord) -> dict[str, Any]:
+    """Start Terreau with live sessions at a location, schedule one, return its event."""
+    await running.start(extra=LIVE + 'location = "Salon #general"\n')
+    await server.dispatch("INTERACTION_CREATE", schedule("AMA", "2026-11-24T18:00", 30))
+    await until(lambda: bool(server.scheduled_events))
+    [event] = server.scheduled_events.values()
+    return event
+
+
 async def test_a_session_on_a_stage_channel_is_listed_under_the_servers_events(
     running: Running, server: FakeDiscord
 ) -> None:
@@ -90,12 +99,8 @@ async def test_a_session_on_a_stage_channel_is_listed_under_the_servers_events(
 async def test_without_a_voice_channel_the_event_is_external_with_a_location(
     running: Running, server: FakeDiscord
 ) -> None:
-    await running.start(extra=LIVE + 'location = "Salon #general"\n')
+    event = await external_event_listed(running, server)
 
-    await server.dispatch("INTERACTION_CREATE", schedule("AMA", "2026-11-24T18:00", 30))
-    await until(lambda: bool(server.scheduled_events))
-
-    [event] = server.scheduled_events.values()
     assert event["entity_type"] == 3 and event["channel_id"] is None
     assert event["entity_metadata"] == {"location": "Salon #general"}
     assert event["scheduled_end_time"] == "2026-11-24T17:30:00+00:00"
@@ -133,10 +138,7 @@ def cancel(session: int) -> dict[str, Any]:
 async def test_a_cancelled_session_is_taken_off_the_servers_events(
     running: Running, server: FakeDiscord, before: int, after: int
 ) -> None:
-    await running.start(extra=LIVE + 'location = "Salon #general"\n')
-    await server.dispatch("INTERACTION_CREATE", schedule("AMA", "2026-11-24T18:00", 30))
-    await until(lambda: bool(server.scheduled_events))
-    [event] = server.scheduled_events.values()
+    event = await external_event_listed(running, server)
     event["status"] = before  # Discord's: scheduled, active, completed
 
     await server.dispatch("INTERACTION_CREATE", cancel(1))
@@ -151,10 +153,7 @@ async def test_a_cancelled_session_is_taken_off_the_servers_events(
 async def test_a_session_whose_event_was_deleted_is_still_cancelled(
     running: Running, server: FakeDiscord
 ) -> None:
-    await running.start(extra=LIVE + 'location = "Salon #general"\n')
-    await server.dispatch("INTERACTION_CREATE", schedule("AMA", "2026-11-24T18:00", 30))
-    await until(lambda: bool(server.scheduled_events))
-    [event_id] = server.scheduled_events
+    event_id = (await external_event_listed(running, server))["id"]
     del server.scheduled_events[event_id]
 
     await server.dispatch("INTERACTION_CREATE", cancel(1))
