@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,6 +139,13 @@ def _compile(
         report(line, message)
     if violations:
         return None
+    for line in _joined_lines(source):
+        report(
+            line,
+            "a line of text ends with a {% ... %} tag, so its line break is removed and the "
+            "next line is glued to it: end the tag with +%} to keep the break, or move the "
+            "tag to a line of its own",
+        )
     variables = frozenset(meta.find_undeclared_variables(tree) - set(renderer.env.globals))
     try:
         template = renderer.compile(tree)
@@ -144,6 +153,28 @@ def _compile(
         report(exc.lineno, f"template does not compile: {exc.message}")
         return None
     return Compiled(template=template, variables=variables)
+
+
+_BLOCK_TAG_AT_END = re.compile(r"\{%[^+]*?(?<![-+])%\}[ \t]*$")
+_TAGS_ONLY = re.compile(r"[ \t]*(?:\{%.*?%\}[ \t]*)+")
+
+
+def _joined_lines(source: str) -> list[int]:
+    """Return the lines (1-based) of text whose ending block tag glues the next line to them.
+
+    Templates render with `trim_blocks`: the line break after a block tag is removed,
+    which a line holding only tags wants (it leaves no empty line) but a line of text
+    does not, unless the next line is empty.
+    """
+    lines = source.split("\n")
+    return [
+        number
+        for number, (line, following) in enumerate(itertools.pairwise(lines), 1)
+        if _BLOCK_TAG_AT_END.search(line)
+        and not _TAGS_ONLY.fullmatch(line)
+        and following.strip()
+        and not _TAGS_ONLY.fullmatch(following)
+    ]
 
 
 def _sandbox_violations(tree: nodes.Template, renderer: Renderer) -> list[tuple[int, str]]:

@@ -843,3 +843,37 @@ def test_member_line_breaks_stay_inside_a_quote_and_are_kept_elsewhere(tmp_path:
         "> She helped everyone.\n> Every week!\n\nShe helped everyone.\nEvery week!"
     )
     assert f"{LITERAL_CLOSE}\n> {LITERAL_OPEN}" in post.text
+
+
+def test_a_text_line_ending_with_a_block_tag_is_refused_where_it_would_glue_lines(
+    tmp_path: Path,
+) -> None:
+    fine = """
+    ok = \"\"\"
+    {% if a %}
+    One line.
+    {% endif %}
+    Total: {{ n }}{% if a %} (all){% endif %}
+
+    Last line.\"\"\"
+    kept = \"\"\"
+    Total: {{ n }}{% if a %} (all){% endif +%}
+    Next line.\"\"\"
+    """
+    glued = (
+        fine
+        + """
+    glued = \"\"\"
+    Total: {{ n }}{% if a %} (all){% endif %}
+    Next line.\"\"\"
+    """
+    )
+
+    [english, french] = problems_of(write(tmp_path / "glued", both(glued)))
+    cat = catalog(tmp_path / "fine", fine)
+
+    assert (english.key, french.key) == ("a.glued", "a.glued")
+    assert "+%}" in english.message and "(template line 1)" in english.message
+    assert cat.text("a.ok", a=True, n=3) == "One line.\nTotal: 3 (all)\nLast line."
+    assert cat.text("a.kept", a=True, n=3) == "Total: 3 (all)\nNext line."
+    assert cat.text("a.kept", a=False, n=3) == "Total: 3\nNext line."
