@@ -25,10 +25,8 @@ _ROWS_PER_INSERT = 1000
 """12 values a row: well under SQLite's default limit of 32,766 variables a statement."""
 _ROWS_PER_UPSERT = 4000
 
-_JOINED = (
-    "UPDATE members SET joined_at = ?, left_at = NULL WHERE community_id = ? AND member_id = ?"
-)
-_LEFT = "UPDATE members SET left_at = ? WHERE community_id = ? AND member_id = ?"
+_ROWS_PER_MEMBERSHIP = 1000
+"""Joins or leaves a statement: three values each."""
 _ROLLUP = sqlite_activity_rollup()
 
 
@@ -96,14 +94,21 @@ def store(
     for start in range(0, len(members), _ROWS_PER_UPSERT):
         chunk = members[start : start + _ROWS_PER_UPSERT]
         statements.execute(_members_sql(len(chunk)), [v for m in chunk for v in _member_values(m)])
-    for join in prepared.joins:
-        statements.execute(
-            _JOINED, (sqlite_utc_text(join["b_at"]), join["b_community"], join["b_member"])
-        )
-    for leave in prepared.leaves:
-        statements.execute(
-            _LEFT, (sqlite_utc_text(leave["b_at"]), leave["b_community"], leave["b_member"])
-        )
+    for changes, assignment in ((prepared.joins, _JOINED), (prepared.leaves, _LEFT)):
+        for start in range(0, len(changes), _ROWS_PER_MEMBERSHIP):
+            chunk = changes[start : start + _ROWS_PER_MEMBERSHIP]
+            statements.execute(
+                _membership_sql(assignment, len(chunk)),
+                [
+                    value
+                    for change in chunk
+                    for value in (
+                        sqlite_utc_text(change["b_at"]),
+                        change["b_community"],
+                        change["b_member"],
+                    )
+                ],
+            )
     return new, members
 
 
@@ -133,6 +138,25 @@ def _members_sql(count: int) -> str:
         "joined_at = coalesce(excluded.joined_at, joined_at), "
         "first_seen_at = min(first_seen_at, excluded.first_seen_at), "
         "last_seen_at = max(last_seen_at, excluded.last_seen_at)"
+    )
+
+
+_JOINED = "joined_at = j.column1, left_at = NULL"
+_LEFT = "left_at = j.column1"
+
+
+@functools.lru_cache(maxsize=8)
+def _membership_sql(assignment: str, count: int) -> str:
+    """Return one UPDATE of `count` members' joins or leaves (time, community, member each).
+
+    One statement for many members, not one each: every statement the writer's
+    thread runs waits for the GIL again once SQLite has stepped it, and with the
+    event loop busy that wait, not SQLite, is what a statement costs.
+    """
+    values = ", ".join(["(?, ?, ?)"] * count)
+    return (
+        f"UPDATE members SET {assignment} FROM (VALUES {values}) AS j "  # noqa: S608 (placeholders only)
+        "WHERE members.community_id = j.column2 AND members.member_id = j.column3"
     )
 
 

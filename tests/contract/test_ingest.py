@@ -256,6 +256,50 @@ async def test_the_writer_keeps_members_current(database: Database, community_id
     assert present == []
 
 
+async def test_a_batch_of_many_joins_and_leaves_changes_each_member_and_no_other(
+    database: Database, community_id: int
+) -> None:
+    # More members than one membership statement carries, in two communities whose
+    # member ids are the same: each member gets its own latest join or leave.
+    async with database.transaction() as uow:
+        other = await uow.communities.ensure("fake:guild-2", "fake", "guild-2", "Guild Two")
+    writer = InteractionWriter(database, batch_size=5000, queue_size=5000, sleep=FakeTimer())
+    await writer.start()
+    members = [f"m{n}" for n in range(1200)]
+    await submit_all(
+        writer,
+        (
+            message_row(place, f"seen-{m}", member=m)
+            for place in (community_id, other)
+            for m in members
+        ),
+    )
+    await writer.flush()
+    rows = []
+    for n, member in enumerate(members):
+        # Even members join at minute 10 and odd ones leave at 20; every third also
+        # leaves at 5 first (an even one is back), in the first community only.
+        kind, minutes = ("join", 10) if n % 2 == 0 else ("leave", 20)
+        if n % 3 == 0:
+            rows.append(
+                message_row(community_id, f"early-{member}", member=member, kind="leave", minutes=5)
+            )
+        rows.append(
+            message_row(community_id, f"{kind}-{member}", member=member, kind=kind, minutes=minutes)
+        )
+    await submit_all(writer, rows)
+    await writer.stop()
+    async with database.read() as uow:
+        here = {m.member_id: m for m in await uow.members.present(community_id)}
+        there = await uow.members.present(other)
+        gone = await uow.members.get(community_id, "m1")
+        back = await uow.members.get(community_id, "m0")
+    assert sorted(here) == sorted(members[::2])
+    assert len(there) == len(members)
+    assert gone is not None and gone.left_at == at(20)
+    assert back is not None and (back.joined_at, back.left_at) == (at(10), None)
+
+
 async def test_a_full_queue_makes_submit_wait(database: Database, community_id: int) -> None:
     writer = InteractionWriter(database, batch_size=10, queue_size=2, sleep=FakeTimer())
     await writer.start()
