@@ -19,7 +19,7 @@ from bot.dispatch import Dispatcher
 from bot.domain import ChannelMention, ChannelRef, ChoiceMade, CommandInvoked, Event, Post
 from bot.feature import ChoiceHandler
 from bot.features import registry
-from bot.logs import log_context
+from bot.logs import tag_community, untag_community
 from bot.observability import HealthServer, Metrics, ObservedSends, readiness
 from bot.personal_data import PersonalData
 from bot.platform_state import StoredPlatformState
@@ -211,8 +211,11 @@ class App:
     async def receive(self, event: Event) -> None:
         """Take an event from a platform: count it, and dispatch it with its community logged."""
         self.metrics.event_received(event.community.split(":", 1)[0], type(event).__name__)
-        with log_context(community=event.community):
+        tag = tag_community(event.community)
+        try:
             await self.dispatcher.dispatch(event)
+        finally:
+            untag_community(tag)
 
     async def readiness(self) -> dict[str, bool]:
         """Return each readiness check: started, database, scheduler, each platform."""

@@ -36,6 +36,20 @@ def log_context(*, community: str | None = None, job: str | None = None) -> LogC
     return LogContext(community, job)
 
 
+def tag_community(community: str) -> Token[str | None]:
+    """Tag the records logged from now on with `community`, until `untag_community(token)`.
+
+    What `log_context(community=...)` does, without its object: the app's sink
+    tags every event it handles this way.
+    """
+    return _community.set(community)
+
+
+def untag_community(token: Token[str | None]) -> None:
+    """End the tag `tag_community` returned `token` for."""
+    _community.reset(token)
+
+
 class LogContext:
     """The context manager of `log_context`: a class, as it wraps every event handled."""
 

@@ -18,7 +18,9 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
 
 from bot.ports import Forbidden, NotFound, PlatformError, RateLimited, Unavailable
 
@@ -48,20 +50,36 @@ def job_kind(job_id: str) -> str:
     return job_id.split(":", 1)[0]
 
 
+class EventCounts(Collector):
+    """`terreau_events_received`: plain counts, read when the metrics are scraped.
+
+    Counted for every event a platform delivers, so without the lock a Prometheus
+    `Counter` takes on each increment (1.3 against 0.2 us). The counts are
+    changed and read on the event loop's thread: the health server scrapes there.
+    """
+
+    NAME = "terreau_events_received"
+    HELP = "Events received from the platforms, before duplicates are dropped."
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str], int] = {}
+
+    def collect(self) -> list[CounterMetricFamily]:
+        """Return the counts as one counter family, labelled by platform and kind."""
+        family = CounterMetricFamily(self.NAME, self.HELP, labels=["platform", "kind"])
+        for (platform, kind), count in sorted(self.counts.items()):
+            family.add_metric([platform, kind], count)
+        return [family]
+
+
 class Metrics:
     """Every metric Terreau exposes, and the hooks the core calls to update them."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         registry = self.registry
-        self._events = Counter(
-            "terreau_events_received",
-            "Events received from the platforms, before duplicates are dropped.",
-            ["platform", "kind"],
-            registry=registry,
-        )
-        # Each event counts in the child of its labels: found once, not per event.
-        self._event_counters: dict[tuple[str, str], Counter] = {}
+        self._events = EventCounts()
+        registry.register(self._events)
         self._logged = Counter(
             "terreau_interactions_logged",
             "Interaction log rows written, by outcome (inserted, duplicate, rejected).",
@@ -123,12 +141,9 @@ class Metrics:
 
     def event_received(self, platform: str, kind: str) -> None:
         """Count an event a platform delivered."""
-        counter = self._event_counters.get((platform, kind))
-        if counter is None:
-            counter = self._event_counters[platform, kind] = self._events.labels(
-                platform=platform, kind=kind
-            )
-        counter.inc()
+        counts = self._events.counts
+        key = (platform, kind)
+        counts[key] = counts.get(key, 0) + 1
 
     def command(self, group: str, known: Callable[[str], bool]) -> None:
         """Count a command by its group; groups nobody declared count as `unknown`."""

@@ -134,7 +134,9 @@ def test_channel_references() -> None:
     [
         ("Anyone know a good bakery?", None, None, "question"),
         ("Bot: anyone know a good bakery?", None, None, None),  # a bot never asks
-        ("¿Alguien?", None, None, "question"),
+        ("¿Alguien sabe", None, None, "question"),
+        ("有人知道吗？", None, None, "question"),
+        ("هل يعرف أحد؟", None, None, "question"),
         ("I know one.", None, None, None),
         ("Which one?", "m1", None, None),  # an answer asking back is not a new question
         ("Which one?", None, "t1", None),
