@@ -13,6 +13,8 @@ log = logging.getLogger(__name__)
 
 E = TypeVar("E", bound=Event)
 Handler = Callable[[Any], Awaitable[None]]
+Serves = Callable[[str], bool]
+"""Whether a handler has anything to do in a community (by its key): its feature is on there."""
 
 
 class Claims(Protocol):
@@ -55,28 +57,45 @@ class Dispatcher:
         claims: Claims | None = None,
         claimed: tuple[type[Event], ...] = (),
     ) -> None:
-        self._handlers: dict[type[Event], list[Handler]] = {}
-        self._routes: dict[type[Event], tuple[Handler, ...]] = {}
+        self._handlers: dict[type[Event], list[tuple[Handler, Serves | None]]] = {}
+        self._routes: dict[tuple[type[Event], str], tuple[Handler, ...]] = {}
         self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._remember = remember
         self._claims = claims
         self._claimed = claimed if claims is not None else ()
         self.duplicates = 0
 
-    def subscribe(self, event_type: type[E], handler: Callable[[E], Awaitable[None]]) -> None:
-        """Call `handler` for every event of `event_type`, subclasses included."""
-        self._handlers.setdefault(event_type, []).append(handler)
+    def subscribe(
+        self,
+        event_type: type[E],
+        handler: Callable[[E], Awaitable[None]],
+        *,
+        serves: Serves | None = None,
+    ) -> None:
+        """Call `handler` for every event of `event_type`, subclasses included.
+
+        With `serves`, only for the events of communities it says yes to (those
+        where the handler's feature is on): a handler off in a community costs its
+        events nothing. It is asked once per community and event type, as a
+        community's configuration does not change while Terreau runs.
+        """
+        self._handlers.setdefault(event_type, []).append((handler, serves))
         self._routes.clear()
 
-    def _route(self, event_type: type[Event]) -> tuple[Handler, ...]:
-        route = self._routes.get(event_type)
+    def _route(self, event_type: type[Event], community: str) -> tuple[Handler, ...]:
+        """Return the handlers of an event type in a community, worked out once and kept.
+
+        Kept for each community and event type seen: a few entries per community.
+        """
+        route = self._routes.get((event_type, community))
         if route is None:
             route = tuple(
                 handler
                 for cls in reversed(event_type.__mro__)
-                for handler in self._handlers.get(cls, ())
+                for handler, serves in self._handlers.get(cls, ())
+                if serves is None or serves(community)
             )
-            self._routes[event_type] = route
+            self._routes[event_type, community] = route
         return route
 
     async def dispatch(self, event: Event) -> None:
@@ -102,7 +121,7 @@ class Dispatcher:
                 self._dropped(event)
                 return
             claimed = outcome
-        for handler in self._route(type(event)):
+        for handler in self._route(type(event), event.community):
             try:
                 await handler(event)
             except Exception:

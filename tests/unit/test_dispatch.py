@@ -45,6 +45,32 @@ async def test_each_handler_of_the_type_and_its_bases_runs_once_in_order() -> No
     assert calls == ["any:e1", "message:e1", "any:e2"]
 
 
+async def test_a_handler_runs_only_in_the_communities_it_serves() -> None:
+    calls: list[str] = []
+    asked: list[str] = []
+    dispatcher = Dispatcher()
+
+    async def everywhere(event: Event) -> None:
+        calls.append(f"all:{event.event_id}")
+
+    async def where_on(event: MessagePosted) -> None:
+        calls.append(f"on:{event.event_id}")
+
+    def serves(community: str) -> bool:
+        asked.append(community)
+        return community == "console:on"
+
+    dispatcher.subscribe(Event, everywhere)
+    dispatcher.subscribe(MessagePosted, where_on, serves=serves)
+    for number, community in enumerate(["console:on", "console:off", "console:on", "console:off"]):
+        await dispatcher.dispatch(message(f"e{number}", community=community))
+    assert calls == ["all:e0", "on:e0", "all:e1", "all:e2", "on:e2", "all:e3"]
+    assert asked == ["console:on", "console:off"]  # once per community and event type
+    dispatcher.subscribe(MessagePosted, where_on)  # a new subscription routes anew
+    await dispatcher.dispatch(message("e4", community="console:off"))
+    assert calls[-2:] == ["all:e4", "on:e4"]
+
+
 async def test_a_repeated_delivery_is_dropped_before_any_handler() -> None:
     seen: list[str] = []
     dispatcher = Dispatcher()

@@ -71,7 +71,7 @@ def setup(app: FeatureContext) -> None:
     boards.schedule_all()
     _schedule_games(app, trivia, polls)
     declare_commands(app, trivia, polls, twotruths, boards)
-    app.dispatcher.subscribe(MessagePosted, trivia.answer_message)
+    app.dispatcher.subscribe(MessagePosted, trivia.answer_message, serves=context.enabled)
 
     async def route(event: ChoiceMade) -> None:
         parts = event.choice_id.split(":")

@@ -38,7 +38,7 @@ def setup(app: FeatureContext) -> None:
     ideas = Contributions(app, life)
     HoldupCommands(app, life, ideas).declare()
     app.on_choice("holdup", ideas.on_choice)
-    app.dispatcher.subscribe(MessagePosted, ideas.on_message)
+    app.dispatcher.subscribe(MessagePosted, ideas.on_message, serves=ideas.serves)
     from bot.features.holdup import _metrics  # hold-up figures in reports
 
     _metrics.register()

@@ -71,11 +71,16 @@ class Contributions:
             raise Refusal("no_ideas")
         return holdup, number
 
+    def serves(self, community_key: str) -> bool:
+        """Return whether hold-ups are on in a community (its messages reach `on_message`)."""
+        community = self._app.communities.get(community_key)
+        return community is not None and community.section(HoldupConfig).enabled
+
     async def on_message(self, event: MessagePosted) -> None:
         """Take a message written in a hold-up's thread while it gathers ideas as an idea."""
-        community = self._app.communities.get(event.community)
-        if community is None or not community.section(HoldupConfig).enabled:
+        if not self.serves(event.community):
             return
+        community = self._app.communities[event.community]
         if not event.text or event.reply_to is not None or event.member.is_bot:
             return
         spaces = self._life.spaces

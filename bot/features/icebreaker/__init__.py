@@ -156,10 +156,10 @@ def setup(app: FeatureContext) -> None:
                 run=functools.partial(tick, community.key),
             )
         )
-    app.dispatcher.subscribe(MemberJoined, welcomes.on_joined)
-    app.dispatcher.subscribe(MemberVerified, welcomes.on_verified)
-    app.dispatcher.subscribe(ReactionAdded, welcomes.on_reaction)
-    app.dispatcher.subscribe(MessagePosted, champions.on_message)
+    app.dispatcher.subscribe(MemberJoined, welcomes.on_joined, serves=welcomes.serves)
+    app.dispatcher.subscribe(MemberVerified, welcomes.on_verified, serves=welcomes.serves)
+    app.dispatcher.subscribe(ReactionAdded, welcomes.on_reaction, serves=welcomes.serves)
+    app.dispatcher.subscribe(MessagePosted, champions.on_message, serves=champions.serves)
 
     async def on_choice(event: ChoiceMade) -> None:
         if event.choice_id.startswith("icebreaker:host:"):

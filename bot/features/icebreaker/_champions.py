@@ -45,6 +45,10 @@ class Champions:
         config = community.section(IcebreakerConfig)
         return community if config.enabled and config.champions.enabled else None
 
+    def serves(self, community_key: str) -> bool:
+        """Return whether champions are asked in a community (its messages reach this)."""
+        return self._enabled(community_key) is not None
+
     async def on_message(self, event: MessagePosted) -> None:
         """Queue a champion request when a newcomer or a quiet member posts again."""
         community = self._enabled(event.community)

@@ -66,6 +66,10 @@ class Welcomes:
         config = community.section(IcebreakerConfig)
         return community if config.enabled and config.welcome.enabled else None
 
+    def serves(self, community_key: str) -> bool:
+        """Return whether newcomers are welcomed in a community (its events reach this)."""
+        return self._enabled(community_key) is not None
+
     async def on_joined(self, event: MemberJoined) -> None:
         """Plan a newcomer's welcome (once per member, even if they rejoin), unless held."""
         if event.screening:

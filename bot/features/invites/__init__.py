@@ -34,12 +34,14 @@ def setup(app: FeatureContext) -> None:
     cooptation = Cooptation(app)
     InviteCommands(app, cooptation).declare()
 
-    async def member_joined(event: MemberJoined) -> None:
-        community = app.communities.get(event.community)
-        if community is not None and community.section(InvitesConfig).enabled:
-            await cooptation.joined(community, event)
+    def serves(key: str) -> bool:
+        community = app.communities.get(key)
+        return community is not None and community.section(InvitesConfig).enabled
 
-    app.dispatcher.subscribe(MemberJoined, member_joined)
+    async def member_joined(event: MemberJoined) -> None:
+        await cooptation.joined(app.communities[event.community], event)
+
+    app.dispatcher.subscribe(MemberJoined, member_joined, serves=serves)
     from bot.features.invites import _metrics  # the figures co-optation adds to reports
 
     _metrics.register()
