@@ -61,8 +61,9 @@ class InteractionRow(NamedTuple):
 
     An immutable named tuple rather than a frozen dataclass: one is built per
     event on the ingest hot path, and a tuple is three times cheaper to make.
-    Build it with keywords. `member_name` and `joined_at` are not log columns:
-    the writer uses them to keep the `members` table current.
+    Build it with keywords (`interaction_from_event` builds the commonest by
+    position). `member_name` and `joined_at` are not log columns: the writer uses
+    them to keep the `members` table current.
     """
 
     community_id: int
@@ -96,40 +97,44 @@ def interaction_from_event(
     questions can be found without storing text (a bot's never does). Message
     text is kept only when `store_content` is set. Bot rows get `BOT_META`.
     """
+    # Messages and reactions are most of the log: their rows are built by position,
+    # in field order (named alongside), which costs half what keywords do.
     if isinstance(event, MessagePosted):
         member = event.member
         top_level = not (event.reply_to or event.thread_id)
         return InteractionRow(
-            community_id=community_id,
-            event_id=event.event_id,
-            kind="message" if top_level else "reply",
-            channel_id=event.channel_id,
-            thread_id=event.thread_id,
-            member_id=member.id,
-            message_id=event.message_id,
-            reply_to=event.reply_to,
-            target=QUESTION if top_level and not member.is_bot and _asks(event.text) else None,
-            occurred_at=event.occurred_at,
-            meta=BOT_META if member.is_bot else None,
-            content=storable(event.text) if store_content else None,
-            member_name=storable(member.display_name),
-            joined_at=member.joined_at,
+            community_id,
+            event.event_id,
+            "message" if top_level else "reply",  # kind
+            event.occurred_at,
+            event.channel_id,
+            event.thread_id,
+            member.id,  # member_id
+            event.message_id,
+            event.reply_to,
+            QUESTION if top_level and not member.is_bot and _asks(event.text) else None,  # target
+            BOT_META if member.is_bot else None,  # meta
+            storable(event.text) if store_content else None,  # content
+            storable(member.display_name),  # member_name
+            member.joined_at,
         )
     if isinstance(event, ReactionAdded | ReactionRemoved):
         member = event.member
         return InteractionRow(
-            community_id=community_id,
-            event_id=event.event_id,
-            kind="reaction" if isinstance(event, ReactionAdded) else "reaction_removed",
-            channel_id=event.channel_id,
-            thread_id=event.thread_id,
-            member_id=member.id,
-            message_id=event.message_id,
-            target=event.emoji,
-            occurred_at=event.occurred_at,
-            meta=BOT_META if member.is_bot else None,
-            member_name=storable(member.display_name),
-            joined_at=member.joined_at,
+            community_id,
+            event.event_id,
+            "reaction" if isinstance(event, ReactionAdded) else "reaction_removed",  # kind
+            event.occurred_at,
+            event.channel_id,
+            event.thread_id,
+            member.id,  # member_id
+            event.message_id,
+            None,  # reply_to
+            event.emoji,  # target
+            BOT_META if member.is_bot else None,  # meta
+            None,  # content
+            storable(member.display_name),  # member_name
+            member.joined_at,
         )
     return _other_event(event, community_id)
 

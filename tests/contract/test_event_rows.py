@@ -58,6 +58,42 @@ def test_messages_and_replies() -> None:
     assert (threaded.kind, threaded.thread_id) == ("reply", "t")
 
 
+def test_message_and_reaction_rows_are_whole() -> None:
+    # Every field, named: these rows are built by position.
+    message = MessagePosted(
+        **BASE, member=ALICE, channel_id="c", thread_id="t", message_id="m", text="why?"
+    )
+    reaction = ReactionAdded(
+        **BASE, member=ROBOT, channel_id="c", thread_id="t", message_id="m", emoji="👍"
+    )
+    assert row(message, store_content=True) == InteractionRow(
+        community_id=7,
+        event_id="ev",
+        kind="reply",
+        occurred_at=AT,
+        channel_id="c",
+        thread_id="t",
+        member_id="u1",
+        message_id="m",
+        content="why?",
+        member_name="Alice",
+        joined_at=ALICE.joined_at,
+    )
+    assert row(reaction) == InteractionRow(
+        community_id=7,
+        event_id="ev",
+        kind="reaction",
+        occurred_at=AT,
+        channel_id="c",
+        thread_id="t",
+        member_id="b1",
+        message_id="m",
+        target="👍",
+        meta={"bot": True},
+        member_name="Robot",
+    )
+
+
 def test_content_is_kept_only_when_enabled() -> None:
     event = MessagePosted(**BASE, member=ALICE, channel_id="c", message_id="m", text="hi")
     assert row(event, store_content=True).content == "hi"

@@ -214,14 +214,16 @@ class Trivia:
         )
 
     async def answer_message(self, event: MessagePosted) -> None:
-        """Take a free answer typed in the round's channel: a member's first message counts."""
+        """Take a free answer typed in the round's channel: a member's first message counts.
+
+        Subscribed for the communities with games on (`GameContext.enabled`).
+        """
         ctx = self._ctx
         text = event.text
         if event.member.is_bot or not text or len(text) > MAX_ANSWER_LENGTH:
             return
-        if not ctx.enabled(event.community):
-            return
-        await ctx.load_deadlines()
+        if not ctx.deadlines.loaded:
+            await ctx.load_deadlines()
         if ctx.deadlines.idle:
             return  # nothing is open anywhere: no need to look
         community_id = ctx.community_id(event.community)
