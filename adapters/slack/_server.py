@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -38,6 +39,9 @@ PING_INTERVAL = 10.0
 QUEUED_ENVELOPES = 100
 """Envelopes read from the socket and waiting for a handler before reading stops."""
 
+EventHandler = Callable[[dict[str, Any]], Awaitable[None]]
+"""What an Events API envelope's payload goes to once acknowledged."""
+
 
 class BoundedSocketModeClient(SocketModeClient):
     """The SDK's Socket Mode client, reading the socket only while its handlers keep up.
@@ -49,37 +53,85 @@ class BoundedSocketModeClient(SocketModeClient):
     each envelope from the moment it is handed over until bolt has acknowledged it,
     and the adapter's listeners, which bolt runs in tasks of their own after the ack,
     until they return.
+
+    With `events` given, an Events API envelope (`events_api`, the bulk of what a
+    workspace sends) does not go through bolt: it is acknowledged, then its payload
+    is handed to `events` in the same task. Bolt's request, context, middleware chain
+    and listener task cost more than Terreau's whole handling of an event, and for
+    an event in Socket Mode they decide only what `events` decides itself (which
+    workspace, whether it is the bot's own). Every other envelope (slash commands,
+    interactions, `disconnect`) goes to the SDK's listeners and bolt as before.
     """
 
-    def __init__(self, *, in_flight: InFlight, **options: Any) -> None:
+    def __init__(
+        self, *, in_flight: InFlight, events: EventHandler | None = None, **options: Any
+    ) -> None:
         super().__init__(**options)
         self.in_flight = in_flight
+        self.events = events
         self.message_queue = asyncio.Queue(maxsize=QUEUED_ENVELOPES)
         self._listening: set[asyncio.Future[None]] = set()
 
     async def process_message(self) -> None:
-        """Start the listeners of the next envelope once there is room for them."""
+        """Start the handling of the next envelope once there is room for it."""
         raw_message = await self.message_queue.get()
         if raw_message is None:
             return
         await self.in_flight.room()
         message: dict[str, Any] = json.loads(raw_message) if raw_message.startswith("{") else {}
-        listening = asyncio.ensure_future(self.run_message_listeners(message, raw_message))
+        envelope_id, payload = message.get("envelope_id"), message.get("payload")
+        listening = asyncio.ensure_future(
+            self._event(envelope_id, payload)
+            if (
+                message.get("type") == "events_api"
+                and self.events is not None
+                and type(envelope_id) is str
+                and type(payload) is dict
+                and not self.message_listeners
+            )
+            else self.run_message_listeners(message, raw_message)
+        )
         self._listening.add(listening)
         listening.add_done_callback(self._listening.discard)
         self.in_flight.track(listening)
+
+    async def _event(self, envelope_id: str, payload: dict[str, Any]) -> None:
+        """Acknowledge an Events API envelope, then hand its payload to `events`."""
+        try:
+            await self.send_message(json.dumps({"envelope_id": envelope_id}))
+        except Exception:
+            # As with bolt: the event is still handled; Slack redelivers it unacknowledged,
+            # and the log keeps one row per event id.
+            log.warning("acknowledging Slack envelope %s failed", envelope_id, exc_info=True)
+        assert self.events is not None
+        try:
+            await self.events(payload)
+        except Exception:
+            event = payload.get("event")
+            log.exception(
+                "handling Slack event %s (%s) failed",
+                payload.get("event_id"),
+                event.get("type") if isinstance(event, dict) else None,
+            )
 
 
 class _BoundedHandler(AsyncSocketModeHandler):
     """bolt's Socket Mode handler on a `BoundedSocketModeClient` (bolt builds its own)."""
 
     def __init__(
-        self, bolt: AsyncApp, *, app_token: str, client: AsyncWebClient, in_flight: InFlight
+        self,
+        bolt: AsyncApp,
+        *,
+        app_token: str,
+        client: AsyncWebClient,
+        in_flight: InFlight,
+        events: EventHandler | None,
     ) -> None:
         self.app = bolt
         self.app_token = app_token
         self.client = BoundedSocketModeClient(
             in_flight=in_flight,
+            events=events,
             app_token=app_token,
             logger=bolt.logger,
             web_client=client,
@@ -89,7 +141,11 @@ class _BoundedHandler(AsyncSocketModeHandler):
 
 
 class SocketMode:
-    """A Socket Mode connection feeding a bolt app, read only while its handlers keep up."""
+    """A Socket Mode connection feeding a bolt app, read only while its handlers keep up.
+
+    `events`, when given, takes the Events API envelopes' payloads past bolt (see
+    `BoundedSocketModeClient`).
+    """
 
     def __init__(
         self,
@@ -98,10 +154,11 @@ class SocketMode:
         app_token: str,
         client: AsyncWebClient,
         in_flight: InFlight | None = None,
+        events: EventHandler | None = None,
     ) -> None:
         self.in_flight = in_flight or InFlight()
         self._handler = _BoundedHandler(
-            bolt, app_token=app_token, client=client, in_flight=self.in_flight
+            bolt, app_token=app_token, client=client, in_flight=self.in_flight, events=events
         )
 
     async def connect(self) -> None:

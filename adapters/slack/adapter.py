@@ -4,6 +4,8 @@ One adapter serves every configured workspace with one Slack app: events from
 all of them arrive on one Socket Mode connection (or one HTTP endpoint), and
 each workspace's bot token is picked by bolt's `authorize` hook from the team
 id. Every request is acknowledged first; the core's work runs after the ack.
+In Socket Mode, Events API envelopes (messages, reactions, joins) skip bolt's
+per-request machinery and are authorized here (`_on_socket_event`, `_server`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.request.internals import extract_enterprise_id, extract_team_id
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -65,6 +68,8 @@ PACING = timedelta(seconds=1)
 """Slack allows about one `chat.postMessage` per second per channel."""
 
 _REMEMBERED = 10_000
+_UNAUTHORIZED_EVENTS = frozenset({"app_uninstalled", "tokens_revoked"})
+"""Events bolt hands on without a workspace's authorization (its token is gone)."""
 _REVOKED = frozenset({"token_revoked", "account_inactive"})
 """`auth.test` errors meaning the token is gone for good, not mistyped (`invalid_auth`)."""
 
@@ -170,6 +175,7 @@ class SlackAdapter:
                 app_token=self._app_token or "",
                 client=web_client(token=None, base_url=self._api_base, clock=self._clock),
                 in_flight=self.in_flight,
+                events=self._on_socket_event,
             )
             await self._socket.connect()
         else:
@@ -220,10 +226,7 @@ class SlackAdapter:
         async def authorize(
             enterprise_id: str | None, team_id: str | None
         ) -> AuthorizeResult | None:
-            connection = self._connections.get(team_id or "") or self._connections.get(
-                enterprise_id or ""
-            )
-            return connection.authorization if connection is not None else None
+            return self._authorization(enterprise_id, team_id)
 
         # bolt runs each listener in a task of its own after the ack; counting them
         # lets Socket Mode stop reading while too many run (`adapters._backpressure`).
@@ -241,12 +244,17 @@ class SlackAdapter:
             await ack()
             await self._on_action(body)
 
+        # bolt reads its logger's own level to decide whether to log each middleware it
+        # applies to each request, and a level left unset reads as "debug": it gets the
+        # level in force when Terreau starts (set by `configure_logging`).
+        logger = logging.getLogger("adapters.slack.bolt")
+        logger.setLevel(logger.getEffectiveLevel())
         bolt = AsyncApp(
             client=web_client(token=None, base_url=self._api_base, clock=self._clock),
             authorize=authorize,  # type: ignore[arg-type]
             signing_secret=self._signing_secret or "",
             request_verification_enabled=self._mode == "http",
-            logger=logging.getLogger("adapters.slack.bolt"),
+            logger=logger,
         )
         bolt.event(re.compile(".*"))(on_event)
         bolt.command(COMMAND)(on_command)
@@ -270,7 +278,37 @@ class SlackAdapter:
                 log.warning("Slack event handling still running at shutdown; cancelled")
                 task.cancel()
 
+    def _authorization(
+        self, enterprise_id: str | None, team_id: str | None
+    ) -> AuthorizeResult | None:
+        connection = self._connections.get(team_id or "") or self._connections.get(
+            enterprise_id or ""
+        )
+        return connection.authorization if connection is not None else None
+
     # Incoming: acknowledged first (events are acknowledged by bolt before this runs).
+
+    async def _on_socket_event(self, body: dict[str, Any]) -> None:
+        """Handle an Events API payload that came past bolt (Socket Mode), as bolt would.
+
+        Bolt authorizes the workspace before any listener runs (an uninstall or a token
+        revocation needs no authorization); so does this. The bot's own events, which
+        bolt also skips, are skipped by `translate_events` on either path.
+        """
+        event = body.get("event")
+        if not isinstance(event, dict):
+            return
+        if event.get("type") not in _UNAUTHORIZED_EVENTS and (
+            self._authorization(extract_enterprise_id(body), extract_team_id(body)) is None
+        ):
+            log.warning(
+                "Slack event %s comes from workspace %s, which Terreau does not serve "
+                "(not configured, or its bot token was revoked): ignored",
+                body.get("event_id"),
+                body.get("team_id"),
+            )
+            return
+        await self._on_event(body)
 
     async def _on_event(self, body: dict[str, Any]) -> None:
         # The log keeps members' names; Slack events carry only their ids. A name known

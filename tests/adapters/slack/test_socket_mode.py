@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain import BotRemoved, ChoiceMade, CommandInvoked, MessagePosted, ReactionAdded
+from adapters.slack import SlackAdapter, Workspace
+from adapters.slack._server import SocketMode
+from bot.domain import (
+    BotRemoved,
+    ChoiceMade,
+    CommandInvoked,
+    Event,
+    MessagePosted,
+    ReactionAdded,
+)
 from tests.adapters.slack.conftest import SlackTerreau
-from tests.fakes import until
+from tests.adapters.slack.fake_slack import APP_TOKEN, BOT_TOKEN, TEAM, FakeSlack
+from tests.fakes import ManualClock, until
 
 pytestmark = pytest.mark.slack
 
@@ -69,6 +82,78 @@ async def test_bot_messages_are_acked_but_ignored(socket_terreau: SlackTerreau) 
     await socket_terreau.fake.push(envelope("events_api", load("message.json"), "env-3"))
     await until(lambda: len(socket_terreau.fake.acks) == 3 and bool(socket_terreau.events))
     assert [event.event_id for event in socket_terreau.events] == ["Ev0MSG0001"]
+
+
+async def test_events_of_a_workspace_not_served_are_acked_and_ignored(
+    fake_slack: FakeSlack, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake_slack.teams["xoxb-3333-gone"] = {
+        "team_id": "T0GONE",
+        "team": "Gone",
+        "user_id": "U0TERREAU3",
+        "bot_id": "B0BOT3",
+    }
+    fake_slack.revoked.add("xoxb-3333-gone")
+    slack = SlackAdapter(
+        workspaces=[
+            Workspace(team_id=TEAM, token=BOT_TOKEN),
+            Workspace(team_id="T0GONE", token="xoxb-3333-gone"),
+        ],
+        clock=clock,
+        mode="socket",
+        api_base=fake_slack.api_base,
+        app_token=APP_TOKEN,
+    )
+    events: list[Event] = []
+
+    async def sink(event: Event) -> None:
+        events.append(event)
+
+    await slack.start(sink)
+    try:
+        started = len(events)  # the workspaces' presence, found at start
+        for number, team in enumerate(["T0GONE", "T0ELSEWHERE", TEAM]):
+            payload = load("message.json")
+            payload.update(team_id=team, event_id=f"Ev{team}")
+            payload.pop("authorizations", None)
+            await fake_slack.push(envelope("events_api", payload, f"env-{number}"))
+        with caplog.at_level(logging.WARNING, logger="adapters.slack"):
+            await until(lambda: len(fake_slack.acks) == 3 and not slack.in_flight.running)
+    finally:
+        await slack.stop()
+    assert [event.event_id for event in events[started:]] == [f"Ev{TEAM}"]
+    assert "Slack event EvT0GONE comes from workspace T0GONE" in caplog.text
+    assert "Slack event EvT0ELSEWHERE comes from workspace T0ELSEWHERE" in caplog.text
+
+
+async def test_an_event_whose_handling_fails_is_logged_and_the_next_one_handled(
+    fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    handled: list[str] = []
+
+    async def events(payload: dict[str, Any]) -> None:
+        if payload["event_id"] == "Ev0BROKEN":
+            raise RuntimeError("a bug")
+        handled.append(payload["event_id"])
+
+    async def authorize() -> None:  # bolt's, for other envelopes: none comes here
+        return None
+
+    web = AsyncWebClient(base_url=fake_slack.api_base)
+    bolt = AsyncApp(client=web, authorize=authorize, request_verification_enabled=False)
+    socket = SocketMode(bolt, app_token=APP_TOKEN, client=web, events=events)
+    await socket.connect()
+    try:
+        broken = dict(load("message.json"), event_id="Ev0BROKEN")
+        with caplog.at_level(logging.ERROR, logger="adapters.slack"):
+            await fake_slack.push(envelope("events_api", broken, "env-1"))
+            await fake_slack.push(envelope("events_api", load("message.json"), "env-2"))
+            await until(lambda: bool(handled) and len(fake_slack.acks) == 2)
+    finally:
+        await socket.close()
+    assert handled == ["Ev0MSG0001"]
+    assert "handling Slack event Ev0BROKEN (message) failed" in caplog.text
+    assert "RuntimeError: a bug" in caplog.text
 
 
 async def test_slash_commands_run_with_permission_checks(socket_terreau: SlackTerreau) -> None:
