@@ -12,7 +12,9 @@ the acknowledgements go back over a real websocket:
    differs from it;
 2. Terreau: `SlackAdapter` in Socket Mode started by the app as `terreau run` starts
    it (translate -> member names -> `Dispatcher` -> `InteractionRecorder` ->
-   `InteractionWriter` -> a freshly migrated SQLite file, features subscribed). Each
+   `InteractionWriter` -> a freshly migrated SQLite file, features subscribed); its
+   client acknowledges an Events API envelope and hands it to the adapter itself,
+   past bolt's per-request machinery (bolt still takes commands and clicks). Each
    member's name is asked once (`users.info`, to the fake) and then kept: the rounds
    start with every name known (steady state); `--cold` starts them with none.
 
