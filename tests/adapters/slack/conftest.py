@@ -104,6 +104,53 @@ class SlackTerreau:
         return await self.post(body, "application/x-www-form-urlencoded", **options)
 
 
+def serving_two(
+    fake: FakeSlack,
+    clock: ManualClock,
+    *,
+    team_id: str,
+    number: int,
+    mode: str = "socket",
+    revoked: bool = False,
+) -> SlackAdapter:
+    """Return an adapter serving `TEAM` and a second workspace the fake knows (unstarted).
+
+    The second workspace's bot token is `xoxb-<number>-second`, its bot user
+    `U0TERREAU<number>`; `revoked` has its token revoked (the app uninstalled there).
+    """
+    token = f"xoxb-{number}-second"
+    fake.teams[token] = {
+        "team_id": team_id,
+        "team": team_id.title(),
+        "user_id": f"U0TERREAU{number}",
+        "bot_id": f"B0BOT{number}",
+    }
+    if revoked:
+        fake.revoked.add(token)
+    workspaces = [Workspace(team_id=TEAM, token=BOT_TOKEN), Workspace(team_id=team_id, token=token)]
+    return adapter_for(fake, clock, workspaces, mode)
+
+
+def adapter_for(
+    fake: FakeSlack,
+    clock: ManualClock,
+    workspaces: list[Workspace],
+    mode: str,
+    **options: Any,
+) -> SlackAdapter:
+    """Return an adapter serving `workspaces` from `fake` in `mode` (unstarted)."""
+    return SlackAdapter(
+        workspaces=workspaces,
+        clock=clock,
+        mode=mode,
+        api_base=fake.api_base,
+        app_token=APP_TOKEN,
+        signing_secret=SECRET,
+        http_port=0,
+        **options,
+    )
+
+
 @pytest.fixture
 async def fake_slack(clock: ManualClock) -> AsyncIterator[FakeSlack]:
     fake = FakeSlack(clock=clock.now)
@@ -135,16 +182,8 @@ async def start_terreau(
     url = f"sqlite+aiosqlite:///{tmp_path / 'terreau.db'}"
     await upgrade(url)
     settings = parse_settings(config, tmp_path / "terreau.toml")
-    adapter = SlackAdapter(
-        workspaces=[Workspace(team_id=TEAM, token=BOT_TOKEN, moderator_groups=("S0MODS",))],
-        clock=clock,
-        mode=mode,
-        api_base=fake.api_base,
-        app_token=APP_TOKEN,
-        signing_secret=SECRET,
-        http_port=0,
-        **adapter_options,
-    )
+    workspace = Workspace(team_id=TEAM, token=BOT_TOKEN, moderator_groups=("S0MODS",))
+    adapter = adapter_for(fake, clock, [workspace], mode, **adapter_options)
     database = await Database.connect(url, clock=clock)
     try:
         app = await create_app(

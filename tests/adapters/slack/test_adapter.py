@@ -25,7 +25,7 @@ from bot.domain import (
     mention_marker,
 )
 from bot.ports import NotFound, PlatformError, RateLimited, Unavailable
-from tests.adapters.slack.conftest import SECRET, START
+from tests.adapters.slack.conftest import SECRET, START, serving_two
 from tests.adapters.slack.fake_slack import APP_TOKEN, BOT_TOKEN, TEAM, FakeSlack
 from tests.fakes import ManualClock, until
 
@@ -284,22 +284,7 @@ async def test_a_click_answer_goes_to_the_response_url_when_known(
 async def test_one_adapter_serves_several_workspaces_each_with_its_token(
     fake_slack: FakeSlack, clock: ManualClock
 ) -> None:
-    fake_slack.teams["xoxb-2222-second"] = {
-        "team_id": "T0SECOND",
-        "team": "Second",
-        "user_id": "U0TERREAU2",
-        "bot_id": "B0BOT2",
-    }
-    slack = SlackAdapter(
-        workspaces=[
-            Workspace(team_id=TEAM, token=BOT_TOKEN),
-            Workspace(team_id="T0SECOND", token="xoxb-2222-second"),
-        ],
-        clock=clock,
-        mode="socket",
-        api_base=fake_slack.api_base,
-        app_token=APP_TOKEN,
-    )
+    slack = serving_two(fake_slack, clock, team_id="T0SECOND", number=2)
     events: list[Event] = []
 
     async def sink(event: Event) -> None:
@@ -320,7 +305,7 @@ async def test_one_adapter_serves_several_workspaces_each_with_its_token(
             nonce="b",
         )
         tokens = [(c.params["text"], c.token) for c in fake_slack.called("chat.postMessage")]
-        assert tokens == [("first", BOT_TOKEN), ("second", "xoxb-2222-second")]
+        assert tokens == [("first", BOT_TOKEN), ("second", "xoxb-2-second")]
         assert len(fake_slack.called("apps.connections.open")) == 1  # one socket for all
         for team, event_id in ((TEAM, "Ev1"), ("T0SECOND", "Ev2")):
             await fake_slack.push(
@@ -435,24 +420,8 @@ async def test_finding_a_post_pages_through_a_busy_channel(
 async def test_a_workspace_whose_token_was_revoked_is_reported_removed_not_fatal(
     fake_slack: FakeSlack, clock: ManualClock
 ) -> None:
-    fake_slack.teams["xoxb-3333-gone"] = {
-        "team_id": "T0GONE",
-        "team": "Gone",
-        "user_id": "U0TERREAU3",
-        "bot_id": "B0BOT3",
-    }
-    fake_slack.revoked.add("xoxb-3333-gone")  # the app was uninstalled from T0GONE
-    slack = SlackAdapter(
-        workspaces=[
-            Workspace(team_id=TEAM, token=BOT_TOKEN),
-            Workspace(team_id="T0GONE", token="xoxb-3333-gone"),
-        ],
-        clock=clock,
-        mode="http",
-        api_base=fake_slack.api_base,
-        signing_secret=SECRET,
-        http_port=0,
-    )
+    # The app was uninstalled from T0GONE.
+    slack = serving_two(fake_slack, clock, team_id="T0GONE", number=3, mode="http", revoked=True)
     events: list[Event] = []
 
     async def sink(event: Event) -> None:

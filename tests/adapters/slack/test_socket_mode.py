@@ -12,7 +12,6 @@ import pytest
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import SlackAdapter, Workspace
 from adapters.slack._server import SocketMode
 from bot.domain import (
     BotRemoved,
@@ -22,8 +21,8 @@ from bot.domain import (
     MessagePosted,
     ReactionAdded,
 )
-from tests.adapters.slack.conftest import SlackTerreau
-from tests.adapters.slack.fake_slack import APP_TOKEN, BOT_TOKEN, TEAM, FakeSlack
+from tests.adapters.slack.conftest import SlackTerreau, serving_two
+from tests.adapters.slack.fake_slack import APP_TOKEN, TEAM, FakeSlack
 from tests.fakes import ManualClock, until
 
 pytestmark = pytest.mark.slack
@@ -87,23 +86,7 @@ async def test_bot_messages_are_acked_but_ignored(socket_terreau: SlackTerreau) 
 async def test_events_of_a_workspace_not_served_are_acked_and_ignored(
     fake_slack: FakeSlack, clock: ManualClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    fake_slack.teams["xoxb-3333-gone"] = {
-        "team_id": "T0GONE",
-        "team": "Gone",
-        "user_id": "U0TERREAU3",
-        "bot_id": "B0BOT3",
-    }
-    fake_slack.revoked.add("xoxb-3333-gone")
-    slack = SlackAdapter(
-        workspaces=[
-            Workspace(team_id=TEAM, token=BOT_TOKEN),
-            Workspace(team_id="T0GONE", token="xoxb-3333-gone"),
-        ],
-        clock=clock,
-        mode="socket",
-        api_base=fake_slack.api_base,
-        app_token=APP_TOKEN,
-    )
+    slack = serving_two(fake_slack, clock, team_id="T0GONE", number=3, revoked=True)
     events: list[Event] = []
 
     async def sink(event: Event) -> None:
