@@ -208,7 +208,10 @@ async def settle_answers(
     looked up as far as the community's `answer_checks` row: it gets its answer only
     from log rows written after, which are read once for all such questions, so a
     report's cost grows with what was logged since the last one, not with how many
-    questions nobody answered.
+    questions nobody answered. The same row says from when on every question is
+    stored (`complete_since`, as far as `complete_id`): then only the questions logged
+    since, and those asked before that time, are looked for among those not stored.
+    The questions asked after `until` are looked up too, so that the row can say so.
     """
     dialect = conn.dialect.name
     if dialect == "postgresql":
@@ -219,17 +222,30 @@ async def settle_answers(
         await conn.execute(select(func.max(InteractionLogRow.__table__.c.id)))
     ).scalar_one_or_none() or 0
     checks = AnswerCheckRow.__table__
-    checked = (
-        await conn.execute(select(checks.c.checked_id).where(checks.c.community_id == community_id))
-    ).scalar_one_or_none()
-    if checked is not None:
-        await _answers_since(conn, community_id, checked - RECHECKED_IDS)
-    await _look_up_new(conn, community_id, since, until)
-    upsert = insert_for(dialect, checks).values(community_id=community_id, checked_id=newest)
-    await conn.execute(
-        upsert.on_conflict_do_update(
-            index_elements=[checks.c.community_id], set_={"checked_id": newest}
+    found = (
+        await conn.execute(
+            select(checks.c.checked_id, checks.c.complete_id, checks.c.complete_since).where(
+                checks.c.community_id == community_id
+            )
         )
+    ).first()
+    if found is not None:
+        await _answers_since(conn, community_id, found.checked_id - RECHECKED_IDS)
+    complete_since = found.complete_since if found is not None else None
+    if found is None or found.complete_id is None or complete_since is None:
+        await _look_up_new(conn, community_id, since)
+        complete_since = since
+    else:
+        if since < complete_since:
+            await _look_up_new(conn, community_id, since, until=complete_since)
+            complete_since = since
+        await _look_up_new(
+            conn, community_id, complete_since, after_id=found.complete_id - RECHECKED_IDS
+        )
+    values = {"checked_id": newest, "complete_id": newest, "complete_since": complete_since}
+    upsert = insert_for(dialect, checks).values(community_id=community_id, **values)
+    await conn.execute(
+        upsert.on_conflict_do_update(index_elements=[checks.c.community_id], set_=values)
     )
 
 
@@ -281,11 +297,33 @@ async def _answers_since(conn: AsyncConnection, community_id: int, after: int) -
 
 
 async def _look_up_new(
-    conn: AsyncConnection, community_id: int, since: datetime, until: datetime
+    conn: AsyncConnection,
+    community_id: int,
+    since: datetime,
+    *,
+    until: datetime | None = None,
+    after_id: int | None = None,
 ) -> None:
-    """Look up the first answer of each question never looked up, and store what was found."""
+    """Look up the first answer of each question never looked up, and store what was found.
+
+    The questions asked at or after `since` (and before `until`), logged after the
+    row `after_id` when it is given.
+    """
     asked = InteractionLogRow.__table__.alias("asked")
     stored = QuestionAnswerRow.__table__
+    conditions = [
+        asked.c.community_id == community_id,
+        asked.c.target == _IS_QUESTION,
+        asked.c.occurred_at >= since,
+        ~exists().where(
+            stored.c.community_id == asked.c.community_id,
+            stored.c.message_id == asked.c.message_id,
+        ),
+    ]
+    if until is not None:
+        conditions.append(asked.c.occurred_at < until)
+    if after_id is not None:
+        conditions.append(asked.c.id > after_id)
     # The questions never looked up first, fenced off (OFFSET 0) so the planner does
     # not look up answers of questions it then leaves out.
     pending = (
@@ -296,16 +334,7 @@ async def _look_up_new(
             asked.c.member_id,
             asked.c.occurred_at.label("asked_at"),
         )
-        .where(
-            asked.c.community_id == community_id,
-            asked.c.target == _IS_QUESTION,
-            asked.c.occurred_at >= since,
-            asked.c.occurred_at < until,
-            ~exists().where(
-                stored.c.community_id == asked.c.community_id,
-                stored.c.message_id == asked.c.message_id,
-            ),
-        )
+        .where(*conditions)
         .offset(0)
         .subquery("pending")
     )

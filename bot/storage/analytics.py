@@ -122,6 +122,9 @@ class AnswerCheckRow(Base):
     Every stored question with no answer was looked up in the log as far as this row,
     so the next report looks for their answers only among the rows written since, in
     one pass over them, instead of two index lookups for each unanswered question.
+    Every question of the log asked at or after `complete_since`, as far as the row
+    `complete_id`, is stored, so the next report looks up only the questions logged
+    since; unset (after an erasure dropped some) means not known.
     """
 
     __tablename__ = "answer_checks"
@@ -130,6 +133,8 @@ class AnswerCheckRow(Base):
         ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True
     )
     checked_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    complete_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    complete_since: Mapped[datetime | None]
 
 
 class ActivityHourlyRow(Base):

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.dml import Delete
 
 from bot.storage._base import Repository, require_aware
-from bot.storage.analytics import QuestionAnswerRow
+from bot.storage.analytics import AnswerCheckRow, QuestionAnswerRow
 from bot.storage.models import (
     ActivityDailyRow,
     Base,
@@ -139,10 +139,16 @@ class Privacy(Repository):
 
         Erasing log rows also drops the stored questions the member asked or replied to
         (their channel, asker or first answer may come from these rows); the next
-        report looks them up again in what the log keeps.
+        report looks them up again in what the log keeps (no longer known to have all
+        been looked up).
         """
         if holder.model is InteractionLogRow:
             await self._connection.execute(_answers_touched(community_id, member_id))
+            await self._connection.execute(
+                update(AnswerCheckRow)
+                .where(AnswerCheckRow.community_id == community_id)
+                .values(complete_id=None, complete_since=None)
+            )
         stmt = delete(holder.model).where(_mine(holder, community_id, member_id))
         return (await self._connection.execute(stmt)).rowcount
 
