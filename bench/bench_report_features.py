@@ -8,7 +8,8 @@ each feature's provider over the last 90 days on its own, and `build_report` wit
 and with them.
 
 Run: .venv/bin/python bench/bench_report_features.py [--members 100000]
-[--interactions 2000000] [--players 3000] [--postgres URL]
+[--interactions 2000000] [--players 3000] [--postgres URL] [--postgres-database NAME]
+[--sqlite-file PATH] [--skip-sqlite] (the last three keep the dataset and reuse it)
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from bench_ingest import scratch_database  # bench/ is on the path when run as a script
-from bench_report import END, SPAN, build
+from bench_report import END, SPAN, build, kept_database
 from sqlalchemy import insert, select
 
 from bot.activity import LEVELS
@@ -217,15 +218,25 @@ async def seed(
 
 
 async def measure(
-    name: str, url: str, members: int, interactions: int, runs: int, seeding: dict
+    name: str,
+    url: str,
+    members: int,
+    interactions: int,
+    runs: int,
+    seeding: dict,
+    *,
+    reuse: bool = False,
 ) -> None:
     await upgrade(url)
     database = await Database.connect(url)
-    built = await build(database, url, members, interactions)
-    await seed(database, members, **seeding)
-    async with database.transaction() as uow:
-        await uow.connection.exec_driver_sql("ANALYZE")
-    print(f"{name}: built in {built:.0f} s")
+    if reuse:
+        print(f"{name}: the dataset kept by an earlier run")
+    else:
+        built = await build(database, url, members, interactions)
+        await seed(database, members, **seeding)
+        async with database.transaction() as uow:
+            await uow.connection.exec_driver_sql("ANALYZE")
+        print(f"{name}: built in {built:.0f} s")
     period = last_days(90, END.date(), include_today=False)
     scope = Scope(community_id=1)
     features = MetricRegistry()
@@ -274,14 +285,30 @@ async def main() -> None:
     parser.add_argument("--players", type=int, default=0, help="members who play (0: all)")
     parser.add_argument("--per-question", type=int, default=200)
     parser.add_argument("--per-poll", type=int, default=300)
+    parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument(
+        "--postgres-database",
+        help="keep the PostgreSQL dataset in this database (created, never dropped); reuse it",
+    )
+    parser.add_argument(
+        "--sqlite-file", type=Path, help="keep the SQLite dataset in this file; reuse it if present"
+    )
     args = parser.parse_args()
     seeding = {"pool": args.players, "per_question": args.per_question, "per_poll": args.per_poll}
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
-        await measure("SQLite", url, args.members, args.interactions, args.runs, seeding)
+    sizes = (args.members, args.interactions, args.runs, seeding)
+    if args.sqlite_file is not None and not args.skip_sqlite:
+        reuse = args.sqlite_file.exists()
+        await measure("SQLite", f"sqlite+aiosqlite:///{args.sqlite_file}", *sizes, reuse=reuse)
+    elif not args.skip_sqlite:
+        with tempfile.TemporaryDirectory() as folder:
+            await measure("SQLite", f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}", *sizes)
     if args.postgres:
-        async with scratch_database(args.postgres) as url:
-            await measure("PostgreSQL", url, args.members, args.interactions, args.runs, seeding)
+        if args.postgres_database:
+            url, reuse = await kept_database(args.postgres, args.postgres_database)
+            await measure("PostgreSQL", url, *sizes, reuse=reuse)
+        else:
+            async with scratch_database(args.postgres) as url:
+                await measure("PostgreSQL", url, *sizes)
 
 
 if __name__ == "__main__":

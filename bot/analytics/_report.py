@@ -211,12 +211,11 @@ async def _tune(conn: AsyncConnection) -> None:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class _Stored:
-    """What a period reads of what the report stored, and the providers' figures."""
+    """What a period reads of what the report stored."""
 
     asked: QuestionFigures
     hours: Heatmap | None
     channels: list[ChannelActivity]
-    provided: list[Figure]
 
 
 async def _from_stored(
@@ -224,7 +223,6 @@ async def _from_stored(
     scope: Scope,
     period: Period,
     as_of: datetime,
-    providers: MetricRegistry,
     *,
     with_hours: bool = False,
 ) -> _Stored:
@@ -238,19 +236,31 @@ async def _from_stored(
             if with_hours and scope.channel_id is None
             else []
         )
-        provided: list[Figure] = []
-        if scope.channel_id is None:
-            for name, provider in providers:
-                try:
-                    provided.extend(await provider(uow, scope, period))
-                except Exception:
-                    log.exception("metric provider %r failed; its figures are left out", name)
-    return _Stored(asked=asked, hours=hours, channels=channels, provided=provided)
+    return _Stored(asked=asked, hours=hours, channels=channels)
 
 
-def _measured(scope: Scope, period: Period, taking: _Taking, stored: _Stored) -> _Measured:
+async def _provided(
+    database: Reads, scope: Scope, period: Period, providers: MetricRegistry
+) -> list[Figure]:
+    """Return the providers' figures of a community's period (none for a channel)."""
+    provided: list[Figure] = []
+    if scope.channel_id is not None:
+        return provided
+    async with database.read() as uow:
+        await _tune(uow.connection)
+        for name, provider in providers:
+            try:
+                provided.extend(await provider(uow, scope, period))
+            except Exception:
+                log.exception("metric provider %r failed; its figures are left out", name)
+    return provided
+
+
+def _measured(
+    scope: Scope, period: Period, taking: _Taking, stored: _Stored, provided: list[Figure]
+) -> _Measured:
     return _Measured(
-        figures=_figures(scope, period, taking, stored.asked) + stored.provided,
+        figures=_figures(scope, period, taking, stored.asked) + provided,
         daily=taking.daily,
         participation=taking.totals.participation,
         still_open=stored.asked.still_open,
@@ -306,41 +316,56 @@ async def build_report(
 ) -> Report:
     """Measure `scope` over `period` and the period before; providers add community figures.
 
-    Three units of work run at once: one write transaction adds the log's complete
-    hours not counted yet to the hourly counts and looks up and stores the first
-    answers of questions of both periods that have none stored, while each period's
-    members' activity (daily, per member, newcomers, retention) is read in its own
-    read-only unit. As soon as the write is done, each period reads its questions,
-    hours and providers' figures from what is stored, in a unit of its own, while the
-    members' activity may still be read. A community's report reads the twelve months
-    (newcomer cohorts, monthly trends, ritual posts) in a fourth unit meanwhile. A report
-    so takes the time of its longest chain where the database can run queries side by side.
+    Units of work run at once: one write transaction adds the log's complete hours
+    not counted yet to the hourly counts and looks up and stores the first answers of
+    questions of both periods that have none stored, while each period's members'
+    activity (daily, per member, newcomers, retention) is read in its own read-only
+    unit, and each period's providers' figures in another. As soon as the write is
+    done, each period reads its questions and hours from what is stored, in a unit of
+    its own, while the rest may still be read. A community's report reads the twelve
+    months (newcomer cohorts, monthly trends, ritual posts) in a unit of its own
+    meanwhile. A report so takes the time of its longest chain where the database can
+    run queries side by side.
     """
     before = period.previous()
 
     async def settled() -> tuple[_Stored, _Stored]:
         await _settle(database, scope, period, as_of)
         return await asyncio.gather(
-            _from_stored(database, scope, period, as_of, providers, with_hours=True),
-            _from_stored(database, scope, before, as_of, providers),
+            _from_stored(database, scope, period, as_of, with_hours=True),
+            _from_stored(database, scope, before, as_of),
         )
 
-    # The twelve months (community reports) in a unit of their own, at once with the rest.
-    participation = (
+    # Members' activity, the providers' figures (which read nothing the write stores)
+    # and the twelve months (community reports) each in units of their own, at once.
+    others = (
         _participation(database, scope, period),
         _participation(database, scope, before),
+        _provided(database, scope, period, providers),
+        _provided(database, scope, before, providers),
     )
     twelve: _Months | None = None
     if scope.channel_id is None:
-        now_taking, before_taking, (now_stored, before_stored), twelve = await asyncio.gather(
-            *participation, settled(), _months_alone(database, scope, period.end, as_of)
+        (
+            now_taking,
+            before_taking,
+            now_provided,
+            before_provided,
+            (now_stored, before_stored),
+            twelve,
+        ) = await asyncio.gather(
+            *others, settled(), _months_alone(database, scope, period.end, as_of)
         )
     else:
-        now_taking, before_taking, (now_stored, before_stored) = await asyncio.gather(
-            *participation, settled()
-        )
-    now = _measured(scope, period, now_taking, now_stored)
-    earlier_measured = _measured(scope, before, before_taking, before_stored)
+        (
+            now_taking,
+            before_taking,
+            now_provided,
+            before_provided,
+            (now_stored, before_stored),
+        ) = await asyncio.gather(*others, settled())
+    now = _measured(scope, period, now_taking, now_stored, now_provided)
+    earlier_measured = _measured(scope, before, before_taking, before_stored, before_provided)
     earlier = {figure.identity: figure for figure in earlier_measured.figures}
     return Report(
         scope=scope,
