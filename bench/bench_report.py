@@ -327,12 +327,8 @@ async def _twelve(connection: AsyncConnection, scope: Scope, period: Period) -> 
     return await monthly_trends(connection, scope, period.end, newcomers, stored=stored)
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--members", type=int, default=100_000)
-    parser.add_argument("--interactions", type=int, default=10_000_000)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--postgres", default=os.environ.get("TERREAU_TEST_POSTGRES_URL"))
+def add_dataset_options(parser: argparse.ArgumentParser) -> None:
+    """Add the options that skip SQLite or keep a dataset to reuse on the next run."""
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument(
         "--postgres-database",
@@ -341,6 +337,15 @@ async def main() -> None:
     parser.add_argument(
         "--sqlite-file", type=Path, help="keep the SQLite dataset in this file; reuse it if present"
     )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--interactions", type=int, default=10_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--postgres", default=os.environ.get("TERREAU_TEST_POSTGRES_URL"))
+    add_dataset_options(parser)
     args = parser.parse_args()
     if args.sqlite_file is not None and not args.skip_sqlite:
         url = f"sqlite+aiosqlite:///{args.sqlite_file}"

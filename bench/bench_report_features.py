@@ -24,7 +24,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from bench_ingest import scratch_database  # bench/ is on the path when run as a script
-from bench_report import END, SPAN, build, kept_database
+from bench_report import END, SPAN, add_dataset_options, build, kept_database
 from sqlalchemy import insert, select
 
 from bot.activity import LEVELS
@@ -285,14 +285,7 @@ async def main() -> None:
     parser.add_argument("--players", type=int, default=0, help="members who play (0: all)")
     parser.add_argument("--per-question", type=int, default=200)
     parser.add_argument("--per-poll", type=int, default=300)
-    parser.add_argument("--skip-sqlite", action="store_true")
-    parser.add_argument(
-        "--postgres-database",
-        help="keep the PostgreSQL dataset in this database (created, never dropped); reuse it",
-    )
-    parser.add_argument(
-        "--sqlite-file", type=Path, help="keep the SQLite dataset in this file; reuse it if present"
-    )
+    add_dataset_options(parser)
     args = parser.parse_args()
     seeding = {"pool": args.players, "per_question": args.per_question, "per_poll": args.per_poll}
     sizes = (args.members, args.interactions, args.runs, seeding)
