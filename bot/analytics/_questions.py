@@ -222,11 +222,13 @@ async def settle_answers(
         await conn.execute(select(func.max(InteractionLogRow.__table__.c.id)))
     ).scalar_one_or_none() or 0
     checks = AnswerCheckRow.__table__
+    # Locked (PostgreSQL) until this lookup commits: an erasure, which drops stored
+    # questions and unsets `complete_id`, then unsets it after, not before, this sets it.
     found = (
         await conn.execute(
-            select(checks.c.checked_id, checks.c.complete_id, checks.c.complete_since).where(
-                checks.c.community_id == community_id
-            )
+            select(checks.c.checked_id, checks.c.complete_id, checks.c.complete_since)
+            .where(checks.c.community_id == community_id)
+            .with_for_update()
         )
     ).first()
     if found is not None:
