@@ -143,12 +143,14 @@ class Privacy(Repository):
         been looked up).
         """
         if holder.model is InteractionLogRow:
-            await self._connection.execute(_answers_touched(community_id, member_id))
+            # The checks' row first, as a report's lookup takes it first (PostgreSQL):
+            # the two then wait for each other instead of deadlocking.
             await self._connection.execute(
                 update(AnswerCheckRow)
                 .where(AnswerCheckRow.community_id == community_id)
                 .values(complete_id=None, complete_since=None)
             )
+            await self._connection.execute(_answers_touched(community_id, member_id))
         stmt = delete(holder.model).where(_mine(holder, community_id, member_id))
         return (await self._connection.execute(stmt)).rowcount
 

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+from collections.abc import Coroutine
 from datetime import timedelta
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.analytics import Period, Scope, _questions, questions
+from bot.analytics._questions import settle_answers
 from bot.storage import QUESTION, Database, MemberTable
 from bot.storage.analytics import AnswerCheckRow, QuestionAnswerRow
 from bot.storage.models import InteractionLogRow
 from tests.contract.conftest import at
 from tests.contract.test_analytics import DAY, WEEK, history, ingest, report, row, values
+from tests.fakes import PATIENCE
 
 pytestmark = pytest.mark.report
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -221,3 +228,49 @@ async def test_a_report_looks_up_the_questions_logged_since_and_those_asked_befo
         "q3": timedelta(minutes=30),
     }
     assert longer["questions"] == 4
+
+
+async def test_an_erasure_during_a_lookup_unsets_it_once_the_lookup_is_done(
+    database: Database, community_id: int
+) -> None:
+    if database.dialect != "postgresql":
+        pytest.skip("SQLite runs one write at a time")
+    await ingest(database, history(community_id))
+    scope = Scope(community_id=community_id)
+    await report(database, scope)
+
+    async def erase_bob() -> None:
+        async with database.transaction() as uow:
+            await uow.privacy.erase(MemberTable(model=InteractionLogRow), community_id, "bob")
+
+    async def waiting_locks() -> int:
+        async with database.read() as uow:
+            found = await uow.connection.exec_driver_sql(
+                "SELECT count(*) FROM pg_locks WHERE NOT granted"
+            )
+            return int(found.scalar_one())
+
+    def elsewhere(work: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        """Run `work` as a task outside this one's unit of work (a context of its own)."""
+        return asyncio.create_task(work, context=contextvars.Context())
+
+    async with database.transaction() as uow:  # a report's lookup, not committed yet
+        await settle_answers(uow.connection, community_id, WEEK.previous().since, WEEK.until)
+        erasing = elsewhere(erase_bob())
+        async with asyncio.timeout(PATIENCE):
+            while not erasing.done() and not await elsewhere(waiting_locks()):  # noqa: ASYNC110
+                await asyncio.sleep(0)
+        assert not erasing.done(), "the erasure did not wait for the lookup"
+    await erasing
+
+    async with database.read() as uow:
+        complete = (
+            await uow.connection.execute(
+                select(AnswerCheckRow.complete_id).where(
+                    AnswerCheckRow.community_id == community_id
+                )
+            )
+        ).scalar_one()
+    assert complete is None  # bob's answer to q1 went: the next report looks it up again
+    await report(database, scope)
+    assert await stored(database) == {"q1": None, "q2": None}
