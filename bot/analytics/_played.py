@@ -108,10 +108,17 @@ async def trivia_uses(
         members = uses[(round_id, category)]
         count_so_far, first = members.get(str(member), (0, float("inf")))
         members[str(member)] = (count_so_far + 1, min(first, _hours(opened_at, answered_at)))
+    drawn = await answered(
+        conn,
+        scope,
+        [
+            (started[round_id].date(), [(m, n, hours) for m, (n, hours) in sorted(members.items())])
+            for (round_id, _category), members in uses.items()
+        ],
+    )
     by_category: dict[str, list[Answers]] = defaultdict(list)
-    for (round_id, category), members in uses.items():
-        rows = [(member, n, hours) for member, (n, hours) in sorted(members.items())]
-        by_category[category].append(await answered(conn, scope, started[round_id].date(), rows))
+    for (_round_id, category), answers in zip(uses, drawn, strict=True):
+        by_category[category].append(answers)
     return rounds, dict(by_category)
 
 
@@ -150,8 +157,16 @@ async def poll_uses(
     voters: dict[int, list[tuple[str, int, float]]] = defaultdict(list)
     for poll_id, member, voted_at in await conn.execute(cast_votes):
         voters[poll_id].append((str(member), 1, _hours(polls[poll_id][1], voted_at)))
+    opened_in_order = sorted(polls.items())
+    drawn = await answered(
+        conn,
+        scope,
+        [
+            (opened_at.date(), sorted(voters.get(poll_id, [])))
+            for poll_id, (_, opened_at) in opened_in_order
+        ],
+    )
     by_kind: dict[str, list[Answers]] = defaultdict(list)
-    for poll_id, (kind, opened_at) in sorted(polls.items()):
-        rows = sorted(voters.get(poll_id, []))
-        by_kind[kind].append(await answered(conn, scope, opened_at.date(), rows))
+    for (_poll_id, (kind, _opened_at)), answers in zip(opened_in_order, drawn, strict=True):
+        by_kind[kind].append(answers)
     return len(polls), dict(by_kind)

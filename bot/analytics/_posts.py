@@ -154,17 +154,18 @@ async def _ritual_posts(
     )
     if pool is not None:
         stmt = stmt.where(_outbox.pool == pool)
+    sent = (await conn.execute(stmt)).all()
+    uses = []
+    for _job, _used, _item, channel, message, thread, sent_at in sent:
+        at = sent_at if sent_at.tzinfo else sent_at.replace(tzinfo=UTC)
+        uses.append((at.date(), await _answers(conn, scope, channel, message, thread, at)))
     by_ritual: dict[str, list[Answers]] = defaultdict(list)
     by_prompt: dict[str, list[Answers]] = defaultdict(list)
-    total = 0
-    for job, used, item, channel, message, thread, sent_at in (await conn.execute(stmt)).all():
-        sent = sent_at if sent_at.tzinfo else sent_at.replace(tzinfo=UTC)
-        answers = await _answers(conn, scope, channel, message, thread, sent)
-        total += 1
+    for (job, used, item, *_), answers in zip(sent, await answered(conn, scope, uses), strict=True):
         by_ritual[str(job).rsplit(":", 1)[-1]].append(answers)
         if used is not None and item is not None:
             by_prompt[f"{used}/{item}"].append(answers)
-    return total, by_ritual, by_prompt
+    return len(sent), by_ritual, by_prompt
 
 
 async def _answers(
@@ -174,8 +175,8 @@ async def _answers(
     message: str,
     thread: str | None,
     sent: datetime,
-) -> Answers:
-    """Look up the member messages answering one post, and which repliers were quiet."""
+) -> list[tuple[str, int, float]]:
+    """Look up the member messages answering one post: (member, answers, hours to first)."""
     answering = [_log.reply_to == message]
     answering.append(_log.thread_id == thread if thread is not None else _log.channel_id == channel)
     stmt = (
@@ -196,4 +197,4 @@ async def _answers(
     for member, count, first in await conn.execute(stmt):
         at = first if first.tzinfo else first.replace(tzinfo=UTC)
         rows.append((str(member), int(count), (at - sent).total_seconds() / 3600))
-    return await answered(conn, scope, sent.date(), rows)
+    return rows

@@ -10,15 +10,17 @@ anyone, and `best` ranks the ones drawing the most answers per use.
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Date, String, bindparam, exists, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.analytics._figures import median
-from bot.analytics._scope import Scope
+from bot.analytics._scope import Scope, as_date
 from bot.storage.models import ActivityDailyRow
 
 log = logging.getLogger(__name__)
@@ -74,38 +76,86 @@ class Answers:
     quiet: set[str]
 
 
-async def answered(
-    conn: AsyncConnection,
-    scope: Scope,
-    day: date,
-    rows: Iterable[tuple[str, int, float]],
-) -> Answers:
-    """Return the `Answers` of one use on `day` from (member, answers, hours to first) rows.
+Use = tuple[date, Iterable[tuple[str, int, float]]]
+"""One use: its day, and (member, answers, hours to first) rows of what it drew."""
 
-    Looks up which of those members had no activity in the `QUIET_BEFORE` days before.
+
+async def answered(conn: AsyncConnection, scope: Scope, uses: Sequence[Use]) -> list[Answers]:
+    """Return the `Answers` of each use, in order.
+
+    Which members answering had no activity in the `QUIET_BEFORE` days before their
+    use is looked up for every use at once (see `_active_before`).
     """
-    replies, firsts, repliers = 0, [], set()
-    for member, count, hours in rows:
-        replies += count
-        repliers.add(member)
-        firsts.append(hours)
-    quiet: set[str] = set()
-    if repliers:
-        active = (
+    found: list[Answers] = []
+    for _day, rows in uses:
+        replies, firsts, repliers = 0, [], set()
+        for member, count, hours in rows:
+            replies += count
+            repliers.add(member)
+            firsts.append(hours)
+        found.append(
+            Answers(
+                replies=replies,
+                first=min(firsts) if firsts else None,
+                repliers=repliers,
+                quiet=set(),
+            )
+        )
+    asked: dict[date, set[str]] = defaultdict(set)
+    for (day, _rows), answers in zip(uses, found, strict=True):
+        asked[day] |= answers.repliers
+    active = await _active_before(conn, scope, asked)
+    for (day, _rows), answers in zip(uses, found, strict=True):
+        answers.quiet = answers.repliers - active.get(day, set())
+    return found
+
+
+async def _active_before(
+    conn: AsyncConnection, scope: Scope, asked: dict[date, set[str]]
+) -> dict[date, set[str]]:
+    """Return, of the members asked about on each day, those active in the days before.
+
+    On PostgreSQL every (member, day) pair goes in one statement, as two arrays: a
+    year of polls and rounds is one round trip, not hundreds. SQLite, in process,
+    takes a statement a day.
+    """
+    community = _activity.community_id == scope.community_id
+    seen: dict[date, set[str]] = defaultdict(set)
+    if conn.dialect.name == "postgresql":
+        pairs = [(member, day) for day, members in asked.items() for member in members]
+        if not pairs:
+            return seen
+        unnested = select(
+            func.unnest(bindparam("members", [m for m, _ in pairs], type_=ARRAY(String))).label(
+                "member_id"
+            ),
+            func.unnest(bindparam("days", [d for _, d in pairs], type_=ARRAY(Date))).label("day"),
+        ).subquery("asked")
+        before = exists().where(
+            community,
+            _activity.member_id == unnested.c.member_id,
+            _activity.day >= unnested.c.day - QUIET_BEFORE.days,
+            _activity.day < unnested.c.day,
+        )
+        stmt = select(unnested.c.member_id, unnested.c.day).where(before)
+        for member, day in await conn.execute(stmt):
+            seen[as_date(day)].add(str(member))
+        return seen
+    for day, members in asked.items():
+        if not members:
+            continue
+        stmt = (
             select(_activity.member_id)
             .distinct()
             .where(
-                _activity.community_id == scope.community_id,
-                _activity.member_id.in_(sorted(repliers)),
+                community,
+                _activity.member_id.in_(sorted(members)),
                 _activity.day >= day - QUIET_BEFORE,
                 _activity.day < day,
             )
         )
-        seen = {str(member) for (member,) in await conn.execute(active)}
-        quiet = repliers - seen
-    return Answers(
-        replies=replies, first=min(firsts) if firsts else None, repliers=repliers, quiet=quiet
-    )
+        seen[day] = {str(member) for (member,) in await conn.execute(stmt)}
+    return seen
 
 
 def tally(name: str, uses: Sequence[Answers]) -> PostTally:
