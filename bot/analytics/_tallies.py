@@ -154,7 +154,7 @@ async def _active_before(
                 _activity.day < day,
             )
         )
-        seen[day] = {str(member) for (member,) in await conn.execute(stmt)}
+        seen[day] = {str(member) for member in (await conn.execute(stmt)).scalars()}
     return seen
 
 
