@@ -8,14 +8,18 @@ per member ever, one champion request per (subject, message). A state change
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    DateTime,
+    Integer,
     Select,
+    String,
+    bindparam,
     case,
     cast,
     delete,
@@ -26,6 +30,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from bot.storage._base import require_aware
 from bot.storage._icebreaker_figures import IcebreakerFigureQueries
@@ -246,12 +251,59 @@ class Icebreakers(IcebreakerFigureQueries):
         self, community_id: int, member_id: str, since: datetime, until: datetime
     ) -> datetime | None:
         """Return when a member first posted or reacted in [since, until), from the log."""
+        return (await self.first_activities(community_id, [(member_id, since, until)]))[0]
+
+    async def first_activities(
+        self, community_id: int, windows: Sequence[tuple[str, datetime, datetime]]
+    ) -> list[datetime | None]:
+        """Return, for each (member, since, until), when they first posted or reacted then.
+
+        On PostgreSQL every window goes in one statement, as arrays: the hundreds of
+        invitations a report looks at are one round trip. SQLite takes one a window.
+        """
+        for _member, since, until in windows:
+            require_aware(since, "since")
+            require_aware(until, "until")
+        if self._connection.dialect.name != "postgresql" or len(windows) == 1:
+            return [await self._first_activity(community_id, *window) for window in windows]
+        asked = select(
+            *(
+                func.unnest(bindparam(name, values, type_=ARRAY(kind))).label(name)
+                for name, kind, values in (
+                    ("position", Integer(), list(range(len(windows)))),
+                    ("member_id", String(), [member for member, _, _ in windows]),
+                    ("since", DateTime(timezone=True), [since for _, since, _ in windows]),
+                    ("until", DateTime(timezone=True), [until for _, _, until in windows]),
+                )
+            )
+        ).subquery("asked")
+        first = (
+            select(func.min(_log.occurred_at))
+            .where(
+                _log.community_id == community_id,
+                _log.member_id == asked.c.member_id,
+                _log.kind.in_(RESPONSE_KINDS),
+                _log.occurred_at >= asked.c.since,
+                _log.occurred_at < asked.c.until,
+                human(),
+            )
+            .scalar_subquery()
+        )
+        found: list[datetime | None] = [None] * len(windows)
+        for position, value in await self._connection.execute(select(asked.c.position, first)):
+            if value is not None:
+                found[position] = require_aware(value, "occurred_at")
+        return found
+
+    async def _first_activity(
+        self, community_id: int, member_id: str, since: datetime, until: datetime
+    ) -> datetime | None:
         stmt = select(func.min(_log.occurred_at)).where(
             _log.community_id == community_id,
             _log.member_id == member_id,
             _log.kind.in_(RESPONSE_KINDS),
-            _log.occurred_at >= require_aware(since, "since"),
-            _log.occurred_at < require_aware(until, "until"),
+            _log.occurred_at >= since,
+            _log.occurred_at < until,
             human(),
         )
         value = (await self._connection.execute(stmt)).scalar_one_or_none()

@@ -75,6 +75,22 @@ async def test_outcomes_read_the_log(database: Database, community_id: int) -> N
         assert await first(community_id, "ann", at(31), at(600)) is None  # bots do not count
         assert await first(community_id, "bea", at(0), at(60)) == at(10)
         assert await first(community_id, "bea", at(0), at(9)) is None  # commands do not count
+        # Many windows at once (one statement on PostgreSQL), answered in their order.
+        windows = [
+            ("bea", at(0), at(60)),
+            ("ann", at(31), at(600)),
+            ("ann", at(0), at(60)),
+            ("zoe", at(0), at(600)),
+            ("bea", at(0), at(9)),
+        ]
+        assert await uow.icebreaker.first_activities(community_id, windows) == [
+            at(10),
+            None,
+            at(30),
+            None,
+            None,
+        ]
+        assert await uow.icebreaker.first_activities(community_id, []) == []
         channels = await uow.icebreaker.channels_of(community_id, ["ann", "bea"], at(0))
         assert channels == {"ann": {"general"}, "bea": {"general"}}
 

@@ -60,10 +60,9 @@ async def conversion_figures(uow: UnitOfWork, scope: Scope, period: Period) -> l
     community_id = scope.community_id
     sent = Counter(await uow.icebreaker.sent_in(scope, period))
     now = uow.clock.now()
-    cohort = [
-        await _with_outcome(uow, community_id, invitation, now)
-        for invitation in await uow.icebreaker.answer_ended_in(scope, period, WITHIN_7D)
-    ]
+    cohort = await _with_outcomes(
+        uow, community_id, await uow.icebreaker.answer_ended_in(scope, period, WITHIN_7D), now
+    )
     rates = {c.label: c.within_7d for c in conversions(cohort, now, lambda r: r.kind)}
     figures: list[Figure] = []
     for kind in _KINDS:
@@ -84,19 +83,22 @@ async def conversion_figures(uow: UnitOfWork, scope: Scope, period: Period) -> l
     return figures
 
 
-async def _with_outcome(
-    uow: UnitOfWork, community_id: int, invitation: Invitation, now: datetime
-) -> Invitation:
-    """Return the invitation with its response, read as `refresh_outcomes` reads it."""
-    if invitation.responded_at is not None or invitation.retained is not None:
-        return invitation
-    until = min(now, invitation.sent_at + WITHIN_7D)
-    if until <= invitation.sent_at:
-        return invitation
-    responded = await uow.icebreaker.first_activity(
-        community_id, invitation.member_id, invitation.sent_at, until
-    )
-    return dataclasses.replace(invitation, responded_at=responded)
+async def _with_outcomes(
+    uow: UnitOfWork, community_id: int, invitations: list[Invitation], now: datetime
+) -> list[Invitation]:
+    """Return the invitations with their responses, read as `refresh_outcomes` reads them."""
+    unknown = {
+        index: (invitation.member_id, invitation.sent_at, min(now, invitation.sent_at + WITHIN_7D))
+        for index, invitation in enumerate(invitations)
+        if invitation.responded_at is None
+        and invitation.retained is None
+        and now > invitation.sent_at
+    }
+    responses = await uow.icebreaker.first_activities(community_id, list(unknown.values()))
+    found = list(invitations)
+    for index, responded in zip(unknown, responses, strict=True):
+        found[index] = dataclasses.replace(found[index], responded_at=responded)
+    return found
 
 
 def compared_months(period: Period) -> tuple[date, date]:
