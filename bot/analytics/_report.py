@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+from collections.abc import Awaitable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -42,7 +44,7 @@ from bot.analytics._questions import (
     question_figures,
     settle_answers,
 )
-from bot.analytics._scope import Scope
+from bot.analytics._scope import Measured, Scope
 from bot.analytics._trends import Month, Trends, count_months, trends_of
 from bot.storage import UnitOfWork
 
@@ -187,15 +189,27 @@ class _Taking:
 
 
 async def _participation(database: Reads, scope: Scope, period: Period) -> _Taking:
-    async with database.read() as uow:
-        conn = uow.connection
-        await _tune(conn)
-        return _Taking(
-            daily=await daily_activity(conn, scope, period),
-            totals=await member_totals(conn, scope, period),
-            arrived=await newcomers(conn, scope, period),
-            kept=await retention(conn, scope, period),
-        )
+    promised = None if scope.measured is None else scope.measured.promise(period)
+    try:
+        async with database.read() as uow:
+            conn = uow.connection
+            await _tune(conn)
+            totals = await member_totals(conn, scope, period)
+            if promised is not None:
+                split = totals.participation
+                promised.set_result(split.rowers + split.reactors)
+            return _Taking(
+                daily=await daily_activity(conn, scope, period),
+                totals=totals,
+                arrived=await newcomers(conn, scope, period),
+                kept=await retention(conn, scope, period),
+            )
+    except BaseException as exc:
+        if promised is not None and not promised.done():
+            promised.set_exception(
+                RuntimeError(f"the members' activity of {period} could not be read: {exc!r}")
+            )
+        raise
 
 
 async def _tune(conn: AsyncConnection) -> None:
@@ -306,6 +320,21 @@ async def _settle(database: Reads, scope: Scope, period: Period, as_of: datetime
         )
 
 
+async def _together(*units: Awaitable[Any]) -> list[Any]:
+    """Run units at once and return their results; if one fails, stop the others first.
+
+    A unit left running after the report failed would hold its connection open.
+    """
+    tasks = [asyncio.ensure_future(unit) for unit in units]
+    try:
+        return await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
 async def build_report(
     database: Reads,
     scope: Scope,
@@ -328,13 +357,21 @@ async def build_report(
     run queries side by side.
     """
     before = period.previous()
+    asked = scope
+    if scope.channel_id is None:
+        # Providers (games' share of active members) await what the members' activity counts.
+        measured = Measured()
+        for promised in (period, before):
+            measured.promise(promised)
+        scope = dataclasses.replace(scope, measured=measured)
 
     async def settled() -> tuple[_Stored, _Stored]:
         await _settle(database, scope, period, as_of)
-        return await asyncio.gather(
+        now, earlier = await _together(
             _from_stored(database, scope, period, as_of, with_hours=True),
             _from_stored(database, scope, before, as_of),
         )
+        return now, earlier
 
     # Members' activity, the providers' figures (which read nothing the write stores)
     # and the twelve months (community reports) each in units of their own, at once.
@@ -353,9 +390,7 @@ async def build_report(
             before_provided,
             (now_stored, before_stored),
             twelve,
-        ) = await asyncio.gather(
-            *others, settled(), _months_alone(database, scope, period.end, as_of)
-        )
+        ) = await _together(*others, settled(), _months_alone(database, scope, period.end, as_of))
     else:
         (
             now_taking,
@@ -363,12 +398,12 @@ async def build_report(
             now_provided,
             before_provided,
             (now_stored, before_stored),
-        ) = await asyncio.gather(*others, settled())
+        ) = await _together(*others, settled())
     now = _measured(scope, period, now_taking, now_stored, now_provided)
     earlier_measured = _measured(scope, before, before_taking, before_stored, before_provided)
     earlier = {figure.identity: figure for figure in earlier_measured.figures}
     return Report(
-        scope=scope,
+        scope=asked,
         period=period,
         as_of=as_of,
         figures=tuple(figure.compared(earlier.get(figure.identity)) for figure in now.figures),

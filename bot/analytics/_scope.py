@@ -8,8 +8,9 @@ channel. Bots never appear in either.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -41,6 +42,34 @@ POST_KINDS = ROLLUP_KINDS["messages"] + ROLLUP_KINDS["replies"]
 COUNTED_KINDS = tuple(kind for kinds in ROLLUP_KINDS.values() for kind in kinds)
 
 
+class Measured:
+    """What a report counts once for every unit that needs it: each period's active members.
+
+    The report promises a period's count before its units start, and its members'
+    activity unit keeps the promise; a provider awaiting it (through
+    `Scope.active_members`) so reads no rollup the report already grouped.
+    """
+
+    def __init__(self) -> None:
+        self._active: dict[tuple[date, date], asyncio.Future[int]] = {}
+
+    def promise(self, period: Period) -> asyncio.Future[int]:
+        """Return the future count of `period`'s active members (made once)."""
+        key = (period.start, period.end)
+        future = self._active.get(key)
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            # A failure is the members' activity unit's to report, not each reader's.
+            future.add_done_callback(lambda done: done.cancelled() or done.exception())
+            self._active[key] = future
+        return future
+
+    async def active(self, period: Period) -> int | None:
+        """Return `period`'s active members once counted, or None if none was promised."""
+        future = self._active.get((period.start, period.end))
+        return None if future is None else await asyncio.shield(future)
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Scope:
     """A community (by database id), optionally one channel, and who is left out."""
@@ -51,6 +80,8 @@ class Scope:
     unanswered_after: timedelta = timedelta(hours=24)
     timezone: str = "UTC"
     """The community's IANA timezone: weekdays and hours of the heatmap are its own."""
+    measured: Measured | None = field(default=None, compare=False, repr=False)
+    """What the report being built counts once for all its units (None outside one)."""
 
     def counts(self, member_id: str | None) -> bool:
         """Tell whether a member's doings count in this scope's figures (not excluded)."""
@@ -61,6 +92,15 @@ class Scope:
         if not self.exclude:
             return true()
         return member.not_in(sorted(self.exclude))
+
+    async def active_members(self, period: Period) -> int | None:
+        """Return the members active in `period` as the report counts them (None: not known).
+
+        Active: any activity in the rollups, members known as bots and excluded
+        members left out (the report's `active` figure). Known inside a report, once
+        its members' activity is read; a provider counts them itself on None.
+        """
+        return None if self.measured is None else await self.measured.active(period)
 
 
 def human(table: FromClause) -> ColumnElement[bool]:

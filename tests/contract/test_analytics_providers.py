@@ -113,6 +113,49 @@ async def test_other_features_add_figures(database: Database, community_id: int,
     assert "metric provider 'broken' failed" in caplog.text
 
 
+async def test_providers_read_the_active_members_the_report_counted(
+    database: Database, community_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    c = community_id
+    await ingest(
+        database,
+        [
+            message_row(c, "m1", minutes=30, member="bob"),
+            message_row(c, "m2", minutes=40, member="carol", kind="reaction"),
+            message_row(c, "m3", minutes=50, member="helper", bot=True),
+        ],
+    )
+    seen: dict[Period, int | None] = {}
+
+    async def share(uow: UnitOfWork, scope: Scope, period: Period) -> list[Figure]:
+        seen[period] = await scope.active_members(period)
+        return []
+
+    registry = MetricRegistry()
+    registry.register("share", share)
+    report = await build_report(
+        database, Scope(community_id=c), WEEK, as_of=AS_OF, providers=registry
+    )
+    assert (
+        seen
+        == {WEEK: 2, WEEK.previous(): 0}
+        == {WEEK: report.figure("active").value}
+        | {WEEK.previous(): report.figure("active").previous}
+    )
+    assert report.scope.measured is None  # what the report counted stays inside it
+    async with database.read() as uow:
+        await share(uow, Scope(community_id=c), WEEK)
+    assert seen[WEEK] is None  # outside a report, a provider counts for itself
+
+    # When the members' activity cannot be read, the report fails and no provider waits.
+    async def unreadable(*_args: object) -> None:
+        raise RuntimeError("rollups unreadable")
+
+    monkeypatch.setattr("bot.analytics._report.member_totals", unreadable)
+    with pytest.raises(RuntimeError, match="rollups unreadable"):
+        await build_report(database, Scope(community_id=c), WEEK, as_of=AS_OF, providers=registry)
+
+
 def community(**tables: object) -> CommunityConfig:
     return CommunityConfig.model_validate(
         {"platform": "console", "id": "demo", "name": "Demo", **tables}

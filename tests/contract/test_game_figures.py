@@ -143,7 +143,11 @@ async def test_a_game_belongs_to_the_period_it_started(
     held = report.figure("games_held")
     assert (held.value, held.previous) == (3, 1)
     # The week before, carol was active (on Sunday) and played.
-    assert report.figure("game_players_share").previous == 1
+    share = report.figure("game_players_share")
+    assert share.previous == 1
+    # The report's own count of active members (its `active` figure) is the share's basis.
+    assert (share.value, share.variables) == (4 / 5, {"played": 4, "active": 5})
+    assert report.figure("active").value == 5
 
 
 async def test_no_game_no_figures(database: Database, community_id: int) -> None:

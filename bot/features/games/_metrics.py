@@ -22,7 +22,7 @@ def _key(name: str) -> str:
 
 async def game_figures(uow: UnitOfWork, scope: Scope, period: Period) -> list[Figure]:
     """Return games held in `period`, their answers and players (nothing if none was held)."""
-    counts = await uow.games.game_counts(scope, period)
+    counts = await uow.games.game_counts(scope, period, active=await scope.active_members(period))
     if counts is None:
         return []
     return [
