@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.analytics._scope import Scope
+from bot.analytics._scope import Scope, epoch
 from bot.analytics._tallies import Answers, answered
 from bot.storage.games import (
     GameAnswerRow,
@@ -48,10 +48,6 @@ LIBRARY = "library"
 
 def _aware(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
-
-
-def _hours(start: datetime, end: datetime) -> float:
-    return (_aware(end) - _aware(start)).total_seconds() / 3600
 
 
 def _counted(scope: Scope, member: ColumnElement[Any]) -> ColumnElement[bool]:
@@ -87,27 +83,26 @@ async def trivia_uses(
         .where(*held, _questions.opened_at.is_not(None))
         .order_by(_rounds.started_at, _questions.position)
     )
-    questions: dict[int, tuple[int, str, datetime]] = {}
     started: dict[int, datetime] = {}
     uses: dict[tuple[int, str], dict[str, tuple[int, float]]] = {}
-    for question, round_id, started_at, content, opened_at in await conn.execute(asked):
-        category = str(content.get("category") or "")
-        questions[question] = (round_id, category, opened_at)
+    for _question, round_id, started_at, content, _opened_at in await conn.execute(asked):
         started[round_id] = _aware(started_at)
-        uses.setdefault((round_id, category), {})
+        uses.setdefault((round_id, str(content.get("category") or "")), {})
+    # Each member's answers to a round's questions of one category, and how soon the
+    # first came, summed in the database: a row per member and use, not per answer.
+    category_of = func.coalesce(_questions.content["category"].as_string(), "")
+    dialect = conn.dialect.name
+    waited = epoch(dialect, _answers.answered_at) - epoch(dialect, _questions.opened_at)
     given = (
-        select(_answers.question_id, _answers.member_id, _answers.answered_at)
+        select(_rounds.id, category_of, _answers.member_id, func.count(), func.min(waited))
         .join_from(GameAnswerRow, GameQuestionRow, _questions.id == _answers.question_id)
         .join(GameRoundRow, _rounds.id == _questions.round_id)
-        .where(*held, _counted(scope, _answers.member_id))
+        .where(*held, _questions.opened_at.is_not(None), _counted(scope, _answers.member_id))
+        .group_by(_rounds.id, category_of, _answers.member_id)
     )
-    for question, member, answered_at in await conn.execute(given):
-        if question not in questions:
-            continue
-        round_id, category, opened_at = questions[question]
-        members = uses[(round_id, category)]
-        count_so_far, first = members.get(str(member), (0, float("inf")))
-        members[str(member)] = (count_so_far + 1, min(first, _hours(opened_at, answered_at)))
+    for round_id, answered_in, member, count, seconds in await conn.execute(given):
+        members = uses.setdefault((round_id, str(answered_in)), {})
+        members[str(member)] = (int(count), float(seconds) / 3600)
     drawn = await answered(
         conn,
         scope,
@@ -149,14 +144,16 @@ async def poll_uses(
     }
     if not polls:
         return 0, {}
+    dialect = conn.dialect.name
+    waited = epoch(dialect, _votes.voted_at) - epoch(dialect, _polls.opened_at)
     cast_votes = (
-        select(_votes.poll_id, _votes.member_id, _votes.voted_at)
+        select(_votes.poll_id, _votes.member_id, waited)
         .join_from(GameVoteRow, GamePollRow, _polls.id == _votes.poll_id)
         .where(*held, _counted(scope, _votes.member_id))
     )
     voters: dict[int, list[tuple[str, int, float]]] = defaultdict(list)
-    for poll_id, member, voted_at in await conn.execute(cast_votes):
-        voters[poll_id].append((str(member), 1, _hours(polls[poll_id][1], voted_at)))
+    for poll_id, member, seconds in await conn.execute(cast_votes):
+        voters[poll_id].append((str(member), 1, float(seconds) / 3600))
     opened_in_order = sorted(polls.items())
     drawn = await answered(
         conn,

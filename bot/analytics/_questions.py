@@ -21,9 +21,7 @@ from typing import Any, TypeVar
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
-    Float,
     FromClause,
-    Integer,
     Select,
     and_,
     bindparam,
@@ -40,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.analytics._period import Period
-from bot.analytics._scope import POST_KINDS, Scope, as_driver_array, human
+from bot.analytics._scope import POST_KINDS, Scope, as_driver_array, epoch, human
 from bot.storage import QUESTION, UnitOfWork
 from bot.storage._base import insert_for
 from bot.storage._types import UTCDateTime
@@ -178,15 +176,6 @@ async def _asked(
             await conn.execute(_statement(scope, since, until))
         ).all()
     ]
-
-
-def _epoch(dialect: str, column: ColumnElement[Any]) -> ColumnElement[float]:
-    """Return seconds since the epoch of a stored timestamp, fraction included."""
-    if dialect == "sqlite":
-        # "YYYY-MM-DD HH:MM:SS.ffffff": whole seconds, then the fraction as it is written.
-        whole = cast(func.strftime("%s", column), Integer)
-        return cast(whole + cast(func.substr(column, 20), Float), Float)
-    return cast(func.extract("epoch", column), Float)
 
 
 RECHECKED_IDS = 10_000
@@ -357,7 +346,7 @@ async def _look_up_new(
         .subquery("found")
     )
     dialect = conn.dialect.name
-    asked_epoch = _epoch(dialect, found.c.asked_at)
+    asked_epoch = epoch(dialect, found.c.asked_at)
     insert = insert_for(dialect, stored).from_select(
         [
             "community_id",
@@ -376,7 +365,7 @@ async def _look_up_new(
                 asked_epoch / 3600 if dialect == "sqlite" else func.floor(asked_epoch / 3600),
                 BigInteger,
             ),
-            _epoch(dialect, found.c.answered_at) - asked_epoch,
+            epoch(dialect, found.c.answered_at) - asked_epoch,
         )
         # SQLite reads ON CONFLICT after a SELECT with no WHERE as a join's ON.
         .where(true()),

@@ -16,7 +16,9 @@ from typing import Any
 
 from sqlalchemy import (
     Date,
+    Float,
     FromClause,
+    Integer,
     String,
     Subquery,
     case,
@@ -158,6 +160,15 @@ def as_driver_array(aggregate: ColumnElement[Any]) -> ColumnElement[Any]:
     already the numbers a report needs.
     """
     return type_coerce(aggregate, NullType())
+
+
+def epoch(dialect: str, column: ColumnElement[Any]) -> ColumnElement[float]:
+    """Return seconds since the epoch of a stored timestamp, fraction included."""
+    if dialect == "sqlite":
+        # "YYYY-MM-DD HH:MM:SS.ffffff": whole seconds, then the fraction as it is written.
+        whole = cast(func.strftime("%s", column), Integer)
+        return cast(whole + cast(func.substr(column, 20), Float), Float)
+    return cast(func.extract("epoch", column), Float)
 
 
 def log_day(dialect: str) -> ColumnElement[object]:
