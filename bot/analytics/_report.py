@@ -124,8 +124,7 @@ async def _months_alone(database: Reads, scope: Scope, end: date, as_of: datetim
     key = scope_key(scope.exclude)
     async with database.read() as uow:
         conn = uow.connection
-        if conn.dialect.name == "postgresql":
-            await conn.exec_driver_sql("SET LOCAL jit = off")
+        await _tune(conn)
         stored = await stored_months(conn, scope.community_id, key, first, last)
         newcomers = await cohorts(conn, scope, end, stored=stored)
         months = await count_months(conn, scope, end, newcomers, stored=stored)
@@ -215,12 +214,18 @@ async def _participation(database: Reads, scope: Scope, period: Period) -> _Taki
 async def _tune(conn: AsyncConnection) -> None:
     """Set a PostgreSQL read transaction for a report's large reads."""
     if conn.dialect.name == "postgresql":
-        # The questions query looks expensive to the planner, whose JIT compiler
-        # then spends longer compiling it (half a second) than the lookups take.
-        await conn.exec_driver_sql("SET LOCAL jit = off")
-        # Grouping a period's million rollup rows by member spills to disk with the
-        # default 4 MB.
-        await conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
+        # One round trip, for this transaction only:
+        # - jit: the questions query looks expensive to the planner, whose JIT compiler
+        #   then spends longer compiling it (half a second) than the lookups take;
+        # - work_mem: grouping a period's million rollup rows by member spills to disk
+        #   with the default 4 MB;
+        # - no parallel workers: a report's units already run side by side, and
+        #   workers added to each only share the same cores, at the cost of gathering
+        #   (PostgreSQL with every feature, 100,000 members: medians 2.07 s against 2.4 s).
+        await conn.exec_driver_sql(
+            "SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true), "
+            "set_config('max_parallel_workers_per_gather', '0', true)"
+        )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
