@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Date, Subquery, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.analytics._months import SETTLED
 from bot.analytics._period import Period
 from bot.analytics._scope import Scope, activity, as_date, as_driver_array
+from bot.storage._base import insert_for
+from bot.storage.analytics import ReportDayRow
 from bot.storage.models import ActivityDailyRow, MemberRow
 
 log = logging.getLogger(__name__)
 
 _members = MemberRow.__table__.c
 _activity = ActivityDailyRow.__table__.c
+_days = ReportDayRow.__table__.c
 RETENTION_DAYS = 30
 
 
@@ -52,21 +57,83 @@ class Retention:
     retained: int
 
 
-async def daily_activity(conn: AsyncConnection, scope: Scope, period: Period) -> list[DayActivity]:
-    """Return each day of the period with its active members and posters (zeros included)."""
-    source = activity(scope, period, conn.dialect.name)
-    stmt = select(
-        source.c.day, func.count(), func.sum(case((source.c.posts > 0, 1), else_=0))
-    ).group_by(source.c.day)
-    counts = {
-        as_date(day): (int(active), int(posters or 0))
-        for day, active, posters in await conn.execute(stmt)
-    }
+async def daily_activity(
+    conn: AsyncConnection,
+    scope: Scope,
+    period: Period,
+    *,
+    stored: Mapping[date, DayActivity] | None = None,
+) -> list[DayActivity]:
+    """Return each day of the period with its active members and posters (zeros included).
+
+    Days in `stored` (see `stored_days`) are taken as they are; only the days from
+    the first to the last of the others are grouped.
+    """
+    stored = stored or {}
+    missing = [day for day in period.each_day() if day not in stored]
+    counts: dict[date, tuple[int, int]] = {}
+    if missing:
+        counted = Period(start=missing[0], end=missing[-1] + timedelta(days=1))
+        source = activity(scope, counted, conn.dialect.name)
+        stmt = select(
+            source.c.day, func.count(), func.sum(case((source.c.posts > 0, 1), else_=0))
+        ).group_by(source.c.day)
+        counts = {
+            as_date(day): (int(active), int(posters or 0))
+            for day, active, posters in await conn.execute(stmt)
+        }
     return [
-        DayActivity(day=day, active=active, posters=posters)
+        stored.get(day) or DayActivity(day=day, active=active, posters=posters)
         for day in period.each_day()
         for active, posters in (counts.get(day, (0, 0)),)
     ]
+
+
+def settled_before(as_of: datetime) -> date:
+    """Return the first day whose counts may still change at `as_of` (`SETTLED` after it)."""
+    return (as_of - SETTLED).date()
+
+
+async def stored_days(
+    conn: AsyncConnection, community_id: int, scope: str, period: Period
+) -> dict[date, DayActivity]:
+    """Return the days of `period` stored for a community and scope (`scope_key`), by day."""
+    stmt = select(_days.day, _days.active, _days.posters).where(
+        _days.community_id == community_id,
+        _days.scope == scope,
+        _days.day >= period.start,
+        _days.day < period.end,
+    )
+    return {
+        as_date(day): DayActivity(day=as_date(day), active=int(active), posters=int(posters))
+        for day, active, posters in await conn.execute(stmt)
+    }
+
+
+async def store_days(
+    conn: AsyncConnection, community_id: int, scope: str, days: Sequence[DayActivity]
+) -> None:
+    """Store the counts of settled days; two reports may race to store the same day."""
+    if not days:
+        return
+    insert = insert_for(conn.dialect.name, ReportDayRow.__table__)
+    stmt = insert.on_conflict_do_nothing(
+        index_elements=[_days.community_id, _days.scope, _days.day]
+    )
+    await conn.execute(
+        stmt,
+        [
+            {
+                "community_id": community_id,
+                "scope": scope,
+                "day": day.day,
+                "active": day.active,
+                "posters": day.posters,
+            }
+            for day in days
+        ],
+    )
+    log.debug("stored %d settled days of community %d", len(days), community_id)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -34,6 +34,9 @@ from bot.analytics._participation import (
     member_totals,
     newcomers,
     retention,
+    settled_before,
+    store_days,
+    stored_days,
 )
 from bot.analytics._period import Period
 from bot.analytics._posts import PostFigures, post_figures
@@ -187,8 +190,14 @@ class _Taking:
     kept: Retention
 
 
-async def _participation(database: Reads, scope: Scope, period: Period) -> _Taking:
+async def _participation(database: Reads, scope: Scope, period: Period, as_of: datetime) -> _Taking:
+    """Read a period's members' activity; then store the days settled since the last report.
+
+    A community's days come from the stored days where they can (a channel's are
+    always counted from the log).
+    """
     promised = None if scope.measured is None else scope.measured.promise(period)
+    key = scope_key(scope.exclude)
     try:
         async with database.read() as uow:
             conn = uow.connection
@@ -197,8 +206,13 @@ async def _participation(database: Reads, scope: Scope, period: Period) -> _Taki
             if promised is not None:
                 split = totals.participation
                 promised.set_result(split.rowers + split.reactors)
-            return _Taking(
-                daily=await daily_activity(conn, scope, period),
+            stored = (
+                await stored_days(conn, scope.community_id, key, period)
+                if scope.channel_id is None
+                else {}
+            )
+            taking = _Taking(
+                daily=await daily_activity(conn, scope, period, stored=stored),
                 totals=totals,
                 arrived=await newcomers(conn, scope, period),
                 kept=await retention(conn, scope, period),
@@ -209,6 +223,12 @@ async def _participation(database: Reads, scope: Scope, period: Period) -> _Taki
                 RuntimeError(f"the members' activity of {period} could not be read: {exc!r}")
             )
         raise
+    settled = settled_before(as_of)
+    fresh = [d for d in taking.daily if d.day < settled and d.day not in stored]
+    if fresh and scope.channel_id is None:
+        async with database.transaction() as uow:
+            await store_days(uow.connection, scope.community_id, key, fresh)
+    return taking
 
 
 async def _tune(conn: AsyncConnection) -> None:
@@ -381,8 +401,8 @@ async def build_report(
     # Members' activity, the providers' figures (which read nothing the write stores)
     # and the twelve months (community reports) each in units of their own, at once.
     others = (
-        _participation(database, scope, period),
-        _participation(database, scope, before),
+        _participation(database, scope, period, as_of),
+        _participation(database, scope, before, as_of),
         _provided(database, scope, period, providers),
         _provided(database, scope, before, providers),
     )

@@ -188,6 +188,25 @@ class ReportMonthRow(Base):
     did not, stayed of them)."""
 
 
+class ReportDayRow(Base):
+    """What a report counted of one settled day (UTC): members active, and those who posted.
+
+    Like `ReportMonthRow`: a day's counts never change once its last events have
+    arrived, so the first report after that stores them, and later reports read a
+    row a day instead of grouping each day's rollups again. Counts only, no member.
+    """
+
+    __tablename__ = "report_days"
+
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True
+    )
+    scope: Mapped[str] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    active: Mapped[int]
+    posters: Mapped[int]
+
+
 __all__ = [
     "CHOICE_ROWS",
     "QUESTION_ROWS",
@@ -195,6 +214,7 @@ __all__ = [
     "ActivityHourlyRow",
     "AnswerCheckRow",
     "QuestionAnswerRow",
+    "ReportDayRow",
     "ReportMonthRow",
     "activity_days_index",
     "choices_index",
