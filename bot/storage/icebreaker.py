@@ -22,6 +22,7 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
+    column,
     delete,
     exists,
     func,
@@ -29,6 +30,7 @@ from sqlalchemy import (
     or_,
     select,
     update,
+    values,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
@@ -53,6 +55,7 @@ from bot.storage._icebreaker_rows import (
     welcome_of,
 )
 from bot.storage._interactions import human
+from bot.storage._types import UTCDateTime
 from bot.storage.models import InteractionLogRow, OptOutRow, OutboxRow
 
 log = logging.getLogger(__name__)
@@ -258,56 +261,36 @@ class Icebreakers(IcebreakerFigureQueries):
     ) -> list[datetime | None]:
         """Return, for each (member, since, until), when they first posted or reacted then.
 
-        On PostgreSQL every window goes in one statement, as arrays: the hundreds of
-        invitations a report looks at are one round trip. SQLite takes one a window.
+        Windows go many to a statement (PostgreSQL: all, as arrays; SQLite: a list of
+        values, `_WINDOWS_PER_STATEMENT` at a time): the hundreds of invitations a
+        report looks at take one round trip, not one each.
         """
         for _member, since, until in windows:
             require_aware(since, "since")
             require_aware(until, "until")
-        if self._connection.dialect.name != "postgresql" or len(windows) == 1:
-            return [await self._first_activity(community_id, *window) for window in windows]
-        asked = select(
-            *(
-                func.unnest(bindparam(name, values, type_=ARRAY(kind))).label(name)
-                for name, kind, values in (
-                    ("position", Integer(), list(range(len(windows)))),
-                    ("member_id", String(), [member for member, _, _ in windows]),
-                    ("since", DateTime(timezone=True), [since for _, since, _ in windows]),
-                    ("until", DateTime(timezone=True), [until for _, _, until in windows]),
-                )
-            )
-        ).subquery("asked")
-        first = (
-            select(func.min(_log.occurred_at))
-            .where(
-                _log.community_id == community_id,
-                _log.member_id == asked.c.member_id,
-                _log.kind.in_(RESPONSE_KINDS),
-                _log.occurred_at >= asked.c.since,
-                _log.occurred_at < asked.c.until,
-                human(),
-            )
-            .scalar_subquery()
-        )
         found: list[datetime | None] = [None] * len(windows)
-        for position, value in await self._connection.execute(select(asked.c.position, first)):
-            if value is not None:
-                found[position] = require_aware(value, "occurred_at")
+        postgres = self._connection.dialect.name == "postgresql"
+        step = max(1, len(windows)) if postgres else _WINDOWS_PER_STATEMENT
+        for start in range(0, len(windows), step):
+            chunk = windows[start : start + step]
+            asked = _asked_arrays(start, chunk) if postgres else _asked_values(start, chunk)
+            first = (
+                select(func.min(_log.occurred_at))
+                .where(
+                    _log.community_id == community_id,
+                    _log.member_id == asked.c.member_id,
+                    _log.kind.in_(RESPONSE_KINDS),
+                    _log.occurred_at >= asked.c.since,
+                    _log.occurred_at < asked.c.until,
+                    human(),
+                )
+                .scalar_subquery()
+            )
+            rows = await self._connection.execute(select(asked.c.position, first))
+            for position, value in rows:
+                if value is not None:
+                    found[position] = require_aware(value, "occurred_at")
         return found
-
-    async def _first_activity(
-        self, community_id: int, member_id: str, since: datetime, until: datetime
-    ) -> datetime | None:
-        stmt = select(func.min(_log.occurred_at)).where(
-            _log.community_id == community_id,
-            _log.member_id == member_id,
-            _log.kind.in_(RESPONSE_KINDS),
-            _log.occurred_at >= since,
-            _log.occurred_at < until,
-            human(),
-        )
-        value = (await self._connection.execute(stmt)).scalar_one_or_none()
-        return None if value is None else require_aware(value, "occurred_at")
 
     async def set_outcome(
         self, invitation_id: int, *, responded_at: datetime | None, retained: bool | None
@@ -591,7 +574,7 @@ class Icebreakers(IcebreakerFigureQueries):
 
     async def erase_member(self, community_id: int, member_id: str) -> None:
         """Delete what this feature keeps about a member (opt-outs live elsewhere and stay)."""
-        for table, column in (
+        for table, member in (
             (InvitationRow, _inv.member_id),
             (WelcomeRow, _wel.member_id),
             (InterestRow, _int.member_id),
@@ -600,7 +583,7 @@ class Icebreakers(IcebreakerFigureQueries):
         ):
             await self._connection.execute(
                 delete(table).where(
-                    table.__table__.c.community_id == community_id, column == member_id
+                    table.__table__.c.community_id == community_id, member == member_id
                 )
             )
         await self._connection.execute(
@@ -608,3 +591,43 @@ class Icebreakers(IcebreakerFigureQueries):
             .where(_req.community_id == community_id, _req.champion_id == member_id)
             .values(champion_id=None)
         )
+
+
+_WINDOWS_PER_STATEMENT = 2000
+"""Four values a window: well under SQLite's limit of 32,766 variables a statement."""
+
+
+def _asked_arrays(offset: int, windows: Sequence[tuple[str, datetime, datetime]]) -> Any:
+    """Return windows as a PostgreSQL subquery of arrays unnested side by side."""
+    columns = (
+        ("position", Integer(), list(range(offset, offset + len(windows)))),
+        ("member_id", String(), [member for member, _, _ in windows]),
+        ("since", DateTime(timezone=True), [since for _, since, _ in windows]),
+        ("until", DateTime(timezone=True), [until for _, _, until in windows]),
+    )
+    return select(
+        *(
+            func.unnest(bindparam(name, found, type_=ARRAY(kind))).label(name)
+            for name, kind, found in columns
+        )
+    ).subquery("asked")
+
+
+def _asked_values(offset: int, windows: Sequence[tuple[str, datetime, datetime]]) -> Any:
+    """Return windows as a list of values (a common table expression)."""
+    return (
+        values(
+            column("position", Integer()),
+            column("member_id", String()),
+            column("since", UTCDateTime()),
+            column("until", UTCDateTime()),
+            name="asked",
+        )
+        .data(
+            [
+                (offset + index, member, since, until)
+                for index, (member, since, until) in enumerate(windows)
+            ]
+        )
+        .cte("asked")
+    )
