@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import heapq
 import logging
+from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -233,28 +236,75 @@ class ActivityLevels(Repository):
             )
         )
 
-    async def level_changes(
-        self, scope: MeasuredScope, before: date, after: date
-    ) -> dict[tuple[str, str], int]:
-        """Return how many human members went from each level in `before` to each in `after`."""
-        pairs = (
-            select(_EARLIER.c.level, _LATER.c.level, func.count())
-            .select_from(_moves_joined(after))
-            .where(*_moves_where(scope, before))
-            .group_by(_EARLIER.c.level, _LATER.c.level)
-        )
-        return {
-            (str(was), str(now)): int(count)
-            for was, now, count in await self._connection.execute(pairs)
-        }
-
-    async def movers(
+    async def level_moves(
         self,
         scope: MeasuredScope,
         before: date,
         after: date,
         *,
         ranks: Mapping[str, int],
+        limit: int,
+    ) -> LevelMoves:
+        """Return how many human members went from each level to each, and who moved.
+
+        The movers up and down (by `ranks`; a level without a rank never moves) are
+        named by display name, the first `limit` by name then id. PostgreSQL counts
+        in one query and names in one more a direction; SQLite, where each of those
+        joins costs as much as reading every pair, reads the pairs once and counts
+        and names them here (its text order is Python's).
+        """
+        if self._connection.dialect.name == "sqlite":
+            return await self._level_moves_read_once(scope, before, after, ranks, limit)
+        pairs = (
+            select(_EARLIER.c.level, _LATER.c.level, func.count())
+            .select_from(_moves_joined(after))
+            .where(*_moves_where(scope, before))
+            .group_by(_EARLIER.c.level, _LATER.c.level)
+        )
+        counts = {
+            (str(was), str(now)): int(count)
+            for was, now, count in await self._connection.execute(pairs)
+        }
+        moved = LevelMoves(pairs=counts)
+        if moved.count(ranks, up=True):
+            moved.up = await self._movers(scope, before, after, ranks, up=True, limit=limit)
+        if moved.count(ranks, up=False):
+            moved.down = await self._movers(scope, before, after, ranks, up=False, limit=limit)
+        return moved
+
+    async def _level_moves_read_once(
+        self,
+        scope: MeasuredScope,
+        before: date,
+        after: date,
+        ranks: Mapping[str, int],
+        limit: int,
+    ) -> LevelMoves:
+        stmt = (
+            select(_EARLIER.c.level, _LATER.c.level, _members.display_name, _members.member_id)
+            .select_from(_moves_joined(after))
+            .where(*_moves_where(scope, before))
+        )
+        counts: Counter[tuple[str, str]] = Counter()
+        up: list[tuple[str, str]] = []
+        down: list[tuple[str, str]] = []
+        for was, now, name, member in await self._connection.execute(stmt):
+            counts[(was, now)] += 1
+            if was in ranks and now in ranks and ranks[was] != ranks[now]:
+                (up if ranks[now] > ranks[was] else down).append((name, member))
+        return LevelMoves(
+            pairs=dict(counts),
+            up=tuple(name for name, _ in heapq.nsmallest(limit, up)),
+            down=tuple(name for name, _ in heapq.nsmallest(limit, down)),
+        )
+
+    async def _movers(
+        self,
+        scope: MeasuredScope,
+        before: date,
+        after: date,
+        ranks: Mapping[str, int],
+        *,
         up: bool,
         limit: int,
     ) -> tuple[str, ...]:
@@ -279,6 +329,25 @@ class ActivityLevels(Repository):
             )
         )
         return bool((await self._connection.execute(select(recorded))).scalar_one())
+
+
+@dataclass(kw_only=True, slots=True)
+class LevelMoves:
+    """Members per (level before, level after), and the first movers up and down by name."""
+
+    pairs: dict[tuple[str, str], int]
+    up: tuple[str, ...] = ()
+    down: tuple[str, ...] = ()
+
+    def count(self, ranks: Mapping[str, int], *, up: bool) -> int:
+        """Return how many moved up (or down) by `ranks`."""
+        return sum(
+            count
+            for (was, now), count in self.pairs.items()
+            if was in ranks
+            and now in ranks
+            and (ranks[now] > ranks[was] if up else ranks[now] < ranks[was])
+        )
 
 
 _EARLIER = ActivityLevelRow.__table__.alias("earlier")

@@ -115,8 +115,9 @@ async def level_figures(uow: UnitOfWork, scope: Scope, period: Period) -> list[F
     """
     community_id = scope.community_id
     before, after = compared_months(period)
+    moves = await uow.activity.level_moves(scope, before, after, ranks=RANKS, limit=NAMES_LISTED)
     counts = {"up": 0, "held": 0, "down": 0}
-    for (was, now), count in (await uow.activity.level_changes(scope, before, after)).items():
+    for (was, now), count in moves.pairs.items():
         direction = _direction(was, now)
         if direction is not None:
             counts[direction] += count
@@ -125,12 +126,7 @@ async def level_figures(uow: UnitOfWork, scope: Scope, period: Period) -> list[F
         and await uow.activity.recorded(community_id, after)
     ):
         return []
-    names: dict[str, tuple[str, ...]] = {}
-    for direction in ("up", "down"):
-        if counts[direction]:
-            names[direction] = await uow.activity.movers(
-                scope, before, after, ranks=RANKS, up=direction == "up", limit=NAMES_LISTED
-            )
+    names = {"up": moves.up, "down": moves.down}
     months = {"before": before.isoformat()[:7], "after": after.isoformat()[:7]}
     return [
         Figure(
