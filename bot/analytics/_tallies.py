@@ -15,12 +15,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Date, String, bindparam, exists, func, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Date, String, exists, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.analytics._figures import median
 from bot.analytics._scope import Scope, as_date
+from bot.storage._base import rows_table
 from bot.storage.models import ActivityDailyRow
 
 log = logging.getLogger(__name__)
@@ -115,46 +115,29 @@ async def _active_before(
 ) -> dict[date, set[str]]:
     """Return, of the members asked about on each day, those active in the days before.
 
-    On PostgreSQL every (member, day) pair goes in one statement, as two arrays: a
-    year of polls and rounds is one round trip, not hundreds. SQLite, in process,
-    takes a statement a day.
+    Every (member, day) pair goes in one statement (`rows_table`), each checked by one
+    lookup of the rollups' primary key: a year of polls and rounds is one round trip,
+    not one a day.
     """
-    community = _activity.community_id == scope.community_id
     seen: dict[date, set[str]] = defaultdict(set)
-    if conn.dialect.name == "postgresql":
-        pairs = [(member, day) for day, members in asked.items() for member in members]
-        if not pairs:
-            return seen
-        unnested = select(
-            func.unnest(bindparam("members", [m for m, _ in pairs], type_=ARRAY(String))).label(
-                "member_id"
-            ),
-            func.unnest(bindparam("days", [d for _, d in pairs], type_=ARRAY(Date))).label("day"),
-        ).subquery("asked")
-        before = exists().where(
-            community,
-            _activity.member_id == unnested.c.member_id,
-            _activity.day >= unnested.c.day - QUIET_BEFORE.days,
-            _activity.day < unnested.c.day,
-        )
-        stmt = select(unnested.c.member_id, unnested.c.day).where(before)
-        for member, day in await conn.execute(stmt):
-            seen[as_date(day)].add(str(member))
+    pairs = [
+        (member, day, day - QUIET_BEFORE)
+        for day, members in asked.items()
+        for member in sorted(members)
+    ]
+    if not pairs:
         return seen
-    for day, members in asked.items():
-        if not members:
-            continue
-        stmt = (
-            select(_activity.member_id)
-            .distinct()
-            .where(
-                community,
-                _activity.member_id.in_(sorted(members)),
-                _activity.day >= day - QUIET_BEFORE,
-                _activity.day < day,
-            )
-        )
-        seen[day] = {str(member) for member in (await conn.execute(stmt)).scalars()}
+    pair = rows_table(
+        conn.dialect, "asked", (("member_id", String()), ("day", Date()), ("since", Date())), pairs
+    )
+    before = exists().where(
+        _activity.community_id == scope.community_id,
+        _activity.member_id == pair.c.member_id,
+        _activity.day >= pair.c.since,
+        _activity.day < pair.c.day,
+    )
+    for member, day in await conn.execute(select(pair.c.member_id, pair.c.day).where(before)):
+        seen[as_date(day)].add(str(member))
     return seen
 
 

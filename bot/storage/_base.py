@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import String, Subquery, bindparam, func, select, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.types import TypeEngine
 
 from bot.ports import Clock
 
@@ -20,6 +25,52 @@ def insert_for(dialect: str, table: Any) -> Upsert:
     if dialect == "sqlite":
         return sqlite.insert(table)
     raise ValueError(f"no ON CONFLICT insert for dialect {dialect!r}")
+
+
+def rows_table(
+    dialect: Dialect,
+    name: str,
+    columns: Sequence[tuple[str, TypeEngine[Any]]],
+    rows: Sequence[Sequence[Any]],
+) -> Subquery:
+    """Return rows held in Python as a table a statement can read, however many they are.
+
+    PostgreSQL gets one array a column, unnested side by side; SQLite one JSON text,
+    read with `json_each` (each value written as its column type stores it). Either
+    way the statement's text does not grow with the rows, so SQLAlchemy compiles it
+    once: a list of values is a parameter a value, compiled anew for every call (1.3 s
+    for 10,000 rows of three values), and SQLite caps a statement at 32,766 of them.
+    """
+    if dialect.name == "postgresql":
+        return select(
+            *(
+                func.unnest(
+                    bindparam(
+                        f"{name}_{column}",
+                        [row[index] for row in rows],
+                        type_=postgresql.ARRAY(kind),
+                    )
+                ).label(column)
+                for index, (column, kind) in enumerate(columns)
+            )
+        ).subquery(name)
+    processors = [kind.dialect_impl(dialect).bind_processor(dialect) for _, kind in columns]
+    text = json.dumps(
+        [
+            [
+                value if process is None or value is None else process(value)
+                for process, value in zip(processors, row, strict=True)
+            ]
+            for row in rows
+        ]
+    )
+    each = func.json_each(bindparam(f"{name}_rows", text, type_=String())).table_valued("value")
+    return select(
+        *(
+            type_coerce(func.json_extract(each.c.value, f"$[{index}]"), kind).label(column)
+            for index, (column, kind) in enumerate(columns)
+        )
+    ).subquery(name)
 
 
 def require_aware(value: datetime, name: str) -> datetime:

@@ -15,14 +15,11 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
-    DateTime,
     Integer,
     Select,
     String,
-    bindparam,
     case,
     cast,
-    column,
     delete,
     exists,
     func,
@@ -30,11 +27,9 @@ from sqlalchemy import (
     or_,
     select,
     update,
-    values,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 
-from bot.storage._base import require_aware
+from bot.storage._base import require_aware, rows_table
 from bot.storage._icebreaker_figures import IcebreakerFigureQueries
 from bot.storage._icebreaker_rows import (
     INVITATION_KINDS,
@@ -261,35 +256,41 @@ class Icebreakers(IcebreakerFigureQueries):
     ) -> list[datetime | None]:
         """Return, for each (member, since, until), when they first posted or reacted then.
 
-        Windows go many to a statement (PostgreSQL: all, as arrays; SQLite: a list of
-        values, `_WINDOWS_PER_STATEMENT` at a time): the hundreds of invitations a
-        report looks at take one round trip, not one each.
+        Every window goes in one statement (`rows_table`): the hundreds of invitations
+        a report looks at take one round trip, not one each.
         """
         for _member, since, until in windows:
             require_aware(since, "since")
             require_aware(until, "until")
         found: list[datetime | None] = [None] * len(windows)
-        postgres = self._connection.dialect.name == "postgresql"
-        step = max(1, len(windows)) if postgres else _WINDOWS_PER_STATEMENT
-        for start in range(0, len(windows), step):
-            chunk = windows[start : start + step]
-            asked = _asked_arrays(start, chunk) if postgres else _asked_values(start, chunk)
-            first = (
-                select(func.min(_log.occurred_at))
-                .where(
-                    _log.community_id == community_id,
-                    _log.member_id == asked.c.member_id,
-                    _log.kind.in_(RESPONSE_KINDS),
-                    _log.occurred_at >= asked.c.since,
-                    _log.occurred_at < asked.c.until,
-                    human(),
-                )
-                .scalar_subquery()
+        if not windows:
+            return found
+        asked = rows_table(
+            self._connection.dialect,
+            "asked",
+            (
+                ("position", Integer()),
+                ("member_id", String()),
+                ("since", UTCDateTime()),
+                ("until", UTCDateTime()),
+            ),
+            [(position, *window) for position, window in enumerate(windows)],
+        )
+        first = (
+            select(func.min(_log.occurred_at))
+            .where(
+                _log.community_id == community_id,
+                _log.member_id == asked.c.member_id,
+                _log.kind.in_(RESPONSE_KINDS),
+                _log.occurred_at >= asked.c.since,
+                _log.occurred_at < asked.c.until,
+                human(),
             )
-            rows = await self._connection.execute(select(asked.c.position, first))
-            for position, value in rows:
-                if value is not None:
-                    found[position] = require_aware(value, "occurred_at")
+            .scalar_subquery()
+        )
+        for position, value in await self._connection.execute(select(asked.c.position, first)):
+            if value is not None:
+                found[position] = require_aware(value, "occurred_at")
         return found
 
     async def set_outcome(
@@ -591,43 +592,3 @@ class Icebreakers(IcebreakerFigureQueries):
             .where(_req.community_id == community_id, _req.champion_id == member_id)
             .values(champion_id=None)
         )
-
-
-_WINDOWS_PER_STATEMENT = 2000
-"""Four values a window: well under SQLite's limit of 32,766 variables a statement."""
-
-
-def _asked_arrays(offset: int, windows: Sequence[tuple[str, datetime, datetime]]) -> Any:
-    """Return windows as a PostgreSQL subquery of arrays unnested side by side."""
-    columns = (
-        ("position", Integer(), list(range(offset, offset + len(windows)))),
-        ("member_id", String(), [member for member, _, _ in windows]),
-        ("since", DateTime(timezone=True), [since for _, since, _ in windows]),
-        ("until", DateTime(timezone=True), [until for _, _, until in windows]),
-    )
-    return select(
-        *(
-            func.unnest(bindparam(name, found, type_=ARRAY(kind))).label(name)
-            for name, kind, found in columns
-        )
-    ).subquery("asked")
-
-
-def _asked_values(offset: int, windows: Sequence[tuple[str, datetime, datetime]]) -> Any:
-    """Return windows as a list of values (a common table expression)."""
-    return (
-        values(
-            column("position", Integer()),
-            column("member_id", String()),
-            column("since", UTCDateTime()),
-            column("until", UTCDateTime()),
-            name="asked",
-        )
-        .data(
-            [
-                (offset + index, member, since, until)
-                for index, (member, since, until) in enumerate(windows)
-            ]
-        )
-        .cte("asked")
-    )

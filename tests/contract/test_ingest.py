@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot.storage import Database, InteractionRow, InteractionWriter
 from bot.storage._postgres_batch import COPY_MIN_ROWS
 from bot.storage.ingest import BACKLOG_BATCHES
-from bot.storage.models import InteractionLogRow
+from bot.storage.models import ActivityDailyRow, InteractionLogRow, MemberRow
 from tests.contract.conftest import T0, at, message_row
 from tests.fakes import until
 
@@ -742,3 +742,40 @@ async def test_every_column_reads_back_as_written(database: Database, community_
         ),
         ("e2", "message", at(1), "general", None, "robot", "m-e2", None, None, {"bot": True}, None),
     ]
+
+
+@PADDINGS
+async def test_every_member_with_rollups_has_a_member_row(
+    database: Database, community_id: int, padding: int
+) -> None:
+    """Reports on SQLite read each member's rollups by walking the members table."""
+    c = community_id
+    writer = InteractionWriter(database, sleep=FakeTimer())
+    await writer.start()
+    first = [
+        message_row(c, "m1", member="ann"),
+        message_row(c, "r1", member="bob", kind="reaction"),
+        message_row(c, "p1", member="cy", kind="reply", reply_to="m-m1"),
+        message_row(c, "c1", member="dee", kind="choice"),
+    ]
+    await submit_all(writer, padded(first, padding, "a"))
+    await writer.flush()
+    again = [message_row(c, "m1", member="ann"), message_row(c, "m2", member="ann", minutes=1)]
+    await submit_all(writer, padded(again, padding, "b"))
+    await writer.stop()
+    async with database.read() as uow:
+        conn = uow.connection
+        rolled = set(
+            (
+                await conn.execute(
+                    select(ActivityDailyRow.member_id).where(ActivityDailyRow.community_id == c)
+                )
+            ).scalars()
+        )
+        members = set(
+            (
+                await conn.execute(select(MemberRow.member_id).where(MemberRow.community_id == c))
+            ).scalars()
+        )
+    assert rolled == {"ann", "bob", "cy", "dee"} | ({"filler"} if padding else set())
+    assert rolled <= members
