@@ -8,12 +8,14 @@ import pytest
 from sqlalchemy import insert
 
 from bot.activity import Level, Thresholds
-from bot.features.icebreaker import Candidate, Contact, Rules, select
+from bot.features.icebreaker import Candidate, Contact, Rules, refresh_outcomes, select
 from bot.storage import Database, InteractionWriter, rotation_order
 from bot.storage.models import ActivityDailyRow
 from tests.contract.conftest import T0, at, clock_of, message_row
 
 pytestmark = [pytest.mark.icebreaker, pytest.mark.storage]
+
+DAY = timedelta(days=1)
 
 
 async def test_an_invitation_is_recorded_once_per_nonce(
@@ -93,6 +95,46 @@ async def test_outcomes_read_the_log(database: Database, community_id: int) -> N
         assert await uow.icebreaker.first_activities(community_id, []) == []
         channels = await uow.icebreaker.channels_of(community_id, ["ann", "bea"], at(0))
         assert channels == {"ann": {"general"}, "bea": {"general"}}
+
+
+async def test_refreshing_outcomes_reads_every_window(
+    database: Database, community_id: int
+) -> None:
+    c = community_id
+    day = 24 * 60
+    now = at(31 * day)
+    async with database.transaction() as uow:
+        for member in ("ann", "bea", "cy", "dee"):
+            await uow.icebreaker.record(c, member, kind="invitation", nonce=member, at=at(0))
+        await uow.icebreaker.record(c, "eve", kind="invitation", nonce="eve", at=now - DAY)
+    writer = InteractionWriter(database, batch_size=10)
+    await writer.start()
+    for row in (
+        message_row(c, "a1", member="ann", minutes=30),  # answered, then quiet
+        message_row(c, "b1", member="bea", minutes=25 * day),  # too late to answer, stayed
+        message_row(c, "d1", member="dee", minutes=3 * day),
+        message_row(c, "d2", member="dee", minutes=24 * day),
+        message_row(c, "e1", member="eve", minutes=31 * day - 120),  # too soon to tell more
+    ):
+        await writer.submit(row)
+    await writer.stop()
+
+    async with database.transaction() as uow:
+        assert await refresh_outcomes(uow, c, now) == 5
+    async with database.read() as uow:
+        outcomes = {
+            invitation.member_id: (invitation.responded_at, invitation.retained)
+            for invitation in await uow.icebreaker.invitations(c)
+        }
+        still_open = [invitation.member_id for invitation in await uow.icebreaker.open_outcomes(c)]
+    assert outcomes == {
+        "ann": (at(30), False),
+        "bea": (None, True),
+        "cy": (None, False),
+        "dee": (at(3 * day), True),
+        "eve": (now - timedelta(minutes=120), None),
+    }
+    assert still_open == ["eve"]
 
 
 async def test_interests_and_champions(database: Database, community_id: int) -> None:

@@ -24,27 +24,31 @@ RETAINED_UNTIL = timedelta(days=30)
 
 
 async def refresh_outcomes(uow: UnitOfWork, community_id: int, now: datetime) -> int:
-    """Update the outcomes of a community's unsettled invitations; return how many changed."""
+    """Update the outcomes of a community's unsettled invitations; return how many changed.
+
+    Every window looked up (a first answer within 7 days, activity 30 days on) goes
+    to the log in one call (`first_activities`), not one call each.
+    """
+    invitations = await uow.icebreaker.open_outcomes(community_id)
+    windows: list[tuple[str, datetime, datetime]] = []
+    answered: dict[int, int] = {}
+    stayed: dict[int, int] = {}
+    for index, invitation in enumerate(invitations):
+        sent = invitation.sent_at
+        until = min(now, sent + WITHIN_7D)
+        if invitation.responded_at is None and until > sent:
+            answered[index] = len(windows)
+            windows.append((invitation.member_id, sent, until))
+        if now >= sent + RETAINED_UNTIL:
+            stayed[index] = len(windows)
+            windows.append((invitation.member_id, sent + RETAINED_FROM, sent + RETAINED_UNTIL))
+    found = await uow.icebreaker.first_activities(community_id, windows) if windows else []
     changed = 0
-    for invitation in await uow.icebreaker.open_outcomes(community_id):
+    for index, invitation in enumerate(invitations):
         responded = invitation.responded_at
-        if responded is None:
-            until = min(now, invitation.sent_at + WITHIN_7D)
-            if until > invitation.sent_at:
-                responded = await uow.icebreaker.first_activity(
-                    community_id, invitation.member_id, invitation.sent_at, until
-                )
-        retained = None
-        if now >= invitation.sent_at + RETAINED_UNTIL:
-            retained = (
-                await uow.icebreaker.first_activity(
-                    community_id,
-                    invitation.member_id,
-                    invitation.sent_at + RETAINED_FROM,
-                    invitation.sent_at + RETAINED_UNTIL,
-                )
-                is not None
-            )
+        if index in answered:
+            responded = found[answered[index]]
+        retained = found[stayed[index]] is not None if index in stayed else None
         if responded != invitation.responded_at or retained is not None:
             await uow.icebreaker.set_outcome(
                 invitation.id, responded_at=responded, retained=retained
