@@ -83,10 +83,17 @@ class Database:
         )
         try:
             async with database._connection(read_only=True) as connection:
-                await connection.exec_driver_sql("SELECT 1")
+                shortfall = None
+                if backend == "sqlite":
+                    shortfall = sqlite_shortfall(*await _sqlite_library(connection))
+                else:
+                    await connection.exec_driver_sql("SELECT 1")
         except (SQLAlchemyError, OSError) as exc:
             await engine.dispose()
             raise DatabaseUnavailable(f"cannot open database {_safe(parsed)}: {exc}") from exc
+        if shortfall is not None:
+            await engine.dispose()
+            raise DatabaseUnavailable(f"cannot use database {_safe(parsed)}: {shortfall}")
         log.info("database %s opened", _safe(parsed))
         return database
 
@@ -220,6 +227,38 @@ def _sqlite_engine(url: URL, *, busy_timeout: float, echo: bool) -> AsyncEngine:
             context.is_disconnect = False
 
     return engine
+
+
+SQLITE_NEEDED = (3, 35)
+"""The oldest SQLite whose statements Terreau uses (RETURNING, MATERIALIZED common tables)."""
+
+
+def sqlite_shortfall(version: str, has_json: bool) -> str | None:
+    """Return what the SQLite library lacks for Terreau, or None when it has it all."""
+    found = tuple(int(part) for part in version.split(".")[:2] if part.isdigit())
+    if found < SQLITE_NEEDED:
+        needed = ".".join(map(str, SQLITE_NEEDED))
+        return (
+            f"SQLite {version} is too old: Terreau needs {needed} or newer (Python's sqlite3 "
+            "module uses the SQLite library it was built with; a newer Python, or "
+            "PostgreSQL, has one)"
+        )
+    if not has_json:
+        return (
+            f"SQLite {version} was built without its JSON functions, which reports use "
+            "(a Python whose SQLite has them, or PostgreSQL, is needed)"
+        )
+    return None
+
+
+async def _sqlite_library(connection: AsyncConnection) -> tuple[str, bool]:
+    """Return the SQLite library's version and whether it has the JSON functions."""
+    version = str((await connection.exec_driver_sql("SELECT sqlite_version()")).scalar_one())
+    try:
+        await connection.exec_driver_sql("SELECT json_valid('[]')")
+    except SQLAlchemyError:
+        return version, False
+    return version, True
 
 
 def _check_sqlite_directory(url: URL) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import OperationalError, StatementError
 
 from bot.storage import Database, DatabaseUnavailable
+from bot.storage.database import sqlite_shortfall
 from tests.contract.conftest import T0
 
 pytestmark = pytest.mark.storage
@@ -70,6 +71,27 @@ async def test_unreachable_sqlite_file_names_the_database(tmp_path: Path) -> Non
     url = f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'terreau.db'}"
     with pytest.raises(DatabaseUnavailable, match="missing does not exist"):
         await Database.connect(url)
+
+
+def test_a_sqlite_library_lacking_what_terreau_uses_is_named() -> None:
+    assert sqlite_shortfall("3.40.1", True) is None
+    assert sqlite_shortfall("3.35.0", True) is None
+    too_old = sqlite_shortfall("3.31.1", True)
+    assert too_old is not None and "SQLite 3.31.1 is too old: Terreau needs 3.35" in too_old
+    no_json = sqlite_shortfall("3.37.2", False)
+    assert no_json is not None and "without its JSON functions" in no_json
+
+
+async def test_the_sqlite_library_here_has_what_terreau_uses(tmp_path: Path) -> None:
+    database = await Database.connect(f"sqlite+aiosqlite:///{tmp_path / 't.db'}")
+    try:
+        async with database.read() as uow:
+            run = uow.connection.exec_driver_sql
+            version = (await run("SELECT sqlite_version()")).scalar_one()
+            assert (await run("SELECT json_valid('[]')")).scalar_one() == 1
+    finally:
+        await database.close()
+    assert sqlite_shortfall(version, True) is None
 
 
 async def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_busy_timeout(tmp_path: Path) -> None:
