@@ -221,10 +221,10 @@ def _each_member(
 
     Grouping a period's million rollup rows by member makes SQLite sort them all;
     reading each member's rows through the rollups' primary key (community, member,
-    day) needs no sort and takes a third of the time. Every rollup row has its
-    member's row (the writer writes both in one transaction, erasure removes both),
-    so walking the members misses no one. Members with no activity in the period
-    have no posts (NULL).
+    day) needs no sort and takes about half the time (`bench/README.md`). Every
+    rollup row has its member's row (the writer writes both in one transaction,
+    erasure removes both), so walking the members misses no one. Members with no
+    activity in the period have no posts (NULL).
     """
     own = and_(
         _activity.community_id == _members.community_id,
