@@ -9,10 +9,7 @@ more than `SEEN_REFRESH` ago), so `members.last_seen_at` may lag by that much.
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import logging
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,8 +24,9 @@ from bot.storage._postgres_batch import insert_rows
 from bot.storage._postgres_batch import prepare as prepare_postgres
 from bot.storage._sqlite_batch import Prepared as SqlitePrepared
 from bot.storage._sqlite_batch import prepare as prepare_sqlite
+from bot.storage._sqlite_batch import run_on
 from bot.storage._sqlite_batch import store as store_sqlite
-from bot.storage._sqlite_thread import ConnectionStatements, SqliteThread
+from bot.storage._sqlite_process import SqliteProcess
 from bot.storage._statements import member_seen_upsert
 from bot.storage._types import UTCDateTime
 from bot.storage.database import Database
@@ -40,17 +38,6 @@ SEEN_REFRESH = timedelta(hours=1)
 """A member's `last_seen_at` is rewritten once it moved at least this much."""
 
 _SEEN_CACHE_LIMIT = 200_000
-
-WRITER_SWITCH_INTERVAL = 0.001
-"""How long (s) the interpreter lets a thread run before handing the GIL to one waiting.
-
-The SQLite writer's thread needs the GIL between its statements (to bind a chunk's
-values, to read a result) and releases it while SQLite works. Python's default of
-5 ms made it wait that long each time for a busy event loop: under a burst of Discord
-events the writer fell behind and 4,663 of 50,000 submits waited; at 1 ms none did,
-and Terreau's events a second rose by 10-25 % (`bench_discord.py`, quiet machine).
-Set for the whole process once such a writer exists; never raised.
-"""
 
 _members = MemberRow.__table__.c
 _SAME_MEMBER = (
@@ -94,7 +81,8 @@ class BatchStore:
 
     The member cache holds only what the database already has, so a member seen
     moments ago under the same name is not rewritten. On a SQLite file the
-    batches run on a connection and thread of their own (see `_sqlite_thread`).
+    batches run on a connection of their own, in a process of their own (see
+    `_sqlite_process`).
     """
 
     def __init__(self, database: Database) -> None:
@@ -103,11 +91,9 @@ class BatchStore:
         self._members = member_seen_upsert(database.dialect)
         self._seen: dict[MemberKey, Seen] = {}
         path = database.sqlite_file
-        self._thread = (
-            SqliteThread(path, busy_timeout=database.busy_timeout) if path is not None else None
+        self._process = (
+            SqliteProcess(path, busy_timeout=database.busy_timeout) if path is not None else None
         )
-        if self._thread is not None and sys.getswitchinterval() > WRITER_SWITCH_INTERVAL:
-            sys.setswitchinterval(WRITER_SWITCH_INTERVAL)
 
     def prepare(self, rows: Sequence[InteractionRow]) -> PreparedBatch:
         """Check a batch and build its statements: pure Python, done before the write."""
@@ -138,23 +124,16 @@ class BatchStore:
             async with self._database.transaction() as uow:
                 new, members = await self._postgres(uow.connection, batch, release)
         else:
-            store = functools.partial(store_sqlite, prepared=batch.sqlite, stale=self._stale)
-            if self._thread is not None:
-                # Producers resume once SQLite has the rows: on the thread, SQLite
-                # runs without the GIL while the event loop queues the next events.
-                loop = asyncio.get_running_loop()
-
-                def started() -> None:
-                    loop.call_soon_threadsafe(release)
-
+            steps = store_sqlite(batch.sqlite, self._stale)
+            if self._process is not None:
+                # Producers resume once SQLite has the rows: in its own process, SQLite
+                # works while the event loop queues the next events.
                 async with self._database.write_turn():
-                    new, members = await self._thread.run(
-                        lambda statements: store(statements, started=started)
-                    )
+                    new, members = await self._process.run(steps, release)
             else:
                 async with self._database.transaction() as uow:
                     new, members = await uow.connection.run_sync(
-                        lambda connection: store(ConnectionStatements(connection), started=release)
+                        lambda connection: run_on(connection, steps, release)
                     )
         return BatchResult(
             inserted=len(new),
@@ -170,10 +149,15 @@ class BatchStore:
             },
         )
 
+    async def open(self) -> None:
+        """Start the writer's own SQLite process, if it has one."""
+        if self._process is not None:
+            await self._process.open()
+
     async def close(self) -> None:
-        """Release the writer's own SQLite connection, if it has one."""
-        if self._thread is not None:
-            await self._thread.close()
+        """End the writer's own SQLite process, if it has one."""
+        if self._process is not None:
+            await self._process.close()
 
     async def _postgres(
         self,

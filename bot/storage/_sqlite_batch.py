@@ -1,21 +1,26 @@
-"""A batch of log rows on SQLite: every statement of the batch in one synchronous call.
+"""A batch of log rows on SQLite: its statements, sent to SQLite a few at a time.
 
-The whole batch (log rows, daily rollups, members) runs as one function on the
-thread that owns the SQLite connection, so the event loop pays one hop a batch
-and goes on queueing events while SQLite works (it releases the GIL while it
-steps). Each statement carries many rows. Timestamps are written as the
-`UTCDateTime` column type stores them on SQLite (`sqlite_utc_text`) and JSON as
-text, so rows read back like any other. The daily rollups are computed by SQLite
-from the rows the batch inserted, so that work runs without the GIL.
+`store` decides what a batch writes (log rows, daily rollups, members) without
+touching a connection: it yields the statements it needs run, a list at a time,
+and is sent their results. The caller runs them: on a SQLite file, the writer's own
+process runs each list in one exchange over a pipe (see `_sqlite_process`), so the
+event loop's interpreter never waits for SQLite or hands its lock to a thread that
+does; an in-memory database runs them on its pooled connection (`run_on`).
+Each statement carries many rows. Timestamps are written as the `UTCDateTime`
+column type stores them on SQLite (`sqlite_utc_text`) and JSON as text, so rows
+read back like any other. The daily rollups are computed by SQLite from the rows
+the batch inserted.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any
+
+from sqlalchemy import Connection
 
 from bot.storage._event_rows import InteractionRow, MemberKey, members_of
 from bot.storage._statements import sqlite_activity_rollup
@@ -30,15 +35,16 @@ _ROWS_PER_MEMBERSHIP = 1000
 _ROLLUP = sqlite_activity_rollup()
 
 
-class Statements(Protocol):
-    """Runs statements inside the batch's open transaction."""
+Request = tuple[str, str, Sequence[Any]]
+"""One statement to run: `("execute", sql, values)`, or `("fetch", sql, values)` for a query.
 
-    def execute(self, sql: str, values: Sequence[Any]) -> tuple[int, int]:
-        """Run one statement; return its affected-row count and last inserted id."""
-
-    def fetch(self, sql: str, values: Sequence[Any]) -> list[tuple[Any, ...]]:
-        """Run one query and return its rows."""
-
+An execute's result is its affected-row count and last inserted id; a fetch's, its rows.
+`COMMIT` ends the last list: whoever opened the transaction commits it there.
+"""
+COMMIT: Request = ("commit", "COMMIT", ())
+Written = tuple[list[InteractionRow], list[dict[str, Any]]]
+Steps = Generator[list[Request], list[Any], Written]
+"""What `store` is: lists of statements out, their results in, what was written at the end."""
 
 Stale = Callable[[MemberKey, dict[str, Any]], bool]
 Chunks = list[tuple[str, list[Any]]]
@@ -75,41 +81,72 @@ def prepare(rows: Sequence[InteractionRow], stale: Stale) -> Prepared:
     )
 
 
-def store(
-    statements: Statements, prepared: Prepared, stale: Stale, started: Callable[[], None]
-) -> tuple[list[InteractionRow], list[dict[str, Any]]]:
+def store(prepared: Prepared, stale: Stale) -> Steps:
     """Write a prepared batch; return the rows that were new and the members written.
 
-    Rollups and members count only rows the database actually inserted, so a
-    duplicate delivery is stored and counted once. `stale` says which seen
-    members need writing. `started` is called as the first rows go to SQLite.
+    Yields the statements to run, inside the batch's transaction, a list at a time
+    (every row's insert first), and is sent each list's results. Rollups and members
+    count only rows the database actually inserted, so a duplicate delivery is stored
+    and counted once. `stale` says which seen members need writing.
     """
-    started()
-    new, first_id = _insert_rows(statements, prepared)
+    new, first_id = yield from _insert_rows(prepared)
     if len(new) != len(prepared.rows):
         prepared = replace(prepare(new, stale), inserts=[])
+    steps: list[Request] = []
     if new:
-        statements.execute(_ROLLUP, (first_id - 1,))
+        steps.append(("execute", _ROLLUP, (first_id - 1,)))
     members = prepared.members
     for start in range(0, len(members), _ROWS_PER_UPSERT):
         chunk = members[start : start + _ROWS_PER_UPSERT]
-        statements.execute(_members_sql(len(chunk)), [v for m in chunk for v in _member_values(m)])
+        steps.append(
+            ("execute", _members_sql(len(chunk)), [v for m in chunk for v in _member_values(m)])
+        )
     for changes, assignment in ((prepared.joins, _JOINED), (prepared.leaves, _LEFT)):
         for start in range(0, len(changes), _ROWS_PER_MEMBERSHIP):
             chunk = changes[start : start + _ROWS_PER_MEMBERSHIP]
-            statements.execute(
-                _membership_sql(assignment, len(chunk)),
-                [
-                    value
-                    for change in chunk
-                    for value in (
-                        sqlite_utc_text(change["b_at"]),
-                        change["b_community"],
-                        change["b_member"],
-                    )
-                ],
+            steps.append(
+                (
+                    "execute",
+                    _membership_sql(assignment, len(chunk)),
+                    [
+                        value
+                        for change in chunk
+                        for value in (
+                            sqlite_utc_text(change["b_at"]),
+                            change["b_community"],
+                            change["b_member"],
+                        )
+                    ],
+                )
             )
+    steps.append(COMMIT)
+    yield steps
     return new, members
+
+
+def run_on(connection: Connection, steps: Steps, started: Callable[[], None]) -> Written:
+    """Run `store`'s statements on a pooled connection (inside `AsyncConnection.run_sync`).
+
+    `started` is called as the first statements go to SQLite.
+    """
+    started()
+    results: list[Any] | None = None
+    while True:
+        try:
+            requests = steps.send(results)  # type: ignore[arg-type]
+        except StopIteration as done:
+            written: Written = done.value
+            return written
+        results = []
+        for operation, sql, values in requests:
+            if operation == "commit":  # the caller's transaction commits
+                results.append(None)
+                continue
+            result = connection.exec_driver_sql(sql, tuple(values))
+            if operation == "fetch":
+                results.append([tuple(row) for row in result])
+            else:
+                results.append((result.rowcount, result.lastrowid or 0))
 
 
 _COLUMNS = InteractionRow._fields[:12]
@@ -160,7 +197,9 @@ def _membership_sql(assignment: str, count: int) -> str:
     )
 
 
-def _insert_rows(statements: Statements, prepared: Prepared) -> tuple[list[InteractionRow], int]:
+def _insert_rows(
+    prepared: Prepared,
+) -> Generator[list[Request], list[Any], tuple[list[InteractionRow], int]]:
     """Insert rows, skipping known event ids; return the rows that were new and the first id.
 
     The batch holds SQLite's write lock (BEGIN IMMEDIATE), so the rows it inserts
@@ -168,10 +207,10 @@ def _insert_rows(statements: Statements, prepared: Prepared) -> tuple[list[Inter
     skipped, those ids tell the new rows apart.
     """
     rows = prepared.rows
+    results = yield [("execute", sql, values) for sql, values in prepared.inserts]
     inserted = 0
     last_id = 0
-    for sql, values in prepared.inserts:
-        count, last = statements.execute(sql, values)
+    for count, last in results:
         if count > 0:
             inserted += count
             last_id = last
@@ -180,11 +219,10 @@ def _insert_rows(statements: Statements, prepared: Prepared) -> tuple[list[Inter
         return list(rows), first_id
     if not inserted:
         return [], first_id
-    keys = set(
-        statements.fetch(
-            "SELECT community_id, event_id FROM interactions WHERE id >= ?", (first_id,)
-        )
-    )
+    (found,) = yield [
+        ("fetch", "SELECT community_id, event_id FROM interactions WHERE id >= ?", (first_id,))
+    ]
+    keys = {tuple(key) for key in found}
     new: list[InteractionRow] = []
     for row in rows:
         key = (row.community_id, row.event_id)

@@ -133,6 +133,10 @@ class InteractionWriter:
         """Start the writer task."""
         if self._task is not None:
             raise RuntimeError("the interaction writer is already started")
+        try:
+            await self._store.open()
+        except DBAPIError as exc:  # the first batch opens it again, and is retried
+            log.warning("the interaction log could not open its database connection: %s", exc)
         self._task = asyncio.create_task(self._run(), name="terreau-interaction-writer")
 
     @property
