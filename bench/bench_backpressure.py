@@ -58,12 +58,31 @@ CHANNELS = [str(1187654321098765500 + n) for n in range(20)]
 
 
 def rss_mib() -> float:
-    """Return this process's resident set size (VmRSS), in MiB."""
-    with open(f"/proc/{os.getpid()}/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS in /proc/self/status")
+    """Return the resident set size (VmRSS) of Terreau, in MiB: this process and its log's.
+
+    On a SQLite file the interaction log is written by a child process of Terreau's own
+    (`_sqlite_child.py`), so Terreau's memory is the sum of both. The benches' other
+    children (the fake platform servers) are not Terreau and are left out.
+    """
+    pid = os.getpid()
+    pids = [str(pid)]
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as children:
+            for child in children.read().split():
+                try:
+                    with open(f"/proc/{child}/cmdline", "rb") as command:
+                        if b"_sqlite_child.py" in command.read():
+                            pids.append(child)
+                except FileNotFoundError:  # it just exited
+                    continue
+    total = 0
+    for each in pids:
+        try:
+            with open(f"/proc/{each}/status", encoding="ascii") as status:
+                total += next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+        except (FileNotFoundError, StopIteration):  # a child that just exited
+            continue
+    return total / 1024
 
 
 # The child: the fake Discord server and the sender.

@@ -273,6 +273,11 @@ async def terreau_app(folder: Path, config: str) -> tuple[App, TerreauClient]:
     client.sink = app.receive
     await client._async_setup_hook()
     client._connection.parsers["GUILD_CREATE"](guild_create())
+    # The guild's arrival is handled once (its community marked back) before the
+    # rounds time events: it is no per-event cost, and the bare client has none.
+    await asyncio.sleep(0)
+    while client.handling:
+        await asyncio.wait(set(client.handling))
     return app, client
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, update
@@ -76,6 +76,10 @@ class PreparedBatch:
     postgres: PostgresPrepared | None
 
 
+def _aware(moment: datetime) -> bool:
+    return moment.utcoffset() is not None
+
+
 class BatchStore:
     """Writes the batches of one writer: statements built once, members written sparingly.
 
@@ -97,14 +101,15 @@ class BatchStore:
 
     def prepare(self, rows: Sequence[InteractionRow]) -> PreparedBatch:
         """Check a batch and build its statements: pure Python, done before the write."""
-        valid = [row for row in rows if row.occurred_at.utcoffset() is not None]
-        for row in rows:
-            if row.occurred_at.utcoffset() is None:
-                log.error(
-                    "interaction %r of community %d has a naive occurred_at, not stored",
-                    row.event_id,
-                    row.community_id,
-                )
+        valid = [row for row in rows if row.occurred_at.tzinfo is UTC or _aware(row.occurred_at)]
+        if len(valid) != len(rows):
+            for row in rows:
+                if not _aware(row.occurred_at):
+                    log.error(
+                        "interaction %r of community %d has a naive occurred_at, not stored",
+                        row.event_id,
+                        row.community_id,
+                    )
         sqlite = prepare_sqlite(valid, self._stale) if self._sqlite else None
         postgres = prepare_postgres(valid) if valid and not self._sqlite else None
         return PreparedBatch(

