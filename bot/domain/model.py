@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 
 
 def community_key(platform: str, platform_id: str) -> str:
-    """Return the key naming a community across the whole deployment (`platform:id`)."""
-    return f"{platform}:{platform_id}"
+    """Return the key naming a community across the whole deployment (`platform:id`).
+
+    Interned: every event carries its community's key, and the dispatcher remembers
+    the last 100,000 events' (community, id) pairs; one shared string a community
+    rather than one an event saved 6.5 MiB (`bench_rss.py`, 100,000 members).
+    """
+    return sys.intern(f"{platform}:{platform_id}")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -28,7 +28,7 @@ from bot.storage._types import sqlite_utc_text
 
 _ROWS_PER_INSERT = 1000
 """12 values a row: well under SQLite's default limit of 32,766 variables a statement."""
-_ROWS_PER_UPSERT = 4000
+_ROWS_PER_UPSERT = 1000
 
 _ROWS_PER_MEMBERSHIP = 1000
 """Joins or leaves a statement: three values each."""

@@ -16,7 +16,10 @@ where the operation is
 
 The answer is `("ok", results)`, one result a statement, or, at the first statement
 that fails, `("error", its index, error class name, message, SQLite error code)`; the
-statements after it are not run and an open transaction stays open.
+statements after it are not run and an open transaction stays open. The parent may send
+several requests before reading their answers: after a failure, every statement of the
+requests that follow is refused ("skipped") until a `"rollback"`, so that nothing meant
+for the failed transaction runs outside it.
 The process ignores SIGINT and SIGTERM, which a terminal or a service manager sends to
 the whole process group: it stops when its parent closes the pipe (end of input), so
 a parent that is shutting down can still write its last batch. An open transaction is
@@ -69,17 +72,30 @@ def _result(connection: sqlite3.Connection, operation: str, sql: str, values: An
     raise sqlite3.InterfaceError(f"unknown operation {operation!r}")
 
 
-def _answer(connection: sqlite3.Connection, request: list[tuple[str, str, Any]]) -> tuple[Any, ...]:
-    results: list[Any] = []
-    for index, (operation, sql, values) in enumerate(request):
-        try:
-            results.append(_result(connection, operation, sql, values))
-        except sqlite3.Error as exc:
-            code = getattr(exc, "sqlite_errorcode", None)
-            return ("error", index, type(exc).__name__, str(exc), code)
-        except (UnicodeError, ValueError, TypeError, OverflowError) as exc:
-            return ("error", index, type(exc).__name__, str(exc), None)
-    return ("ok", results)
+class _Session:
+    """The connection, and whether a statement failed since the last rollback."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+        self.failed = False
+
+    def answer(self, request: list[tuple[str, str, Any]]) -> tuple[Any, ...]:
+        results: list[Any] = []
+        for index, (operation, sql, values) in enumerate(request):
+            if self.failed and operation != "rollback":
+                return ("error", index, "OperationalError", "skipped after a failure", None)
+            try:
+                results.append(_result(self.connection, operation, sql, values))
+            except sqlite3.Error as exc:
+                self.failed = True
+                code = getattr(exc, "sqlite_errorcode", None)
+                return ("error", index, type(exc).__name__, str(exc), code)
+            except (UnicodeError, ValueError, TypeError, OverflowError) as exc:
+                self.failed = True
+                return ("error", index, type(exc).__name__, str(exc), None)
+            if operation == "rollback":
+                self.failed = False
+        return ("ok", results)
 
 
 def _open(path: str, busy_timeout: float) -> sqlite3.Connection:
@@ -108,6 +124,7 @@ def main(path: str, busy_timeout: float) -> int:
     _write_all(writing, _LENGTH.pack(len(payload)) + payload)
     if connection is None:
         return 1
+    session = _Session(connection)
     while True:
         header = _read_exactly(reading, _LENGTH.size)
         if header is None:
@@ -116,7 +133,7 @@ def main(path: str, busy_timeout: float) -> int:
         if body is None:
             break
         request = marshal.loads(body)  # noqa: S302 (written by the parent that started it)
-        payload = marshal.dumps(_answer(connection, request))
+        payload = marshal.dumps(session.answer(request))
         _write_all(writing, _LENGTH.pack(len(payload)) + payload)
     connection.close()
     return 0

@@ -2,12 +2,13 @@
 
 On a SQLite file the writer's batches run in a child process (`_sqlite_child`,
 standard library only) that holds one `sqlite3` connection, fed over a pipe by the
-event loop: a batch is three exchanges (begin and insert, rollups and members,
-commit), each one message out and one back. SQLite's work and the interpreter lock it
-needs between statements stay out of the event loop's process. A connection on a
-thread of the same process (how the writer ran before) handed that lock to and fro
-about forty times a batch, and each hand-over stopped the event loop: 0.79 of bare
-discord.py's rate with the thread, 0.86 with the process (`bench_discord.py`).
+event loop: a batch is two exchanges (begin and insert the rows; then rollups, members
+and commit), each a message or a few out and as many answers back. SQLite's work, and
+the interpreter lock `sqlite3` takes between statements, stay out of the event loop's
+process. A connection on a thread of the same process (how the writer ran before)
+handed that lock to and fro about forty times a batch, each hand-over stopping the
+event loop for tens of microseconds: Terreau's Discord rate went from 0.78-0.82 of bare
+discord.py's with the thread to 0.85-0.89 with the process (`bench_discord.py`).
 
 The child ignores the signals a terminal or a service manager sends the whole process
 group and exits when its pipe closes, so a parent that is stopping still writes its
@@ -41,6 +42,8 @@ _CHILD = Path(__file__).with_name("_sqlite_child.py")
 _PLAIN = (int, float, str, bytes, type(None))
 _BEGIN: Request = ("run", "BEGIN IMMEDIATE", ())
 _ROLLBACK: Request = ("rollback", "ROLLBACK", ())
+_VALUES_PER_MESSAGE = 12_000
+"""One insert of 1,000 log rows."""
 _EXIT_WAIT = 10.0
 """Seconds a child is given to finish and exit once its pipe is closed, before it is killed."""
 
@@ -73,9 +76,7 @@ class SqliteProcess:
                     return written
                 committed = requests[-1:] == [COMMIT]
                 if opening:
-                    await child.send([_BEGIN, *requests])
-                    started()
-                    results = (await child.receive([_BEGIN, *requests]))[1:]
+                    results = (await child.exchange([_BEGIN, *requests], started))[1:]
                     opening = False
                 else:
                     results = await child.exchange(requests)
@@ -89,7 +90,7 @@ class SqliteProcess:
         A child still waiting to answer (the exchange was cut short: cancelled, or the
         child gone) could answer the next batch with this one's results.
         """
-        if child.answering or not child.alive():
+        if child.awaited or not child.alive():
             await self._discard()
             return
         try:
@@ -127,8 +128,8 @@ class _Child:
         self._process = process
         self._to = process.stdin
         self._from = process.stdout
-        self.answering = False
-        """A request was sent and its answer not yet read."""
+        self.awaited = 0
+        """Messages sent whose answers are not yet read."""
 
     @classmethod
     async def start(cls, path: str, busy_timeout: float) -> _Child:
@@ -148,7 +149,10 @@ class _Child:
             raise as_sqlalchemy_error(error, "connect") from exc
         child = cls(process)
         try:
-            await child.receive([("run", "connect", ())])
+            child.awaited = 1  # it answers first with the connection it opened
+            opened = await child._receive([("run", "connect", ())])
+            if isinstance(opened, BaseException):
+                raise opened
         except BaseException:
             await child.close()
             raise
@@ -157,32 +161,55 @@ class _Child:
     def alive(self) -> bool:
         return self._process.returncode is None
 
-    async def exchange(self, requests: list[Request]) -> list[Any]:
-        """Send statements and return their results (see `receive`)."""
-        await self.send(requests)
-        return await self.receive(requests)
+    async def exchange(
+        self, requests: list[Request], sent: Callable[[], None] | None = None
+    ) -> list[Any]:
+        """Send statements and return their results; raise the first error as SQLAlchemy would.
 
-    async def send(self, requests: list[Request]) -> None:
+        The statements go in messages of up to `_VALUES_PER_MESSAGE` values, all sent
+        before any answer is read, so the child holds one message's values at a time
+        (a batch of 4,000 rows in one message took its memory from 12 to 25-32 MiB) and
+        goes from one to the next without waiting. After a failed statement the child
+        skips what follows until the rollback. `sent` is called once all are sent.
+        """
+        messages = _messages(requests)
+        for message in messages:
+            await self._send(message)
+        if sent is not None:
+            sent()
+        results: list[Any] = []
+        failure: BaseException | None = None
+        for message in messages:
+            answer = await self._receive(message)
+            if isinstance(answer, BaseException):
+                failure = failure or answer
+            else:
+                results.extend(answer)
+        if failure is not None:
+            raise failure
+        return results
+
+    async def _send(self, requests: list[Request]) -> None:
         try:
             payload = marshal.dumps(requests)
         except ValueError:
             plain = [(op, sql, _plain(sql, values)) for op, sql, values in requests]
             payload = marshal.dumps(plain)
-        self.answering = True
+        self.awaited += 1
         try:
             self._to.write(_LENGTH.pack(len(payload)) + payload)
             await self._to.drain()
         except (ConnectionError, BrokenPipeError) as exc:
             raise await self._gone(requests[0][1]) from exc
 
-    async def receive(self, requests: list[Request]) -> list[Any]:
-        """Return the results of `requests`; raise the first one's error as SQLAlchemy would."""
+    async def _receive(self, requests: list[Request]) -> list[Any] | BaseException:
+        """Return the results of `requests`, or the error of the first that failed."""
         try:
             header = await self._from.readexactly(_LENGTH.size)
             body = await self._from.readexactly(_LENGTH.unpack(header)[0])
         except asyncio.IncompleteReadError as exc:
             raise await self._gone(requests[0][1]) from exc
-        self.answering = False
+        self.awaited -= 1
         answer = marshal.loads(body)  # noqa: S302 (written by the child this process started)
         if answer[0] == "ok":
             results: list[Any] = answer[1]
@@ -190,8 +217,10 @@ class _Child:
         _, index, name, message, code = answer
         error = _driver_error(name, message, code)
         if isinstance(error, UnicodeError):
-            raise error  # as `sqlite3` raises it: text no driver can encode
-        raise as_sqlalchemy_error(error, requests[index][1]) from error
+            return error  # as `sqlite3` raises it: text no driver can encode
+        failure = as_sqlalchemy_error(error, requests[index][1])
+        failure.__cause__ = error
+        return failure
 
     async def _gone(self, sql: str) -> DBAPIError:
         try:
@@ -211,6 +240,19 @@ class _Child:
             log.error("the SQLite writer process did not exit in %.0f s; killing it", _EXIT_WAIT)
             self._process.kill()
             await self._process.wait()
+
+
+def _messages(requests: list[Request]) -> list[list[Request]]:
+    """Split statements into messages of up to `_VALUES_PER_MESSAGE` values (or one statement)."""
+    messages: list[list[Request]] = [[]]
+    values = 0
+    for request in requests:
+        if messages[-1] and values + len(request[2]) > _VALUES_PER_MESSAGE:
+            messages.append([])
+            values = 0
+        messages[-1].append(request)
+        values += len(request[2])
+    return messages
 
 
 def _driver_error(name: str, message: str, code: int | None) -> Exception:

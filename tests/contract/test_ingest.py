@@ -256,6 +256,40 @@ async def test_the_writer_keeps_members_current(database: Database, community_id
     assert present == []
 
 
+async def test_a_member_is_rewritten_only_when_renamed_or_an_hour_later(
+    database: Database, community_id: int
+) -> None:
+    """Seen again under the same name within the hour, a member is not written again
+    (`last_seen_at` lags by up to an hour); a new name, a new bot flag or an hour
+    passed writes it."""
+    writer = InteractionWriter(database, sleep=FakeTimer())
+    await writer.start()
+
+    async def seen(row: InteractionRow) -> tuple[str, datetime]:
+        await writer.submit(row)
+        await writer.flush()
+        async with database.read() as uow:
+            member = await uow.members.get(community_id, "dana")
+        assert member is not None
+        return member.display_name, member.last_seen_at
+
+    def row(event_id: str, minutes: float, name: str, *, bot: bool = False) -> InteractionRow:
+        return message_row(
+            community_id, event_id, member="dana", minutes=minutes, bot=bot
+        )._replace(member_name=name)
+
+    try:
+        assert await seen(row("e1", 0, "Dana")) == ("Dana", at(0))
+        assert await seen(row("e2", 30, "Dana")) == ("Dana", at(0))
+        assert await seen(row("e3", 40, "Dany")) == ("Dany", at(40))
+        assert await seen(row("e4", 99, "Dany")) == ("Dany", at(40))
+        assert await seen(row("e5", 100, "Dany")) == ("Dany", at(100))
+        assert await seen(row("e6", 101, "Dany", bot=True)) == ("Dany", at(101))
+        assert await seen(row("e7", 102, "Dany", bot=True)) == ("Dany", at(101))
+    finally:
+        await writer.stop()
+
+
 async def test_a_batch_of_many_joins_and_leaves_changes_each_member_and_no_other(
     database: Database, community_id: int
 ) -> None:

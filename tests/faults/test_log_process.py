@@ -23,8 +23,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot.domain import Community
 from bot.storage import CommunityDirectory, Database, InteractionWriter, upgrade
-from bot.storage._sqlite_batch import COMMIT, Steps, Written
-from bot.storage._sqlite_process import SqliteProcess
+from bot.storage._sqlite_batch import COMMIT, Request, Steps, Written
+from bot.storage._sqlite_process import SqliteProcess, _Child
 from tests.contract.conftest import T0, message_row
 from tests.fakes import ManualClock
 
@@ -224,6 +224,63 @@ async def test_a_refused_statement_rolls_back_and_the_process_goes_on(tmp_path: 
     with closing(sqlite3.connect(path)) as connection:
         (stored_ids,) = connection.execute("SELECT group_concat(event_id) FROM t").fetchone()
     assert stored_ids == "a,b,e"
+
+
+def chunked_inserts(first: int, chunks: int, rows: int) -> Steps:
+    """Inserts of `chunks` statements of `rows` rows each: more values than one message holds."""
+    statements = []
+    for chunk in range(chunks):
+        ids = [str(first + chunk * rows + n) for n in range(rows)]
+        values = [v for event_id in ids for v in ("demo", event_id)]
+        sql = f"INSERT INTO t (community, event_id) VALUES {', '.join(['(?, ?)'] * rows)}"
+        statements.append(("execute", sql, values))
+    results = yield statements
+    yield [COMMIT]
+    written: Written = ([], [{"inserted": sum(count for count, _ in results)}])
+    return written
+
+
+async def test_a_batch_of_many_messages_is_one_transaction(tmp_path: Path) -> None:
+    path = tmp_path / "plain.db"
+    with closing(sqlite3.connect(path)) as connection:
+        connection.execute("CREATE TABLE t (community TEXT, event_id TEXT UNIQUE)")
+    process = SqliteProcess(str(path), busy_timeout=1.0)
+    try:
+        assert await process.run(chunked_inserts(0, 3, 5000), lambda: None) == (
+            [],
+            [{"inserted": 15000}],
+        )
+        with pytest.raises(IntegrityError):  # its third message repeats ids 0 to 4,999
+            await process.run(chunked_inserts(-10000, 3, 5000), lambda: None)
+    finally:
+        await process.close()
+    with closing(sqlite3.connect(path)) as connection:
+        assert connection.execute("SELECT count(*), min(event_id + 0) FROM t").fetchone() == (
+            15000,
+            0,
+        )
+
+
+async def test_after_a_failure_the_process_runs_nothing_until_the_rollback(
+    tmp_path: Path,
+) -> None:
+    """Messages are sent before their answers are read: once a statement failed (here,
+    a transaction that could not begin), the statements already sent behind it must not
+    run outside the batch's transaction; the rollback ends that."""
+    path = tmp_path / "plain.db"
+    with closing(sqlite3.connect(path)) as connection:
+        connection.execute("CREATE TABLE t (community TEXT, event_id TEXT UNIQUE)")
+    child = await _Child.start(str(path), 1.0)
+    insert: Request = ("execute", "INSERT INTO t VALUES ('demo', 'x')", ())
+    try:
+        await child.exchange([("run", "BEGIN", ())])
+        with pytest.raises(DBAPIError, match="within a transaction"):
+            await child.exchange([("run", "BEGIN IMMEDIATE", ())])
+        with pytest.raises(DBAPIError, match="skipped after a failure"):
+            await child.exchange([insert])
+        assert await child.exchange([("rollback", "ROLLBACK", ()), insert]) == [None, (1, 1)]
+    finally:
+        await child.close()
 
 
 async def test_an_unwritable_database_names_itself_and_retries(tmp_path: Path) -> None:
