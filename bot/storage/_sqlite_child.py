@@ -20,6 +20,7 @@ statements after it are not run and an open transaction stays open. The parent m
 several requests before reading their answers: after a failure, every statement of the
 requests that follow is refused ("skipped") until a `"rollback"`, so that nothing meant
 for the failed transaction runs outside it.
+
 The process ignores SIGINT and SIGTERM, which a terminal or a service manager sends to
 the whole process group: it stops when its parent closes the pipe (end of input), so
 a parent that is shutting down can still write its last batch. An open transaction is

@@ -1,21 +1,24 @@
 """The interaction writer's SQLite connection, in a process of its own.
 
 On a SQLite file the writer's batches run in a child process (`_sqlite_child`,
-standard library only) that holds one `sqlite3` connection, fed over a pipe by the
-event loop: a batch is two exchanges (begin and insert the rows; then rollups, members
-and commit), each a message or a few out and as many answers back. SQLite's work, and
-the interpreter lock `sqlite3` takes between statements, stay out of the event loop's
-process. A connection on a thread of the same process (how the writer ran before)
-handed that lock to and fro about forty times a batch, each hand-over stopping the
-event loop for tens of microseconds: Terreau's Discord rate went from 0.78-0.82 of bare
-discord.py's with the thread to 0.85-0.89 with the process (`bench_discord.py`).
+standard library only) that holds one `sqlite3` connection. One thread of this process
+talks to it over two pipes: a batch is two exchanges (begin and insert the rows; then
+rollups, members and commit), each a few messages out and as many answers back. While
+the child works, the thread waits in a read without the GIL, so a batch needs the GIL a
+few times and the event loop once, at its end.
+
+A `sqlite3` connection on a thread of this process (how the writer ran before) took
+the GIL back after every step, bind and reset of its statements, about forty times a
+batch, and each time stopped the event loop: Terreau's Discord rate went from 0.78-0.82
+of bare discord.py's with it to 0.92 with the process (`bench_discord.py`, same machine,
+alternated; bench/README.md).
 
 The child ignores the signals a terminal or a service manager sends the whole process
 group and exits when its pipe closes, so a parent that is stopping still writes its
-last batch, and a parent that dies takes the child with it. A child that exits, or an
-exchange cut short (cancelled), fails that batch as a database error, which the writer
-retries; the next batch starts a new child, and SQLite rolls back whatever the old one
-left uncommitted.
+last batch, and a parent that dies takes the child with it. A child found dead is
+replaced before the next batch; one that dies during a batch fails that batch as a
+database error, which the writer retries, and SQLite rolls back what it left
+uncommitted.
 """
 
 from __future__ import annotations
@@ -23,10 +26,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import marshal
+import os
 import sqlite3
 import struct
+import subprocess
 import sys
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -47,21 +53,55 @@ _VALUES_PER_MESSAGE = 12_000
 _EXIT_WAIT = 10.0
 """Seconds a child is given to finish and exit once its pipe is closed, before it is killed."""
 
+SWITCH_INTERVAL = 0.001
+"""How long (s) the interpreter lets a thread run before handing the GIL to one waiting.
+
+The thread that talks to the child needs the GIL for a moment between its reads and
+writes; Python's default of 5 ms made it wait that long for a busy event loop each
+time. Set for the whole process once such a writer exists; never raised.
+"""
+
 
 class SqliteProcess:
-    """Runs `store`'s statements in the writer's SQLite process, one transaction a batch."""
+    """Runs `store`'s statements in the writer's SQLite process, one transaction a batch.
+
+    The pipes are read and written by one thread of this process, which sleeps without
+    the GIL while the child works: a batch needs the GIL a few times and the event loop
+    not at all until it is done, however busy the loop is.
+    """
 
     def __init__(self, path: str, *, busy_timeout: float) -> None:
         self._path = path
         self._busy_timeout = busy_timeout
         self._child: _Child | None = None
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="terreau-log")
+        if sys.getswitchinterval() > SWITCH_INTERVAL:
+            sys.setswitchinterval(SWITCH_INTERVAL)
 
     async def run(self, steps: Steps, started: Callable[[], None]) -> Written:
         """Run every statement of `steps` in one `BEGIN IMMEDIATE` transaction, and commit.
 
-        `started` is called once the first statements are on their way to SQLite.
+        `started` is called (on the event loop) once the first statements are on their
+        way to SQLite.
         """
-        child = await self._open()
+        loop = asyncio.get_running_loop()
+
+        def sent() -> None:
+            loop.call_soon_threadsafe(started)
+
+        return await loop.run_in_executor(self._executor, self._run, steps, sent)
+
+    async def open(self) -> None:
+        """Start the child process now rather than on the first batch (which it would delay)."""
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._open)
+
+    async def close(self) -> None:
+        """End the child process: it closes its connection and exits."""
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._discard)
+        self._executor.shutdown(wait=False)
+
+    def _run(self, steps: Steps, sent: Callable[[], None]) -> Written:
+        child = self._open()
         results: list[Any] | None = None
         opening = True
         committed = False
@@ -76,73 +116,60 @@ class SqliteProcess:
                     return written
                 committed = requests[-1:] == [COMMIT]
                 if opening:
-                    results = (await child.exchange([_BEGIN, *requests], started))[1:]
+                    results = child.exchange([_BEGIN, *requests], sent)[1:]
                     opening = False
                 else:
-                    results = await child.exchange(requests)
+                    results = child.exchange(requests)
         except BaseException:
-            await self._abandon(child)
+            self._abandon(child)
             raise
 
-    async def _abandon(self, child: _Child) -> None:
+    def _abandon(self, child: _Child) -> None:
         """Roll back the batch's transaction; discard a child that cannot be trusted with it.
 
-        A child still waiting to answer (the exchange was cut short: cancelled, or the
-        child gone) could answer the next batch with this one's results.
+        A child still to answer (the exchange was cut short: the child gone, or an
+        interrupt) could answer the next batch with this one's results.
         """
         if child.awaited or not child.alive():
-            await self._discard()
+            self._discard()
             return
         try:
-            await child.exchange([_ROLLBACK])
+            child.exchange([_ROLLBACK])
         except BaseException:
-            await self._discard()
+            self._discard()
             raise
 
-    async def close(self) -> None:
-        """End the child process: it closes its connection and exits."""
-        await self._discard()
-
-    async def open(self) -> None:
-        """Start the child process now rather than on the first batch (which it would delay)."""
-        await self._open()
-
-    async def _open(self) -> _Child:
+    def _open(self) -> _Child:
         if self._child is not None and not self._child.alive():
-            await self._discard()
+            self._discard()
         if self._child is None:
-            self._child = await _Child.start(self._path, self._busy_timeout)
+            self._child = _Child.start(self._path, self._busy_timeout)
         return self._child
 
-    async def _discard(self) -> None:
+    def _discard(self) -> None:
         child, self._child = self._child, None
         if child is not None:
-            await child.close()
+            child.close()
 
 
 class _Child:
     """The child process and the pipes to it (see `_sqlite_child` for the messages)."""
 
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
         assert process.stdin is not None and process.stdout is not None
         self._process = process
-        self._to = process.stdin
-        self._from = process.stdout
+        self._to = process.stdin.fileno()
+        self._from = process.stdout.fileno()
         self.awaited = 0
         """Messages sent whose answers are not yet read."""
 
     @classmethod
-    async def start(cls, path: str, busy_timeout: float) -> _Child:
+    def start(cls, path: str, busy_timeout: float) -> _Child:
         try:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-I",
-                "-S",
-                str(_CHILD),
-                path,
-                repr(busy_timeout),
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
+            process = subprocess.Popen(  # noqa: S603 (this interpreter, a file of this package)
+                [sys.executable, "-I", "-S", str(_CHILD), path, repr(busy_timeout)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
             )
         except OSError as exc:
             error = sqlite3.OperationalError(f"cannot start the SQLite writer process: {exc}")
@@ -150,37 +177,37 @@ class _Child:
         child = cls(process)
         try:
             child.awaited = 1  # it answers first with the connection it opened
-            opened = await child._receive([("run", "connect", ())])
+            opened = child._receive([("run", "connect", ())])
             if isinstance(opened, BaseException):
                 raise opened
         except BaseException:
-            await child.close()
+            child.close()
             raise
         return child
 
     def alive(self) -> bool:
-        return self._process.returncode is None
+        return self._process.poll() is None
 
-    async def exchange(
+    def exchange(
         self, requests: list[Request], sent: Callable[[], None] | None = None
     ) -> list[Any]:
         """Send statements and return their results; raise the first error as SQLAlchemy would.
 
         The statements go in messages of up to `_VALUES_PER_MESSAGE` values, all sent
         before any answer is read, so the child holds one message's values at a time
-        (a batch of 4,000 rows in one message took its memory from 12 to 25-32 MiB) and
+        (a batch of 4,000 rows in one message took its memory from 12 to 21 MiB) and
         goes from one to the next without waiting. After a failed statement the child
         skips what follows until the rollback. `sent` is called once all are sent.
         """
         messages = _messages(requests)
         for message in messages:
-            await self._send(message)
+            self._send(message)
         if sent is not None:
             sent()
         results: list[Any] = []
         failure: BaseException | None = None
         for message in messages:
-            answer = await self._receive(message)
+            answer = self._receive(message)
             if isinstance(answer, BaseException):
                 failure = failure or answer
             else:
@@ -189,26 +216,26 @@ class _Child:
             raise failure
         return results
 
-    async def _send(self, requests: list[Request]) -> None:
+    def _send(self, requests: list[Request]) -> None:
         try:
             payload = marshal.dumps(requests)
         except ValueError:
             plain = [(op, sql, _plain(sql, values)) for op, sql, values in requests]
             payload = marshal.dumps(plain)
         self.awaited += 1
+        data = memoryview(_LENGTH.pack(len(payload)) + payload)
         try:
-            self._to.write(_LENGTH.pack(len(payload)) + payload)
-            await self._to.drain()
-        except (ConnectionError, BrokenPipeError) as exc:
-            raise await self._gone(requests[0][1]) from exc
+            while data:
+                data = data[os.write(self._to, data) :]
+        except OSError as exc:
+            raise self._gone(requests[0][1]) from exc
 
-    async def _receive(self, requests: list[Request]) -> list[Any] | BaseException:
+    def _receive(self, requests: list[Request]) -> list[Any] | BaseException:
         """Return the results of `requests`, or the error of the first that failed."""
-        try:
-            header = await self._from.readexactly(_LENGTH.size)
-            body = await self._from.readexactly(_LENGTH.unpack(header)[0])
-        except asyncio.IncompleteReadError as exc:
-            raise await self._gone(requests[0][1]) from exc
+        header = self._read(_LENGTH.size)
+        body = None if header is None else self._read(_LENGTH.unpack(header)[0])
+        if body is None:
+            raise self._gone(requests[0][1])
         self.awaited -= 1
         answer = marshal.loads(body)  # noqa: S302 (written by the child this process started)
         if answer[0] == "ok":
@@ -222,24 +249,38 @@ class _Child:
         failure.__cause__ = error
         return failure
 
-    async def _gone(self, sql: str) -> DBAPIError:
+    def _read(self, size: int) -> bytes | None:
+        chunks: list[bytes] = []
+        while size:
+            try:
+                chunk = os.read(self._from, min(size, 1 << 20))
+            except OSError:
+                return None
+            if not chunk:
+                return None
+            chunks.append(chunk)
+            size -= len(chunk)
+        return b"".join(chunks)
+
+    def _gone(self, sql: str) -> DBAPIError:
         try:
-            status = await asyncio.wait_for(self._process.wait(), timeout=1.0)
-        except TimeoutError:
+            status = self._process.wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
             status = None
         error = sqlite3.OperationalError(f"the SQLite writer process exited (status {status})")
         return as_sqlalchemy_error(error, sql)
 
-    async def close(self) -> None:
+    def close(self) -> None:
         """Close its input: it rolls back what is open, closes its connection and exits."""
-        if not self._to.is_closing():
-            self._to.close()
+        for stream in (self._process.stdin, self._process.stdout):
+            if stream is not None:
+                stream.close()
         try:
-            await asyncio.wait_for(self._process.wait(), timeout=_EXIT_WAIT)
-        except TimeoutError:
+            self._process.wait(timeout=_EXIT_WAIT)
+        except subprocess.TimeoutExpired:
             log.error("the SQLite writer process did not exit in %.0f s; killing it", _EXIT_WAIT)
             self._process.kill()
-            await self._process.wait()
+            self._process.wait()
 
 
 def _messages(requests: list[Request]) -> list[list[Request]]:
