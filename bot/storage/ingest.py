@@ -84,7 +84,7 @@ class InteractionWriter:
         *,
         batch_size: int = 500,
         flush_interval: float = 0.2,
-        queue_size: int = 10_000,
+        queue_size: int = 4_000,
         max_backoff: float = 5.0,
         sleep: Sleep = asyncio.sleep,
         observer: WriterObserver | None = None,

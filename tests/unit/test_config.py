@@ -105,7 +105,7 @@ def test_a_minimal_file_gets_every_default() -> None:
     assert (slack.http_host, slack.http_port) == ("127.0.0.1", 3000)
     assert settings.scheduler.workers == 32
     ingest = settings.ingest
-    assert (ingest.batch_size, ingest.flush_interval_ms, ingest.queue_size) == (500, 200, 10_000)
+    assert (ingest.batch_size, ingest.flush_interval_ms, ingest.queue_size) == (500, 200, 4_000)
     assert ingest.store_content is False
     (community,) = settings.communities
     assert (community.language, community.timezone) == ("en", "UTC")
