@@ -136,9 +136,7 @@ async def test_a_killed_process_is_replaced_and_nothing_is_lost(database: Databa
 
 def killed_between(pid: list[int], *event_ids: str) -> Steps:
     """`inserts`, with the process killed after the first list's answer."""
-    values = [v for event_id in event_ids for v in ("demo", event_id)]
-    rows = ", ".join(["(?, ?)"] * len(event_ids))
-    yield [("execute", f"INSERT INTO t (community, event_id) VALUES {rows}", values)]
+    yield [insert_of(list(event_ids))]
     os.kill(pid[0], signal.SIGKILL)
     assert exited_within(pid[0], 10)
     yield [("fetch", "SELECT count(*) FROM t", ()), COMMIT]
@@ -193,20 +191,30 @@ asyncio.run(main())
     assert exited_within(child, 10)
 
 
-def inserts(*event_ids: str) -> Steps:
-    """`store`'s shape: statements out, results in; the second list ends the transaction."""
+def plain_database(tmp_path: Path) -> Path:
+    """A SQLite file with one table of (community, unique event id)."""
+    path = tmp_path / "plain.db"
+    with closing(sqlite3.connect(path)) as connection:
+        connection.execute("CREATE TABLE t (community TEXT, event_id TEXT UNIQUE)")
+    return path
+
+
+def insert_of(event_ids: list[str]) -> Request:
     values = [v for event_id in event_ids for v in ("demo", event_id)]
     rows = ", ".join(["(?, ?)"] * len(event_ids))
-    results = yield [("execute", f"INSERT INTO t (community, event_id) VALUES {rows}", values)]
+    return ("execute", f"INSERT INTO t (community, event_id) VALUES {rows}", values)
+
+
+def inserts(*event_ids: str) -> Steps:
+    """`store`'s shape: statements out, results in; the second list ends the transaction."""
+    results = yield [insert_of(list(event_ids))]
     yield [("fetch", "SELECT count(*) FROM t", ()), COMMIT]
     written: Written = ([], [{"inserted": results[0][0]}])
     return written
 
 
 async def test_a_refused_statement_rolls_back_and_the_process_goes_on(tmp_path: Path) -> None:
-    path = tmp_path / "plain.db"
-    with closing(sqlite3.connect(path)) as connection:
-        connection.execute("CREATE TABLE t (community TEXT, event_id TEXT UNIQUE)")
+    path = plain_database(tmp_path)
     process = SqliteProcess(str(path), busy_timeout=1.0)
     started: list[str] = []
     try:
@@ -233,22 +241,16 @@ async def test_a_refused_statement_rolls_back_and_the_process_goes_on(tmp_path: 
 
 def chunked_inserts(first: int, chunks: int, rows: int) -> Steps:
     """Inserts of `chunks` statements of `rows` rows each: more values than one message holds."""
-    statements = []
-    for chunk in range(chunks):
-        ids = [str(first + chunk * rows + n) for n in range(rows)]
-        values = [v for event_id in ids for v in ("demo", event_id)]
-        sql = f"INSERT INTO t (community, event_id) VALUES {', '.join(['(?, ?)'] * rows)}"
-        statements.append(("execute", sql, values))
-    results = yield statements
+    results = yield [
+        insert_of([str(first + chunk * rows + n) for n in range(rows)]) for chunk in range(chunks)
+    ]
     yield [COMMIT]
     written: Written = ([], [{"inserted": sum(count for count, _ in results)}])
     return written
 
 
 async def test_a_batch_of_many_messages_is_one_transaction(tmp_path: Path) -> None:
-    path = tmp_path / "plain.db"
-    with closing(sqlite3.connect(path)) as connection:
-        connection.execute("CREATE TABLE t (community TEXT, event_id TEXT UNIQUE)")
+    path = plain_database(tmp_path)
     process = SqliteProcess(str(path), busy_timeout=1.0)
     try:
         assert await process.run(chunked_inserts(0, 3, 5000), lambda: None) == (
@@ -270,9 +272,7 @@ def test_after_a_failure_the_process_runs_nothing_until_the_rollback(tmp_path: P
     """Messages are sent before their answers are read: once a statement failed (here,
     a transaction that could not begin), the statements already sent behind it must not
     run outside the batch's transaction; the rollback ends that."""
-    path = tmp_path / "plain.db"
-    with closing(sqlite3.connect(path)) as connection:
-        connection.execute("CREATE TABLE t (community TEXT, event_id TEXT UNIQUE)")
+    path = plain_database(tmp_path)
     child = _Child.start(str(path), 1.0)
     insert: Request = ("execute", "INSERT INTO t VALUES ('demo', 'x')", ())
     try:
